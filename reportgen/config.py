@@ -1,0 +1,252 @@
+"""The TOML configuration as typed, validated models.
+
+Every error names the file, the key and the reason, in one line::
+
+    config.toml: [fairness] max_diference: unknown key; did you mean "max_difference"?
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from reportgen.errors import ConfigError, did_you_mean
+
+Scalar = bool | int | float | str
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReportSection(_Section):
+    """`[report]`: what the card is called, where it goes and how uncertainty is estimated."""
+
+    title: str = "Model card"
+    output_dir: str = "out"
+    confidence_level: Annotated[float, Field(gt=0.5, lt=1.0)] = 0.95
+    resamples: Annotated[int, Field(ge=100, le=100_000)] = 1000
+    seed: int = 0
+
+
+class ModelSection(_Section):
+    """`[model]`: model details."""
+
+    name: str = "model"
+    version: str = ""
+    description: str = ""
+    date: dt.date | str | None = None
+
+
+class DataSection(_Section):
+    """`[data]`: the predictions file and which columns hold what."""
+
+    path: str | None = None
+    label: str
+    score: str
+    prediction: str | None = None
+    positive_label: Scalar | None = None
+    threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+
+
+class SliceSpec(_Section):
+    """One `[[slices]]` entry: a column's values, numeric bins, an intersection or a query."""
+
+    name: str | None = None
+    column: str | None = None
+    columns: list[str] | None = None
+    bins: list[float] | None = None
+    quantiles: Annotated[int, Field(ge=2, le=100)] | None = None
+    where: str | None = None
+    max_groups: Annotated[int, Field(ge=2, le=10_000)] = 1000
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SliceSpec:
+        kinds = [k for k in ("column", "columns", "where") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError('give exactly one of "column", "columns" or "where"')
+        if (self.bins is not None or self.quantiles is not None) and self.column is None:
+            raise ValueError('"bins" and "quantiles" go with "column"')
+        if self.bins is not None and self.quantiles is not None:
+            raise ValueError('give "bins" or "quantiles", not both')
+        if self.bins is not None:
+            if len(self.bins) < 2 or any(math.isnan(b) for b in self.bins):
+                raise ValueError(f"bins: {self.bins} needs at least two numbers (edges)")
+            if any(a >= b for a, b in zip(self.bins[:-1], self.bins[1:], strict=True)):
+                raise ValueError(f"bins: {self.bins} must be increasing")
+        if self.columns is not None and len(self.columns) < 2:
+            raise ValueError('"columns" (an intersection) needs at least two columns; use "column" for one')
+        if self.where is not None and not self.where.strip():
+            raise ValueError('"where" is empty')
+        return self
+
+    @property
+    def title(self) -> str:
+        """The slice family's name: `name`, else the column(s), else the query."""
+        if self.name:
+            return self.name
+        if self.column is not None:
+            return self.column
+        if self.columns is not None:
+            return " × ".join(self.columns)
+        return str(self.where)
+
+
+class FairnessSection(_Section):
+    """`[fairness]`: sensitive columns, reference groups and the thresholds gaps are flagged at."""
+
+    sensitive: list[str] = []
+    reference: dict[str, Scalar] = {}
+    max_difference: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
+    min_ratio: Annotated[float, Field(ge=0.0, le=1.0)] = 0.8
+
+    @model_validator(mode="after")
+    def _reference_is_sensitive(self) -> FairnessSection:
+        for column in self.reference:
+            if column not in self.sensitive:
+                raise ValueError(
+                    f'reference names "{column}", which is not in sensitive {self.sensitive}'
+                )
+        return self
+
+
+class CardSection(_Section):
+    """`[card]`: the model card's narrative, markdown, all optional."""
+
+    owners: list[str] = []
+    license: str | None = None
+    citation: str | None = None
+    intended_use: str | None = None
+    out_of_scope: str | None = None
+    factors: str | None = None
+    training_data: str | None = None
+    evaluation_data: str | None = None
+    ethical_considerations: str | None = None
+    caveats: str | None = None
+
+
+class Config(_Section):
+    """A whole configuration file."""
+
+    report: ReportSection = ReportSection()
+    model: ModelSection = ModelSection()
+    data: DataSection
+    slices: list[SliceSpec] = []
+    fairness: FairnessSection = FairnessSection()
+    card: CardSection = CardSection()
+
+    @model_validator(mode="after")
+    def _unique_slice_names(self) -> Config:
+        seen: set[str] = set()
+        for spec in self.slices:
+            if spec.title == "overall" or spec.title in seen:
+                raise ValueError(f'slice name "{spec.title}" is used twice or is reserved; set "name"')
+            seen.add(spec.title)
+        return self
+
+
+def load_config(path: str | Path) -> tuple[Config, Path]:
+    """Read and validate a TOML config file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The config file.
+
+    Returns
+    -------
+    config : Config
+        The validated configuration.
+    base_dir : Path
+        The folder relative paths in the config are resolved against.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, is not TOML, or does not validate.
+    """
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.__class__.__name__})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return validate(Config, raw, source=str(path)), path.resolve().parent
+
+
+def validate(model: type[BaseModel], raw: Any, *, source: str) -> Any:
+    """Validate `raw` into `model`, turning the first problem into a one-line ConfigError."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        errors = exc.errors()
+        message = f"{source}: {_describe(model, errors[0])}"
+        if len(errors) > 1:
+            message += f" (and {len(errors) - 1} more problems)"
+        raise ConfigError(message) from None
+
+
+def _describe(model: type[BaseModel], error: Any) -> str:
+    loc = tuple(error["loc"])
+    where = _location(model, loc)
+    if error["type"] == "extra_forbidden":
+        parent = _model_at(model, loc[:-1])
+        choices = list(parent.model_fields) if parent is not None else []
+        return f"{where}: unknown key{did_you_mean(str(loc[-1]), choices)}"
+    if error["type"] == "missing":
+        return f"{where}: required key is missing"
+    reason = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] not in ("value_error",) and "input" in error:
+        reason = f"{_short(error['input'])}: {reason[0].lower()}{reason[1:]}"
+    return f"{where}: {reason}" if where else reason
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _location(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    """Render a pydantic location as `[table] key` or `[[slices]] #2 key`."""
+    if not loc:
+        return ""
+    head, rest = str(loc[0]), list(loc[1:])
+    if head in model.model_fields and _is_list_of_tables(model, head):
+        table = f"[[{head}]]"
+        if rest and isinstance(rest[0], int):
+            table += f" #{rest.pop(0) + 1}"
+    elif head in model.model_fields and _model_at(model, (head,)) is not None:
+        table = f"[{head}]"
+    else:
+        return ".".join(str(p) for p in loc)
+    keys = ".".join(str(p) for p in rest)
+    return f"{table} {keys}".strip()
+
+
+def _is_list_of_tables(model: type[BaseModel], field: str) -> bool:
+    return getattr(model.model_fields[field].annotation, "__origin__", None) is list
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class found by following `loc` from `model`, or None."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return None
+        current = field.annotation
+        if getattr(current, "__origin__", None) is list:
+            current = current.__args__[0]
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None

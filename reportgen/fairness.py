@@ -1,0 +1,216 @@
+"""Fairness gaps across the groups of a sensitive column, with Fairlearn's definitions.
+
+Summary gaps follow Fairlearn's ``method="between_groups"``: the largest minus the smallest
+group value (differences) or the smallest over the largest (ratios); the disparate-impact ratio
+compares each group's selection rate with the reference group's. Every rate is a proportion of
+counts, so intervals are closed-form and O(groups): Newcombe's score interval for differences,
+Katz's log interval for ratios. A gap is significant when its interval excludes 0 (or 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reportgen.metrics import binary, intervals
+from reportgen.metrics.statistics import Confusion
+
+RATES = {
+    "selection_rate": binary.selection_rate,
+    "tpr": binary.recall,
+    "fpr": binary.fpr,
+    "precision": binary.precision,
+}
+
+GAPS = {
+    # gap name: (rates it is computed from, "difference", "ratio" or "reference_ratio")
+    "demographic_parity_difference": (("selection_rate",), "difference"),
+    "demographic_parity_ratio": (("selection_rate",), "ratio"),
+    "equal_opportunity_difference": (("tpr",), "difference"),
+    "equalized_odds_difference": (("tpr", "fpr"), "difference"),
+    "predictive_parity_difference": (("precision",), "difference"),
+    "disparate_impact_ratio": (("selection_rate",), "reference_ratio"),
+}
+
+BY_GROUP_COLUMNS = [
+    "sensitive", "group", "n", "rate", "value", "difference", "ci_low", "ci_high", "ratio",
+    "breached", "significant", "undefined_reason",
+]
+GAP_COLUMNS = [
+    "sensitive", "gap", "value", "ci_low", "ci_high", "threshold", "breached", "significant",
+    "between", "undefined_reason",
+]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a gap is flagged: a difference above `max_difference`, a ratio below `min_ratio`."""
+
+    max_difference: float
+    min_ratio: float
+
+
+@dataclass(frozen=True)
+class _Pair:
+    value: float
+    first: int
+    second: int
+    low: float
+    high: float
+
+
+def fairness_tables(
+    sensitive: str,
+    labels: list[str],
+    counts: Confusion,
+    reference: int,
+    thresholds: Thresholds,
+    *,
+    level: float,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-group rates and summary gaps for one sensitive column.
+
+    Parameters
+    ----------
+    sensitive : str
+        The sensitive column's name.
+    labels : list of str
+        Group labels.
+    counts : Confusion
+        Confusion counts per group.
+    reference : int
+        Index of the reference group.
+    thresholds : Thresholds
+        Flagging thresholds.
+    level : float
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    by_group : DataFrame
+        One row per group and rate: its value, the difference from the reference with an
+        interval, the ratio to the reference (selection rate), and the flags.
+    gaps : DataFrame
+        One row per summary gap in `GAPS`; undefined, with the reason, when fewer than two
+        groups have a defined rate.
+    """
+    fractions = {name: rate(counts) for name, rate in RATES.items()}
+    by_group = pd.concat(
+        [_by_group(sensitive, labels, counts.n, name, fractions[name], reference, thresholds, level)
+         for name in RATES],
+        ignore_index=True,
+    )
+    gaps = pd.DataFrame(
+        [_gap(sensitive, labels, gap, fractions, reference, thresholds, level) for gap in GAPS],
+        columns=GAP_COLUMNS,
+    )
+    return by_group, gaps
+
+
+def _by_group(
+    sensitive: str,
+    labels: list[str],
+    n: np.ndarray,
+    rate: str,
+    fraction: binary.Fraction,
+    reference: int,
+    thresholds: Thresholds,
+    level: float,
+) -> pd.DataFrame:
+    values = fraction.values()
+    value = values.value
+    k, m = fraction.numerator, fraction.denominator
+    difference = value - value[reference]
+    low, high = intervals.newcombe(k, m, k[reference], m[reference], level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(value[reference] > 0, value / value[reference], np.nan)
+    is_reference = np.arange(len(labels)) == reference
+    low[is_reference] = high[is_reference] = np.nan
+    compared = np.isfinite(difference) & ~is_reference
+    breached = np.abs(difference) > thresholds.max_difference
+    if rate == "selection_rate":
+        with np.errstate(divide="ignore"):
+            breached |= np.fmin(ratio, 1 / ratio) < thresholds.min_ratio
+    reason = np.where(
+        np.isfinite(value), np.where(np.isfinite(difference), None, "the reference group's value is undefined"),
+        values.reason,
+    )
+    return pd.DataFrame(
+        {
+            "sensitive": sensitive,
+            "group": labels,
+            "n": n,
+            "rate": rate,
+            "value": value,
+            "difference": difference,
+            "ci_low": low,
+            "ci_high": high,
+            "ratio": ratio if rate == "selection_rate" else np.nan,
+            "breached": np.where(compared, breached, None).astype(object),
+            "significant": np.where(compared, (low > 0) | (high < 0), None).astype(object),
+            "undefined_reason": reason.astype(object),
+        }
+    )
+
+
+def _gap(
+    sensitive: str,
+    labels: list[str],
+    gap: str,
+    fractions: dict[str, binary.Fraction],
+    reference: int,
+    thresholds: Thresholds,
+    level: float,
+) -> dict[str, object]:
+    rates, kind = GAPS[gap]
+    threshold = thresholds.max_difference if kind == "difference" else thresholds.min_ratio
+    pairs = [_extreme_pair(fractions[rate], kind, reference, level) for rate in rates]
+    row: dict[str, object] = {"sensitive": sensitive, "gap": gap, "threshold": threshold}
+    if any(pair is None for pair in pairs):
+        return row | {
+            "value": None, "ci_low": None, "ci_high": None, "breached": None, "significant": None,
+            "between": None, "undefined_reason": _undefined_reason(rates, kind),
+        }
+    if kind == "difference":
+        pair = max(pairs, key=lambda p: p.value)  # equalized odds: the worse of TPR and FPR gaps
+        breached, significant = pair.value > threshold, pair.low > 0
+    else:
+        pair = min(pairs, key=lambda p: p.value)
+        breached, significant = pair.value < threshold, pair.high < 1
+    return row | {
+        "value": pair.value, "ci_low": pair.low, "ci_high": pair.high,
+        "breached": bool(breached), "significant": bool(significant),
+        "between": f"{labels[pair.first]} vs {labels[pair.second]}", "undefined_reason": None,
+    }
+
+
+def _undefined_reason(rates: tuple[str, ...], kind: str) -> str:
+    names = " and ".join(rates)
+    if kind == "reference_ratio":
+        return f"the reference group's {names} is undefined or 0"
+    if kind == "ratio":
+        return f"fewer than two groups with a defined {names}, or all are 0"
+    return f"fewer than two groups with a defined {names}"
+
+
+def _extreme_pair(fraction: binary.Fraction, kind: str, reference: int, level: float) -> _Pair | None:
+    """The gap between the groups with the highest and lowest rate (or lowest vs reference)."""
+    value = fraction.values().value
+    k, m = fraction.numerator, fraction.denominator
+    defined = np.flatnonzero(np.isfinite(value))
+    if len(defined) < 2:
+        return None
+    ranked = defined[np.argsort(value[defined], kind="stable")]
+    lowest, highest = int(ranked[0]), int(ranked[-1])
+    if kind == "difference":
+        low, high = intervals.newcombe(k[highest], m[highest], k[lowest], m[lowest], level)
+        return _Pair(float(value[highest] - value[lowest]), highest, lowest, float(low), float(high))
+    top = reference if kind == "reference_ratio" else highest
+    if not np.isfinite(value[top]) or value[top] == 0:
+        return None
+    if kind == "reference_ratio" and lowest == reference:
+        lowest = int(ranked[1])
+    low, high = intervals.katz_ratio(k[lowest], m[lowest], k[top], m[top], level)
+    return _Pair(float(value[lowest] / value[top]), lowest, top, float(low), float(high))

@@ -1,0 +1,185 @@
+"""Binary-classification metrics: each a pure function of per-group statistics, in one registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from reportgen.metrics.statistics import Confusion, ScoreStats
+from reportgen.metrics.values import Values, divide, undefined_where
+
+EMPTY = "no rows in this group"
+NO_POSITIVES = "no positive labels in this group"
+NO_NEGATIVES = "no negative labels in this group"
+ONE_CLASS = "only one class in this group"
+
+
+@dataclass(frozen=True)
+class Fraction:
+    """A proportion-type metric: numerator and denominator counts per group."""
+
+    numerator: np.ndarray
+    denominator: np.ndarray
+    undefined: str
+
+    def values(self) -> Values:
+        """The proportion, undefined where the denominator is 0."""
+        return divide(self.numerator, self.denominator, undefined=self.undefined)
+
+
+def prevalence(c: Confusion) -> Fraction:
+    """Share of positive labels; undefined for an empty group."""
+    return Fraction(c.tp + c.fn, c.n, EMPTY)
+
+
+def accuracy(c: Confusion) -> Fraction:
+    """Share of correct predictions; undefined for an empty group."""
+    return Fraction(c.tp + c.tn, c.n, EMPTY)
+
+
+def precision(c: Confusion) -> Fraction:
+    """TP / (TP + FP); undefined when nothing is predicted positive."""
+    return Fraction(c.tp, c.tp + c.fp, "no predicted positives in this group")
+
+
+def recall(c: Confusion) -> Fraction:
+    """True positive rate TP / (TP + FN); undefined without positive labels."""
+    return Fraction(c.tp, c.tp + c.fn, NO_POSITIVES)
+
+
+def specificity(c: Confusion) -> Fraction:
+    """True negative rate TN / (TN + FP); undefined without negative labels."""
+    return Fraction(c.tn, c.tn + c.fp, NO_NEGATIVES)
+
+
+def fpr(c: Confusion) -> Fraction:
+    """False positive rate FP / (FP + TN); undefined without negative labels."""
+    return Fraction(c.fp, c.fp + c.tn, NO_NEGATIVES)
+
+
+def fnr(c: Confusion) -> Fraction:
+    """False negative rate FN / (FN + TP); undefined without positive labels."""
+    return Fraction(c.fn, c.fn + c.tp, NO_POSITIVES)
+
+
+def selection_rate(c: Confusion) -> Fraction:
+    """Share predicted positive; undefined for an empty group."""
+    return Fraction(c.tp + c.fp, c.n, EMPTY)
+
+
+def balanced_accuracy(c: Confusion) -> Values:
+    """Mean recall over the classes present, as scikit-learn; undefined for an empty group.
+
+    A group with one class gets that class's recall (scikit-learn averages the classes that occur).
+    """
+    tpr = recall(c).values().value
+    tnr = specificity(c).values().value
+    present = np.isfinite(tpr).astype(np.float64) + np.isfinite(tnr)
+    total = np.nan_to_num(tpr) + np.nan_to_num(tnr)
+    return divide(total, present, undefined=EMPTY)
+
+
+def f1(c: Confusion) -> Values:
+    """2·TP / (2·TP + FP + FN); undefined when there are no positive labels and no predicted positives."""
+    return divide(2 * c.tp, 2 * c.tp + c.fp + c.fn, undefined="no positive labels and no predicted positives")
+
+
+def mcc(c: Confusion) -> Values:
+    """Matthews correlation coefficient; undefined when labels or predictions are all one class.
+
+    scikit-learn returns 0 there; 0/0 is undefined, so reportgen says so instead.
+    """
+    tp, fp, tn, fn = (np.asarray(a, dtype=np.float64) for a in (c.tp, c.fp, c.tn, c.fn))
+    denominator = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    values = divide(tp * tn - fp * fn, denominator, undefined="labels or predictions are all one class")
+    return undefined_where(values, np.asarray(c.n) == 0, EMPTY)
+
+
+def roc_auc(s: ScoreStats) -> Values:
+    """Area under the ROC curve; tied scores count one half (Mann-Whitney U); undefined with one class."""
+    values = divide(s.auc_sum, s.n_pos * s.n_neg.astype(np.float64), undefined=ONE_CLASS)
+    return undefined_where(values, s.n == 0, EMPTY)
+
+
+def average_precision(s: ScoreStats) -> Values:
+    """Step-wise area under the precision-recall curve, as scikit-learn; undefined without positives."""
+    values = divide(s.ap_sum, s.n_pos, undefined=NO_POSITIVES)
+    return undefined_where(values, s.n == 0, EMPTY)
+
+
+def log_loss(s: ScoreStats) -> Values:
+    """Mean negative log-likelihood (natural log, probabilities clipped to machine epsilon)."""
+    return divide(s.log_loss_sum, s.n, undefined=EMPTY)
+
+
+def brier(s: ScoreStats) -> Values:
+    """Mean squared difference between score and label; undefined for an empty group."""
+    return divide(s.brier_sum, s.n, undefined=EMPTY)
+
+
+def count(c: Confusion) -> Values:
+    """Rows in the group; always defined."""
+    n = np.asarray(c.n, dtype=np.float64)
+    return Values(value=n, reason=np.full(n.shape, None, dtype=object))
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A registry entry.
+
+    Attributes
+    ----------
+    name : str
+        Public name in JSON, tables, configs.
+    label : str
+        Display label.
+    source : str
+        "confusion" or "scores": which statistics the function takes.
+    compute : callable
+        Statistics → `Fraction` (proportion metrics) or `Values`.
+    interval : str or None
+        How its confidence interval is computed: "wilson", "bootstrap", "delong", "normal", or None.
+    higher_is_better : bool or None
+        Direction, None where neither is better (count, prevalence, selection rate).
+    moments : callable, optional
+        For "normal" intervals of a mean: statistics → (sum, sum of squares) per group.
+    """
+
+    name: str
+    label: str
+    source: str
+    compute: Callable[..., Fraction | Values]
+    interval: str | None
+    higher_is_better: bool | None
+    moments: Callable[[ScoreStats], tuple[np.ndarray, np.ndarray]] | None = None
+
+    def values(self, stats: Confusion | ScoreStats) -> Values:
+        """Evaluate the metric on statistics."""
+        result = self.compute(stats)
+        return result.values() if isinstance(result, Fraction) else result
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("count", "Count", "confusion", count, None, None),
+    Metric("prevalence", "Prevalence", "confusion", prevalence, "wilson", None),
+    Metric("accuracy", "Accuracy", "confusion", accuracy, "wilson", True),
+    Metric("balanced_accuracy", "Balanced accuracy", "confusion", balanced_accuracy, "bootstrap", True),
+    Metric("precision", "Precision", "confusion", precision, "wilson", True),
+    Metric("recall", "Recall (TPR)", "confusion", recall, "wilson", True),
+    Metric("specificity", "Specificity (TNR)", "confusion", specificity, "wilson", True),
+    Metric("fpr", "False positive rate", "confusion", fpr, "wilson", False),
+    Metric("fnr", "False negative rate", "confusion", fnr, "wilson", False),
+    Metric("f1", "F1", "confusion", f1, "bootstrap", True),
+    Metric("mcc", "MCC", "confusion", mcc, "bootstrap", True),
+    Metric("selection_rate", "Selection rate", "confusion", selection_rate, "wilson", None),
+    Metric("roc_auc", "ROC AUC", "scores", roc_auc, "delong", True),
+    Metric("average_precision", "Average precision", "scores", average_precision, None, True),
+    Metric(
+        "log_loss", "Log loss", "scores", log_loss, "normal", False, lambda s: (s.log_loss_sum, s.log_loss_sq)
+    ),
+    Metric("brier", "Brier score", "scores", brier, "normal", False, lambda s: (s.brier_sum, s.brier_sq)),
+)
+
+BY_NAME: dict[str, Metric] = {metric.name: metric for metric in METRICS}

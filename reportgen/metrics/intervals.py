@@ -1,0 +1,119 @@
+"""Confidence intervals that cost O(groups × resamples), never O(rows × resamples)."""
+
+from __future__ import annotations
+
+from statistics import NormalDist
+
+import numpy as np
+
+from reportgen.metrics.statistics import Confusion, ScoreStats
+
+
+def z_value(level: float) -> float:
+    """Two-sided standard-normal quantile for a confidence level (1.96 for 0.95)."""
+    return NormalDist().inv_cdf(0.5 + level / 2)
+
+
+def wilson(numerator: np.ndarray, denominator: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a proportion per group; NaN where the denominator is 0."""
+    k = np.asarray(numerator, dtype=np.float64)
+    n = np.asarray(denominator, dtype=np.float64)
+    z = z_value(level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        scale = 1 + z**2 / n
+        center = (p + z**2 / (2 * n)) / scale
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / scale
+    low, high = np.clip(center - half, 0, 1), np.clip(center + half, 0, 1)
+    return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
+
+
+def resample_confusion(c: Confusion, resamples: int, rng: np.random.Generator) -> Confusion:
+    """Bootstrap replicates of each group's confusion cells.
+
+    Drawing the four cells of a group of n rows from Multinomial(n, cells / n) is the same
+    distribution as resampling its n rows with replacement, at O(groups × resamples) cost.
+
+    Returns
+    -------
+    Confusion
+        Arrays of shape (resamples, groups).
+    """
+    cells = c.cells().astype(np.float64)
+    n = cells.sum(axis=1)
+    probabilities = np.divide(cells, n[:, None], out=np.full_like(cells, 0.25), where=n[:, None] > 0)
+    drawn = rng.multinomial(n.astype(np.int64), probabilities, size=(resamples, len(n)))
+    return Confusion.from_cells(drawn)
+
+
+def percentile(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval over axis 0, ignoring undefined (NaN) replicates."""
+    alpha = (1 - level) / 2
+    defined = np.isfinite(samples).any(axis=0)
+    safe = np.where(defined[None, :], samples, 0.0)
+    with np.errstate(invalid="ignore"):
+        low, high = np.nanquantile(safe, [alpha, 1 - alpha], axis=0)
+    return np.where(defined, low, np.nan), np.where(defined, high, np.nan)
+
+
+def delong(s: ScoreStats, auc: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """DeLong's normal interval for the AUC per group; NaN with fewer than two of either class."""
+    m = s.n_pos.astype(np.float64)
+    n = s.n_neg.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var10 = (s.v10_sq - m * auc**2) / (m - 1)
+        var01 = (s.v01_sq - n * auc**2) / (n - 1)
+        se = np.sqrt(np.maximum(var10 / m + var01 / n, 0.0))
+    z = z_value(level)
+    ok = (m >= 2) & (n >= 2)
+    return np.where(ok, np.clip(auc - z * se, 0, 1), np.nan), np.where(ok, np.clip(auc + z * se, 0, 1), np.nan)
+
+
+def normal_mean(total: np.ndarray, squares: np.ndarray, n: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Normal interval of a mean from its sum and sum of squares; NaN with fewer than two rows."""
+    n = np.asarray(n, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = total / n
+        variance = np.maximum(squares - n * mean**2, 0.0) / (n - 1)
+        half = z_value(level) * np.sqrt(variance / n)
+    ok = n >= 2
+    return np.where(ok, np.maximum(mean - half, 0.0), np.nan), np.where(ok, mean + half, np.nan)
+
+
+def newcombe(
+    k1: np.ndarray, n1: np.ndarray, k2: np.ndarray, n2: np.ndarray, level: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Interval of the difference of two proportions k1/n1 - k2/n2 (Newcombe's hybrid score method).
+
+    Combines the two Wilson intervals (Newcombe 1998, method 10); keeps its coverage for small
+    groups and proportions near 0 or 1, where a bootstrap collapses. NaN where a denominator is 0.
+    """
+    k1, n1, k2, n2 = (np.asarray(a, dtype=np.float64) for a in (k1, n1, k2, n2))
+    l1, u1 = wilson(k1, n1, level)
+    l2, u2 = wilson(k2, n2, level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1, p2 = k1 / n1, k2 / n2
+    d = p1 - p2
+    low = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    high = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return low, high
+
+
+def katz_ratio(
+    k1: np.ndarray, n1: np.ndarray, k2: np.ndarray, n2: np.ndarray, level: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Interval of the ratio of two proportions (k1/n1) / (k2/n2), Katz's log method.
+
+    Where a count is 0, 0.5 is added to each count of that pair (Haldane's correction).
+    NaN where a denominator is 0.
+    """
+    k1, n1, k2, n2 = (np.asarray(a, dtype=np.float64) for a in (k1, n1, k2, n2))
+    zero = (k1 == 0) | (k2 == 0)
+    k1c, k2c = np.where(zero, k1 + 0.5, k1), np.where(zero, k2 + 0.5, k2)
+    n1c, n2c = np.where(zero, n1 + 0.5, n1), np.where(zero, n2 + 0.5, n2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_ratio = np.log((k1c / n1c) / (k2c / n2c))
+        se = np.sqrt(1 / k1c - 1 / n1c + 1 / k2c - 1 / n2c)
+    z = z_value(level)
+    ok = (n1 > 0) & (n2 > 0)
+    return np.where(ok, np.exp(log_ratio - z * se), np.nan), np.where(ok, np.exp(log_ratio + z * se), np.nan)

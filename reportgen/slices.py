@@ -1,0 +1,239 @@
+"""Slice specs → integer group codes per row, one code array per slice family."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from reportgen.config import SliceSpec
+from reportgen.errors import ConfigError, InputError, plain_list
+
+MISSING = "(missing)"
+OTHER = "(other)"
+
+
+@dataclass(frozen=True)
+class SliceFamily:
+    """The groups of one slice definition.
+
+    Attributes
+    ----------
+    name : str
+        The family's name, e.g. "sex" or "sex × race".
+    kind : str
+        "values", "bins", "quantiles", "intersection" or "query".
+    columns : list of str
+        The data columns it is defined on (empty for a query).
+    labels : list of str
+        One label per group, in display order.
+    codes : ndarray of int32
+        One group code per row, in [0, len(labels)); -1 where a row is in no group.
+    notes : list of str
+        What the reader should know about how the groups were formed (caps, collapsed bins).
+    """
+
+    name: str
+    kind: str
+    columns: list[str]
+    labels: list[str]
+    codes: np.ndarray
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_groups(self) -> int:
+        """Number of groups."""
+        return len(self.labels)
+
+
+def build_slices(frame: pd.DataFrame, specs: list[SliceSpec], *, source: str) -> list[SliceFamily]:
+    """Turn slice specs into slice families over the rows of `frame`.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The predictions with their metadata columns.
+    specs : list of SliceSpec
+        Validated slice definitions.
+    source : str
+        The data's name, for error messages.
+
+    Raises
+    ------
+    InputError
+        If a slice names a missing column or bins do not cover the data.
+    ConfigError
+        If a `where` query is not a valid condition on the columns.
+    """
+    return [_build(frame, spec, index, source) for index, spec in enumerate(specs)]
+
+
+def _build(frame: pd.DataFrame, spec: SliceSpec, index: int, source: str) -> SliceFamily:
+    key = f"[[slices]] #{index + 1}"
+    if spec.where is not None:
+        return _query_family(frame, spec, key)
+    columns = [spec.column] if spec.column is not None else list(spec.columns or [])
+    for column in columns:
+        if column not in frame.columns:
+            raise InputError(
+                f'{source}: no column "{column}" ({key}); columns are: {plain_list(frame.columns, limit=12)}'
+            )
+    if spec.columns is not None:
+        return _intersection_family(frame, spec)
+    values = frame[spec.column]
+    if spec.bins is not None or spec.quantiles is not None:
+        return _binned_family(values, spec, key, source)
+    codes, labels = _value_codes(values)
+    codes, labels, notes = _cap(codes, labels, spec.max_groups)
+    return SliceFamily(spec.title, "values", columns, labels, codes, notes)
+
+
+def _value_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes for each distinct value, sorted, with missing values as a last "(missing)" group."""
+    try:
+        codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+    except TypeError:  # mixed types that do not sort: order by text instead
+        codes, uniques = pd.factorize(values.astype("string"), sort=True, use_na_sentinel=True)
+    labels = [_label(v) for v in uniques]
+    codes = codes.astype(np.int32)
+    missing = codes < 0
+    if missing.any():
+        codes[missing] = len(labels)
+        labels.append(MISSING)
+    return codes, labels
+
+
+def _label(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _cap(codes: np.ndarray, labels: list[str], max_groups: int) -> tuple[np.ndarray, list[str], list[str]]:
+    """Keep the `max_groups - 1` largest groups and pool the rest into "(other)"."""
+    if len(labels) <= max_groups:
+        return codes, labels, []
+    counts = np.bincount(codes[codes >= 0], minlength=len(labels))
+    keep = np.sort(np.argsort(-counts, kind="stable")[: max_groups - 1])
+    remap = np.full(len(labels), len(keep), dtype=np.int32)
+    remap[keep] = np.arange(len(keep), dtype=np.int32)
+    note = (
+        f"{len(labels)} distinct values: the {len(keep)} largest groups are shown and the other "
+        f"{len(labels) - len(keep)} values ({int(counts.sum() - counts[keep].sum())} rows) are pooled as \"{OTHER}\"."
+    )
+    new_codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(np.int32)
+    return new_codes, [labels[i] for i in keep] + [OTHER], [note]
+
+
+def _binned_family(values: pd.Series, spec: SliceSpec, key: str, source: str) -> SliceFamily:
+    numbers = pd.to_numeric(values, errors="coerce")
+    not_numeric = numbers.isna() & values.notna()
+    if not_numeric.any():
+        raise InputError(
+            f'{source}: column "{spec.column}" ({key} bins): {int(not_numeric.sum())} values are not numbers, '
+            f'e.g. "{values[not_numeric].iloc[0]}"; use a plain "column" slice for categories'
+        )
+    x = numbers.to_numpy(dtype=np.float64)
+    present = ~np.isnan(x)
+    notes: list[str] = []
+    if spec.quantiles is not None:
+        if not present.any():
+            raise InputError(f'{source}: column "{spec.column}" ({key}): no numbers to form quantiles from')
+        edges = np.unique(np.quantile(x[present], np.linspace(0, 1, spec.quantiles + 1)))
+        if len(edges) < 2:
+            edges = np.array([edges[0], edges[0]])
+        if len(edges) - 1 < spec.quantiles:
+            notes.append(
+                f"{spec.quantiles} quantile bins were asked for; tied values leave {len(edges) - 1} distinct bins."
+            )
+        kind = "quantiles"
+    else:
+        edges = np.asarray(spec.bins, dtype=np.float64)
+        kind = "bins"
+        outside = present & ((x < edges[0]) | (x > edges[-1]))
+        if outside.any():
+            raise InputError(
+                f'{source}: column "{spec.column}" ({key} bins): {int(outside.sum())} values lie outside '
+                f"[{_edge(edges[0])}, {_edge(edges[-1])}] (data min {_edge(np.nanmin(x))}, max {_edge(np.nanmax(x))}); "
+                "widen the bins (TOML accepts -inf and inf)"
+            )
+    n_bins = max(len(edges) - 1, 1)
+    codes = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, n_bins - 1).astype(np.int32)
+    labels = [
+        f"[{_edge(lo)}, {_edge(hi)}{']' if i == n_bins - 1 else ')'}"
+        for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True))
+    ] or [f"[{_edge(edges[0])}, {_edge(edges[0])}]"]
+    if not present.all():
+        codes[~present] = len(labels)
+        labels.append(MISSING)
+    return SliceFamily(spec.title, kind, [str(spec.column)], labels, codes, notes)
+
+
+def _edge(value: float) -> str:
+    if np.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    return format(float(value), ".4g")
+
+
+def _intersection_family(frame: pd.DataFrame, spec: SliceSpec) -> SliceFamily:
+    columns = list(spec.columns or [])
+    combined = np.zeros(len(frame), dtype=np.int64)
+    per_column: list[list[str]] = []
+    for column in columns:
+        codes, labels = _value_codes(frame[column])
+        combined = combined * len(labels) + codes
+        per_column.append(labels)
+    observed, codes = np.unique(combined, return_inverse=True)
+    labels = []
+    for value in observed:
+        parts = []
+        for column_labels in reversed(per_column):
+            value, position = divmod(int(value), len(column_labels))
+            parts.append(column_labels[position])
+        labels.append(" & ".join(reversed(parts)))
+    codes, labels, notes = _cap(codes.astype(np.int32), labels, spec.max_groups)
+    return SliceFamily(spec.title, "intersection", columns, labels, codes, notes)
+
+
+_ALLOWED_NODES = (
+    ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Name, ast.Load,
+    ast.Constant, ast.List, ast.Tuple, ast.And, ast.Or, ast.Not, ast.Invert, ast.USub, ast.UAdd,
+    ast.BitAnd, ast.BitOr, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Mod, ast.FloorDiv, ast.Pow,
+    ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn,
+)
+
+
+def _query_family(frame: pd.DataFrame, spec: SliceSpec, key: str) -> SliceFamily:
+    expression = str(spec.where)
+    _check_query(expression, key)
+    try:
+        mask = frame.eval(expression, engine="python")
+    except Exception as exc:  # pandas raises many types for a bad query; all are the user's
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise ConfigError(
+            f'{key} where "{expression}": {reason}; columns are: {plain_list(frame.columns, limit=12)}'
+        ) from None
+    if not (isinstance(mask, pd.Series) and pd.api.types.is_bool_dtype(mask.dtype)):
+        raise ConfigError(f'{key} where "{expression}": must be a condition, true or false for each row')
+    selected = mask.fillna(False).to_numpy(dtype=bool)
+    codes = np.where(selected, 0, -1).astype(np.int32)
+    notes = [] if selected.any() else [f'No row matches "{expression}".']
+    return SliceFamily(spec.title, "query", [], [expression], codes, notes)
+
+
+def _check_query(expression: str, key: str) -> None:
+    """Allow only comparisons, arithmetic and boolean logic over column names and constants."""
+    plain = re.sub(r"`[^`]*`", "_column", expression)
+    try:
+        tree = ast.parse(plain, mode="eval")
+    except SyntaxError:
+        raise ConfigError(f'{key} where "{expression}": not a valid condition') from None
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED_NODES):
+            raise ConfigError(
+                f'{key} where "{expression}": only comparisons, arithmetic, and/or/not and "in" over '
+                "column names and constants are allowed (no function calls, attributes or indexing)"
+            )
