@@ -1,0 +1,1 @@
+"""Renderers: the model card document to HTML and JSON bytes. They never compute metrics."""

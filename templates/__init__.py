@@ -1,0 +1,1 @@
+"""Jinja templates and CSS of reportgen's renderers, shipped inside the wheel as `reportgen.templates`."""
