@@ -99,10 +99,11 @@ def score_histogram_chart(histogram: ScoreHistogram, positive_label: str) -> alt
             {"start": lo, "end": hi, "count": c, "class": name}
             for lo, hi, c in zip(edges[:-1], edges[1:], counts, strict=True)
         ]
-    return alt.Chart(pd.DataFrame(rows)).mark_bar(opacity=0.65, binSpacing=0).encode(
+    return alt.Chart(pd.DataFrame(rows)).mark_rect(opacity=0.6).encode(
         x=alt.X("start:Q", title="Score", scale=alt.Scale(domain=[0, 1])),
         x2="end:Q",
-        y=alt.Y("count:Q", title="Rows", stack=None),
+        y=alt.Y("count:Q", title="Rows"),
+        y2=alt.datum(0),
         color=alt.Color("class:N", title="True class", scale=alt.Scale(range=[ACCENT, "#d97706"])),
         tooltip=["class:N", alt.Tooltip("start:Q", title="From"), alt.Tooltip("end:Q", title="To"), "count:Q"],
     ).properties(width=WIDTH, height=WIDTH * 0.7, title="Score distribution by class")

@@ -48,8 +48,8 @@ class Predictions:
     positive_label: str
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a predictions file (.csv, .parquet or .jsonl) into a DataFrame.
+def read_table(path: Path, source: str) -> pd.DataFrame:
+    """Read a predictions file (.csv, .parquet or .jsonl) into a DataFrame; `source` names it in errors.
 
     Raises
     ------
@@ -59,19 +59,19 @@ def read_table(path: Path) -> pd.DataFrame:
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise InputError(
-            f'{path}: unknown format "{path.suffix}"; use one of {plain_list(READERS)}'
+            f'{source}: unknown format "{path.suffix}"; use one of {plain_list(READERS)}'
         )
     if not path.is_file():
-        raise InputError(f"{path}: no such predictions file")
+        raise InputError(f"{source}: no such predictions file ({path})")
     try:
         frame = reader(path)
     except pd.errors.EmptyDataError:
         frame = pd.DataFrame()
     except Exception as exc:  # parsers raise many types; all mean "not readable as this format"
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-        raise InputError(f"{path}: cannot read as {path.suffix[1:]}: {first_line}") from None
+        raise InputError(f"{source}: cannot read as {path.suffix[1:]}: {first_line}") from None
     if len(frame) == 0:
-        raise InputError(f"{path}: no rows; the predictions file is empty")
+        raise InputError(f"{source}: no rows; the predictions file is empty")
     return frame
 
 
@@ -91,10 +91,14 @@ def frame_fingerprint(frame: pd.DataFrame) -> str:
     return f"sha256:{digest.hexdigest()}"
 
 
-def load_predictions(path: Path, data: DataSection) -> Predictions:
-    """Read a predictions file and check its columns against `[data]`."""
-    frame = read_table(path)
-    return check_predictions(frame, data, source=str(path), fingerprint=file_fingerprint(path))
+def load_predictions(path: Path, data: DataSection, *, source: str | None = None) -> Predictions:
+    """Read a predictions file and check its columns against `[data]`.
+
+    `source` names the file in messages and in the card (default: `path` as given); pass the
+    path as the user wrote it so the card does not depend on where the project lives.
+    """
+    frame = read_table(path, source or str(path))
+    return check_predictions(frame, data, source=source or str(path), fingerprint=file_fingerprint(path))
 
 
 def check_predictions(
