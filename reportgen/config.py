@@ -187,7 +187,8 @@ def validate(model: type[BaseModel], raw: Any, *, source: str) -> Any:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        errors = exc.errors()
+        # an unknown key first: a typo ("lable") also explains the "missing" key it was meant to be
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
         message = f"{source}: {_describe(model, errors[0])}"
         if len(errors) > 1:
             message += f" (and {len(errors) - 1} more problems)"

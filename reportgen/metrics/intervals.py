@@ -24,7 +24,8 @@ def wilson(numerator: np.ndarray, denominator: np.ndarray, level: float) -> tupl
         scale = 1 + z**2 / n
         center = (p + z**2 / (2 * n)) / scale
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / scale
-    low, high = np.clip(center - half, 0, 1), np.clip(center + half, 0, 1)
+    # Rounding can put a bound a hair past p at 0/n or n/n; the interval always contains p.
+    low, high = np.clip(np.fmin(center - half, p), 0, 1), np.clip(np.fmax(center + half, p), 0, 1)
     return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
 
 

@@ -143,20 +143,33 @@ def test_every_registry_metric_has_an_oracle():
     assert set(UNDEFINED) == set(ORACLES)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+HYPOTHESIS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+VALUE_SLICES = [s for s in SLICES if "columns" not in s]  # g, h, bins on x, a where query
+INTERSECTION = [s for s in SLICES if "columns" in s]
+
+
+@settings(HYPOTHESIS, max_examples=40)
 @given(frame=prediction_frames())
 def test_metrics_equal_sklearn_on_every_group(frame):
-    evaluation = _evaluate(frame, SLICES)
+    evaluation = _evaluate(frame, VALUE_SLICES)
     check_against_sklearn(frame, evaluation)
     check_confusion(frame, evaluation)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(HYPOTHESIS, max_examples=15)
+@given(frame=prediction_frames(max_rows=120))
+def test_metrics_equal_sklearn_on_every_intersection_group(frame):
+    evaluation = _evaluate(frame, INTERSECTION)
+    check_against_sklearn(frame, evaluation)
+    check_confusion(frame, evaluation)
+
+
+@settings(HYPOTHESIS, max_examples=15)
 @given(frame=prediction_frames())
 def test_metrics_equal_sklearn_with_threshold_predictions(frame):
     """Without a prediction column, predictions are score >= threshold."""
     frame = frame.assign(pred=(frame["p"] >= 0.5).astype(np.int64))
-    evaluation = _evaluate(frame.drop(columns="pred"), SLICES, prediction=None)
+    evaluation = _evaluate(frame.drop(columns="pred"), SLICES[:1], prediction=None)
     check_against_sklearn(frame, evaluation)
     check_confusion(frame, evaluation)
 

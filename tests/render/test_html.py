@@ -1,0 +1,124 @@
+"""HTML rendering: self-contained, deterministic, escaped, and every section present."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from helpers import synthetic_predictions
+
+import reportgen
+from reportgen.charts import theme
+from reportgen.render.html import chart_specs, to_html
+
+HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+
+
+@pytest.fixture(scope="module")
+def evaluation() -> reportgen.Evaluation:
+    df = synthetic_predictions()
+    df.loc[df["race"] == "c", "race"] = HOSTILE  # a group label is user data too
+    return reportgen.evaluate(
+        df, label="y", score="p", prediction="pred",
+        slices=[{"column": "sex"}, {"column": "race"}, {"columns": ["sex", "race"]},
+                {"column": "age", "bins": [18, 40, 60, 80]}, {"name": "rich", "where": "income > 80000"}],
+        sensitive=["sex"], resamples=200, title=f"Title {HOSTILE}",
+        model={"name": "m", "version": "1", "description": f"*desc* {HOSTILE} [x](javascript:alert(3))"},
+        card={"intended_use": "![tracker](http://example.com/t.png) [ok](https://example.com) <b>raw</b>",
+              "caveats": "[local](file:///etc/passwd) [data](data:text/html,hi)"},
+    )
+
+
+class _Elements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def _elements(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Elements()
+    parser.feed(html)
+    return parser.tags
+
+
+def test_user_text_cannot_inject_markup(evaluation: reportgen.Evaluation) -> None:
+    html = to_html(evaluation.to_report())
+    tags = _elements(html)
+    assert not [t for t, _ in tags if t in ("script", "img", "iframe", "object", "embed", "b")]
+    assert not [a for _, attrs in tags for a in attrs if a.startswith("on")]
+    hrefs = [attrs.get("href") or "" for t, attrs in tags if t == "a"]
+    assert "https://example.com" in hrefs
+    assert all(h.startswith(("#", "https://", "http://", "mailto:")) for h in hrefs), hrefs
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<em>desc</em>" in html  # markdown still renders
+
+
+def test_no_network_resources(evaluation: reportgen.Evaluation) -> None:
+    for interactive in (False, True):
+        html = to_html(evaluation.to_report(), interactive=interactive)
+        for tag, attrs in _elements(html):
+            assert not attrs.get("src"), (tag, attrs)
+            if tag == "link":
+                raise AssertionError(f"external stylesheet or font: {attrs}")
+        assert "@import" not in html and "url(http" not in html
+
+
+def test_interactive_embeds_one_runtime_and_one_call_per_chart(evaluation: reportgen.Evaluation) -> None:
+    report = evaluation.to_report()
+    html = to_html(report, interactive=True)
+    n_charts = len(chart_specs(report))
+    assert html.count("<script>") == 2
+    assert html.count("vegaEmbed(\"#chart-") == n_charts
+    assert "actions: false" in html
+
+
+def test_sections_follow_model_card_order(evaluation: reportgen.Evaluation) -> None:
+    html = to_html(evaluation.to_report())
+    ids = ["glance", "model-details", "intended-use", "factors", "metrics", "evaluation-data", "training-data",
+           "quantitative-analyses", "slices", "fairness", "ethical-considerations", "caveats"]
+    positions = [html.index(f'<section id="{i}">') for i in ids]
+    assert positions == sorted(positions)
+    assert "the card&#39;s author did not record ethical considerations" in html.lower()
+
+
+def test_chart_data_stays_small(evaluation: reportgen.Evaluation) -> None:
+    for _, _, chart in chart_specs(evaluation.to_report()):
+        spec = theme(chart).to_json()
+        assert len(spec) < 40_000, len(spec)
+
+
+def test_chart_data_does_not_grow_with_rows() -> None:
+    sizes = []
+    for n in (500, 50_000):
+        ev = reportgen.evaluate(synthetic_predictions(n), label="y", score="p", slices=[{"column": "sex"}],
+                                resamples=100)
+        sizes.append(sum(len(theme(c).to_json()) for _, _, c in chart_specs(ev.to_report())))
+    assert sizes[1] < sizes[0] * 1.2
+
+
+def test_charts_use_the_page_font(evaluation: reportgen.Evaluation) -> None:
+    css = (Path(reportgen.__file__).parents[1] / "templates" / "report.css").read_text()
+    font = re.search(r'--font: "([^"]+)"', css)
+    assert font is not None
+    for _, _, chart in chart_specs(evaluation.to_report()):
+        assert theme(chart).to_dict()["config"]["font"] == font.group(1)
+
+
+def test_same_inputs_same_bytes(evaluation: reportgen.Evaluation, tmp_path: Path) -> None:
+    first = evaluation.to_html(tmp_path / "a.html").read_bytes()
+    second = evaluation.to_html(tmp_path / "b.html").read_bytes()
+    assert first == second
+    assert evaluation.to_json(tmp_path / "a.json").read_bytes() == evaluation.to_json(tmp_path / "b.json").read_bytes()
+
+
+def test_undefined_values_show_their_reason() -> None:
+    df = synthetic_predictions(200)
+    df.loc[df["race"] == "c", "y"] = 0  # single-class group: AUC undefined
+    html = to_html(reportgen.evaluate(df, label="y", score="p", slices=[{"column": "race"}], resamples=100).to_report())
+    assert "only one class in this group" in html
+    assert 'class="undefined"' in html

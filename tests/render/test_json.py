@@ -1,0 +1,71 @@
+"""JSON output: valid against the published schema, Model Card Toolkit-compatible, golden."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+from helpers import synthetic_predictions
+
+import reportgen
+from reportgen.cli import main
+from reportgen.render.json import published_schema, report_schema, to_json
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "tests" / "golden"
+
+
+@pytest.fixture(scope="module")
+def document() -> dict:
+    ev = reportgen.evaluate(synthetic_predictions(), label="y", score="p", slices=[{"column": "race"}],
+                            sensitive=["sex"], resamples=200)
+    return json.loads(to_json(ev.to_report()))
+
+
+def test_published_schema_is_current() -> None:
+    assert published_schema() == report_schema(), "regenerate with: python -m reportgen.render.json"
+
+
+def test_output_validates_against_schema(document: dict) -> None:
+    jsonschema.validate(document, published_schema())
+    assert document["schema_version"] == "1.0.0"
+
+
+def test_undefined_is_null_with_reason() -> None:
+    df = synthetic_predictions(200)
+    df.loc[df["race"] == "c", "y"] = 1
+    doc = json.loads(to_json(reportgen.evaluate(df, label="y", score="p", slices=[{"column": "race"}],
+                                                resamples=100).to_report()))
+    group = next(g for g in doc["slices"][0]["groups"] if g["group"] == "c")
+    auc = next(m for m in group["metrics"] if m["name"] == "roc_auc")
+    assert auc == {"name": "roc_auc", "value": None, "ci_low": None, "ci_high": None,
+                   "undefined_reason": "only one class in this group"}
+
+
+def test_model_card_toolkit_performance_metrics(document: dict) -> None:
+    entries = document["performance_metrics"]
+    names = {e["type"] for e in entries}
+    assert {"accuracy", "roc_auc", "selection_rate", "log_loss"} <= names
+    accuracy = next(e for e in entries if e["type"] == "accuracy" and e["slice"] == "race: a")
+    assert set(accuracy) == {"type", "value", "slice", "confidence_interval", "n", "threshold"}
+    assert accuracy["confidence_interval"]["lower_bound"] <= accuracy["value"] <= accuracy["confidence_interval"]["upper_bound"]
+    assert accuracy["threshold"] == 0.5
+    assert sum(e["type"] == "count" for e in entries) == 1 + 3 + 2  # overall, race groups, sex groups (sensitive)
+
+
+def _normalized(text: str) -> str:
+    text = re.sub(r"reportgen \d+\.\d+\.\d+\S*", "reportgen VERSION", text)
+    return re.sub(r"<svg.*?</svg>", "<svg/>", text, flags=re.S)
+
+
+@pytest.mark.parametrize("name", ["report.json", "report.html"])
+def test_example_matches_golden(name: str, tmp_path: Path, update_golden: bool) -> None:
+    assert main(["build", str(ROOT / "examples" / "adult-income" / "config.toml"), "--out", str(tmp_path), "-q"]) == 0
+    produced = _normalized((tmp_path / name).read_text())
+    golden = GOLDEN / name
+    if update_golden:
+        golden.write_text(produced)
+    assert produced == golden.read_text(), f"{name} changed; review and run pytest --update-golden"
