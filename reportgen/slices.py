@@ -68,10 +68,27 @@ def build_slices(frame: pd.DataFrame, specs: list[SliceSpec], *, source: str) ->
     ConfigError
         If a `where` query is not a valid condition on the columns.
     """
-    return [_build(frame, spec, index, source) for index, spec in enumerate(specs)]
+    value_codes = _ValueCodes(frame)
+    return [_build(frame, spec, index, source, value_codes) for index, spec in enumerate(specs)]
 
 
-def _build(frame: pd.DataFrame, spec: SliceSpec, index: int, source: str) -> SliceFamily:
+class _ValueCodes:
+    """`_value_codes` of a frame's columns, each computed once (families often share a column)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+        self._done: dict[str, tuple[np.ndarray, list[str]]] = {}
+
+    def __call__(self, column: str) -> tuple[np.ndarray, list[str]]:
+        if column not in self._done:
+            self._done[column] = _value_codes(self._frame[column])
+        codes, labels = self._done[column]
+        return codes, list(labels)
+
+
+def _build(
+    frame: pd.DataFrame, spec: SliceSpec, index: int, source: str, value_codes: _ValueCodes
+) -> SliceFamily:
     key = f"[[slices]] #{index + 1}"
     if spec.where is not None:
         return _query_family(frame, spec, key)
@@ -82,11 +99,10 @@ def _build(frame: pd.DataFrame, spec: SliceSpec, index: int, source: str) -> Sli
                 f'{source}: no column "{column}" ({key}); columns are: {plain_list(frame.columns, limit=12)}'
             )
     if spec.columns is not None:
-        return _intersection_family(frame, spec)
-    values = frame[spec.column]
+        return _intersection_family(frame, spec, value_codes)
     if spec.bins is not None or spec.quantiles is not None:
-        return _binned_family(values, spec, key, source)
-    codes, labels = _value_codes(values)
+        return _binned_family(frame[spec.column], spec, key, source)
+    codes, labels = value_codes(spec.column)
     codes, labels, notes = _cap(codes, labels, spec.max_groups)
     return SliceFamily(spec.title, "values", columns, labels, codes, notes)
 
@@ -178,15 +194,17 @@ def _edge(value: float) -> str:
     return format(float(value), ".4g")
 
 
-def _intersection_family(frame: pd.DataFrame, spec: SliceSpec) -> SliceFamily:
+def _intersection_family(frame: pd.DataFrame, spec: SliceSpec, value_codes: _ValueCodes) -> SliceFamily:
     columns = list(spec.columns or [])
     combined = np.zeros(len(frame), dtype=np.int64)
+    size = 1  # combined codes lie in [0, size)
     per_column: list[list[str]] = []
     for column in columns:
-        codes, labels = _value_codes(frame[column])
+        codes, labels = value_codes(column)
         combined = combined * len(labels) + codes
+        size *= len(labels)
         per_column.append(labels)
-    observed, codes = np.unique(combined, return_inverse=True)
+    observed, codes = _observed(combined, size)
     labels = []
     for value in observed:
         parts = []
@@ -196,6 +214,15 @@ def _intersection_family(frame: pd.DataFrame, spec: SliceSpec) -> SliceFamily:
         labels.append(" & ".join(reversed(parts)))
     codes, labels, notes = _cap(codes.astype(np.int32), labels, spec.max_groups)
     return SliceFamily(spec.title, "intersection", columns, labels, codes, notes)
+
+
+def _observed(combined: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(combined, return_inverse=True)` for values in [0, size), by counting when size is small."""
+    if size > max(2 * len(combined), 1 << 16):
+        return np.unique(combined, return_inverse=True)
+    present = np.bincount(combined, minlength=size) > 0
+    position = np.cumsum(present) - 1
+    return np.flatnonzero(present), position[combined]
 
 
 _ALLOWED_NODES = (

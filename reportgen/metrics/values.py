@@ -35,11 +35,3 @@ def divide(numerator: np.ndarray, denominator: np.ndarray, *, undefined: str) ->
                       where=defined)
     return Values(value=value, reason=np.where(defined, None, undefined).astype(object))
 
-
-def undefined_where(values: Values, mask: np.ndarray, reason: str) -> Values:
-    """Mark `values` undefined with `reason` where `mask` holds (keeping earlier reasons)."""
-    mask = mask & np.equal(values.reason, None)
-    return Values(
-        value=np.where(mask, np.nan, values.value),
-        reason=np.where(mask, reason, values.reason).astype(object),
-    )
