@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,9 @@ from reportgen.metrics import curves
 from reportgen.metrics.statistics import Rows
 from reportgen.metrics.table import GroupStats, group_stats, metric_frame
 from reportgen.slices import SliceFamily, build_slices
+
+if TYPE_CHECKING:
+    from reportgen.report import Report
 
 OVERALL = "overall"
 
@@ -68,9 +71,9 @@ class Evaluation:
     references: dict[str, str]
     curves: Curves
 
-    def to_report(self):  # noqa: ANN201 - imported lazily to keep the flow one-way
+    def to_report(self) -> Report:
         """The model card document (`reportgen.report.Report`)."""
-        from reportgen.report import build_report
+        from reportgen.report import build_report  # the document builds on this module, not the reverse
 
         return build_report(self)
 
@@ -159,7 +162,7 @@ def evaluate(
     return evaluate_predictions(predictions, config)
 
 
-def evaluate_predictions(predictions: Predictions, config: Config, progress=None) -> Evaluation:  # noqa: ANN001
+def evaluate_predictions(predictions: Predictions, config: Config) -> Evaluation:
     """Evaluate checked predictions with a validated config (the CLI's entry point)."""
     report = config.report
     specs = list(config.slices) + _implicit_sensitive_slices(config)
@@ -203,7 +206,7 @@ def _implicit_sensitive_slices(config: Config) -> list[SliceSpec]:
     return [SliceSpec(column=column) for column in config.fairness.sensitive if column not in covered]
 
 
-def _sensitive_family(config: Config, families: list[SliceFamily], column: str) -> SliceFamily:
+def _sensitive_family(families: list[SliceFamily], column: str) -> SliceFamily:
     for family in families:
         if family.kind in ("values", "bins", "quantiles") and family.columns == [column]:
             return family
@@ -217,7 +220,7 @@ def _fairness(
     thresholds = Thresholds(fairness.max_difference, fairness.min_ratio)
     by_group, gaps, references = [], [], {}
     for column in fairness.sensitive:
-        family = _sensitive_family(config, families, column)
+        family = _sensitive_family(families, column)
         counts = stats[family.name].confusion
         reference = _reference_index(family, counts.n, fairness.reference.get(column), column)
         references[column] = family.labels[reference]
