@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from reportgen.errors import ConfigError, did_you_mean
+from reportgen.errors import ConfigError, did_you_mean, quoted_list
 
 Scalar = bool | int | float | str
 
@@ -107,10 +107,13 @@ class FairnessSection(_Section):
 
     @model_validator(mode="after")
     def _reference_is_sensitive(self) -> FairnessSection:
+        for column in self.sensitive:
+            if self.sensitive.count(column) > 1:
+                raise ValueError(f'sensitive lists "{column}" more than once')
         for column in self.reference:
             if column not in self.sensitive:
                 raise ValueError(
-                    f'reference names "{column}", which is not in sensitive {self.sensitive}'
+                    f'reference names "{column}", which is not in sensitive: {quoted_list(self.sensitive)}'
                 )
         return self
 
@@ -147,6 +150,15 @@ class Config(_Section):
             if spec.title == "overall" or spec.title in seen:
                 raise ValueError(f'slice name "{spec.title}" is used twice or is reserved; set "name"')
             seen.add(spec.title)
+        # A sensitive column no slice is defined on gets a slice named after it: that name must be free too.
+        covered = {spec.column for spec in self.slices if spec.column is not None}
+        for column in self.fairness.sensitive:
+            if column not in covered and (column == "overall" or column in seen):
+                raise ValueError(
+                    f'[fairness] sensitive "{column}": its slice would be named "{column}", which is taken; '
+                    f'add a [[slices]] entry with column = "{column}" and another "name"'
+                )
+            seen.add(column)
         return self
 
 

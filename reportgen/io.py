@@ -15,7 +15,7 @@ from reportgen.errors import InputError, plain_list, quoted_list
 READERS = {
     ".csv": lambda p: pd.read_csv(p),
     ".parquet": lambda p: pd.read_parquet(p),
-    ".jsonl": lambda p: pd.read_json(p, lines=True),
+    ".jsonl": lambda p: pd.read_json(p, lines=True, precise_float=True),  # else 0.3 reads as 0.30000000000000004
 }
 
 
@@ -213,6 +213,10 @@ def _is_positive(values: pd.Series, positive: object) -> np.ndarray:
     matched = values.to_numpy() == positive
     if not matched.any():
         matched = values.astype(str).to_numpy() == str(positive)
+    if not matched.any():  # the same number written another way: "1.0" for 1, or 1 for "1.0"
+        number = _as_numbers(np.array([positive], dtype=object))[0]
+        if number is not None:
+            matched = (pd.to_numeric(values, errors="coerce") == number).to_numpy()
     return matched.astype(np.int8)
 
 

@@ -104,7 +104,7 @@ def _build(
         return _binned_family(frame[spec.column], spec, key, source)
     codes, labels = value_codes(spec.column)
     codes, labels, notes = _cap(codes, labels, spec.max_groups)
-    return SliceFamily(spec.title, "values", columns, labels, codes, notes)
+    return SliceFamily(spec.title, "values", columns, _distinct(labels), codes, notes)
 
 
 def _value_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -196,24 +196,15 @@ def _edge(value: float) -> str:
 
 def _intersection_family(frame: pd.DataFrame, spec: SliceSpec, value_codes: _ValueCodes) -> SliceFamily:
     columns = list(spec.columns or [])
-    combined = np.zeros(len(frame), dtype=np.int64)
-    size = 1  # combined codes lie in [0, size)
-    per_column: list[list[str]] = []
-    for column in columns:
-        codes, labels = value_codes(column)
-        combined = combined * len(labels) + codes
-        size *= len(labels)
-        per_column.append(labels)
-    observed, codes = _observed(combined, size)
-    labels = []
-    for value in observed:
-        parts = []
-        for column_labels in reversed(per_column):
-            value, position = divmod(int(value), len(column_labels))
-            parts.append(column_labels[position])
-        labels.append(" & ".join(reversed(parts)))
+    codes, labels = value_codes(columns[0])
+    for column in columns[1:]:
+        more_codes, more_labels = value_codes(column)
+        # keep only observed combinations after each column, so codes never outgrow the row count
+        size = len(labels) * len(more_labels)
+        observed, codes = _observed(codes.astype(np.int64) * len(more_labels) + more_codes, size)
+        labels = [f"{labels[k // len(more_labels)]} & {more_labels[k % len(more_labels)]}" for k in observed.tolist()]
     codes, labels, notes = _cap(codes.astype(np.int32), labels, spec.max_groups)
-    return SliceFamily(spec.title, "intersection", columns, labels, codes, notes)
+    return SliceFamily(spec.title, "intersection", columns, _distinct(labels), codes, notes)
 
 
 def _observed(combined: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -223,6 +214,16 @@ def _observed(combined: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     present = np.bincount(combined, minlength=size) > 0
     position = np.cumsum(present) - 1
     return np.flatnonzero(present), position[combined]
+
+
+def _distinct(labels: list[str]) -> list[str]:
+    """Make labels unique: values that print alike (1 and "1") get a " #2", " #3" suffix."""
+    seen: dict[str, int] = {}
+    result = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        result.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
+    return result
 
 
 _ALLOWED_NODES = (

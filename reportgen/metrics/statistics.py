@@ -7,6 +7,7 @@ to produce the same small arrays.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -83,13 +84,11 @@ class Rows:
     scores : ndarray of float64
         Probability of the positive class.
     order : ndarray of intp
-        Row indices sorted by ascending score (stable: tied rows keep their row order).
+        Row indices sorted by ascending score.
     log_loss, squared_error : ndarray of float64
         Per-row log loss (probabilities clipped to [eps, 1 - eps], as scikit-learn) and (score - label)².
-    ranks : ndarray of intp
-        Dense rank of each row's score among the distinct scores: equal scores, equal rank.
-    n_scores : int
-        Number of distinct scores (ranks are in [0, n_scores)).
+
+    Derived arrays (score ranks, squares of the losses) are computed on first use and kept.
     """
 
     y_true: np.ndarray
@@ -98,39 +97,69 @@ class Rows:
     order: np.ndarray
     log_loss: np.ndarray
     squared_error: np.ndarray
-    ranks: np.ndarray
-    n_scores: int
 
     @classmethod
     def prepare(cls, y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray) -> Rows:
-        """Sort once by score, rank the scores, and compute the per-row losses."""
+        """Sort once by score and compute the per-row losses."""
         p_true_class = np.where(y_true == 1, scores, 1.0 - scores)
-        order = np.argsort(scores, kind="stable")
-        ranks, n_scores = _dense_ranks(scores, order)
         return cls(
             y_true=y_true.astype(np.int8, copy=False),
             y_pred=y_pred.astype(np.int8, copy=False),
             scores=scores,
-            order=order,
+            order=np.argsort(scores, kind="stable"),
             log_loss=-np.log(np.clip(p_true_class, EPS, 1 - EPS)),
             squared_error=(scores - y_true) ** 2,
-            ranks=ranks,
-            n_scores=n_scores,
         )
 
+    @cached_property
+    def ranking(self) -> Ranking:
+        """The rows' scores as dense ranks (see `Ranking`)."""
+        return Ranking.of(self)
 
-def _dense_ranks(scores: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, int]:
-    """Rank of each score among the distinct scores, given the rows in ascending score order."""
-    ranks = np.empty(len(scores), dtype=np.intp)
-    if len(scores) == 0:
-        return ranks, 0
-    ascending = scores[order]
-    new_score = np.empty(len(scores), dtype=bool)
-    new_score[0] = True
-    np.not_equal(ascending[1:], ascending[:-1], out=new_score[1:])
-    sorted_ranks = np.cumsum(new_score) - 1
-    ranks[order] = sorted_ranks
-    return ranks, int(sorted_ranks[-1]) + 1
+    @cached_property
+    def cell(self) -> np.ndarray:
+        """Confusion cell per row: 0 tn, 1 fp, 2 fn, 3 tp (int8)."""
+        return self.y_true * np.int8(2) + self.y_pred
+
+    @cached_property
+    def loss_squares(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-row squares of `log_loss` and of `squared_error`."""
+        return self.log_loss**2, self.squared_error**2
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Dense ranks of the scores: equal scores share a rank, ranks ascend with the score.
+
+    Attributes
+    ----------
+    ranks : ndarray of intp
+        Rank of each row's score, in [0, n_scores).
+    n_scores : int
+        Number of distinct scores.
+    sorted_ranks, sorted_y_true : ndarray
+        Ranks and labels of the rows taken in `Rows.order`.
+    """
+
+    ranks: np.ndarray
+    n_scores: int
+    sorted_ranks: np.ndarray
+    sorted_y_true: np.ndarray
+
+    @classmethod
+    def of(cls, rows: Rows) -> Ranking:
+        """Rank the scores of `rows`, using its score order."""
+        n_rows = len(rows.order)
+        ascending = rows.scores[rows.order]
+        new_score = np.empty(n_rows, dtype=bool)
+        new_score[:1] = True
+        np.not_equal(ascending[1:], ascending[:-1], out=new_score[1:])
+        sorted_ranks = np.cumsum(new_score)
+        sorted_ranks -= 1
+        ranks = np.empty(n_rows, dtype=sorted_ranks.dtype)
+        ranks[rows.order] = sorted_ranks
+        n_scores = int(sorted_ranks[-1]) + 1 if n_rows else 0
+        return cls(ranks, n_scores, sorted_ranks, rows.y_true[rows.order])
 
 
 def confusion(codes: np.ndarray, rows: Rows, n_groups: int) -> Confusion:
@@ -146,7 +175,8 @@ def confusion(codes: np.ndarray, rows: Rows, n_groups: int) -> Confusion:
         Number of groups.
     """
     keep = codes >= 0
-    key = codes.astype(np.int64) * 4 + rows.y_true * 2 + rows.y_pred
+    key = np.multiply(codes, 4, dtype=np.int64)
+    key += rows.cell
     cells = np.bincount(key[keep] if not keep.all() else key, minlength=4 * n_groups)
     return Confusion.from_cells(cells.reshape(n_groups, 4).astype(np.int64))
 
@@ -171,7 +201,8 @@ def score_stats(codes: np.ndarray, rows: Rows, n_groups: int) -> ScoreStats:
     """
     keep = codes >= 0
     all_kept = bool(keep.all())
-    if n_groups * rows.n_scores <= max(2 * len(codes), _SMALL_TABLE):
+    ranking = rows.ranking
+    if n_groups * ranking.n_scores <= max(2 * len(codes), _SMALL_TABLE):
         run_group, run_pos, run_neg = _runs_by_counting(codes, keep, all_kept, rows, n_groups)
     else:
         run_group, run_pos, run_neg = _runs_by_sorting(codes, all_kept, rows, n_groups)
@@ -183,36 +214,53 @@ def score_stats(codes: np.ndarray, rows: Rows, n_groups: int) -> ScoreStats:
     n_pos = np.bincount(run_group, weights=run_pos, minlength=n_groups)
     n_neg = np.bincount(run_group, weights=run_neg, minlength=n_groups)
     first_run = np.searchsorted(run_group, np.arange(n_groups))
-    pos_below = _within_group_exclusive_cumsum(run_pos, run_group, first_run)
-    neg_below = _within_group_exclusive_cumsum(run_neg, run_group, first_run)
-
-    # DeLong placements: a positive's share of negatives below it, a negative's share of positives above.
-    neg_lower = neg_below + 0.5 * run_neg
-    pos_higher = (n_pos[run_group] - pos_below - run_pos) + 0.5 * run_pos
-    with np.errstate(divide="ignore", invalid="ignore"):
-        v10 = neg_lower / n_neg[run_group]
-        v01 = pos_higher / n_pos[run_group]
-        tp_at = n_pos[run_group] - pos_below
-        fp_at = n_neg[run_group] - neg_below
-        precision_at = tp_at / (tp_at + fp_at)
+    runs_of_group = np.diff(first_run, append=len(run_group))
+    pos_below = _within_group_exclusive_cumsum(run_pos, runs_of_group, first_run)
+    neg_below = _within_group_exclusive_cumsum(run_neg, runs_of_group, first_run)
+    group_pos = np.repeat(n_pos, runs_of_group)  # n_pos[run_group]: runs are sorted by group
+    group_neg = np.repeat(n_neg, runs_of_group)
 
     def per_group(weights: np.ndarray) -> np.ndarray:
-        return np.bincount(run_group, weights=np.nan_to_num(weights), minlength=n_groups)
+        return np.bincount(run_group, weights=np.nan_to_num(weights, copy=False), minlength=n_groups)
 
-    loss_codes = codes if all_kept else codes[keep]
-    log_loss = rows.log_loss if all_kept else rows.log_loss[keep]
-    squared = rows.squared_error if all_kept else rows.squared_error[keep]
+    # DeLong placements: a positive's share of negatives below it, a negative's share of positives above.
+    # Computed in place (fewer row-sized temporaries), operation for operation as
+    #   neg_lower = neg_below + 0.5 * run_neg;  pos_higher = (group_pos - pos_below - run_pos) + 0.5 * run_pos
+    #   v10 = neg_lower / group_neg;  v01 = pos_higher / group_pos
+    #   precision_at = tp_at / (tp_at + fp_at), tp_at = group_pos - pos_below, fp_at = group_neg - neg_below
+    neg_lower = np.multiply(run_neg, 0.5)
+    neg_lower += neg_below
+    pos_higher = np.subtract(group_pos, pos_below)
+    pos_higher -= run_pos
+    pos_higher += np.multiply(run_pos, 0.5)
+    tp_at = np.subtract(group_pos, pos_below, out=pos_below)
+    fp_at = np.subtract(group_neg, neg_below, out=neg_below)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v10 = np.divide(neg_lower, group_neg, out=group_neg)
+        v01 = np.divide(pos_higher, group_pos, out=group_pos)
+        fp_at += tp_at
+        precision_at = np.divide(tp_at, fp_at, out=tp_at)
+    auc_sum = per_group(np.multiply(run_pos, neg_lower, out=neg_lower))
+    v10_sq = per_group(np.multiply(run_pos, np.square(v10, out=v10), out=v10))
+    v01_sq = per_group(np.multiply(run_neg, np.square(v01, out=v01), out=v01))
+    ap_sum = per_group(np.multiply(run_pos, precision_at, out=precision_at))
+
+    log_loss_sq, squared_sq = rows.loss_squares
+    losses = [rows.log_loss, log_loss_sq, rows.squared_error, squared_sq]
+    if not all_kept:
+        codes, losses = codes[keep], [loss[keep] for loss in losses]
+    sums = [np.bincount(codes, weights=loss, minlength=n_groups) for loss in losses]
     return ScoreStats(
         n_pos=n_pos.astype(np.int64),
         n_neg=n_neg.astype(np.int64),
-        auc_sum=per_group(run_pos * neg_lower),
-        v10_sq=per_group(run_pos * v10**2),
-        v01_sq=per_group(run_neg * v01**2),
-        ap_sum=per_group(run_pos * precision_at),
-        log_loss_sum=np.bincount(loss_codes, weights=log_loss, minlength=n_groups),
-        log_loss_sq=np.bincount(loss_codes, weights=log_loss**2, minlength=n_groups),
-        brier_sum=np.bincount(loss_codes, weights=squared, minlength=n_groups),
-        brier_sq=np.bincount(loss_codes, weights=squared**2, minlength=n_groups),
+        auc_sum=auc_sum,
+        v10_sq=v10_sq,
+        v01_sq=v01_sq,
+        ap_sum=ap_sum,
+        log_loss_sum=sums[0],
+        log_loss_sq=sums[1],
+        brier_sum=sums[2],
+        brier_sq=sums[3],
     )
 
 
@@ -224,48 +272,53 @@ def _runs_by_counting(
     codes: np.ndarray, keep: np.ndarray, all_kept: bool, rows: Rows, n_groups: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Group, positives and negatives of each non-empty (group, score) cell, in cell order."""
-    cell = codes.astype(np.int64) * rows.n_scores + rows.ranks
+    ranking = rows.ranking
+    cell = np.multiply(codes, ranking.n_scores, dtype=np.int64)
+    cell += ranking.ranks
     y_true = rows.y_true
     if not all_kept:
         cell, y_true = cell[keep], y_true[keep]
-    size = n_groups * rows.n_scores
+    size = n_groups * ranking.n_scores
     rows_in = np.bincount(cell, minlength=size)
     positives = np.bincount(cell, weights=y_true, minlength=size)
     used = np.flatnonzero(rows_in)
     run_pos = positives[used]
-    return used // rows.n_scores, run_pos, rows_in[used] - run_pos
+    return used // ranking.n_scores, run_pos, rows_in[used] - run_pos
 
 
 def _runs_by_sorting(
     codes: np.ndarray, all_kept: bool, rows: Rows, n_groups: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """As `_runs_by_counting`, after a stable sort of the score-sorted rows by group."""
-    order = rows.order
-    if not all_kept:
-        order = order[codes[order] >= 0]
-    if len(order) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+    ranking = rows.ranking
     narrow = codes.astype(np.int16 if n_groups < 2**15 else np.int32, copy=False)
-    order = order[np.argsort(narrow[order], kind="stable")]
-    group = codes[order].astype(np.int64)
-    rank = rows.ranks[order]
-    positive = rows.y_true[order].astype(bool)
+    sorted_codes = narrow[rows.order]
+    if all_kept:
+        position = np.argsort(sorted_codes, kind="stable")  # positions in score order, now by group
+    else:
+        kept = np.flatnonzero(sorted_codes >= 0)
+        position = kept[np.argsort(sorted_codes[kept], kind="stable")]
+    if len(position) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+    group = sorted_codes[position]
+    rank = ranking.sorted_ranks[position]
 
-    starts = np.empty(len(order), dtype=bool)
+    starts = np.empty(len(position), dtype=bool)
     starts[0] = True
     np.not_equal(group[1:], group[:-1], out=starts[1:])
     starts[1:] |= rank[1:] != rank[:-1]
-    run = np.cumsum(starts) - 1
-    n_runs = int(run[-1]) + 1
-    run_pos = np.bincount(run[positive], minlength=n_runs).astype(np.float64)
-    run_neg = np.bincount(run, minlength=n_runs) - run_pos
-    return group[starts], run_pos, run_neg
+    first = np.flatnonzero(starts)
+    run_rows = np.diff(first, append=len(position))
+    run_pos = np.add.reduceat(ranking.sorted_y_true[position], first, dtype=np.int64).astype(np.float64)
+    return group[first].astype(np.int64), run_pos, run_rows - run_pos
 
 
 def _within_group_exclusive_cumsum(
-    values: np.ndarray, run_group: np.ndarray, first_run: np.ndarray
+    values: np.ndarray, runs_of_group: np.ndarray, first_run: np.ndarray
 ) -> np.ndarray:
     """Sum of `values` over the earlier runs of the same group (runs sorted by group)."""
-    exclusive = np.cumsum(values) - values
+    exclusive = np.cumsum(values)
+    exclusive -= values
     group_offset = exclusive[np.minimum(first_run, len(values) - 1)]
-    return exclusive - group_offset[run_group]
+    exclusive -= np.repeat(group_offset, runs_of_group)
+    return exclusive

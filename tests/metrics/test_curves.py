@@ -1,0 +1,70 @@
+"""Chart data against scikit-learn's curves and direct bin counts."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import sklearn.metrics as skm
+from sklearn.calibration import calibration_curve
+
+from reportgen.metrics import curves
+from reportgen.metrics.statistics import Rows
+
+
+def _rows(n: int, seed: int = 0, values: int | None = 25) -> Rows:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n).astype(np.int8)
+    scores = rng.random(n) if values is None else rng.integers(0, values + 1, n) / values
+    return Rows.prepare(y, (scores >= 0.5).astype(np.int8), scores)
+
+
+def test_roc_curve_equals_sklearn():
+    rows = _rows(300)
+    curve = curves.roc_curve(rows)
+    fpr, tpr, _ = skm.roc_curve(rows.y_true, rows.scores, drop_intermediate=False)
+    assert curve.x == pytest.approx(np.round(fpr, 4).tolist())
+    assert curve.y == pytest.approx(np.round(tpr, 4).tolist())
+
+
+def test_precision_recall_curve_equals_sklearn():
+    rows = _rows(300)
+    curve = curves.precision_recall_curve(rows)
+    precision, recall, _ = skm.precision_recall_curve(rows.y_true, rows.scores)
+    expected = sorted(zip(np.round(recall, 4), np.round(precision, 4), strict=True))
+    assert sorted(zip(curve.x, curve.y, strict=True)) == pytest.approx(expected)
+
+
+def test_curves_are_downsampled():
+    rows = _rows(5000, values=None)
+    roc = curves.roc_curve(rows)
+    assert len(roc.x) <= curves.MAX_POINTS and roc.x[0] == 0 and roc.x[-1] == 1 and roc.y[-1] == 1
+    assert np.all(np.diff(roc.x) >= 0) and np.all(np.diff(roc.y) >= 0)
+
+
+def test_curves_undefined_with_one_class():
+    rows = Rows.prepare(np.zeros(5, np.int8), np.zeros(5, np.int8), np.linspace(0, 1, 5))
+    assert curves.roc_curve(rows) is None
+    assert curves.precision_recall_curve(rows) is None
+
+
+def test_calibration_bins_equal_sklearn():
+    rows = _rows(500, values=None)
+    bins = curves.calibration_bins(rows, n_bins=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        observed, mean_score = calibration_curve(rows.y_true, rows.scores, n_bins=10, strategy="uniform")
+    assert bins.observed == pytest.approx(np.round(observed, 4).tolist())
+    assert bins.mean_score == pytest.approx(np.round(mean_score, 4).tolist())
+    assert sum(bins.n) == 500
+    assert all(lo <= obs <= hi for lo, obs, hi in zip(bins.ci_low, bins.observed, bins.ci_high, strict=True))
+
+
+def test_score_histogram_counts():
+    rows = _rows(400, values=None)
+    hist = curves.score_histogram(rows, n_bins=20)
+    positives, _ = np.histogram(rows.scores[rows.y_true == 1], bins=20, range=(0, 1))
+    negatives, _ = np.histogram(rows.scores[rows.y_true == 0], bins=20, range=(0, 1))
+    assert hist.positives == positives.tolist() and hist.negatives == negatives.tolist()
+    assert hist.edges == pytest.approx(np.linspace(0, 1, 21).tolist())

@@ -1,0 +1,61 @@
+"""Sufficient statistics against direct per-group computations."""
+
+from __future__ import annotations
+
+import hypothesis.extra.numpy as hnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reportgen.metrics.statistics import EPS, Rows, confusion, score_stats
+
+
+@st.composite
+def rows_and_codes(draw: st.DrawFn):
+    n = draw(st.integers(0, 80))
+    n_groups = draw(st.integers(1, 4))
+    y = draw(hnp.arrays(np.int8, n, elements=st.integers(0, 1)))
+    y_pred = draw(hnp.arrays(np.int8, n, elements=st.integers(0, 1)))
+    scores = draw(hnp.arrays(np.float64, n, elements=st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0])))
+    codes = draw(hnp.arrays(np.int64, n, elements=st.integers(-1, n_groups - 1)))  # -1: in no group
+    return Rows.prepare(y, y_pred, scores), codes, n_groups
+
+
+@given(case=rows_and_codes())
+@settings(max_examples=100, deadline=None)
+def test_statistics_equal_direct_computation(case):
+    rows, codes, n_groups = case
+    c = confusion(codes, rows, n_groups)
+    s = score_stats(codes, rows, n_groups)
+    for g in range(n_groups):
+        mask = codes == g
+        y, yp, p = rows.y_true[mask], rows.y_pred[mask], rows.scores[mask]
+        assert c.tp[g] == np.sum((y == 1) & (yp == 1)) and c.fp[g] == np.sum((y == 0) & (yp == 1))
+        assert c.tn[g] == np.sum((y == 0) & (yp == 0)) and c.fn[g] == np.sum((y == 1) & (yp == 0))
+        assert s.n_pos[g] == y.sum() and s.n_neg[g] == (1 - y).sum()
+        pos, neg = p[y == 1], p[y == 0]
+        pairs = sum((x > z) + 0.5 * (x == z) for x in pos for z in neg)
+        assert s.auc_sum[g] == pytest.approx(pairs, abs=1e-9)
+        losses = -np.log(np.clip(np.where(y == 1, p, 1 - p), EPS, 1 - EPS))
+        assert s.log_loss_sum[g] == pytest.approx(losses.sum(), abs=1e-9)
+        assert s.log_loss_sq[g] == pytest.approx((losses**2).sum(), abs=1e-6)
+        assert s.brier_sum[g] == pytest.approx(((p - y) ** 2).sum(), abs=1e-12)
+        ap = sum(np.sum(pos >= t) / np.sum(p >= t) for t in pos)  # AP · n_pos: precision at each positive
+        assert s.ap_sum[g] == pytest.approx(ap, abs=1e-9)
+
+
+def test_rows_in_no_group_are_left_out():
+    y = np.array([1, 0, 1, 0], dtype=np.int8)
+    rows = Rows.prepare(y, y, np.array([0.9, 0.1, 0.8, 0.7]))
+    codes = np.array([0, 0, -1, -1])
+    c = confusion(codes, rows, 1)
+    s = score_stats(codes, rows, 1)
+    assert (c.tp[0], c.fp[0], c.tn[0], c.fn[0]) == (1, 0, 1, 0)
+    assert s.n_pos[0] == 1 and s.n_neg[0] == 1 and s.auc_sum[0] == 1.0
+
+
+def test_no_rows_at_all():
+    rows = Rows.prepare(np.zeros(0, np.int8), np.zeros(0, np.int8), np.zeros(0))
+    s = score_stats(np.zeros(0, np.int64), rows, 2)
+    assert s.n.tolist() == [0, 0] and s.auc_sum.tolist() == [0.0, 0.0]

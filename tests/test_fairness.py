@@ -1,0 +1,182 @@
+"""Fairness tables: reference groups, undefined gaps, flags and intervals."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import fairlearn.metrics as flm
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats.contingency import relative_risk
+
+import reportgen
+from reportgen.errors import ConfigError
+from reportgen.fairness import GAPS, RATES, Thresholds, fairness_tables
+from reportgen.metrics import intervals
+from reportgen.metrics.statistics import Confusion
+
+
+def _frame(groups: dict[str, tuple[int, int, int, int]], column: str = "s") -> pd.DataFrame:
+    """Rows with the given (tp, fp, tn, fn) per group."""
+    parts = []
+    for group, (tp, fp, tn, fn) in groups.items():
+        y = [1] * tp + [0] * fp + [0] * tn + [1] * fn
+        pred = [1] * tp + [1] * fp + [0] * tn + [0] * fn
+        parts.append(pd.DataFrame({"y": y, "pred": pred, column: group}))
+    frame = pd.concat(parts, ignore_index=True)
+    frame["p"] = np.where(frame["pred"] == 1, 0.9, 0.1)
+    return frame
+
+
+def _evaluate(frame: pd.DataFrame, **options) -> reportgen.Evaluation:
+    return reportgen.evaluate(frame, label="y", score="p", prediction="pred", sensitive=["s"], resamples=100, **options)
+
+
+def _tables(groups: dict[str, tuple[int, int, int, int]], reference: int = 0, max_difference=0.1, min_ratio=0.8):
+    tp, fp, tn, fn = (np.array(cells) for cells in zip(*groups.values(), strict=True))
+    return fairness_tables("s", list(groups), Confusion(tp=tp, fp=fp, tn=tn, fn=fn), reference,
+                           Thresholds(max_difference, min_ratio), level=0.95)
+
+
+def _flag(value: object) -> bool | None:
+    """A flag cell as a Python bool, or None where it is absent (columns may hold numpy bools)."""
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else bool(value)
+
+
+# Reference group ----------------------------------------------------------------------------------
+
+
+def test_reference_defaults_to_the_largest_group():
+    evaluation = _evaluate(_frame({"a": (5, 5, 5, 5), "b": (10, 5, 10, 5), "c": (2, 2, 2, 2)}))
+    assert evaluation.references == {"s": "b"}
+
+
+def test_reference_not_among_groups():
+    with pytest.raises(ConfigError, match=r'^\[fairness\] reference\.s: "nope" is not a group of "s"; groups are: "a", "b"$'):
+        _evaluate(_frame({"a": (5, 5, 5, 5), "b": (5, 5, 5, 5)}), reference={"s": "nope"})
+
+
+def test_numeric_reference_matches_the_group_label():
+    frame = _frame({"1": (5, 5, 5, 5), "2": (3, 1, 7, 1)})
+    frame["s"] = frame["s"].astype(int)
+    for reference in (2, 2.0, "2"):
+        assert _evaluate(frame, reference={"s": reference}).references == {"s": "2"}
+
+
+def test_sensitive_column_shares_a_configured_slice():
+    frame = _frame({"a": (5, 5, 5, 5), "b": (3, 1, 7, 1)})
+    evaluation = _evaluate(frame, slices=[{"name": "group", "column": "s"}])
+    assert [f.name for f in evaluation.families] == ["overall", "group"]
+    assert set(evaluation.fairness["sensitive"]) == {"s"}
+
+
+# Values and flags ---------------------------------------------------------------------------------
+
+
+def test_gap_values_flags_and_intervals():
+    # selection rates: a 0.8, b 0.2; TPR: a 40/50, b 10/50; FPR: a 40/50, b 10/50
+    groups = {"a": (40, 40, 10, 10), "b": (10, 10, 40, 40)}
+    _, gaps = _tables(groups, reference=0, max_difference=0.1, min_ratio=0.8)
+    gaps = gaps.set_index("gap")
+    dpd = gaps.loc["demographic_parity_difference"]
+    assert dpd["value"] == pytest.approx(0.6) and dpd["between"] == "a vs b"
+    low, high = intervals.newcombe(80, 100, 20, 100, 0.95)
+    assert (dpd["ci_low"], dpd["ci_high"]) == pytest.approx((float(low), float(high)))
+    assert _flag(dpd["breached"]) is True and _flag(dpd["significant"]) is True and dpd["threshold"] == 0.1
+    dpr = gaps.loc["demographic_parity_ratio"]
+    assert dpr["value"] == pytest.approx(0.25) and dpr["between"] == "b vs a"
+    katz = relative_risk(20, 100, 80, 100).confidence_interval(0.95)
+    assert (dpr["ci_low"], dpr["ci_high"]) == pytest.approx((katz.low, katz.high), rel=1e-9)
+    assert _flag(dpr["breached"]) is True and _flag(dpr["significant"]) is True and dpr["threshold"] == 0.8
+
+
+def test_small_gap_is_neither_breached_nor_significant():
+    groups = {"a": (10, 10, 10, 10), "b": (10, 9, 11, 10)}
+    _, gaps = _tables(groups, max_difference=0.1, min_ratio=0.8)
+    dpd = gaps.set_index("gap").loc["demographic_parity_difference"]
+    assert dpd["value"] == pytest.approx(0.5 - 19 / 40)
+    assert _flag(dpd["breached"]) is False and _flag(dpd["significant"]) is False
+    assert dpd["ci_low"] < 0 < dpd["ci_high"]
+
+
+def test_thresholds_decide_breached():
+    groups = {"a": (40, 40, 10, 10), "b": (10, 10, 40, 40)}
+    _, gaps = _tables(groups, max_difference=0.7, min_ratio=0.2)
+    gaps = gaps.set_index("gap")
+    assert _flag(gaps.loc["demographic_parity_difference", "breached"]) is False
+    assert _flag(gaps.loc["demographic_parity_ratio", "breached"]) is False
+    assert _flag(gaps.loc["demographic_parity_difference", "significant"]) is True
+
+
+def test_by_group_rows_against_the_reference():
+    groups = {"a": (40, 40, 10, 10), "b": (10, 10, 40, 40), "c": (40, 38, 12, 10)}
+    by_group, _ = _tables(groups, reference=0)
+    assert set(by_group["rate"]) == set(RATES)
+    selection = by_group[by_group.rate == "selection_rate"].set_index("group")
+    assert selection["value"].to_dict() == pytest.approx({"a": 0.8, "b": 0.2, "c": 0.78})
+    assert selection["difference"].to_dict() == pytest.approx({"a": 0.0, "b": -0.6, "c": -0.02})
+    assert selection["ratio"].to_dict() == pytest.approx({"a": 1.0, "b": 0.25, "c": 0.975})
+    assert selection.loc["a", "breached"] is None and selection.loc["a", "significant"] is None
+    assert selection.loc["b", "breached"] is True and selection.loc["b", "significant"] is True
+    assert selection.loc["c", "breached"] is False and selection.loc["c", "significant"] is False
+    low, high = intervals.newcombe(20, 100, 80, 100, 0.95)
+    assert (selection.loc["b", "ci_low"], selection.loc["b", "ci_high"]) == pytest.approx((float(low), float(high)))
+
+
+def test_selection_rate_ratio_below_min_ratio_is_breached_even_with_a_small_difference():
+    groups = {"a": (5, 5, 90, 0), "b": (2, 2, 96, 0)}  # selection 0.10 vs 0.04: difference 0.06, ratio 0.4
+    by_group, _ = _tables(groups, reference=0, max_difference=0.1, min_ratio=0.8)
+    b = by_group[(by_group.rate == "selection_rate") & (by_group.group == "b")].iloc[0]
+    assert b["difference"] == pytest.approx(-0.06) and b["ratio"] == pytest.approx(0.4)
+    assert _flag(b["breached"]) is True
+
+
+# Undefined ----------------------------------------------------------------------------------------
+
+
+def test_one_group_leaves_every_gap_undefined():
+    evaluation = _evaluate(_frame({"only": (5, 5, 5, 5)}))
+    gaps = evaluation.fairness
+    assert set(gaps["gap"]) == set(GAPS)
+    assert gaps["value"].isna().all()
+    assert all(isinstance(r, str) and r for r in gaps["undefined_reason"])
+    assert gaps["breached"].isna().all() and gaps["significant"].isna().all()
+
+
+def test_group_without_positives_is_left_out_of_tpr_gaps_not_counted_as_zero():
+    groups = {"a": (8, 2, 8, 2), "b": (6, 4, 6, 4), "c": (0, 3, 7, 0)}  # c has no positive labels
+    frame = _frame(groups)
+    evaluation = _evaluate(frame)
+    gaps = evaluation.fairness.set_index("gap")
+    assert gaps.loc["equal_opportunity_difference", "value"] == pytest.approx(0.8 - 0.6)
+    assert "c" not in gaps.loc["equal_opportunity_difference", "between"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fairlearn_value = flm.equal_opportunity_difference(frame.y, frame.pred, sensitive_features=frame.s)
+    assert fairlearn_value == pytest.approx(0.8)  # Fairlearn counts c's TPR as 0; reportgen leaves it out
+    tpr = evaluation.fairness_by_group.query("rate == 'tpr'").set_index("group")
+    assert math.isnan(tpr.loc["c", "value"]) and tpr.loc["c", "undefined_reason"]
+    assert tpr.loc["c", "breached"] is None
+
+
+def test_reference_without_selections_makes_disparate_impact_undefined():
+    groups = {"a": (0, 0, 10, 10), "b": (5, 5, 5, 5)}
+    evaluation = _evaluate(_frame(groups), reference={"s": "a"})
+    gaps = evaluation.fairness.set_index("gap")
+    assert pd.isna(gaps.loc["disparate_impact_ratio", "value"])
+    assert "reference" in gaps.loc["disparate_impact_ratio", "undefined_reason"]
+    assert gaps.loc["demographic_parity_difference", "value"] == pytest.approx(0.5)
+    selection = evaluation.fairness_by_group.query("rate == 'selection_rate'").set_index("group")
+    assert math.isnan(selection.loc["b", "ratio"])
+
+
+def test_undefined_reference_rate_explains_the_missing_difference():
+    groups = {"a": (0, 0, 10, 0), "b": (5, 5, 5, 5)}  # reference a: no positives, no predicted positives
+    by_group, _ = _tables(groups, reference=0)
+    tpr_b = by_group[(by_group.rate == "tpr") & (by_group.group == "b")].iloc[0]
+    assert tpr_b["value"] == pytest.approx(0.5)
+    assert math.isnan(tpr_b["difference"])
+    assert tpr_b["undefined_reason"] == "the reference group's value is undefined"
+    assert tpr_b["breached"] is None

@@ -1,0 +1,255 @@
+"""Slices: which rows form which group, the notes the reader gets, and each bad slice's error."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import reportgen
+from reportgen.config import SliceSpec
+from reportgen.errors import ConfigError, InputError
+from reportgen.slices import build_slices
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "y": [0, 1, 1, 0, 1, 0, 1, 0],
+            "p": [0.1, 0.8, 0.4, 0.3, 0.9, 0.6, 0.7, 0.2],
+            "sex": ["f", "m", None, "f", "m", "f", "f", None],
+            "race": ["a", "b", "a", "a", "c", "b", "a", "a"],
+            "age": [18.0, 25.0, 37.0, 45.0, 65.0, np.nan, 30.0, 52.0],
+            "income": [10, 20, 30, 40, 50, 60, 70, 80],
+            "zip": ["z1", "z2", "z3", "z3", "z4", "z5", "z3", "z2"],
+            "my col": [1, 2, 3, 4, 5, 6, 7, 8],
+        }
+    )
+
+
+def _build(frame: pd.DataFrame, *specs: dict):
+    return build_slices(frame, [SliceSpec(**spec) for spec in specs], source="preds.csv")
+
+
+def _groups(family) -> dict[str, list[int]]:
+    """Group label -> row numbers, from the family's codes."""
+    return {label: np.flatnonzero(family.codes == code).tolist() for code, label in enumerate(family.labels)}
+
+
+# Values -------------------------------------------------------------------------------------------
+
+
+def test_value_slice_sorted_groups_with_missing_last(frame):
+    (family,) = _build(frame, {"column": "sex"})
+    assert family.name == "sex" and family.kind == "values"
+    assert _groups(family) == {"f": [0, 3, 5, 6], "m": [1, 4], "(missing)": [2, 7]}
+    assert family.notes == []
+
+
+def test_missing_values_become_a_missing_group_in_the_tables(frame):
+    evaluation = reportgen.evaluate(frame, label="y", score="p", slices=[{"column": "sex"}], resamples=100)
+    counts = evaluation.metrics.query("slice == 'sex' and metric == 'count'").set_index("group")["value"]
+    assert counts.to_dict() == {"f": 4, "m": 2, "(missing)": 2}
+    confusion = evaluation.confusion.query("slice == 'sex'").set_index("group")
+    # rows 2 and 7: y = 1, 0; predicted (p >= 0.5): 0, 0
+    assert confusion.loc["(missing)", ["tn", "fp", "fn", "tp"]].tolist() == [1, 0, 1, 0]
+
+
+def test_whole_number_floats_are_labelled_as_integers():
+    frame = pd.DataFrame({"grade": [1.0, 2.0, 2.0, np.nan, 2.5]})
+    (family,) = _build(frame, {"column": "grade"})
+    assert family.labels == ["1", "2", "2.5", "(missing)"]
+
+
+def test_missing_slice_column_lists_the_columns(frame):
+    with pytest.raises(InputError, match=r'^preds\.csv: no column "gender" \(\[\[slices\]\] #2\); columns are: y, p, sex, race'):
+        _build(frame, {"column": "sex"}, {"column": "gender"})
+
+
+def test_missing_intersection_column(frame):
+    with pytest.raises(InputError, match=r'no column "nope" \(\[\[slices\]\] #1\); columns are:'):
+        _build(frame, {"columns": ["sex", "nope"]})
+
+
+# Too many groups ----------------------------------------------------------------------------------
+
+
+def test_more_than_max_groups_keeps_the_largest_and_pools_the_rest(frame):
+    (family,) = _build(frame, {"column": "zip", "max_groups": 3})
+    # counts: z1 1, z2 2, z3 3, z4 1, z5 1 -> keep z2 and z3, pool 3 values (3 rows)
+    assert _groups(family) == {"z2": [1, 7], "z3": [2, 3, 6], "(other)": [0, 4, 5]}
+    assert len(family.notes) == 1
+    note = family.notes[0]
+    assert "5 distinct values" in note and "2 largest groups" in note
+    assert "3 values (3 rows)" in note and '"(other)"' in note
+
+
+def test_capped_slice_in_the_tables(frame):
+    evaluation = reportgen.evaluate(frame, label="y", score="p", slices=[{"column": "zip", "max_groups": 3}],
+                                    resamples=100)
+    counts = evaluation.metrics.query("slice == 'zip' and metric == 'count'").set_index("group")["value"]
+    assert counts.to_dict() == {"z2": 2, "z3": 3, "(other)": 3}
+
+
+def test_max_groups_exactly_reached_is_not_capped(frame):
+    (family,) = _build(frame, {"column": "zip", "max_groups": 5})
+    assert family.labels == ["z1", "z2", "z3", "z4", "z5"] and family.notes == []
+
+
+# Intersections ------------------------------------------------------------------------------------
+
+
+def test_intersection_has_only_observed_combinations(frame):
+    (family,) = _build(frame, {"columns": ["sex", "race"]})
+    assert family.name == "sex × race" and family.kind == "intersection"
+    assert _groups(family) == {
+        "f & a": [0, 3, 6],
+        "f & b": [5],
+        "m & b": [1],
+        "m & c": [4],
+        "(missing) & a": [2, 7],
+    }
+
+
+# Queries ------------------------------------------------------------------------------------------
+
+
+def test_where_selects_rows(frame):
+    (family,) = _build(frame, {"name": "rich", "where": "income > 45 and sex == 'f'"})
+    assert family.name == "rich" and family.kind == "query"
+    assert family.labels == ["income > 45 and sex == 'f'"]
+    assert family.codes.tolist() == [-1, -1, -1, -1, -1, 0, 0, -1]
+
+
+def test_where_with_backquoted_column_and_in(frame):
+    (family,) = _build(frame, {"where": "`my col` >= 7 or race in ['c']"})
+    assert np.flatnonzero(family.codes == 0).tolist() == [4, 6, 7]
+
+
+def test_where_on_missing_values_is_false(frame):
+    (family,) = _build(frame, {"where": "age >= 45"})
+    assert np.flatnonzero(family.codes == 0).tolist() == [3, 4, 7]
+
+
+def test_where_matching_nothing_gets_a_note(frame):
+    (family,) = _build(frame, {"where": "income > 1000"})
+    assert (family.codes == -1).all()
+    assert family.notes == ['No row matches "income > 1000".']
+
+
+def test_where_unknown_column(frame):
+    with pytest.raises(ConfigError, match=r"^\[\[slices\]\] #1 where \"salary > 3\": .*salary.*; columns are: y, p, sex"):
+        _build(frame, {"where": "salary > 3"})
+
+
+def test_where_unknown_column_through_evaluate(frame):
+    with pytest.raises(ConfigError, match=r'where "salary > 3": .*columns are: y, p, sex, race, age'):
+        reportgen.evaluate(frame, label="y", score="p", slices=[{"where": "salary > 3"}], resamples=100)
+
+
+@pytest.mark.parametrize("where", ["income >", "income > > 3", "@x > 1"])
+def test_where_that_is_not_a_condition(frame, where):
+    with pytest.raises(ConfigError, match=re.escape(f'[[slices]] #1 where "{where}": not a valid condition')):
+        _build(frame, {"where": where})
+
+
+@pytest.mark.parametrize("where", ["income + 1", "income"])
+def test_where_that_is_not_boolean(frame, where):
+    with pytest.raises(ConfigError, match=re.escape(f'where "{where}": must be a condition, true or false for each row')):
+        _build(frame, {"where": where})
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "__import__('os').system('x')",
+        "income.__class__",
+        "income.__class__ == 1",
+        "income[0] > 1",
+        "(lambda: 1)() == 1",
+        "[x for x in income] == 1",
+        "sex.str.len() > 1",
+        "abs(income) > 1",
+    ],
+)
+def test_where_with_calls_attributes_or_indexing_is_rejected_before_evaluation(frame, where, monkeypatch):
+    evaluated = []
+    original = pd.DataFrame.eval
+    monkeypatch.setattr(pd.DataFrame, "eval", lambda self, *a, **k: evaluated.append(a) or original(self, *a, **k))
+    with pytest.raises(ConfigError, match=r'where ".*": only comparisons, arithmetic, and/or/not and "in" .*'
+                                          r"\(no function calls, attributes or indexing\)"):
+        reportgen.evaluate(frame, label="y", score="p", slices=[{"where": where}], resamples=100)
+    assert evaluated == []
+
+
+# Bins and quantiles -------------------------------------------------------------------------------
+
+
+def test_bins_half_open_with_the_last_closed(frame):
+    (family,) = _build(frame, {"column": "age", "bins": [18, 30, 45, 65]})
+    assert family.kind == "bins"
+    assert _groups(family) == {
+        "[18, 30)": [0, 1],  # 18 is in the first bin
+        "[30, 45)": [2, 6],  # 30 at an inner edge goes up
+        "[45, 65]": [3, 4, 7],  # 65 at the last edge is in the last bin
+        "(missing)": [5],
+    }
+
+
+def test_infinite_bin_edges(frame):
+    (family,) = _build(frame, {"column": "age", "bins": [-np.inf, 40, np.inf]})
+    assert family.labels == ["[-∞, 40)", "[40, ∞]", "(missing)"]
+    assert _groups(family)["[-∞, 40)"] == [0, 1, 2, 6]
+
+
+def test_bins_that_do_not_cover_the_data(frame):
+    with pytest.raises(
+        InputError,
+        match=r'^preds\.csv: column "age" \(\[\[slices\]\] #1 bins\): 2 values lie outside \[20, 60\] '
+              r"\(data min 18, max 65\); widen the bins",
+    ):
+        _build(frame, {"column": "age", "bins": [20, 40, 60]})
+
+
+def test_bins_on_a_column_that_is_not_numeric(frame):
+    with pytest.raises(
+        InputError, match=r'column "race" \(\[\[slices\]\] #1 bins\): 8 values are not numbers, e\.g\. "a"; '
+                          r'use a plain "column" slice'
+    ):
+        _build(frame, {"column": "race", "bins": [0, 1]})
+
+
+def test_empty_bin_is_kept_as_a_group(frame):
+    evaluation = reportgen.evaluate(frame, label="y", score="p", slices=[{"column": "age", "bins": [0, 10, 100]}],
+                                    resamples=100)
+    counts = evaluation.metrics.query("slice == 'age' and metric == 'count'").set_index("group")["value"]
+    assert counts.to_dict() == {"[0, 10)": 0, "[10, 100]": 7, "(missing)": 1}
+
+
+def test_quantiles(frame):
+    (family,) = _build(frame, {"column": "income", "quantiles": 4})
+    assert family.kind == "quantiles" and family.notes == []
+    assert [len(rows) for rows in _groups(family).values()] == [2, 2, 2, 2]
+
+
+def test_quantiles_with_tied_edges_get_a_note():
+    frame = pd.DataFrame({"score": [1, 1, 1, 1, 1, 1, 2, 3]})
+    (family,) = _build(frame, {"column": "score", "quantiles": 4})
+    assert len(family.labels) < 4
+    assert family.notes == [f"4 quantile bins were asked for; tied values leave {len(family.labels)} distinct bins."]
+    assert sum(len(rows) for rows in _groups(family).values()) == 8
+
+
+def test_quantiles_of_a_constant_column():
+    (family,) = _build(pd.DataFrame({"v": [5, 5, 5]}), {"column": "v", "quantiles": 3})
+    assert family.labels == ["[5, 5]"]
+    assert family.codes.tolist() == [0, 0, 0]
+    assert "leave 1 distinct bins" in family.notes[0]
+
+
+def test_quantiles_without_numbers():
+    with pytest.raises(InputError, match=r'column "v" \(\[\[slices\]\] #1\): no numbers to form quantiles from'):
+        _build(pd.DataFrame({"v": [np.nan, np.nan]}), {"column": "v", "quantiles": 2})
