@@ -13,9 +13,9 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from reportgen.errors import ConfigError, did_you_mean, quoted_list
+from reportgen.errors import ConfigError, counted, did_you_mean, quoted_list
 
 Scalar = bool | int | float | str
 
@@ -74,16 +74,23 @@ class SliceSpec(_Section):
             raise ValueError('"bins" and "quantiles" go with "column"')
         if self.bins is not None and self.quantiles is not None:
             raise ValueError('give "bins" or "quantiles", not both')
-        if self.bins is not None:
-            if len(self.bins) < 2 or any(math.isnan(b) for b in self.bins):
-                raise ValueError(f"bins: {self.bins} needs at least two numbers (edges)")
-            if any(a >= b for a, b in zip(self.bins[:-1], self.bins[1:], strict=True)):
-                raise ValueError(f"bins: {self.bins} must be increasing")
         if self.columns is not None and len(self.columns) < 2:
             raise ValueError('"columns" (an intersection) needs at least two columns; use "column" for one')
         if self.where is not None and not self.where.strip():
             raise ValueError('"where" is empty')
         return self
+
+    @field_validator("bins")
+    @classmethod
+    def _increasing_edges(cls, bins: list[float] | None) -> list[float] | None:
+        if bins is None:
+            return bins
+        shown = "[" + ", ".join(format(b, "g") for b in bins) + "]"
+        if len(bins) < 2 or any(math.isnan(b) for b in bins):
+            raise ValueError(f"{shown} needs at least two numbers (the bin edges)")
+        if any(a >= b for a, b in zip(bins[:-1], bins[1:], strict=True)):
+            raise ValueError(f"{shown} must be increasing")
+        return bins
 
     @property
     def title(self) -> str:
@@ -203,7 +210,7 @@ def validate(model: type[BaseModel], raw: Any, *, source: str) -> Any:
         errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
         message = f"{source}: {_describe(model, errors[0])}"
         if len(errors) > 1:
-            message += f" (and {len(errors) - 1} more problems)"
+            message += f" (and {counted(len(errors) - 1, 'more problem')})"
         raise ConfigError(message) from None
 
 

@@ -36,6 +36,11 @@ def plain_list(values: Iterable[object], limit: int = 5) -> str:
     return shown
 
 
+def counted(n: int, noun: str) -> str:
+    """ "1 row", "3 rows": a count with its noun in the right number."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def did_you_mean(word: str, choices: Sequence[str]) -> str:
     """Return '; did you mean "x"?' for the closest choice, or '' when none is close."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)

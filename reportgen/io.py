@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen.config import DataSection
-from reportgen.errors import InputError, plain_list, quoted_list
+from reportgen.errors import InputError, counted, plain_list, quoted_list
 
 READERS = {
     ".csv": lambda p: pd.read_csv(p),
@@ -144,18 +144,18 @@ def check_predictions(
     )
 
 
-def _rows(mask: np.ndarray) -> str:
-    """Describe the rows where `mask` holds: count and first 1-based row numbers."""
+def _rows(mask: np.ndarray, noun: str) -> str:
+    """ "3 values (rows 17, 94, 203)": how many rows `mask` selects, and the first 1-based row numbers."""
+    n = int(mask.sum())
     rows = np.flatnonzero(mask)[:5] + 1
-    return f"{int(mask.sum())} rows ({'rows' if len(rows) > 1 else 'row'} {plain_list(rows)}" + (
-        " …)" if mask.sum() > 5 else ")"
-    )
+    more = " …" if n > 5 else ""
+    return f"{counted(n, noun)} ({'row' if n == 1 else 'rows'} {plain_list(rows)}{more})"
 
 
 def _reject_missing(values: pd.Series, column: str, source: str) -> None:
     missing = values.isna().to_numpy()
     if missing.any():
-        raise InputError(f'{source}: column "{column}": missing values in {_rows(missing)}')
+        raise InputError(f'{source}: column "{column}": {_rows(missing, "missing value")}; fill or drop them')
 
 
 def _positive_label(labels: pd.Series, data: DataSection, source: str) -> object:
@@ -227,16 +227,16 @@ def _checked_scores(values: pd.Series, column: str, source: str) -> np.ndarray:
         numeric = pd.to_numeric(values, errors="coerce")
         bad = (numeric.isna() & values.notna()).to_numpy()
         raise InputError(
-            f'{source}: column "{column}": scores must be numbers; {_rows(bad)} are not'
+            f'{source}: column "{column}": {_rows(bad, "non-numeric value")}; scores must be probabilities'
         ) from None
     bad = ~np.isfinite(scores)
     if bad.any():
-        raise InputError(f'{source}: column "{column}": NaN or infinite scores in {_rows(bad)}')
+        raise InputError(f'{source}: column "{column}": {_rows(bad, "NaN or infinite score")}')
     bad = (scores < 0) | (scores > 1)
     if bad.any():
         raise InputError(
-            f'{source}: column "{column}": scores must be probabilities in [0, 1]; '
-            f"{_rows(bad)} are outside"
+            f'{source}: column "{column}": {_rows(bad, "value")} outside [0, 1]; '
+            "scores must be probabilities of the positive class"
         )
     return scores
 

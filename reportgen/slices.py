@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen.config import SliceSpec
-from reportgen.errors import ConfigError, InputError, plain_list
+from reportgen.errors import ConfigError, InputError, counted, plain_list
 
 MISSING = "(missing)"
 OTHER = "(other)"
@@ -149,7 +149,7 @@ def _binned_family(values: pd.Series, spec: SliceSpec, key: str, source: str) ->
     not_numeric = numbers.isna() & values.notna()
     if not_numeric.any():
         raise InputError(
-            f'{source}: column "{spec.column}" ({key} bins): {int(not_numeric.sum())} values are not numbers, '
+            f'{source}: column "{spec.column}" ({key} bins): {counted(int(not_numeric.sum()), "non-numeric value")}, '
             f'e.g. "{values[not_numeric].iloc[0]}"; use a plain "column" slice for categories'
         )
     x = numbers.to_numpy(dtype=np.float64)
@@ -172,7 +172,7 @@ def _binned_family(values: pd.Series, spec: SliceSpec, key: str, source: str) ->
         outside = present & ((x < edges[0]) | (x > edges[-1]))
         if outside.any():
             raise InputError(
-                f'{source}: column "{spec.column}" ({key} bins): {int(outside.sum())} values lie outside '
+                f'{source}: column "{spec.column}" ({key} bins): {counted(int(outside.sum()), "value")} outside '
                 f"[{_edge(edges[0])}, {_edge(edges[-1])}] (data min {_edge(np.nanmin(x))}, max {_edge(np.nanmax(x))}); "
                 "widen the bins (TOML accepts -inf and inf)"
             )

@@ -54,7 +54,7 @@ GOOD = '[report]\noutput_dir = "out"\n[data]\npath = "predictions.csv"\nlabel = 
     ("body", "data", "message"),
     [
         (GOOD.replace("label", "lable"), None, 'config.toml: [data] lable: unknown key; did you mean "label"?'),
-        (GOOD, "y,p,sex\n1,0.9,f\n0,1.7,m\n", 'predictions.csv: column "p": scores must be probabilities in [0, 1]; 1 rows (row 2) are outside'),
+        (GOOD, "y,p,sex\n1,0.9,f\n0,1.7,m\n", 'predictions.csv: column "p": 1 value (row 2) outside [0, 1]; scores must be probabilities'),
         (GOOD.replace("predictions.csv", "missing.csv"), None, "missing.csv: no such predictions file"),
         (GOOD + '[[slices]]\nwhere = "nope > 1"\n', None, '[[slices]] #1 where "nope > 1"'),
         ("[data\n", None, "not valid TOML"),

@@ -180,3 +180,18 @@ def test_undefined_reference_rate_explains_the_missing_difference():
     assert math.isnan(tpr_b["difference"])
     assert tpr_b["undefined_reason"] == "the reference group's value is undefined"
     assert tpr_b["breached"] is None
+
+
+def test_a_gap_exactly_at_the_threshold_is_not_breached():
+    """Flagged only above max_difference, or below min_ratio."""
+    groups = {"a": (25, 25, 25, 25), "b": (10, 15, 60, 15)}  # selection rates 0.5 and 0.25
+    _, gaps = _tables(groups, max_difference=0.25, min_ratio=0.5)
+    gaps = gaps.set_index("gap")
+    assert gaps.loc["demographic_parity_difference", "value"] == 0.25
+    assert gaps.loc["demographic_parity_ratio", "value"] == 0.5
+    assert _flag(gaps.loc["demographic_parity_difference", "breached"]) is False
+    assert _flag(gaps.loc["demographic_parity_ratio", "breached"]) is False
+    _, gaps = _tables(groups, max_difference=0.2499, min_ratio=0.5001)
+    gaps = gaps.set_index("gap")
+    assert _flag(gaps.loc["demographic_parity_difference", "breached"]) is True
+    assert _flag(gaps.loc["demographic_parity_ratio", "breached"]) is True

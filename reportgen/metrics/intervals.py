@@ -105,13 +105,14 @@ def katz_ratio(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Interval of the ratio of two proportions (k1/n1) / (k2/n2), Katz's log method.
 
-    Where a count is 0, 0.5 is added to each count of that pair (Haldane's correction).
+    Where a count is 0, 0.5 is added to each cell of that pair's 2×2 table (Haldane-Anscombe):
+    k + 0.5 and n + 1.
     NaN where a denominator is 0.
     """
     k1, n1, k2, n2 = (np.asarray(a, dtype=np.float64) for a in (k1, n1, k2, n2))
     zero = (k1 == 0) | (k2 == 0)
     k1c, k2c = np.where(zero, k1 + 0.5, k1), np.where(zero, k2 + 0.5, k2)
-    n1c, n2c = np.where(zero, n1 + 0.5, n1), np.where(zero, n2 + 0.5, n2)
+    n1c, n2c = np.where(zero, n1 + 1, n1), np.where(zero, n2 + 1, n2)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_ratio = np.log((k1c / n1c) / (k2c / n2c))
         se = np.sqrt(1 / k1c - 1 / n1c + 1 / k2c - 1 / n2c)

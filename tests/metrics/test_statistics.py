@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+from unittest import mock
+
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
+import sklearn.metrics as skm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reportgen.metrics import statistics
 from reportgen.metrics.statistics import EPS, Rows, confusion, score_stats
 
 
@@ -59,3 +64,44 @@ def test_no_rows_at_all():
     rows = Rows.prepare(np.zeros(0, np.int8), np.zeros(0, np.int8), np.zeros(0))
     s = score_stats(np.zeros(0, np.int64), rows, 2)
     assert s.n.tolist() == [0, 0] and s.auc_sum.tolist() == [0.0, 0.0]
+
+
+@given(case=rows_and_codes())
+@settings(max_examples=60, deadline=None)
+def test_counting_and_sorting_give_the_same_statistics(case):
+    """`score_stats` finds tie runs by counting (few distinct scores) or by sorting: both agree."""
+    rows, codes, n_groups = case
+    by_counting, by_sorting = statistics._runs_by_counting, statistics._runs_by_sorting
+
+    def counting(codes, all_kept, rows, n_groups):  # noqa: ANN001, ANN202 - stands in for _runs_by_sorting
+        return by_counting(codes, codes >= 0, all_kept, rows, n_groups)
+
+    def sorting(codes, keep, all_kept, rows, n_groups):  # noqa: ANN001, ANN202 - for _runs_by_counting
+        return by_sorting(codes, all_kept, rows, n_groups)
+
+    with mock.patch.object(statistics, "_runs_by_sorting", counting):
+        counted = score_stats(codes, rows, n_groups)
+    with mock.patch.object(statistics, "_runs_by_counting", sorting):
+        sorted_ = score_stats(codes, rows, n_groups)
+    for field in dataclasses.fields(counted):
+        np.testing.assert_allclose(getattr(sorted_, field.name), getattr(counted, field.name), rtol=1e-12,
+                                   atol=1e-9, err_msg=field.name)
+
+
+def test_many_groups_and_distinct_scores_equal_sklearn():
+    """Large enough (groups × distinct scores) to take the sorting path without patching anything."""
+    rng = np.random.default_rng(8)
+    n, n_groups = 6000, 40
+    y = rng.integers(0, 2, n).astype(np.int8)
+    scores = np.clip(0.3 * y + rng.random(n) * 0.7, 0, 1)
+    scores[:500] = 0.5  # and some ties
+    codes = rng.integers(-1, n_groups, n)
+    rows = Rows.prepare(y, (scores >= 0.5).astype(np.int8), scores)
+    assert n_groups * len(np.unique(scores)) > 2**16  # the case this test is for
+    s = score_stats(codes, rows, n_groups)
+    for g in range(n_groups):
+        mask = codes == g
+        yg, pg = y[mask], scores[mask]
+        assert s.auc_sum[g] / (s.n_pos[g] * s.n_neg[g]) == pytest.approx(skm.roc_auc_score(yg, pg), abs=1e-9)
+        assert s.ap_sum[g] / s.n_pos[g] == pytest.approx(skm.average_precision_score(yg, pg), abs=1e-9)
+        assert s.log_loss_sum[g] / mask.sum() == pytest.approx(skm.log_loss(yg, pg, labels=[0, 1]), abs=1e-9)
