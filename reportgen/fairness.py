@@ -106,6 +106,10 @@ def fairness_tables(
         [_gap(sensitive, labels, gap, fractions, reference, thresholds, level) for gap in GAPS],
         columns=GAP_COLUMNS,
     )
+    numbers = ["value", "ci_low", "ci_high", "threshold"]
+    gaps[numbers] = gaps[numbers].astype(np.float64)
+    flags = ["breached", "significant"]
+    gaps[flags] = gaps[flags].astype(object).where(gaps[flags].notna(), None)
     return by_group, gaps
 
 

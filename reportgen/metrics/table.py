@@ -73,28 +73,27 @@ def metric_frame(
     if level is not None and any(m.interval == "bootstrap" for m in METRICS):
         assert rng is not None, "a random generator is needed for bootstrap intervals"
         replicates = intervals.resample_confusion(stats.confusion, resamples, rng)
-    parts = []
+    values, lows, highs, reasons = [], [], [], []
     for metric in METRICS:
         source = stats.confusion if metric.source == "confusion" else stats.scores
-        values = metric.values(source)
-        low, high = _interval(metric, source, values.value, replicates, level, n_groups)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "slice": name,
-                    "group": labels,
-                    "metric": metric.name,
-                    "value": values.value,
-                    "ci_low": low,
-                    "ci_high": high,
-                    "n": stats.confusion.n,
-                    "undefined_reason": values.reason,
-                }
-            )
-        )
-    table = pd.concat(parts, ignore_index=True)
-    table["undefined_reason"] = table["undefined_reason"].astype(object).where(table["undefined_reason"].notna(), None)
-    return table
+        result = metric.values(source)
+        low, high = _interval(metric, source, result.value, replicates, level, n_groups)
+        values.append(result.value)
+        lows.append(low)
+        highs.append(high)
+        reasons.append(result.reason)
+    return pd.DataFrame(
+        {
+            "slice": pd.Series([name] * (n_groups * len(METRICS)), dtype=object),
+            "group": pd.Series(list(labels) * len(METRICS), dtype=object),
+            "metric": pd.Series(np.repeat([m.name for m in METRICS], n_groups), dtype=object),
+            "value": np.concatenate(values),
+            "ci_low": np.concatenate(lows),
+            "ci_high": np.concatenate(highs),
+            "n": np.tile(np.asarray(stats.confusion.n, dtype=np.int64), len(METRICS)),
+            "undefined_reason": pd.Series(np.concatenate(reasons), dtype=object),
+        }
+    )
 
 
 def _interval(
