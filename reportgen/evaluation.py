@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -166,17 +168,21 @@ def evaluate_predictions(predictions: Predictions, config: Config) -> Evaluation
     """Evaluate checked predictions with a validated config (the CLI's entry point)."""
     report = config.report
     specs = list(config.slices) + _implicit_sensitive_slices(config)
-    families = [_overall(len(predictions.frame))] + build_slices(predictions.frame, specs, source=predictions.source)
-    rows = Rows.prepare(predictions.y_true, predictions.y_pred, predictions.scores)
-    stats: dict[str, GroupStats] = {}
-    tables = []
-    for index, family in enumerate(families):
-        stats[family.name] = group_stats(family.codes, rows, family.n_groups)
-        rng = np.random.default_rng([report.seed, index])
-        tables.append(
-            metric_frame(family.name, family.labels, stats[family.name], level=report.confidence_level,
-                         resamples=report.resamples, rng=rng)
+    # Families are independent and numpy releases the GIL in its array passes: use every core,
+    # first to sort the scores while the slices are built, then one family per thread.
+    with ThreadPoolExecutor(max_workers=min(len(specs) + 1, os.cpu_count() or 1, 8)) as pool:
+        rows_ready = pool.submit(Rows.prepare, predictions.y_true, predictions.y_pred, predictions.scores)
+        families = [_overall(len(predictions.frame))] + build_slices(
+            predictions.frame, specs, source=predictions.source
         )
+        rows = rows_ready.result()
+        computed = list(pool.map(lambda f: group_stats(f.codes, rows, f.n_groups), families))
+    stats: dict[str, GroupStats] = {family.name: s for family, s in zip(families, computed, strict=True)}
+    tables = [
+        metric_frame(family.name, family.labels, stats[family.name], level=report.confidence_level,
+                     resamples=report.resamples, rng=np.random.default_rng([report.seed, index]))
+        for index, family in enumerate(families)
+    ]
     by_group, gaps, references = _fairness(config, families, stats)
     return Evaluation(
         config=config,

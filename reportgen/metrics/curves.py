@@ -42,12 +42,8 @@ class ScoreHistogram:
 
 def _vertices(rows: Rows) -> tuple[np.ndarray, np.ndarray]:
     """Cumulative true and false positives at each distinct score, from the highest score down."""
-    scores = rows.scores[rows.order][::-1]
-    positive = rows.y_true[rows.order][::-1].astype(np.int64)
-    last_of_run = np.r_[scores[1:] != scores[:-1], True]
-    tps = np.cumsum(positive)[last_of_run]
-    fps = np.cumsum(1 - positive)[last_of_run]
-    return np.r_[0, tps], np.r_[0, fps]
+    run_pos, run_neg = rows.score_runs
+    return np.r_[0, np.cumsum(run_pos[::-1])], np.r_[0, np.cumsum(run_neg[::-1])]
 
 
 def _thin(x: np.ndarray, y: np.ndarray) -> Curve:

@@ -100,21 +100,39 @@ class Rows:
 
     @classmethod
     def prepare(cls, y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray) -> Rows:
-        """Sort once by score and compute the per-row losses."""
+        """Sort once by score and compute the per-row losses and ranks.
+
+        Everything derived is computed here, before any slice family uses it, so families can be
+        evaluated on several threads without computing a cached value twice.
+        """
         p_true_class = np.where(y_true == 1, scores, 1.0 - scores)
-        return cls(
+        rows = cls(
             y_true=y_true.astype(np.int8, copy=False),
             y_pred=y_pred.astype(np.int8, copy=False),
             scores=scores,
-            order=np.argsort(scores, kind="stable"),
+            order=np.argsort(scores),  # ties in any order: every statistic sums over tie blocks
             log_loss=-np.log(np.clip(p_true_class, EPS, 1 - EPS)),
             squared_error=(scores - y_true) ** 2,
         )
+        for derived in (rows.ranking, rows.score_runs, rows.cell, rows.loss_squares):
+            assert derived is not None
+        return rows
 
     @cached_property
     def ranking(self) -> Ranking:
         """The rows' scores as dense ranks (see `Ranking`)."""
         return Ranking.of(self)
+
+    @cached_property
+    def score_runs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Positives and negatives of each run of tied scores, in ascending score order (float64)."""
+        ranking = self.ranking
+        if len(ranking.sorted_ranks) == 0:
+            return np.zeros(0), np.zeros(0)
+        first = np.flatnonzero(np.diff(ranking.sorted_ranks, prepend=-1))
+        run_rows = np.diff(first, append=len(ranking.sorted_ranks))
+        run_pos = np.add.reduceat(ranking.sorted_y_true, first, dtype=np.int64).astype(np.float64)
+        return run_pos, run_rows - run_pos
 
     @cached_property
     def cell(self) -> np.ndarray:
@@ -202,7 +220,7 @@ def score_stats(codes: np.ndarray, rows: Rows, n_groups: int) -> ScoreStats:
     keep = codes >= 0
     all_kept = bool(keep.all())
     ranking = rows.ranking
-    if n_groups * ranking.n_scores <= max(2 * len(codes), _SMALL_TABLE):
+    if n_groups * ranking.n_scores <= max(len(codes) // 4, _SMALL_TABLE) and not (n_groups == 1 and all_kept):
         run_group, run_pos, run_neg = _runs_by_counting(codes, keep, all_kept, rows, n_groups)
     else:
         run_group, run_pos, run_neg = _runs_by_sorting(codes, all_kept, rows, n_groups)
@@ -291,6 +309,9 @@ def _runs_by_sorting(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """As `_runs_by_counting`, after a stable sort of the score-sorted rows by group."""
     ranking = rows.ranking
+    if n_groups == 1 and all_kept:  # one group: the score order is already the run order
+        run_pos, run_neg = rows.score_runs
+        return np.zeros(len(run_pos), dtype=np.int64), run_pos, run_neg
     narrow = codes.astype(np.int16 if n_groups < 2**15 else np.int32, copy=False)
     sorted_codes = narrow[rows.order]
     if all_kept:
