@@ -6,7 +6,10 @@ Sections follow Mitchell et al., "Model Cards for Model Reporting" (FAT* 2019).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
+
+import numpy as np
 
 import reportgen
 from reportgen.evaluation import OVERALL, Evaluation
@@ -14,6 +17,7 @@ from reportgen.metrics.binary import METRICS
 from reportgen.metrics.curves import CalibrationBins, Curve, ScoreHistogram
 
 SCHEMA_VERSION = "1.0.0"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -288,18 +292,24 @@ def build_report(ev: Evaluation) -> Report:
 
 def _number(value: object) -> float | None:
     """A JSON-ready float: None for NaN or missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None:
         return None
     number = float(value)  # type: ignore[arg-type]
     return None if math.isnan(number) else number
 
 
-def _flag(value: object) -> bool | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else bool(value)
+def _plain(value: object) -> object:
+    """A table cell as a JSON-ready value: None for missing or NaN, bool, float or str."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    return _number(value)
 
 
-def _text(value: object) -> str | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+def _record(cls: type[T], row: Any, **renamed: str) -> T:
+    """Build dataclass `cls` from a table row, field by field (`renamed`: field → column)."""
+    return cls(**{f.name: _plain(getattr(row, renamed.get(f.name, f.name))) for f in fields(cls)})
 
 
 def _metric(group: GroupResult, name: str) -> MetricValue:
@@ -319,16 +329,7 @@ def _slice_result(ev: Evaluation, name: str) -> SliceResult:
                 group=str(label),
                 n=int(rows["n"].iloc[0]),
                 share=int(rows["n"].iloc[0]) / total,
-                metrics=[
-                    MetricValue(
-                        name=row.metric,
-                        value=_number(row.value),
-                        ci_low=_number(row.ci_low),
-                        ci_high=_number(row.ci_high),
-                        undefined_reason=_text(row.undefined_reason),
-                    )
-                    for row in rows.itertuples()
-                ],
+                metrics=[_record(MetricValue, row, name="metric") for row in rows.itertuples()],
                 confusion_matrix=ConfusionMatrix(
                     tn=int(counts["tn"]), fp=int(counts["fp"]), fn=int(counts["fn"]), tp=int(counts["tp"])
                 ),
@@ -350,20 +351,7 @@ def _fairness_results(ev: Evaluation) -> list[FairnessResult]:
                 group=str(label),
                 n=int(rows["n"].iloc[0]),
                 is_reference=str(label) == ev.references[column],
-                rates=[
-                    RateComparison(
-                        rate=row.rate,
-                        value=_number(row.value),
-                        difference=_number(row.difference),
-                        ci_low=_number(row.ci_low),
-                        ci_high=_number(row.ci_high),
-                        ratio=_number(row.ratio),
-                        breached=_flag(row.breached),
-                        significant=_flag(row.significant),
-                        undefined_reason=_text(row.undefined_reason),
-                    )
-                    for row in rows.itertuples()
-                ],
+                rates=[_record(RateComparison, row) for row in rows.itertuples()],
             )
             for label, rows in by_group.groupby("group", sort=False)
         ]
@@ -373,20 +361,7 @@ def _fairness_results(ev: Evaluation) -> list[FairnessResult]:
                 reference=ev.references[column],
                 max_difference=fairness.max_difference,
                 min_ratio=fairness.min_ratio,
-                gaps=[
-                    FairnessGap(
-                        name=row.gap,
-                        value=_number(row.value),
-                        ci_low=_number(row.ci_low),
-                        ci_high=_number(row.ci_high),
-                        threshold=float(row.threshold),
-                        breached=_flag(row.breached),
-                        significant=_flag(row.significant),
-                        between=_text(row.between),
-                        undefined_reason=_text(row.undefined_reason),
-                    )
-                    for row in gaps.itertuples()
-                ],
+                gaps=[_record(FairnessGap, row, name="gap") for row in gaps.itertuples()],
                 groups=groups,
             )
         )
