@@ -46,10 +46,12 @@ def _elements(html: str) -> list[tuple[str, dict[str, str | None]]]:
     return parser.tags
 
 
-def test_user_text_cannot_inject_markup(evaluation: reportgen.Evaluation) -> None:
-    html = to_html(evaluation.to_report())
+@pytest.mark.parametrize("interactive", [False, True])
+def test_user_text_cannot_inject_markup(evaluation: reportgen.Evaluation, interactive: bool) -> None:
+    html = to_html(evaluation.to_report(), interactive=interactive)
     tags = _elements(html)
-    assert not [t for t, _ in tags if t in ("script", "img", "iframe", "object", "embed", "b")]
+    assert not [t for t, _ in tags if t in ("img", "iframe", "object", "embed", "b")]
+    assert sum(t == "script" for t, _ in tags) == (2 if interactive else 0)  # the runtime and the embed calls
     assert not [a for _, attrs in tags for a in attrs if a.startswith("on")]
     hrefs = [attrs.get("href") or "" for t, attrs in tags if t == "a"]
     assert "https://example.com" in hrefs
