@@ -114,8 +114,8 @@ class Rows:
             log_loss=-np.log(np.clip(p_true_class, EPS, 1 - EPS)),
             squared_error=(scores - y_true) ** 2,
         )
-        for derived in (rows.ranking, rows.score_runs, rows.cell, rows.loss_squares):
-            assert derived is not None
+        for derived in ("ranking", "score_runs", "cell", "loss_squares"):
+            getattr(rows, derived)
         return rows
 
     @cached_property
