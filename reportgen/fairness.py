@@ -108,8 +108,8 @@ def fairness_tables(
     )
     numbers = ["value", "ci_low", "ci_high", "threshold"]
     gaps[numbers] = gaps[numbers].astype(np.float64)
-    flags = ["breached", "significant"]
-    gaps[flags] = gaps[flags].astype(object).where(gaps[flags].notna(), None)
+    optional = ["breached", "significant", "between", "undefined_reason"]
+    gaps[optional] = gaps[optional].astype(object).where(gaps[optional].notna(), None)
     return by_group, gaps
 
 

@@ -106,7 +106,7 @@ def katz_ratio(
     """Interval of the ratio of two proportions (k1/n1) / (k2/n2), Katz's log method.
 
     Where a count is 0, 0.5 is added to each cell of that pair's 2×2 table (Haldane-Anscombe):
-    k + 0.5 and n + 1.
+    k + 0.5 and n + 1; when the numerator's count is 0 the observed ratio is 0, and so is the lower bound.
     NaN where a denominator is 0.
     """
     k1, n1, k2, n2 = (np.asarray(a, dtype=np.float64) for a in (k1, n1, k2, n2))
@@ -118,4 +118,6 @@ def katz_ratio(
         se = np.sqrt(1 / k1c - 1 / n1c + 1 / k2c - 1 / n2c)
     z = z_value(level)
     ok = (n1 > 0) & (n2 > 0)
-    return np.where(ok, np.exp(log_ratio - z * se), np.nan), np.where(ok, np.exp(log_ratio + z * se), np.nan)
+    low, high = np.exp(log_ratio - z * se), np.exp(log_ratio + z * se)
+    low = np.where(k1 == 0, 0.0, low)  # a ratio of 0 is observed: the interval starts there
+    return np.where(ok, low, np.nan), np.where(ok, high, np.nan)

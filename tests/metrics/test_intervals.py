@@ -134,9 +134,18 @@ def test_katz_ratio_against_scipy(k1, n1, k2, n2, level):
 
 
 def test_katz_ratio_zero_count_uses_the_documented_correction():
-    """With a zero count, 0.5 is added to every cell of the pair's 2x2 table (k + 0.5, n + 1): finite interval."""
+    """With a zero count, 0.5 is added to every cell of the pair's 2x2 table (k + 0.5, n + 1): finite interval.
+
+    A zero numerator is an observed ratio of 0, so the interval starts at 0 and contains it.
+    """
     low, high = intervals.katz_ratio(0, 20, 5, 25, 0.95)
     a, n1, b, n2 = 0.5, 21, 5.5, 26
+    centre = math.log((a / n1) / (b / n2))
+    se = math.sqrt(1 / a - 1 / n1 + 1 / b - 1 / n2)
+    assert float(low) == 0.0
+    assert float(high) == pytest.approx(math.exp(centre + Z95 * se), rel=1e-9)
+    low, high = intervals.katz_ratio(5, 25, 0, 20, 0.95)  # zero in the denominator's group: corrected both ways
+    a, n1, b, n2 = 5.5, 26, 0.5, 21
     centre = math.log((a / n1) / (b / n2))
     se = math.sqrt(1 / a - 1 / n1 + 1 / b - 1 / n2)
     assert float(low) == pytest.approx(math.exp(centre - Z95 * se), rel=1e-9)
