@@ -40,7 +40,7 @@ BY_GROUP_COLUMNS = [
 ]
 GAP_COLUMNS = [
     "sensitive", "gap", "value", "ci_low", "ci_high", "threshold", "breached", "significant",
-    "between", "undefined_reason",
+    "between", "rate", "note", "undefined_reason",
 ]
 
 
@@ -54,6 +54,7 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class _Pair:
+    rate: str
     value: float
     first: int
     second: int
@@ -108,7 +109,7 @@ def fairness_tables(
     )
     numbers = ["value", "ci_low", "ci_high", "threshold"]
     gaps[numbers] = gaps[numbers].astype(np.float64)
-    optional = ["breached", "significant", "between", "undefined_reason"]
+    optional = ["breached", "significant", "between", "rate", "note", "undefined_reason"]
     gaps[optional] = gaps[optional].astype(object).where(gaps[optional].notna(), None)
     return by_group, gaps
 
@@ -170,12 +171,13 @@ def _gap(
 ) -> dict[str, object]:
     rates, kind = GAPS[gap]
     threshold = thresholds.max_difference if kind == "difference" else thresholds.min_ratio
-    pairs = [_extreme_pair(fractions[rate], kind, reference, level) for rate in rates]
+    found = {rate: _extreme_pair(rate, fractions[rate], kind, reference, level) for rate in rates}
+    pairs = [pair for pair in found.values() if pair is not None]
     row: dict[str, object] = {"sensitive": sensitive, "gap": gap, "threshold": threshold}
-    if any(pair is None for pair in pairs):
+    if not pairs:
         return row | {
             "value": None, "ci_low": None, "ci_high": None, "breached": None, "significant": None,
-            "between": None, "undefined_reason": _undefined_reason(rates, kind),
+            "between": None, "rate": None, "note": None, "undefined_reason": _undefined_reason(rates, kind),
         }
     if kind == "difference":
         pair = max(pairs, key=lambda p: p.value)  # equalized odds: the worse of TPR and FPR gaps
@@ -183,10 +185,12 @@ def _gap(
     else:
         pair = min(pairs, key=lambda p: p.value)
         breached, significant = pair.value < threshold, pair.high < 1
+    left_out = [_undefined_reason((rate,), kind) for rate, p in found.items() if p is None]
     return row | {
         "value": pair.value, "ci_low": pair.low, "ci_high": pair.high,
         "breached": bool(breached), "significant": bool(significant),
-        "between": f"{labels[pair.first]} vs {labels[pair.second]}", "undefined_reason": None,
+        "between": f"{labels[pair.first]} vs {labels[pair.second]}", "rate": pair.rate,
+        "note": "; ".join(left_out) or None, "undefined_reason": None,
     }
 
 
@@ -199,7 +203,7 @@ def _undefined_reason(rates: tuple[str, ...], kind: str) -> str:
     return f"fewer than two groups with a defined {names}"
 
 
-def _extreme_pair(fraction: binary.Fraction, kind: str, reference: int, level: float) -> _Pair | None:
+def _extreme_pair(rate: str, fraction: binary.Fraction, kind: str, reference: int, level: float) -> _Pair | None:
     """The gap between the groups with the highest and lowest rate (or lowest vs reference)."""
     value = fraction.values().value
     k, m = fraction.numerator, fraction.denominator
@@ -210,11 +214,11 @@ def _extreme_pair(fraction: binary.Fraction, kind: str, reference: int, level: f
     lowest, highest = int(ranked[0]), int(ranked[-1])
     if kind == "difference":
         low, high = intervals.newcombe(k[highest], m[highest], k[lowest], m[lowest], level)
-        return _Pair(float(value[highest] - value[lowest]), highest, lowest, float(low), float(high))
+        return _Pair(rate, float(value[highest] - value[lowest]), highest, lowest, float(low), float(high))
     top = reference if kind == "reference_ratio" else highest
     if not np.isfinite(value[top]) or value[top] == 0:
         return None
     if kind == "reference_ratio" and lowest == reference:
         lowest = int(ranked[1])
     low, high = intervals.katz_ratio(k[lowest], m[lowest], k[top], m[top], level)
-    return _Pair(float(value[lowest] / value[top]), lowest, top, float(low), float(high))
+    return _Pair(rate, float(value[lowest] / value[top]), lowest, top, float(low), float(high))

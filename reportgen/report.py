@@ -90,7 +90,11 @@ class FairnessGroup:
 
 @dataclass(frozen=True)
 class FairnessGap:
-    """A summary gap (Fairlearn definitions) flagged against its threshold."""
+    """A summary gap (Fairlearn definitions) flagged against its threshold.
+
+    `between` names the two groups that make the gap and `rate` the rate compared (equalized odds
+    takes the worse of TPR and FPR); `note` says which rate could not be compared, if any.
+    """
 
     name: str
     value: float | None
@@ -100,6 +104,8 @@ class FairnessGap:
     breached: bool | None
     significant: bool | None
     between: str | None
+    rate: str | None
+    note: str | None
     undefined_reason: str | None
 
 

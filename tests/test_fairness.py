@@ -195,3 +195,19 @@ def test_a_gap_exactly_at_the_threshold_is_not_breached():
     gaps = gaps.set_index("gap")
     assert _flag(gaps.loc["demographic_parity_difference", "breached"]) is True
     assert _flag(gaps.loc["demographic_parity_ratio", "breached"]) is True
+
+
+def test_equalized_odds_uses_the_rate_that_can_be_compared():
+    """Only group "a" has positives, so TPR cannot be compared; the FPR gap still stands, and the note says why."""
+    y = np.array([1, 0, 1, 0, 0, 0])
+    pred = np.array([1, 0, 0, 1, 1, 0])
+    s = np.array(["a", "a", "a", "b", "b", "b"])
+    ev = reportgen.evaluate(pd.DataFrame({"y": y, "p": pred * 0.8 + 0.1, "pred": pred, "s": s}),
+                            label="y", score="p", prediction="pred", sensitive=["s"], resamples=100)
+    gap = ev.fairness.set_index("gap").loc["equalized_odds_difference"]
+    assert gap["rate"] == "fpr" and gap["between"] == "b vs a"
+    assert gap["note"] == "fewer than two groups with a defined tpr"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = flm.equalized_odds_difference(y, pred, sensitive_features=s)  # Fairlearn counts TPR 0/0 as 0
+    assert gap["value"] == pytest.approx(expected, abs=1e-12) == pytest.approx(2 / 3)
