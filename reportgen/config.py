@@ -158,15 +158,26 @@ class Config(_Section):
                 raise ValueError(f'slice name "{spec.title}" is used twice or is reserved; set "name"')
             seen.add(spec.title)
         # A sensitive column no slice is defined on gets a slice named after it: that name must be free too.
-        covered = {spec.column for spec in self.slices if spec.column is not None}
-        for column in self.fairness.sensitive:
-            if column not in covered and (column == "overall" or column in seen):
+        for spec in self.sensitive_slices:
+            column = spec.title
+            if column == "overall" or column in seen:
                 raise ValueError(
                     f'[fairness] sensitive "{column}": its slice would be named "{column}", which is taken; '
                     f'add a [[slices]] entry with column = "{column}" and another "name"'
                 )
             seen.add(column)
         return self
+
+    @property
+    def sensitive_slices(self) -> list[SliceSpec]:
+        """A value slice for each sensitive column that no configured slice is defined on."""
+        covered = {spec.column for spec in self.slices if spec.column is not None}
+        return [SliceSpec(column=column) for column in self.fairness.sensitive if column not in covered]
+
+    @property
+    def all_slices(self) -> list[SliceSpec]:
+        """The configured slices, then the implicit ones of the sensitive columns."""
+        return [*self.slices, *self.sensitive_slices]
 
 
 def load_config(path: str | Path) -> tuple[Config, Path]:

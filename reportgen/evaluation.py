@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from reportgen.config import Config, SliceSpec, validate
+from reportgen.config import Config, validate
 from reportgen.errors import ConfigError, quoted_list
 from reportgen.fairness import BY_GROUP_COLUMNS, GAP_COLUMNS, Thresholds, fairness_tables
 from reportgen.io import Predictions, check_predictions
@@ -167,7 +167,7 @@ def evaluate(
 def evaluate_predictions(predictions: Predictions, config: Config) -> Evaluation:
     """Evaluate checked predictions with a validated config (the CLI's entry point)."""
     report = config.report
-    specs = list(config.slices) + _implicit_sensitive_slices(config)
+    specs = config.all_slices
     # Families are independent and numpy releases the GIL in its array passes: use every core,
     # first to sort the scores while the slices are built, then one family per thread.
     with ThreadPoolExecutor(max_workers=min(len(specs) + 1, os.cpu_count() or 1, 8)) as pool:
@@ -206,17 +206,11 @@ def _overall(n_rows: int) -> SliceFamily:
     return SliceFamily(OVERALL, "overall", [], [OVERALL], np.zeros(n_rows, dtype=np.int32))
 
 
-def _implicit_sensitive_slices(config: Config) -> list[SliceSpec]:
-    """A value slice for each sensitive column that no configured slice covers."""
-    covered = {spec.column for spec in config.slices if spec.column is not None}
-    return [SliceSpec(column=column) for column in config.fairness.sensitive if column not in covered]
-
-
 def _sensitive_family(families: list[SliceFamily], column: str) -> SliceFamily:
     for family in families:
         if family.kind in ("values", "bins", "quantiles") and family.columns == [column]:
             return family
-    raise AssertionError(f"no slice family for sensitive column {column!r}")  # built by _implicit_sensitive_slices
+    raise AssertionError(f"no slice family for sensitive column {column!r}")  # Config.all_slices adds one
 
 
 def _fairness(
