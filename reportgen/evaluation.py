@@ -19,7 +19,7 @@ from reportgen.io import Predictions, check_predictions
 from reportgen.metrics import curves
 from reportgen.metrics.statistics import Rows
 from reportgen.metrics.table import GroupStats, group_stats, metric_frame
-from reportgen.slices import SliceFamily, build_slices
+from reportgen.slices import SliceFamily, build_slices, group_label
 
 if TYPE_CHECKING:
     from reportgen.report import Report
@@ -238,9 +238,7 @@ def _reference_index(family: SliceFamily, n: np.ndarray, wanted: object, column:
     """The configured reference group, or the largest group."""
     if wanted is None:
         return int(np.argmax(n))
-    text = str(wanted)
-    if isinstance(wanted, float) and wanted.is_integer():
-        text = str(int(wanted))
+    text = group_label(wanted)
     if text not in family.labels:
         raise ConfigError(
             f'[fairness] reference.{column}: "{wanted}" is not a group of "{column}"; '

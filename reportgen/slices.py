@@ -113,7 +113,7 @@ def _value_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
         codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
     except TypeError:  # mixed types that do not sort: order by text instead
         codes, uniques = pd.factorize(values.astype("string"), sort=True, use_na_sentinel=True)
-    labels = [_label(v) for v in uniques]
+    labels = [group_label(v) for v in uniques]
     codes = codes.astype(np.int32)
     missing = codes < 0
     if missing.any():
@@ -122,7 +122,8 @@ def _value_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     return codes, labels
 
 
-def _label(value: object) -> str:
+def group_label(value: object) -> str:
+    """How a column value names its group: as text, with whole floats written as integers."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
