@@ -190,3 +190,4 @@ METRICS: tuple[Metric, ...] = (
 )
 
 BY_NAME: dict[str, Metric] = {metric.name: metric for metric in METRICS}
+LABELS: dict[str, str] = {metric.name: metric.label for metric in METRICS}

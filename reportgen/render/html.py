@@ -15,7 +15,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from reportgen import charts
-from reportgen.metrics.binary import METRICS
+from reportgen.metrics.binary import LABELS
 from reportgen.render.files import write_atomic
 from reportgen.report import Report
 
@@ -90,7 +90,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(num=num, signed=signed, pct=pct, count=count, markdown=markdown)
-    env.globals["metric_labels"] = {m.name: m.label for m in METRICS}
+    env.globals["metric_labels"] = LABELS
     env.globals["rate_labels"] = charts.RATE_LABELS
     return env
 
@@ -98,7 +98,6 @@ def environment() -> jinja2.Environment:
 def chart_specs(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
     """Every chart of the card as (id, title, chart), in page order."""
     overall = {m.name: m.value for m in report.overall.metrics}
-    labels = {m.name: m.label for m in METRICS}
     found: list[tuple[str, str, alt.TopLevelMixin]] = []
     c = report.charts
     if c.roc is not None:
@@ -110,7 +109,7 @@ def chart_specs(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
     found.append(("chart-scores", "Score distribution",
                   charts.score_histogram_chart(c.score_histogram, report.evaluation_data.positive_label)))
     for index, result in enumerate(report.slices):
-        found.append((f"chart-slice-{index}", result.name, charts.slice_chart(result, overall, labels)))
+        found.append((f"chart-slice-{index}", result.name, charts.slice_chart(result, overall, LABELS)))
     for index, result in enumerate(report.fairness):
         if any(r.difference is not None for g in result.groups if not g.is_reference for r in g.rates):
             found.append((f"chart-fairness-{index}", result.sensitive, charts.fairness_chart(result)))
