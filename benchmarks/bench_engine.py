@@ -51,9 +51,9 @@ import reportgen
 from reportgen.config import Config, validate
 from reportgen.evaluation import evaluate_predictions
 from reportgen.io import Predictions, check_predictions
-from reportgen.metrics.binary import METRICS
+from reportgen.metrics.binary import METRICS, group_stats
 from reportgen.metrics.statistics import Rows
-from reportgen.metrics.table import group_stats, metric_frame
+from reportgen.metrics.table import metric_frame
 from reportgen.slices import SliceFamily, build_slices
 
 RESULTS = Path(__file__).with_name("results.md")
@@ -167,7 +167,7 @@ def reportgen_metrics(predictions: Predictions, config: Config) -> EngineRun:
         a = time.perf_counter()
         stats = group_stats(family.codes, rows, family.n_groups)
         b = time.perf_counter()
-        tables.append(metric_frame(family.name, family.labels, stats, level=None))
+        tables.append(metric_frame(family.name, family.labels, stats, METRICS, level=None))
         stats_s += b - a
         tables_s += time.perf_counter() - b
     a = time.perf_counter()

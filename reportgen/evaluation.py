@@ -18,7 +18,8 @@ from reportgen.fairness import BY_GROUP_COLUMNS, GAP_COLUMNS, Thresholds, fairne
 from reportgen.io import Predictions, check_predictions
 from reportgen.metrics import curves
 from reportgen.metrics.statistics import Rows
-from reportgen.metrics.table import GroupStats, group_stats, metric_frame
+from reportgen.metrics import binary
+from reportgen.metrics.table import metric_frame
 from reportgen.slices import SliceFamily, build_slices, group_label
 
 if TYPE_CHECKING:
@@ -176,10 +177,10 @@ def evaluate_predictions(predictions: Predictions, config: Config) -> Evaluation
             predictions.frame, specs, source=predictions.source
         )
         rows = rows_ready.result()
-        computed = list(pool.map(lambda f: group_stats(f.codes, rows, f.n_groups), families))
-    stats: dict[str, GroupStats] = {family.name: s for family, s in zip(families, computed, strict=True)}
+        computed = list(pool.map(lambda f: binary.group_stats(f.codes, rows, f.n_groups), families))
+    stats: dict[str, binary.BinaryStats] = {family.name: s for family, s in zip(families, computed, strict=True)}
     tables = [
-        metric_frame(family.name, family.labels, stats[family.name], level=report.confidence_level,
+        metric_frame(family.name, family.labels, stats[family.name], binary.METRICS, level=report.confidence_level,
                      resamples=report.resamples, rng=np.random.default_rng([report.seed, index]))
         for index, family in enumerate(families)
     ]
@@ -214,7 +215,7 @@ def _sensitive_family(families: list[SliceFamily], column: str) -> SliceFamily:
 
 
 def _fairness(
-    config: Config, families: list[SliceFamily], stats: dict[str, GroupStats]
+    config: Config, families: list[SliceFamily], stats: dict[str, binary.BinaryStats]
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
     fairness = config.fairness
     thresholds = Thresholds(fairness.max_difference, fairness.min_ratio)
@@ -247,7 +248,7 @@ def _reference_index(family: SliceFamily, n: np.ndarray, wanted: object, column:
     return family.labels.index(text)
 
 
-def _confusion_table(families: list[SliceFamily], stats: dict[str, GroupStats]) -> pd.DataFrame:
+def _confusion_table(families: list[SliceFamily], stats: dict[str, binary.BinaryStats]) -> pd.DataFrame:
     parts = []
     for family in families:
         c = stats[family.name].confusion

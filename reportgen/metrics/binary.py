@@ -7,26 +7,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reportgen.metrics.statistics import Confusion, ScoreStats
+from reportgen.metrics import intervals
+from reportgen.metrics.metric import Bounds, Fraction, Metric, count_values
+from reportgen.metrics.statistics import Confusion, Rows, ScoreStats, confusion, score_stats
 from reportgen.metrics.values import Values, divide
 
 EMPTY = "no rows in this group"
 NO_POSITIVES = "no positive labels in this group"
 NO_NEGATIVES = "no negative labels in this group"
 ONE_CLASS = "only one class in this group"
-
-
-@dataclass(frozen=True)
-class Fraction:
-    """A proportion-type metric: numerator and denominator counts per group."""
-
-    numerator: np.ndarray
-    denominator: np.ndarray
-    undefined: str
-
-    def values(self) -> Values:
-        """The proportion, undefined where the denominator is 0."""
-        return divide(self.numerator, self.denominator, undefined=self.undefined)
 
 
 def prevalence(c: Confusion) -> Fraction:
@@ -128,44 +117,20 @@ def brier(s: ScoreStats) -> Values:
 
 def count(c: Confusion) -> Values:
     """Rows in the group; always defined."""
-    n = np.asarray(c.n, dtype=np.float64)
-    return Values(value=n, reason=np.full(n.shape, None, dtype=object))
+    return count_values(c.n)
 
 
-@dataclass(frozen=True)
-class Metric:
-    """A registry entry.
+def _delong(s: ScoreStats, auc: np.ndarray, level: float) -> Bounds:
+    return intervals.delong(s, auc, level)
 
-    Attributes
-    ----------
-    name : str
-        Public name in JSON, tables, configs.
-    label : str
-        Display label.
-    source : str
-        "confusion" or "scores": which statistics the function takes.
-    compute : callable
-        Statistics → `Fraction` (proportion metrics) or `Values`.
-    interval : str or None
-        How its confidence interval is computed: "wilson", "bootstrap", "delong", "normal", or None.
-    higher_is_better : bool or None
-        Direction, None where neither is better (count, prevalence, selection rate).
-    moments : callable, optional
-        For "normal" intervals of a mean: statistics → (sum, sum of squares) per group.
-    """
 
-    name: str
-    label: str
-    source: str
-    compute: Callable[..., Fraction | Values]
-    interval: str | None
-    higher_is_better: bool | None
-    moments: Callable[[ScoreStats], tuple[np.ndarray, np.ndarray]] | None = None
+def _mean_interval(total: str, squares: str) -> Callable[[ScoreStats, np.ndarray, float], Bounds]:
+    """Normal interval of a per-row mean whose sum and sum of squares are fields of ScoreStats."""
 
-    def values(self, stats: Confusion | ScoreStats) -> Values:
-        """Evaluate the metric on statistics."""
-        result = self.compute(stats)
-        return result.values() if isinstance(result, Fraction) else result
+    def bounds(s: ScoreStats, value: np.ndarray, level: float) -> Bounds:
+        return intervals.normal_mean(getattr(s, total), getattr(s, squares), s.n, level)
+
+    return bounds
 
 
 METRICS: tuple[Metric, ...] = (
@@ -181,13 +146,39 @@ METRICS: tuple[Metric, ...] = (
     Metric("f1", "F1", "confusion", f1, "bootstrap", True),
     Metric("mcc", "MCC", "confusion", mcc, "bootstrap", True),
     Metric("selection_rate", "Selection rate", "confusion", selection_rate, "wilson", None),
-    Metric("roc_auc", "ROC AUC", "scores", roc_auc, "delong", True),
+    Metric("roc_auc", "ROC AUC", "scores", roc_auc, "delong", True, _delong),
     Metric("average_precision", "Average precision", "scores", average_precision, None, True),
-    Metric(
-        "log_loss", "Log loss", "scores", log_loss, "normal", False, lambda s: (s.log_loss_sum, s.log_loss_sq)
-    ),
-    Metric("brier", "Brier score", "scores", brier, "normal", False, lambda s: (s.brier_sum, s.brier_sq)),
+    Metric("log_loss", "Log loss", "scores", log_loss, "normal", False, _mean_interval("log_loss_sum", "log_loss_sq")),
+    Metric("brier", "Brier score", "scores", brier, "normal", False, _mean_interval("brier_sum", "brier_sq")),
 )
 
 BY_NAME: dict[str, Metric] = {metric.name: metric for metric in METRICS}
 LABELS: dict[str, str] = {metric.name: metric.label for metric in METRICS}
+
+
+@dataclass(frozen=True)
+class BinaryStats:
+    """Sufficient statistics of one slice family's groups for a binary task."""
+
+    confusion: Confusion
+    scores: ScoreStats
+
+    @property
+    def n(self) -> np.ndarray:
+        """Rows per group."""
+        return self.confusion.n
+
+
+def group_stats(codes: np.ndarray, rows: Rows, n_groups: int) -> BinaryStats:
+    """All sufficient statistics of a family: one bincount pass and one stable sort.
+
+    Parameters
+    ----------
+    codes : ndarray of int
+        Group code per row in [0, n_groups), negative for rows in no group.
+    rows : Rows
+        Shared per-row arrays.
+    n_groups : int
+        Number of groups.
+    """
+    return BinaryStats(confusion(codes, rows, n_groups), score_stats(codes, rows, n_groups))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from statistics import NormalDist
+from typing import Any
 
 import numpy as np
 
-from reportgen.metrics.statistics import Confusion, ScoreStats
+from reportgen.metrics.statistics import ScoreStats
+
+CountCells = Any  # statistics offering `cells()` and `from_cells`, such as `Confusion`
 
 
 def z_value(level: float) -> float:
@@ -29,22 +32,28 @@ def wilson(numerator: np.ndarray, denominator: np.ndarray, level: float) -> tupl
     return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
 
 
-def resample_confusion(c: Confusion, resamples: int, rng: np.random.Generator) -> Confusion:
-    """Bootstrap replicates of each group's confusion cells.
+def resample_counts(counts: CountCells, resamples: int, rng: np.random.Generator) -> CountCells:
+    """Bootstrap replicates of each group's count cells (a confusion matrix, binary or multiclass).
 
-    Drawing the four cells of a group of n rows from Multinomial(n, cells / n) is the same
-    distribution as resampling its n rows with replacement, at O(groups × resamples) cost.
+    Drawing the cells of a group of n rows from Multinomial(n, cells / n) is the same
+    distribution as resampling its n rows with replacement, at O(groups × cells × resamples) cost.
+
+    Parameters
+    ----------
+    counts : object
+        Statistics with `cells()`, counts of shape (groups, cells), and `from_cells` (its inverse).
 
     Returns
     -------
-    Confusion
-        Arrays of shape (resamples, groups).
+    object
+        The same type, with arrays of shape (resamples, groups, ...).
     """
-    cells = c.cells().astype(np.float64)
+    cells = counts.cells().astype(np.float64)
     n = cells.sum(axis=1)
-    probabilities = np.divide(cells, n[:, None], out=np.full_like(cells, 0.25), where=n[:, None] > 0)
+    uniform = np.full_like(cells, 1.0 / cells.shape[1])
+    probabilities = np.divide(cells, n[:, None], out=uniform, where=n[:, None] > 0)
     drawn = rng.multinomial(n.astype(np.int64), probabilities, size=(resamples, len(n)))
-    return Confusion.from_cells(drawn)
+    return type(counts).from_cells(drawn)
 
 
 def percentile(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -70,15 +79,21 @@ def delong(s: ScoreStats, auc: np.ndarray, level: float) -> tuple[np.ndarray, np
     return np.where(ok, np.clip(auc - z * se, 0, 1), np.nan), np.where(ok, np.clip(auc + z * se, 0, 1), np.nan)
 
 
-def normal_mean(total: np.ndarray, squares: np.ndarray, n: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Normal interval of a mean from its sum and sum of squares; NaN with fewer than two rows."""
+def normal_mean(
+    total: np.ndarray, squares: np.ndarray, n: np.ndarray, level: float, *, nonnegative: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Normal interval of a mean from its sum and sum of squares; NaN with fewer than two rows.
+
+    With `nonnegative` (a mean of losses) the lower bound is clipped at 0.
+    """
     n = np.asarray(n, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = total / n
         variance = np.maximum(squares - n * mean**2, 0.0) / (n - 1)
         half = z_value(level) * np.sqrt(variance / n)
     ok = n >= 2
-    return np.where(ok, np.maximum(mean - half, 0.0), np.nan), np.where(ok, mean + half, np.nan)
+    low = np.maximum(mean - half, 0.0) if nonnegative else mean - half
+    return np.where(ok, low, np.nan), np.where(ok, mean + half, np.nan)
 
 
 def newcombe(

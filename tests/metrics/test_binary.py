@@ -25,8 +25,8 @@ def test_registry_names_are_unique_and_complete():
         assert metric.source in ("confusion", "scores")
         assert metric.interval in (None, "wilson", "bootstrap", "delong", "normal")
         assert metric.compute.__doc__, metric.name  # every metric says when it is undefined
-        if metric.interval == "normal":
-            assert metric.moments is not None
+        if metric.interval in ("delong", "normal"):
+            assert metric.confidence is not None
 
 
 @pytest.mark.parametrize(

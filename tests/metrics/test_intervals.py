@@ -272,7 +272,7 @@ def test_bootstrap_matches_resampling_rows():
 
 def test_resample_confusion_keeps_group_sizes():
     c = Confusion(tp=np.array([3, 0, 0]), fp=np.array([1, 0, 2]), tn=np.array([5, 0, 0]), fn=np.array([0, 0, 0]))
-    drawn = intervals.resample_confusion(c, 50, np.random.default_rng(0))
+    drawn = intervals.resample_counts(c, 50, np.random.default_rng(0))
     assert drawn.tp.shape == (50, 3)
     np.testing.assert_array_equal(drawn.n, np.broadcast_to(c.n, (50, 3)))
     assert (drawn.fn == 0).all()  # a cell that is empty stays empty

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import sklearn.metrics as skm
 
-from reportgen.metrics.binary import METRICS
+from reportgen.metrics.binary import METRICS, group_stats
 from reportgen.metrics.statistics import Rows
-from reportgen.metrics.table import COLUMNS, group_stats, metric_frame
+from reportgen.metrics.table import COLUMNS, metric_frame
 
 
 def _stats(seed: int = 0, n: int = 200, n_groups: int = 3):
@@ -25,7 +25,7 @@ def _stats(seed: int = 0, n: int = 200, n_groups: int = 3):
 
 def test_columns_and_one_row_per_group_and_metric():
     _, _, stats = _stats()
-    table = metric_frame("fam", ["a", "b", "c"], stats, level=None)
+    table = metric_frame("fam", ["a", "b", "c"], stats, METRICS, level=None)
     assert list(table.columns) == COLUMNS
     assert len(table) == 3 * len(METRICS)
     assert table.groupby(["group", "metric"]).size().eq(1).all()
@@ -35,7 +35,7 @@ def test_columns_and_one_row_per_group_and_metric():
 
 def test_low_level_values_equal_sklearn():
     rows, codes, stats = _stats(seed=4)
-    table = metric_frame("fam", ["a", "b", "c"], stats, level=0.9, rng=np.random.default_rng(0), resamples=200)
+    table = metric_frame("fam", ["a", "b", "c"], stats, METRICS, level=0.9, rng=np.random.default_rng(0), resamples=200)
     oracle = {
         "accuracy": lambda y, yp, p: skm.accuracy_score(y, yp),
         "f1": lambda y, yp, p: skm.f1_score(y, yp),
@@ -60,7 +60,7 @@ def test_low_level_values_equal_sklearn():
 
 def test_undefined_reason_is_none_not_nan_where_defined():
     _, _, stats = _stats()
-    table = metric_frame("fam", ["a", "b", "c"], stats, level=None)
+    table = metric_frame("fam", ["a", "b", "c"], stats, METRICS, level=None)
     defined = table["value"].notna()
     assert all(reason is None for reason in table.loc[defined, "undefined_reason"])
 
@@ -70,6 +70,6 @@ def test_no_warnings_for_undefined_metrics():
     stats = group_stats(np.array([0, 0]), rows, 2)  # group 1 is empty
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        table = metric_frame("fam", ["a", "b"], stats, level=0.95, rng=np.random.default_rng(0), resamples=100)
+        table = metric_frame("fam", ["a", "b"], stats, METRICS, level=0.95, rng=np.random.default_rng(0), resamples=100)
     empty = table[table.group == "b"]
     assert empty.loc[empty.metric != "count", "value"].isna().all()
