@@ -11,13 +11,15 @@ import datetime as dt
 import math
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from reportgen.errors import ConfigError, counted, did_you_mean, quoted_list
 
 Scalar = bool | int | float | str
+Task = Literal["binary", "multiclass", "regression"]
+TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
 
 
 class _Section(BaseModel):
@@ -32,6 +34,8 @@ class ReportSection(_Section):
     confidence_level: Annotated[float, Field(gt=0.5, lt=1.0)] = 0.95
     resamples: Annotated[int, Field(ge=100, le=100_000)] = 1000
     seed: int = 0
+    min_support: Annotated[int, Field(ge=1)] = 30
+    calibration_bins: Annotated[int, Field(ge=2, le=100)] = 10
 
 
 class ModelSection(_Section):
@@ -41,17 +45,58 @@ class ModelSection(_Section):
     version: str = ""
     description: str = ""
     date: dt.date | str | None = None
+    task: Task | None = None
 
 
 class DataSection(_Section):
-    """`[data]`: the predictions file and which columns hold what."""
+    """`[data]`: the predictions file and which columns hold what.
+
+    Binary tasks name a `score` column (probability of the positive class); multiclass tasks name
+    one probability column per class (`scores`, or the columns starting with `score_prefix`) and/or
+    a `prediction` column; regression tasks name the `prediction` column.
+    """
 
     path: str | None = None
     label: str
-    score: str
+    score: str | None = None
+    scores: dict[str, str] | None = None
+    score_prefix: str | None = None
     prediction: str | None = None
     positive_label: Scalar | None = None
     threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    normalize: bool = False
+    top_k: list[Annotated[int, Field(ge=1)]] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind_of_score(self) -> DataSection:
+        given = [key for key in ("score", "scores", "score_prefix") if getattr(self, key) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one of {quoted_list(given)}, not several")
+        if self.score_prefix is not None and not self.score_prefix:
+            raise ValueError('"score_prefix" is empty')
+        if self.scores is not None and not self.scores:
+            raise ValueError('"scores" is empty; map each class to its probability column')
+        if not given and self.prediction is None:
+            raise ValueError(
+                'name the model\'s output: "score" (binary), "scores" or "score_prefix" (multiclass) '
+                'or "prediction" (regression)'
+            )
+        return self
+
+    def check_task(self, task: str) -> None:
+        """Raise ValueError when a key does not belong to `task` (or one it needs is missing)."""
+        foreign = {
+            "binary": ("scores", "score_prefix", "normalize", "top_k"),
+            "multiclass": ("score", "positive_label", "threshold"),
+            "regression": ("score", "scores", "score_prefix", "positive_label", "threshold", "normalize", "top_k"),
+        }[task]
+        wrong = [key for key in foreign if key in self.model_fields_set]
+        if wrong:
+            raise ValueError(f"{quoted_list(wrong)} do{'es' if len(wrong) == 1 else ''} not apply to a {task} task")
+        if task == "binary" and self.score is None:
+            raise ValueError('a binary task needs "score", the column of positive-class probabilities')
+        if task == "regression" and self.prediction is None:
+            raise ValueError('a regression task needs "prediction", the column of predicted values')
 
 
 class SliceSpec(_Section):
@@ -111,6 +156,7 @@ class FairnessSection(_Section):
     reference: dict[str, Scalar] = {}
     max_difference: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
     min_ratio: Annotated[float, Field(ge=0.0, le=1.0)] = 0.8
+    max_error_difference: Annotated[float, Field(gt=0.0)] | None = None
 
     @model_validator(mode="after")
     def _reference_is_sensitive(self) -> FairnessSection:
@@ -149,6 +195,15 @@ class Config(_Section):
     slices: list[SliceSpec] = []
     fairness: FairnessSection = FairnessSection()
     card: CardSection = CardSection()
+
+    @model_validator(mode="after")
+    def _keys_fit_the_task(self) -> Config:
+        if self.model.task is not None:
+            try:
+                self.data.check_task(self.model.task)
+            except ValueError as exc:
+                raise ValueError(f"[data] {exc} (set by [model] task)") from None
+        return self
 
     @model_validator(mode="after")
     def _unique_slice_names(self) -> Config:

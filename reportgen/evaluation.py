@@ -14,7 +14,7 @@ import pandas as pd
 
 from reportgen.config import Config, validate
 from reportgen.errors import ConfigError, quoted_list
-from reportgen.fairness import BY_GROUP_COLUMNS, GAP_COLUMNS, Thresholds, fairness_tables
+from reportgen.fairness import BY_GROUP_COLUMNS, GAP_COLUMNS, Thresholds, fairness_tables, rates
 from reportgen.io import Predictions, check_predictions
 from reportgen.metrics import curves
 from reportgen.metrics.statistics import Rows
@@ -226,7 +226,8 @@ def _fairness(
         reference = _reference_index(family, counts.n, fairness.reference.get(column), column)
         references[column] = family.labels[reference]
         group_table, gap_table = fairness_tables(
-            column, family.labels, counts, reference, thresholds, level=config.report.confidence_level
+            column, family.labels, counts.n, rates(counts), reference, thresholds,
+            level=config.report.confidence_level,
         )
         by_group.append(group_table)
         gaps.append(gap_table)

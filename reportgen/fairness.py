@@ -2,9 +2,14 @@
 
 Summary gaps follow Fairlearn's ``method="between_groups"``: the largest minus the smallest
 group value (differences) or the smallest over the largest (ratios); the disparate-impact ratio
-compares each group's selection rate with the reference group's. Every rate is a proportion of
-counts, so intervals are closed-form and O(groups): Newcombe's score interval for differences,
-Katz's log interval for ratios. A gap is significant when its interval excludes 0 (or 1).
+compares each group's selection rate with the reference group's. Classification rates are
+proportions of counts (`Fraction`), regression errors are means (`Mean`), so intervals are
+closed-form and O(groups): Newcombe's score interval for differences of proportions, Katz's log
+interval for their ratios, a normal (Welch) interval for differences of means. A gap is
+significant when its interval excludes 0 (or 1).
+
+Multiclass tasks compare each class's selection rate and recall (one class against the rest);
+regression tasks compare the mean absolute error and the mean residual.
 """
 
 from __future__ import annotations
@@ -15,7 +20,10 @@ import numpy as np
 import pandas as pd
 
 from reportgen.metrics import binary, intervals
+from reportgen.metrics.metric import Bounds, Fraction, Mean
 from reportgen.metrics.statistics import Confusion
+
+Measure = Fraction | Mean
 
 RATES = {
     "selection_rate": binary.selection_rate,
@@ -32,6 +40,12 @@ GAPS = {
     "equalized_odds_difference": (("tpr", "fpr"), "difference"),
     "predictive_parity_difference": (("precision",), "difference"),
     "disparate_impact_ratio": (("selection_rate",), "reference_ratio"),
+}
+CLASS_RATES = ("selection_rate", "tpr")  # per class of a multiclass task, one class against the rest
+CLASS_GAPS = {name: GAPS[name] for name in ("demographic_parity_difference", "equal_opportunity_difference")}
+ERROR_GAPS = {
+    "mae_difference": (("mae",), "difference"),
+    "mean_residual_difference": (("mean_residual",), "difference"),
 }
 
 BY_GROUP_COLUMNS = [
@@ -62,14 +76,21 @@ class _Pair:
     high: float
 
 
+def rates(counts: Confusion, names: tuple[str, ...] = tuple(RATES)) -> dict[str, Measure]:
+    """The classification rates `names` (keys of `RATES`) of confusion counts per group."""
+    return {name: RATES[name](counts) for name in names}
+
+
 def fairness_tables(
     sensitive: str,
     labels: list[str],
-    counts: Confusion,
+    n: np.ndarray,
+    measures: dict[str, Measure],
     reference: int,
     thresholds: Thresholds,
     *,
     level: float,
+    gaps: dict[str, tuple[tuple[str, ...], str]] = GAPS,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-group rates and summary gaps for one sensitive column.
 
@@ -79,14 +100,19 @@ def fairness_tables(
         The sensitive column's name.
     labels : list of str
         Group labels.
-    counts : Confusion
-        Confusion counts per group.
+    n : ndarray of int
+        Rows per group.
+    measures : dict
+        Rate name → its per-group `Fraction` (classification, see `rates`) or `Mean` (regression errors).
     reference : int
         Index of the reference group.
     thresholds : Thresholds
         Flagging thresholds.
     level : float
         Confidence level of the intervals.
+    gaps : dict
+        The summary gaps to compute: name → (rates it uses, "difference", "ratio" or
+        "reference_ratio"); ratios need `Fraction` rates.
 
     Returns
     -------
@@ -94,24 +120,25 @@ def fairness_tables(
         One row per group and rate: its value, the difference from the reference with an
         interval, the ratio to the reference (selection rate), and the flags.
     gaps : DataFrame
-        One row per summary gap in `GAPS`; undefined, with the reason, when fewer than two
+        One row per summary gap in `gaps`; undefined, with the reason, when fewer than two
         groups have a defined rate.
     """
-    fractions = {name: rate(counts) for name, rate in RATES.items()}
     by_group = pd.concat(
-        [_by_group(sensitive, labels, counts.n, name, fractions[name], reference, thresholds, level)
-         for name in RATES],
+        [_by_group(sensitive, labels, n, name, measure, reference, thresholds, level)
+         for name, measure in measures.items()],
         ignore_index=True,
     )
-    gaps = pd.DataFrame(
-        [_gap(sensitive, labels, gap, fractions, reference, thresholds, level) for gap in GAPS],
+    table = pd.DataFrame(
+        [_gap(sensitive, labels, gap, rates_used, kind, measures, reference, thresholds, level)
+         for gap, (rates_used, kind) in gaps.items()],
         columns=GAP_COLUMNS,
     )
     numbers = ["value", "ci_low", "ci_high", "threshold"]
-    gaps[numbers] = gaps[numbers].astype(np.float64)
+    table[numbers] = table[numbers].astype(np.float64)
     optional = ["breached", "significant", "between", "rate", "note", "undefined_reason"]
-    gaps[optional] = gaps[optional].astype(object).where(gaps[optional].notna(), None)
-    return by_group, gaps
+    table[optional] = table[optional].astype(object).where(table[optional].notna(), None)
+    return by_group, table
+
 
 
 def _by_group(
@@ -119,16 +146,16 @@ def _by_group(
     labels: list[str],
     n: np.ndarray,
     rate: str,
-    fraction: binary.Fraction,
+    measure: Measure,
     reference: int,
     thresholds: Thresholds,
     level: float,
 ) -> pd.DataFrame:
-    values = fraction.values()
+    values = measure.values()
     value = values.value
-    k, m = fraction.numerator, fraction.denominator
     difference = value - value[reference]
-    low, high = intervals.newcombe(k, m, k[reference], m[reference], level)
+    everyone = np.arange(len(labels))
+    low, high = _difference_bounds(measure, everyone, np.full(len(labels), reference), level)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(value[reference] > 0, value / value[reference], np.nan)
     is_reference = np.arange(len(labels)) == reference
@@ -160,18 +187,30 @@ def _by_group(
     )
 
 
+def _difference_bounds(measure: Measure, first: np.ndarray, second: np.ndarray, level: float) -> Bounds:
+    """Interval of measure[first] − measure[second], per pair of group indices."""
+    if isinstance(measure, Mean):
+        moments = (measure.total, measure.squares, measure.n)
+        return intervals.mean_difference(
+            tuple(a[first] for a in moments), tuple(a[second] for a in moments), level  # type: ignore[arg-type]
+        )
+    k, m = measure.numerator, measure.denominator
+    return intervals.newcombe(k[first], m[first], k[second], m[second], level)
+
+
 def _gap(
     sensitive: str,
     labels: list[str],
     gap: str,
-    fractions: dict[str, binary.Fraction],
+    rates: tuple[str, ...],
+    kind: str,
+    measures: dict[str, Measure],
     reference: int,
     thresholds: Thresholds,
     level: float,
 ) -> dict[str, object]:
-    rates, kind = GAPS[gap]
     threshold = thresholds.max_difference if kind == "difference" else thresholds.min_ratio
-    found = {rate: _extreme_pair(rate, fractions[rate], kind, reference, level) for rate in rates}
+    found = {rate: _extreme_pair(rate, measures[rate], kind, reference, level) for rate in rates}
     pairs = [pair for pair in found.values() if pair is not None]
     row: dict[str, object] = {"sensitive": sensitive, "gap": gap, "threshold": threshold}
     if not pairs:
@@ -203,18 +242,19 @@ def _undefined_reason(rates: tuple[str, ...], kind: str) -> str:
     return f"fewer than two groups with a defined {names}"
 
 
-def _extreme_pair(rate: str, fraction: binary.Fraction, kind: str, reference: int, level: float) -> _Pair | None:
+def _extreme_pair(rate: str, measure: Measure, kind: str, reference: int, level: float) -> _Pair | None:
     """The gap between the groups with the highest and lowest rate (or lowest vs reference)."""
-    value = fraction.values().value
-    k, m = fraction.numerator, fraction.denominator
+    value = measure.values().value
     defined = np.flatnonzero(np.isfinite(value))
     if len(defined) < 2:
         return None
     ranked = defined[np.argsort(value[defined], kind="stable")]
     lowest, highest = int(ranked[0]), int(ranked[-1])
     if kind == "difference":
-        low, high = intervals.newcombe(k[highest], m[highest], k[lowest], m[lowest], level)
-        return _Pair(rate, float(value[highest] - value[lowest]), highest, lowest, float(low), float(high))
+        low, high = _difference_bounds(measure, np.array([highest]), np.array([lowest]), level)
+        return _Pair(rate, float(value[highest] - value[lowest]), highest, lowest, float(low[0]), float(high[0]))
+    assert isinstance(measure, Fraction), "ratio gaps are defined for rates (proportions) only"
+    k, m = measure.numerator, measure.denominator
     top = reference if kind == "reference_ratio" else highest
     if not np.isfinite(value[top]) or value[top] == 0:
         return None

@@ -13,7 +13,7 @@ from scipy.stats.contingency import relative_risk
 
 import reportgen
 from reportgen.errors import ConfigError
-from reportgen.fairness import GAPS, RATES, Thresholds, fairness_tables
+from reportgen.fairness import GAPS, RATES, Thresholds, fairness_tables, rates
 from reportgen.metrics import intervals
 from reportgen.metrics.statistics import Confusion
 
@@ -36,7 +36,8 @@ def _evaluate(frame: pd.DataFrame, **options) -> reportgen.Evaluation:
 
 def _tables(groups: dict[str, tuple[int, int, int, int]], reference: int = 0, max_difference=0.1, min_ratio=0.8):
     tp, fp, tn, fn = (np.array(cells) for cells in zip(*groups.values(), strict=True))
-    return fairness_tables("s", list(groups), Confusion(tp=tp, fp=fp, tn=tn, fn=fn), reference,
+    counts = Confusion(tp=tp, fp=fp, tn=tn, fn=fn)
+    return fairness_tables("s", list(groups), counts.n, rates(counts), reference,
                            Thresholds(max_difference, min_ratio), level=0.95)
 
 

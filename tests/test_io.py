@@ -170,13 +170,13 @@ def test_scores_outside_unit_interval(frame):
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_nan_or_infinite_scores_give_count_and_rows(frame, bad):
-    with pytest.raises(InputError, match=r'column "p": 2 NaN or infinite scores \(rows 3, 6\)'):
+    with pytest.raises(InputError, match=r'column "p": 2 NaN or infinite values \(rows 3, 6\) among the scores'):
         _check(frame.assign(p=[0.1, 0.8, bad, 0.3, 0.9, bad]))
 
 
 def test_many_bad_rows_are_capped_at_five():
     frame = pd.DataFrame({"y": np.zeros(12, dtype=int), "p": np.r_[np.full(9, np.nan), 0.1, 0.2, 0.3]})
-    with pytest.raises(InputError, match=r"9 NaN or infinite scores \(rows 1, 2, 3, 4, 5 …\)$"):
+    with pytest.raises(InputError, match=r"9 NaN or infinite values \(rows 1, 2, 3, 4, 5 …\) among the scores$"):
         _check(frame)
 
 

@@ -96,6 +96,29 @@ def normal_mean(
     return np.where(ok, low, np.nan), np.where(ok, mean + half, np.nan)
 
 
+def mean_difference(
+    first: tuple[np.ndarray, np.ndarray, np.ndarray],
+    second: tuple[np.ndarray, np.ndarray, np.ndarray],
+    level: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Normal (Welch) interval of the difference of two means, each given as (sum, sum of squares, n).
+
+    NaN where either side has fewer than two rows.
+    """
+    means, variances, sizes = [], [], []
+    for total, squares, n in (first, second):
+        n = np.asarray(n, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = np.asarray(total, dtype=np.float64) / n
+            variances.append(np.maximum(squares - n * mean**2, 0.0) / (n - 1) / n)
+        means.append(mean)
+        sizes.append(n)
+    half = z_value(level) * np.sqrt(variances[0] + variances[1])
+    difference = means[0] - means[1]
+    ok = (sizes[0] >= 2) & (sizes[1] >= 2)
+    return np.where(ok, difference - half, np.nan), np.where(ok, difference + half, np.nan)
+
+
 def newcombe(
     k1: np.ndarray, n1: np.ndarray, k2: np.ndarray, n2: np.ndarray, level: float
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -31,6 +31,20 @@ class Fraction:
 
 
 @dataclass(frozen=True)
+class Mean:
+    """A mean-type metric: per-group sum and sum of squares of a per-row value, and the row count."""
+
+    total: np.ndarray
+    squares: np.ndarray
+    n: np.ndarray
+    undefined: str
+
+    def values(self) -> Values:
+        """The mean, undefined where the group is empty."""
+        return divide(self.total, self.n, undefined=self.undefined)
+
+
+@dataclass(frozen=True)
 class Metric:
     """A registry entry.
 
