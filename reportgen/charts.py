@@ -8,7 +8,9 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from reportgen.metrics.curves import CalibrationBins, Curve, ScoreHistogram
+from reportgen.metrics.calibration import Reliability
+from reportgen.metrics.curves import Curve, ScoreHistogram
+from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
 from reportgen.report import FairnessResult, OperatingPoint, SliceResult
 
 FONT = "DejaVu Sans"
@@ -16,13 +18,20 @@ ACCENT = "#2456a4"
 MUTED = "#8a94a6"
 ALERT = "#c2410c"
 WIDTH = 280
-SLICE_METRICS = ("accuracy", "recall", "fpr", "roc_auc")
+SLICE_METRICS = {
+    "binary": ("accuracy", "recall", "fpr", "roc_auc"),
+    "multiclass": ("accuracy", "macro_f1", "balanced_accuracy", "roc_auc_macro"),
+    "regression": ("mae", "rmse", "mean_residual"),
+}
+STRATEGY_TITLES = {"uniform": "Uniform bins", "quantile": "Quantile bins (equal counts)"}
 SLICE_CHART_MAX_GROUPS = 30
 RATE_LABELS = {
     "selection_rate": "Selection rate",
     "tpr": "True positive rate",
     "fpr": "False positive rate",
     "precision": "Precision",
+    "mae": "Mean absolute error",
+    "mean_residual": "Mean residual",
 }
 
 
@@ -72,22 +81,82 @@ def precision_recall_chart(curve: Curve, prevalence: float) -> alt.LayerChart:
     return alt.layer(baseline, line).properties(width=WIDTH, height=WIDTH, title="Precision-recall curve")
 
 
-def calibration_chart(bins: CalibrationBins) -> alt.LayerChart:
-    """Reliability diagram: observed positive rate per score bin, with intervals."""
-    data = pd.DataFrame(
-        {"x": bins.mean_score, "y": bins.observed, "low": bins.ci_low, "high": bins.ci_high, "n": bins.n}
-    )
-    base = alt.Chart(data)
+def reliability_chart(diagrams: list[Reliability], title: str) -> alt.FacetChart:
+    """Reliability diagrams side by side (uniform and quantile bins): observed rate per bin, with intervals."""
+    rows = [
+        {"strategy": STRATEGY_TITLES[d.strategy], "x": x, "y": y, "low": lo, "high": hi, "n": n}
+        for d in diagrams
+        for x, y, lo, hi, n in zip(d.mean_confidence, d.observed, d.ci_low, d.ci_high, d.n, strict=True)
+    ]
+    base = alt.Chart()
     tooltip = [
-        alt.Tooltip("x:Q", title="Mean score", format=".3f"),
+        alt.Tooltip("x:Q", title="Mean predicted probability", format=".3f"),
         alt.Tooltip("y:Q", title="Observed rate", format=".3f"),
-        alt.Tooltip("n:Q", title="Rows"),
+        alt.Tooltip("low:Q", format=".3f"), alt.Tooltip("high:Q", format=".3f"), alt.Tooltip("n:Q", title="Rows"),
     ]
     bars = base.mark_rule(color=ACCENT, opacity=0.6).encode(x="x:Q", y="low:Q", y2="high:Q")
     line = base.mark_line(color=ACCENT, point=alt.OverlayMarkDef(color=ACCENT, size=30)).encode(
-        x=_unit("x", "Mean predicted probability"), y=_unit("y", "Observed positive rate"), tooltip=tooltip
+        x=_unit("x", "Mean predicted probability"), y=_unit("y", "Observed rate"), tooltip=tooltip
     )
-    return alt.layer(_diagonal(), bars, line).properties(width=WIDTH, height=WIDTH, title="Calibration")
+    diagonal_rule = base.mark_rule(color=MUTED, strokeDash=[4, 4]).encode(
+        x=alt.datum(0), y=alt.datum(0), x2=alt.datum(1), y2=alt.datum(1)
+    )
+    return alt.layer(diagonal_rule, bars, line, data=pd.DataFrame(rows)).properties(
+        width=WIDTH * 0.85, height=WIDTH * 0.85
+    ).facet(column=alt.Column("strategy:N", title=None, sort=[STRATEGY_TITLES[d.strategy] for d in diagrams])
+            ).properties(title=title)
+
+
+def slice_reliability_chart(result: SliceResult) -> alt.Chart:
+    """One reliability line per group of a slice (uniform bins)."""
+    rows = [
+        {"group": c.group, "x": x, "y": y, "n": n}
+        for c in result.calibration
+        for x, y, n in zip(c.uniform.mean_confidence, c.uniform.observed, c.uniform.n, strict=True)
+    ]
+    diagonal = alt.Chart(pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]})).mark_line(
+        color=MUTED, strokeDash=[4, 4]).encode(x="x:Q", y="y:Q")
+    lines = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
+        x=_unit("x", "Mean predicted probability"), y=_unit("y", "Observed rate"),
+        color=alt.Color("group:N", title=result.name, sort=[c.group for c in result.calibration]),
+        tooltip=["group:N", alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("y:Q", format=".3f"), "n:Q"],
+    )
+    return alt.layer(diagonal, lines).properties(width=WIDTH, height=WIDTH, title=f"Calibration by {result.name}")
+
+
+def confusion_chart(matrix: list[list[int]], classes: list[str]) -> alt.HConcatChart:
+    """Confusion matrix heatmaps: counts, and each actual class's row as shares (recall on the diagonal)."""
+    rows = []
+    for i, actual in enumerate(classes):
+        total = sum(matrix[i])
+        for j, predicted in enumerate(classes):
+            count = matrix[i][j]
+            share = count / total if total else 0.0
+            rows.append({"actual": actual, "predicted": predicted, "count": count, "share": round(share, 4),
+                         "count_text": f"{count:,}", "share_text": f"{100 * share:.0f}%" if total else "–"})
+    data = pd.DataFrame(rows)
+    side = max(160, min(26 * len(classes), 420))
+
+    def heatmap(value: str, text: str, title: str, scheme: str) -> alt.LayerChart:
+        base = alt.Chart(data).encode(
+            x=alt.X("predicted:N", title="Predicted", sort=classes, axis=alt.Axis(labelAngle=-40)),
+            y=alt.Y("actual:N", title="Actual", sort=classes),
+        )
+        cells = base.mark_rect().encode(
+            color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme=scheme), legend=None),
+            tooltip=["actual:N", "predicted:N", "count:Q", alt.Tooltip("share:Q", format=".1%")],
+        )
+        labels = base.mark_text(fontSize=10).encode(
+            text=f"{text}:N",
+            color=alt.condition(f"datum.share > 0.5", alt.value("white"), alt.value("#1f2937")),
+        ) if len(classes) <= 15 else None
+        layers = [cells] + ([labels] if labels is not None else [])
+        return alt.layer(*layers).properties(width=side, height=side, title=title)
+
+    return alt.hconcat(
+        heatmap("count", "count_text", "Counts", "blues"),
+        heatmap("share", "share_text", "Share of each actual class", "blues"),
+    )
 
 
 def score_histogram_chart(histogram: ScoreHistogram, positive_label: str) -> alt.Chart:
@@ -109,11 +178,69 @@ def score_histogram_chart(histogram: ScoreHistogram, positive_label: str) -> alt
     ).properties(width=WIDTH, height=WIDTH * 0.7, title="Score distribution by class")
 
 
-def slice_chart(result: SliceResult, overall: dict[str, float | None], labels: dict[str, str]) -> alt.FacetChart:
-    """Key metrics per group with intervals, one panel per metric, the overall value as a rule.
+def density_chart(density: Density) -> alt.LayerChart:
+    """Predicted against actual as a binned density (darker: more rows), with the diagonal of perfect predictions."""
+    data = pd.DataFrame({"x0": density.x0, "x1": density.x1, "y0": density.y0, "y1": density.y1,
+                         "count": density.count})
+    scale = alt.Scale(domain=[density.low, density.high])
+    cells = alt.Chart(data).mark_rect().encode(
+        x=alt.X("x0:Q", title="Predicted", scale=scale), x2="x1:Q",
+        y=alt.Y("y0:Q", title="Actual", scale=scale), y2="y1:Q",
+        color=alt.Color("count:Q", title="Rows", scale=alt.Scale(type="log", scheme="blues")),
+        tooltip=[alt.Tooltip("x0:Q", title="Predicted from", format=".4g"), alt.Tooltip("x1:Q", title="to", format=".4g"),
+                 alt.Tooltip("y0:Q", title="Actual from", format=".4g"), alt.Tooltip("y1:Q", title="to", format=".4g"),
+                 alt.Tooltip("count:Q", title="Rows")],
+    )
+    diagonal = alt.Chart(pd.DataFrame({"x": [density.low, density.high], "y": [density.low, density.high]})).mark_line(
+        color=ALERT, strokeDash=[4, 4]).encode(x="x:Q", y="y:Q")
+    return alt.layer(cells, diagonal).properties(width=WIDTH, height=WIDTH, title="Predicted against actual")
+
+
+def residual_bands_chart(bands: ResidualBands) -> alt.LayerChart:
+    """Residuals against the prediction: median and mean per bin, with 25–75% and 10–90% bands."""
+    data = pd.DataFrame({
+        "x": bands.mean_predicted, "mean": bands.mean_residual, "q10": bands.q10, "q25": bands.q25,
+        "median": bands.median, "q75": bands.q75, "q90": bands.q90, "n": bands.n,
+    })
+    base = alt.Chart(data)
+    x = alt.X("x:Q", title="Predicted (bin mean)", scale=alt.Scale(zero=False))
+    outer = base.mark_area(color=ACCENT, opacity=0.15).encode(x=x, y=alt.Y("q10:Q", title="Residual (actual − predicted)"), y2="q90:Q")
+    inner = base.mark_area(color=ACCENT, opacity=0.3).encode(x=x, y="q25:Q", y2="q75:Q")
+    median = base.mark_line(color=ACCENT).encode(x=x, y="median:Q")
+    mean = base.mark_line(color=ALERT, strokeDash=[4, 3], point=alt.OverlayMarkDef(color=ALERT, size=20)).encode(
+        x=x, y="mean:Q",
+        tooltip=[alt.Tooltip("x:Q", title="Predicted", format=".4g"), alt.Tooltip("mean:Q", title="Mean residual", format=".4g"),
+                 alt.Tooltip("median:Q", format=".4g"), alt.Tooltip("q10:Q", format=".4g"), alt.Tooltip("q90:Q", format=".4g"),
+                 alt.Tooltip("n:Q", title="Rows")],
+    )
+    zero = alt.Chart().mark_rule(color=MUTED).encode(y=alt.datum(0))
+    return alt.layer(outer, inner, zero, median, mean).properties(
+        width=WIDTH, height=WIDTH, title="Residuals by prediction (line: median; dashed: mean; bands: 25–75%, 10–90%)"
+    )
+
+
+def residual_histogram_chart(histogram: ResidualHistogram) -> alt.Chart:
+    """Distribution of the residuals, pre-binned."""
+    edges = histogram.edges
+    data = pd.DataFrame({"start": edges[:-1], "end": edges[1:], "count": histogram.counts})
+    bars = alt.Chart(data).mark_rect(color=ACCENT, opacity=0.7).encode(
+        x=alt.X("start:Q", title="Residual (actual − predicted)"), x2="end:Q",
+        y=alt.Y("count:Q", title="Rows"), y2=alt.datum(0),
+        tooltip=[alt.Tooltip("start:Q", title="From", format=".4g"), alt.Tooltip("end:Q", title="To", format=".4g"), "count:Q"],
+    )
+    zero = alt.Chart().mark_rule(color=ALERT, strokeDash=[4, 3]).encode(x=alt.datum(0))
+    return alt.layer(bars, zero).properties(width=WIDTH, height=WIDTH * 0.7, title="Residual distribution")
+
+
+def slice_chart(
+    result: SliceResult, overall: dict[str, float | None], labels: dict[str, str], task: str
+) -> alt.FacetChart:
+    """Key metrics of the task per group with intervals, one panel per metric, the overall value as a rule.
 
     At most `SLICE_CHART_MAX_GROUPS` groups (the largest) are drawn; the table has them all.
+    Classification metrics share the [0, 1] scale; regression errors get their own scales.
     """
+    shown = [m for m in SLICE_METRICS[task] if m in overall]
     groups = sorted(result.groups, key=lambda g: -g.n)[:SLICE_CHART_MAX_GROUPS]
     order = [g.group for g in result.groups if g in groups]
     rows = [
@@ -123,11 +250,12 @@ def slice_chart(result: SliceResult, overall: dict[str, float | None], labels: d
         }
         for g in groups
         for m in g.metrics
-        if m.name in SLICE_METRICS
+        if m.name in shown
     ]
     base = alt.Chart()
     y = alt.Y("group:N", title=None, sort=order)
-    x = alt.X("value:Q", title=None, scale=alt.Scale(domain=[0, 1]))
+    scale = alt.Scale(domain=[0, 1]) if task != "regression" else alt.Scale(zero=False)
+    x = alt.X("value:Q", title=None, scale=scale)
     tooltip = ["group:N", "metric:N", alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("low:Q", format=".3f"),
                alt.Tooltip("high:Q", format=".3f"), "n:Q"]
     rule = base.mark_rule(color=MUTED, strokeDash=[4, 3]).encode(x="mean(overall):Q")
@@ -136,16 +264,18 @@ def slice_chart(result: SliceResult, overall: dict[str, float | None], labels: d
     return alt.layer(rule, bars, points, data=pd.DataFrame(rows)).properties(
         width=150, height=alt.Step(18)
     ).facet(
-        column=alt.Column("metric:N", title=None, sort=[labels[m] for m in SLICE_METRICS],
+        column=alt.Column("metric:N", title=None, sort=[labels[m] for m in shown],
                           header=alt.Header(labelFontSize=12)),
-    ).properties(title=f"{result.name}: key metrics by group (dashed: overall)")
+    ).resolve_scale(x="independent" if task == "regression" else "shared").properties(
+        title=f"{result.name}: key metrics by group (dashed: overall)"
+    )
 
 
 def fairness_chart(result: FairnessResult) -> alt.FacetChart:
     """Each group's rate minus the reference group's, with intervals and the allowed band."""
     rows = [
         {
-            "group": g.group, "rate": RATE_LABELS[r.rate], "difference": r.difference, "low": r.ci_low,
+            "group": g.group, "rate": _rate_title(r.rate, r.class_label), "difference": r.difference, "low": r.ci_low,
             "high": r.ci_high, "breached": "beyond threshold" if r.breached else "within threshold",
             "band_low": -result.max_difference, "band_high": result.max_difference,
         }
@@ -168,6 +298,12 @@ def fairness_chart(result: FairnessResult) -> alt.FacetChart:
     )
     return alt.layer(band, zero, bars, points, data=pd.DataFrame(rows)).properties(
         width=150, height=alt.Step(20)
-    ).facet(column=alt.Column("rate:N", title=None, sort=list(RATE_LABELS.values()))).properties(
+    ).facet(
+        facet=alt.Facet("rate:N", title=None, sort=list(dict.fromkeys(row["rate"] for row in rows))), columns=4
+    ).properties(
         title=f"{result.sensitive}: gaps against the reference group (shaded: ±{result.max_difference:g})"
     )
+
+
+def _rate_title(rate: str, class_label: str | None) -> str:
+    return RATE_LABELS[rate] if class_label is None else f"{RATE_LABELS[rate]} · {class_label}"

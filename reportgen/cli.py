@@ -54,7 +54,7 @@ def build(config_path: Path, out: Path | None, *, interactive: bool, quiet: bool
     data_path = base / config.data.path
     output_dir = out if out is not None else base / config.report.output_dir
     progress(f"reading {data_path.name}")
-    predictions = load_predictions(data_path, config.data, source=config.data.path)
+    predictions = load_predictions(data_path, config.data, task=config.model.task, source=config.data.path)
     progress(f"evaluating {len(predictions.frame):,} rows over {len(config.slices)} slice definitions")
     evaluation = evaluate_predictions(predictions, config)
     report = evaluation.to_report()

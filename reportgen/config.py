@@ -171,6 +171,13 @@ class FairnessSection(_Section):
         return self
 
 
+class FindingsSection(_Section):
+    """`[findings]`: when the card raises a finding."""
+
+    fdr: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.05
+    max_ece: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.05
+
+
 class CardSection(_Section):
     """`[card]`: the model card's narrative, markdown, all optional."""
 
@@ -194,6 +201,7 @@ class Config(_Section):
     data: DataSection
     slices: list[SliceSpec] = []
     fairness: FairnessSection = FairnessSection()
+    findings: FindingsSection = FindingsSection()
     card: CardSection = CardSection()
 
     @model_validator(mode="after")

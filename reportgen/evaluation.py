@@ -5,21 +5,24 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from reportgen.analysis.findings import Finding, derive_findings
 from reportgen.config import Config, validate
 from reportgen.errors import ConfigError, quoted_list
-from reportgen.fairness import BY_GROUP_COLUMNS, GAP_COLUMNS, Thresholds, fairness_tables, rates
+from reportgen.fairness import (
+    BY_GROUP_COLUMNS, CLASS_GAPS, CLASS_RATES, ERROR_GAPS, GAP_COLUMNS, GAPS, Measure, Thresholds, fairness_tables,
+    rates,
+)
 from reportgen.io import Predictions, check_predictions
-from reportgen.metrics import curves
-from reportgen.metrics.statistics import Rows
-from reportgen.metrics import binary
-from reportgen.metrics.table import metric_frame
+from reportgen.metrics import calibration, curves, residuals, tasks
+from reportgen.metrics.metric import Mean, Metric
+from reportgen.metrics.table import COLUMNS, metric_frame
 from reportgen.slices import SliceFamily, build_slices, group_label
 
 if TYPE_CHECKING:
@@ -30,12 +33,30 @@ OVERALL = "overall"
 
 @dataclass(frozen=True)
 class Curves:
-    """Chart data of the whole evaluation set (small whatever the row count)."""
+    """Chart data of the whole evaluation set, small whatever the row count; None where it does not apply.
 
-    roc: curves.Curve | None
-    precision_recall: curves.Curve | None
-    calibration: curves.CalibrationBins
-    scores: curves.ScoreHistogram
+    Attributes
+    ----------
+    roc, precision_recall : Curve or None
+        Binary: the curves; None with one class.
+    scores : ScoreHistogram or None
+        Binary: scores by class.
+    thresholds : ThresholdChoice or None
+        Binary: the thresholds that maximize F1 and Youden's J.
+    reliability : list of Reliability
+        Binary and multiclass with probabilities: uniform and quantile bins (multiclass: top label).
+    density, residual_bands, residual_histogram
+        Regression: predicted against actual, residuals against predicted, residual distribution.
+    """
+
+    roc: curves.Curve | None = None
+    precision_recall: curves.Curve | None = None
+    scores: curves.ScoreHistogram | None = None
+    thresholds: curves.ThresholdChoice | None = None
+    reliability: list[calibration.Reliability] = field(default_factory=list)
+    density: residuals.Density | None = None
+    residual_bands: residuals.ResidualBands | None = None
+    residual_histogram: residuals.ResidualHistogram | None = None
 
 
 @dataclass(frozen=True)
@@ -48,31 +69,55 @@ class Evaluation:
         The validated settings the evaluation ran with.
     predictions : Predictions
         The checked input.
+    task : str
+        "binary", "multiclass" or "regression".
     families : list of SliceFamily
         The slice families, "overall" first.
     metrics : DataFrame
         slice, group, metric, value, ci_low, ci_high, n, undefined_reason.
+    class_metrics : DataFrame
+        Multiclass: the same columns plus class_label, one class against the rest; empty otherwise.
     confusion : DataFrame
-        slice, group, tn, fp, fn, tp.
+        Binary: slice, group, tn, fp, fn, tp. Multiclass: slice, group, actual, predicted, count.
+        Regression: empty.
     fairness_by_group : DataFrame
-        Per sensitive column, group and rate: value, difference from the reference with its interval.
+        Per sensitive column, group and rate: value, difference from the reference with its interval
+        (multiclass: per class_label).
     fairness : DataFrame
         Per sensitive column, the summary gaps, flagged against the thresholds.
     references : dict
         Sensitive column → reference group label.
+    fairness_thresholds : Thresholds
+        The thresholds gaps were flagged at (regression: in the target's units).
     curves : Curves
-        Chart data.
+        Chart data of the whole set.
+    reliability : dict
+        Slice name → per group, its reliability diagrams (uniform, quantile); only for slices of at
+        most `MAX_RELIABILITY_GROUPS` groups, and only with probabilities.
+    findings : list of Finding
+        Plain-language findings, most severe first.
+    statistics : dict
+        Slice name → its sufficient statistics (`reportgen.metrics.tasks.Statistics`).
+    registry : dict
+        Metric name → its registry entry, for the metrics in `metrics`.
     """
 
     config: Config
     predictions: Predictions
+    task: str
     families: list[SliceFamily]
     metrics: pd.DataFrame
+    class_metrics: pd.DataFrame
     confusion: pd.DataFrame
     fairness_by_group: pd.DataFrame
     fairness: pd.DataFrame
     references: dict[str, str]
+    fairness_thresholds: Thresholds
     curves: Curves
+    reliability: dict[str, list[list[calibration.Reliability]]]
+    findings: list[Finding]
+    statistics: dict[str, tasks.Statistics] = field(repr=False)
+    registry: dict[str, Metric] = field(repr=False)
 
     def to_report(self) -> Report:
         """The model card document (`reportgen.report.Report`)."""
@@ -97,38 +142,50 @@ def evaluate(
     data: pd.DataFrame,
     *,
     label: str,
-    score: str,
+    score: str | None = None,
+    scores: Mapping[str, str] | None = None,
+    score_prefix: str | None = None,
     prediction: str | None = None,
+    task: str | None = None,
     positive_label: bool | int | float | str | None = None,
     threshold: float = 0.5,
+    normalize: bool = False,
+    top_k: Iterable[int] | None = None,
     slices: Iterable[Mapping[str, Any]] = (),
     sensitive: Iterable[str] = (),
     reference: Mapping[str, Any] | None = None,
     max_difference: float = 0.1,
     min_ratio: float = 0.8,
+    max_error_difference: float | None = None,
     confidence_level: float = 0.95,
     resamples: int = 1000,
     seed: int = 0,
+    min_support: int = 30,
+    calibration_bins: int = 10,
     model: Mapping[str, Any] | None = None,
     card: Mapping[str, Any] | None = None,
     title: str = "Model card",
 ) -> Evaluation:
-    """Evaluate binary-classification predictions per slice, with intervals and fairness gaps.
+    """Evaluate predictions per slice, with intervals, fairness gaps and findings.
 
     Parameters
     ----------
     data : DataFrame
-        One row per prediction: label, score, optional prediction, metadata columns.
-    label, score, prediction, positive_label, threshold
-        As the config's ``[data]`` table.
+        One row per prediction: label, model output, metadata columns.
+    label, score, scores, score_prefix, prediction, positive_label, threshold, normalize, top_k
+        As the config's ``[data]`` table: a binary task names `score`, a multiclass task `scores`
+        (class → probability column) or `score_prefix` and/or `prediction`, a regression task
+        `prediction`.
+    task : {"binary", "multiclass", "regression"}, optional
+        As ``[model] task``; inferred from the keys given and the labels when None.
     slices : iterable of dict
         As the config's ``[[slices]]`` entries, e.g. ``{"column": "sex"}``,
         ``{"columns": ["sex", "race"]}``, ``{"column": "age", "bins": [18, 30, 65]}``,
         ``{"name": "rich", "where": "income > 100000"}``.
-    sensitive, reference, max_difference, min_ratio
+    sensitive, reference, max_difference, min_ratio, max_error_difference
         As the config's ``[fairness]`` table.
-    confidence_level, resamples, seed
-        Interval settings, as the config's ``[report]`` table.
+    confidence_level, resamples, seed, min_support, calibration_bins
+        As the config's ``[report]`` table.
     model, card : dict, optional
         As the config's ``[model]`` and ``[card]`` tables.
     title : str
@@ -146,22 +203,30 @@ def evaluate(
     >>> ev.metrics.query("metric == 'accuracy'")[["slice", "group", "value"]].to_string(index=False)
     '  slice   group  value\\noverall overall    0.5\\n    sex       f    1.0\\n    sex       m    0.0'
     """
+    given = {
+        "score": score, "scores": None if scores is None else dict(scores), "score_prefix": score_prefix,
+        "prediction": prediction, "positive_label": positive_label,
+        "top_k": None if top_k is None else list(top_k),
+    }
+    defaults = {"threshold": (threshold, 0.5), "normalize": (normalize, False)}
     raw = {
-        "report": {"title": title, "confidence_level": confidence_level, "resamples": resamples, "seed": seed},
-        "model": dict(model or {}),
-        "data": {
-            "label": label, "score": score, "prediction": prediction,
-            "positive_label": positive_label, "threshold": threshold,
+        "report": {
+            "title": title, "confidence_level": confidence_level, "resamples": resamples, "seed": seed,
+            "min_support": min_support, "calibration_bins": calibration_bins,
         },
+        "model": dict(model or {}) | ({"task": task} if task is not None else {}),
+        "data": {"label": label}
+        | {key: value for key, value in given.items() if value is not None}
+        | {key: value for key, (value, default) in defaults.items() if value != default},
         "slices": [dict(s) for s in slices],
         "fairness": {
             "sensitive": list(sensitive), "reference": dict(reference or {}),
             "max_difference": max_difference, "min_ratio": min_ratio,
-        },
+        } | ({"max_error_difference": max_error_difference} if max_error_difference is not None else {}),
         "card": dict(card or {}),
     }
     config: Config = validate(Config, raw, source="evaluate()")
-    predictions = check_predictions(data, config.data, source="data frame")
+    predictions = check_predictions(data, config.data, task=config.model.task, source="data frame")
     return evaluate_predictions(predictions, config)
 
 
@@ -170,41 +235,109 @@ def evaluate_predictions(predictions: Predictions, config: Config) -> Evaluation
     report = config.report
     specs = config.all_slices
     # Families are independent and numpy releases the GIL in its array passes: use every core,
-    # first to sort the scores while the slices are built, then one family per thread.
+    # first to prepare the per-row arrays while the slices are built, then one family per thread.
     with ThreadPoolExecutor(max_workers=min(len(specs) + 1, os.cpu_count() or 1, 8)) as pool:
-        rows_ready = pool.submit(Rows.prepare, predictions.y_true, predictions.y_pred, predictions.scores)
+        engine_ready = pool.submit(
+            tasks.prepare, predictions.task, predictions.y_true, predictions.y_pred, predictions.scores,
+            n_classes=len(predictions.classes), top_k=predictions.top_k, calibration_bins=report.calibration_bins,
+        )
         families = [_overall(len(predictions.frame))] + build_slices(
             predictions.frame, specs, source=predictions.source
         )
-        rows = rows_ready.result()
-        computed = list(pool.map(lambda f: binary.group_stats(f.codes, rows, f.n_groups), families))
-    stats: dict[str, binary.BinaryStats] = {family.name: s for family, s in zip(families, computed, strict=True)}
+        engine = engine_ready.result()
+        computed = list(pool.map(lambda f: engine.group_stats(f.codes, f.n_groups), families))
+    stats = {family.name: s for family, s in zip(families, computed, strict=True)}
+    level = report.confidence_level
+
+    def rng(*key: int) -> np.random.Generator:
+        return np.random.default_rng([report.seed, *key])
+
     tables = [
-        metric_frame(family.name, family.labels, stats[family.name], binary.METRICS, level=report.confidence_level,
-                     resamples=report.resamples, rng=np.random.default_rng([report.seed, index]))
+        metric_frame(family.name, family.labels, stats[family.name], engine.metrics, level=level,
+                     resamples=report.resamples, rng=rng(index))
         for index, family in enumerate(families)
     ]
-    by_group, gaps, references = _fairness(config, families, stats)
-    return Evaluation(
+    metrics = pd.concat(tables, ignore_index=True)
+    by_group, gaps, references, thresholds = _fairness(config, predictions, families, stats, metrics)
+    ev_curves, reliability = _chart_data(engine, families, stats, level)
+    evaluation = Evaluation(
         config=config,
         predictions=predictions,
+        task=predictions.task,
         families=families,
-        metrics=pd.concat(tables, ignore_index=True),
-        confusion=_confusion_table(families, stats),
+        metrics=metrics,
+        class_metrics=_class_metrics(engine, predictions.classes, families, stats, level, report.resamples, rng),
+        confusion=_confusion_table(predictions, families, stats),
         fairness_by_group=by_group,
         fairness=gaps,
         references=references,
-        curves=Curves(
-            roc=curves.roc_curve(rows),
-            precision_recall=curves.precision_recall_curve(rows),
-            calibration=curves.calibration_bins(rows, level=report.confidence_level),
-            scores=curves.score_histogram(rows),
-        ),
+        fairness_thresholds=thresholds,
+        curves=ev_curves,
+        reliability=reliability,
+        findings=[],
+        statistics=stats,
+        registry={metric.name: metric for metric in engine.metrics},
     )
+    return replace(evaluation, findings=derive_findings(evaluation))
+
+
+MAX_RELIABILITY_GROUPS = 12
 
 
 def _overall(n_rows: int) -> SliceFamily:
     return SliceFamily(OVERALL, "overall", [], [OVERALL], np.zeros(n_rows, dtype=np.int32))
+
+
+def _chart_data(
+    engine: tasks.Engine, families: list[SliceFamily], stats: dict[str, tasks.Statistics], level: float
+) -> tuple[Curves, dict[str, list[list[calibration.Reliability]]]]:
+    reliability: dict[str, list[list[calibration.Reliability]]] = {}
+    if engine.calibration is not None:
+        for family in families:
+            if family.n_groups <= MAX_RELIABILITY_GROUPS:
+                bins = stats[family.name].calibration
+                reliability[family.name] = [
+                    [calibration.reliability(bins, group, strategy, engine.calibration, level)
+                     for strategy in calibration.STRATEGIES]
+                    for group in range(family.n_groups)
+                ]
+    overall = reliability.get(OVERALL, [[]])[0]
+    rows = engine.rows
+    if engine.task == "binary":
+        found = Curves(
+            roc=curves.roc_curve(rows), precision_recall=curves.precision_recall_curve(rows),
+            scores=curves.score_histogram(rows), thresholds=curves.best_thresholds(rows), reliability=overall,
+        )
+    elif engine.task == "multiclass":
+        found = Curves(reliability=overall)
+    else:
+        found = Curves(
+            density=residuals.density(rows), residual_bands=residuals.residual_bands(rows),
+            residual_histogram=residuals.residual_histogram(rows),
+        )
+    return found, reliability
+
+
+def _class_metrics(
+    engine: tasks.Engine,
+    classes: list[str],
+    families: list[SliceFamily],
+    stats: dict[str, tasks.Statistics],
+    level: float,
+    resamples: int,
+    rng: Any,
+) -> pd.DataFrame:
+    """Multiclass: each class against the rest, per group of every family."""
+    if not engine.class_metrics:
+        return pd.DataFrame(columns=[*COLUMNS, "class_label"])
+    tables = []
+    for index, family in enumerate(families):
+        for k, name in enumerate(classes):
+            one = stats[family.name].task.one_vs_rest(k)
+            table = metric_frame(family.name, family.labels, one, engine.class_metrics, level=level,
+                                 resamples=resamples, rng=rng(index, k + 1))
+            tables.append(table.assign(class_label=name))
+    return pd.concat(tables, ignore_index=True)
 
 
 def _sensitive_family(families: list[SliceFamily], column: str) -> SliceFamily:
@@ -214,26 +347,66 @@ def _sensitive_family(families: list[SliceFamily], column: str) -> SliceFamily:
     raise AssertionError(f"no slice family for sensitive column {column!r}")  # Config.all_slices adds one
 
 
-def _fairness(
-    config: Config, families: list[SliceFamily], stats: dict[str, binary.BinaryStats]
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+def _fairness_thresholds(config: Config, task: str, metrics: pd.DataFrame) -> Thresholds:
+    """The configured thresholds; for regression, differences in the target's units (default: 10% of the overall MAE)."""
     fairness = config.fairness
-    thresholds = Thresholds(fairness.max_difference, fairness.min_ratio)
+    if task != "regression":
+        return Thresholds(fairness.max_difference, fairness.min_ratio)
+    if fairness.max_error_difference is not None:
+        return Thresholds(fairness.max_error_difference, fairness.min_ratio)
+    mae = metrics.query("slice == @OVERALL and metric == 'mae'")["value"].iloc[0]
+    return Thresholds(float(DEFAULT_ERROR_SHARE * mae), fairness.min_ratio)
+
+
+DEFAULT_ERROR_SHARE = 0.1
+
+
+def _fairness(
+    config: Config,
+    predictions: Predictions,
+    families: list[SliceFamily],
+    stats: dict[str, tasks.Statistics],
+    metrics: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], Thresholds]:
+    fairness = config.fairness
+    thresholds = _fairness_thresholds(config, predictions.task, metrics)
+    level = config.report.confidence_level
     by_group, gaps, references = [], [], {}
     for column in fairness.sensitive:
         family = _sensitive_family(families, column)
-        counts = stats[family.name].confusion
-        reference = _reference_index(family, counts.n, fairness.reference.get(column), column)
+        family_stats = stats[family.name]
+        n = np.asarray(family_stats.n)
+        reference = _reference_index(family, n, fairness.reference.get(column), column)
         references[column] = family.labels[reference]
-        group_table, gap_table = fairness_tables(
-            column, family.labels, counts.n, rates(counts), reference, thresholds,
-            level=config.report.confidence_level,
-        )
-        by_group.append(group_table)
-        gaps.append(gap_table)
+        for class_label, measures, gap_kinds in _fairness_measures(predictions, family_stats):
+            group_table, gap_table = fairness_tables(
+                column, family.labels, n, measures, reference, thresholds, level=level, gaps=gap_kinds
+            )
+            by_group.append(group_table.assign(class_label=class_label))
+            gaps.append(gap_table.assign(class_label=class_label))
     if not by_group:
-        return pd.DataFrame(columns=BY_GROUP_COLUMNS), pd.DataFrame(columns=GAP_COLUMNS), {}
-    return pd.concat(by_group, ignore_index=True), pd.concat(gaps, ignore_index=True), references
+        return (pd.DataFrame(columns=[*BY_GROUP_COLUMNS, "class_label"]),
+                pd.DataFrame(columns=[*GAP_COLUMNS, "class_label"]), {}, thresholds)
+    return pd.concat(by_group, ignore_index=True), pd.concat(gaps, ignore_index=True), references, thresholds
+
+
+def _fairness_measures(
+    predictions: Predictions, family_stats: tasks.Statistics
+) -> list[tuple[str | None, dict[str, Measure], dict[str, tuple[tuple[str, ...], str]]]]:
+    """(class label or None, rate → measure, gaps) for each comparison the task makes."""
+    of_task = family_stats.task
+    if predictions.task == "binary":
+        return [(None, rates(of_task.confusion), GAPS)]
+    if predictions.task == "multiclass":
+        return [
+            (name, rates(of_task.confusion.ovr(k), CLASS_RATES), CLASS_GAPS)
+            for k, name in enumerate(predictions.classes)
+        ]
+    errors = of_task.errors
+    measures: dict[str, Measure] = {
+        name: Mean(*errors.moments(name), undefined="no rows in this group") for name in ("mae", "mean_residual")
+    }
+    return [(None, measures, ERROR_GAPS)]
 
 
 def _reference_index(family: SliceFamily, n: np.ndarray, wanted: object, column: str) -> int:
@@ -249,10 +422,24 @@ def _reference_index(family: SliceFamily, n: np.ndarray, wanted: object, column:
     return family.labels.index(text)
 
 
-def _confusion_table(families: list[SliceFamily], stats: dict[str, binary.BinaryStats]) -> pd.DataFrame:
+def _confusion_table(
+    predictions: Predictions, families: list[SliceFamily], stats: dict[str, tasks.Statistics]
+) -> pd.DataFrame:
     parts = []
     for family in families:
-        c = stats[family.name].confusion
-        parts.append(pd.DataFrame({"slice": family.name, "group": family.labels, "tn": c.tn, "fp": c.fp,
-                                   "fn": c.fn, "tp": c.tp}))
-    return pd.concat(parts, ignore_index=True)
+        of_task = stats[family.name].task
+        if predictions.task == "binary":
+            c = of_task.confusion
+            parts.append(pd.DataFrame({"slice": family.name, "group": family.labels, "tn": c.tn, "fp": c.fp,
+                                       "fn": c.fn, "tp": c.tp}))
+        elif predictions.task == "multiclass":
+            cells = of_task.confusion.matrix  # (groups, actual, predicted)
+            n_groups, n_classes = cells.shape[0], cells.shape[1]
+            parts.append(pd.DataFrame({
+                "slice": family.name,
+                "group": np.repeat(family.labels, n_classes * n_classes),
+                "actual": np.tile(np.repeat(predictions.classes, n_classes), n_groups),
+                "predicted": np.tile(predictions.classes, n_groups * n_classes),
+                "count": cells.reshape(-1).astype(np.int64),
+            }))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["slice", "group"])

@@ -12,11 +12,13 @@ from typing import Any, TypeVar
 import numpy as np
 
 import reportgen
+from reportgen.analysis.findings import Finding
 from reportgen.evaluation import OVERALL, Evaluation
-from reportgen.metrics.binary import METRICS
-from reportgen.metrics.curves import CalibrationBins, Curve, ScoreHistogram
+from reportgen.metrics.calibration import Reliability
+from reportgen.metrics.curves import Curve, ScoreHistogram, ThresholdChoice
+from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "2.0.0"
 T = TypeVar("T")
 
 
@@ -42,14 +44,41 @@ class ConfusionMatrix:
 
 
 @dataclass(frozen=True)
+class ClassResult:
+    """Multiclass: the metrics of one class against the rest, in one group."""
+
+    class_label: str
+    metrics: list[MetricValue]
+
+
+@dataclass(frozen=True)
 class GroupResult:
-    """All metrics of one group of a slice."""
+    """All metrics of one group of a slice.
+
+    `small` marks a group with fewer rows than `min_support` (its numbers are shown greyed);
+    `weak_metrics` names the metrics a finding reports as significantly worse than the rest.
+    Binary groups have `confusion_matrix`; multiclass groups `class_matrix` (counts indexed
+    [actual][predicted] in the order of `EvaluationData.classes`) and `classes`.
+    """
 
     group: str
     n: int
     share: float
+    small: bool
     metrics: list[MetricValue]
-    confusion_matrix: ConfusionMatrix
+    weak_metrics: list[str]
+    confusion_matrix: ConfusionMatrix | None
+    class_matrix: list[list[int]] | None
+    classes: list[ClassResult]
+
+
+@dataclass(frozen=True)
+class GroupCalibration:
+    """One group's reliability diagrams, on uniform and on quantile bins."""
+
+    group: str
+    uniform: Reliability
+    quantile: Reliability
 
 
 @dataclass(frozen=True)
@@ -61,13 +90,15 @@ class SliceResult:
     columns: list[str]
     notes: list[str]
     groups: list[GroupResult]
+    calibration: list[GroupCalibration]
 
 
 @dataclass(frozen=True)
 class RateComparison:
-    """A group's rate against the reference group's."""
+    """A group's rate (regression: error) against the reference group's; multiclass: of one class."""
 
     rate: str
+    class_label: str | None
     value: float | None
     difference: float | None
     ci_low: float | None
@@ -97,6 +128,7 @@ class FairnessGap:
     """
 
     name: str
+    class_label: str | None
     value: float | None
     ci_low: float | None
     ci_high: float | None
@@ -111,7 +143,11 @@ class FairnessGap:
 
 @dataclass(frozen=True)
 class FairnessResult:
-    """Gaps across the groups of one sensitive column."""
+    """Gaps across the groups of one sensitive column.
+
+    `max_difference` is the threshold differences were flagged at: a rate difference for
+    classification, a difference in the target's units for regression.
+    """
 
     sensitive: str
     reference: str
@@ -132,13 +168,17 @@ class OperatingPoint:
 
 @dataclass(frozen=True)
 class Charts:
-    """Small pre-aggregated chart data."""
+    """Small pre-aggregated chart data; None (or empty) where it does not apply to the task."""
 
     roc: Curve | None
     precision_recall: Curve | None
-    calibration: CalibrationBins
-    score_histogram: ScoreHistogram
-    operating_point: OperatingPoint
+    score_histogram: ScoreHistogram | None
+    operating_point: OperatingPoint | None
+    thresholds: ThresholdChoice | None
+    reliability: list[Reliability]
+    density: Density | None
+    residual_bands: ResidualBands | None
+    residual_histogram: ResidualHistogram | None
 
 
 @dataclass(frozen=True)
@@ -166,27 +206,49 @@ class MetricInfo:
 
 @dataclass(frozen=True)
 class MetricsSection:
-    """Metrics section: what is measured and how uncertainty is estimated."""
+    """Metrics section: what is measured and how uncertainty is estimated.
+
+    `threshold` is the binary decision threshold (None for other tasks); `class_metrics` the
+    metrics of one class against the rest (multiclass).
+    """
 
     metrics: list[MetricInfo]
-    threshold: float
+    class_metrics: list[MetricInfo]
+    threshold: float | None
     prediction_source: str
     confidence_level: float
     resamples: int
     seed: int
+    min_support: int
+    calibration_bins: int
+
+
+@dataclass(frozen=True)
+class ClassCount:
+    """Multiclass: one class and its rows."""
+
+    label: str
+    n: int
+    share: float
 
 
 @dataclass(frozen=True)
 class EvaluationData:
-    """Evaluation data section: the file, its size and label balance."""
+    """Evaluation data section: the file, its size and label balance.
+
+    Binary: `positives`, `negatives`, `prevalence`, `positive_label`. Multiclass: `classes`.
+    Regression: `zero_targets` (rows left out of MAPE). Fields of other tasks are None or empty.
+    """
 
     source: str
     fingerprint: str
     rows: int
-    positives: int
-    negatives: int
-    prevalence: float
-    positive_label: str
+    positives: int | None
+    negatives: int | None
+    prevalence: float | None
+    positive_label: str | None
+    classes: list[ClassCount]
+    zero_targets: int | None
     description: str | None
 
 
@@ -211,7 +273,7 @@ class PerformanceMetric:
     slice: str
     confidence_interval: dict[str, float | None] | None
     n: int
-    threshold: float
+    threshold: float | None
 
 
 @dataclass(frozen=True)
@@ -221,6 +283,8 @@ class Report:
     schema_version: str
     generator: str
     title: str
+    task: str
+    findings: list[Finding]
     model: ModelDetails
     narrative: Narrative
     metrics: MetricsSection
@@ -235,12 +299,17 @@ class Report:
 def build_report(ev: Evaluation) -> Report:
     """Turn an evaluation into the model card document."""
     config = ev.config
-    results = [_slice_result(ev, family.name) for family in ev.families]
+    weak = _weak_metrics(ev.findings)
+    results = [_slice_result(ev, family.name, weak) for family in ev.families]
     overall = results[0].groups[0]
+    threshold = config.data.threshold if ev.task == "binary" else None
+    class_metric_names = list(dict.fromkeys(ev.class_metrics["metric"])) if len(ev.class_metrics) else []
     return Report(
         schema_version=SCHEMA_VERSION,
         generator=f"reportgen {reportgen.__version__}",
         title=config.report.title,
+        task=ev.task,
+        findings=list(ev.findings),
         model=ModelDetails(
             name=config.model.name,
             version=config.model.version,
@@ -259,41 +328,94 @@ def build_report(ev: Evaluation) -> Report:
             caveats=config.card.caveats,
         ),
         metrics=MetricsSection(
-            metrics=[MetricInfo(m.name, m.label, m.interval, m.higher_is_better) for m in METRICS],
-            threshold=config.data.threshold,
-            prediction_source=(
-                f'column "{config.data.prediction}"' if config.data.prediction else "score ≥ threshold"
-            ),
+            metrics=[_info(m) for m in ev.registry.values()],
+            class_metrics=[_info(m) for m in _class_registry(ev, class_metric_names)],
+            threshold=threshold,
+            prediction_source=_prediction_source(ev),
             confidence_level=config.report.confidence_level,
             resamples=config.report.resamples,
             seed=config.report.seed,
+            min_support=config.report.min_support,
+            calibration_bins=config.report.calibration_bins,
         ),
-        evaluation_data=EvaluationData(
-            source=ev.predictions.source,
-            fingerprint=ev.predictions.fingerprint,
-            rows=overall.n,
-            positives=overall.confusion_matrix.tp + overall.confusion_matrix.fn,
-            negatives=overall.confusion_matrix.tn + overall.confusion_matrix.fp,
-            prevalence=float(_metric(overall, "prevalence").value or 0.0),
-            positive_label=ev.predictions.positive_label,
-            description=config.card.evaluation_data,
-        ),
+        evaluation_data=_evaluation_data(ev, overall),
         overall=overall,
         slices=results[1:],
         fairness=_fairness_results(ev),
         charts=Charts(
             roc=ev.curves.roc,
             precision_recall=ev.curves.precision_recall,
-            calibration=ev.curves.calibration,
             score_histogram=ev.curves.scores,
-            operating_point=OperatingPoint(
-                threshold=config.data.threshold,
-                fpr=_metric(overall, "fpr").value,
-                tpr=_metric(overall, "recall").value,
+            operating_point=None if threshold is None else OperatingPoint(
+                threshold=threshold, fpr=_metric(overall, "fpr").value, tpr=_metric(overall, "recall").value,
             ),
+            thresholds=ev.curves.thresholds,
+            reliability=list(ev.curves.reliability),
+            density=ev.curves.density,
+            residual_bands=ev.curves.residual_bands,
+            residual_histogram=ev.curves.residual_histogram,
         ),
-        performance_metrics=_performance_metrics(results, config.data.threshold),
+        performance_metrics=_performance_metrics(results, threshold),
     )
+
+
+def _info(metric: Any) -> MetricInfo:
+    return MetricInfo(metric.name, metric.label, metric.interval, metric.higher_is_better)
+
+
+def _class_registry(ev: Evaluation, names: list[str]) -> list[Any]:
+    from reportgen.metrics import multiclass  # only multiclass evaluations have class metrics
+
+    entries = {m.name: m for m in multiclass.class_metrics(ev.predictions.scores is not None)}
+    return [entries[name] for name in names]
+
+
+def _prediction_source(ev: Evaluation) -> str:
+    data = ev.config.data
+    if data.prediction:
+        return f'column "{data.prediction}"'
+    if ev.task == "binary":
+        return "score ≥ threshold"
+    return "the most probable class"
+
+
+def _evaluation_data(ev: Evaluation, overall: GroupResult) -> EvaluationData:
+    predictions = ev.predictions
+    positives = negatives = prevalence = None
+    classes: list[ClassCount] = []
+    zero_targets = None
+    if ev.task == "binary":
+        assert overall.confusion_matrix is not None
+        cm = overall.confusion_matrix
+        positives, negatives = cm.tp + cm.fn, cm.tn + cm.fp
+        prevalence = _metric(overall, "prevalence").value
+    elif ev.task == "multiclass":
+        counts = np.bincount(predictions.y_true, minlength=len(predictions.classes))
+        classes = [ClassCount(label, int(n), int(n) / overall.n) for label, n in zip(predictions.classes, counts, strict=True)]
+    else:
+        zero_targets = int(ev.statistics[OVERALL].errors.zero_targets[0])
+    return EvaluationData(
+        source=predictions.source,
+        fingerprint=predictions.fingerprint,
+        rows=overall.n,
+        positives=positives,
+        negatives=negatives,
+        prevalence=prevalence,
+        positive_label=predictions.positive_label,
+        classes=classes,
+        zero_targets=zero_targets,
+        description=ev.config.card.evaluation_data,
+    )
+
+
+def _weak_metrics(findings: list[Finding]) -> dict[tuple[str, str], list[str]]:
+    """(slice, group) → metrics a weak-slice finding names."""
+    weak: dict[tuple[str, str], list[str]] = {}
+    for finding in findings:
+        if finding.id == "weak_slice":
+            for e in finding.evidence:
+                weak.setdefault((e.slice, e.group), []).append(e.metric)
+    return weak
 
 
 def _number(value: object) -> float | None:
@@ -322,28 +444,59 @@ def _metric(group: GroupResult, name: str) -> MetricValue:
     return next(m for m in group.metrics if m.name == name)
 
 
-def _slice_result(ev: Evaluation, name: str) -> SliceResult:
+def _slice_result(ev: Evaluation, name: str, weak: dict[tuple[str, str], list[str]]) -> SliceResult:
     total = len(ev.predictions.frame)
     family = next(f for f in ev.families if f.name == name)
+    min_support = ev.config.report.min_support
     table = ev.metrics[ev.metrics["slice"] == name]
-    confusion = ev.confusion[ev.confusion["slice"] == name].set_index("group")
+    by_group = dict(tuple(table.groupby("group", sort=False)))
+    class_table = ev.class_metrics[ev.class_metrics["slice"] == name] if len(ev.class_metrics) else None
+    confusion = ev.confusion[ev.confusion["slice"] == name] if len(ev.confusion) else None
     groups = []
-    for label, rows in table.groupby("group", sort=False):
-        counts = confusion.loc[label]
+    for index, label in enumerate(family.labels):
+        rows = by_group[label]
+        n = int(rows["n"].iloc[0])
         groups.append(
             GroupResult(
                 group=str(label),
-                n=int(rows["n"].iloc[0]),
-                share=int(rows["n"].iloc[0]) / total,
+                n=n,
+                share=n / total,
+                small=n < min_support,
                 metrics=[_record(MetricValue, row, name="metric") for row in rows.itertuples()],
-                confusion_matrix=ConfusionMatrix(
-                    tn=int(counts["tn"]), fp=int(counts["fp"]), fn=int(counts["fn"]), tp=int(counts["tp"])
-                ),
+                weak_metrics=weak.get((name, str(label)), []),
+                confusion_matrix=_confusion_matrix(ev, confusion, label),
+                class_matrix=_class_matrix(ev, name, index),
+                classes=_class_results(ev, class_table, label),
             )
         )
-    order = {label: i for i, label in enumerate(family.labels)}
-    groups.sort(key=lambda g: order[g.group])
-    return SliceResult(family.name, family.kind, family.columns, family.notes, groups)
+    calibration = [
+        GroupCalibration(str(label), uniform, quantile)
+        for label, (uniform, quantile) in zip(family.labels, ev.reliability.get(name, []), strict=False)
+    ]
+    return SliceResult(family.name, family.kind, family.columns, family.notes, groups, calibration)
+
+
+def _confusion_matrix(ev: Evaluation, confusion: Any, label: str) -> ConfusionMatrix | None:
+    if ev.task != "binary":
+        return None
+    counts = confusion.set_index("group").loc[label]
+    return ConfusionMatrix(tn=int(counts["tn"]), fp=int(counts["fp"]), fn=int(counts["fn"]), tp=int(counts["tp"]))
+
+
+def _class_matrix(ev: Evaluation, name: str, index: int) -> list[list[int]] | None:
+    if ev.task != "multiclass":
+        return None
+    return ev.statistics[name].confusion.matrix[index].astype(int).tolist()
+
+
+def _class_results(ev: Evaluation, class_table: Any, label: str) -> list[ClassResult]:
+    if class_table is None:
+        return []
+    rows = class_table[class_table["group"] == label]
+    return [
+        ClassResult(str(class_label), [_record(MetricValue, row, name="metric") for row in part.itertuples()])
+        for class_label, part in rows.groupby("class_label", sort=False)
+    ]
 
 
 def _fairness_results(ev: Evaluation) -> list[FairnessResult]:
@@ -365,7 +518,7 @@ def _fairness_results(ev: Evaluation) -> list[FairnessResult]:
             FairnessResult(
                 sensitive=column,
                 reference=ev.references[column],
-                max_difference=fairness.max_difference,
+                max_difference=ev.fairness_thresholds.max_difference,
                 min_ratio=fairness.min_ratio,
                 gaps=[_record(FairnessGap, row, name="gap") for row in gaps.itertuples()],
                 groups=groups,
@@ -374,7 +527,7 @@ def _fairness_results(ev: Evaluation) -> list[FairnessResult]:
     return results
 
 
-def _performance_metrics(results: list[SliceResult], threshold: float) -> list[PerformanceMetric]:
+def _performance_metrics(results: list[SliceResult], threshold: float | None) -> list[PerformanceMetric]:
     entries = []
     for result in results:
         for group in result.groups:

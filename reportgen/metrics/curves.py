@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reportgen.metrics.intervals import wilson
 from reportgen.metrics.statistics import Rows
 
 MAX_POINTS = 200
@@ -21,14 +20,17 @@ class Curve:
 
 
 @dataclass(frozen=True)
-class CalibrationBins:
-    """Reliability diagram data on uniform score bins (empty bins left out)."""
+class ThresholdChoice:
+    """Decision thresholds that maximize F1 and Youden's J (TPR − FPR), predicting positive at score ≥ threshold.
 
-    mean_score: list[float]
-    observed: list[float]
-    ci_low: list[float]
-    ci_high: list[float]
-    n: list[int]
+    Candidates are the distinct scores; on ties of the criterion the highest threshold wins.
+    Fields are None when the data has one class.
+    """
+
+    f1_threshold: float | None
+    f1: float | None
+    youden_threshold: float | None
+    youden_j: float | None
 
 
 @dataclass(frozen=True)
@@ -68,20 +70,21 @@ def precision_recall_curve(rows: Rows) -> Curve | None:
     return _thin(np.r_[0.0, tps / tps[-1]], np.r_[1.0, tps / (tps + fps)])
 
 
-def calibration_bins(rows: Rows, n_bins: int = 10, level: float = 0.95) -> CalibrationBins:
-    """Observed positive rate against mean score in `n_bins` uniform bins, with Wilson intervals."""
-    index = np.minimum((rows.scores * n_bins).astype(np.int64), n_bins - 1)
-    n = np.bincount(index, minlength=n_bins)
-    positives = np.bincount(index, weights=rows.y_true, minlength=n_bins)
-    total = np.bincount(index, weights=rows.scores, minlength=n_bins)
-    used = n > 0
-    low, high = wilson(positives[used], n[used], level)
-    return CalibrationBins(
-        mean_score=np.round(total[used] / n[used], 4).tolist(),
-        observed=np.round(positives[used] / n[used], 4).tolist(),
-        ci_low=np.round(low, 4).tolist(),
-        ci_high=np.round(high, 4).tolist(),
-        n=n[used].astype(int).tolist(),
+def best_thresholds(rows: Rows) -> ThresholdChoice:
+    """The thresholds that maximize F1 and Youden's J over the distinct scores (see `ThresholdChoice`)."""
+    tps, fps = _vertices(rows)
+    positives, negatives = tps[-1], fps[-1]
+    if positives == 0 or negatives == 0:
+        return ThresholdChoice(None, None, None, None)
+    # vertex i (i ≥ 1) predicts positive the rows scored at or above the i-th highest distinct score
+    distinct = rows.scores[rows.order][np.flatnonzero(np.diff(rows.ranking.sorted_ranks, prepend=-1))][::-1]
+    tps, fps = tps[1:], fps[1:]
+    f1 = 2 * tps / (tps + fps + positives)
+    youden = tps / positives - fps / negatives
+    best_f1, best_j = int(np.argmax(f1)), int(np.argmax(youden))  # first maximum: the highest threshold
+    return ThresholdChoice(
+        f1_threshold=float(distinct[best_f1]), f1=float(f1[best_f1]),
+        youden_threshold=float(distinct[best_j]), youden_j=float(youden[best_j]),
     )
 
 

@@ -15,11 +15,18 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from reportgen import charts
-from reportgen.metrics.binary import LABELS
+from reportgen.metrics import calibration
 from reportgen.render.files import write_atomic
 from reportgen.report import Report
 
 VEGA_LITE_VERSION = "6.4"
+HEADLINE_METRICS = {
+    "binary": ("accuracy", "balanced_accuracy", "roc_auc", "average_precision", "precision", "recall", "f1", "brier"),
+    "multiclass": ("accuracy", "balanced_accuracy", "macro_f1", "weighted_f1", "cohen_kappa", "roc_auc_macro",
+                   "log_loss"),
+    "regression": ("mae", "rmse", "r2", "mape", "median_absolute_error", "mean_residual"),
+}
+CALIBRATION_METRICS = tuple(metric.name for metric in calibration.METRICS)
 SAFE_SCHEMES = {"http", "https", "mailto"}
 
 
@@ -79,8 +86,8 @@ def count(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
 
 
-def environment() -> jinja2.Environment:
-    """The Jinja environment: templates from the package, autoescape on, strict undefined."""
+def environment(report: Report) -> jinja2.Environment:
+    """The Jinja environment for one report: templates from the package, autoescape on, strict undefined."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(resources.files("reportgen.templates"))),
         autoescape=True,
@@ -90,26 +97,55 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(num=num, signed=signed, pct=pct, count=count, markdown=markdown)
-    env.globals["metric_labels"] = LABELS
-    env.globals["rate_labels"] = charts.RATE_LABELS
+    names = [m.name for m in report.metrics.metrics]
+    env.globals.update(
+        metric_labels=metric_labels(report),
+        rate_labels=charts.RATE_LABELS,
+        performance_metrics=[name for name in names if name not in CALIBRATION_METRICS],
+        calibration_metrics=["count", *[name for name in names if name in CALIBRATION_METRICS]],
+        headline_metrics=[*HEADLINE_METRICS[report.task], *[name for name in names if name.startswith("top_")]],
+    )
     return env
+
+
+def metric_labels(report: Report) -> dict[str, str]:
+    """Display label of each metric of the report (from its registry entries)."""
+    return {m.name: m.label for m in [*report.metrics.metrics, *report.metrics.class_metrics]} | {"count": "Count"}
 
 
 def chart_specs(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
     """Every chart of the card as (id, title, chart), in page order."""
     overall = {m.name: m.value for m in report.overall.metrics}
+    labels = metric_labels(report)
     found: list[tuple[str, str, alt.TopLevelMixin]] = []
     c = report.charts
-    if c.roc is not None:
+    if c.roc is not None and c.operating_point is not None:
         found.append(("chart-roc", "ROC curve", charts.roc_chart(c.roc, c.operating_point)))
     if c.precision_recall is not None:
         prevalence = overall["prevalence"] or 0.0
         found.append(("chart-pr", "Precision-recall curve", charts.precision_recall_chart(c.precision_recall, prevalence)))
-    found.append(("chart-calibration", "Calibration", charts.calibration_chart(c.calibration)))
-    found.append(("chart-scores", "Score distribution",
-                  charts.score_histogram_chart(c.score_histogram, report.evaluation_data.positive_label)))
+    if c.score_histogram is not None:
+        found.append(("chart-scores", "Score distribution",
+                      charts.score_histogram_chart(c.score_histogram, report.evaluation_data.positive_label or "")))
+    if report.overall.class_matrix is not None:
+        classes = [k.label for k in report.evaluation_data.classes]
+        found.append(("chart-confusion", "Confusion matrix", charts.confusion_chart(report.overall.class_matrix, classes)))
+    if c.density is not None:
+        found.append(("chart-density", "Predicted against actual", charts.density_chart(c.density)))
+    if c.residual_bands is not None:
+        found.append(("chart-residuals", "Residuals against predicted", charts.residual_bands_chart(c.residual_bands)))
+    if c.residual_histogram is not None:
+        found.append(("chart-residual-histogram", "Residual distribution",
+                      charts.residual_histogram_chart(c.residual_histogram)))
+    if c.reliability:
+        what = "top-label confidence" if report.task == "multiclass" else "positive-class probability"
+        found.append(("chart-calibration", "Calibration",
+                      charts.reliability_chart(c.reliability, f"Calibration of the {what}")))
     for index, result in enumerate(report.slices):
-        found.append((f"chart-slice-{index}", result.name, charts.slice_chart(result, overall, LABELS)))
+        found.append((f"chart-slice-{index}", result.name, charts.slice_chart(result, overall, labels, report.task)))
+        if len(result.calibration) > 1:
+            found.append((f"chart-slice-calibration-{index}", f"Calibration by {result.name}",
+                          charts.slice_reliability_chart(result)))
     for index, result in enumerate(report.fairness):
         if any(r.difference is not None for g in result.groups if not g.is_reference for r in g.rates):
             found.append((f"chart-fairness-{index}", result.sensitive, charts.fairness_chart(result)))
@@ -137,7 +173,7 @@ def to_html(report: Report, *, interactive: bool = False) -> str:
         Embed the Vega runtime once (inlined, no network) for tooltips; otherwise the page has no
         JavaScript at all.
     """
-    env = environment()
+    env = environment(report)
     css = resources.files("reportgen.templates").joinpath("report.css").read_text(encoding="utf-8")
     vega = vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION) if interactive else None
     assert vega is None or "</script" not in vega.lower(), "the Vega bundle cannot be inlined safely"

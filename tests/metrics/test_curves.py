@@ -7,7 +7,6 @@ import warnings
 import numpy as np
 import pytest
 import sklearn.metrics as skm
-from sklearn.calibration import calibration_curve
 
 from reportgen.metrics import curves
 from reportgen.metrics.statistics import Rows
@@ -49,18 +48,6 @@ def test_curves_undefined_with_one_class():
     assert curves.precision_recall_curve(rows) is None
 
 
-def test_calibration_bins_equal_sklearn():
-    rows = _rows(500, values=None)
-    bins = curves.calibration_bins(rows, n_bins=10)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        observed, mean_score = calibration_curve(rows.y_true, rows.scores, n_bins=10, strategy="uniform")
-    assert bins.observed == pytest.approx(np.round(observed, 4).tolist())
-    assert bins.mean_score == pytest.approx(np.round(mean_score, 4).tolist())
-    assert sum(bins.n) == 500
-    assert all(lo <= obs <= hi for lo, obs, hi in zip(bins.ci_low, bins.observed, bins.ci_high, strict=True))
-
-
 def test_score_histogram_counts():
     rows = _rows(400, values=None)
     hist = curves.score_histogram(rows, n_bins=20)
@@ -68,3 +55,22 @@ def test_score_histogram_counts():
     negatives, _ = np.histogram(rows.scores[rows.y_true == 0], bins=20, range=(0, 1))
     assert hist.positives == positives.tolist() and hist.negatives == negatives.tolist()
     assert hist.edges == pytest.approx(np.linspace(0, 1, 21).tolist())
+
+
+@pytest.mark.parametrize("values", [None, 10])
+def test_best_thresholds_equal_a_search_with_sklearn(values):
+    rows = _rows(400, seed=3, values=values)
+    choice = curves.best_thresholds(rows)
+    candidates = np.unique(rows.scores)[::-1]  # highest first: ties of the criterion go to the highest threshold
+    f1 = [skm.f1_score(rows.y_true, rows.scores >= t, zero_division=0) for t in candidates]
+    fpr, tpr, thresholds = skm.roc_curve(rows.y_true, rows.scores, drop_intermediate=False)
+    best = int(np.argmax(tpr - fpr))
+    assert choice.f1_threshold == candidates[int(np.argmax(f1))]
+    assert choice.f1 == pytest.approx(max(f1), abs=1e-12)
+    assert choice.youden_threshold == thresholds[best]
+    assert choice.youden_j == pytest.approx((tpr - fpr)[best], abs=1e-12)
+
+
+def test_best_thresholds_are_undefined_with_one_class():
+    rows = Rows.prepare(np.ones(5, np.int8), np.ones(5, np.int8), np.linspace(0, 1, 5))
+    assert curves.best_thresholds(rows) == curves.ThresholdChoice(None, None, None, None)

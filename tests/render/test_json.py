@@ -31,7 +31,7 @@ def test_published_schema_is_current() -> None:
 
 def test_output_validates_against_schema(document: dict) -> None:
     jsonschema.validate(document, published_schema())
-    assert document["schema_version"] == "1.0.0"
+    assert document["schema_version"] == "2.0.0"
 
 
 def test_undefined_is_null_with_reason() -> None:

@@ -1,0 +1,1 @@
+"""Analyses over the metric tables: findings, and later comparisons and error analysis."""

@@ -1,0 +1,491 @@
+"""Small, fixed-size chart data of a regression's errors: whatever the row count, at most a few thousand numbers.
+
+Numbers are rounded to about four significant digits of their axis's range (`_rounded`), so a
+target around 1e6 with a spread of 10 keeps its decimals and a spread of 1e6 drops them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from reportgen.metrics.regression import ErrorRows
+
+# The range of the density and histogram charts: extreme rows are counted, not drawn.
+TAILS = (0.005, 0.995)
+BAND_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+_BLOCK = 1 << 16
+# `_quantiles`: cells per group in one counting pass, and when to stop counting and partition.
+_CELLS = 2048
+_FEW = 1 << 16
+_MAX_DEPTH = 6
+_SAMPLE = 1 << 14
+_FINE = 1 << 16
+_CROWDED = 8  # a cell holding this many times its even share of the sample calls for the table
+# Up to this many edges, one vectorized comparison per edge beats a binary search per row.
+_COMPARE_MAX_EDGES = 32
+
+
+@dataclass(frozen=True)
+class Density:
+    """Predicted (x) against actual (y) values as counts on a square grid, one range for both axes.
+
+    Attributes
+    ----------
+    low, high : float
+        The range of both axes, so that the diagonal y = x is the perfect prediction: the 0.5th and
+        99.5th percentiles of predictions and targets taken together.
+    x0, x1, y0, y1 : list of float
+        Bounds of each non-empty cell (predicted from x0 to x1, actual from y0 to y1).
+    count : list of int
+        Rows in each cell.
+    outside : int
+        Rows whose prediction or target is outside [low, high], in no cell.
+    """
+
+    low: float
+    high: float
+    x0: list[float]
+    x1: list[float]
+    y0: list[float]
+    y1: list[float]
+    count: list[int]
+    outside: int
+
+
+@dataclass(frozen=True)
+class ResidualBands:
+    """Residuals (y_true - y_pred) against the prediction, in bins of roughly equal row counts.
+
+    Bins are cut at quantiles of the prediction, repeated cut points dropped (tied predictions
+    stay in one bin); a bin holds x0 < prediction <= x1, the first one also x0. Empty bins are
+    left out.
+
+    Attributes
+    ----------
+    x0, x1 : list of float
+        The bin's range of predictions.
+    mean_predicted, mean_residual : list of float
+        Means of the prediction and of the residual in the bin.
+    q10, q25, median, q75, q90 : list of float
+        Quantiles of the residual in the bin (linear interpolation, as `np.quantile`).
+    n : list of int
+        Rows in the bin.
+    """
+
+    x0: list[float]
+    x1: list[float]
+    mean_predicted: list[float]
+    mean_residual: list[float]
+    q10: list[float]
+    q25: list[float]
+    median: list[float]
+    q75: list[float]
+    q90: list[float]
+    n: list[int]
+
+
+@dataclass(frozen=True)
+class ResidualHistogram:
+    """Counts of residuals (y_true - y_pred) in equal bins from their 0.5th to 99.5th percentile.
+
+    Attributes
+    ----------
+    edges : list of float
+        Bin edges, one more than `counts`; the last bin includes its upper edge.
+    counts : list of int
+        Rows per bin.
+    below, above : int
+        Rows with a residual below the first edge and above the last one.
+    """
+
+    edges: list[float]
+    counts: list[int]
+    below: int
+    above: int
+
+
+def density(rows: ErrorRows, bins: int = 40) -> Density:
+    """Predicted against actual values on a `bins` × `bins` grid over one shared range.
+
+    Parameters
+    ----------
+    rows : ErrorRows
+        Per-row targets and predictions, at least one row.
+    bins : int
+        Cells along each axis.
+
+    Examples
+    --------
+    >>> rows = ErrorRows.prepare(np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 2.5, 3.0, 3.5]))
+    >>> grid = density(rows, bins=2)
+    >>> grid.low, grid.high, grid.count, grid.outside
+    (1.0, 3.9825, [1, 1, 1], 1)
+    """
+    low, high = _widened(*_quantiles((rows.y_pred, rows.y_true), TAILS)[0])
+    edges = np.linspace(low, high, bins + 1)
+    counts = np.zeros(bins * bins + 1, dtype=np.int64)
+    for block in _blocks(len(rows.y_true)):
+        x, x_inside = _bin_index(rows.y_pred[block], edges)
+        y, y_inside = _bin_index(rows.y_true[block], edges)
+        x *= bins
+        x += y
+        x[~(x_inside & y_inside)] = bins * bins  # one extra cell for the rows outside
+        counts += np.bincount(x, minlength=bins * bins + 1)
+    used = np.flatnonzero(counts[:-1])
+    decimals = _decimals(high - low)
+    rounded = np.round(edges, decimals)
+    column, row = used // bins, used % bins
+    return Density(
+        low=float(rounded[0]),
+        high=float(rounded[-1]),
+        x0=rounded[column].tolist(),
+        x1=rounded[column + 1].tolist(),
+        y0=rounded[row].tolist(),
+        y1=rounded[row + 1].tolist(),
+        count=counts[used].tolist(),
+        outside=int(counts[-1]),
+    )
+
+
+def residual_bands(rows: ErrorRows, bins: int = 20) -> ResidualBands:
+    """Mean and quantiles of the residual in `bins` quantile bins of the prediction.
+
+    Cut points and each bin's residual quantiles are exact (`np.quantile`'s linear interpolation),
+    found by `_quantiles` without sorting the rows.
+
+    Parameters
+    ----------
+    rows : ErrorRows
+        Per-row predictions and residuals, at least one row.
+    bins : int
+        Number of bins before tied cut points are merged.
+
+    Examples
+    --------
+    >>> rows = ErrorRows.prepare(np.arange(1.0, 9.0), np.arange(8.0))
+    >>> bands = residual_bands(rows, bins=2)
+    >>> bands.x0, bands.x1, bands.mean_predicted, bands.n
+    ([0.0, 3.5], [3.5, 7.0], [1.5, 5.5], [4, 4])
+    """
+    cuts = _quantiles((rows.y_pred,), np.linspace(0, 1, bins + 1))[0]
+    inner = np.unique(cuts[1:-1])
+    size = len(inner) + 1
+    index = np.empty(len(rows.y_pred), dtype=np.int8 if size <= 127 else np.intp)
+    n, predicted, residual = np.zeros(size, dtype=np.int64), np.zeros(size), np.zeros(size)
+    for block in _blocks(len(index)):
+        index[block] = at = _edges_below(rows.y_pred[block], inner)
+        n += np.bincount(at, minlength=size)
+        predicted += np.bincount(at, weights=rows.y_pred[block], minlength=size)
+        residual += np.bincount(at, weights=rows.residual[block], minlength=size)
+    quantiles = _quantiles((rows.residual,), BAND_QUANTILES, groups=(index,), n_groups=size)
+    used = n > 0
+    edges = np.concatenate([cuts[:1], inner, cuts[-1:]])
+    x_decimals = _decimals(cuts[-1] - cuts[0])
+    spread = quantiles[used]
+    y_decimals = _decimals(float(spread[:, -1].max() - spread[:, 0].min()))
+
+    def on_x(values: np.ndarray) -> list[float]:
+        return np.round(values, x_decimals).tolist()
+
+    def on_y(values: np.ndarray) -> list[float]:
+        return np.round(values, y_decimals).tolist()
+
+    return ResidualBands(
+        x0=on_x(edges[:-1][used]),
+        x1=on_x(edges[1:][used]),
+        mean_predicted=on_x(predicted[used] / n[used]),
+        mean_residual=on_y(residual[used] / n[used]),
+        q10=on_y(spread[:, 0]),
+        q25=on_y(spread[:, 1]),
+        median=on_y(spread[:, 2]),
+        q75=on_y(spread[:, 3]),
+        q90=on_y(spread[:, 4]),
+        n=n[used].tolist(),
+    )
+
+
+def residual_histogram(rows: ErrorRows, bins: int = 40) -> ResidualHistogram:
+    """Residual counts in `bins` equal bins between the residuals' 0.5th and 99.5th percentiles.
+
+    Parameters
+    ----------
+    rows : ErrorRows
+        Per-row residuals, at least one row.
+    bins : int
+        Number of bins.
+
+    Examples
+    --------
+    >>> rows = ErrorRows.prepare(np.array([0.0, 1.0, 2.0, 10.0]), np.zeros(4))
+    >>> histogram = residual_histogram(rows, bins=2)
+    >>> histogram.edges, histogram.counts, histogram.below, histogram.above
+    ([0.015, 4.9475, 9.88], [2, 0], 1, 1)
+    """
+    low, high = _widened(*_quantiles((rows.residual,), TAILS)[0])
+    counts, edges = np.histogram(rows.residual, bins, range=(low, high))
+    below = int(np.count_nonzero(rows.residual < low))
+    return ResidualHistogram(
+        edges=np.round(edges, _decimals(high - low)).tolist(),
+        counts=counts.tolist(),
+        below=below,
+        above=len(rows.residual) - below - int(counts.sum()),
+    )
+
+
+def _widened(low: float, high: float) -> tuple[float, float]:
+    """The range [low, high], or ±0.5 around it when it is a single value (as `np.histogram`)."""
+    low, high = float(low), float(high)
+    return (low - 0.5, high + 0.5) if high <= low else (low, high)
+
+
+def _bin_index(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bin of each value on equal-width `edges` (the last bin closed), and whether it is inside them.
+
+    The bin is computed from the value's offset, then checked against the edges (rounding can put a
+    value lying on an edge in the neighbouring bin), as `np.histogram` does. Values outside get a
+    bin in range that means nothing.
+    """
+    bins = len(edges) - 1
+    low, high = edges[0], edges[-1]
+    position = np.subtract(values, low)
+    position *= bins / (high - low)
+    np.clip(position, 0, bins - 1, out=position)
+    index = position.astype(np.intp)
+    del position
+    index -= values < edges[index]
+    index += (values >= edges[index + 1]) & (index < bins - 1)
+    inside = values >= low
+    inside &= values <= high
+    return index, inside
+
+
+def _edges_below(values: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """Number of `inner` edges (sorted) strictly below each value: its bin."""
+    if len(inner) > _COMPARE_MAX_EDGES:
+        return np.searchsorted(inner, values, side="left")
+    index = np.zeros(len(values), dtype=np.intp)
+    above = np.empty(len(values), dtype=bool)
+    for edge in inner:  # one comparison per edge beats a binary search per row for few edges
+        np.greater(values, edge, out=above)
+        index += above
+    return index
+
+
+def _quantiles(
+    columns: tuple[np.ndarray, ...],
+    probabilities: Sequence[float] | np.ndarray,
+    *,
+    groups: tuple[np.ndarray, ...] | None = None,
+    n_groups: int = 1,
+) -> np.ndarray:
+    """`np.quantile` (linear interpolation) of the values of `columns` taken together, per group.
+
+    Exact and without sorting the rows: the ranks on either side of each quantile are selected by
+    `_select`, then interpolated as numpy does.
+
+    Parameters
+    ----------
+    columns : tuple of ndarray of float64
+        Finite values, at least one in all.
+    probabilities : sequence of float
+        In [0, 1].
+    groups : tuple of ndarray of int, optional
+        Group in [0, n_groups) of each value, one array per column; all in group 0 without.
+    n_groups : int
+        Number of groups.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_groups, len(probabilities))
+        NaN for an empty group.
+    """
+    q = np.asarray(probabilities, dtype=np.float64)
+    groups = groups if groups is not None else (None,) * len(columns)
+    cells = _Cells.count(columns, groups, n_groups, *_first_layout(columns))
+    n = cells.n
+    result = np.full((n_groups, len(q)), np.nan)
+    filled = np.flatnonzero(n)
+
+    # numpy's "linear" method: virtual index (n - 1)·q, between ranks `lower` and `upper`.
+    last = (n[filled] - 1)[:, None].astype(np.float64)
+    virtual = last * q
+    lower = np.floor(virtual)
+    gamma = virtual - lower
+    at_end = virtual >= last
+    upper = np.where(at_end, last, lower + 1)
+    lower = np.where(at_end, last, lower)
+    ranks = np.stack([lower, upper]).astype(np.int64)  # (2, groups with values, quantiles)
+    group_of_rank = np.broadcast_to(filled[None, :, None], ranks.shape)
+    below, above = _select(cells, columns, groups, group_of_rank.ravel(), ranks.ravel()).reshape(ranks.shape)
+    difference = above - below
+    result[filled] = np.where(gamma >= 0.5, above - difference * (1 - gamma), below + difference * gamma)
+    return result
+
+
+def _first_layout(columns: tuple[np.ndarray, ...]) -> tuple[float, float, np.ndarray | None]:
+    """Range and cell table of the first counting pass, from a sample of every k-th value.
+
+    The range is about the 0.1th to 99.9th percentiles (values outside go to the first or last
+    cell, so a few extreme values do not squeeze all the others into one cell). When the sample
+    crowds into a few equal-width cells (skewed values: prices, counts), `_FINE` equal slices of the
+    range are merged into `_CELLS` cells holding about equal shares of it. Only speed depends on
+    the sample: the result is exact whatever it is. Falls back to [min, max] when the bulk is one
+    value.
+    """
+    sample = np.concatenate([column[:: max(1, len(column) // _SAMPLE)] for column in columns])
+    low, high = (float(bound) for bound in np.quantile(sample, [0.001, 0.999]))
+    if high <= low:
+        return (min(float(column.min()) for column in columns if len(column)),
+                max(float(column.max()) for column in columns if len(column)), None)
+
+    def shares(slices: int) -> np.ndarray:
+        position = np.subtract(sample, low)
+        position *= slices / (high - low)
+        np.clip(position, 0, slices - 1, out=position)
+        return np.bincount(position.astype(np.intp), minlength=slices)
+
+    if shares(_CELLS).max() <= _CROWDED * len(sample) / _CELLS:
+        return low, high, None
+    share = shares(_FINE)
+    before = np.cumsum(share) - share
+    return low, high, (before * _CELLS // len(sample)).astype(np.intp)  # non-decreasing, in [0, _CELLS)
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """Values of each group counted in `_CELLS` cells over a range (the first and last cells also
+    take the values below and above it): equal-width cells, or equal-width slices merged by `table`.
+
+    A value's cell never decreases as the value grows, so a group's cells are in value order: the
+    cell holding a given rank follows from the cumulative counts, and the rank's value is among
+    that cell's values only.
+    """
+
+    low: np.ndarray | float
+    scale: np.ndarray | float
+    table: np.ndarray | None
+    n_groups: int
+    counts: np.ndarray
+
+    @classmethod
+    def count(
+        cls,
+        columns: tuple[np.ndarray, ...],
+        groups: tuple[np.ndarray | None, ...],
+        n_groups: int,
+        low: np.ndarray | float,
+        high: np.ndarray | float,
+        table: np.ndarray | None = None,
+    ) -> _Cells:
+        """One pass over the values, cut at [low, high] (one range for all groups, or one per group).
+
+        `table`, if given, maps each of its length's equal-width slices of the range to a cell.
+        """
+        span = np.subtract(high, low, dtype=np.float64)
+        slices = _CELLS if table is None else len(table)
+        scale = np.divide(slices, span, out=np.zeros_like(span), where=span > 0)
+        size = n_groups * _CELLS
+        counts = np.zeros(size, np.int64)
+        cells = cls(low, scale, table, n_groups, counts)
+        for column, group in zip(columns, groups, strict=True):
+            for block in _blocks(len(column)):
+                counts += np.bincount(cells.cell(column, group, block), minlength=size)
+        return cells
+
+    @property
+    def n(self) -> np.ndarray:
+        """Values per group."""
+        return self.counts.reshape(self.n_groups, _CELLS).sum(axis=1)
+
+    def cell(self, column: np.ndarray, group: np.ndarray | None, block: slice) -> np.ndarray:
+        """Cell of each value of `column[block]`, numbered group by group."""
+        at = None if group is None else group[block]
+        low = self.low if np.ndim(self.low) == 0 else np.take(self.low, at)
+        scale = self.scale if np.ndim(self.scale) == 0 else np.take(self.scale, at)
+        position = np.subtract(column[block], low)
+        position *= scale
+        np.clip(position, 0, (_CELLS if self.table is None else len(self.table)) - 1, out=position)
+        cell = position.astype(np.intp)
+        if self.table is not None:
+            np.take(self.table, cell, out=cell)
+        if at is not None:
+            cell += np.multiply(at, _CELLS, dtype=np.intp)
+        return cell
+
+    def locate(self, group: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cell holding the value of each rank of its group, and the rank within that cell."""
+        counts = self.counts.reshape(self.n_groups, _CELLS)
+        # Offset each group's cumulative counts past the previous group's, so one search serves all.
+        offset = np.arange(self.n_groups, dtype=np.int64)[:, None] * (int(self.counts.sum()) + 1)
+        cumulative = (np.cumsum(counts, axis=1) + offset).ravel()
+        cell = np.searchsorted(cumulative, rank + offset[group, 0], side="right")
+        return cell, rank - (cumulative[cell] - offset[group, 0] - self.counts[cell])
+
+
+def _select(
+    cells: _Cells,
+    columns: tuple[np.ndarray, ...],
+    groups: tuple[np.ndarray | None, ...],
+    group: np.ndarray,
+    rank: np.ndarray,
+    depth: int = 0,
+) -> np.ndarray:
+    """Value of each (group, rank) of the values counted in `cells`; rank 0 is a group's smallest.
+
+    One more pass keeps the values of the cells holding a wanted rank. A cell whose kept values
+    are all equal (ties) answers at once; the others, if still many, are counted again in finer
+    cells over each one's own range, until few remain; those are partitioned.
+    """
+    cell, within = cells.locate(group, rank)
+    wanted = np.unique(cell)
+    needed = np.zeros(len(cells.counts), dtype=bool)
+    needed[wanted] = True
+    kept_values, kept_cells = [], []
+    for column, of_group in zip(columns, groups, strict=True):
+        for block in _blocks(len(column)):
+            at = cells.cell(column, of_group, block)
+            keep = needed[at]
+            kept_values.append(column[block][keep])
+            kept_cells.append(at[keep])
+    values = np.concatenate(kept_values)
+    part = np.searchsorted(wanted, np.concatenate(kept_cells))  # which wanted cell: 0, 1, …
+    target = np.searchsorted(wanted, cell)
+    smallest, largest = np.full(len(wanted), np.inf), np.full(len(wanted), -np.inf)
+    np.minimum.at(smallest, part, values)
+    np.maximum.at(largest, part, values)
+    value = smallest[target]
+    open_ = np.flatnonzero(smallest[target] < largest[target])
+    if len(open_) == 0:
+        return value
+    spread = smallest < largest
+    if not spread.all():  # drop the values of the cells already answered
+        values, part = values[spread[part]], (np.cumsum(spread) - 1)[part[spread[part]]]
+        target, smallest, largest = (np.cumsum(spread) - 1)[target], smallest[spread], largest[spread]
+    if len(values) > _FEW and depth < _MAX_DEPTH:
+        finer = _Cells.count((values,), (part,), len(smallest), smallest, largest)
+        value[open_] = _select(finer, (values,), (part,), target[open_], within[open_], depth + 1)
+        return value
+    values = values[np.argsort(part, kind="stable")]
+    stops = np.cumsum(np.bincount(part, minlength=len(smallest)))
+    for w in np.unique(target[open_]):  # a few small slices: one partition each
+        segment = values[stops[w - 1] if w else 0 : stops[w]]
+        mine = open_[target[open_] == w]
+        segment.partition(np.unique(within[mine]))
+        value[mine] = segment[within[mine]]
+    return value
+
+
+def _blocks(n_rows: int) -> list[slice]:
+    """Slices of `_BLOCK` rows: per-row temporaries of one block stay in cache (as `np.histogram` does)."""
+    return [slice(start, start + _BLOCK) for start in range(0, n_rows, _BLOCK)]
+
+
+def _decimals(span: float) -> int:
+    """Decimals that keep about four significant digits of a range `span` wide (negative: tens, hundreds…)."""
+    if not np.isfinite(span) or span <= 0:
+        return 4
+    return int(min(4 - np.floor(np.log10(span)), 15))
