@@ -215,7 +215,7 @@ def residual_bands_chart(bands: ResidualBands) -> alt.LayerChart:
     )
     zero = alt.Chart().mark_rule(color=MUTED).encode(y=alt.datum(0))
     return alt.layer(outer, inner, zero, median, mean).properties(
-        width=WIDTH, height=WIDTH, title="Residuals by prediction (line: median; dashed: mean; bands: 25–75%, 10–90%)"
+        width=WIDTH, height=WIDTH, title="Residuals by prediction"
     )
 
 

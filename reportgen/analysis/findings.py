@@ -101,6 +101,10 @@ def _pct(value: float) -> str:
     return f"{100 * value:.1f}%"
 
 
+def _q(value: float) -> str:
+    return "< 1e-15" if value < 1e-15 else f"= {value:.2g}"
+
+
 def _plain(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
@@ -281,7 +285,7 @@ def weak_slices(ev: Evaluation) -> list[Finding]:
                 f'{label} for "{group}" is {_num(evidence.value)} ({_num(evidence.ci_low)}–{_num(evidence.ci_high)}, '
                 f"{evidence.n:,} rows) against {_num(overall_value)} overall; the difference from the rest of the data, "
                 f"{difference:+.3f}, is significant after Benjamini–Hochberg correction over {len(tests)} tests "
-                f"(q = {q_value:.2g}, false discovery rate {fdr:g})."
+                f"(q {_q(q_value)}, false discovery rate {fdr:g})."
             ),
             section=_slice_anchor(ev, slice_name),
             evidence=[evidence],
