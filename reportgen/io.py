@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen.config import DataSection
-from reportgen.errors import InputError, counted, plain_list, quoted_list
+from reportgen.errors import ConfigError, InputError, counted, plain_list, quoted_list
 
 READERS = {
     ".csv": lambda p: pd.read_csv(p),
@@ -161,15 +161,17 @@ def check_predictions(
             )
     labels = frame[data.label]
     _reject_missing(labels, data.label, source)
-    if task is None:
-        task = _infer_task(labels, data, source)
-        try:
-            data.check_task(task)
-        except ValueError as exc:
-            raise InputError(
-                f'[data] {exc}; the task was inferred from column "{data.label}" of {source}: '
-                "set [model] task if that is wrong"
-            ) from None
+    inferred = task is None
+    task = _infer_task(labels, data, source) if task is None else task
+    try:
+        data.check_task(task)
+    except ValueError as exc:
+        if not inferred:
+            raise ConfigError(f"[data] {exc} (set by [model] task)") from None
+        raise InputError(
+            f'[data] {exc}; the task was inferred from column "{data.label}" of {source}: '
+            "set [model] task if that is wrong"
+        ) from None
     fingerprint = fingerprint or frame_fingerprint(frame)
     if task == "regression":
         return _regression(frame, data, source, fingerprint)
@@ -187,7 +189,9 @@ def _infer_task(labels: pd.Series, data: DataSection, source: str) -> str:
     numbers = pd.to_numeric(labels, errors="coerce")
     if numbers.isna().any() or pd.api.types.is_bool_dtype(labels):
         return "multiclass"
-    if not np.all(np.mod(numbers.to_numpy(dtype=np.float64), 1) == 0):
+    with np.errstate(invalid="ignore"):  # inf is not a whole number: regression, whose checks name the rows
+        fractional = not np.all(np.mod(numbers.to_numpy(dtype=np.float64), 1) == 0)
+    if fractional:
         return "regression"
     raise InputError(
         f'{source}: column "{data.label}" holds whole numbers and no probability columns are named, so the '

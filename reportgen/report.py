@@ -14,6 +14,7 @@ import numpy as np
 import reportgen
 from reportgen.analysis.findings import Finding
 from reportgen.evaluation import OVERALL, Evaluation
+from reportgen.metrics import multiclass
 from reportgen.metrics.calibration import Reliability
 from reportgen.metrics.curves import Curve, ScoreHistogram, ThresholdChoice
 from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
@@ -364,8 +365,6 @@ def _info(metric: Any) -> MetricInfo:
 
 
 def _class_registry(ev: Evaluation, names: list[str]) -> list[Any]:
-    from reportgen.metrics import multiclass  # only multiclass evaluations have class metrics
-
     entries = {m.name: m for m in multiclass.class_metrics(ev.predictions.scores is not None)}
     return [entries[name] for name in names]
 
