@@ -425,7 +425,7 @@ def _rmse_interval(e: ErrorStats, value: np.ndarray, level: float) -> Bounds:
     return np.sqrt(low), np.sqrt(high)
 
 
-def share_explained_interval(
+def _share_explained_interval(
     unexplained: np.ndarray,
     unexplained_sq: np.ndarray,
     cross: np.ndarray,
@@ -467,11 +467,11 @@ def share_explained_interval(
 
 
 def _r2_interval(e: ErrorStats, value: np.ndarray, level: float) -> Bounds:
-    return share_explained_interval(e.squared_error_sum, e.squared_error_sq, e.cross_squared_error, e, value, level)
+    return _share_explained_interval(e.squared_error_sum, e.squared_error_sq, e.cross_squared_error, e, value, level)
 
 
 def _explained_variance_interval(e: ErrorStats, value: np.ndarray, level: float) -> Bounds:
-    return share_explained_interval(e.residual_ss, e.residual_ss_sq, e.cross_residual, e, value, level)
+    return _share_explained_interval(e.residual_ss, e.residual_ss_sq, e.cross_residual, e, value, level)
 
 
 ROOT_OF_MSE = "normal (square root of MSE's)"

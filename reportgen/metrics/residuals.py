@@ -1,13 +1,17 @@
 """Small, fixed-size chart data of a regression's errors: whatever the row count, at most a few thousand numbers.
 
-Numbers are rounded to about four significant digits of their axis's range (`_rounded`), so a
-target around 1e6 with a spread of 10 keeps its decimals and a spread of 1e6 drops them.
+Numbers are rounded to about four significant digits of their axis's range (`_decimals`), so a
+target around 1e6 with a spread of 10 keeps three decimals and one with a spread of 1e6 none.
+
+Percentiles and quantiles are exact (`np.quantile`'s linear interpolation) but found without
+sorting the rows (`_quantiles`), and per-row work runs in blocks that stay in cache, so that
+10 million rows take well under a second for the three charts on typical data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -326,21 +330,23 @@ def _quantiles(
     return result
 
 
-def _first_layout(columns: tuple[np.ndarray, ...]) -> tuple[float, float, np.ndarray | None]:
-    """Range and cell table of the first counting pass, from a sample of every k-th value.
+def _first_layout(columns: tuple[np.ndarray, ...]) -> tuple[float, float, np.ndarray | None, bool]:
+    """Range, cell table and tie tracking of the first counting pass, from a sample of every k-th value.
 
     The range is about the 0.1th to 99.9th percentiles (values outside go to the first or last
     cell, so a few extreme values do not squeeze all the others into one cell). When the sample
     crowds into a few equal-width cells (skewed values: prices, counts), `_FINE` equal slices of the
     range are merged into `_CELLS` cells holding about equal shares of it. Only speed depends on
     the sample: the result is exact whatever it is. Falls back to [min, max] when the bulk is one
-    value.
+    value. Where the sample repeats values (integer targets), cells track their smallest and
+    largest values, so that a cell of equal values is known without a second look.
     """
     sample = np.concatenate([column[:: max(1, len(column) // _SAMPLE)] for column in columns])
+    tied = 2 * len(np.unique(sample)) < len(sample)
     low, high = (float(bound) for bound in np.quantile(sample, [0.001, 0.999]))
     if high <= low:
         return (min(float(column.min()) for column in columns if len(column)),
-                max(float(column.max()) for column in columns if len(column)), None)
+                max(float(column.max()) for column in columns if len(column)), None, tied)
 
     def shares(slices: int) -> np.ndarray:
         position = np.subtract(sample, low)
@@ -349,10 +355,10 @@ def _first_layout(columns: tuple[np.ndarray, ...]) -> tuple[float, float, np.nda
         return np.bincount(position.astype(np.intp), minlength=slices)
 
     if shares(_CELLS).max() <= _CROWDED * len(sample) / _CELLS:
-        return low, high, None
+        return low, high, None, tied
     share = shares(_FINE)
     before = np.cumsum(share) - share
-    return low, high, (before * _CELLS // len(sample)).astype(np.intp)  # non-decreasing, in [0, _CELLS)
+    return low, high, (before * _CELLS // len(sample)).astype(np.intp), tied  # table: non-decreasing
 
 
 @dataclass(frozen=True)
@@ -362,7 +368,7 @@ class _Cells:
 
     A value's cell never decreases as the value grows, so a group's cells are in value order: the
     cell holding a given rank follows from the cumulative counts, and the rank's value is among
-    that cell's values only.
+    that cell's values only. With `tied`, each cell's smallest and largest values are kept too.
     """
 
     low: np.ndarray | float
@@ -370,6 +376,8 @@ class _Cells:
     table: np.ndarray | None
     n_groups: int
     counts: np.ndarray
+    smallest: np.ndarray | None
+    largest: np.ndarray | None
 
     @classmethod
     def count(
@@ -380,6 +388,7 @@ class _Cells:
         low: np.ndarray | float,
         high: np.ndarray | float,
         table: np.ndarray | None = None,
+        tied: bool = False,
     ) -> _Cells:
         """One pass over the values, cut at [low, high] (one range for all groups, or one per group).
 
@@ -390,10 +399,15 @@ class _Cells:
         scale = np.divide(slices, span, out=np.zeros_like(span), where=span > 0)
         size = n_groups * _CELLS
         counts = np.zeros(size, np.int64)
-        cells = cls(low, scale, table, n_groups, counts)
+        smallest, largest = (np.full(size, np.inf), np.full(size, -np.inf)) if tied else (None, None)
+        cells = cls(low, scale, table, n_groups, counts, smallest, largest)
         for column, group in zip(columns, groups, strict=True):
             for block in _blocks(len(column)):
-                counts += np.bincount(cells.cell(column, group, block), minlength=size)
+                cell = cells.cell(column, group, block)
+                counts += np.bincount(cell, minlength=size)
+                if tied:
+                    np.minimum.at(smallest, cell, column[block])
+                    np.maximum.at(largest, cell, column[block])
         return cells
 
     @property
@@ -441,19 +455,26 @@ def _select(
     cells over each one's own range, until few remain; those are partitioned.
     """
     cell, within = cells.locate(group, rank)
+    if cells.smallest is not None and cells.largest is not None:  # ranks in cells of equal values
+        settled = cells.smallest[cell] == cells.largest[cell]
+        if settled.any():
+            value = cells.smallest[cell]
+            rest = np.flatnonzero(~settled)
+            if len(rest):
+                value[rest] = _select(replace(cells, smallest=None, largest=None), columns, groups,
+                                      group[rest], rank[rest], depth)
+            return value
     wanted = np.unique(cell)
-    needed = np.zeros(len(cells.counts), dtype=bool)
-    needed[wanted] = True
-    kept_values, kept_cells = [], []
+    slot = np.full(len(cells.counts), -1, dtype=np.intp)  # which wanted cell: 0, 1, …, or -1
+    slot[wanted] = np.arange(len(wanted))
+    kept_values, kept_parts = [], []
     for column, of_group in zip(columns, groups, strict=True):
         for block in _blocks(len(column)):
-            at = cells.cell(column, of_group, block)
-            keep = needed[at]
+            part = np.take(slot, cells.cell(column, of_group, block))
+            keep = part >= 0
             kept_values.append(column[block][keep])
-            kept_cells.append(at[keep])
-    values = np.concatenate(kept_values)
-    part = np.searchsorted(wanted, np.concatenate(kept_cells))  # which wanted cell: 0, 1, …
-    target = np.searchsorted(wanted, cell)
+            kept_parts.append(part[keep])
+    values, part, target = np.concatenate(kept_values), np.concatenate(kept_parts), slot[cell]
     smallest, largest = np.full(len(wanted), np.inf), np.full(len(wanted), -np.inf)
     np.minimum.at(smallest, part, values)
     np.maximum.at(largest, part, values)
