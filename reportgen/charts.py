@@ -135,6 +135,8 @@ def confusion_chart(matrix: list[list[int]], classes: list[str]) -> alt.HConcatC
             rows.append({"actual": actual, "predicted": predicted, "count": count, "share": round(share, 4),
                          "count_text": f"{count:,}", "share_text": f"{100 * share:.0f}%" if total else "–"})
     data = pd.DataFrame(rows)
+    data["count_dark"] = data["count"] > data["count"].max() / 2  # white text on the darker cells
+    data["share_dark"] = data["share"] > 0.5
     side = max(160, min(26 * len(classes), 420))
 
     def heatmap(value: str, text: str, title: str, scheme: str) -> alt.LayerChart:
@@ -148,7 +150,7 @@ def confusion_chart(matrix: list[list[int]], classes: list[str]) -> alt.HConcatC
         )
         labels = base.mark_text(fontSize=10).encode(
             text=f"{text}:N",
-            color=alt.condition(f"datum.share > 0.5", alt.value("white"), alt.value("#1f2937")),
+            color=alt.condition(f"datum.{value}_dark", alt.value("white"), alt.value("#1f2937")),
         ) if len(classes) <= 15 else None
         layers = [cells] + ([labels] if labels is not None else [])
         return alt.layer(*layers).properties(width=side, height=side, title=title)
@@ -156,7 +158,7 @@ def confusion_chart(matrix: list[list[int]], classes: list[str]) -> alt.HConcatC
     return alt.hconcat(
         heatmap("count", "count_text", "Counts", "blues"),
         heatmap("share", "share_text", "Share of each actual class", "blues"),
-    )
+    ).resolve_scale(color="independent")
 
 
 def score_histogram_chart(histogram: ScoreHistogram, positive_label: str) -> alt.Chart:
@@ -240,7 +242,8 @@ def slice_chart(
     At most `SLICE_CHART_MAX_GROUPS` groups (the largest) are drawn; the table has them all.
     Classification metrics share the [0, 1] scale; regression errors get their own scales.
     """
-    shown = [m for m in SLICE_METRICS[task] if m in overall]
+    defined = {m.name for g in result.groups for m in g.metrics if m.value is not None}
+    shown = [m for m in SLICE_METRICS[task] if m in overall and m in defined]
     groups = sorted(result.groups, key=lambda g: -g.n)[:SLICE_CHART_MAX_GROUPS]
     order = [g.group for g in result.groups if g in groups]
     rows = [

@@ -1,14 +1,18 @@
-"""The example report in a real browser (Debian's Chromium via Playwright), with the network blocked.
+"""The bundled example reports in a real browser (Debian's Chromium via Playwright), with the network blocked.
 
-Every chart must render, the console must stay free of errors, no request may leave the file,
-and the page must fit a phone-width screen. CI installs Chromium (.ci/run), so there this test
-never skips.
+One report of each task kind: adult-income (binary, static and interactive), penguins (multiclass) and
+wage (regression). Every chart must render, the console must stay free of errors, no request may leave
+the file, every finding must link to something on the page, user text must stay text, and the page must
+fit a phone-width screen. CI installs Chromium (.ci/run), so there this test never skips.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -20,6 +24,18 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
 
+# The same hostile string as tests/render/test_html.py, here put into each example's title and caveats.
+HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+
+# report name -> (example folder, --interactive, task, fewest charts expected)
+REPORTS = {
+    "adult-income": ("adult-income", False, "binary", 10),
+    "adult-income-interactive": ("adult-income", True, "binary", 10),
+    "penguins": ("penguins", False, "multiclass", 8),
+    "wage": ("wage", False, "regression", 8),
+}
+STATIC = [name for name, (_, interactive, _, _) in REPORTS.items() if not interactive]
+
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):
         raise RuntimeError("Chromium is missing in CI: .ci/run should have installed it")
@@ -28,64 +44,155 @@ if not Path(CHROMIUM).exists():
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
+def _hostile_config(example: str, folder: Path) -> Path:
+    """A copy of the example's config with HOSTILE in the title and the caveats, next to its predictions."""
+    source = ROOT / "examples" / example
+    text = (source / "config.toml").read_text(encoding="utf-8")
+    text, n_title = re.subn(r'^title = "(.*)"$', lambda m: "title = " + json.dumps(f"{m[1]} {HOSTILE}"),
+                            text, count=1, flags=re.MULTILINE)
+    text, n_caveats = re.subn(r'^caveats = """\n', lambda m: m[0] + HOSTILE + "\n\n", text, count=1, flags=re.MULTILINE)
+    assert n_title == n_caveats == 1, f"{example}: config layout changed, cannot inject the hostile text"
+    data = tomllib.loads(text)["data"]["path"]
+    (folder / data).symlink_to(source / data)  # same relative path, so the report shows the same source name
+    (folder / "config.toml").write_text(text, encoding="utf-8")
+    return folder / "config.toml"
+
+
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    config = str(ROOT / "examples" / "adult-income" / "config.toml")
-    static, interactive = tmp_path_factory.mktemp("static"), tmp_path_factory.mktemp("interactive")
-    assert main(["build", config, "--out", str(static), "-q"]) == 0
-    assert main(["build", config, "--out", str(interactive), "--interactive", "-q"]) == 0
-    return {"static": static / "report.html", "interactive": interactive / "report.html"}
+    """Each report built once per module with the CLI, from a hostile copy of the bundled config (~16 s)."""
+    configs: dict[str, Path] = {}
+    argvs: dict[str, list[str]] = {}
+    built: dict[str, Path] = {}
+    for name, (example, interactive, _, _) in REPORTS.items():
+        if example not in configs:
+            configs[example] = _hostile_config(example, tmp_path_factory.mktemp(f"{example}-config"))
+        out = tmp_path_factory.mktemp(name)
+        argvs[name] = ["build", str(configs[example]), "--out", str(out), "-q"] + (["--interactive"] if interactive else [])
+        built[name] = out / "report.html"
+    codes = {name: main(argv) for name, argv in argvs.items()}
+    assert codes == dict.fromkeys(argvs, 0)
+    return built
 
 
 @pytest.fixture(scope="module")
-def browser():  # noqa: ANN201
+def browser():
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield browser
         browser.close()
 
 
-def _open(browser, path: Path, width: int = 1280):  # noqa: ANN001, ANN202
+def _open(browser, path: Path, width: int = 1280):
+    """The page, the requests that tried to leave the file, and console errors, page errors and dialogs."""
     page = browser.new_page(viewport={"width": width, "height": 900})
     requests: list[str] = []
     errors: list[str] = []
 
-    def route(r) -> None:  # noqa: ANN001
+    def route(r) -> None:
         if r.request.url == path.as_uri():
             r.continue_()
         else:
             requests.append(r.request.url)
             r.abort()
 
+    def dialog(d) -> None:
+        errors.append(f"dialog: {d.message}")  # an alert() from injected markup
+        d.dismiss()
+
     page.route("**/*", route)
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", dialog)
     page.goto(path.as_uri(), wait_until="load")
     return page, requests, errors
 
 
-@pytest.mark.parametrize("mode", ["static", "interactive"])
-def test_charts_render_offline_without_errors(browser, reports: dict[str, Path], mode: str) -> None:  # noqa: ANN001
-    page, requests, errors = _open(browser, reports[mode])
+@pytest.fixture
+def opened(browser, reports: dict[str, Path], request: pytest.FixtureRequest):
+    """The report named by the test's `name` parameter, open at 1280 px; checks requests and errors after."""
+    page, requests, errors = _open(browser, reports[request.param])
+    yield page
+    page.close()
+    assert requests == []
+    assert errors == []
+
+
+@pytest.mark.parametrize("opened", list(REPORTS), indirect=True)
+def test_charts_render_offline_without_errors(opened, request: pytest.FixtureRequest) -> None:
+    page = opened
+    name = request.node.callspec.params["opened"]
+    _, interactive, _, fewest = REPORTS[name]
     figures = page.locator("figure.chart")
     n = figures.count()
-    assert n >= 10
+    assert n >= fewest
     page.wait_for_function(f"document.querySelectorAll('figure.chart svg').length >= {n}", timeout=20_000)
     for i in range(n):
         box = figures.nth(i).locator("svg").first.bounding_box()
-        assert box is not None and box["width"] > 100 and box["height"] > 40
-        assert figures.nth(i).locator("svg path, svg rect, svg line").count() > 5
-    if mode == "interactive":
+        assert box is not None and box["width"] > 100 and box["height"] > 40, figures.nth(i).get_attribute("id")
+        assert figures.nth(i).locator("svg path, svg rect, svg line").count() > 5, figures.nth(i).get_attribute("id")
+    if interactive:
         assert page.evaluate("typeof vegaEmbed") == "function"
         page.wait_for_function("document.querySelectorAll('figure.chart.vega-embed').length > 0", timeout=20_000)
-    assert requests == []
-    assert errors == []
-    page.close()
 
 
-def test_fits_a_phone_screen(browser, reports: dict[str, Path]) -> None:  # noqa: ANN001
-    page, requests, errors = _open(browser, reports["static"], width=390)
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 1  # wide tables and charts scroll inside their own boxes, not the page
+@pytest.mark.parametrize("opened", STATIC, indirect=True)
+def test_findings_link_to_the_page(opened) -> None:
+    page = opened
+    assert page.locator("#findings").count() == 1
+    findings = page.locator("#findings ~ ul.findings li.finding")
+    assert findings.count() >= 1
+    hrefs = [findings.nth(i).locator("a.see").get_attribute("href") for i in range(findings.count())]
+    assert all(h and h.startswith("#") and len(h) > 1 for h in hrefs), hrefs
+    missing = [h for h in hrefs if not page.evaluate("id => document.getElementById(id) !== null", h[1:])]
+    assert missing == []
+
+
+@pytest.mark.parametrize("opened", STATIC, indirect=True)
+def test_task_specific_content(opened, request: pytest.FixtureRequest) -> None:
+    page = opened
+    name = request.node.callspec.params["opened"]
+    example, _, task, _ = REPORTS[name]
+    config = tomllib.loads((ROOT / "examples" / example / "config.toml").read_text(encoding="utf-8"))
+    expected = {"binary": ["#chart-roc", "#chart-pr", "#chart-scores", "#chart-calibration"],
+                "multiclass": ["#chart-confusion", "#chart-calibration"],
+                "regression": ["#chart-density", "#chart-residuals", "#chart-residual-histogram"]}[task]
+    for selector in expected:
+        assert page.locator(f"figure.chart{selector} svg").count() >= 1, selector
+    assert page.locator("#chart-confusion").count() == (1 if task == "multiclass" else 0)
+    assert page.locator("#chart-residuals").count() == (1 if task == "regression" else 0)
+    if task == "multiclass":
+        table = page.locator("table.metrics", has=page.locator("caption", has_text="Each class against the rest"))
+        assert table.count() == 1
+        classes = table.locator("tbody th[scope=row]").all_inner_texts()
+        assert sorted(classes) == ["Adelie", "Chinstrap", "Gentoo"]
+        assert table.locator("tbody td").count() >= 3 * 3
+    slices = page.locator("#slices article.slice")
+    assert slices.count() == len(config["slices"])
+    for i in range(slices.count()):
+        assert slices.nth(i).locator("h4").inner_text().strip()
+        assert slices.nth(i).locator("table.metrics tbody tr").count() >= 1
+
+
+@pytest.mark.parametrize("opened", list(REPORTS), indirect=True)
+def test_user_text_stays_text(opened, request: pytest.FixtureRequest) -> None:
+    page = opened
+    interactive = REPORTS[request.node.callspec.params["opened"]][1]
+    assert HOSTILE in page.title()
+    assert HOSTILE in page.locator("h1").first.inner_text()
+    assert HOSTILE in page.locator("#caveats").inner_text()
+    assert page.locator("img, iframe, object, embed").count() == 0
+    assert page.locator("script").count() == (2 if interactive else 0)  # the runtime and the embed calls
+    handlers = page.evaluate("[...document.querySelectorAll('*')].flatMap(e => [...e.attributes])"
+                             ".map(a => a.name).filter(n => n.startsWith('on'))")
+    assert handlers == []
+
+
+@pytest.mark.parametrize("name", STATIC)
+def test_fits_a_phone_screen(browser, reports: dict[str, Path], name: str) -> None:
+    page, requests, errors = _open(browser, reports[name], width=390)
+    overflow = page.evaluate("[document.documentElement.scrollWidth - document.documentElement.clientWidth,"
+                             " document.body.scrollWidth - document.body.clientWidth]")
+    assert max(overflow) <= 1  # wide tables and charts scroll inside their own boxes, not the page
     assert requests == [] and errors == []
     page.close()

@@ -298,7 +298,8 @@ def weak_slices(ev: Evaluation) -> list[Finding]:
     if len(weak) > MAX_WEAK_SLICES:
         findings.append(Finding(
             id="weak_slice", severity="low",
-            title=f"{len(weak) - MAX_WEAK_SLICES} more groups are significantly worse than the rest of the data.",
+            title=f"{len(weak) - MAX_WEAK_SLICES} more group{'s are' if len(weak) - MAX_WEAK_SLICES > 1 else ' is'} "
+                  "significantly worse than the rest of the data.",
             detail="They are marked in the slice tables; the five with the largest differences are listed above.",
             section="#slices", evidence=[], suggestions=[],
         ))

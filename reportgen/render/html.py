@@ -68,7 +68,7 @@ def num(value: float | None, digits: int = 3) -> str:
     """A number with `digits` decimals, or an en dash when absent."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return f"{value:.{digits}f}"
+    return f"{value:.{digits}f}".replace("-", "−")
 
 
 def signed(value: float | None, digits: int = 3) -> str:
