@@ -162,6 +162,8 @@ def evaluate(
     seed: int = 0,
     min_support: int = 30,
     calibration_bins: int = 10,
+    fdr: float = 0.05,
+    max_ece: float = 0.05,
     model: Mapping[str, Any] | None = None,
     card: Mapping[str, Any] | None = None,
     title: str = "Model card",
@@ -186,6 +188,8 @@ def evaluate(
         As the config's ``[fairness]`` table.
     confidence_level, resamples, seed, min_support, calibration_bins
         As the config's ``[report]`` table.
+    fdr, max_ece
+        As the config's ``[findings]`` table.
     model, card : dict, optional
         As the config's ``[model]`` and ``[card]`` tables.
     title : str
@@ -223,6 +227,7 @@ def evaluate(
             "sensitive": list(sensitive), "reference": dict(reference or {}),
             "max_difference": max_difference, "min_ratio": min_ratio,
         } | ({"max_error_difference": max_error_difference} if max_error_difference is not None else {}),
+        "findings": {"fdr": fdr, "max_ece": max_ece},
         "card": dict(card or {}),
     }
     config: Config = validate(Config, raw, source="evaluate()")
