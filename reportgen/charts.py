@@ -25,6 +25,7 @@ SLICE_METRICS = {
 }
 STRATEGY_TITLES = {"uniform": "Uniform bins", "quantile": "Quantile bins (equal counts)"}
 SLICE_CHART_MAX_GROUPS = 30
+CONFUSION_CHART_MAX_CLASSES = 30
 RATE_LABELS = {
     "selection_rate": "Selection rate",
     "tpr": "True positive rate",

@@ -22,6 +22,8 @@ READERS = {
 # Probabilities of one row may miss 1 by this much (rounding in a CSV) before they are an error.
 SUM_TOLERANCE = 1e-4
 DEFAULT_TOP_K = (3, 5)
+# Regression values beyond this would overflow float64 in the fourth powers behind MSE's interval.
+MAX_MAGNITUDE = 1e50
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,12 @@ def _finite_numbers(values: pd.Series, column: str, source: str, what: str) -> n
     bad = ~np.isfinite(array)
     if bad.any():
         raise InputError(f'{source}: column "{column}": {_rows(bad, "infinite value")}')
+    bad = np.abs(array) > MAX_MAGNITUDE
+    if bad.any():
+        raise InputError(
+            f'{source}: column "{column}": {_rows(bad, "value")} beyond ±{MAX_MAGNITUDE:.0e}, whose squares '
+            "overflow; rescale the column (e.g. to thousands)"
+        )
     return array
 
 

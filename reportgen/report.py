@@ -418,11 +418,11 @@ def _weak_metrics(findings: list[Finding]) -> dict[tuple[str, str], list[str]]:
 
 
 def _number(value: object) -> float | None:
-    """A JSON-ready float: None for NaN or missing."""
+    """A JSON-ready float: None for NaN, infinity or missing."""
     if value is None:
         return None
     number = float(value)  # type: ignore[arg-type]
-    return None if math.isnan(number) else number
+    return number if math.isfinite(number) else None
 
 
 def _plain(value: object) -> object:

@@ -376,3 +376,10 @@ def test_cli_regression_task_contradiction_exits_2(tmp_path: Path) -> None:
     assert last.startswith("reportgen: error: ")
     assert '"top_k" does not apply to a regression task (set by [model] task)' in last
     assert not (tmp_path / "out").exists()
+
+
+def test_regression_values_whose_squares_overflow() -> None:
+    frame = pd.DataFrame({"y": [1e300, -1e51, 5.0, 3.0], "p": [0.0, 1.0, 2.0, 1.0]})
+    with pytest.raises(InputError, match=r'^data frame: column "y": 2 values \(rows 1, 2\) beyond ±1e\+50, whose '
+                                         r"squares overflow; rescale the column"):
+        reportgen.evaluate(frame, label="y", prediction="p", task="regression", resamples=R)

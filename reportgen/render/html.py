@@ -127,8 +127,8 @@ def chart_specs(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
     if c.score_histogram is not None:
         found.append(("chart-scores", "Score distribution",
                       charts.score_histogram_chart(c.score_histogram, report.evaluation_data.positive_label or "")))
-    if report.overall.class_matrix is not None:
-        classes = [k.label for k in report.evaluation_data.classes]
+    classes = [k.label for k in report.evaluation_data.classes]
+    if report.overall.class_matrix is not None and len(classes) <= charts.CONFUSION_CHART_MAX_CLASSES:
         found.append(("chart-confusion", "Confusion matrix", charts.confusion_chart(report.overall.class_matrix, classes)))
     if c.density is not None:
         found.append(("chart-density", "Predicted against actual", charts.density_chart(c.density)))
