@@ -14,7 +14,9 @@ predicted (or never a label) counts with precision (recall) 0.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from math import isqrt
 
@@ -115,8 +117,12 @@ class ClassRows:
         del p_true
         labels = y_true.astype(np.uint8 if n_classes <= 256 else np.int32)  # narrow: gathered once per class
         positions = np.arange(len(y_true), dtype=np.uint32) if len(y_true) <= 1 << 32 else None
-        ranked = [_rank_class(np.ascontiguousarray(probabilities[:, k]), labels, k, positions)
-                  for k in range(n_classes)]
+        # One sort per class; numpy's sorts release the GIL, so the classes are sorted on every core.
+        with ThreadPoolExecutor(max_workers=min(n_classes, os.cpu_count() or 1)) as pool:
+            ranked = list(pool.map(
+                lambda k: _rank_class(np.ascontiguousarray(probabilities[:, k]), labels, k, positions),
+                range(n_classes),
+            ))
         del labels, positions
         return cls(
             y_true=y_true,
