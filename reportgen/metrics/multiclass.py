@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from math import isqrt
 
 import numpy as np
@@ -336,8 +336,9 @@ class MulticlassStats:
 class _ClassVsRest(Rows):
     """Binary `Rows` of one class against the rest, as `score_stats` reads them.
 
-    The ranking comes prepared from `ClassRows` (no sort per family), and the losses are one zero
-    array shared by the classes: the one-vs-rest log loss and Brier score are not reported.
+    The ranking comes prepared from `ClassRows` (no sort per family). `score_stats` runs with
+    ``losses=False`` on it: the one-vs-rest log loss and Brier score are not reported, so the
+    loss arrays are empty.
     """
 
     prepared: Ranking
@@ -347,10 +348,6 @@ class _ClassVsRest(Rows):
         """The class's prepared `Ranking`."""
         return self.prepared
 
-    @property
-    def loss_squares(self) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[override]
-        """The zero losses stand for their own squares."""
-        return self.log_loss, self.squared_error
 
 
 def group_stats(codes: np.ndarray, rows: ClassRows, n_groups: int) -> MulticlassStats:
@@ -394,8 +391,7 @@ def group_stats(codes: np.ndarray, rows: ClassRows, n_groups: int) -> Multiclass
         within = np.cumsum(by_rank, axis=1)
         top_k_hits = {k: within[:, k - 1] for k in rows.top_k}
 
-    zeros = np.zeros(len(codes))
-    nan = np.full(n_groups, np.nan)
+    no_losses = np.zeros(0)
     one_vs_rest = []
     for k in range(n_classes):
         class_rows = _ClassVsRest(
@@ -403,12 +399,11 @@ def group_stats(codes: np.ndarray, rows: ClassRows, n_groups: int) -> Multiclass
             y_pred=np.equal(rows.y_pred, k).view(np.int8),
             scores=rows.probabilities[:, k],
             order=rows.orders[k],
-            log_loss=zeros,
-            squared_error=zeros,
+            log_loss=no_losses,
+            squared_error=no_losses,
             prepared=rows.rankings[k],
         )
-        stats = score_stats(codes, class_rows, n_groups)
-        one_vs_rest.append(replace(stats, log_loss_sum=nan, log_loss_sq=nan, brier_sum=nan, brier_sq=nan))
+        one_vs_rest.append(score_stats(codes, class_rows, n_groups, losses=False))
     scores = ClassScores(confusion.n, tuple(one_vs_rest), log_loss_sum, log_loss_sq, top_k_hits)
     return MulticlassStats(confusion, scores)
 

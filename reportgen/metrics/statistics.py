@@ -199,7 +199,7 @@ def confusion(codes: np.ndarray, rows: Rows, n_groups: int) -> Confusion:
     return Confusion.from_cells(cells.reshape(n_groups, 4).astype(np.int64))
 
 
-def score_stats(codes: np.ndarray, rows: Rows, n_groups: int) -> ScoreStats:
+def score_stats(codes: np.ndarray, rows: Rows, n_groups: int, *, losses: bool = True) -> ScoreStats:
     """Rank-based and loss statistics per group, from the runs of tied scores within each group.
 
     A run is the rows of one group sharing one score; runs are taken in order of group, then
@@ -216,6 +216,9 @@ def score_stats(codes: np.ndarray, rows: Rows, n_groups: int) -> ScoreStats:
         The shared per-row arrays.
     n_groups : int
         Number of groups.
+    losses : bool
+        Whether to sum the per-row log loss and squared error; without them (one class against
+        the rest, in a multiclass task) those fields are NaN.
     """
     keep = codes >= 0
     all_kept = bool(keep.all())
@@ -263,11 +266,14 @@ def score_stats(codes: np.ndarray, rows: Rows, n_groups: int) -> ScoreStats:
     v01_sq = per_group(np.multiply(run_neg, np.square(v01, out=v01), out=v01))
     ap_sum = per_group(np.multiply(run_pos, precision_at, out=precision_at))
 
-    log_loss_sq, squared_sq = rows.loss_squares
-    losses = [rows.log_loss, log_loss_sq, rows.squared_error, squared_sq]
-    if not all_kept:
-        codes, losses = codes[keep], [loss[keep] for loss in losses]
-    sums = [np.bincount(codes, weights=loss, minlength=n_groups) for loss in losses]
+    if losses:
+        log_loss_sq, squared_sq = rows.loss_squares
+        per_row = [rows.log_loss, log_loss_sq, rows.squared_error, squared_sq]
+        if not all_kept:
+            codes, per_row = codes[keep], [loss[keep] for loss in per_row]
+        sums = [np.bincount(codes, weights=loss, minlength=n_groups) for loss in per_row]
+    else:
+        sums = [np.full(n_groups, np.nan)] * 4
     return ScoreStats(
         n_pos=n_pos.astype(np.int64),
         n_neg=n_neg.astype(np.int64),
