@@ -39,7 +39,7 @@ import sklearn.metrics as skm
 from fairlearn.metrics import MetricFrame, count
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_engine import machine
+from bench_engine import _group_label, _log, _seconds, machine
 
 from reportgen.config import SliceSpec
 from reportgen.metrics import tasks
@@ -254,19 +254,13 @@ class Agreement:
         return self.max_diff <= TOLERANCE and not self.only_reportgen and not self.missing
 
 
-def _label(index_value: object) -> str:
-    if isinstance(index_value, tuple):
-        return " & ".join(str(part) for part in index_value)
-    return str(index_value)
-
-
 def compare(table: pd.DataFrame, oracle: dict[str, tuple[pd.Series, pd.DataFrame]]) -> Agreement:
     result = Agreement()
     values = table.set_index(["slice", "group", "metric"])["value"]
     first = next(iter(oracle.values()))
     expected = [("overall", "overall", first[0])]
     for family, (_, by_group) in oracle.items():
-        expected += [(family, _label(i), row) for i, row in by_group.iterrows()]
+        expected += [(family, _group_label(i), row) for i, row in by_group.iterrows()]
     for family, group, row in expected:
         for metric in row.index:
             key = (family, group, metric)
@@ -314,10 +308,6 @@ class Measurement:
         return self.mf_measured * self.rows / self.mf_rows if self.mf_rows else float("nan")
 
 
-def _log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
 def _peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
@@ -362,10 +352,6 @@ def measure(task: str, n: int, *, repeats: int, resamples: int, mf_sample: int |
 
 # ---------------------------------------------------------------------------------------------
 # Report
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.2f}" if value < 100 else f"{value:,.0f}"
 
 
 def markdown(results: list[Measurement], resamples: int) -> list[str]:

@@ -43,9 +43,10 @@ def theme(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     ).configure_legend(labelFontSize=11, titleFontSize=11, orient="bottom")
 
 
-def _diagonal() -> alt.Chart:
-    data = pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]})
-    return alt.Chart(data).mark_line(color=MUTED, strokeDash=[4, 4]).encode(x="x:Q", y="y:Q")
+def _diagonal(low: float = 0.0, high: float = 1.0, color: str = MUTED) -> alt.Chart:
+    """The dashed line y = x from `low` to `high`: chance on a ROC curve, perfection elsewhere."""
+    data = pd.DataFrame({"x": [low, high], "y": [low, high]})
+    return alt.Chart(data).mark_line(color=color, strokeDash=[4, 4]).encode(x="x:Q", y="y:Q")
 
 
 def _unit(field: str, title: str) -> alt.X | alt.Y:
@@ -115,14 +116,12 @@ def slice_reliability_chart(result: SliceResult) -> alt.Chart:
         for c in result.calibration
         for x, y, n in zip(c.uniform.mean_confidence, c.uniform.observed, c.uniform.n, strict=True)
     ]
-    diagonal = alt.Chart(pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]})).mark_line(
-        color=MUTED, strokeDash=[4, 4]).encode(x="x:Q", y="y:Q")
     lines = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
         x=_unit("x", "Mean predicted probability"), y=_unit("y", "Observed rate"),
         color=alt.Color("group:N", title=result.name, sort=[c.group for c in result.calibration]),
         tooltip=["group:N", alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("y:Q", format=".3f"), "n:Q"],
     )
-    return alt.layer(diagonal, lines).properties(width=WIDTH, height=WIDTH, title=f"Calibration by {result.name}")
+    return alt.layer(_diagonal(), lines).properties(width=WIDTH, height=WIDTH, title=f"Calibration by {result.name}")
 
 
 def confusion_chart(matrix: list[list[int]], classes: list[str]) -> alt.HConcatChart:
@@ -194,9 +193,7 @@ def density_chart(density: Density) -> alt.LayerChart:
                  alt.Tooltip("y0:Q", title="Actual from", format=".4g"), alt.Tooltip("y1:Q", title="to", format=".4g"),
                  alt.Tooltip("count:Q", title="Rows")],
     )
-    diagonal = alt.Chart(pd.DataFrame({"x": [density.low, density.high], "y": [density.low, density.high]})).mark_line(
-        color=ALERT, strokeDash=[4, 4]).encode(x="x:Q", y="y:Q")
-    return alt.layer(cells, diagonal).properties(width=WIDTH, height=WIDTH, title="Predicted against actual")
+    return alt.layer(cells, _diagonal(density.low, density.high, ALERT)).properties(width=WIDTH, height=WIDTH, title="Predicted against actual")
 
 
 def residual_bands_chart(bands: ResidualBands) -> alt.LayerChart:

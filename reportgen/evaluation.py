@@ -16,13 +16,22 @@ from reportgen.analysis.findings import Finding, derive_findings
 from reportgen.config import Config, validate
 from reportgen.errors import ConfigError, quoted_list
 from reportgen.fairness import (
-    BY_GROUP_COLUMNS, CLASS_GAPS, CLASS_RATES, ERROR_GAPS, GAP_COLUMNS, GAPS, Measure, Thresholds, fairness_tables,
+    BY_GROUP_COLUMNS,
+    CLASS_GAPS,
+    CLASS_RATES,
+    ERROR_GAPS,
+    GAP_COLUMNS,
+    GAPS,
+    Measure,
+    Thresholds,
+    fairness_tables,
     rates,
 )
 from reportgen.io import Predictions, check_predictions
 from reportgen.metrics import calibration, curves, residuals, tasks
 from reportgen.metrics.metric import Mean, Metric
 from reportgen.metrics.table import COLUMNS, metric_frame
+from reportgen.metrics.values import EMPTY
 from reportgen.slices import SliceFamily, build_slices, group_label
 
 if TYPE_CHECKING:
@@ -100,6 +109,8 @@ class Evaluation:
         Slice name → its sufficient statistics (`reportgen.metrics.tasks.Statistics`).
     registry : dict
         Metric name → its registry entry, for the metrics in `metrics`.
+    class_registry : dict
+        The same for `class_metrics` (multiclass; empty otherwise).
     """
 
     config: Config
@@ -118,10 +129,13 @@ class Evaluation:
     findings: list[Finding]
     statistics: dict[str, tasks.Statistics] = field(repr=False)
     registry: dict[str, Metric] = field(repr=False)
+    class_registry: dict[str, Metric] = field(repr=False)
 
     def to_report(self) -> Report:
         """The model card document (`reportgen.report.Report`)."""
-        from reportgen.report import build_report  # the document builds on this module, not the reverse
+        from reportgen.report import (
+            build_report,  # the document builds on this module, not the reverse
+        )
 
         return build_report(self)
 
@@ -282,6 +296,7 @@ def evaluate_predictions(predictions: Predictions, config: Config) -> Evaluation
         findings=[],
         statistics=stats,
         registry={metric.name: metric for metric in engine.metrics},
+        class_registry={metric.name: metric for metric in engine.class_metrics},
     )
     return replace(evaluation, findings=derive_findings(evaluation))
 
@@ -409,7 +424,7 @@ def _fairness_measures(
         ]
     errors = of_task.errors
     measures: dict[str, Measure] = {
-        name: Mean(*errors.moments(name), undefined="no rows in this group") for name in ("mae", "mean_residual")
+        name: Mean(*errors.moments(name), undefined=EMPTY) for name in ("mae", "mean_residual")
     }
     return [(None, measures, ERROR_GAPS)]
 

@@ -191,14 +191,18 @@ def _infer_task(labels: pd.Series, data: DataSection, source: str) -> str:
     numbers = pd.to_numeric(labels, errors="coerce")
     if numbers.isna().any() or pd.api.types.is_bool_dtype(labels):
         return "multiclass"
-    with np.errstate(invalid="ignore"):  # inf is not a whole number: regression, whose checks name the rows
-        fractional = not np.all(np.mod(numbers.to_numpy(dtype=np.float64), 1) == 0)
-    if fractional:
+    if not _all_whole(numbers.to_numpy(dtype=np.float64)):  # inf too: regression, whose checks name the rows
         return "regression"
     raise InputError(
         f'{source}: column "{data.label}" holds whole numbers and no probability columns are named, so the '
         'task is ambiguous; set [model] task = "multiclass" or "regression"'
     )
+
+
+def _all_whole(numbers: np.ndarray) -> bool:
+    """Whether every number is a whole number (NaN and infinities are not)."""
+    with np.errstate(invalid="ignore"):
+        return bool(np.all(np.mod(numbers, 1) == 0))
 
 
 def _binary(frame: pd.DataFrame, data: DataSection, source: str, fingerprint: str) -> Predictions:
@@ -265,7 +269,7 @@ def _finite_numbers(values: pd.Series, column: str, source: str, what: str) -> n
 
 def _multiclass(frame: pd.DataFrame, data: DataSection, source: str, fingerprint: str) -> Predictions:
     labels = frame[data.label]
-    if pd.api.types.is_float_dtype(labels) and not np.all(np.mod(labels.to_numpy(), 1) == 0):
+    if pd.api.types.is_float_dtype(labels) and not _all_whole(labels.to_numpy(dtype=np.float64)):
         raise InputError(
             f'{source}: column "{data.label}" holds fractional numbers, not class labels; '
             'for a numeric target set [model] task = "regression"'

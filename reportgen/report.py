@@ -14,7 +14,6 @@ import numpy as np
 import reportgen
 from reportgen.analysis.findings import Finding
 from reportgen.evaluation import OVERALL, Evaluation
-from reportgen.metrics import multiclass
 from reportgen.metrics.calibration import Reliability
 from reportgen.metrics.curves import Curve, ScoreHistogram, ThresholdChoice
 from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
@@ -304,7 +303,6 @@ def build_report(ev: Evaluation) -> Report:
     results = [_slice_result(ev, family.name, weak) for family in ev.families]
     overall = results[0].groups[0]
     threshold = config.data.threshold if ev.task == "binary" else None
-    class_metric_names = list(dict.fromkeys(ev.class_metrics["metric"])) if len(ev.class_metrics) else []
     return Report(
         schema_version=SCHEMA_VERSION,
         generator=f"reportgen {reportgen.__version__}",
@@ -330,7 +328,7 @@ def build_report(ev: Evaluation) -> Report:
         ),
         metrics=MetricsSection(
             metrics=[_info(m) for m in ev.registry.values()],
-            class_metrics=[_info(m) for m in _class_registry(ev, class_metric_names)],
+            class_metrics=[_info(m) for m in ev.class_registry.values()],
             threshold=threshold,
             prediction_source=_prediction_source(ev),
             confidence_level=config.report.confidence_level,
@@ -362,11 +360,6 @@ def build_report(ev: Evaluation) -> Report:
 
 def _info(metric: Any) -> MetricInfo:
     return MetricInfo(metric.name, metric.label, metric.interval, metric.higher_is_better)
-
-
-def _class_registry(ev: Evaluation, names: list[str]) -> list[Any]:
-    entries = {m.name: m for m in multiclass.class_metrics(ev.predictions.scores is not None)}
-    return [entries[name] for name in names]
 
 
 def _prediction_source(ev: Evaluation) -> str:
@@ -449,8 +442,8 @@ def _slice_result(ev: Evaluation, name: str, weak: dict[tuple[str, str], list[st
     min_support = ev.config.report.min_support
     table = ev.metrics[ev.metrics["slice"] == name]
     by_group = dict(tuple(table.groupby("group", sort=False)))
-    class_table = ev.class_metrics[ev.class_metrics["slice"] == name] if len(ev.class_metrics) else None
-    confusion = ev.confusion[ev.confusion["slice"] == name] if len(ev.confusion) else None
+    class_table = ev.class_metrics[ev.class_metrics["slice"] == name]
+    by_group_and_class = dict(tuple(class_table.groupby("group", sort=False)))
     groups = []
     for index, label in enumerate(family.labels):
         rows = by_group[label]
@@ -463,9 +456,9 @@ def _slice_result(ev: Evaluation, name: str, weak: dict[tuple[str, str], list[st
                 small=n < min_support,
                 metrics=[_record(MetricValue, row, name="metric") for row in rows.itertuples()],
                 weak_metrics=weak.get((name, str(label)), []),
-                confusion_matrix=_confusion_matrix(ev, confusion, label),
+                confusion_matrix=_confusion_matrix(ev, name, index),
                 class_matrix=_class_matrix(ev, name, index),
-                classes=_class_results(ev, class_table, label),
+                classes=_class_results(by_group_and_class.get(label)),
             )
         )
     calibration = [
@@ -475,11 +468,11 @@ def _slice_result(ev: Evaluation, name: str, weak: dict[tuple[str, str], list[st
     return SliceResult(family.name, family.kind, family.columns, family.notes, groups, calibration)
 
 
-def _confusion_matrix(ev: Evaluation, confusion: Any, label: str) -> ConfusionMatrix | None:
+def _confusion_matrix(ev: Evaluation, name: str, index: int) -> ConfusionMatrix | None:
     if ev.task != "binary":
         return None
-    counts = confusion.set_index("group").loc[label]
-    return ConfusionMatrix(tn=int(counts["tn"]), fp=int(counts["fp"]), fn=int(counts["fn"]), tp=int(counts["tp"]))
+    c = ev.statistics[name].confusion
+    return ConfusionMatrix(tn=int(c.tn[index]), fp=int(c.fp[index]), fn=int(c.fn[index]), tp=int(c.tp[index]))
 
 
 def _class_matrix(ev: Evaluation, name: str, index: int) -> list[list[int]] | None:
@@ -488,10 +481,10 @@ def _class_matrix(ev: Evaluation, name: str, index: int) -> list[list[int]] | No
     return ev.statistics[name].confusion.matrix[index].astype(int).tolist()
 
 
-def _class_results(ev: Evaluation, class_table: Any, label: str) -> list[ClassResult]:
-    if class_table is None:
+def _class_results(rows: Any) -> list[ClassResult]:
+    """Multiclass: one group's rows of the class-metrics table as results per class (none otherwise)."""
+    if rows is None:
         return []
-    rows = class_table[class_table["group"] == label]
     return [
         ClassResult(str(class_label), [_record(MetricValue, row, name="metric") for row in part.itertuples()])
         for class_label, part in rows.groupby("class_label", sort=False)

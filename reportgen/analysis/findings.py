@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from reportgen.metrics.intervals import mean_and_variance
 from reportgen.metrics.metric import Fraction, Mean
+from reportgen.metrics.values import EMPTY
 
 if TYPE_CHECKING:
     from reportgen.evaluation import Evaluation
@@ -175,13 +177,12 @@ def _against_rest(measure: Fraction | Mean, overall: Fraction | Mean) -> tuple[n
         z = np.where((pooled > 0) & (pooled < 1), z, 0.0)
         return p1 - p2, _two_sided(z)
     assert isinstance(overall, Mean)
-    n, n_rest = measure.n.astype(np.float64), overall.n[0] - measure.n
-    total_rest, squares_rest = overall.total[0] - measure.total, overall.squares[0] - measure.squares
+    mean, variance = mean_and_variance(measure.total, measure.squares, measure.n)
+    mean_rest, variance_rest = mean_and_variance(
+        overall.total[0] - measure.total, overall.squares[0] - measure.squares, overall.n[0] - measure.n
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
-        mean, mean_rest = measure.total / n, total_rest / n_rest
-        var = np.maximum(measure.squares - n * mean**2, 0) / (n - 1)
-        var_rest = np.maximum(squares_rest - n_rest * mean_rest**2, 0) / (n_rest - 1)
-        z = (mean - mean_rest) / np.sqrt(var / n + var_rest / n_rest)
+        z = (mean - mean_rest) / np.sqrt(variance + variance_rest)
     return mean - mean_rest, _two_sided(z)
 
 
@@ -189,7 +190,7 @@ def _measure(ev: Evaluation, slice_name: str, metric: str) -> Fraction | Mean | 
     """The metric's per-group counts (a proportion) or moments (a mean), where it has them."""
     stats = ev.statistics[slice_name]
     if ev.task == "regression":
-        return Mean(*stats.errors.moments(metric), undefined="no rows in this group")
+        return Mean(*stats.errors.moments(metric), undefined=EMPTY)
     entry = ev.registry[metric]
     result = entry.compute(getattr(stats, entry.source))
     return result if isinstance(result, Fraction) else None

@@ -9,10 +9,15 @@ import numpy as np
 
 from reportgen.metrics import intervals
 from reportgen.metrics.metric import Bounds, Fraction, Metric, count_values
-from reportgen.metrics.statistics import Confusion, Rows, ScoreStats, confusion, score_stats
-from reportgen.metrics.values import Values, divide
+from reportgen.metrics.statistics import (
+    Confusion,
+    Rows,
+    ScoreStats,
+    confusion,
+    score_stats,
+)
+from reportgen.metrics.values import EMPTY, Values, divide, empty_is_no_rows
 
-EMPTY = "no rows in this group"
 NO_POSITIVES = "no positive labels in this group"
 NO_NEGATIVES = "no negative labels in this group"
 ONE_CLASS = "only one class in this group"
@@ -83,26 +88,19 @@ def mcc(c: Confusion) -> Values:
     tp, fp, tn, fn = (np.asarray(a, dtype=np.float64) for a in (c.tp, c.fp, c.tn, c.fn))
     denominator = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
     values = divide(tp * tn - fp * fn, denominator, undefined="labels or predictions are all one class")
-    return _empty_is_no_rows(values, c.n)
-
-
-def _empty_is_no_rows(values: Values, n: np.ndarray) -> Values:
-    """Give an empty group the reason "no rows in this group", replacing a class-based one."""
-    empty = np.asarray(n) == 0
-    reason = np.where(empty, EMPTY, values.reason).astype(object)
-    return Values(value=np.where(empty, np.nan, values.value), reason=reason)
+    return empty_is_no_rows(values, c.n)
 
 
 def roc_auc(s: ScoreStats) -> Values:
     """Area under the ROC curve; tied scores count one half (Mann-Whitney U); undefined with one class."""
     values = divide(s.auc_sum, s.n_pos * s.n_neg.astype(np.float64), undefined=ONE_CLASS)
-    return _empty_is_no_rows(values, s.n)
+    return empty_is_no_rows(values, s.n)
 
 
 def average_precision(s: ScoreStats) -> Values:
     """Step-wise area under the precision-recall curve, as scikit-learn; undefined without positives."""
     values = divide(s.ap_sum, s.n_pos, undefined=NO_POSITIVES)
-    return _empty_is_no_rows(values, s.n)
+    return empty_is_no_rows(values, s.n)
 
 
 def log_loss(s: ScoreStats) -> Values:

@@ -31,9 +31,8 @@ import numpy as np
 
 from reportgen.metrics.intervals import wilson
 from reportgen.metrics.metric import Metric
-from reportgen.metrics.values import Values, divide
+from reportgen.metrics.values import EMPTY, Values, divide
 
-EMPTY = "no rows in this group"
 STRATEGIES = ("uniform", "quantile")
 
 # Up to this many bins, counting the inner edges below each confidence (one vectorized comparison

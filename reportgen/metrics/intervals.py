@@ -79,6 +79,19 @@ def delong(s: ScoreStats, auc: np.ndarray, level: float) -> tuple[np.ndarray, np
     return np.where(ok, np.clip(auc - z * se, 0, 1), np.nan), np.where(ok, np.clip(auc + z * se, 0, 1), np.nan)
 
 
+def mean_and_variance(
+    total: np.ndarray, squares: np.ndarray, n: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The mean of a per-row value and the variance of that mean (sample variance / n), per group.
+
+    From the value's sum and sum of squares; NaN or infinite where a group has fewer than two rows.
+    """
+    n = np.asarray(n, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.asarray(total, dtype=np.float64) / n
+        return mean, np.maximum(squares - n * mean**2, 0.0) / (n - 1) / n
+
+
 def normal_mean(
     total: np.ndarray, squares: np.ndarray, n: np.ndarray, level: float, *, nonnegative: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -86,12 +99,10 @@ def normal_mean(
 
     With `nonnegative` (a mean of losses) the lower bound is clipped at 0.
     """
-    n = np.asarray(n, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = total / n
-        variance = np.maximum(squares - n * mean**2, 0.0) / (n - 1)
-        half = z_value(level) * np.sqrt(variance / n)
-    ok = n >= 2
+    mean, variance = mean_and_variance(total, squares, n)
+    with np.errstate(invalid="ignore"):
+        half = z_value(level) * np.sqrt(variance)
+    ok = np.asarray(n) >= 2
     low = np.maximum(mean - half, 0.0) if nonnegative else mean - half
     return np.where(ok, low, np.nan), np.where(ok, mean + half, np.nan)
 
@@ -105,17 +116,12 @@ def mean_difference(
 
     NaN where either side has fewer than two rows.
     """
-    means, variances, sizes = [], [], []
-    for total, squares, n in (first, second):
-        n = np.asarray(n, dtype=np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mean = np.asarray(total, dtype=np.float64) / n
-            variances.append(np.maximum(squares - n * mean**2, 0.0) / (n - 1) / n)
-        means.append(mean)
-        sizes.append(n)
-    half = z_value(level) * np.sqrt(variances[0] + variances[1])
-    difference = means[0] - means[1]
-    ok = (sizes[0] >= 2) & (sizes[1] >= 2)
+    mean_1, variance_1 = mean_and_variance(*first)
+    mean_2, variance_2 = mean_and_variance(*second)
+    with np.errstate(invalid="ignore"):
+        half = z_value(level) * np.sqrt(variance_1 + variance_2)
+    difference = mean_1 - mean_2
+    ok = (np.asarray(first[2]) >= 2) & (np.asarray(second[2]) >= 2)
     return np.where(ok, difference - half, np.nan), np.where(ok, difference + half, np.nan)
 
 

@@ -23,10 +23,17 @@ from math import isqrt
 import numpy as np
 
 from reportgen.metrics import intervals
-from reportgen.metrics.binary import EMPTY, ONE_CLASS, BinaryStats
+from reportgen.metrics.binary import ONE_CLASS, BinaryStats
 from reportgen.metrics.metric import Bounds, Fraction, Metric, count_values
-from reportgen.metrics.statistics import EPS, Confusion, Ranking, Rows, ScoreStats, score_stats
-from reportgen.metrics.values import Values, divide
+from reportgen.metrics.statistics import (
+    EPS,
+    Confusion,
+    Ranking,
+    Rows,
+    ScoreStats,
+    score_stats,
+)
+from reportgen.metrics.values import EMPTY, Values, divide, empty_is_no_rows
 
 ALL_ONE_CLASS = "labels or predictions are all one class"
 ONE_SHARED_CLASS = "labels and predictions are all one and the same class"
@@ -123,7 +130,6 @@ class ClassRows:
                 lambda k: _rank_class(np.ascontiguousarray(probabilities[:, k]), labels, k, positions),
                 range(n_classes),
             ))
-        del labels, positions
         return cls(
             y_true=y_true,
             y_pred=y_pred,
@@ -451,7 +457,7 @@ def cohen_kappa(c: ClassConfusion) -> Values:
     n = c.n.astype(np.float64)
     chance = _dot(c.true_counts, c.predicted_counts)
     values = divide(n * c.correct.sum(axis=-1) - chance, n * n - chance, undefined=ONE_SHARED_CLASS)
-    return _empty_is_no_rows(values, c.n)
+    return empty_is_no_rows(values, c.n)
 
 
 def mcc(c: ClassConfusion) -> Values:
@@ -466,7 +472,7 @@ def mcc(c: ClassConfusion) -> Values:
     spread_pred = n * n - _dot(predicted_counts, predicted_counts)
     spread_true = n * n - _dot(true_counts, true_counts)
     values = divide(covariance, np.sqrt(spread_pred * spread_true), undefined=ALL_ONE_CLASS)
-    return _empty_is_no_rows(values, c.n)
+    return empty_is_no_rows(values, c.n)
 
 
 def macro_precision(c: ClassConfusion) -> Values:
@@ -554,13 +560,6 @@ def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("...k,...k->...", a.astype(np.float64), b.astype(np.float64))
 
 
-def _empty_is_no_rows(values: Values, n: np.ndarray) -> Values:
-    """Give an empty group the reason "no rows in this group", replacing a class-based one."""
-    empty = np.asarray(n) == 0
-    reason = np.where(empty, EMPTY, values.reason).astype(object)
-    return Values(value=np.where(empty, np.nan, values.value), reason=reason)
-
-
 # Metrics of the probabilities ---------------------------------------------------------------------
 
 
@@ -583,7 +582,7 @@ def roc_auc_macro(s: ClassScores) -> Values:
     every_class = np.isfinite(auc).all(axis=0)
     total = np.where(every_class, auc, 0.0).sum(axis=0)
     values = divide(total, every_class * auc.shape[0], undefined=MISSING_CLASS)
-    return _empty_is_no_rows(values, s.n)
+    return empty_is_no_rows(values, s.n)
 
 
 def roc_auc_weighted(s: ClassScores) -> Values:
@@ -596,7 +595,7 @@ def roc_auc_weighted(s: ClassScores) -> Values:
     present = positives > 0
     total = np.where(present, auc * positives, 0.0).sum(axis=0)  # with two classes present, each has negatives
     values = divide(total, np.where(present.sum(axis=0) >= 2, s.n, 0), undefined=ONE_CLASS)
-    return _empty_is_no_rows(values, s.n)
+    return empty_is_no_rows(values, s.n)
 
 
 def log_loss(s: ClassScores) -> Values:
@@ -702,7 +701,7 @@ def class_recall(c: Confusion) -> Fraction:
 def class_f1(c: Confusion) -> Values:
     """2·TP / (2·TP + FP + FN) of the class; undefined where it is neither a label nor predicted."""
     values = divide(2 * c.tp, 2 * c.tp + c.fp + c.fn, undefined=CLASS_UNSEEN)
-    return _empty_is_no_rows(values, c.n)
+    return empty_is_no_rows(values, c.n)
 
 
 def class_roc_auc(s: ScoreStats) -> Values:

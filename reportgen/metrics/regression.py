@@ -23,9 +23,8 @@ import numpy as np
 
 from reportgen.metrics import intervals
 from reportgen.metrics.metric import Bounds, Metric, count_values
-from reportgen.metrics.values import Values, divide
+from reportgen.metrics.values import EMPTY, Values, divide, empty_is_no_rows
 
-EMPTY = "no rows in this group"
 ONE_ROW = "only one row in this group"
 EQUAL_TARGETS = "all targets in this group are equal"
 ZERO_TARGETS = "all targets in this group are zero"
@@ -363,17 +362,17 @@ def mape(e: ErrorStats) -> Values:
     when every target of the group is 0, or the group is empty.
     """
     values = divide(e.ape_sum, e.n - e.zero_targets, undefined=ZERO_TARGETS)
-    return _empty_is_no_rows(values, e.n)
+    return empty_is_no_rows(values, e.n)
 
 
 def median_absolute_error(e: ErrorStats) -> Values:
     """Median of |y_true - y_pred| (mean of the two middle values for an even count); undefined when empty."""
-    return _empty_is_no_rows(Values(e.median_abs_error, np.full(len(e.n), None, dtype=object)), e.n)
+    return empty_is_no_rows(Values(e.median_abs_error, np.full(len(e.n), None, dtype=object)), e.n)
 
 
 def max_error(e: ErrorStats) -> Values:
     """Largest |y_true - y_pred|; undefined for an empty group."""
-    return _empty_is_no_rows(Values(e.max_abs_error, np.full(len(e.n), None, dtype=object)), e.n)
+    return empty_is_no_rows(Values(e.max_abs_error, np.full(len(e.n), None, dtype=object)), e.n)
 
 
 def r2(e: ErrorStats) -> Values:
@@ -398,13 +397,6 @@ def _share_explained(unexplained: np.ndarray, e: ErrorStats) -> Values:
     ratio = divide(unexplained, np.where(e.targets_equal, 0.0, e.target_ss), undefined=EQUAL_TARGETS)
     reason = np.where(e.n == 0, EMPTY, np.where(e.n == 1, ONE_ROW, ratio.reason)).astype(object)
     return Values(value=np.where(e.n >= 2, 1.0 - ratio.value, np.nan), reason=reason)
-
-
-def _empty_is_no_rows(values: Values, n: np.ndarray) -> Values:
-    """Give an empty group the reason "no rows in this group"."""
-    empty = np.asarray(n) == 0
-    reason = np.where(empty, EMPTY, values.reason).astype(object)
-    return Values(value=np.where(empty, np.nan, values.value), reason=reason)
 
 
 # Intervals ----------------------------------------------------------------------------------------

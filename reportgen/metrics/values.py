@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+EMPTY = "no rows in this group"
+
 
 @dataclass(frozen=True)
 class Values:
@@ -35,3 +37,10 @@ def divide(numerator: np.ndarray, denominator: np.ndarray, *, undefined: str) ->
                       where=defined)
     return Values(value=value, reason=np.where(defined, None, undefined).astype(object))
 
+
+
+def empty_is_no_rows(values: Values, n: np.ndarray) -> Values:
+    """Give an empty group (n = 0) the reason "no rows in this group", replacing any other reason."""
+    empty = np.asarray(n) == 0
+    reason = np.where(empty, EMPTY, values.reason).astype(object)
+    return Values(value=np.where(empty, np.nan, values.value), reason=reason)

@@ -10,7 +10,14 @@ import pytest
 from scipy.stats import norm
 
 from reportgen.metrics import intervals
-from reportgen.metrics.regression import BY_NAME, LABELS, METRICS, ErrorRows, ErrorStats, group_stats
+from reportgen.metrics.regression import (
+    BY_NAME,
+    LABELS,
+    METRICS,
+    ErrorRows,
+    ErrorStats,
+    group_stats,
+)
 from reportgen.metrics.table import metric_frame
 
 NAMES = ["count", "mae", "mse", "rmse", "r2", "mape", "median_absolute_error", "max_error",

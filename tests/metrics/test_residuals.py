@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 
 from reportgen.metrics import residuals
 from reportgen.metrics.regression import ErrorRows
-from reportgen.metrics.residuals import BAND_QUANTILES, TAILS, density, residual_bands, residual_histogram
+from reportgen.metrics.residuals import (
+    BAND_QUANTILES,
+    TAILS,
+    density,
+    residual_bands,
+    residual_histogram,
+)
 
 
 def _rows(n: int = 2000, seed: int = 0, offset: float = 0.0) -> ErrorRows:

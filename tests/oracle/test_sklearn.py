@@ -10,13 +10,11 @@ precision) the test checks that it does, to document the deliberate difference.
 from __future__ import annotations
 
 import math
-import warnings
 
 import fairlearn.metrics as flm
 import numpy as np
 import pandas as pd
 import pytest
-import sklearn
 import sklearn.metrics as skm
 from hypothesis import HealthCheck, given, settings
 
@@ -25,6 +23,8 @@ from reportgen.metrics.binary import METRICS
 from reportgen.metrics.calibration import METRICS as CALIBRATION_METRICS
 
 from .strategies import SLICES, expected_groups, members, prediction_frames
+
+pytestmark = pytest.mark.usefixtures("quiet_sklearn")
 
 CALIBRATION = [m.name for m in CALIBRATION_METRICS]
 ORACLES = {
@@ -131,13 +131,6 @@ def check_confusion(frame: pd.DataFrame, evaluation: reportgen.Evaluation) -> No
             frame["y"].to_numpy()[mask], frame["pred"].to_numpy()[mask], labels=[0, 1]
         ).ravel()
         assert (row.tn, row.fp, row.fn, row.tp) == (tn, fp, fn, tp), (row.slice, row.group)
-
-
-@pytest.fixture(autouse=True)
-def _quiet_sklearn():
-    with warnings.catch_warnings(), sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
-        warnings.simplefilter("ignore")
-        yield
 
 
 def test_every_registry_metric_has_an_oracle():

@@ -9,13 +9,11 @@ what scikit-learn returns there instead (NaN, or 0 for MCC: the documented diffe
 from __future__ import annotations
 
 import math
-import warnings
 
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pandas as pd
 import pytest
-import sklearn
 import sklearn.metrics as skm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -38,6 +36,8 @@ def _roc_auc(average: str):
 
     return oracle
 
+
+pytestmark = pytest.mark.usefixtures("quiet_sklearn")
 
 ORACLES = {
     "count": lambda y, yp, p, n_classes: float(len(y)),
@@ -195,13 +195,6 @@ def _check_classes(per_class: dict[int, pd.DataFrame], group: int, y, yp, p, n_c
             else:
                 assert got == pytest.approx(value, abs=1e-9, rel=1e-12), where
                 assert reason is None, where
-
-
-@pytest.fixture(autouse=True)
-def _quiet_sklearn():
-    with warnings.catch_warnings(), sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
-        warnings.simplefilter("ignore")
-        yield
 
 
 def test_every_registry_metric_has_an_oracle():

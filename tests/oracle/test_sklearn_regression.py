@@ -9,12 +9,10 @@ where scikit-learn puts in a number instead, the pinned tests below show which.
 from __future__ import annotations
 
 import math
-import warnings
 
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
-import sklearn
 import sklearn.metrics as skm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,6 +25,8 @@ def _mape_on_nonzero_targets(y: np.ndarray, yp: np.ndarray) -> float:
     nonzero = y != 0
     return skm.mean_absolute_percentage_error(y[nonzero], yp[nonzero])
 
+
+pytestmark = pytest.mark.usefixtures("quiet_sklearn")
 
 ORACLES = {
     "count": lambda y, yp: float(len(y)),
@@ -54,13 +54,6 @@ UNDEFINED = {
     "explained_variance": lambda y: len(y) < 2 or len(np.unique(y)) == 1,
     "mean_residual": lambda y: len(y) == 0,
 }
-
-
-@pytest.fixture(autouse=True)
-def _quiet_sklearn():
-    with warnings.catch_warnings(), sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
-        warnings.simplefilter("ignore")
-        yield
 
 
 def test_every_registry_metric_has_an_oracle():
