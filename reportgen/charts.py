@@ -36,11 +36,15 @@ RATE_LABELS = {
 }
 
 
+LEGEND_COLUMNS = 4
+
+
 def theme(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """Apply the card's look: its font, quiet axes, no chart border."""
+    """Apply the card's look: its font, quiet axes, no chart border, legends below in rows of at most
+    `LEGEND_COLUMNS` (a legend of many groups wraps instead of widening the chart past a page)."""
     return chart.configure(font=FONT).configure_view(strokeWidth=0).configure_axis(
         labelFontSize=11, titleFontSize=11, titleFontWeight="normal", gridColor="#e5e7eb", domainColor="#9ca3af"
-    ).configure_legend(labelFontSize=11, titleFontSize=11, orient="bottom")
+    ).configure_legend(labelFontSize=11, titleFontSize=11, orient="bottom", columns=LEGEND_COLUMNS)
 
 
 def _diagonal(low: float = 0.0, high: float = 1.0, color: str = MUTED) -> alt.Chart:

@@ -1,21 +1,42 @@
-"""Command line: `reportgen build CONFIG [--out DIR] [--interactive]`. Parses, calls the library, prints."""
+"""Command line: `reportgen build`, `reportgen check` and `reportgen site`. Parses, calls the library, prints.
+
+Exit codes: 0 success, 1 a quality gate failed (`build --fail-on-gate`, `check`), 2 a config or input error.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import reportgen
-from reportgen.config import load_config
-from reportgen.errors import ConfigError, ReportgenError
+from reportgen.analysis.gates import evaluate_gates, failed
+from reportgen.config import Config, load_config
+from reportgen.errors import ConfigError, ReportgenError, quoted_list
 from reportgen.evaluation import evaluate_predictions
 from reportgen.io import load_predictions
 from reportgen.render.files import write_atomic
-from reportgen.render.html import to_html
-from reportgen.render.json import to_json
+from reportgen.render.html import render_charts, to_html
+from reportgen.render.json import read_json, to_json
+from reportgen.render.markdown import to_markdown
+from reportgen.render.pdf import to_pdf
+from reportgen.report import GateResult, Report
+from reportgen.site import publish
+
+FORMATS = {"html": "report.html", "pdf": "report.pdf", "json": "report.json", "md": "summary.md"}
+GATE_FAILED, USER_ERROR = 1, 2
+
+
+def _formats(text: str) -> list[str]:
+    chosen = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [name for name in chosen if name not in FORMATS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"{quoted_list(unknown) or 'nothing'} is not a format; choose from {', '.join(FORMATS)}"
+        )
+    return [name for name in FORMATS if name in chosen]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,12 +45,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"reportgen {reportgen.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    build = commands.add_parser("build", help="build report.html and report.json from a config file")
+
+    build = commands.add_parser("build", help="build the report (HTML, PDF, JSON, summary.md) from a config file")
     build.add_argument("config", type=Path, help="the TOML config file")
     build.add_argument("--out", type=Path, help="output folder (default: [report] output_dir of the config)")
+    build.add_argument("--format", type=_formats, default=list(FORMATS), metavar="LIST",
+                       help="comma-separated outputs among html,pdf,json,md (default: all four)")
     build.add_argument("--interactive", action="store_true",
                        help="embed the Vega runtime (inlined, offline) for chart tooltips")
+    build.add_argument("--fail-on-gate", action="store_true",
+                       help="exit 1 when a quality gate fails (the files are written first)")
     build.add_argument("-q", "--quiet", action="store_true", help="print only the output paths")
+
+    check = commands.add_parser("check", help="check the quality gates of a built report.json (exit 1 on failure)")
+    check.add_argument("report", type=Path, help="a report.json written by `reportgen build`")
+    check.add_argument("--config", type=Path,
+                       help="apply this config's [[gates]] instead of the gates recorded in the report")
+
+    site = commands.add_parser("site", help="add built reports to a static site (index.html + one page each)")
+    site.add_argument("publish_dir", type=Path, help="the site folder (created if missing)")
+    site.add_argument("reports", type=Path, nargs="*",
+                      help="folders holding a built report.json (and report.html, .pdf); none: refresh the index")
+    site.add_argument("--title", help="the index page's title (default: the site's current title)")
     return parser
 
 
@@ -45,8 +82,34 @@ class _Progress:
             print(f"[{time.perf_counter() - self.start:5.1f}s] {message}", file=sys.stderr, flush=True)
 
 
-def build(config_path: Path, out: Path | None, *, interactive: bool, quiet: bool) -> list[Path]:
-    """Run the whole pipeline for one config; returns the written files."""
+def _render(
+    report: Report, config: Config, formats: Sequence[str], *, interactive: bool, progress: _Progress
+) -> dict[str, bytes]:
+    """The bytes of each chosen output. The HTML page and the PDF share one rendering of the charts,
+    and the HTML links the PDF and JSON built beside it."""
+    beside = [FORMATS[name] for name in ("pdf", "json") if name in formats]
+    rendered = {}
+    if {"html", "pdf"} & set(formats):
+        progress("rendering the charts")
+        rendered = render_charts(report, interactive=interactive)
+    renderers: dict[str, Callable[[], bytes]] = {
+        "html": lambda: to_html(report, interactive=interactive, downloads=beside, rendered=rendered).encode("utf-8"),
+        "pdf": lambda: to_pdf(report, page_size=config.report.page_size, rendered=rendered),
+        "json": lambda: to_json(report).encode("utf-8"),
+        "md": lambda: to_markdown(report, base_url=config.report.base_url).encode("utf-8"),
+    }
+    files = {}
+    for name in formats:
+        progress(f"rendering {FORMATS[name]}")
+        files[name] = renderers[name]()
+    return files
+
+
+def build(
+    config_path: Path, out: Path | None, *, formats: Sequence[str] = tuple(FORMATS), interactive: bool = False,
+    quiet: bool = False,
+) -> tuple[Report, list[Path]]:
+    """Run the whole pipeline for one config; returns the document and the written files."""
     progress = _Progress(quiet)
     config, base = load_config(config_path)
     if config.data.path is None:
@@ -56,27 +119,68 @@ def build(config_path: Path, out: Path | None, *, interactive: bool, quiet: bool
     progress(f"reading {data_path.name}")
     predictions = load_predictions(data_path, config.data, task=config.model.task, source=config.data.path)
     progress(f"evaluating {len(predictions.frame):,} rows over {len(config.slices)} slice definitions")
-    evaluation = evaluate_predictions(predictions, config)
+    evaluation = evaluate_predictions(predictions, config, config_source=str(config_path))
     report = evaluation.to_report()
-    progress("rendering charts and HTML")
-    html = to_html(report, interactive=interactive).encode("utf-8")
-    json_text = to_json(report).encode("utf-8")
-    written = [write_atomic(output_dir / "report.html", html), write_atomic(output_dir / "report.json", json_text)]
+    # render everything before writing anything: an error leaves no partial set of files
+    files = _render(report, config, formats, interactive=interactive, progress=progress)
+    written = [write_atomic(output_dir / FORMATS[name], data) for name, data in files.items()]
+    if config.site.dir is not None:
+        progress(f"adding the report to the site in {config.site.dir}")
+        for note in publish(base / config.site.dir, [output_dir], title=config.site.title):
+            progress(note)
     progress("done")
-    return written
+    return report, written
+
+
+def _print_gates(gates: Sequence[GateResult]) -> None:
+    for gate in gates:
+        mark = {"pass": "PASS", "fail": "FAIL"}.get(gate.status, "N/A ")
+        print(f"{mark}  {gate.title}: {gate.detail}", file=sys.stderr)
+
+
+def _gate_exit(gates: Sequence[GateResult]) -> int:
+    broken = failed(gates)
+    if broken:
+        print(f"reportgen: {len(broken)} of {len(gates)} quality gates did not pass", file=sys.stderr)
+        return GATE_FAILED
+    return 0
+
+
+def _check(report_path: Path, config_path: Path | None) -> int:
+    report = read_json(report_path)
+    if config_path is not None:
+        config, _ = load_config(config_path)
+        gates = evaluate_gates(config.gates, report, source=str(config_path))
+    else:
+        gates = report.gates
+    if not gates:
+        print(f"{report_path}: no quality gates to check", file=sys.stderr)
+        return 0
+    _print_gates(gates)
+    return _gate_exit(gates)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `reportgen` command; returns the exit code (0 ok, 2 config or input error)."""
+    """Entry point of the `reportgen` command; returns the exit code (0 ok, 1 a gate failed, 2 an error)."""
     args = _parser().parse_args(argv)
     try:
-        written = build(args.config, args.out, interactive=args.interactive, quiet=args.quiet)
+        if args.command == "check":
+            return _check(args.report, args.config)
+        if args.command == "site":
+            for note in publish(args.publish_dir, args.reports, title=args.title):
+                print(note, file=sys.stderr)
+            print(args.publish_dir / "index.html")
+            return 0
+        report, written = build(args.config, args.out, formats=args.format, interactive=args.interactive,
+                                quiet=args.quiet)
     except ReportgenError as exc:
         print(f"reportgen: error: {exc}", file=sys.stderr)
-        return 2
+        return USER_ERROR
     for path in written:
         print(path)
-    return 0
+    if report.gates and not args.quiet:
+        _print_gates(report.gates)
+    return _gate_exit(report.gates) if args.fail_on_gate else 0
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import math
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlparse
 
 from pydantic import (
     BaseModel,
@@ -43,6 +44,15 @@ class ReportSection(_Section):
     seed: int = 0
     min_support: Annotated[int, Field(ge=1)] = 30
     calibration_bins: Annotated[int, Field(ge=2, le=100)] = 10
+    page_size: Literal["A4", "Letter"] = "A4"
+    base_url: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _web_address(cls, url: str | None) -> str | None:
+        if url is not None and urlparse(url).scheme not in ("http", "https"):
+            raise ValueError(f'"{url}" is not an http(s) address of the published report folder')
+        return url
 
 
 class ModelSection(_Section):
@@ -200,6 +210,47 @@ class CardSection(_Section):
     caveats: str | None = None
 
 
+class GateSpec(_Section):
+    """One `[[gates]]` entry: a bound on a metric or on a fairness gap.
+
+    A metric gate applies overall, to every group of `slice`, or to one `group` of it; a fairness
+    gate to the gap of every sensitive column, or of `sensitive` only. With `significant`, a gate
+    fails only where the interval lies wholly beyond the bound.
+    """
+
+    metric: str | None = None
+    fairness: str | None = None
+    slice: str | None = None
+    group: Scalar | None = None
+    sensitive: str | None = None
+    min: float | None = None
+    max: float | None = None
+    significant: bool = False
+
+    @model_validator(mode="after")
+    def _one_bound_on_one_thing(self) -> GateSpec:
+        if (self.metric is None) == (self.fairness is None):
+            raise ValueError('give exactly one of "metric" or "fairness"')
+        if self.min is None and self.max is None:
+            raise ValueError('give "min", "max" or both')
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f'"min" ({self.min:g}) is above "max" ({self.max:g})')
+        if self.metric is not None and self.sensitive is not None:
+            raise ValueError('"sensitive" goes with "fairness"; a metric gate takes "slice" (and "group")')
+        if self.fairness is not None and (self.slice is not None or self.group is not None):
+            raise ValueError('"slice" and "group" go with "metric"; a fairness gate takes "sensitive"')
+        if self.group is not None and self.slice is None:
+            raise ValueError('"group" needs "slice", the slice the group belongs to')
+        return self
+
+
+class SiteSection(_Section):
+    """`[site]`: the static site `reportgen build` adds each report to (relative to the config file)."""
+
+    dir: str | None = None
+    title: str = "Model reports"
+
+
 class Config(_Section):
     """A whole configuration file."""
 
@@ -210,6 +261,8 @@ class Config(_Section):
     fairness: FairnessSection = FairnessSection()
     findings: FindingsSection = FindingsSection()
     card: CardSection = CardSection()
+    gates: list[GateSpec] = []
+    site: SiteSection = SiteSection()
 
     @model_validator(mode="after")
     def _keys_fit_the_task(self) -> Config:
@@ -236,6 +289,25 @@ class Config(_Section):
                     f'add a [[slices]] entry with column = "{column}" and another "name"'
                 )
             seen.add(column)
+        return self
+
+    @model_validator(mode="after")
+    def _gates_name_known_slices(self) -> Config:
+        slices = [spec.title for spec in self.all_slices]
+        for index, gate in enumerate(self.gates, start=1):
+            if gate.slice is not None and gate.slice not in slices:
+                raise ValueError(
+                    f'[[gates]] #{index} slice: unknown slice "{gate.slice}"; '
+                    f"slices are: {quoted_list(slices, limit=len(slices)) or 'none (add [[slices]])'}"
+                    f"{did_you_mean(gate.slice, slices)}"
+                )
+            if gate.sensitive is not None and gate.sensitive not in self.fairness.sensitive:
+                raise ValueError(
+                    f'[[gates]] #{index} sensitive: "{gate.sensitive}" is not a sensitive column; '
+                    f"[fairness] sensitive lists: {quoted_list(self.fairness.sensitive) or 'none'}"
+                )
+            if gate.fairness is not None and not self.fairness.sensitive:
+                raise ValueError(f"[[gates]] #{index} fairness: no sensitive columns; list them in [fairness] sensitive")
         return self
 
     @property

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,7 @@ from reportgen.metrics.values import EMPTY
 from reportgen.slices import SliceFamily, build_slices, group_label
 
 if TYPE_CHECKING:
-    from reportgen.report import Report
+    from reportgen.report import GateResult, Report
 
 OVERALL = "overall"
 
@@ -130,14 +131,30 @@ class Evaluation:
     statistics: dict[str, tasks.Statistics] = field(repr=False)
     registry: dict[str, Metric] = field(repr=False)
     class_registry: dict[str, Metric] = field(repr=False)
+    config_source: str = field(default="config", repr=False)
 
     def to_report(self) -> Report:
-        """The model card document (`reportgen.report.Report`)."""
-        from reportgen.report import (
-            build_report,  # the document builds on this module, not the reverse
-        )
+        """The model card document (`reportgen.report.Report`), quality gates checked.
 
-        return build_report(self)
+        Raises
+        ------
+        ConfigError
+            If a gate names a metric, slice, group or gap the evaluation does not have.
+        """
+        return self._report
+
+    @cached_property
+    def _report(self) -> Report:
+        # the document and the gates build on this module, not the reverse
+        from reportgen.analysis.gates import apply_gates
+        from reportgen.report import build_report
+
+        return apply_gates(build_report(self), self.config.gates, source=self.config_source)
+
+    @property
+    def gates(self) -> list[GateResult]:
+        """The outcome of each configured quality gate, in config order."""
+        return self._report.gates
 
     def to_html(self, path: str | Path, *, interactive: bool = False) -> Path:
         """Write the model card as one self-contained HTML file; returns the path."""
@@ -150,6 +167,18 @@ class Evaluation:
         from reportgen.render.json import write_json
 
         return write_json(self.to_report(), Path(path))
+
+    def to_pdf(self, path: str | Path, *, page_size: str = "A4") -> Path:
+        """Write the model card as a PDF ("A4" or "Letter" pages); returns the path."""
+        from reportgen.render.pdf import write_pdf
+
+        return write_pdf(self.to_report(), Path(path), page_size=page_size)
+
+    def to_markdown(self, path: str | Path, *, base_url: str | None = None) -> Path:
+        """Write the pull-request summary (`summary.md`), linking the report at `base_url` if given."""
+        from reportgen.render.markdown import write_markdown
+
+        return write_markdown(self.to_report(), Path(path), base_url=base_url)
 
 
 def evaluate(
@@ -180,6 +209,7 @@ def evaluate(
     max_ece: float = 0.05,
     model: Mapping[str, Any] | None = None,
     card: Mapping[str, Any] | None = None,
+    gates: Iterable[Mapping[str, Any]] = (),
     title: str = "Model card",
 ) -> Evaluation:
     """Evaluate predictions per slice, with intervals, fairness gaps and findings.
@@ -206,6 +236,10 @@ def evaluate(
         As the config's ``[findings]`` table.
     model, card : dict, optional
         As the config's ``[model]`` and ``[card]`` tables.
+    gates : iterable of dict
+        As the config's ``[[gates]]`` entries, e.g. ``{"metric": "roc_auc", "min": 0.8}``,
+        ``{"metric": "recall", "slice": "sex", "min": 0.7, "significant": True}``; checked when the
+        card is built (``Evaluation.gates``).
     title : str
         The card's title.
 
@@ -243,14 +277,18 @@ def evaluate(
         } | ({"max_error_difference": max_error_difference} if max_error_difference is not None else {}),
         "findings": {"fdr": fdr, "max_ece": max_ece},
         "card": dict(card or {}),
+        "gates": [dict(g) for g in gates],
     }
     config: Config = validate(Config, raw, source="evaluate()")
     predictions = check_predictions(data, config.data, task=config.model.task, source="data frame")
-    return evaluate_predictions(predictions, config)
+    return evaluate_predictions(predictions, config, config_source="evaluate()")
 
 
-def evaluate_predictions(predictions: Predictions, config: Config) -> Evaluation:
-    """Evaluate checked predictions with a validated config (the CLI's entry point)."""
+def evaluate_predictions(predictions: Predictions, config: Config, *, config_source: str = "config") -> Evaluation:
+    """Evaluate checked predictions with a validated config (the CLI's entry point).
+
+    `config_source` (the config file) starts the messages of errors found when gates are checked.
+    """
     report = config.report
     specs = config.all_slices
     # Families are independent and numpy releases the GIL in its array passes: use every core,
@@ -297,6 +335,7 @@ def evaluate_predictions(predictions: Predictions, config: Config) -> Evaluation
         statistics=stats,
         registry={metric.name: metric for metric in engine.metrics},
         class_registry={metric.name: metric for metric in engine.class_metrics},
+        config_source=config_source,
     )
     return replace(evaluation, findings=derive_findings(evaluation))
 

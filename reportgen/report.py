@@ -18,7 +18,7 @@ from reportgen.metrics.calibration import Reliability
 from reportgen.metrics.curves import Curve, ScoreHistogram, ThresholdChoice
 from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
 
-SCHEMA_VERSION = "2.0.0"
+SCHEMA_VERSION = "2.1.0"
 T = TypeVar("T")
 
 
@@ -277,6 +277,47 @@ class PerformanceMetric:
 
 
 @dataclass(frozen=True)
+class GateCheck:
+    """One value a quality gate tests: a group's metric, or one sensitive column's gap.
+
+    `passed` is None where the value is undefined (`undefined_reason` says why): it is not checked.
+    `significant` says whether the interval lies wholly beyond the bound.
+    """
+
+    subject: str
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    breached: bool | None
+    significant: bool | None
+    passed: bool | None
+    undefined_reason: str | None
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """A `[[gates]]` entry and its outcome.
+
+    `status` is "pass" (every checked value within its bound), "fail" (at least one breach; with
+    `significant`, at least one significant breach) or "undefined" (no value could be checked).
+    `title` states the gate in words and `detail` its outcome, numbers included.
+    """
+
+    title: str
+    metric: str | None
+    fairness: str | None
+    slice: str | None
+    group: str | None
+    sensitive: str | None
+    min: float | None
+    max: float | None
+    significant: bool
+    status: str
+    detail: str
+    checks: list[GateCheck]
+
+
+@dataclass(frozen=True)
 class Report:
     """The whole model card."""
 
@@ -284,6 +325,7 @@ class Report:
     generator: str
     title: str
     task: str
+    gates: list[GateResult]
     findings: list[Finding]
     model: ModelDetails
     narrative: Narrative
@@ -308,6 +350,7 @@ def build_report(ev: Evaluation) -> Report:
         generator=f"reportgen {reportgen.__version__}",
         title=config.report.title,
         task=ev.task,
+        gates=[],
         findings=list(ev.findings),
         model=ModelDetails(
             name=config.model.name,

@@ -16,8 +16,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from helpers import synthetic_predictions
 
+import reportgen
 from reportgen.cli import main
+from reportgen.site import publish
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -196,3 +199,61 @@ def test_fits_a_phone_screen(browser, reports: dict[str, Path], name: str) -> No
     assert max(overflow) <= 1  # wide tables and charts scroll inside their own boxes, not the page
     assert requests == [] and errors == []
     page.close()
+
+
+def test_site_index_and_a_linked_report_open_offline(browser, tmp_path: Path) -> None:
+    """The site's index, then a report reached by clicking its relative link: nothing leaves the site folder."""
+    model = f"credit {HOSTILE}"
+    folders = []
+    for version, date in (("1.0", "2024-01-15"), ("2.0", "2024-06-01")):
+        evaluation = reportgen.evaluate(synthetic_predictions(n=300), label="y", score="p", resamples=100,
+                                        model={"name": model, "version": version, "date": date},
+                                        gates=[{"metric": "roc_auc", "min": 0.5}], title=f"Card {version}")
+        folder = tmp_path / f"out-{version}"
+        evaluation.to_html(folder / "report.html")
+        evaluation.to_json(folder / "report.json")
+        folders.append(folder)
+    site = tmp_path / "public" / "models"  # a subfolder, as on GitHub Pages
+    publish(site, folders, title="Our models")
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    inside = site.resolve().as_uri() + "/"
+    requests: list[str] = []
+    errors: list[str] = []
+
+    def route(r) -> None:
+        if r.request.url.startswith(inside):
+            r.continue_()
+        else:
+            requests.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
+    page.goto((site / "index.html").resolve().as_uri(), wait_until="load")
+    assert page.title() == "Our models"
+    assert page.locator("h2").all_inner_texts() == [model]  # user text stays text
+    assert page.locator("script, img, iframe, object, embed").count() == 0
+    versions = page.locator("a.version")
+    assert versions.all_inner_texts() == ["2.0", "1.0"]  # newest first
+    href = versions.first.get_attribute("href")
+    assert href == "reports/credit-script-alert-1-script-img-src-x-onerror-alert-2/2.0/report.html"
+
+    with page.expect_navigation(wait_until="load"):
+        versions.first.click()
+    assert page.url == (site / href).resolve().as_uri()
+    assert page.title().startswith("Card 2.0")
+    assert page.locator("h1").inner_text() == "Card 2.0"
+    assert page.locator("figure.chart svg").count() >= 3
+
+    page.go_back(wait_until="load")
+    assert page.title() == "Our models"
+    json_link = page.locator("td a, th a", has_text="JSON").last
+    with page.expect_navigation(wait_until="load"):
+        json_link.click()
+    assert page.url.endswith("/1.0/report.json") and '"schema_version"' in page.content()
+    page.close()
+    assert requests == []
+    assert errors == []

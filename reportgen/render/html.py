@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -15,18 +15,11 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from reportgen import charts
-from reportgen.metrics import calibration
 from reportgen.render.files import write_atomic
+from reportgen.render.text import CALIBRATION_METRICS, count, headline_metrics, num, pct, signed
 from reportgen.report import Report
 
 VEGA_LITE_VERSION = "6.4"
-HEADLINE_METRICS = {
-    "binary": ("accuracy", "balanced_accuracy", "roc_auc", "average_precision", "precision", "recall", "f1", "brier"),
-    "multiclass": ("accuracy", "balanced_accuracy", "macro_f1", "weighted_f1", "cohen_kappa", "roc_auc_macro",
-                   "log_loss"),
-    "regression": ("mae", "rmse", "r2", "mape", "median_absolute_error", "mean_residual"),
-}
-CALIBRATION_METRICS = tuple(metric.name for metric in calibration.METRICS)
 SAFE_SCHEMES = {"http", "https", "mailto"}
 
 
@@ -64,28 +57,6 @@ def markdown(text: str | None) -> Markup:
     return Markup(_MD.render(text or ""))
 
 
-def num(value: float | None, digits: int = 3) -> str:
-    """A number with `digits` decimals, or an en dash when absent."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:.{digits}f}".replace("-", "−")
-
-
-def signed(value: float | None, digits: int = 3) -> str:
-    """A difference with its sign."""
-    return "–" if value is None else f"{value:+.{digits}f}".replace("-", "−")
-
-
-def pct(value: float | None, digits: int = 1) -> str:
-    """A share as a percentage."""
-    return "–" if value is None else f"{100 * value:.{digits}f}%"
-
-
-def count(value: int | None) -> str:
-    """An integer with thousands separators."""
-    return "–" if value is None else f"{value:,}"
-
-
 def environment(report: Report) -> jinja2.Environment:
     """The Jinja environment for one report: templates from the package, autoescape on, strict undefined."""
     env = jinja2.Environment(
@@ -103,7 +74,7 @@ def environment(report: Report) -> jinja2.Environment:
         rate_labels=charts.RATE_LABELS,
         performance_metrics=[name for name in names if name not in CALIBRATION_METRICS],
         calibration_metrics=["count", *[name for name in names if name in CALIBRATION_METRICS]],
-        headline_metrics=[*HEADLINE_METRICS[report.task], *[name for name in names if name.startswith("top_")]],
+        headline_metrics=headline_metrics(report.task, names),
     )
     return env
 
@@ -162,7 +133,10 @@ def render_charts(report: Report, *, interactive: bool) -> dict[str, RenderedCha
     return rendered
 
 
-def to_html(report: Report, *, interactive: bool = False) -> str:
+def to_html(
+    report: Report, *, interactive: bool = False, downloads: Sequence[str] = (),
+    rendered: dict[str, RenderedChart] | None = None,
+) -> str:
     """Render the model card to one HTML document.
 
     Parameters
@@ -172,6 +146,11 @@ def to_html(report: Report, *, interactive: bool = False) -> str:
     interactive : bool
         Embed the Vega runtime once (inlined, no network) for tooltips; otherwise the page has no
         JavaScript at all.
+    downloads : sequence of str
+        File names written beside the page (e.g. "report.pdf", "report.json"), linked from its header.
+    rendered : dict, optional
+        The charts from `render_charts` with the same `interactive`, when they are rendered already
+        (for the PDF too).
     """
     env = environment(report)
     css = resources.files("reportgen.templates").joinpath("report.css").read_text(encoding="utf-8")
@@ -179,10 +158,11 @@ def to_html(report: Report, *, interactive: bool = False) -> str:
     assert vega is None or "</script" not in vega.lower(), "the Vega bundle cannot be inlined safely"
     return env.get_template("base.html.j2").render(
         report=report,
-        charts=render_charts(report, interactive=interactive),
+        charts=rendered if rendered is not None else render_charts(report, interactive=interactive),
         css=Markup(css),
         vega_bundle=Markup(vega) if vega else None,
         interactive=interactive,
+        downloads=list(downloads),
     )
 
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
+from reportgen.errors import InputError
 from reportgen.render.files import write_atomic
-from reportgen.report import Report
+from reportgen.report import SCHEMA_VERSION, Report
 
 SCHEMA_FILE = "schema/report.schema.json"
 
@@ -25,11 +29,43 @@ def write_json(report: Report, path: Path) -> Path:
     return write_atomic(path, to_json(report).encode("utf-8"))
 
 
+def read_json(path: Path) -> Report:
+    """Read a `report.json` back into the document.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, is not JSON, was written with another major schema version, or does
+        not match the schema.
+    """
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such report file (build one with `reportgen build`)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not a readable report.json ({exc.__class__.__name__})") from None
+    version = raw.get("schema_version") if isinstance(raw, dict) else None
+    if not isinstance(version, str) or version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+        raise InputError(
+            f"{path}: report schema {version!s} cannot be read by this reportgen (schema {SCHEMA_VERSION}); "
+            "rebuild the report with this version"
+        )
+    try:
+        return _adapter().validate_python(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise InputError(f"{path}: not a valid report: {where}: {error['msg']}") from None
+
+
+@functools.cache
+def _adapter() -> TypeAdapter[Report]:
+    return TypeAdapter(Report)
+
+
 def report_schema() -> dict[str, Any]:
     """The JSON Schema of `to_json`'s output, generated from the document dataclasses."""
-    from pydantic import TypeAdapter
-
-    schema = TypeAdapter(Report).json_schema()
+    schema = _adapter().json_schema()
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         **schema,

@@ -1,0 +1,72 @@
+"""Time each output of `reportgen build` on the bundled examples: charts, HTML, PDF, JSON, summary.md.
+
+    python benchmarks/bench_publish.py [--repeat 3] [examples ...]
+
+The charts are rendered once per build and shared by the HTML page and the PDF, as `reportgen build`
+does; "PDF" is the PDF step of a build (layout and writing), "PDF alone" is `to_pdf` rendering its own
+charts. Prints the best of `--repeat` runs of each step, as a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from reportgen.config import load_config
+from reportgen.evaluation import evaluate_predictions
+from reportgen.io import load_predictions
+from reportgen.render.html import render_charts, to_html
+from reportgen.render.json import to_json
+from reportgen.render.markdown import to_markdown
+from reportgen.render.pdf import to_pdf
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ("adult-income", "penguins", "wage")
+
+
+def best(step: Callable[[], object], repeat: int) -> tuple[float, object]:
+    """The shortest of `repeat` timings of `step`, and its result."""
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = step()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def _pages(pdf: bytes) -> str:
+    """The page count, from poppler's `pdfinfo`."""
+    info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    return next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("examples", nargs="*", default=list(EXAMPLES))
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    print("| example | rows | evaluate | charts | HTML | PDF (pages) | PDF alone | JSON | summary.md |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name in args.examples:
+        config, base = load_config(ROOT / "examples" / name / "config.toml")
+        assert config.data.path is not None
+        predictions = load_predictions(base / config.data.path, config.data, task=config.model.task,
+                                       source=config.data.path)
+        evaluate_time, report = best(lambda: evaluate_predictions(predictions, config).to_report(), args.repeat)
+        charts_time, charts = best(lambda: render_charts(report, interactive=False), args.repeat)
+        html_time, _ = best(lambda: to_html(report, rendered=charts), args.repeat)
+        pdf_time, pdf = best(lambda: to_pdf(report, rendered=charts), args.repeat)
+        alone_time, _ = best(lambda: to_pdf(report), args.repeat)
+        json_time, _ = best(lambda: to_json(report), args.repeat)
+        md_time, _ = best(lambda: to_markdown(report), args.repeat)
+        pages = _pages(bytes(pdf))
+        print(f"| {name} | {report.evaluation_data.rows:,} | {evaluate_time:.2f} s | {charts_time:.2f} s "
+              f"| {html_time:.2f} s | {pdf_time:.2f} s ({pages}) | {alone_time:.2f} s | {json_time:.2f} s "
+              f"| {md_time:.2f} s |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""Quality gates: bounds on metrics and fairness gaps, checked against the model card's numbers.
+
+Gates read the document (`Report`), not the evaluation, so `reportgen check` can apply a config's
+gates to a `report.json` built earlier and get the same answer as the build did.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+
+from reportgen.config import GateSpec
+from reportgen.errors import ConfigError, did_you_mean, quoted_list
+from reportgen.report import GateCheck, GateResult, Report
+
+MAX_LISTED = 5  # breaches named in a gate's detail
+
+
+def apply_gates(report: Report, specs: Sequence[GateSpec], *, source: str) -> Report:
+    """The report with `gates` set to the outcome of `specs`.
+
+    Raises
+    ------
+    ConfigError
+        If a gate names a metric, slice, group, gap or sensitive column the report does not have;
+        `source` (the config file) starts the message.
+    """
+    return dataclasses.replace(report, gates=evaluate_gates(specs, report, source=source))
+
+
+def evaluate_gates(specs: Sequence[GateSpec], report: Report, *, source: str) -> list[GateResult]:
+    """Check every gate against the report; see `apply_gates`."""
+    return [_evaluate(spec, report, f"{source}: [[gates]] #{index}") for index, spec in enumerate(specs, start=1)]
+
+
+def failed(gates: Iterable[GateResult]) -> list[GateResult]:
+    """The gates that did not pass (failed, or could not be checked at all)."""
+    return [gate for gate in gates if gate.status != "pass"]
+
+
+def _evaluate(spec: GateSpec, report: Report, where: str) -> GateResult:
+    if spec.metric is not None:
+        title, checks = _metric_checks(spec, report, where)
+    else:
+        title, checks = _fairness_checks(spec, report, where)
+    status = _status(checks)
+    return GateResult(
+        title=title,
+        metric=spec.metric,
+        fairness=spec.fairness,
+        slice=spec.slice,
+        group=None if spec.group is None else str(spec.group),
+        sensitive=spec.sensitive,
+        min=spec.min,
+        max=spec.max,
+        significant=spec.significant,
+        status=status,
+        detail=_detail(spec, checks, status),
+        checks=checks,
+    )
+
+
+def _metric_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, list[GateCheck]]:
+    assert spec.metric is not None
+    infos = {m.name: m for m in report.metrics.metrics}
+    if spec.metric not in infos:
+        raise ConfigError(
+            f'{where} metric: unknown metric "{spec.metric}" for a {report.task} task; '
+            f"metrics are: {quoted_list(infos, limit=len(infos))}{did_you_mean(spec.metric, list(infos))}"
+        )
+    info = infos[spec.metric]
+    if spec.significant and info.interval is None:
+        raise ConfigError(
+            f'{where} significant: {info.label} has no confidence interval, so a breach cannot be tested; '
+            'remove "significant"'
+        )
+    if spec.slice is None:
+        groups, scope = [report.overall], "overall"
+    else:
+        groups = _slice_groups(spec, report, where)
+        scope = f"for {spec.slice} = {spec.group}" if spec.group is not None else f"in every group of {spec.slice}"
+    checks = []
+    for group in groups:
+        value = next(m for m in group.metrics if m.name == spec.metric)
+        checks.append(_check(spec, group.group, value.value, value.ci_low, value.ci_high, value.undefined_reason))
+    return f"{info.label} {_bounds(spec)} {scope}", checks
+
+
+def _slice_groups(spec: GateSpec, report: Report, where: str) -> list:
+    slices = {s.name: s for s in report.slices}
+    if spec.slice not in slices:
+        raise ConfigError(
+            f'{where} slice: the report has no slice "{spec.slice}"; '
+            f"slices are: {quoted_list(slices, limit=len(slices)) or 'none'}"
+        )
+    groups = slices[spec.slice].groups
+    if spec.group is None:
+        return groups
+    wanted = str(spec.group)
+    labels = [g.group for g in groups]
+    if wanted not in labels:
+        raise ConfigError(
+            f'{where} group: slice "{spec.slice}" has no group "{wanted}"; '
+            f"groups are: {quoted_list(labels, limit=20)}{did_you_mean(wanted, labels)}"
+        )
+    return [g for g in groups if g.group == wanted]
+
+
+def _fairness_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, list[GateCheck]]:
+    assert spec.fairness is not None
+    results = [f for f in report.fairness if spec.sensitive in (None, f.sensitive)]
+    if not results:
+        columns = [f.sensitive for f in report.fairness]
+        raise ConfigError(
+            f'{where} sensitive: the report has no fairness result for "{spec.sensitive}"; '
+            f"sensitive columns are: {quoted_list(columns) or 'none'}"
+        )
+    names = list(dict.fromkeys(gap.name for f in results for gap in f.gaps))
+    if spec.fairness not in names:
+        raise ConfigError(
+            f'{where} fairness: unknown gap "{spec.fairness}" for a {report.task} task; '
+            f"gaps are: {quoted_list(names, limit=len(names))}{did_you_mean(spec.fairness, names)}"
+        )
+    checks = [
+        _check(spec, f.sensitive if gap.class_label is None else f"{f.sensitive} · {gap.class_label}",
+               gap.value, gap.ci_low, gap.ci_high, gap.undefined_reason)
+        for f in results
+        for gap in f.gaps
+        if gap.name == spec.fairness
+    ]
+    label = spec.fairness.replace("_", " ").capitalize()
+    scope = f"for {spec.sensitive}" if spec.sensitive is not None else "for every sensitive column"
+    return f"{label} {_bounds(spec)} {scope}", checks
+
+
+def _check(
+    spec: GateSpec, subject: str, value: float | None, low: float | None, high: float | None, reason: str | None
+) -> GateCheck:
+    """One value against the bounds; a breach is significant when the interval lies wholly beyond it."""
+    if value is None:
+        return GateCheck(subject, None, low, high, None, None, None, reason or "undefined")
+    below = spec.min is not None and value < spec.min
+    above = spec.max is not None and value > spec.max
+    significant = (below and high is not None and high < spec.min) or (
+        above and low is not None and low > spec.max  # type: ignore[operator]
+    )
+    breached = below or above
+    passed = not (significant if spec.significant else breached)
+    return GateCheck(subject, value, low, high, breached, bool(significant), passed, None)
+
+
+def _status(checks: list[GateCheck]) -> str:
+    if any(c.passed is False for c in checks):
+        return "fail"
+    return "pass" if any(c.passed for c in checks) else "undefined"
+
+
+def _bounds(spec: GateSpec) -> str:
+    if spec.min is not None and spec.max is not None:
+        return f"between {spec.min:g} and {spec.max:g}"
+    return f"≥ {spec.min:g}" if spec.min is not None else f"≤ {spec.max:g}"
+
+
+def _detail(spec: GateSpec, checks: list[GateCheck], status: str) -> str:
+    """The outcome in one or two sentences: what breached (or the closest value), and what was not checked."""
+    unchecked = [c for c in checks if c.passed is None]
+    if status == "undefined":
+        reasons = "; ".join(f"{c.subject}: {c.undefined_reason}" for c in unchecked[:MAX_LISTED])
+        return f"Not checked: no value is defined ({reasons})."
+    checked = [c for c in checks if c.passed is not None]
+    if status == "fail":
+        failing = [c for c in checked if not c.passed]
+        what = "significant breach" if spec.significant else "breach"
+        text = f"{len(failing)} {what}{'es' if len(failing) > 1 else ''} of {len(checked)} checked: "
+        text += "; ".join(_value(c) for c in failing[:MAX_LISTED])
+        if len(failing) > MAX_LISTED:
+            text += f"; … and {len(failing) - MAX_LISTED} more"
+    else:
+        closest = min(checked, key=lambda c: _margin(spec, c.value))  # type: ignore[arg-type]
+        text = f"All {len(checked)} checked within bounds" if len(checked) > 1 else "Within bounds"
+        text += f"; closest: {_value(closest)}"
+        breached = [c for c in checked if c.breached]
+        if breached:
+            text += f"; {len(breached)} beyond the bound but not significantly"
+    if unchecked:
+        text += f". Not checked (undefined): {quoted_list(c.subject for c in unchecked)}"
+    return text + "."
+
+
+def _margin(spec: GateSpec, value: float) -> float:
+    """Distance to the nearest bound (negative beyond it)."""
+    margins = []
+    if spec.min is not None:
+        margins.append(value - spec.min)
+    if spec.max is not None:
+        margins.append(spec.max - value)
+    return min(margins)
+
+
+def _value(check: GateCheck) -> str:
+    assert check.value is not None
+    interval = "" if check.ci_low is None else f" ({check.ci_low:.3f}–{check.ci_high:.3f})"
+    return f"{check.subject} {check.value:.3f}{interval}"
