@@ -70,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _say(text: str) -> None:
+    """Print a line to stderr with control characters (user text could hold terminal escapes) shown as "?"."""
+    print("".join("?" if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in text), file=sys.stderr, flush=True)
+
+
 class _Progress:
     """Step messages with elapsed time, on stderr."""
 
@@ -79,7 +84,7 @@ class _Progress:
 
     def __call__(self, message: str) -> None:
         if not self.quiet:
-            print(f"[{time.perf_counter() - self.start:5.1f}s] {message}", file=sys.stderr, flush=True)
+            _say(f"[{time.perf_counter() - self.start:5.1f}s] {message}")
 
 
 def _render(
@@ -135,13 +140,13 @@ def build(
 def _print_gates(gates: Sequence[GateResult]) -> None:
     for gate in gates:
         mark = {"pass": "PASS", "fail": "FAIL"}.get(gate.status, "N/A ")
-        print(f"{mark}  {gate.title}: {gate.detail}", file=sys.stderr)
+        _say(f"{mark}  {gate.title}: {gate.detail}")
 
 
 def _gate_exit(gates: Sequence[GateResult]) -> int:
     broken = failed(gates)
     if broken:
-        print(f"reportgen: {len(broken)} of {len(gates)} quality gates did not pass", file=sys.stderr)
+        _say(f"reportgen: {len(broken)} of {len(gates)} quality gates did not pass")
         return GATE_FAILED
     return 0
 
@@ -154,7 +159,7 @@ def _check(report_path: Path, config_path: Path | None) -> int:
     else:
         gates = report.gates
     if not gates:
-        print(f"{report_path}: no quality gates to check", file=sys.stderr)
+        _say(f"{report_path}: no quality gates to check")
         return 0
     _print_gates(gates)
     return _gate_exit(gates)
@@ -168,13 +173,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args.report, args.config)
         if args.command == "site":
             for note in publish(args.publish_dir, args.reports, title=args.title):
-                print(note, file=sys.stderr)
+                _say(note)
             print(args.publish_dir / "index.html")
             return 0
         report, written = build(args.config, args.out, formats=args.format, interactive=args.interactive,
                                 quiet=args.quiet)
     except ReportgenError as exc:
-        print(f"reportgen: error: {exc}", file=sys.stderr)
+        _say(f"reportgen: error: {exc}")
         return USER_ERROR
     for path in written:
         print(path)

@@ -223,8 +223,8 @@ class GateSpec(_Section):
     slice: str | None = None
     group: Scalar | None = None
     sensitive: str | None = None
-    min: float | None = None
-    max: float | None = None
+    min: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    max: Annotated[float, Field(allow_inf_nan=False)] | None = None
     significant: bool = False
 
     @model_validator(mode="after")

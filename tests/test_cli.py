@@ -193,3 +193,10 @@ def test_html_links_the_pdf_and_json_built_beside_it(tmp_path: Path) -> None:
     assert main(["build", str(config), "--format", "html,json", "-q"]) == 0
     html = (tmp_path / "out" / "report.html").read_text()
     assert '<a href="report.json">report.json</a>' in html and "report.pdf" not in html
+
+
+def test_user_text_cannot_send_terminal_escapes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = _config(tmp_path, GOOD.replace('label = "y"', 'label = "y\\u001b[2J"'))
+    assert main(["build", str(config), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and 'no column "y?[2J"' in err

@@ -180,6 +180,7 @@ def test_names_the_report_does_not_have_are_one_line_errors(gate: dict, message:
     [
         ({"metric": "recall"}, r'\[\[gates\]\] #1: give "min", "max" or both'),
         ({"metric": "recall", "min": 0.9, "max": 0.1}, r'"min" \(0.9\) is above "max" \(0.1\)'),
+        ({"metric": "recall", "min": float("nan")}, r"\[\[gates\]\] #1 min: nan: input should be a finite number"),
         ({"metric": "recall", "fairness": "x", "min": 0.1}, 'give exactly one of "metric" or "fairness"'),
         ({"min": 0.1}, 'give exactly one of "metric" or "fairness"'),
         ({"metric": "recall", "group": "a", "min": 0.1}, '"group" needs "slice"'),
