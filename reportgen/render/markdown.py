@@ -192,10 +192,10 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def _macros(report: Report) -> Any:
+def _macros(report: Report, beside: Sequence[str]) -> Any:
     labels = {m.name: m.label for m in [*report.metrics.metrics, *report.metrics.class_metrics]}
     template = _environment().get_template("summary.md.j2")
-    return template.make_module({"metric_labels": labels, "report": report})
+    return template.make_module({"metric_labels": labels, "report": report, "beside": list(beside)})
 
 
 def _slice_view(result: SliceResult, task: str) -> _SliceView:
@@ -279,7 +279,10 @@ def _fit(blocks: Sequence[_Block], footer: str, note: Callable[[Sequence[_Block]
     raise ValueError(f"limit {limit:,} is too small for the summary's header and footer")
 
 
-def to_markdown(report: Report, *, base_url: str | None = None, limit: int = GITHUB_COMMENT_LIMIT) -> str:
+def to_markdown(
+    report: Report, *, base_url: str | None = None, beside: Sequence[str] = ("report.pdf", "report.json"),
+    limit: int = GITHUB_COMMENT_LIMIT,
+) -> str:
     """Render the pull-request summary.
 
     Parameters
@@ -288,7 +291,9 @@ def to_markdown(report: Report, *, base_url: str | None = None, limit: int = GIT
         The document.
     base_url : str, optional
         The http(s) address of the published report folder; the summary then links to
-        `report.html`, `report.pdf` and `report.json` there.
+        `report.html` there, and to the files of `beside` ("report.pdf", "report.json").
+    beside : sequence of str
+        The files published beside `report.html`.
     limit : int
         Most characters of the result (UTF-16 code units, as GitHub counts). Blocks are kept in
         priority order (header, headline metrics, quality gates, findings, fairness flags, one per
@@ -313,7 +318,7 @@ def to_markdown(report: Report, *, base_url: str | None = None, limit: int = GIT
     '## Model card — model'
     """
     base = None if base_url is None else _base_url(base_url)
-    macros = _macros(report)
+    macros = _macros(report, beside)
     blocks = _blocks(report, macros, base)
     footer = macros.footer().strip("\n")
     return _fit(blocks, footer, lambda dropped: macros.truncated(_left_out(dropped), limit, base), limit)

@@ -264,6 +264,9 @@ def test_base_url_links_appear_only_when_set(adult: Report) -> None:
     assert hrefs[:3] == [f"{BASE}/report.html", f"{BASE}/report.pdf", f"{BASE}/report.json"]
     assert set(hrefs) == {f"{BASE}/report.html", f"{BASE}/report.pdf", f"{BASE}/report.json",
                           f"{BASE}/report.html#findings"}
+    only_json = to_markdown(adult, base_url=BASE, beside=["report.json"])  # e.g. built with --format html,json,md
+    hrefs = {attrs["href"] for t, attrs in _tags(only_json) if t == "a"}
+    assert f"{BASE}/report.json" in hrefs and f"{BASE}/report.pdf" not in hrefs
 
 
 def test_base_url_is_encoded_and_checked(adult: Report) -> None:
