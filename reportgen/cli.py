@@ -22,6 +22,7 @@ from reportgen.render.html import render_charts, to_html
 from reportgen.render.json import read_json, to_json
 from reportgen.render.markdown import to_markdown
 from reportgen.render.pdf import to_pdf
+from reportgen.record import git_state
 from reportgen.report import GateResult, Report
 from reportgen.site import publish
 
@@ -124,7 +125,7 @@ def build(
     progress(f"reading {data_path.name}")
     predictions = load_predictions(data_path, config.data, task=config.model.task, source=config.data.path)
     progress(f"evaluating {len(predictions.frame):,} rows over {len(config.slices)} slice definitions")
-    evaluation = evaluate_predictions(predictions, config, config_source=str(config_path))
+    evaluation = evaluate_predictions(predictions, config, config_source=str(config_path), git=git_state(base))
     report = evaluation.to_report()
     # render everything before writing anything: an error leaves no partial set of files
     files = _render(report, config, formats, interactive=interactive, progress=progress)

@@ -63,6 +63,7 @@ class ModelSection(_Section):
     description: str = ""
     date: dt.date | str | None = None
     task: Task | None = None
+    params: dict[str, Scalar] = {}
 
 
 class DataSection(_Section):
@@ -244,6 +245,16 @@ class GateSpec(_Section):
         return self
 
 
+class TrainingSection(_Section):
+    """`[training]`: the model's training history (per-epoch logs), relative to the config file.
+
+    `history` is a CSV with an epoch column (e.g. Lightning's CSVLogger `metrics.csv`), a Keras
+    `History.history` saved as JSON, or an MLflow run folder (`mlruns/<experiment>/<run>`).
+    """
+
+    history: str | None = None
+
+
 class SiteSection(_Section):
     """`[site]`: the static site `reportgen build` adds each report to (relative to the config file)."""
 
@@ -262,6 +273,7 @@ class Config(_Section):
     findings: FindingsSection = FindingsSection()
     card: CardSection = CardSection()
     gates: list[GateSpec] = []
+    training: TrainingSection = TrainingSection()
     site: SiteSection = SiteSection()
 
     @model_validator(mode="after")

@@ -33,6 +33,7 @@ from reportgen.metrics import calibration, curves, residuals, tasks
 from reportgen.metrics.metric import Mean, Metric
 from reportgen.metrics.table import COLUMNS, metric_frame
 from reportgen.metrics.values import EMPTY
+from reportgen.record import GitState
 from reportgen.slices import SliceFamily, build_slices, group_label
 
 if TYPE_CHECKING:
@@ -132,6 +133,7 @@ class Evaluation:
     registry: dict[str, Metric] = field(repr=False)
     class_registry: dict[str, Metric] = field(repr=False)
     config_source: str = field(default="config", repr=False)
+    git: GitState | None = field(default=None, repr=False)
 
     def to_report(self) -> Report:
         """The model card document (`reportgen.report.Report`), quality gates checked.
@@ -284,10 +286,13 @@ def evaluate(
     return evaluate_predictions(predictions, config, config_source="evaluate()")
 
 
-def evaluate_predictions(predictions: Predictions, config: Config, *, config_source: str = "config") -> Evaluation:
+def evaluate_predictions(
+    predictions: Predictions, config: Config, *, config_source: str = "config", git: GitState | None = None
+) -> Evaluation:
     """Evaluate checked predictions with a validated config (the CLI's entry point).
 
-    `config_source` (the config file) starts the messages of errors found when gates are checked.
+    `config_source` (the config file) starts the messages of errors found when gates are checked;
+    `git` is the state of the code that produced the predictions, for the card's run record.
     """
     report = config.report
     specs = config.all_slices
@@ -336,6 +341,7 @@ def evaluate_predictions(predictions: Predictions, config: Config, *, config_sou
         registry={metric.name: metric for metric in engine.metrics},
         class_registry={metric.name: metric for metric in engine.class_metrics},
         config_source=config_source,
+        git=git,
     )
     return replace(evaluation, findings=derive_findings(evaluation))
 

@@ -17,8 +17,9 @@ from reportgen.evaluation import OVERALL, Evaluation
 from reportgen.metrics.calibration import Reliability
 from reportgen.metrics.curves import Curve, ScoreHistogram, ThresholdChoice
 from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
+from reportgen.record import config_fingerprint, versions
 
-SCHEMA_VERSION = "2.1.0"
+SCHEMA_VERSION = "2.2.0"
 T = TypeVar("T")
 
 
@@ -277,6 +278,25 @@ class PerformanceMetric:
 
 
 @dataclass(frozen=True)
+class RunRecord:
+    """Reproducibility: what produced this card.
+
+    `config_fingerprint` hashes the validated configuration (canonical JSON), `data_fingerprint` the
+    predictions file's bytes (or the data frame's content). `git_commit` and `git_dirty` describe the
+    working tree holding the config file (None outside git, and for `evaluate()`); `params` are the
+    model's hyperparameters (`[model.params]`); `versions` maps python and each installed package of
+    reportgen's stack to its version.
+    """
+
+    data_fingerprint: str
+    config_fingerprint: str
+    git_commit: str | None
+    git_dirty: bool | None
+    params: dict[str, bool | int | float | str]
+    versions: dict[str, str]
+
+
+@dataclass(frozen=True)
 class GateCheck:
     """One value a quality gate tests: a group's metric, or one sensitive column's gap.
 
@@ -328,6 +348,7 @@ class Report:
     gates: list[GateResult]
     findings: list[Finding]
     model: ModelDetails
+    run: RunRecord
     narrative: Narrative
     metrics: MetricsSection
     evaluation_data: EvaluationData
@@ -360,6 +381,14 @@ def build_report(ev: Evaluation) -> Report:
             owners=list(config.card.owners),
             license=config.card.license,
             citation=config.card.citation,
+        ),
+        run=RunRecord(
+            data_fingerprint=ev.predictions.fingerprint,
+            config_fingerprint=config_fingerprint(config),
+            git_commit=None if ev.git is None else ev.git.commit,
+            git_dirty=None if ev.git is None else ev.git.dirty,
+            params=dict(config.model.params),
+            versions=versions(),
         ),
         narrative=Narrative(
             intended_use=config.card.intended_use,
