@@ -276,6 +276,24 @@ def slice_chart(
     )
 
 
+def trend_chart(rows: list[dict[str, object]], versions: list[str], metrics: list[str]) -> alt.FacetChart:
+    """Headline metrics across a model's versions (oldest first), with intervals; one panel per metric.
+
+    `rows` hold "version", "metric" (its label), "value", "low" and "high" (None where undefined).
+    """
+    base = alt.Chart()
+    x = alt.X("version:N", title=None, sort=versions, axis=alt.Axis(labelAngle=-30, labelLimit=90))
+    y = alt.Y("value:Q", title=None, scale=alt.Scale(zero=False))
+    line = base.mark_line(color=MUTED, strokeWidth=1).encode(x=x, y=y)
+    bars = base.mark_rule(color=ACCENT, strokeWidth=2, opacity=0.5).encode(x=x, y="low:Q", y2="high:Q")
+    points = base.mark_point(color=ACCENT, filled=True, size=40).encode(
+        x=x, y=y, tooltip=["version:N", "metric:N", alt.Tooltip("value:Q", format=".3f")]
+    )
+    return alt.layer(line, bars, points, data=pd.DataFrame(rows)).properties(width=170, height=110).facet(
+        column=alt.Column("metric:N", title=None, sort=metrics, header=alt.Header(labelFontSize=12)),
+    ).resolve_scale(y="independent")
+
+
 def fairness_chart(result: FairnessResult) -> alt.FacetChart:
     """Each group's rate minus the reference group's, with intervals and the allowed band."""
     rows = [
@@ -312,3 +330,72 @@ def fairness_chart(result: FairnessResult) -> alt.FacetChart:
 
 def _rate_title(rate: str, class_label: str | None) -> str:
     return RATE_LABELS[rate] if class_label is None else f"{RATE_LABELS[rate]} · {class_label}"
+
+
+LEARNING_CURVE_POINTS = 60  # up to this many epochs, each value is also marked with a dot
+
+
+def _chart_number(value: float | None) -> float | None:
+    """A value rounded to 4 significant digits for a chart; None for NaN."""
+    return None if value is None or pd.isna(value) else float(f"{value:.4g}")
+
+
+def learning_curves_chart(
+    epochs: list[int], series: dict[str, list[float | None]], best_epoch: int | None
+) -> alt.HConcatChart:
+    """Learning curves: losses in one panel, other metrics (when given) in another, the best epoch as a rule.
+
+    Series whose name contains "loss" are drawn in the loss panel. A value is a number; NaN
+    where the value logged was NaN or infinite (the line has a gap there); or None where the
+    series was not logged at that epoch (the line joins its neighbours, as for validation run
+    every few epochs). Values are rounded to 4 significant digits and stored once, one row per
+    epoch, so the spec stays small.
+
+    Parameters
+    ----------
+    epochs : list of int
+        Increasing epoch numbers.
+    series : dict of str to list
+        At least one series; name → one value (or NaN, or None) per epoch.
+    best_epoch : int or None
+        Epoch of the lowest validation loss, drawn as a dashed rule in each panel.
+    """
+    keys = {name: f"s{i}" for i, name in enumerate(series)}
+    rows = []
+    for i, epoch in enumerate(epochs):
+        row: dict[str, float | int | None] = {"epoch": int(epoch)}
+        for name, values in series.items():
+            if values[i] is not None:
+                row[keys[name]] = _chart_number(values[i])
+        rows.append(row)
+    data = alt.InlineData(values=rows)
+    names = alt.LookupData(alt.InlineData(values=[{"key": k, "series": n} for n, k in keys.items()]),
+                           key="key", fields=["series"])
+    losses = [name for name in series if "loss" in name.lower()]
+    others = [name for name in series if name not in losses]
+    panels = []
+    for title, axis, members in (("Loss", "Loss", losses), ("Other metrics", "Value", others)):
+        if not members:
+            continue
+        lines = alt.Chart(data).transform_fold(
+            [keys[n] for n in members], as_=["key", "value"]
+        ).transform_filter("isDefined(datum.value)").transform_lookup(lookup="key", from_=names).mark_line(
+            invalid="break-paths-filter-domains", point=len(epochs) <= LEARNING_CURVE_POINTS, strokeWidth=1.6,
+        ).encode(
+            x=alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y("value:Q", title=axis, scale=alt.Scale(zero=False)),
+            color=alt.Color("series:N", title=None, sort=members, scale=alt.Scale(scheme="tableau10")),
+            tooltip=[alt.Tooltip("series:N", title="Series"), alt.Tooltip("epoch:Q", title="Epoch"),
+                     alt.Tooltip("value:Q", title="Value", format=".4g")],
+        )
+        layers = [lines]
+        if best_epoch is not None:
+            best = pd.DataFrame({"epoch": [int(best_epoch)], "label": [f"best epoch {best_epoch}"]})
+            layers.append(alt.Chart(best).mark_rule(color=MUTED, strokeDash=[4, 4]).encode(
+                x="epoch:Q", tooltip=[alt.Tooltip("label:N", title="Lowest validation loss")]
+            ))
+        panels.append(alt.layer(*layers).properties(width=WIDTH, height=WIDTH * 0.7, title=title))
+    subtitle = f"dashed: best epoch ({best_epoch}), the lowest validation loss" if best_epoch is not None else ""
+    return alt.hconcat(*panels).resolve_scale(color="independent").properties(
+        title=alt.TitleParams("Learning curves", subtitle=subtitle) if subtitle else "Learning curves"
+    )

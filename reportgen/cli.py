@@ -16,6 +16,7 @@ from reportgen.analysis.gates import evaluate_gates, failed
 from reportgen.config import Config, load_config
 from reportgen.errors import ConfigError, ReportgenError, quoted_list
 from reportgen.evaluation import evaluate_predictions
+from reportgen.history import read_history
 from reportgen.io import load_predictions
 from reportgen.render.files import write_atomic
 from reportgen.render.html import render_charts, to_html
@@ -125,7 +126,12 @@ def build(
     progress(f"reading {data_path.name}")
     predictions = load_predictions(data_path, config.data, task=config.model.task, source=config.data.path)
     progress(f"evaluating {len(predictions.frame):,} rows over {len(config.slices)} slice definitions")
-    evaluation = evaluate_predictions(predictions, config, config_source=str(config_path), git=git_state(base))
+    history = None
+    if config.training.history is not None:
+        progress(f"reading the training history {config.training.history}")
+        history = read_history(base / config.training.history, source=config.training.history)
+    evaluation = evaluate_predictions(predictions, config, config_source=str(config_path), git=git_state(base),
+                                      history=history)
     report = evaluation.to_report()
     # render everything before writing anything: an error leaves no partial set of files
     files = _render(report, config, formats, interactive=interactive, progress=progress)

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from reportgen.analysis.findings import Finding, derive_findings
+from reportgen.analysis.training import TrainingSummary, summarize, training_findings
+from reportgen.history import History, read_history
 from reportgen.config import Config, validate
 from reportgen.errors import ConfigError, quoted_list
 from reportgen.fairness import (
@@ -134,6 +136,8 @@ class Evaluation:
     class_registry: dict[str, Metric] = field(repr=False)
     config_source: str = field(default="config", repr=False)
     git: GitState | None = field(default=None, repr=False)
+    history: History | None = field(default=None, repr=False)
+    training: TrainingSummary | None = field(default=None, repr=False)
 
     def to_report(self) -> Report:
         """The model card document (`reportgen.report.Report`), quality gates checked.
@@ -212,6 +216,7 @@ def evaluate(
     model: Mapping[str, Any] | None = None,
     card: Mapping[str, Any] | None = None,
     gates: Iterable[Mapping[str, Any]] = (),
+    history: str | Path | None = None,
     title: str = "Model card",
 ) -> Evaluation:
     """Evaluate predictions per slice, with intervals, fairness gaps and findings.
@@ -242,6 +247,9 @@ def evaluate(
         As the config's ``[[gates]]`` entries, e.g. ``{"metric": "roc_auc", "min": 0.8}``,
         ``{"metric": "recall", "slice": "sex", "min": 0.7, "significant": True}``; checked when the
         card is built (``Evaluation.gates``).
+    history : str or Path, optional
+        As ``[training] history``: per-epoch training logs (a CSV with an epoch column, a Keras
+        ``History.history`` JSON, or an MLflow run folder) for learning curves and training findings.
     title : str
         The card's title.
 
@@ -283,16 +291,19 @@ def evaluate(
     }
     config: Config = validate(Config, raw, source="evaluate()")
     predictions = check_predictions(data, config.data, task=config.model.task, source="data frame")
-    return evaluate_predictions(predictions, config, config_source="evaluate()")
+    logs = None if history is None else read_history(Path(history), source=str(history))
+    return evaluate_predictions(predictions, config, config_source="evaluate()", history=logs)
 
 
 def evaluate_predictions(
-    predictions: Predictions, config: Config, *, config_source: str = "config", git: GitState | None = None
+    predictions: Predictions, config: Config, *, config_source: str = "config", git: GitState | None = None,
+    history: History | None = None,
 ) -> Evaluation:
     """Evaluate checked predictions with a validated config (the CLI's entry point).
 
     `config_source` (the config file) starts the messages of errors found when gates are checked;
-    `git` is the state of the code that produced the predictions, for the card's run record.
+    `git` is the state of the code that produced the predictions, for the card's run record;
+    `history` the model's training history (`read_history`), summarized with its findings.
     """
     report = config.report
     specs = config.all_slices
@@ -342,8 +353,11 @@ def evaluate_predictions(
         class_registry={metric.name: metric for metric in engine.class_metrics},
         config_source=config_source,
         git=git,
+        history=history,
+        training=None if history is None else summarize(history),
     )
-    return replace(evaluation, findings=derive_findings(evaluation))
+    extra = [] if history is None else training_findings(evaluation.training, history)
+    return replace(evaluation, findings=derive_findings(evaluation, extra=extra))
 
 
 MAX_RELIABILITY_GROUPS = 12

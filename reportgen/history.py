@@ -129,11 +129,10 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else exc.__class__.__name__
 
 
-def _positions(mask: np.ndarray, noun: str, labels: np.ndarray | None = None) -> str:
-    """ "2 rows (3, 9)": how many entries `mask` selects, and the first five (1-based, or `labels`)."""
-    chosen = np.flatnonzero(mask)
-    shown = (chosen + 1) if labels is None else labels[chosen]
-    return f"{counted(len(chosen), noun)} ({plain_list(shown.tolist())})"
+def _rows(mask: np.ndarray, noun: str) -> str:
+    """ "2 values (rows 3, 9)": how many rows `mask` selects, and the first five (1-based, header not counted)."""
+    rows = (np.flatnonzero(mask) + 1).tolist()
+    return f"{counted(len(rows), noun)} ({'row' if len(rows) == 1 else 'rows'} {plain_list(rows)})"
 
 
 # ---------------------------------------------------------------------------------------------- CSV
@@ -186,8 +185,8 @@ def _csv_epochs(column: pd.Series, name: str, source: str) -> np.ndarray:
         bad = ~np.isfinite(numbers) | (np.mod(numbers, 1) != 0)
     if bad.any():
         raise InputError(
-            f'{source}: column "{name}": {_positions(bad, "row")} without a whole-number epoch '
-            f"(found {quoted_list(text[bad].unique().tolist())}); every row needs its epoch number"
+            f'{source}: column "{name}": {_rows(bad, "value")} not a whole-number epoch: '
+            f"{quoted_list(text[bad].unique().tolist())}; every row needs its epoch number"
         )
     return numbers.astype(np.int64)
 
@@ -204,8 +203,8 @@ def _csv_numbers(column: pd.Series, name: str, source: str) -> tuple[np.ndarray,
         return None
     if bad.any():
         raise InputError(
-            f'{source}: column "{name}": {_positions(bad, "non-numeric value")} '
-            f"({quoted_list(text[bad].unique().tolist())}); a metric column holds numbers, or is empty where not logged"
+            f'{source}: column "{name}": {_rows(bad, "non-numeric value")}: {quoted_list(text[bad].unique().tolist())}; '
+            "a metric column holds numbers, or is empty where not logged"
         )
     nonfinite = ~np.isfinite(numbers) & ~missing
     return np.where(np.isfinite(numbers), numbers, np.nan), nonfinite
@@ -254,7 +253,7 @@ def _read_keras(path: Path, source: str) -> History:
     for name, values in data.items():
         numbers, bad = _json_numbers(values)
         if bad.any():
-            found = quoted_list(dict.fromkeys(str(values[i]) for i in np.flatnonzero(bad)))
+            found = plain_list(dict.fromkeys(json.dumps(values[i]) for i in np.flatnonzero(bad)))  # as in the file
             raise InputError(
                 f'{source}: "{name}": {counted(int(bad.sum()), "value")} not a number (epochs {_epoch_list(bad, epochs)}: '
                 f"{found}); each list holds one number per epoch"

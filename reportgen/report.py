@@ -19,7 +19,7 @@ from reportgen.metrics.curves import Curve, ScoreHistogram, ThresholdChoice
 from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
 from reportgen.record import config_fingerprint, versions
 
-SCHEMA_VERSION = "2.2.0"
+SCHEMA_VERSION = "2.3.0"
 T = TypeVar("T")
 
 
@@ -297,6 +297,40 @@ class RunRecord:
 
 
 @dataclass(frozen=True)
+class TrainingSeries:
+    """One logged series: a value per epoch of `TrainingResult.epochs` (None where it was not logged or
+    not finite); `nonfinite_epochs` are the epochs where a NaN or infinite value was logged."""
+
+    name: str
+    values: list[float | None]
+    nonfinite_epochs: list[int]
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """The model's training history (`[training] history`) and what it shows.
+
+    `train_loss` and `val_loss` name the series recognized as the losses; `best_epoch` has the lowest
+    finite validation loss; `overfitting_epoch` is where validation loss started rising while training
+    loss kept falling; `underfitting` (both losses high and flat) and `not_converged` (training loss
+    still falling at the end) follow the rules of `reportgen.analysis.training`.
+    """
+
+    source: str
+    kind: str
+    epochs: list[int]
+    series: list[TrainingSeries]
+    train_loss: str | None
+    val_loss: str | None
+    best_epoch: int | None
+    best_val_loss: float | None
+    last_epoch: int
+    overfitting_epoch: int | None
+    underfitting: bool
+    not_converged: bool
+
+
+@dataclass(frozen=True)
 class GateCheck:
     """One value a quality gate tests: a group's metric, or one sensitive column's gap.
 
@@ -349,6 +383,7 @@ class Report:
     findings: list[Finding]
     model: ModelDetails
     run: RunRecord
+    training: TrainingResult | None
     narrative: Narrative
     metrics: MetricsSection
     evaluation_data: EvaluationData
@@ -387,9 +422,10 @@ def build_report(ev: Evaluation) -> Report:
             config_fingerprint=config_fingerprint(config),
             git_commit=None if ev.git is None else ev.git.commit,
             git_dirty=None if ev.git is None else ev.git.dirty,
-            params=dict(config.model.params),
+            params={**({} if ev.history is None else ev.history.params), **config.model.params},
             versions=versions(),
         ),
+        training=_training_result(ev),
         narrative=Narrative(
             intended_use=config.card.intended_use,
             out_of_scope=config.card.out_of_scope,
@@ -427,6 +463,31 @@ def build_report(ev: Evaluation) -> Report:
             residual_histogram=ev.curves.residual_histogram,
         ),
         performance_metrics=_performance_metrics(results, threshold),
+    )
+
+
+def _training_result(ev: Evaluation) -> TrainingResult | None:
+    history, summary = ev.history, ev.training
+    if history is None or summary is None:
+        return None
+    epochs = history.epochs.tolist()
+    return TrainingResult(
+        source=history.source,
+        kind=history.kind,
+        epochs=epochs,
+        series=[
+            TrainingSeries(name, [_number(v) for v in values],
+                           [e for e, bad in zip(epochs, history.nonfinite[name].tolist(), strict=True) if bad])
+            for name, values in history.series.items()
+        ],
+        train_loss=summary.train_loss,
+        val_loss=summary.val_loss,
+        best_epoch=summary.best_epoch,
+        best_val_loss=_number(summary.best_val_loss),
+        last_epoch=summary.last_epoch,
+        overfitting_epoch=summary.overfitting_epoch,
+        underfitting=summary.underfitting,
+        not_converged=summary.not_converged,
     )
 
 

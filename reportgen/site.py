@@ -67,15 +67,18 @@ from markupsafe import Markup
 from pydantic import TypeAdapter, ValidationError
 
 import reportgen
+from reportgen import charts
 from reportgen.analysis.findings import SEVERITIES
 from reportgen.analysis.gates import failed
 from reportgen.errors import InputError, counted, quoted_list
 from reportgen.render.files import write_atomic
+from reportgen.render.html import chart_svg
 from reportgen.render.json import read_json
 from reportgen.render.text import count, headline_metrics, num
 from reportgen.report import Report
 
 FORMAT = 1
+TREND_METRICS = 4  # headline metrics drawn across versions
 MANIFEST = "reportgen-site.json"
 INDEX = "index.html"
 REPORTS = "reports"
@@ -165,6 +168,7 @@ class _ModelView:
     tasks: list[str]
     columns: list[tuple[str, str]]
     rows: list[_Row]
+    trend: Markup | None
 
 
 def publish(site_dir: Path, report_dirs: Sequence[Path], *, title: str | None = None) -> list[str]:
@@ -504,8 +508,31 @@ def _model_views(entries: Sequence[SiteEntry]) -> list[_ModelView]:
             tasks=sorted({entry.task for entry in versions}),
             columns=list(columns.items()),
             rows=rows,
+            trend=_trend(versions[::-1], list(columns.items())[:TREND_METRICS]),
         ))
     return views
+
+
+def _trend(versions: Sequence[SiteEntry], columns: list[tuple[str, str]]) -> Markup | None:
+    """SVG of the headline metrics across a model's versions, oldest first; None for a single version."""
+    if len(versions) < 2:
+        return None
+    labels = [_version_label(entry) for entry in versions]
+    rows = [
+        {"version": label, "metric": metric.label, "value": metric.value, "low": metric.ci_low,
+         "high": metric.ci_high}
+        for label, entry in zip(labels, versions, strict=True)
+        for metric in entry.metrics
+        if metric.name in dict(columns)
+    ]
+    if not any(row["value"] is not None for row in rows):
+        return None
+    return chart_svg(charts.trend_chart(rows, labels, [label for _, label in columns]))[1]
+
+
+def _version_label(entry: SiteEntry) -> str:
+    """How a version is named on a chart axis (the date tells apart two entries without a version)."""
+    return entry.version or f"no version ({entry.date or entry.sequence})"
 
 
 def _environment() -> jinja2.Environment:

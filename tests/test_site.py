@@ -198,6 +198,21 @@ def test_index_lists_versions_newest_first_with_metrics_and_gates(built: dict[st
     assert "<title>Model reports</title>" in html
 
 
+def test_models_with_several_versions_show_their_metric_trend(built: dict[str, Path], tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    publish(site, [built["other"], built["v1"], built["v2"]])
+    html = (site / "index.html").read_text(encoding="utf-8")
+    sections = html.split('<section class="model"')[1:]
+    by_model = {section.split("<h2>")[1].split("</h2>")[0]: section for section in sections}
+    trend = by_model[MODEL]
+    assert trend.count('<figure class="chart trend"') == 1 and "<svg" in trend
+    svg = trend.split("<svg", 1)[1].split("</svg>", 1)[0]
+    # oldest first along the axis, one panel per headline metric shown
+    assert svg.index(">1.0.0<") < svg.index(">1.1.0<")
+    assert all(f">{label}<" in svg for label in ("Accuracy", "Balanced accuracy", "Precision", "Recall (TPR)"))
+    assert '<figure class="chart trend"' not in by_model["credit-risk"]  # one version: no trend
+
+
 def test_versions_order_dated_first_then_by_addition(built: dict[str, Path], tmp_path: Path) -> None:
     dates = {"a": "2024-01-01", "b": None, "c": "2023-05-05", "d": "2024-01-01", "e": None}
     folders = [_variant(built["v1"], tmp_path / v, version=v, date=d) for v, d in dates.items()]
@@ -223,6 +238,7 @@ def test_every_link_resolves_inside_the_site(built: dict[str, Path], tmp_path: P
         target = (site / unquote(parts.path)).resolve()
         assert target.is_relative_to(site.resolve()) and target.is_file(), link
     html = (site / "index.html").read_text(encoding="utf-8")
+    html = re.sub(r' xmlns(:xlink)?="http://www\.w3\.org/[0-9]{4}/(svg|xlink)"', "", html)  # SVG namespaces name, not load
     assert "<script" not in html.lower() and "url(" not in html and "://" not in html
     assert all(tag not in {"img", "iframe", "object", "embed", "link"} for tag, _ in page.tags)
 

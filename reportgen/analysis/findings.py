@@ -8,7 +8,7 @@ as a sentence, the card section that shows it, and what to try, worded as option
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
@@ -86,9 +86,10 @@ class Finding:
     suggestions: list[str]
 
 
-def derive_findings(ev: Evaluation) -> list[Finding]:
-    """Run every rule; findings ordered by severity, then in rule order."""
-    found = [finding for rule in RULES for finding in rule(ev)]
+def derive_findings(ev: Evaluation, *, extra: Sequence[Finding] = ()) -> list[Finding]:
+    """Run every rule and add the `extra` findings (e.g. the training history's); ordered by severity, then
+    in rule order."""
+    found = [finding for rule in RULES for finding in rule(ev)] + list(extra)
     return sorted(found, key=lambda f: SEVERITIES.index(f.severity))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -17,7 +18,7 @@ from markupsafe import Markup
 from reportgen import charts
 from reportgen.render.files import write_atomic
 from reportgen.render.text import CALIBRATION_METRICS, count, headline_metrics, num, pct, signed
-from reportgen.report import Report
+from reportgen.report import Report, TrainingResult
 
 VEGA_LITE_VERSION = "6.4"
 SAFE_SCHEMES = {"http", "https", "mailto"}
@@ -112,6 +113,10 @@ def chart_specs(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
         what = "top-label confidence" if report.task == "multiclass" else "positive-class probability"
         found.append(("chart-calibration", "Calibration",
                       charts.reliability_chart(c.reliability, f"Calibration of the {what}")))
+    if report.training is not None:
+        t = report.training
+        found.append(("chart-training", "Learning curves",
+                      charts.learning_curves_chart(t.epochs, _curves(t), t.best_epoch)))
     for index, result in enumerate(report.slices):
         found.append((f"chart-slice-{index}", result.name, charts.slice_chart(result, overall, labels, report.task)))
         if len(result.calibration) > 1:
@@ -123,13 +128,28 @@ def chart_specs(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
     return found
 
 
+def chart_svg(chart: alt.TopLevelMixin) -> tuple[dict, Markup]:
+    """A chart in the card's theme: its Vega-Lite spec and its SVG (vl-convert escapes data text)."""
+    spec = charts.theme(chart).to_dict()
+    return spec, Markup(vl_convert.vegalite_to_svg(spec, vl_version=VEGA_LITE_VERSION))
+
+
+def _curves(training: TrainingResult) -> dict[str, list[float | None]]:
+    """Each series per epoch as the learning-curve chart takes it: NaN where a non-finite value was logged
+    (a gap), None where nothing was logged."""
+    return {
+        s.name: [math.nan if epoch in set(s.nonfinite_epochs) else value
+                 for epoch, value in zip(training.epochs, s.values, strict=True)]
+        for s in training.series
+    }
+
+
 def render_charts(report: Report, *, interactive: bool) -> dict[str, RenderedChart]:
     """Render every chart to inline SVG (and keep the spec for interactive pages)."""
     rendered = {}
     for chart_id, title, chart in chart_specs(report):
-        spec = charts.theme(chart).to_dict()
-        svg = vl_convert.vegalite_to_svg(spec, vl_version=VEGA_LITE_VERSION)
-        rendered[chart_id] = RenderedChart(chart_id, title, Markup(svg), spec if interactive else None)
+        spec, svg = chart_svg(chart)
+        rendered[chart_id] = RenderedChart(chart_id, title, svg, spec if interactive else None)
     return rendered
 
 
