@@ -12,6 +12,7 @@ import pytest
 
 import reportgen
 from reportgen.cli import main
+from reportgen.render.html import _curves
 from reportgen.render.json import read_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,3 +85,19 @@ def test_a_missing_history_is_a_one_line_error(tmp_path: Path, capsys: pytest.Ca
     err = capsys.readouterr().err.strip()
     assert err.startswith("reportgen: error: logs/metrics.csv") and "\n" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_long_histories_are_thinned_for_the_chart_only(tmp_path: Path) -> None:
+    """20,000 logged epochs: all in the document; about 500 drawn, with the best epoch and every gap."""
+    epochs = np.arange(20_000)
+    val = 0.3 + 0.5 * np.exp(-epochs / 3000)
+    val[7_777] -= 0.1  # the lowest validation loss
+    train = np.exp(-epochs / 3000)
+    train[[12_345, 12_346]] = np.nan
+    pd.DataFrame({"epoch": epochs, "loss": train, "val_loss": val}).to_csv(tmp_path / "h.csv", index=False, na_rep="nan")
+    report = reportgen.evaluate(_predictions(), label="y", score="p", resamples=100, history=tmp_path / "h.csv").to_report()
+    training = report.training
+    assert training is not None and len(training.epochs) == 20_000 and training.best_epoch == 7_777
+    drawn, curves = _curves(training)
+    assert len(drawn) <= 505 and {0, 7_777, 12_345, 12_346, 19_999} <= set(drawn)
+    assert np.isnan(curves["loss"][drawn.index(12_345)]) and curves["loss"][drawn.index(7_777)] is not None

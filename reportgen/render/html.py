@@ -22,6 +22,7 @@ from reportgen.report import Report, TrainingResult
 
 VEGA_LITE_VERSION = "6.4"
 SAFE_SCHEMES = {"http", "https", "mailto"}
+MAX_CHART_EPOCHS = 500  # learning curves are drawn at about this many epochs at most
 
 
 @dataclass(frozen=True)
@@ -114,9 +115,9 @@ def chart_specs(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
         found.append(("chart-calibration", "Calibration",
                       charts.reliability_chart(c.reliability, f"Calibration of the {what}")))
     if report.training is not None:
-        t = report.training
+        epochs, curves = _curves(report.training)
         found.append(("chart-training", "Learning curves",
-                      charts.learning_curves_chart(t.epochs, _curves(t), t.best_epoch)))
+                      charts.learning_curves_chart(epochs, curves, report.training.best_epoch)))
     for index, result in enumerate(report.slices):
         found.append((f"chart-slice-{index}", result.name, charts.slice_chart(result, overall, labels, report.task)))
         if len(result.calibration) > 1:
@@ -134,14 +135,22 @@ def chart_svg(chart: alt.TopLevelMixin) -> tuple[dict, Markup]:
     return spec, Markup(vl_convert.vegalite_to_svg(spec, vl_version=VEGA_LITE_VERSION))
 
 
-def _curves(training: TrainingResult) -> dict[str, list[float | None]]:
-    """Each series per epoch as the learning-curve chart takes it: NaN where a non-finite value was logged
-    (a gap), None where nothing was logged."""
-    return {
-        s.name: [math.nan if epoch in set(s.nonfinite_epochs) else value
-                 for epoch, value in zip(training.epochs, s.values, strict=True)]
-        for s in training.series
-    }
+def _curves(training: TrainingResult) -> tuple[list[int], dict[str, list[float | None]]]:
+    """The epochs drawn and each series at them, as the learning-curve chart takes them: NaN where a
+    non-finite value was logged (a gap), None where nothing was logged. Long histories are thinned to
+    about `MAX_CHART_EPOCHS` evenly spaced epochs, keeping the last, the best and every gap."""
+    n = len(training.epochs)
+    position = {epoch: index for index, epoch in enumerate(training.epochs)}
+    keep = set(range(0, n, max(1, -(-n // MAX_CHART_EPOCHS)))) | {n - 1}
+    keep |= {position[e] for s in training.series for e in s.nonfinite_epochs}
+    if training.best_epoch is not None:
+        keep.add(position[training.best_epoch])
+    shown = sorted(keep)
+    curves = {}
+    for s in training.series:
+        gaps = set(s.nonfinite_epochs)
+        curves[s.name] = [math.nan if training.epochs[i] in gaps else s.values[i] for i in shown]
+    return [training.epochs[i] for i in shown], curves
 
 
 def render_charts(report: Report, *, interactive: bool) -> dict[str, RenderedChart]:
