@@ -48,15 +48,18 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 
 def _hostile_config(example: str, folder: Path) -> Path:
-    """A copy of the example's config with HOSTILE in the title and the caveats, next to its predictions."""
+    """A copy of the example's config with HOSTILE in the title and the caveats, next to its input files."""
     source = ROOT / "examples" / example
     text = (source / "config.toml").read_text(encoding="utf-8")
     text, n_title = re.subn(r'^title = "(.*)"$', lambda m: "title = " + json.dumps(f"{m[1]} {HOSTILE}"),
                             text, count=1, flags=re.MULTILINE)
     text, n_caveats = re.subn(r'^caveats = """\n', lambda m: m[0] + HOSTILE + "\n\n", text, count=1, flags=re.MULTILINE)
     assert n_title == n_caveats == 1, f"{example}: config layout changed, cannot inject the hostile text"
-    data = tomllib.loads(text)["data"]["path"]
-    (folder / data).symlink_to(source / data)  # same relative path, so the report shows the same source name
+    config = tomllib.loads(text)
+    # the same relative paths, so the report shows the same source names
+    for path in (config["data"]["path"], config.get("training", {}).get("history")):
+        if path is not None:
+            (folder / path).symlink_to(source / path)
     (folder / "config.toml").write_text(text, encoding="utf-8")
     return folder / "config.toml"
 
