@@ -8,6 +8,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from reportgen.fairness import RATE_LABELS
 from reportgen.metrics.calibration import Reliability
 from reportgen.metrics.curves import Curve, ScoreHistogram
 from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
@@ -26,14 +27,6 @@ SLICE_METRICS = {
 STRATEGY_TITLES = {"uniform": "Uniform bins", "quantile": "Quantile bins (equal counts)"}
 SLICE_CHART_MAX_GROUPS = 30
 CONFUSION_CHART_MAX_CLASSES = 30
-RATE_LABELS = {
-    "selection_rate": "Selection rate",
-    "tpr": "True positive rate",
-    "fpr": "False positive rate",
-    "precision": "Precision",
-    "mae": "Mean absolute error",
-    "mean_residual": "Mean residual",
-}
 
 
 LEGEND_COLUMNS = 4

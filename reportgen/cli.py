@@ -103,7 +103,8 @@ def _render(
         "html": lambda: to_html(report, interactive=interactive, downloads=beside, rendered=rendered).encode("utf-8"),
         "pdf": lambda: to_pdf(report, page_size=config.report.page_size, rendered=rendered),
         "json": lambda: to_json(report).encode("utf-8"),
-        "md": lambda: to_markdown(report, base_url=config.report.base_url, beside=beside).encode("utf-8"),
+        "md": lambda: to_markdown(report, base_url=config.report.base_url,
+                                  files=[FORMATS[name] for name in formats if name != "md"]).encode("utf-8"),
     }
     files = {}
     for name in formats:

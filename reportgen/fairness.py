@@ -32,6 +32,14 @@ RATES = {
     "precision": binary.precision,
 }
 
+RATE_LABELS = {  # how the card names each rate compared between groups
+    "selection_rate": "Selection rate",
+    "tpr": "True positive rate",
+    "fpr": "False positive rate",
+    "precision": "Precision",
+    "mae": "Mean absolute error",
+    "mean_residual": "Mean residual",
+}
 GAPS = {
     # gap name: (rates it is computed from, "difference", "ratio" or "reference_ratio")
     "demographic_parity_difference": (("selection_rate",), "difference"),

@@ -16,6 +16,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from reportgen import charts
+from reportgen.fairness import RATE_LABELS
 from reportgen.render.files import write_atomic
 from reportgen.render.text import CALIBRATION_METRICS, count, headline_metrics, num, pct, signed
 from reportgen.report import Report, TrainingResult
@@ -73,7 +74,7 @@ def environment(report: Report) -> jinja2.Environment:
     names = [m.name for m in report.metrics.metrics]
     env.globals.update(
         metric_labels=metric_labels(report),
-        rate_labels=charts.RATE_LABELS,
+        rate_labels=RATE_LABELS,
         performance_metrics=[name for name in names if name not in CALIBRATION_METRICS],
         calibration_metrics=["count", *[name for name in names if name in CALIBRATION_METRICS]],
         headline_metrics=headline_metrics(report.task, names),

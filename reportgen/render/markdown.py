@@ -24,12 +24,13 @@ from urllib.parse import quote, urlparse
 
 import jinja2
 
-from reportgen.charts import RATE_LABELS
+from reportgen.fairness import RATE_LABELS
 from reportgen.render.files import write_atomic
 from reportgen.render.text import count, headline_metrics, num, pct, signed
 from reportgen.report import FairnessGap, FairnessResult, GroupResult, Report, SliceResult
 
 GITHUB_COMMENT_LIMIT = 65_536  # characters in an issue or pull-request comment
+PUBLISHED = ("report.html", "report.pdf", "report.json")  # the files a summary may link to
 CELL = 80  # characters of user text in a table cell, a heading or a list
 SENTENCE = 400  # characters of a generated sentence (a gate's outcome, a finding's detail)
 MAX_FINDINGS = 5
@@ -192,10 +193,17 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def _macros(report: Report, beside: Sequence[str]) -> Any:
+def _macros(report: Report, files: Sequence[str]) -> Any:
     labels = {m.name: m.label for m in [*report.metrics.metrics, *report.metrics.class_metrics]}
     template = _environment().get_template("summary.md.j2")
-    return template.make_module({"metric_labels": labels, "report": report, "beside": list(beside)})
+    return template.make_module({"metric_labels": labels, "report": report, "files": list(files),
+                                 "links": functools.partial(_links, files=files)})
+
+
+def _links(base: Md, *, files: Sequence[str]) -> Md:
+    """Links to the published files: "**[Full report](…/report.html)** · [PDF](…) · [JSON](…)"."""
+    labels = {"report.html": "**[Full report]({})**", "report.pdf": "[PDF]({})", "report.json": "[JSON]({})"}
+    return Md(" · ".join(label.format(f"{base}/{name}") for name, label in labels.items() if name in files))
 
 
 def _slice_view(result: SliceResult, task: str) -> _SliceView:
@@ -280,7 +288,7 @@ def _fit(blocks: Sequence[_Block], footer: str, note: Callable[[Sequence[_Block]
 
 
 def to_markdown(
-    report: Report, *, base_url: str | None = None, beside: Sequence[str] = ("report.pdf", "report.json"),
+    report: Report, *, base_url: str | None = None, files: Sequence[str] = PUBLISHED,
     limit: int = GITHUB_COMMENT_LIMIT,
 ) -> str:
     """Render the pull-request summary.
@@ -290,10 +298,10 @@ def to_markdown(
     report : Report
         The document.
     base_url : str, optional
-        The http(s) address of the published report folder; the summary then links to
-        `report.html` there, and to the files of `beside` ("report.pdf", "report.json").
-    beside : sequence of str
-        The files published beside `report.html`.
+        The http(s) address of the published report folder; the summary then links to the
+        `files` there.
+    files : sequence of str
+        The files published at `base_url`, among "report.html", "report.pdf" and "report.json".
     limit : int
         Most characters of the result (UTF-16 code units, as GitHub counts). Blocks are kept in
         priority order (header, headline metrics, quality gates, findings, fairness flags, one per
@@ -318,7 +326,7 @@ def to_markdown(
     '## Model card — model'
     """
     base = None if base_url is None else _base_url(base_url)
-    macros = _macros(report, beside)
+    macros = _macros(report, files)
     blocks = _blocks(report, macros, base)
     footer = macros.footer().strip("\n")
     return _fit(blocks, footer, lambda dropped: macros.truncated(_left_out(dropped), limit, base), limit)

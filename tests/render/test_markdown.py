@@ -264,9 +264,13 @@ def test_base_url_links_appear_only_when_set(adult: Report) -> None:
     assert hrefs[:3] == [f"{BASE}/report.html", f"{BASE}/report.pdf", f"{BASE}/report.json"]
     assert set(hrefs) == {f"{BASE}/report.html", f"{BASE}/report.pdf", f"{BASE}/report.json",
                           f"{BASE}/report.html#findings"}
-    only_json = to_markdown(adult, base_url=BASE, beside=["report.json"])  # e.g. built with --format html,json,md
-    hrefs = {attrs["href"] for t, attrs in _tags(only_json) if t == "a"}
+    html_json = to_markdown(adult, base_url=BASE, files=["report.html", "report.json"])  # --format html,json,md
+    hrefs = {attrs["href"] for t, attrs in _tags(html_json) if t == "a"}
     assert f"{BASE}/report.json" in hrefs and f"{BASE}/report.pdf" not in hrefs
+    json_only = to_markdown(adult, base_url=BASE, files=["report.json"])  # --format json,md: no page to link
+    hrefs = [attrs["href"] for t, attrs in _tags(json_only) if t == "a"]
+    assert hrefs == [f"{BASE}/report.json"]
+    assert "\n[JSON](" in json_only and "full report" in json_only  # the findings still mention it, unlinked
 
 
 def test_base_url_is_encoded_and_checked(adult: Report) -> None:
