@@ -8,6 +8,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import reportgen
@@ -78,7 +79,9 @@ def test_build_records_the_commit_params_and_fingerprints(tmp_path: Path) -> Non
     assert raw["run"]["params"]["depth"] == 3 and raw["run"]["params"]["balanced"] is True
     html = (tmp_path / "out" / "report.html").read_text()
     assert f'git commit <code class="hash commit">{run.git_commit}</code></dd>' in html
-    assert "<th scope=\"row\">learning_rate</th><td class=\"num\">0.1</td>" in html
+    assert '<th scope="row">learning_rate</th><td class="num">0.1</td>' in html
+    assert '<th scope="row">balanced</th><td class="num">true</td>' in html  # as written in TOML
+    assert '<th scope="row">solver</th><td class="num">"lbfgs"</td>' in html
 
 
 def test_outside_git_the_commit_is_not_recorded(tmp_path: Path) -> None:
@@ -94,3 +97,12 @@ def test_outside_git_the_commit_is_not_recorded(tmp_path: Path) -> None:
 def test_params_are_scalars(params: dict) -> None:
     with pytest.raises(reportgen.errors.ConfigError, match=r"\[model\] params\."):
         validate(Config, {"data": {"label": "y", "score": "p"}, "model": {"params": params}}, source="c.toml")
+
+
+def test_hyperparameters_are_escaped(tmp_path: Path) -> None:
+    df = pd.DataFrame({"y": [0, 1, 1, 0], "p": [0.2, 0.9, 0.4, 0.6]})
+    ev = reportgen.evaluate(df, label="y", score="p", resamples=200,
+                            model={"params": {"<b>name</b>": "</td><script>alert(1)</script>"}})
+    html = ev.to_html(tmp_path / "report.html").read_text()
+    assert "<script>" not in html and "<b>name" not in html
+    assert "&lt;b&gt;name&lt;/b&gt;" in html and "\\u003c/td\\u003e\\u003cscript\\u003e" in html
