@@ -148,7 +148,10 @@ def test_check_reads_the_gates_of_a_built_report(tmp_path: Path, capsys: pytest.
         (None, "report.json: no such report file"),
         ("{", "report.json: not a readable report.json (JSONDecodeError)"),
         ('{"schema_version": "1.0.0"}', "report.json: report schema 1.0.0 cannot be read by this reportgen"),
-        ('{"schema_version": "2.1.0", "title": 3}', "report.json: not a valid report:"),
+        ('{"schema_version": "9.1.0"}', "report.json: report schema 9.1.0 cannot be read by this reportgen"),
+        ('{"schema_version": "2.999.0", "title": 3}', "report.json: not a valid report:"),
+        ('{"schema_version": "2.0.0", "title": "t"}',
+         "report.json: not a valid report: generator: Field required; it was written with schema 2.0.0, older than"),
     ],
 )
 def test_check_input_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None,

@@ -55,7 +55,14 @@ def read_json(path: Path) -> Report:
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])
-        raise InputError(f"{path}: not a valid report: {where}: {error['msg']}") from None
+        older = _version(version) < _version(SCHEMA_VERSION)
+        hint = f"; it was written with schema {version}, older than {SCHEMA_VERSION}: rebuild it" if older else ""
+        raise InputError(f"{path}: not a valid report: {where}: {error['msg']}{hint}") from None
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """ "2.10.0" → (2, 10, 0); parts that are not numbers count as 0."""
+    return tuple(int(part) if part.isdigit() else 0 for part in text.split("."))
 
 
 @functools.cache
