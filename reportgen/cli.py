@@ -18,12 +18,12 @@ from reportgen.errors import ConfigError, ReportgenError, quoted_list
 from reportgen.evaluation import evaluate_predictions
 from reportgen.history import read_history
 from reportgen.io import load_predictions
+from reportgen.record import git_state
 from reportgen.render.files import write_atomic
 from reportgen.render.html import render_charts, to_html
 from reportgen.render.json import read_json, to_json
 from reportgen.render.markdown import to_markdown
 from reportgen.render.pdf import to_pdf
-from reportgen.record import git_state
 from reportgen.report import GateResult, Report
 from reportgen.site import publish
 

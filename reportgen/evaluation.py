@@ -15,7 +15,6 @@ import pandas as pd
 
 from reportgen.analysis.findings import Finding, derive_findings
 from reportgen.analysis.training import TrainingSummary, summarize, training_findings
-from reportgen.history import History, read_history
 from reportgen.config import Config, validate
 from reportgen.errors import ConfigError, quoted_list
 from reportgen.fairness import (
@@ -30,6 +29,7 @@ from reportgen.fairness import (
     fairness_tables,
     rates,
 )
+from reportgen.history import History, read_history
 from reportgen.io import Predictions, check_predictions
 from reportgen.metrics import calibration, curves, residuals, tasks
 from reportgen.metrics.metric import Mean, Metric

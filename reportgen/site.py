@@ -59,7 +59,6 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import jinja2
@@ -71,6 +70,7 @@ from reportgen import charts
 from reportgen.analysis.findings import SEVERITIES
 from reportgen.analysis.gates import failed
 from reportgen.errors import InputError, counted, quoted_list
+from reportgen.render import templates
 from reportgen.render.files import write_atomic
 from reportgen.render.html import chart_svg
 from reportgen.render.json import read_json
@@ -537,23 +537,14 @@ def _version_label(entry: SiteEntry) -> str:
 
 def _environment() -> jinja2.Environment:
     """Templates from the package, autoescape on, strict undefined (as `reportgen.render.html`)."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(resources.files("reportgen.templates"))),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = templates.environment()
     env.filters.update(num=num, count=count, counted=counted)
     return env
 
 
 def render_index(manifest: Manifest) -> str:
     """The site's index.html: every model, its versions newest first, with relative links to their files."""
-    templates = resources.files("reportgen.templates")
-    css = templates.joinpath("report.css").read_text(encoding="utf-8")
-    css += templates.joinpath("site/site.css").read_text(encoding="utf-8")
+    css = templates.stylesheet("report.css", "site/site.css")
     return _environment().get_template("site/index.html.j2").render(
         title=manifest.title,
         models=_model_views(manifest.reports),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -17,8 +16,16 @@ from markupsafe import Markup
 
 from reportgen import charts
 from reportgen.fairness import RATE_LABELS
+from reportgen.render import templates
 from reportgen.render.files import write_atomic
-from reportgen.render.text import CALIBRATION_METRICS, count, headline_metrics, num, pct, signed
+from reportgen.render.text import (
+    CALIBRATION_METRICS,
+    count,
+    headline_metrics,
+    num,
+    pct,
+    signed,
+)
 from reportgen.report import Report, TrainingResult
 
 VEGA_LITE_VERSION = "6.4"
@@ -62,14 +69,7 @@ def markdown(text: str | None) -> Markup:
 
 def environment(report: Report) -> jinja2.Environment:
     """The Jinja environment for one report: templates from the package, autoescape on, strict undefined."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(resources.files("reportgen.templates"))),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = templates.environment()
     env.filters.update(num=num, signed=signed, pct=pct, count=count, markdown=markdown)
     names = [m.name for m in report.metrics.metrics]
     env.globals.update(
@@ -183,7 +183,7 @@ def to_html(
         (for the PDF too).
     """
     env = environment(report)
-    css = resources.files("reportgen.templates").joinpath("report.css").read_text(encoding="utf-8")
+    css = templates.stylesheet("report.css")
     vega = vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION) if interactive else None
     assert vega is None or "</script" not in vega.lower(), "the Vega bundle cannot be inlined safely"
     return env.get_template("base.html.j2").render(

@@ -17,7 +17,6 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
@@ -25,9 +24,16 @@ from urllib.parse import quote, urlparse
 import jinja2
 
 from reportgen.fairness import RATE_LABELS
+from reportgen.render import templates
 from reportgen.render.files import write_atomic
 from reportgen.render.text import count, headline_metrics, num, pct, signed
-from reportgen.report import FairnessGap, FairnessResult, GroupResult, Report, SliceResult
+from reportgen.report import (
+    FairnessGap,
+    FairnessResult,
+    GroupResult,
+    Report,
+    SliceResult,
+)
 
 GITHUB_COMMENT_LIMIT = 65_536  # characters in an issue or pull-request comment
 PUBLISHED = ("report.html", "report.pdf", "report.json")  # the files a summary may link to
@@ -178,15 +184,7 @@ class _SliceView:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(resources.files("reportgen.templates"))),
-        autoescape=False,  # markdown, not HTML: escaping is `finalize`'s job
-        finalize=_finalize,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = templates.environment(autoescape=False, finalize=_finalize)  # markdown: `finalize` escapes
     env.filters.update(num=num, signed=signed, pct=pct, count=count, cap=cap, sentence=sentence, interval=interval,
                        html=escape_html, fingerprint=fingerprint)
     env.globals.update(rate_labels=RATE_LABELS)

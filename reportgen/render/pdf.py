@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import math
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import unquote_to_bytes
@@ -22,6 +21,7 @@ from markupsafe import Markup
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from reportgen.errors import ConfigError, did_you_mean
+from reportgen.render import templates
 from reportgen.render.files import write_atomic
 from reportgen.render.html import RenderedChart, environment, render_charts
 from reportgen.report import Report
@@ -102,10 +102,8 @@ def print_html(report: Report, *, page_size: str = "A4", rendered: dict[str, Ren
     if page_size not in PAGE_SIZES:
         raise ConfigError(f'page_size: "{page_size}" is not a page size; use "A4" or "Letter"'
                           f"{did_you_mean(page_size, list(PAGE_SIZES))}")
-    templates = resources.files("reportgen.templates")
-    css = templates.joinpath("report.css").read_text(encoding="utf-8")
-    print_css = templates.joinpath("print.css").read_text(encoding="utf-8")
-    print_css += f"@page {{ size: {PAGE_SIZES[page_size]}; }}\n"
+    css = templates.stylesheet("report.css")
+    print_css = templates.stylesheet("print.css") + f"@page {{ size: {PAGE_SIZES[page_size]}; }}\n"
     env = environment(report)
     env.globals.update(column_parts=column_parts)
     return env.get_template("base.html.j2").render(
