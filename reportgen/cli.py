@@ -15,6 +15,7 @@ import reportgen
 from reportgen.analysis.gates import evaluate_gates, failed
 from reportgen.config import Config, load_config
 from reportgen.errors import ConfigError, ReportgenError, quoted_list
+from reportgen.baseline import load_baseline
 from reportgen.evaluation import evaluate_predictions
 from reportgen.history import read_history
 from reportgen.io import load_predictions
@@ -131,8 +132,12 @@ def build(
     if config.training.history is not None:
         progress(f"reading the training history {config.training.history}")
         history = read_history(base / config.training.history, source=config.training.history)
+    baselines = []
+    for spec in config.baseline:
+        progress(f"reading the baseline {spec.name} ({spec.path})")
+        baselines.append(load_baseline(spec, predictions, config.data, path=base / spec.path))
     evaluation = evaluate_predictions(predictions, config, config_source=str(config_path), git=git_state(base),
-                                      history=history)
+                                      history=history, baselines=baselines)
     report = evaluation.to_report()
     # render everything before writing anything: an error leaves no partial set of files
     files = _render(report, config, formats, interactive=interactive, progress=progress)

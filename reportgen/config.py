@@ -211,12 +211,57 @@ class CardSection(_Section):
     caveats: str | None = None
 
 
+class BaselineSpec(_Section):
+    """One `[baseline]` (or `[[baseline]]` entry): another model's predictions on the same rows.
+
+    The model's output is named as in `[data]`; the labels are the candidate's. With `id`, rows are
+    joined on that column of both files; without it they must be in the same order, which is checked
+    on every column the two files share (the label at least).
+    """
+
+    name: Annotated[str, Field(min_length=1)] = "baseline"
+    path: str
+    score: str | None = None
+    scores: dict[str, str] | None = None
+    score_prefix: str | None = None
+    prediction: str | None = None
+    threshold: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    normalize: bool = False
+    id: str | None = None
+
+    @model_validator(mode="after")
+    def _one_output(self) -> BaselineSpec:
+        given = [key for key in ("score", "scores", "score_prefix") if getattr(self, key) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one of {quoted_list(given)}, not several")
+        if self.score_prefix is not None and not self.score_prefix:
+            raise ValueError('"score_prefix" is empty')
+        if self.scores is not None and not self.scores:
+            raise ValueError('"scores" is empty; map each class to its probability column')
+        if not given and self.prediction is None:
+            raise ValueError(
+                'name the baseline\'s output: "score" (binary), "scores" or "score_prefix" (multiclass) '
+                'or "prediction" (regression)'
+            )
+        return self
+
+    @property
+    def task(self) -> str | None:
+        """The task its output keys point to; None for "prediction" alone (multiclass or regression)."""
+        if self.score is not None:
+            return "binary"
+        if self.scores is not None or self.score_prefix is not None:
+            return "multiclass"
+        return None
+
+
 class GateSpec(_Section):
-    """One `[[gates]]` entry: a bound on a metric or on a fairness gap.
+    """One `[[gates]]` entry: a bound on a metric or on a fairness gap, or on a metric's change.
 
     A metric gate applies overall, to every group of `slice`, or to one `group` of it; a fairness
-    gate to the gap of every sensitive column, or of `sensitive` only. With `significant`, a gate
-    fails only where the interval lies wholly beyond the bound.
+    gate to the gap of every sensitive column, or of `sensitive` only. A `max_regression` gate
+    bounds how much worse than the baseline (every baseline, or `baseline` only) a metric may get.
+    With `significant`, a gate fails only where the interval lies wholly beyond the bound.
     """
 
     metric: str | None = None
@@ -226,14 +271,22 @@ class GateSpec(_Section):
     sensitive: str | None = None
     min: Annotated[float, Field(allow_inf_nan=False)] | None = None
     max: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    max_regression: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] | None = None
+    baseline: str | None = None
     significant: bool = False
 
     @model_validator(mode="after")
     def _one_bound_on_one_thing(self) -> GateSpec:
         if (self.metric is None) == (self.fairness is None):
             raise ValueError('give exactly one of "metric" or "fairness"')
-        if self.min is None and self.max is None:
-            raise ValueError('give "min", "max" or both')
+        if self.max_regression is not None:
+            if self.min is not None or self.max is not None or self.fairness is not None:
+                raise ValueError('"max_regression" bounds a metric\'s change from the baseline; give it alone, '
+                                 'without "min", "max" or "fairness"')
+        elif self.min is None and self.max is None:
+            raise ValueError('give "min", "max" or both (or "max_regression")')
+        if self.baseline is not None and self.max_regression is None:
+            raise ValueError('"baseline" goes with "max_regression"')
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f'"min" ({self.min:g}) is above "max" ({self.max:g})')
         if self.metric is not None and self.sensitive is not None:
@@ -275,6 +328,12 @@ class Config(_Section):
     gates: list[GateSpec] = []
     training: TrainingSection = TrainingSection()
     site: SiteSection = SiteSection()
+    baseline: list[BaselineSpec] = []
+
+    @field_validator("baseline", mode="before")
+    @classmethod
+    def _one_or_several(cls, value: Any) -> Any:
+        return [value] if isinstance(value, dict) else value
 
     @model_validator(mode="after")
     def _keys_fit_the_task(self) -> Config:
@@ -320,6 +379,27 @@ class Config(_Section):
                 )
             if gate.fairness is not None and not self.fairness.sensitive:
                 raise ValueError(f"[[gates]] #{index} fairness: no sensitive columns; list them in [fairness] sensitive")
+            if gate.max_regression is not None and not self.baseline:
+                raise ValueError(f"[[gates]] #{index} max_regression: no baseline to compare with; add a [baseline]")
+            names = [spec.name for spec in self.baseline]
+            if gate.baseline is not None and gate.baseline not in names:
+                raise ValueError(
+                    f'[[gates]] #{index} baseline: unknown baseline "{gate.baseline}"; baselines are: '
+                    f"{quoted_list(names)}{did_you_mean(gate.baseline, names)}"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _baselines_fit(self) -> Config:
+        names = [spec.name for spec in self.baseline]
+        for index, spec in enumerate(self.baseline, start=1):
+            if names.count(spec.name) > 1:
+                raise ValueError(f'[baseline] #{index} name: "{spec.name}" is used twice; give each baseline its own name')
+            if self.model.task is not None and spec.task not in (None, self.model.task):
+                raise ValueError(
+                    f'[baseline] "{spec.name}": its output ({_output_key(spec)}) is a {spec.task} model\'s, '
+                    f"but [model] task is {self.model.task}; compare models of the same task"
+                )
         return self
 
     @property
@@ -332,6 +412,10 @@ class Config(_Section):
     def all_slices(self) -> list[SliceSpec]:
         """The configured slices, then the implicit ones of the sensitive columns."""
         return [*self.slices, *self.sensitive_slices]
+
+
+def _output_key(spec: BaselineSpec) -> str:
+    return next(f'"{key}"' for key in ("score", "scores", "score_prefix", "prediction") if getattr(spec, key) is not None)
 
 
 def load_config(path: str | Path) -> tuple[Config, Path]:
@@ -373,15 +457,15 @@ def validate(model: type[BaseModel], raw: Any, *, source: str) -> Any:
     except ValidationError as exc:
         # an unknown key first: a typo ("lable") also explains the "missing" key it was meant to be
         errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-        message = f"{source}: {_describe(model, errors[0])}"
+        message = f"{source}: {_describe(model, errors[0], raw)}"
         if len(errors) > 1:
             message += f" (and {counted(len(errors) - 1, 'more problem')})"
         raise ConfigError(message) from None
 
 
-def _describe(model: type[BaseModel], error: Any) -> str:
+def _describe(model: type[BaseModel], error: Any, raw: Any) -> str:
     loc = tuple(error["loc"])
-    where = _location(model, loc)
+    where = _location(model, loc, raw)
     if error["type"] == "extra_forbidden":
         parent = _model_at(model, loc[:-1])
         choices = list(parent.model_fields) if parent is not None else []
@@ -399,12 +483,21 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _location(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
-    """Render a pydantic location as `[table] key` or `[[slices]] #2 key`."""
+def _location(model: type[BaseModel], loc: tuple[Any, ...], raw: Any) -> str:
+    """Render a pydantic location as `[table] key` or `[[slices]] #2 key`.
+
+    A list of tables written as one table (`[baseline]`, which may also be `[[baseline]]`) is named
+    as written.
+    """
     if not loc:
         return ""
     head, rest = str(loc[0]), list(loc[1:])
-    if head in model.model_fields and _is_list_of_tables(model, head):
+    written_as_one = isinstance(raw, dict) and isinstance(raw.get(head), dict)
+    if head in model.model_fields and _is_list_of_tables(model, head) and written_as_one:
+        table = f"[{head}]"
+        if rest and isinstance(rest[0], int):
+            rest.pop(0)
+    elif head in model.model_fields and _is_list_of_tables(model, head):
         table = f"[[{head}]]"
         if rest and isinstance(rest[0], int):
             table += f" #{rest.pop(0) + 1}"

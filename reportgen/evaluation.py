@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from reportgen.analysis.comparison import Comparison, comparison_findings, flag_changes
 from reportgen.analysis.findings import Finding, derive_findings
 from reportgen.analysis.training import TrainingSummary, summarize, training_findings
+from reportgen.baseline import Baseline, align_baseline, load_baseline
 from reportgen.config import Config, validate
 from reportgen.errors import ConfigError, quoted_list
 from reportgen.fairness import (
@@ -31,7 +33,7 @@ from reportgen.fairness import (
 )
 from reportgen.history import History, read_history
 from reportgen.io import Predictions, check_predictions
-from reportgen.metrics import calibration, curves, residuals, tasks
+from reportgen.metrics import calibration, curves, paired, residuals, tasks
 from reportgen.metrics.metric import Mean, Metric
 from reportgen.metrics.table import COLUMNS, metric_frame
 from reportgen.metrics.values import EMPTY
@@ -109,6 +111,8 @@ class Evaluation:
         most `MAX_RELIABILITY_GROUPS` groups, and only with probabilities.
     findings : list of Finding
         Plain-language findings, most severe first.
+    comparisons : list of Comparison
+        The candidate against each baseline (`[baseline]`), in config order; empty without one.
     statistics : dict
         Slice name → its sufficient statistics (`reportgen.metrics.tasks.Statistics`).
     registry : dict
@@ -131,6 +135,7 @@ class Evaluation:
     curves: Curves
     reliability: dict[str, list[list[calibration.Reliability]]]
     findings: list[Finding]
+    comparisons: list[Comparison] = field(repr=False)
     statistics: dict[str, tasks.Statistics] = field(repr=False)
     registry: dict[str, Metric] = field(repr=False)
     class_registry: dict[str, Metric] = field(repr=False)
@@ -196,7 +201,7 @@ def evaluate(
     score_prefix: str | None = None,
     prediction: str | None = None,
     task: str | None = None,
-    positive_label: bool | int | float | str | None = None,
+    positive_label: bool | float | str | None = None,
     threshold: float = 0.5,
     normalize: bool = False,
     top_k: Iterable[int] | None = None,
@@ -217,6 +222,7 @@ def evaluate(
     card: Mapping[str, Any] | None = None,
     gates: Iterable[Mapping[str, Any]] = (),
     history: str | Path | None = None,
+    baseline: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
     title: str = "Model card",
 ) -> Evaluation:
     """Evaluate predictions per slice, with intervals, fairness gaps and findings.
@@ -250,6 +256,10 @@ def evaluate(
     history : str or Path, optional
         As ``[training] history``: per-epoch training logs (a CSV with an epoch column, a Keras
         ``History.history`` JSON, or an MLflow run folder) for learning curves and training findings.
+    baseline : dict or list of dict, optional
+        As the config's ``[baseline]`` table(s): another model's predictions on the same rows, compared
+        with these group by group (``Evaluation.comparisons``). Give its file as ``"path"`` or its
+        frame as ``"data"``, e.g. ``{"name": "v1", "data": old_df, "score": "p", "id": "row_id"}``.
     title : str
         The card's title.
 
@@ -289,21 +299,34 @@ def evaluate(
         "card": dict(card or {}),
         "gates": [dict(g) for g in gates],
     }
+    tables = [] if baseline is None else [baseline] if isinstance(baseline, Mapping) else list(baseline)
+    frames = [table.get("data") for table in tables]
+    raw["baseline"] = [
+        {key: value for key, value in table.items() if key != "data"} | ({} if frame is None else {"path": "data frame"})
+        for table, frame in zip(tables, frames, strict=True)
+    ]
     config: Config = validate(Config, raw, source="evaluate()")
     predictions = check_predictions(data, config.data, task=config.model.task, source="data frame")
     logs = None if history is None else read_history(Path(history), source=str(history))
-    return evaluate_predictions(predictions, config, config_source="evaluate()", history=logs)
+    baselines = [
+        load_baseline(spec, predictions, config.data, path=Path(spec.path)) if frame is None
+        else align_baseline(spec, frame, predictions, config.data)
+        for spec, frame in zip(config.baseline, frames, strict=True)
+    ]
+    return evaluate_predictions(predictions, config, config_source="evaluate()", history=logs, baselines=baselines)
 
 
 def evaluate_predictions(
     predictions: Predictions, config: Config, *, config_source: str = "config", git: GitState | None = None,
-    history: History | None = None,
+    history: History | None = None, baselines: Sequence[Baseline] = (),
 ) -> Evaluation:
     """Evaluate checked predictions with a validated config (the CLI's entry point).
 
     `config_source` (the config file) starts the messages of errors found when gates are checked;
     `git` is the state of the code that produced the predictions, for the card's run record;
-    `history` the model's training history (`read_history`), summarized with its findings.
+    `history` the model's training history (`read_history`), summarized with its findings;
+    `baselines` other models' predictions on the same rows (`load_baseline`), each compared with
+    the candidate group by group.
     """
     report = config.report
     specs = config.all_slices
@@ -348,6 +371,10 @@ def evaluate_predictions(
         curves=ev_curves,
         reliability=reliability,
         findings=[],
+        comparisons=[
+            _compare(baseline, engine, families, stats, config, index)
+            for index, baseline in enumerate(baselines, start=1)
+        ],
         statistics=stats,
         registry={metric.name: metric for metric in engine.metrics},
         class_registry={metric.name: metric for metric in engine.class_metrics},
@@ -357,7 +384,49 @@ def evaluate_predictions(
         training=None if history is None else summarize(history),
     )
     extra = [] if history is None else training_findings(evaluation.training, history)
+    extra += comparison_findings(evaluation)
     return replace(evaluation, findings=derive_findings(evaluation, extra=extra))
+
+
+def _compare(
+    baseline: Baseline,
+    engine: tasks.Engine,
+    families: list[SliceFamily],
+    stats: dict[str, tasks.Statistics],
+    config: Config,
+    index: int,
+) -> Comparison:
+    """The candidate against one baseline in every group of every family, with paired intervals and tests."""
+    report = config.report
+    theirs = baseline.predictions
+    other = tasks.prepare(
+        theirs.task, theirs.y_true, theirs.y_pred, theirs.scores, n_classes=len(theirs.classes),
+        top_k=theirs.top_k, calibration_bins=report.calibration_bins,
+    )
+    with ThreadPoolExecutor(max_workers=min(len(families), os.cpu_count() or 1, 8)) as pool:
+        their_stats = list(pool.map(lambda f: other.group_stats(f.codes, f.n_groups), families))
+    pair = paired.Pair.prepare(engine, other)
+
+    def rng(*key: int) -> np.random.Generator:
+        return np.random.default_rng([report.seed, BASELINE_STREAM, index, *key])
+
+    level = report.confidence_level
+    own, changes = [], []
+    for position, (family, their) in enumerate(zip(families, their_stats, strict=True)):
+        own.append(metric_frame(family.name, family.labels, their, other.metrics, level=level,
+                                resamples=report.resamples, rng=rng(position, 0)))
+        changes.append(paired.compare_family(family.name, family.labels, family.codes, pair, stats[family.name],
+                                             their, level=level, resamples=report.resamples, rng=rng(position, 1)))
+    table = flag_changes(pd.concat(changes, ignore_index=True), {m.name: m for m in engine.metrics},
+                         fdr=config.findings.fdr, min_support=report.min_support)
+    return Comparison(
+        name=baseline.name, source=baseline.source, fingerprint=theirs.fingerprint, join=baseline.join,
+        unmatched=baseline.unmatched, table=table, baseline_metrics=pd.concat(own, ignore_index=True),
+    )
+
+
+# Seeds the baselines' random streams apart from the candidate's ([seed, family] and [seed, family, class]).
+BASELINE_STREAM = 1_000_003
 
 
 MAX_RELIABILITY_GROUPS = 12

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 import reportgen
+from reportgen.analysis.comparison import IMPROVEMENT, REGRESSION, Comparison
 from reportgen.analysis.findings import Finding
 from reportgen.evaluation import OVERALL, Evaluation
 from reportgen.metrics.calibration import Reliability
@@ -19,7 +20,7 @@ from reportgen.metrics.curves import Curve, ScoreHistogram, ThresholdChoice
 from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
 from reportgen.record import config_fingerprint, versions
 
-SCHEMA_VERSION = "2.3.0"
+SCHEMA_VERSION = "2.4.0"
 T = TypeVar("T")
 
 
@@ -354,7 +355,9 @@ class GateResult:
 
     `status` is "pass" (every checked value within its bound), "fail" (at least one breach; with
     `significant`, at least one significant breach) or "undefined" (no value could be checked).
-    `title` states the gate in words and `detail` its outcome, numbers included.
+    `title` states the gate in words and `detail` its outcome, numbers included. A gate with
+    `max_regression` checks each group's difference from the baseline (every baseline, or
+    `baseline`): its checks hold differences, candidate − baseline.
     """
 
     title: str
@@ -365,10 +368,81 @@ class GateResult:
     sensitive: str | None
     min: float | None
     max: float | None
+    max_regression: float | None
+    baseline: str | None
     significant: bool
     status: str
     detail: str
     checks: list[GateCheck]
+
+
+@dataclass(frozen=True)
+class MetricChange:
+    """One metric of one group, the candidate's against the baseline's (same rows).
+
+    `difference` is candidate − baseline, with its paired interval (`method`: "paired bootstrap",
+    "DeLong (paired)" or "paired normal"; None where the metric has none). `p_value` comes from
+    `test` ("McNemar (exact)" or "z-test"), `q_value` is Benjamini–Hochberg adjusted over the
+    groups of the metric, and `flag` is "improvement", "regression" or None (not significant, no
+    better direction, or a group below `min_support`). Each model's own value has its interval.
+    """
+
+    name: str
+    candidate: float | None
+    candidate_ci_low: float | None
+    candidate_ci_high: float | None
+    baseline: float | None
+    baseline_ci_low: float | None
+    baseline_ci_high: float | None
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    method: str | None
+    p_value: float | None
+    q_value: float | None
+    test: str | None
+    flag: str | None
+    undefined_reason: str | None
+
+
+@dataclass(frozen=True)
+class GroupChange:
+    """Every compared metric of one group."""
+
+    group: str
+    n: int
+    small: bool
+    metrics: list[MetricChange]
+
+
+@dataclass(frozen=True)
+class SliceChange:
+    """One slice family's groups, compared."""
+
+    name: str
+    groups: list[GroupChange]
+
+
+@dataclass(frozen=True)
+class ComparisonResult:
+    """The candidate against one baseline (`[baseline]`).
+
+    `join` says how rows were matched; `unmatched` counts baseline rows left out (no candidate row
+    with their id); `improvements` and `regressions` count the flagged differences over every
+    group and metric, at false discovery rate `fdr`.
+    """
+
+    baseline: str
+    source: str
+    fingerprint: str
+    join: str
+    unmatched: int
+    rows: int
+    fdr: float
+    improvements: int
+    regressions: int
+    overall: GroupChange
+    slices: list[SliceChange]
 
 
 @dataclass(frozen=True)
@@ -380,6 +454,7 @@ class Report:
     title: str
     task: str
     gates: list[GateResult]
+    comparisons: list[ComparisonResult]
     findings: list[Finding]
     model: ModelDetails
     run: RunRecord
@@ -407,6 +482,7 @@ def build_report(ev: Evaluation) -> Report:
         title=config.report.title,
         task=ev.task,
         gates=[],
+        comparisons=[_comparison_result(ev, comparison) for comparison in ev.comparisons],
         findings=list(ev.findings),
         model=ModelDetails(
             name=config.model.name,
@@ -463,6 +539,40 @@ def build_report(ev: Evaluation) -> Report:
             residual_histogram=ev.curves.residual_histogram,
         ),
         performance_metrics=_performance_metrics(results, threshold),
+    )
+
+
+def _comparison_result(ev: Evaluation, comparison: Comparison) -> ComparisonResult:
+    keys = ["slice", "group", "metric"]
+    table = comparison.table
+    for model, metrics in (("candidate", ev.metrics), ("baseline", comparison.baseline_metrics)):
+        bounds = metrics[[*keys, "ci_low", "ci_high"]].rename(
+            columns={"ci_low": f"{model}_ci_low", "ci_high": f"{model}_ci_high"})
+        table = table.merge(bounds, on=keys, how="left")
+    min_support = ev.config.report.min_support
+    slices = []
+    for family in ev.families:
+        by_group = dict(tuple(table[table["slice"] == family.name].groupby("group", sort=False)))
+        groups = []
+        for label in family.labels:
+            rows = by_group[label]
+            n = int(rows["n"].iloc[0])
+            changes = [_record(MetricChange, row, name="metric") for row in rows.itertuples()]
+            groups.append(GroupChange(group=str(label), n=n, small=n < min_support, metrics=changes))
+        slices.append(SliceChange(name=family.name, groups=groups))
+    flags = table["flag"]
+    return ComparisonResult(
+        baseline=comparison.name,
+        source=comparison.source,
+        fingerprint=comparison.fingerprint,
+        join=comparison.join,
+        unmatched=comparison.unmatched,
+        rows=len(ev.predictions.frame),
+        fdr=ev.config.findings.fdr,
+        improvements=int((flags == IMPROVEMENT).sum()),
+        regressions=int((flags == REGRESSION).sum()),
+        overall=slices[0].groups[0],
+        slices=slices[1:],
     )
 
 

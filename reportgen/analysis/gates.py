@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from reportgen.config import GateSpec
 from reportgen.errors import ConfigError, did_you_mean, quoted_list
-from reportgen.report import GateCheck, GateResult, Report
+from reportgen.report import ComparisonResult, GateCheck, GateResult, MetricInfo, Report
 
 MAX_LISTED = 5  # breaches named in a gate's detail
 
@@ -39,7 +39,10 @@ def failed(gates: Iterable[GateResult]) -> list[GateResult]:
 
 
 def _evaluate(spec: GateSpec, report: Report, where: str) -> GateResult:
-    if spec.metric is not None:
+    bounded = spec
+    if spec.max_regression is not None:
+        title, checks, bounded = _regression_checks(spec, report, where)
+    elif spec.metric is not None:
         title, checks = _metric_checks(spec, report, where)
     else:
         title, checks = _fairness_checks(spec, report, where)
@@ -53,14 +56,16 @@ def _evaluate(spec: GateSpec, report: Report, where: str) -> GateResult:
         sensitive=spec.sensitive,
         min=spec.min,
         max=spec.max,
+        max_regression=spec.max_regression,
+        baseline=spec.baseline,
         significant=spec.significant,
         status=status,
-        detail=_detail(spec, checks, status),
+        detail=_detail(bounded, checks, status),
         checks=checks,
     )
 
 
-def _metric_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, list[GateCheck]]:
+def _metric_info(spec: GateSpec, report: Report, where: str) -> MetricInfo:
     assert spec.metric is not None
     infos = {m.name: m for m in report.metrics.metrics}
     if spec.metric not in infos:
@@ -68,17 +73,24 @@ def _metric_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, lis
             f'{where} metric: unknown metric "{spec.metric}" for a {report.task} task; '
             f"metrics are: {quoted_list(infos, limit=len(infos))}{did_you_mean(spec.metric, list(infos))}"
         )
-    info = infos[spec.metric]
+    return infos[spec.metric]
+
+
+def _scope(spec: GateSpec) -> str:
+    if spec.slice is None:
+        return "overall"
+    return f"for {spec.slice} = {spec.group}" if spec.group is not None else f"in every group of {spec.slice}"
+
+
+def _metric_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, list[GateCheck]]:
+    info = _metric_info(spec, report, where)
     if spec.significant and info.interval is None:
         raise ConfigError(
             f'{where} significant: {info.label} has no confidence interval, so a breach cannot be tested; '
             'remove "significant"'
         )
-    if spec.slice is None:
-        groups, scope = [report.overall], "overall"
-    else:
-        groups = _slice_groups(spec, report, where)
-        scope = f"for {spec.slice} = {spec.group}" if spec.group is not None else f"in every group of {spec.slice}"
+    groups = [report.overall] if spec.slice is None else _slice_groups(spec, report, where)
+    scope = _scope(spec)
     checks = []
     for group in groups:
         value = next(m for m in group.metrics if m.name == spec.metric)
@@ -86,7 +98,48 @@ def _metric_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, lis
     return f"{info.label} {_bounds(spec)} {scope}", checks
 
 
-def _slice_groups(spec: GateSpec, report: Report, where: str) -> list:
+def _regression_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, list[GateCheck], GateSpec]:
+    """Checks of a `max_regression` gate: each group's difference from the baseline against a bound.
+
+    The bound is on the difference (candidate − baseline): at least −max_regression for a metric
+    where higher is better, at most +max_regression where lower is better. Returns the title, the
+    checks and the gate as an equivalent bound on the difference.
+    """
+    assert spec.max_regression is not None and spec.metric is not None
+    info = _metric_info(spec, report, where)
+    if info.higher_is_better is None:
+        raise ConfigError(
+            f"{where} max_regression: {info.label} has no better direction, so it cannot regress; "
+            "bound it with min or max instead"
+        )
+    comparisons = [c for c in report.comparisons if spec.baseline in (None, c.baseline)]
+    if not comparisons:
+        raise ConfigError(f"{where} max_regression: the report compares with no baseline; add a [baseline]")
+    bound = {"min": -spec.max_regression} if info.higher_is_better else {"max": spec.max_regression}
+    bounded = spec.model_copy(update=bound)
+    checks = []
+    for comparison in comparisons:
+        groups = [comparison.overall] if spec.slice is None else _slice_groups(spec, comparison, where)
+        prefix = f"{comparison.baseline}: " if len(comparisons) > 1 else ""
+        for group in groups:
+            change = next((m for m in group.metrics if m.name == spec.metric), None)
+            if change is None:
+                raise ConfigError(f'{where} metric: the baseline "{comparison.baseline}" has no {info.label}')
+            if spec.significant and change.method is None:
+                raise ConfigError(
+                    f"{where} significant: the change in {info.label} has no paired interval, so a breach "
+                    'cannot be tested; remove "significant"'
+                )
+            checks.append(_check(bounded, prefix + group.group, change.difference, change.ci_low, change.ci_high,
+                                 change.undefined_reason))
+    against = f'"{spec.baseline}"' if spec.baseline is not None else (
+        f'"{comparisons[0].baseline}"' if len(comparisons) == 1 else "any baseline")
+    direction = "drop" if info.higher_is_better else "rise"
+    title = f"{info.label} may not {direction} by more than {spec.max_regression:g} against {against} {_scope(spec)}"
+    return title + (", significantly" if spec.significant else ""), checks, bounded
+
+
+def _slice_groups(spec: GateSpec, report: Report | ComparisonResult, where: str) -> list:
     slices = {s.name: s for s in report.slices}
     if spec.slice not in slices:
         raise ConfigError(
@@ -172,13 +225,13 @@ def _detail(spec: GateSpec, checks: list[GateCheck], status: str) -> str:
         failing = [c for c in checked if not c.passed]
         what = "significant breach" if spec.significant else "breach"
         text = f"{len(failing)} {what}{'es' if len(failing) > 1 else ''} of {len(checked)} checked: "
-        text += "; ".join(_value(c) for c in failing[:MAX_LISTED])
+        text += "; ".join(_value(c, spec) for c in failing[:MAX_LISTED])
         if len(failing) > MAX_LISTED:
             text += f"; … and {len(failing) - MAX_LISTED} more"
     else:
         closest = min(checked, key=lambda c: _margin(spec, c.value))  # type: ignore[arg-type]
         text = f"All {len(checked)} checked within bounds" if len(checked) > 1 else "Within bounds"
-        text += f"; closest: {_value(closest)}"
+        text += f"; closest: {_value(closest, spec)}"
         breached = [c for c in checked if c.breached]
         if breached:
             text += f"; {len(breached)} beyond the bound but not significantly"
@@ -197,7 +250,11 @@ def _margin(spec: GateSpec, value: float) -> float:
     return min(margins)
 
 
-def _value(check: GateCheck) -> str:
+def _value(check: GateCheck, spec: GateSpec) -> str:
+    """The subject, its value and interval; a change from the baseline (`max_regression`) with its sign."""
     assert check.value is not None
-    interval = "" if check.ci_low is None else f" ({check.ci_low:.3f}–{check.ci_high:.3f})"
-    return f"{check.subject} {check.value:.3f}{interval}"
+    if spec.max_regression is None:
+        interval = "" if check.ci_low is None else f" ({check.ci_low:.3f}–{check.ci_high:.3f})"
+        return f"{check.subject} {check.value:.3f}{interval}"
+    interval = "" if check.ci_low is None else f" ({check.ci_low:+.3f} to {check.ci_high:+.3f})"
+    return f"{check.subject} {check.value:+.3f}{interval}"

@@ -1,0 +1,461 @@
+"""Two models on the same rows: per-group differences (candidate − baseline), intervals and tests.
+
+Every kernel works from sufficient statistics of the pair, never by resampling rows:
+
+- metrics of the confusion counts: a **paired bootstrap** over the joint cells (label, candidate's
+  prediction, baseline's prediction). Resampling a group's rows with replacement draws these
+  counts from one multinomial, so each replicate resamples the same rows for both models. A
+  proportion over the same rows for both models (accuracy, recall, specificity, ...) is tested
+  with **McNemar's** exact test on its discordant rows; other count metrics with a z-test on the
+  bootstrap standard error;
+- the ROC AUC: **DeLong's** paired test, from both models' placement values on the same rows;
+- means of a per-row value (log loss, Brier score, MAE, ...) and smooth functions of such means
+  (RMSE, R²): a **paired normal** interval from the per-row differences (their linearization for
+  the smooth functions) and a z-test; top-k accuracy is a proportion, tested with McNemar's test.
+
+Other metrics (average precision, calibration errors, medians, maxima) get their difference
+without an interval or a test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as scipy_stats
+
+from reportgen.metrics import intervals
+from reportgen.metrics.metric import Fraction, Metric
+from reportgen.metrics.multiclass import ClassConfusion
+from reportgen.metrics.statistics import Confusion
+from reportgen.metrics.tasks import Engine, Statistics
+
+BOOTSTRAP = "paired bootstrap"
+DELONG = "DeLong (paired)"
+NORMAL = "paired normal"
+MCNEMAR = "McNemar (exact)"
+Z_TEST = "z-test"
+
+NO_PAIRED_INTERVAL = "no paired interval for this metric"
+TOO_MANY_CLASSES = "too many classes for the paired bootstrap"
+COLUMNS = [
+    "slice", "group", "metric", "candidate", "baseline", "difference", "ci_low", "ci_high",
+    "method", "p_value", "test", "n", "undefined_reason",
+]
+
+# Metrics of the labels alone: the same for both models.
+SAME_FOR_BOTH = ("count", "prevalence")
+# Joint cells per group are K³ for K classes; beyond this the bootstrap would not fit in memory.
+MAX_JOINT_CELLS = 20**3
+# Cells drawn at once (replicates × groups × joint cells) in the bootstrap: bounds its memory.
+_DRAW_BUDGET = 1 << 23
+
+
+@dataclass(frozen=True)
+class JointCells:
+    """Rows per joint cell (label, candidate's prediction, baseline's prediction) per group.
+
+    `counts` has shape (..., K³), cell index ``(label · K + candidate) · K + baseline``.
+    """
+
+    counts: np.ndarray
+
+    def cells(self) -> np.ndarray:
+        """The counts (as `intervals.resample_counts` reads them)."""
+        return self.counts
+
+    @classmethod
+    def from_cells(cls, cells: np.ndarray) -> JointCells:
+        """Inverse of `cells`."""
+        return cls(cells)
+
+    @property
+    def n_classes(self) -> int:
+        """K, the number of classes (2 for a binary task)."""
+        return round(self.counts.shape[-1] ** (1 / 3))
+
+    def marginals(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each model's own confusion cells, shape (..., K²), row-major (label, prediction)."""
+        k = self.n_classes
+        cube = self.counts.reshape(*self.counts.shape[:-1], k, k, k)
+        return cube.sum(axis=-1).reshape(*cube.shape[:-3], k * k), cube.sum(axis=-2).reshape(*cube.shape[:-3], k * k)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A candidate's and a baseline's prepared per-row arrays on the same rows.
+
+    Attributes
+    ----------
+    candidate, baseline : Engine
+        Each model's engine (`tasks.prepare`), labels identical.
+    metrics : tuple of Metric
+        The metrics both models have, in the candidate's order.
+    joint : ndarray of int32 or None
+        Joint confusion cell per row; None for a multiclass task with more than 20 classes.
+    """
+
+    candidate: Engine
+    baseline: Engine
+    metrics: tuple[Metric, ...]
+    joint: np.ndarray | None
+
+    @classmethod
+    def prepare(cls, candidate: Engine, baseline: Engine) -> Pair:
+        """Pair two engines of one task on the same rows."""
+        assert candidate.task == baseline.task, "the baseline's task is checked when it is read"
+        shared = {metric.name for metric in baseline.metrics} - set(SAME_FOR_BOTH)
+        metrics = tuple(metric for metric in candidate.metrics if metric.name in shared)
+        joint = None
+        if candidate.task != "regression":
+            k = _n_classes(candidate)
+            if k**3 <= MAX_JOINT_CELLS:
+                rows_c, rows_b = candidate.rows, baseline.rows
+                joint = rows_c.y_true.astype(np.int32) * k
+                joint += rows_c.y_pred
+                joint *= k
+                joint += rows_b.y_pred
+        return cls(candidate, baseline, metrics, joint)
+
+    @property
+    def task(self) -> str:
+        """"binary", "multiclass" or "regression"."""
+        return self.candidate.task
+
+
+def _n_classes(engine: Engine) -> int:
+    return 2 if engine.task == "binary" else engine.rows.n_classes
+
+
+def _single(task: str) -> Callable[[np.ndarray], Any]:
+    """One model's confusion statistics from its cells."""
+    return Confusion.from_cells if task == "binary" else ClassConfusion.from_cells
+
+
+def compare_family(
+    name: str,
+    labels: list[str],
+    codes: np.ndarray,
+    pair: Pair,
+    candidate: Statistics,
+    baseline: Statistics,
+    *,
+    level: float,
+    resamples: int,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """Both models' metrics, their difference with its paired interval, and a test, per group of one family.
+
+    Parameters
+    ----------
+    name, labels : str, list of str
+        The slice family's name and group labels.
+    codes : ndarray of int
+        Group code per row in [0, n_groups), negative for rows in no group.
+    pair : Pair
+        The two models' per-row arrays.
+    candidate, baseline : Statistics
+        Each model's statistics of this family (`Engine.group_stats` on `codes`).
+    level : float
+        Confidence level of the intervals.
+    resamples : int
+        Bootstrap replicates.
+    rng : numpy Generator
+        Source of the bootstrap draws.
+
+    Returns
+    -------
+    DataFrame
+        Columns slice, group, metric, candidate, baseline, difference, ci_low, ci_high, method,
+        p_value (two-sided, unadjusted), test, n, undefined_reason.
+    """
+    n_groups = len(labels)
+    values_c = {m.name: m.values(getattr(candidate, m.source)) for m in pair.metrics}
+    values_b = {m.name: m.values(getattr(baseline, m.source)) for m in pair.metrics}
+    joint = None if pair.joint is None else JointCells(_count(codes, pair.joint, _n_classes(pair.candidate) ** 3, n_groups))
+    per_row = _per_row_differences(pair, codes, values_c, values_b, candidate)
+    confusion_metrics = [m for m in pair.metrics if m.source == "confusion"]
+    bootstrap = {} if joint is None else _bootstrap(joint, confusion_metrics, pair.task, resamples, rng, level)
+
+    parts = []
+    for metric in pair.metrics:
+        difference = values_c[metric.name].value - values_b[metric.name].value
+        nothing = np.full(n_groups, np.nan)
+        low, high, p_value, method, test = nothing, nothing, nothing, None, None
+        if metric.name in bootstrap:
+            low, high, se = bootstrap[metric.name]
+            counts = None if joint is None else _discordant(joint, metric, pair.task)
+            if counts is not None:
+                p_value, test = mcnemar(*counts), MCNEMAR
+            else:
+                p_value, test = _z_test(difference, se, candidate.n), Z_TEST
+            method = BOOTSTRAP
+        elif metric.name == "roc_auc" and pair.task == "binary":
+            se = _delong_se(codes, n_groups, pair)
+            low, high, p_value = *_normal_bounds(difference, se, level), _z_test(difference, se, candidate.n)
+            method, test = DELONG, Z_TEST
+        elif metric.name in per_row:
+            psi, counted, indicator = per_row[metric.name]
+            total, squares, n = _sums(codes, psi, counted, n_groups)
+            se = _standard_error(total, squares, n)
+            low, high = _normal_bounds(difference, se, level)
+            if indicator:  # differences of 0/1 outcomes: the discordant rows are (n₊, n₋)
+                p_value, test = mcnemar((squares + total) / 2, (squares - total) / 2), MCNEMAR
+            else:
+                p_value, test = _z_test(difference, se, n), Z_TEST
+            method = NORMAL
+        defined = np.isfinite(difference)
+        reason = _reason(values_c[metric.name].reason, values_b[metric.name].reason)
+        if method is None:
+            reason = np.where(defined, NO_PAIRED_INTERVAL if joint is not None or metric.source != "confusion"
+                              else TOO_MANY_CLASSES, reason)
+        parts.append(pd.DataFrame({
+            "slice": name,
+            "group": pd.Series(labels, dtype=object),
+            "metric": metric.name,
+            "candidate": values_c[metric.name].value,
+            "baseline": values_b[metric.name].value,
+            "difference": difference,
+            "ci_low": np.where(defined, low, np.nan),
+            "ci_high": np.where(defined, high, np.nan),
+            "method": method,
+            "p_value": np.where(defined, p_value, np.nan),
+            "test": test,
+            "n": np.asarray(candidate.n, dtype=np.int64),
+            "undefined_reason": pd.Series(reason, dtype=object),
+        }))
+    if not parts:
+        return pd.DataFrame(columns=COLUMNS)
+    return pd.concat(parts, ignore_index=True)[COLUMNS]
+
+
+def mcnemar(gains: np.ndarray, losses: np.ndarray) -> np.ndarray:
+    """McNemar's exact test: two-sided binomial p-value of the discordant counts (gains vs losses).
+
+    `gains` counts rows only the candidate gets right, `losses` rows only the baseline gets right;
+    p is 1 when there are none.
+
+    Examples
+    --------
+    >>> mcnemar(np.array([10, 3, 0]), np.array([2, 3, 0])).round(4).tolist()
+    [0.0386, 1.0, 1.0]
+    """
+    gains = np.rint(np.asarray(gains, dtype=np.float64))
+    losses = np.rint(np.asarray(losses, dtype=np.float64))
+    p = 2 * scipy_stats.binom.cdf(np.minimum(gains, losses), gains + losses, 0.5)
+    return np.where(gains + losses > 0, np.minimum(p, 1.0), 1.0)
+
+
+def _count(codes: np.ndarray, cell: np.ndarray, cells_per_group: int, n_groups: int) -> np.ndarray:
+    keep = codes >= 0
+    key = np.multiply(codes, cells_per_group, dtype=np.int64)
+    key += cell
+    counts = np.bincount(key[keep] if not keep.all() else key, minlength=cells_per_group * n_groups)
+    return counts.reshape(n_groups, cells_per_group).astype(np.int64)
+
+
+def _bootstrap(
+    joint: JointCells, metrics: list[Metric], task: str, resamples: int, rng: np.random.Generator, level: float
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Percentile interval and standard error of each metric's difference, per group.
+
+    Groups are drawn in chunks so that at most `_DRAW_BUDGET` cells are held at once.
+    """
+    n_groups, n_cells = joint.counts.shape
+    chunk = max(1, _DRAW_BUDGET // (resamples * n_cells))
+    single = _single(task)
+    found: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {m.name: [] for m in metrics}
+    for start in range(0, n_groups, chunk):
+        cells_c, cells_b = intervals.resample_counts(JointCells(joint.counts[start:start + chunk]), resamples,
+                                                     rng).marginals()
+        first, second = single(cells_c), single(cells_b)
+        for metric in metrics:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                replicates = metric.values(first).value - metric.values(second).value
+            low, high = intervals.percentile(replicates, level)
+            found[metric.name].append((low, high, _spread(replicates)))
+    return {name: tuple(np.concatenate(part) for part in zip(*chunks, strict=True))  # type: ignore[misc]
+            for name, chunks in found.items()}
+
+
+def _spread(replicates: np.ndarray) -> np.ndarray:
+    """Standard deviation over the defined replicates (axis 0); NaN with fewer than two."""
+    defined = np.isfinite(replicates)
+    count = defined.sum(axis=0)
+    safe = np.where(defined, replicates, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = safe.sum(axis=0) / count
+        variance = np.where(defined, (safe - mean) ** 2, 0.0).sum(axis=0) / (count - 1)
+    return np.where(count >= 2, np.sqrt(variance), np.nan)
+
+
+def _discordant(joint: JointCells, metric: Metric, task: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Rows counted by the candidate only and by the baseline only, for a proportion over the same rows.
+
+    A proportion's numerator and denominator are sums of confusion cells. Evaluated on one row
+    in each cell they say, per joint cell, whether each model counts that row; when the
+    denominator never differs between the models, McNemar's test applies to the discordant rows.
+    None for any other metric.
+    """
+    k = joint.n_classes
+    one_row = metric.compute(_single(task)(np.eye(k * k, dtype=np.int64)))
+    if not isinstance(one_row, Fraction):
+        return None
+    numerator = np.asarray(one_row.numerator, dtype=np.int64)
+    denominator = np.asarray(one_row.denominator, dtype=np.int64)
+    if not (np.isin(numerator, (0, 1)).all() and np.isin(denominator, (0, 1)).all()):
+        return None
+    label, first, second = np.unravel_index(np.arange(k**3), (k, k, k))
+    cell_c, cell_b = label * k + first, label * k + second
+    if not np.array_equal(denominator[cell_c], denominator[cell_b]):
+        return None
+    counted = denominator[cell_c]
+    gains = counted * numerator[cell_c] * (1 - numerator[cell_b])
+    losses = counted * (1 - numerator[cell_c]) * numerator[cell_b]
+    return joint.counts @ gains, joint.counts @ losses
+
+
+def _per_row_differences(
+    pair: Pair, codes: np.ndarray, values_c: dict[str, Any], values_b: dict[str, Any], stats: Statistics
+) -> dict[str, tuple[np.ndarray, np.ndarray | None, bool]]:
+    """Metric → (per-row paired difference, rows counted or None for all, whether it is of 0/1 outcomes).
+
+    For a mean of a per-row value the group mean of the difference is the metric's difference;
+    for a smooth function of means (RMSE, R², explained variance) it is the first-order (delta
+    method) linearization of that difference.
+    """
+    rows_c, rows_b = pair.candidate.rows, pair.baseline.rows
+    names = {metric.name for metric in pair.metrics}
+    group = np.maximum(codes, 0)  # rows in no group are left out of every sum; any index will do
+
+    def at_group(per_group: np.ndarray) -> np.ndarray:
+        return np.asarray(per_group, dtype=np.float64)[group]
+
+    found: dict[str, tuple[np.ndarray, np.ndarray | None, bool]] = {}
+    if pair.task == "binary":
+        found["log_loss"] = (rows_c.log_loss - rows_b.log_loss, None, False)
+        found["brier"] = (rows_c.squared_error - rows_b.squared_error, None, False)
+    elif pair.task == "multiclass":
+        if rows_c.log_loss is not None and rows_b.log_loss is not None:
+            found["log_loss"] = (rows_c.log_loss - rows_b.log_loss, None, False)
+        for k in set(rows_c.top_k) & set(rows_b.top_k):
+            if rows_c.true_rank is not None and rows_b.true_rank is not None:
+                hits = (rows_c.true_rank < k).astype(np.float64) - (rows_b.true_rank < k)
+                found[f"top_{k}_accuracy"] = (hits, None, True)
+    else:
+        errors = stats.task.errors
+        found["mae"] = (rows_c.abs_error - rows_b.abs_error, None, False)
+        found["mse"] = (rows_c.squared_error - rows_b.squared_error, None, False)
+        found["mean_residual"] = (rows_c.residual - rows_b.residual, None, False)
+        found["mape"] = (rows_c.ape - rows_b.ape, rows_c.y_true != 0, False)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if "rmse" in names:
+                found["rmse"] = (rows_c.squared_error / (2 * at_group(values_c["rmse"].value))
+                                 - rows_b.squared_error / (2 * at_group(values_b["rmse"].value)), None, False)
+            target_variance = at_group(errors.target_ss / errors.n)
+            found["r2"] = (-(rows_c.squared_error - rows_b.squared_error) / target_variance, None, False)
+            if "explained_variance" in names:
+                spread_c = np.square(rows_c.residual - at_group(_group_mean(codes, rows_c.residual, errors.n)))
+                spread_b = np.square(rows_b.residual - at_group(_group_mean(codes, rows_b.residual, errors.n)))
+                found["explained_variance"] = (-(spread_c - spread_b) / target_variance, None, False)
+    return {name: value for name, value in found.items() if name in names}
+
+
+def _group_mean(codes: np.ndarray, values: np.ndarray, n: np.ndarray) -> np.ndarray:
+    keep = codes >= 0
+    total = np.bincount(codes[keep], weights=values[keep], minlength=len(n))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return total / n
+
+
+def _sums(
+    codes: np.ndarray, values: np.ndarray, counted: np.ndarray | None, n_groups: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group: the sum and sum of squares of `values`, and the rows, over the counted rows."""
+    keep = codes >= 0 if counted is None else (codes >= 0) & counted
+    kept, values = codes[keep], values[keep]
+    values = np.where(np.isfinite(values), values, np.nan)  # a non-finite term makes its group's sum NaN
+    return (
+        np.bincount(kept, weights=values, minlength=n_groups),
+        np.bincount(kept, weights=np.square(values), minlength=n_groups),
+        np.bincount(kept, minlength=n_groups),
+    )
+
+
+def _standard_error(total: np.ndarray, squares: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Standard error of a mean from its sum and sum of squares; NaN with fewer than two rows."""
+    _, variance = intervals.mean_and_variance(total, squares, n)
+    return np.where(np.asarray(n) >= 2, np.sqrt(variance), np.nan)
+
+
+def _delong_se(codes: np.ndarray, n_groups: int, pair: Pair) -> np.ndarray:
+    """Standard error of the AUC difference by DeLong's paired method, per group.
+
+    With each row's placement value in its group (a positive: the share of the group's negatives
+    scored below it, ties counting half; a negative: the share of positives scored above it), the
+    difference of the two models' placements d gives Var(ΔAUC) = Var(d | positives) / m +
+    Var(d | negatives) / n, for m positives and n negatives.
+    """
+    y_true = pair.candidate.rows.y_true
+    difference = (_placements(codes, pair.candidate.rows.scores, y_true, n_groups)
+                  - _placements(codes, pair.baseline.rows.scores, y_true, n_groups))
+    variance = np.zeros(n_groups)
+    for label in (1, 0):
+        total, squares, n = _sums(codes, difference, y_true == label, n_groups)
+        variance = variance + _standard_error(total, squares, n) ** 2
+    return np.sqrt(variance)
+
+
+def _placements(codes: np.ndarray, scores: np.ndarray, y_true: np.ndarray, n_groups: int) -> np.ndarray:
+    """Each row's DeLong placement value within its group (NaN for rows in no group)."""
+    keep = np.flatnonzero(codes >= 0)
+    order = keep[np.lexsort((scores[keep], codes[keep]))]
+    group, score, label = codes[order], scores[order], y_true[order].astype(np.float64)
+    starts = np.ones(len(order), dtype=bool)
+    starts[1:] = (group[1:] != group[:-1]) | (score[1:] != score[:-1])
+    first = np.flatnonzero(starts)
+    run = np.cumsum(starts) - 1
+    if len(first) == 0:
+        return np.full(len(codes), np.nan)
+    run_pos = np.add.reduceat(label, first)
+    run_neg = np.diff(first, append=len(order)) - run_pos
+    run_group = group[first]
+    positives = np.bincount(run_group, weights=run_pos, minlength=n_groups)
+    negatives = np.bincount(run_group, weights=run_neg, minlength=n_groups)
+    group_start = np.searchsorted(run_group, run_group)  # first run of each run's group
+    neg_below = np.cumsum(run_neg) - run_neg
+    neg_below -= neg_below[group_start]
+    pos_below = np.cumsum(run_pos) - run_pos
+    pos_below -= pos_below[group_start]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        as_positive = (neg_below + 0.5 * run_neg) / negatives[run_group]
+        as_negative = (positives[run_group] - pos_below - 0.5 * run_pos) / positives[run_group]
+    placement = np.full(len(codes), np.nan)
+    placement[order] = np.where(label == 1, as_positive[run], as_negative[run])
+    return placement
+
+
+def _normal_bounds(difference: np.ndarray, se: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    half = intervals.z_value(level) * se
+    return difference - half, difference + half
+
+
+def _z_test(difference: np.ndarray, se: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Two-sided p-value of difference / se; 1 where both are 0, NaN with fewer than two rows."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.abs(difference) / se
+    p = 2 * scipy_stats.norm.sf(z)
+    p = np.where((se == 0) & (difference == 0), 1.0, p)
+    return np.where(np.asarray(n) >= 2, p, np.nan)
+
+
+def _reason(candidate: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    """Why the difference is undefined: the candidate's reason, else the baseline's."""
+    reasons = [
+        f"candidate: {c}" if c is not None else (f"baseline: {b}" if b is not None else None)
+        for c, b in zip(candidate, baseline, strict=True)
+    ]
+    return np.array(reasons, dtype=object)
