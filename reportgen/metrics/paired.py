@@ -30,7 +30,7 @@ from scipy import stats as scipy_stats
 from reportgen.metrics import intervals
 from reportgen.metrics.metric import Fraction, Metric
 from reportgen.metrics.multiclass import ClassConfusion
-from reportgen.metrics.statistics import Confusion
+from reportgen.metrics.statistics import Confusion, Rows
 from reportgen.metrics.tasks import Engine, Statistics
 
 BOOTSTRAP = "paired bootstrap"
@@ -180,22 +180,19 @@ def compare_family(
     confusion_metrics = [m for m in pair.metrics if m.source == "confusion"]
     bootstrap = {} if joint is None else _bootstrap(joint, confusion_metrics, pair.task, resamples, rng, level)
 
-    parts = []
+    columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
     for metric in pair.metrics:
-        difference = values_c[metric.name].value - values_b[metric.name].value
-        nothing = np.full(n_groups, np.nan)
-        low, high, p_value, method, test = nothing, nothing, nothing, None, None
+        first, second = values_c[metric.name], values_b[metric.name]
+        difference = first.value - second.value
         if metric.name in bootstrap:
             low, high, se = bootstrap[metric.name]
             counts = None if joint is None else _discordant(joint, metric, pair.task)
-            if counts is not None:
-                p_value, test = mcnemar(*counts), MCNEMAR
-            else:
-                p_value, test = _z_test(difference, se, candidate.n), Z_TEST
-            method = BOOTSTRAP
+            p_value, test = (mcnemar(*counts), MCNEMAR) if counts is not None else (
+                _z_test(difference, se, candidate.n), Z_TEST)
+            method: str | None = BOOTSTRAP
         elif metric.name == "roc_auc" and pair.task == "binary":
             se = _delong_se(codes, n_groups, pair)
-            low, high, p_value = *_normal_bounds(difference, se, level), _z_test(difference, se, candidate.n)
+            (low, high), p_value = _normal_bounds(difference, se, level), _z_test(difference, se, candidate.n)
             method, test = DELONG, Z_TEST
         elif metric.name in per_row:
             psi, counted, indicator = per_row[metric.name]
@@ -207,29 +204,32 @@ def compare_family(
             else:
                 p_value, test = _z_test(difference, se, n), Z_TEST
             method = NORMAL
+        else:
+            low = high = p_value = np.full(n_groups, np.nan)
+            method = test = None
         defined = np.isfinite(difference)
-        reason = _reason(values_c[metric.name].reason, values_b[metric.name].reason)
+        reason = _reason(first.reason, second.reason)
         if method is None:
-            reason = np.where(defined, NO_PAIRED_INTERVAL if joint is not None or metric.source != "confusion"
-                              else TOO_MANY_CLASSES, reason)
-        parts.append(pd.DataFrame({
-            "slice": name,
-            "group": pd.Series(labels, dtype=object),
-            "metric": metric.name,
-            "candidate": values_c[metric.name].value,
-            "baseline": values_b[metric.name].value,
-            "difference": difference,
-            "ci_low": np.where(defined, low, np.nan),
-            "ci_high": np.where(defined, high, np.nan),
-            "method": method,
-            "p_value": np.where(defined, p_value, np.nan),
-            "test": test,
-            "n": np.asarray(candidate.n, dtype=np.int64),
-            "undefined_reason": pd.Series(reason, dtype=object),
-        }))
-    if not parts:
+            missing = TOO_MANY_CLASSES if joint is None and metric.source == "confusion" else NO_PAIRED_INTERVAL
+            reason = np.where(defined, missing, reason)
+        for column, values in (
+            ("slice", [name] * n_groups), ("group", labels), ("metric", [metric.name] * n_groups),
+            ("candidate", first.value), ("baseline", second.value), ("difference", difference),
+            ("ci_low", np.where(defined, low, np.nan)), ("ci_high", np.where(defined, high, np.nan)),
+            ("method", [method] * n_groups), ("p_value", np.where(defined, p_value, np.nan)),
+            ("test", [test] * n_groups), ("n", np.asarray(candidate.n, dtype=np.int64)),
+            ("undefined_reason", reason),
+        ):
+            columns[column].append(values)
+    if not pair.metrics:
         return pd.DataFrame(columns=COLUMNS)
-    return pd.concat(parts, ignore_index=True)[COLUMNS]
+    return pd.DataFrame({
+        column: pd.Series(np.concatenate(parts), dtype=object if column in _TEXT else None)
+        for column, parts in columns.items()
+    })
+
+
+_TEXT = ("slice", "group", "metric", "method", "test", "undefined_reason")
 
 
 def mcnemar(gains: np.ndarray, losses: np.ndarray) -> np.ndarray:
@@ -400,8 +400,7 @@ def _delong_se(codes: np.ndarray, n_groups: int, pair: Pair) -> np.ndarray:
     Var(d | negatives) / n, for m positives and n negatives.
     """
     y_true = pair.candidate.rows.y_true
-    difference = (_placements(codes, pair.candidate.rows.scores, y_true, n_groups)
-                  - _placements(codes, pair.baseline.rows.scores, y_true, n_groups))
+    difference = (_placements(codes, pair.candidate.rows, n_groups) - _placements(codes, pair.baseline.rows, n_groups))
     variance = np.zeros(n_groups)
     for label in (1, 0):
         total, squares, n = _sums(codes, difference, y_true == label, n_groups)
@@ -409,11 +408,16 @@ def _delong_se(codes: np.ndarray, n_groups: int, pair: Pair) -> np.ndarray:
     return np.sqrt(variance)
 
 
-def _placements(codes: np.ndarray, scores: np.ndarray, y_true: np.ndarray, n_groups: int) -> np.ndarray:
-    """Each row's DeLong placement value within its group (NaN for rows in no group)."""
-    keep = np.flatnonzero(codes >= 0)
-    order = keep[np.lexsort((scores[keep], codes[keep]))]
-    group, score, label = codes[order], scores[order], y_true[order].astype(np.float64)
+def _placements(codes: np.ndarray, rows: Rows, n_groups: int) -> np.ndarray:
+    """Each row's DeLong placement value within its group (NaN for rows in no group).
+
+    The rows, already sorted by score (`rows.order`), are stably sorted by group: runs of one
+    group and one score are then contiguous, in ascending score within each group.
+    """
+    by_score = codes[rows.order]
+    order = rows.order[np.argsort(by_score, kind="stable")]
+    order = order[codes[order] >= 0]
+    group, score, label = codes[order], rows.scores[order], rows.y_true[order].astype(np.float64)
     starts = np.ones(len(order), dtype=bool)
     starts[1:] = (group[1:] != group[:-1]) | (score[1:] != score[:-1])
     first = np.flatnonzero(starts)
