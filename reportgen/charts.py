@@ -12,18 +12,29 @@ from reportgen.fairness import RATE_LABELS
 from reportgen.metrics.calibration import Reliability
 from reportgen.metrics.curves import Curve, ScoreHistogram
 from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
-from reportgen.report import FairnessResult, OperatingPoint, SliceResult
+from reportgen.report import (
+    FairnessResult,
+    GroupChange,
+    OperatingPoint,
+    SliceChange,
+    SliceResult,
+)
 
 FONT = "DejaVu Sans"
 ACCENT = "#2456a4"
 MUTED = "#8a94a6"
 ALERT = "#c2410c"
+GOOD = "#166534"
 WIDTH = 280
 SLICE_METRICS = {
     "binary": ("accuracy", "recall", "fpr", "roc_auc"),
     "multiclass": ("accuracy", "macro_f1", "balanced_accuracy", "roc_auc_macro"),
     "regression": ("mae", "rmse", "mean_residual"),
 }
+# Compared with a baseline: the slice charts' metrics that have a better direction (a mean residual has
+# none), with R² standing in for it in regression.
+COMPARISON_METRICS = {**SLICE_METRICS, "regression": ("mae", "rmse", "r2")}
+CHANGE_FLAGS = {"improvement": "improvement", "regression": "regression", None: "no significant change"}
 STRATEGY_TITLES = {"uniform": "Uniform bins", "quantile": "Quantile bins (equal counts)"}
 SLICE_CHART_MAX_GROUPS = 30
 CONFUSION_CHART_MAX_CLASSES = 30
@@ -391,4 +402,139 @@ def learning_curves_chart(
     subtitle = f"dashed: best epoch ({best_epoch}), the lowest validation loss" if best_epoch is not None else ""
     return alt.hconcat(*panels).resolve_scale(color="independent").properties(
         title=alt.TitleParams("Learning curves", subtitle=subtitle) if subtitle else "Learning curves"
+    )
+
+
+def compared_metrics(groups: list[GroupChange], directions: dict[str, bool | None], task: str) -> list[str]:
+    """The metrics the comparison charts draw: the task's `COMPARISON_METRICS` that have a better
+    direction and a paired interval in at least one of `groups`, in that order (at most four)."""
+    defined = {m.name for g in groups for m in g.metrics if m.ci_low is not None}
+    return [name for name in COMPARISON_METRICS[task] if directions.get(name) is not None and name in defined]
+
+
+def _shown_groups(change: SliceChange) -> tuple[list[GroupChange], str]:
+    """The groups a comparison chart draws (the `SLICE_CHART_MAX_GROUPS` largest, in table order) and a
+    subtitle saying so when some are left out."""
+    largest = {id(g) for g in sorted(change.groups, key=lambda g: -g.n)[:SLICE_CHART_MAX_GROUPS]}
+    shown = [g for g in change.groups if id(g) in largest]
+    left_out = len(change.groups) - len(shown)
+    subtitle = f"the {len(shown)} largest of {len(change.groups)} groups; the table has them all" if left_out else ""
+    return shown, subtitle
+
+
+def _title(text: str, subtitle: str) -> alt.TitleParams | str:
+    return alt.TitleParams(text, subtitle=subtitle) if subtitle else text
+
+
+def comparison_chart(
+    change: SliceChange, baseline: str, labels: dict[str, str], directions: dict[str, bool | None], task: str
+) -> alt.FacetChart:
+    """Candidate and baseline side by side per group, each with its own interval; one panel per metric.
+
+    Parameters
+    ----------
+    change : SliceChange
+        One slice family's groups, compared (`SliceChange("overall", [overall])` for the whole data).
+    baseline : str
+        The baseline's name, shown in the legend beside "candidate".
+    labels : dict of str to str
+        Display label of each metric.
+    directions : dict of str to bool or None
+        `higher_is_better` of each metric; the panels are the task's `COMPARISON_METRICS` with one.
+    task : str
+        "binary", "multiclass" or "regression". Each panel has its own scale, from zero (bars start
+        there), so that two close values of a small rate stay apart.
+
+    Returns
+    -------
+    alt.FacetChart
+        At most `SLICE_CHART_MAX_GROUPS` groups (the largest) are drawn; the table has them all.
+    """
+    names = compared_metrics(change.groups, directions, task)
+    groups, subtitle = _shown_groups(change)
+    models = ["candidate", baseline if baseline != "candidate" else "baseline: candidate"]
+    rows = [
+        {"group": g.group, "metric": labels[m.name], "model": model, "value": _chart_number(value),
+         "low": _chart_number(low), "high": _chart_number(high), "n": g.n}
+        for g in groups
+        for m in g.metrics
+        if m.name in names
+        for model, value, low, high in (
+            (models[0], m.candidate, m.candidate_ci_low, m.candidate_ci_high),
+            (models[1], m.baseline, m.baseline_ci_low, m.baseline_ci_high),
+        )
+        if value is not None
+    ]
+    order = [g.group for g in groups]
+    y = alt.Y("group:N", title=None, sort=order, scale=alt.Scale(domain=order))
+    offset = alt.YOffset("model:N", sort=models, scale=alt.Scale(domain=models, paddingInner=0.1))
+    x = alt.X("value:Q", title=None, scale=alt.Scale(zero=True), axis=alt.Axis(tickCount=3))
+    tooltip = ["group:N", "metric:N", "model:N", alt.Tooltip("value:Q", format=".3f"),
+               alt.Tooltip("low:Q", format=".3f"), alt.Tooltip("high:Q", format=".3f"), alt.Tooltip("n:Q", title="Rows")]
+    base = alt.Chart()
+    bars = base.mark_bar(opacity=0.85).encode(
+        x=x, y=y, yOffset=offset,
+        color=alt.Color("model:N", title=None, sort=models, scale=alt.Scale(domain=models, range=[ACCENT, MUTED])),
+        tooltip=tooltip,
+    )
+    intervals = base.mark_rule(color="#1f2933", strokeWidth=1.5).transform_filter(
+        "isValid(datum.low) && isValid(datum.high)"
+    ).encode(x="low:Q", x2="high:Q", y=y, yOffset=offset)
+    columns = ["group", "metric", "model", "value", "low", "high", "n"]
+    return alt.layer(bars, intervals, data=pd.DataFrame(rows, columns=columns)).properties(
+        width=150, height=alt.Step(13)
+    ).facet(
+        column=alt.Column("metric:N", title=None, sort=[labels[n] for n in names], header=alt.Header(labelFontSize=12)),
+    ).resolve_scale(x="independent").properties(
+        title=_title(f"{change.name}: candidate and {baseline} by group (lines: intervals)", subtitle)
+    )
+
+
+def delta_chart(
+    change: SliceChange, baseline: str, labels: dict[str, str], directions: dict[str, bool | None], task: str
+) -> alt.FacetChart:
+    """Each group's difference from the baseline (candidate − baseline) with its paired interval, coloured by
+    flag; one panel per metric, a rule at zero.
+
+    Differences keep their sign, as in the tables; each panel's header says which side is better (for
+    an error, a negative difference is an improvement). Parameters are those of `comparison_chart`.
+    Regression panels get their own scales; classification panels share one.
+    """
+    names = compared_metrics(change.groups, directions, task)
+    groups, subtitle = _shown_groups(change)
+    headers = {name: f"{labels[name]}|{'better →' if directions[name] else '← better'}" for name in names}
+    rows = [
+        {"group": g.group, "panel": headers[m.name], "metric": labels[m.name], "difference": _chart_number(m.difference),
+         "low": _chart_number(m.ci_low), "high": _chart_number(m.ci_high), "q": _chart_number(m.q_value),
+         "flag": CHANGE_FLAGS[m.flag], "n": g.n}
+        for g in groups
+        for m in g.metrics
+        if m.name in names and m.difference is not None
+    ]
+    order = [g.group for g in groups]
+    y = alt.Y("group:N", title=None, sort=order, scale=alt.Scale(domain=order))
+    flags = list(CHANGE_FLAGS.values())
+    tooltip = ["group:N", alt.Tooltip("metric:N", title="Metric"), alt.Tooltip("difference:Q", format="+.3f"),
+               alt.Tooltip("low:Q", format="+.3f"), alt.Tooltip("high:Q", format="+.3f"), alt.Tooltip("q:Q", format=".3g"),
+               alt.Tooltip("flag:N", title="Flag"), alt.Tooltip("n:Q", title="Rows")]
+    base = alt.Chart()
+    zero = base.mark_rule(color=MUTED).encode(x=alt.datum(0))
+    color = alt.Color("flag:N", title=None, sort=flags, scale=alt.Scale(domain=flags, range=[GOOD, ALERT, MUTED]),
+                      legend=alt.Legend(symbolOpacity=1))
+    intervals = base.mark_rule(strokeWidth=2, opacity=0.5).transform_filter(
+        "isValid(datum.low) && isValid(datum.high)"
+    ).encode(x="low:Q", x2="high:Q", y=y, color=color)
+    points = base.mark_point(filled=True, size=50, opacity=1).encode(
+        x=alt.X("difference:Q", title=["Difference from", baseline], axis=alt.Axis(titleLimit=150)), y=y, color=color,
+        tooltip=tooltip,
+    )
+    columns = ["group", "panel", "metric", "difference", "low", "high", "q", "flag", "n"]
+    return alt.layer(zero, intervals, points, data=pd.DataFrame(rows, columns=columns)).properties(
+        width=150, height=alt.Step(18)
+    ).facet(
+        column=alt.Column("panel:N", title=None, sort=[headers[n] for n in names],
+                          header=alt.Header(labelFontSize=12, labelExpr="split(datum.value, '|')")),
+    ).resolve_scale(x="independent" if task == "regression" else "shared").properties(
+        title=_title(f"{change.name}: difference from {baseline} (candidate − baseline), with paired intervals",
+                     subtitle)
     )

@@ -13,13 +13,9 @@ from pathlib import Path
 
 import reportgen
 from reportgen.analysis.gates import evaluate_gates, failed
-from reportgen.config import Config, load_config
-from reportgen.errors import ConfigError, ReportgenError, quoted_list
-from reportgen.baseline import load_baseline
-from reportgen.evaluation import evaluate_predictions
-from reportgen.history import read_history
-from reportgen.io import load_predictions
-from reportgen.record import git_state
+from reportgen.config import Config, config_folder, load_config
+from reportgen.errors import ReportgenError, quoted_list
+from reportgen.evaluation import evaluate_config
 from reportgen.render.files import write_atomic
 from reportgen.render.html import render_charts, to_html
 from reportgen.render.json import read_json, to_json
@@ -120,24 +116,9 @@ def build(
 ) -> tuple[Report, list[Path]]:
     """Run the whole pipeline for one config; returns the document and the written files."""
     progress = _Progress(quiet)
-    config, base = load_config(config_path)
-    if config.data.path is None:
-        raise ConfigError(f"{config_path}: [data] path: required key is missing (the predictions file)")
-    data_path = base / config.data.path
+    evaluation = evaluate_config(config_path, progress=progress)
+    config, base = evaluation.config, config_folder(config_path)
     output_dir = out if out is not None else base / config.report.output_dir
-    progress(f"reading {data_path.name}")
-    predictions = load_predictions(data_path, config.data, task=config.model.task, source=config.data.path)
-    progress(f"evaluating {len(predictions.frame):,} rows over {len(config.slices)} slice definitions")
-    history = None
-    if config.training.history is not None:
-        progress(f"reading the training history {config.training.history}")
-        history = read_history(base / config.training.history, source=config.training.history)
-    baselines = []
-    for spec in config.baseline:
-        progress(f"reading the baseline {spec.name} ({spec.path})")
-        baselines.append(load_baseline(spec, predictions, config.data, path=base / spec.path))
-    evaluation = evaluate_predictions(predictions, config, config_source=str(config_path), git=git_state(base),
-                                      history=history, baselines=baselines)
     report = evaluation.to_report()
     # render everything before writing anything: an error leaves no partial set of files
     files = _render(report, config, formats, interactive=interactive, progress=progress)

@@ -447,7 +447,12 @@ def load_config(path: str | Path) -> tuple[Config, Path]:
         raise ConfigError(f"{path}: cannot read the config file ({exc.__class__.__name__})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return validate(Config, raw, source=str(path)), path.resolve().parent
+    return validate(Config, raw, source=str(path)), config_folder(path)
+
+
+def config_folder(path: str | Path) -> Path:
+    """The folder a config file's relative paths (data, history, baselines, output, site) start from."""
+    return Path(path).resolve().parent
 
 
 def validate(model: type[BaseModel], raw: Any, *, source: str) -> Any:

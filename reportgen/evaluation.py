@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -17,7 +17,7 @@ from reportgen.analysis.comparison import Comparison, comparison_findings, flag_
 from reportgen.analysis.findings import Finding, derive_findings
 from reportgen.analysis.training import TrainingSummary, summarize, training_findings
 from reportgen.baseline import Baseline, align_baseline, load_baseline
-from reportgen.config import Config, validate
+from reportgen.config import Config, load_config, validate
 from reportgen.errors import ConfigError, quoted_list
 from reportgen.fairness import (
     BY_GROUP_COLUMNS,
@@ -32,12 +32,12 @@ from reportgen.fairness import (
     rates,
 )
 from reportgen.history import History, read_history
-from reportgen.io import Predictions, check_predictions
+from reportgen.io import Predictions, check_predictions, load_predictions
 from reportgen.metrics import calibration, curves, paired, residuals, tasks
 from reportgen.metrics.metric import Mean, Metric
 from reportgen.metrics.table import COLUMNS, metric_frame
 from reportgen.metrics.values import EMPTY
-from reportgen.record import GitState
+from reportgen.record import GitState, git_state
 from reportgen.slices import SliceFamily, build_slices, group_label
 
 if TYPE_CHECKING:
@@ -314,6 +314,39 @@ def evaluate(
         for spec, frame in zip(config.baseline, frames, strict=True)
     ]
     return evaluate_predictions(predictions, config, config_source="evaluate()", history=logs, baselines=baselines)
+
+
+def evaluate_config(config_path: str | Path, *, progress: Callable[[str], None] = lambda message: None) -> Evaluation:
+    """Evaluate what a config file names: its predictions, training history and baselines (`reportgen build`).
+
+    Parameters
+    ----------
+    config_path : str or Path
+        The TOML config; its relative paths start from its folder.
+    progress : callable, optional
+        Called with a short message before each step.
+
+    Raises
+    ------
+    ConfigError, InputError
+        On an invalid config, or a file it names that is missing or fails its checks.
+    """
+    config, base = load_config(config_path)
+    if config.data.path is None:
+        raise ConfigError(f"{config_path}: [data] path: required key is missing (the predictions file)")
+    progress(f"reading {Path(config.data.path).name}")
+    predictions = load_predictions(base / config.data.path, config.data, task=config.model.task, source=config.data.path)
+    history = None
+    if config.training.history is not None:
+        progress(f"reading the training history {config.training.history}")
+        history = read_history(base / config.training.history, source=config.training.history)
+    baselines = []
+    for spec in config.baseline:
+        progress(f"reading the baseline {spec.name} ({spec.path})")
+        baselines.append(load_baseline(spec, predictions, config.data, path=base / spec.path))
+    progress(f"evaluating {len(predictions.frame):,} rows over {len(config.slices)} slice definitions")
+    return evaluate_predictions(predictions, config, config_source=str(config_path), git=git_state(base),
+                                history=history, baselines=baselines)
 
 
 def evaluate_predictions(

@@ -57,7 +57,9 @@ def _hostile_config(example: str, folder: Path) -> Path:
     assert n_title == n_caveats == 1, f"{example}: config layout changed, cannot inject the hostile text"
     config = tomllib.loads(text)
     # the same relative paths, so the report shows the same source names
-    for path in (config["data"]["path"], config.get("training", {}).get("history")):
+    baselines = config.get("baseline", [])
+    baselines = [baselines] if isinstance(baselines, dict) else baselines
+    for path in (config["data"]["path"], config.get("training", {}).get("history"), *(b["path"] for b in baselines)):
         if path is not None:
             (folder / path).symlink_to(source / path)
     (folder / "config.toml").write_text(text, encoding="utf-8")

@@ -24,6 +24,7 @@ from reportgen.render.text import (
     headline_metrics,
     num,
     pct,
+    pvalue,
     signed,
 )
 from reportgen.report import Report, TrainingResult
@@ -70,10 +71,11 @@ def markdown(text: str | None) -> Markup:
 def environment(report: Report) -> jinja2.Environment:
     """The Jinja environment for one report: templates from the package, autoescape on, strict undefined."""
     env = templates.environment()
-    env.filters.update(num=num, signed=signed, pct=pct, count=count, markdown=markdown)
+    env.filters.update(num=num, signed=signed, pct=pct, pvalue=pvalue, count=count, markdown=markdown)
     names = [m.name for m in report.metrics.metrics]
     env.globals.update(
         metric_labels=metric_labels(report),
+        metric_directions={m.name: m.higher_is_better for m in report.metrics.metrics},
         rate_labels=RATE_LABELS,
         performance_metrics=[name for name in names if name not in CALIBRATION_METRICS],
         calibration_metrics=["count", *[name for name in names if name in CALIBRATION_METRICS]],
@@ -92,6 +94,16 @@ def chart_specs(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
     overall = {m.name: m.value for m in report.overall.metrics}
     labels = metric_labels(report)
     found: list[tuple[str, str, alt.TopLevelMixin]] = []
+    directions = {m.name: m.higher_is_better for m in report.metrics.metrics}
+    for i, comparison in enumerate(report.comparisons):  # the comparison section follows the glance
+        for j, change in enumerate(comparison.slices):
+            if not charts.compared_metrics(change.groups, directions, report.task):
+                continue
+            args = (change, comparison.baseline, labels, directions, report.task)
+            found.append((f"chart-comparison-{i}-{j}-bars", f"{change.name}: candidate and {comparison.baseline}",
+                          charts.comparison_chart(*args)))
+            found.append((f"chart-comparison-{i}-{j}-delta", f"{change.name}: difference from {comparison.baseline}",
+                          charts.delta_chart(*args)))
     c = report.charts
     if c.roc is not None and c.operating_point is not None:
         found.append(("chart-roc", "ROC curve", charts.roc_chart(c.roc, c.operating_point)))

@@ -26,11 +26,13 @@ import jinja2
 from reportgen.fairness import RATE_LABELS
 from reportgen.render import templates
 from reportgen.render.files import write_atomic
-from reportgen.render.text import count, headline_metrics, num, pct, signed
+from reportgen.render.text import count, headline_metrics, num, pct, pvalue, signed
 from reportgen.report import (
+    ComparisonResult,
     FairnessGap,
     FairnessResult,
     GroupResult,
+    MetricChange,
     Report,
     SliceResult,
 )
@@ -43,6 +45,7 @@ MAX_FINDINGS = 5
 MAX_ROWS = 20  # rows of the gates and fairness tables
 MAX_GROUPS = 25  # rows of a slice table
 MAX_LISTED = 5  # sensitive columns named in a sentence
+MAX_REGRESSIONS = 10  # flagged regressions listed per baseline
 SLICE_METRICS = {
     "binary": ("accuracy", "recall", "fpr", "roc_auc"),
     "multiclass": ("accuracy", "balanced_accuracy", "macro_f1"),
@@ -185,8 +188,8 @@ class _SliceView:
 @functools.cache
 def _environment() -> jinja2.Environment:
     env = templates.environment(autoescape=False, finalize=_finalize)  # markdown: `finalize` escapes
-    env.filters.update(num=num, signed=signed, pct=pct, count=count, cap=cap, sentence=sentence, interval=interval,
-                       html=escape_html, fingerprint=fingerprint)
+    env.filters.update(num=num, signed=signed, pct=pct, pvalue=pvalue, count=count, cap=cap, sentence=sentence,
+                       interval=interval, html=escape_html, fingerprint=fingerprint)
     env.globals.update(rate_labels=RATE_LABELS)
     return env
 
@@ -225,6 +228,23 @@ def _slice_view(result: SliceResult, task: str) -> _SliceView:
     return _SliceView(result, shown, names, len(weak), [note for note, applies in notes.items() if applies])
 
 
+@dataclass(frozen=True)
+class _Regression:
+    """A flagged regression as listed: where (slice "overall" for the whole data) and the change."""
+
+    slice: str
+    group: str
+    change: MetricChange
+
+
+def _regressions(comparison: ComparisonResult) -> list[_Regression]:
+    """Every flagged regression of a comparison, the largest difference first (then in page order)."""
+    found = [_Regression("overall", "–", m) for m in comparison.overall.metrics if m.flag == "regression"]
+    found += [_Regression(s.name, g.group, m) for s in comparison.slices for g in s.groups for m in g.metrics
+              if m.flag == "regression"]
+    return sorted(found, key=lambda r: -abs(r.change.difference or 0.0))
+
+
 def _flags(fairness: Sequence[FairnessResult]) -> list[tuple[FairnessResult, FairnessGap]]:
     return [(result, gap) for result in fairness for gap in result.gaps if gap.breached]
 
@@ -236,10 +256,16 @@ def _blocks(report: Report, macros: Any, base: Md | None) -> list[_Block]:
         len(gates), sum(g.status == "fail" for g in gates), sum(g.status not in ("pass", "fail") for g in gates)
     )
     headline = headline_metrics(report.task, [m.name for m in report.overall.metrics])
-    blocks = [
-        _Block("the header", macros.header(counts, base)),
-        _Block("the headline metrics", macros.headline([m for m in report.overall.metrics if m.name in headline])),
-    ]
+    blocks = [_Block("the header", macros.header(counts, base))]
+    for index, comparison in enumerate(report.comparisons, start=1):  # the reviewer's first question
+        regressions = _regressions(comparison)
+        blocks.append(_Block("baseline comparison", macros.comparison(
+            comparison, index, [m for m in comparison.overall.metrics if m.name in headline],
+            regressions[:MAX_REGRESSIONS], len(regressions) - MAX_REGRESSIONS, base,
+        )))
+    blocks.append(
+        _Block("the headline metrics", macros.headline([m for m in report.overall.metrics if m.name in headline]))
+    )
     if gates:
         blocks.append(_Block("the quality gates", macros.gates(gates[:MAX_ROWS], len(gates) - MAX_ROWS)))
     findings = report.findings
@@ -302,8 +328,9 @@ def to_markdown(
         The files published at `base_url`, among "report.html", "report.pdf" and "report.json".
     limit : int
         Most characters of the result (UTF-16 code units, as GitHub counts). Blocks are kept in
-        priority order (header, headline metrics, quality gates, findings, fairness flags, one per
-        slice table) while they fit; the rest are replaced by a note pointing to the full report.
+        priority order (header, one per baseline comparison, headline metrics, quality gates,
+        findings, fairness flags, one per slice table) while they fit; the rest are replaced by a
+        note pointing to the full report.
 
     Returns
     -------

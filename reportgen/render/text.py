@@ -39,6 +39,19 @@ def signed(value: float | None, digits: int = 3) -> str:
     return "–" if value is None else f"{value:+.{digits}f}".replace("-", "−")
 
 
+def pvalue(value: float | None) -> str:
+    """A p-value or q-value: three significant digits, "< 0.001" below that, an en dash when absent.
+
+    Examples
+    --------
+    >>> pvalue(0.04213), pvalue(7e-23), pvalue(None)
+    ('0.0421', '< 0.001', '–')
+    """
+    if value is None or math.isnan(value):
+        return "–"
+    return "< 0.001" if value < 0.001 else f"{value:.3g}"
+
+
 def pct(value: float | None, digits: int = 1) -> str:
     """A share as a percentage."""
     return "–" if value is None else f"{100 * value:.{digits}f}%"

@@ -20,9 +20,7 @@ from markdown_it import MarkdownIt
 
 import reportgen
 from reportgen.cli import main
-from reportgen.config import load_config
-from reportgen.evaluation import evaluate_predictions
-from reportgen.io import load_predictions
+from reportgen.evaluation import evaluate_config
 from reportgen.render.markdown import (
     GITHUB_COMMENT_LIMIT,
     MAX_FINDINGS,
@@ -108,10 +106,7 @@ def _assert_valid_tables(markdown: str) -> None:
 
 def _report_from_config(path: Path) -> Report:
     """As `reportgen build` does."""
-    config, base = load_config(path)
-    predictions = load_predictions(base / config.data.path, config.data, task=config.model.task,
-                                   source=config.data.path)
-    return evaluate_predictions(predictions, config, config_source=str(path)).to_report()
+    return evaluate_config(path).to_report()
 
 
 @pytest.fixture(scope="module")
@@ -263,7 +258,7 @@ def test_base_url_links_appear_only_when_set(adult: Report) -> None:
     hrefs = [attrs["href"] for t, attrs in _tags(linked) if t == "a"]
     assert hrefs[:3] == [f"{BASE}/report.html", f"{BASE}/report.pdf", f"{BASE}/report.json"]
     assert set(hrefs) == {f"{BASE}/report.html", f"{BASE}/report.pdf", f"{BASE}/report.json",
-                          f"{BASE}/report.html#findings"}
+                          f"{BASE}/report.html#findings", f"{BASE}/report.html#comparison-1"}
     html_json = to_markdown(adult, base_url=BASE, files=["report.html", "report.json"])  # --format html,json,md
     hrefs = {attrs["href"] for t, attrs in _tags(html_json) if t == "a"}
     assert f"{BASE}/report.json" in hrefs and f"{BASE}/report.pdf" not in hrefs

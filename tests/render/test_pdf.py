@@ -12,10 +12,8 @@ from helpers import synthetic_predictions
 from PIL import Image
 
 import reportgen
-from reportgen.config import load_config
 from reportgen.errors import ConfigError
-from reportgen.evaluation import evaluate_predictions
-from reportgen.io import load_predictions
+from reportgen.evaluation import evaluate_config
 from reportgen.render import pdf
 from reportgen.render.html import environment, to_html
 from reportgen.report import Report
@@ -36,11 +34,7 @@ pytestmark = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.whic
 
 
 def _example(name: str) -> Report:
-    config, base = load_config(ROOT / "examples" / name / "config.toml")
-    assert config.data.path is not None
-    predictions = load_predictions(base / config.data.path, config.data, task=config.model.task,
-                                   source=config.data.path)
-    return evaluate_predictions(predictions, config).to_report()
+    return evaluate_config(ROOT / "examples" / name / "config.toml").to_report()
 
 
 def _small(**card: str) -> Report:
