@@ -55,6 +55,9 @@ def _hostile_config(example: str, folder: Path) -> Path:
                             text, count=1, flags=re.MULTILINE)
     text, n_caveats = re.subn(r'^caveats = """\n', lambda m: m[0] + HOSTILE + "\n\n", text, count=1, flags=re.MULTILINE)
     assert n_title == n_caveats == 1, f"{example}: config layout changed, cannot inject the hostile text"
+    # a baseline's name is user text too (a gate naming it would need the same name)
+    text = re.sub(r'^(\[baseline\]\s*(?:#.*)?\nname = )"(.*)"$', lambda m: m[1] + json.dumps(f"{m[2]} {HOSTILE}"), text,
+                  count=1, flags=re.MULTILINE)
     config = tomllib.loads(text)
     # the same relative paths, so the report shows the same source names
     baselines = config.get("baseline", [])
@@ -178,6 +181,13 @@ def test_task_specific_content(opened, request: pytest.FixtureRequest) -> None:
         classes = table.locator("tbody th[scope=row]").all_inner_texts()
         assert sorted(classes) == ["Adelie", "Chinstrap", "Gentoo"]
         assert table.locator("tbody td").count() >= 3 * 3
+    if "baseline" in config:  # the comparison: its overall table, and both charts of every slice
+        comparison = page.locator("#comparison-1")
+        assert HOSTILE in comparison.locator("h3").inner_text()
+        assert comparison.locator("table.changes").first.locator("tbody tr").count() >= 10
+        for j in range(len(config["slices"])):
+            for kind in ("bars", "delta"):
+                assert page.locator(f"figure.chart#chart-comparison-0-{j}-{kind} svg").count() == 1, (j, kind)
     slices = page.locator("#slices article.slice")
     assert slices.count() == len(config["slices"])
     for i in range(slices.count()):

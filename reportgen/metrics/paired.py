@@ -77,11 +77,18 @@ class JointCells:
         """K, the number of classes (2 for a binary task)."""
         return round(self.counts.shape[-1] ** (1 / 3))
 
-    def marginals(self) -> tuple[np.ndarray, np.ndarray]:
-        """Each model's own confusion cells, shape (..., K²), row-major (label, prediction)."""
-        k = self.n_classes
-        cube = self.counts.reshape(*self.counts.shape[:-1], k, k, k)
-        return cube.sum(axis=-1).reshape(*cube.shape[:-3], k * k), cube.sum(axis=-2).reshape(*cube.shape[:-3], k * k)
+
+def _marginals(counts: np.ndarray, cells: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each model's own confusion cells, shape (..., K²) row-major (label, prediction), from the counts of
+    the joint `cells` (indices into the K³ joint cells)."""
+    label, first, second = np.unravel_index(cells, (k, k, k))
+    flat = counts.reshape(-1, len(cells)).astype(np.float64)
+    found = []
+    for prediction in (first, second):
+        to_cell = np.zeros((len(cells), k * k))
+        to_cell[np.arange(len(cells)), label * k + prediction] = 1.0
+        found.append(np.rint(flat @ to_cell).astype(np.int64).reshape(*counts.shape[:-1], k * k))
+    return found[0], found[1]
 
 
 @dataclass(frozen=True)
@@ -262,15 +269,18 @@ def _bootstrap(
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Percentile interval and standard error of each metric's difference, per group.
 
-    Groups are drawn in chunks so that at most `_DRAW_BUDGET` cells are held at once.
+    Groups are drawn in chunks so that at most `_DRAW_BUDGET` cells are held at once, and only the
+    joint cells some group of the chunk has are drawn (with many classes most of the K³ are empty).
     """
     n_groups, n_cells = joint.counts.shape
     chunk = max(1, _DRAW_BUDGET // (resamples * n_cells))
     single = _single(task)
     found: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {m.name: [] for m in metrics}
     for start in range(0, n_groups, chunk):
-        cells_c, cells_b = intervals.resample_counts(JointCells(joint.counts[start:start + chunk]), resamples,
-                                                     rng).marginals()
+        part = joint.counts[start:start + chunk]
+        used = np.flatnonzero(part.any(axis=0))
+        drawn = intervals.resample_counts(JointCells(part[:, used]), resamples, rng).counts
+        cells_c, cells_b = _marginals(drawn, used, joint.n_classes)
         first, second = single(cells_c), single(cells_b)
         for metric in metrics:
             with np.errstate(invalid="ignore", divide="ignore"):
