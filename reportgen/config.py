@@ -87,18 +87,7 @@ class DataSection(_Section):
 
     @model_validator(mode="after")
     def _one_kind_of_score(self) -> DataSection:
-        given = [key for key in ("score", "scores", "score_prefix") if getattr(self, key) is not None]
-        if len(given) > 1:
-            raise ValueError(f"give one of {quoted_list(given)}, not several")
-        if self.score_prefix is not None and not self.score_prefix:
-            raise ValueError('"score_prefix" is empty')
-        if self.scores is not None and not self.scores:
-            raise ValueError('"scores" is empty; map each class to its probability column')
-        if not given and self.prediction is None:
-            raise ValueError(
-                'name the model\'s output: "score" (binary), "scores" or "score_prefix" (multiclass) '
-                'or "prediction" (regression)'
-            )
+        _check_output(self, "the model's")
         return self
 
     def check_task(self, task: str) -> None:
@@ -115,6 +104,21 @@ class DataSection(_Section):
             raise ValueError('a binary task needs "score", the column of positive-class probabilities')
         if task == "regression" and self.prediction is None:
             raise ValueError('a regression task needs "prediction", the column of predicted values')
+
+
+def _check_output(section: DataSection | BaselineSpec, whose: str) -> None:
+    """The keys naming a model's output (`[data]`, `[baseline]`): one kind of score, none empty, one at least."""
+    given = [key for key in ("score", "scores", "score_prefix") if getattr(section, key) is not None]
+    if len(given) > 1:
+        raise ValueError(f"give one of {quoted_list(given)}, not several")
+    if section.score_prefix is not None and not section.score_prefix:
+        raise ValueError('"score_prefix" is empty')
+    if section.scores is not None and not section.scores:
+        raise ValueError('"scores" is empty; map each class to its probability column')
+    if not given and section.prediction is None:
+        raise ValueError(
+            f'name {whose} output: "score" (binary), "scores" or "score_prefix" (multiclass) or "prediction" (regression)'
+        )
 
 
 class SliceSpec(_Section):
@@ -231,18 +235,7 @@ class BaselineSpec(_Section):
 
     @model_validator(mode="after")
     def _one_output(self) -> BaselineSpec:
-        given = [key for key in ("score", "scores", "score_prefix") if getattr(self, key) is not None]
-        if len(given) > 1:
-            raise ValueError(f"give one of {quoted_list(given)}, not several")
-        if self.score_prefix is not None and not self.score_prefix:
-            raise ValueError('"score_prefix" is empty')
-        if self.scores is not None and not self.scores:
-            raise ValueError('"scores" is empty; map each class to its probability column')
-        if not given and self.prediction is None:
-            raise ValueError(
-                'name the baseline\'s output: "score" (binary), "scores" or "score_prefix" (multiclass) '
-                'or "prediction" (regression)'
-            )
+        _check_output(self, "the baseline's")
         return self
 
     @property

@@ -7,12 +7,12 @@ import json
 import re
 import subprocess
 from dataclasses import replace
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import html_tags
 from markdown_it import MarkdownIt
 
 from reportgen.baseline import Baseline
@@ -130,21 +130,6 @@ def test_the_data_has_what_the_tests_need(report: Report) -> None:
 # ------------------------------------------------------------------------------------------------- HTML
 
 
-class _Elements(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-
-def _tags(text: str) -> list[tuple[str, dict[str, str | None]]]:
-    parser = _Elements()
-    parser.feed(text)
-    return parser.tags
-
-
 def _section(page: str) -> str:
     start = page.index('<section id="comparison">')
     return page[start:page.index("</section>", start)]
@@ -236,7 +221,7 @@ def test_group_table_shows_each_difference_and_marks_flags(report: Report, page:
 
 def test_hostile_baseline_name_and_group_labels_are_escaped(report: Report, page: str) -> None:
     for interactive, text in ((False, page), (True, to_html(report, interactive=True))):
-        tags = _tags(text)
+        tags = html_tags(text)
         assert sum(t == "script" for t, _ in tags) == (2 if interactive else 0)
         assert not [t for t, _ in tags if t in ("img", "iframe", "object", "embed")]
         assert not [a for _, attrs in tags for a in attrs if a.startswith("on")]
@@ -404,7 +389,7 @@ def test_summary_numbers_are_the_reports(report: Report, summary: str) -> None:
 
 def test_hostile_text_is_inert_in_the_summary(summary: str) -> None:
     rendered = _gfm().render(summary)
-    tags = _tags(rendered)
+    tags = html_tags(rendered)
     assert {t for t, _ in tags} <= OWN_TAGS
     hrefs = [attrs.get("href") or "" for t, attrs in tags if t == "a"]
     assert hrefs and all(h.startswith(BASE_URL) for h in hrefs), hrefs

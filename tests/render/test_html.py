@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from helpers import synthetic_predictions
+from helpers import html_tags, synthetic_predictions
 
 import reportgen
 from reportgen.charts import theme
@@ -31,25 +30,10 @@ def evaluation() -> reportgen.Evaluation:
     )
 
 
-class _Elements(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-
-def _elements(html: str) -> list[tuple[str, dict[str, str | None]]]:
-    parser = _Elements()
-    parser.feed(html)
-    return parser.tags
-
-
 @pytest.mark.parametrize("interactive", [False, True])
 def test_user_text_cannot_inject_markup(evaluation: reportgen.Evaluation, interactive: bool) -> None:
     html = to_html(evaluation.to_report(), interactive=interactive)
-    tags = _elements(html)
+    tags = html_tags(html)
     assert not [t for t, _ in tags if t in ("img", "iframe", "object", "embed", "b")]
     assert sum(t == "script" for t, _ in tags) == (2 if interactive else 0)  # the runtime and the embed calls
     assert not [a for _, attrs in tags for a in attrs if a.startswith("on")]
@@ -63,7 +47,7 @@ def test_user_text_cannot_inject_markup(evaluation: reportgen.Evaluation, intera
 def test_no_network_resources(evaluation: reportgen.Evaluation) -> None:
     for interactive in (False, True):
         html = to_html(evaluation.to_report(), interactive=interactive)
-        for tag, attrs in _elements(html):
+        for tag, attrs in html_tags(html):
             assert not attrs.get("src"), (tag, attrs)
             if tag == "link":
                 raise AssertionError(f"external stylesheet or font: {attrs}")

@@ -63,8 +63,8 @@ def _normalized(text: str) -> str:
     text = re.sub(r'"git_commit": ("[0-9a-f]{40}"|null),\s*"git_dirty": (true|false|null)', '"git": "STATE"', text)
     text = re.sub(r'"versions": \{[^}]*\}', '"versions": "VERSIONS"', text)
     text = re.sub(r"<dt>Code</dt><dd>.*?</dd>", "<dt>Code</dt><dd>STATE</dd>", text)
-    text = re.sub(r'<table class="compact versions">.*?</table>', "VERSIONS", text, flags=re.S)
-    return re.sub(r"<svg.*?</svg>", "<svg/>", text, flags=re.S)
+    text = re.sub(r'<table class="compact versions">.*?</table>', "VERSIONS", text, flags=re.DOTALL)
+    return re.sub(r"<svg.*?</svg>", "<svg/>", text, flags=re.DOTALL)
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,12 @@ import fnmatch
 import html
 import re
 import tomllib
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import synthetic_predictions
+from helpers import html_tags, synthetic_predictions
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -51,19 +50,8 @@ def _gfm() -> MarkdownIt:
     return MarkdownIt("commonmark").enable(["table", "strikethrough"])
 
 
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-
 def _tags(markdown: str) -> list[tuple[str, dict[str, str | None]]]:
-    parser = _Tags()
-    parser.feed(_gfm().render(markdown))
-    return parser.tags
+    return html_tags(_gfm().render(markdown))
 
 
 def _cells(line: str) -> list[str]:
