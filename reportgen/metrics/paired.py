@@ -19,6 +19,7 @@ without an interval or a test.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +51,8 @@ COLUMNS = [
 SAME_FOR_BOTH = ("count", "prevalence")
 # Joint cells per group are K³ for K classes; beyond this the bootstrap would not fit in memory.
 MAX_JOINT_CELLS = 20**3
+# Up to this many (group, joint cell) pairs are counted in one table, else only the occupied ones.
+_DENSE_COUNTS = 1 << 24
 # Cells drawn at once (replicates × groups × joint cells) in the bootstrap: bounds its memory.
 _DRAW_BUDGET = 1 << 23
 
@@ -101,8 +104,8 @@ class Pair:
         Each model's engine (`tasks.prepare`), labels identical.
     metrics : tuple of Metric
         The metrics both models have, in the candidate's order.
-    joint : ndarray of int32 or None
-        Joint confusion cell per row; None for a multiclass task with more than 20 classes.
+    joint : ndarray of int64 or None
+        Joint confusion cell per row (`JointCells`); None for regression.
     """
 
     candidate: Engine
@@ -119,12 +122,11 @@ class Pair:
         joint = None
         if candidate.task != "regression":
             k = _n_classes(candidate)
-            if k**3 <= MAX_JOINT_CELLS:
-                rows_c, rows_b = candidate.rows, baseline.rows
-                joint = rows_c.y_true.astype(np.int32) * k
-                joint += rows_c.y_pred
-                joint *= k
-                joint += rows_b.y_pred
+            rows_c, rows_b = candidate.rows, baseline.rows
+            joint = rows_c.y_true.astype(np.int64) * k
+            joint += rows_c.y_pred
+            joint *= k
+            joint += rows_b.y_pred
         return cls(candidate, baseline, metrics, joint)
 
     @property
@@ -182,21 +184,25 @@ def compare_family(
     n_groups = len(labels)
     values_c = {m.name: m.values(getattr(candidate, m.source)) for m in pair.metrics}
     values_b = {m.name: m.values(getattr(baseline, m.source)) for m in pair.metrics}
-    joint = None if pair.joint is None else JointCells(_count(codes, pair.joint, _n_classes(pair.candidate) ** 3, n_groups))
+    occupied = None if pair.joint is None else _occupied(codes, pair.joint, _n_classes(pair.candidate), n_groups)
     per_row = _per_row_differences(pair, codes, values_c, values_b, candidate)
     confusion_metrics = [m for m in pair.metrics if m.source == "confusion"]
-    bootstrap = {} if joint is None else _bootstrap(joint, confusion_metrics, pair.task, resamples, rng, level)
+    bootstrap = {}
+    if occupied is not None and occupied.n_classes**3 <= MAX_JOINT_CELLS:
+        bootstrap = _bootstrap(occupied.dense(), confusion_metrics, pair.task, resamples, rng, level)
 
     columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
     for metric in pair.metrics:
         first, second = values_c[metric.name], values_b[metric.name]
         difference = first.value - second.value
-        if metric.name in bootstrap:
-            low, high, se = bootstrap[metric.name]
-            counts = None if joint is None else _discordant(joint, metric, pair.task)
-            p_value, test = (mcnemar(*counts), MCNEMAR) if counts is not None else (
-                _z_test(difference, se, candidate.n), Z_TEST)
-            method: str | None = BOOTSTRAP
+        if metric.source == "confusion" and occupied is not None:
+            low, high, se = bootstrap.get(metric.name, (np.full(n_groups, np.nan),) * 3)
+            method: str | None = BOOTSTRAP if metric.name in bootstrap else None
+            counts = _discordant(occupied, metric, pair.task)
+            if counts is not None:
+                p_value, test = mcnemar(*counts), MCNEMAR
+            else:
+                p_value, test = _z_test(difference, se, candidate.n), Z_TEST if method else None
         elif metric.name == "roc_auc" and pair.task == "binary":
             se = _delong_se(codes, n_groups, pair)
             (low, high), p_value = _normal_bounds(difference, se, level), _z_test(difference, se, candidate.n)
@@ -217,7 +223,7 @@ def compare_family(
         defined = np.isfinite(difference)
         reason = _reason(first.reason, second.reason)
         if method is None:
-            missing = TOO_MANY_CLASSES if joint is None and metric.source == "confusion" else NO_PAIRED_INTERVAL
+            missing = TOO_MANY_CLASSES if metric.source == "confusion" else NO_PAIRED_INTERVAL
             reason = np.where(defined, missing, reason)
         for column, values in (
             ("slice", [name] * n_groups), ("group", labels), ("metric", [metric.name] * n_groups),
@@ -256,12 +262,36 @@ def mcnemar(gains: np.ndarray, losses: np.ndarray) -> np.ndarray:
     return np.where(gains + losses > 0, np.minimum(p, 1.0), 1.0)
 
 
-def _count(codes: np.ndarray, cell: np.ndarray, cells_per_group: int, n_groups: int) -> np.ndarray:
+@dataclass(frozen=True)
+class OccupiedCells:
+    """The occupied joint cells of one family: per entry its group, its joint cell and its rows."""
+
+    group: np.ndarray
+    cell: np.ndarray
+    rows: np.ndarray
+    n_groups: int
+    n_classes: int
+
+    def dense(self) -> JointCells:
+        """Rows of every joint cell of every group, shape (groups, K³)."""
+        counts = np.zeros((self.n_groups, self.n_classes**3), dtype=np.int64)
+        counts[self.group, self.cell] = self.rows
+        return JointCells(counts)
+
+
+def _occupied(codes: np.ndarray, joint: np.ndarray, k: int, n_groups: int) -> OccupiedCells:
+    """Count the rows of each (group, joint cell): one bincount when the table is small, else np.unique."""
     keep = codes >= 0
-    key = np.multiply(codes, cells_per_group, dtype=np.int64)
-    key += cell
-    counts = np.bincount(key[keep] if not keep.all() else key, minlength=cells_per_group * n_groups)
-    return counts.reshape(n_groups, cells_per_group).astype(np.int64)
+    key = np.multiply(codes, k**3, dtype=np.int64)
+    key += joint
+    key = key if keep.all() else key[keep]
+    if n_groups * k**3 <= _DENSE_COUNTS:
+        counts = np.bincount(key, minlength=n_groups * k**3)
+        found = np.flatnonzero(counts)
+        rows = counts[found]
+    else:
+        found, rows = np.unique(key, return_counts=True)
+    return OccupiedCells(found // k**3, found % k**3, rows.astype(np.int64), n_groups, k)
 
 
 def _bootstrap(
@@ -302,7 +332,7 @@ def _spread(replicates: np.ndarray) -> np.ndarray:
     return np.where(count >= 2, np.sqrt(variance), np.nan)
 
 
-def _discordant(joint: JointCells, metric: Metric, task: str) -> tuple[np.ndarray, np.ndarray] | None:
+def _discordant(joint: OccupiedCells, metric: Metric, task: str) -> tuple[np.ndarray, np.ndarray] | None:
     """Rows counted by the candidate only and by the baseline only, for a proportion over the same rows.
 
     A proportion's numerator and denominator are sums of confusion cells. Evaluated on one row
@@ -311,21 +341,46 @@ def _discordant(joint: JointCells, metric: Metric, task: str) -> tuple[np.ndarra
     None for any other metric.
     """
     k = joint.n_classes
-    one_row = metric.compute(_single(task)(np.eye(k * k, dtype=np.int64)))
-    if not isinstance(one_row, Fraction):
+    one_row = _one_row(metric, task, k)
+    if one_row is None:
         return None
-    numerator = np.asarray(one_row.numerator, dtype=np.int64)
-    denominator = np.asarray(one_row.denominator, dtype=np.int64)
-    if not (np.isin(numerator, (0, 1)).all() and np.isin(denominator, (0, 1)).all()):
+    numerator, denominator = one_row
+    by_label = denominator.reshape(k, k)
+    if not (by_label == by_label[:, :1]).all():  # the rows counted depend on the prediction
         return None
-    label, first, second = np.unravel_index(np.arange(k**3), (k, k, k))
+    label, first, second = np.unravel_index(joint.cell, (k, k, k))
     cell_c, cell_b = label * k + first, label * k + second
-    if not np.array_equal(denominator[cell_c], denominator[cell_b]):
-        return None
-    counted = denominator[cell_c]
+    counted = joint.rows * denominator[cell_c]
     gains = counted * numerator[cell_c] * (1 - numerator[cell_b])
     losses = counted * (1 - numerator[cell_c]) * numerator[cell_b]
-    return joint.counts @ gains, joint.counts @ losses
+    return (np.bincount(joint.group, weights=gains, minlength=joint.n_groups),
+            np.bincount(joint.group, weights=losses, minlength=joint.n_groups))
+
+
+@functools.lru_cache(maxsize=128)
+def _one_row(metric: Metric, task: str, k: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """A proportion's numerator and denominator on one row in each confusion cell (0 or 1 each, K² cells).
+
+    None for a metric that is not a proportion of rows. Evaluated on a few hundred cells at a time,
+    so that many classes do not need a K⁴ array.
+    """
+    numerators, denominators = [], []
+    for start in range(0, k * k, _CELLS_AT_ONCE):
+        cells = np.arange(start, min(start + _CELLS_AT_ONCE, k * k))
+        one_hot = np.zeros((len(cells), k * k), dtype=np.int64)
+        one_hot[np.arange(len(cells)), cells] = 1
+        result = metric.compute(_single(task)(one_hot))
+        if not isinstance(result, Fraction):
+            return None
+        numerators.append(np.asarray(result.numerator, dtype=np.int64))
+        denominators.append(np.asarray(result.denominator, dtype=np.int64))
+    numerator, denominator = np.concatenate(numerators), np.concatenate(denominators)
+    if not (np.isin(numerator, (0, 1)).all() and np.isin(denominator, (0, 1)).all()):
+        return None
+    return numerator, denominator
+
+
+_CELLS_AT_ONCE = 256
 
 
 def _per_row_differences(

@@ -16,6 +16,7 @@ from reportgen.metrics.paired import (
     MCNEMAR,
     NO_PAIRED_INTERVAL,
     NORMAL,
+    TOO_MANY_CLASSES,
     Z_TEST,
     Pair,
     compare_family,
@@ -347,3 +348,23 @@ def test_on_exchangeable_models_false_flags_stay_within_the_false_discovery_rate
                              REGISTRY, fdr=0.05, min_support=30)
         runs_with_flags += bool(table.loc[table["metric"] == "accuracy", "flag"].notna().any())
     assert runs_with_flags <= 5  # expected ≤ 2 (5% of 40); 5 leaves room for chance
+
+
+def test_with_many_classes_proportions_keep_mcnemar_without_a_bootstrap():
+    rng = np.random.default_rng(9)
+    n, k = 3000, 25  # 25³ joint cells: too many for the bootstrap
+    y = rng.integers(0, k, n)
+    first = np.where(rng.random(n) < 0.7, y, rng.integers(0, k, n))
+    second = np.where(rng.random(n) < 0.6, y, rng.integers(0, k, n))
+    pair = Pair.prepare(tasks.prepare("multiclass", y, first, None, n_classes=k),
+                        tasks.prepare("multiclass", y, second, None, n_classes=k))
+    table = _compare(pair, np.zeros(n, dtype=np.int64), 1, resamples=200)
+    accuracy = _row(table, "accuracy")
+    gains, losses = int(((first == y) & (second != y)).sum()), int(((first != y) & (second == y)).sum())
+    assert accuracy["test"] == MCNEMAR
+    assert accuracy["p_value"] == pytest.approx(stats.binomtest(gains, gains + losses, 0.5).pvalue, rel=1e-9)
+    assert np.isnan(accuracy["ci_low"]) and accuracy["undefined_reason"] == TOO_MANY_CLASSES
+    macro_f1 = _row(table, "macro_f1")
+    assert macro_f1["test"] is None and np.isnan(macro_f1["p_value"])
+    assert macro_f1["difference"] == pytest.approx(
+        sk.f1_score(y, first, average="macro") - sk.f1_score(y, second, average="macro"))
