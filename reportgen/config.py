@@ -291,6 +291,40 @@ class GateSpec(_Section):
         return self
 
 
+class ErrorAnalysisSection(_Section):
+    """`[error_analysis]`: searching the metadata columns for the slices where the model fails.
+
+    `columns` are the candidates (default: every column but the model's, with at most `max_values`
+    distinct values, and numeric columns with more, cut into `quantiles` bins); slices combine up to
+    `depth` conditions and need `min_support` rows (default `[report] min_support`). `metric` is
+    the per-row error measure: "error_rate", "log_loss" or "brier" for classification (default
+    error_rate), "abs_error" or "squared_error" for regression (default abs_error). `target` is the
+    level a slice is compared with in the scope-for-improvement table ("overall", or "best": the
+    best comparable slice), overridden per slice by `targets` ("column=value & column=value" → level).
+    """
+
+    enabled: bool = True
+    columns: list[str] | None = None
+    depth: Annotated[int, Field(ge=1, le=3)] = 2
+    min_support: Annotated[int, Field(ge=1)] | None = None
+    metric: Literal["error_rate", "log_loss", "brier", "abs_error", "squared_error"] | None = None
+    target: Literal["overall", "best"] = "overall"
+    targets: dict[str, Annotated[float, Field(ge=0.0, allow_inf_nan=False)]] = {}
+    max_values: Annotated[int, Field(ge=2, le=1000)] = 50
+    quantiles: Annotated[int, Field(ge=2, le=20)] = 4
+    max_slices: Annotated[int, Field(ge=1, le=200)] = 10
+    examples: Annotated[int, Field(ge=0, le=50)] = 5
+    display: list[str] | None = None
+    tree_depth: Annotated[int, Field(ge=1, le=4)] = 3
+
+    @field_validator("columns")
+    @classmethod
+    def _some_columns(cls, columns: list[str] | None) -> list[str] | None:
+        if columns is not None and not columns:
+            raise ValueError("no candidate columns: list some, or leave the key out to use every metadata column")
+        return columns
+
+
 class TrainingSection(_Section):
     """`[training]`: the model's training history (per-epoch logs), relative to the config file.
 
@@ -322,6 +356,7 @@ class Config(_Section):
     training: TrainingSection = TrainingSection()
     site: SiteSection = SiteSection()
     baseline: list[BaselineSpec] = []
+    error_analysis: ErrorAnalysisSection = ErrorAnalysisSection()
 
     @field_validator("baseline", mode="before")
     @classmethod

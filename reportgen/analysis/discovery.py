@@ -1,0 +1,313 @@
+"""Slice discovery: search the metadata columns for the slices where the model fails most.
+
+A slice is a conjunction of one to three conditions (column = value, or column in a quantile bin).
+Every slice of a depth is counted at once: the candidate columns' group codes are combined into
+one code per row and `np.bincount` gives each cell's rows and error sums, so the search costs a
+few passes over the rows per combination of columns, never a loop over slices. Each slice with
+enough rows is tested against the rest of the data (one-sided: is the model worse there?), the
+p-values of all depths are adjusted together (Benjamini–Hochberg), and a slice is dropped when a
+more general reported slice explains it (it is not worse than the rest of that slice).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats as scipy_stats
+
+from reportgen.analysis.findings import benjamini_hochberg
+from reportgen.config import SliceSpec
+from reportgen.errors import ConfigError, InputError, plain_list, quoted_list
+from reportgen.io import Predictions
+from reportgen.metrics.intervals import normal_mean, wilson
+from reportgen.metrics.statistics import EPS
+from reportgen.slices import SliceFamily, build_slices
+
+MEASURES = {
+    "error_rate": "error rate",
+    "log_loss": "mean log loss",
+    "brier": "mean Brier score",
+    "abs_error": "mean absolute error",
+    "squared_error": "mean squared error",
+}
+TASK_MEASURES = {
+    "binary": ("error_rate", "log_loss", "brier"),
+    "multiclass": ("error_rate", "log_loss"),
+    "regression": ("abs_error", "squared_error"),
+}
+# (group, cell) tables up to this size are counted with one bincount, larger ones through np.unique.
+_DENSE_CELLS = 1 << 24
+
+
+@dataclass(frozen=True)
+class Measure:
+    """The per-row error measure slices are ranked by.
+
+    `values` holds one value per row; `binary` says whether they are 0/1 (an error rate).
+    """
+
+    name: str
+    label: str
+    values: np.ndarray
+    binary: bool
+
+
+def error_measure(predictions: Predictions, metric: str | None) -> Measure:
+    """The per-row error measure of `metric` (default: error rate, or absolute error for regression).
+
+    Raises
+    ------
+    ConfigError
+        If the metric does not apply to the task, or needs probabilities the predictions lack.
+    """
+    task = predictions.task
+    name = metric or TASK_MEASURES[task][0]
+    if name not in TASK_MEASURES[task]:
+        raise ConfigError(
+            f'[error_analysis] metric: "{name}" does not apply to a {task} task; use one of '
+            f"{quoted_list(TASK_MEASURES[task])}"
+        )
+    y_true, y_pred, scores = predictions.y_true, predictions.y_pred, predictions.scores
+    if name in ("log_loss", "brier") and scores is None:
+        raise ConfigError(f'[error_analysis] metric: "{name}" needs probabilities; name the probability columns in [data]')
+    if name == "error_rate":
+        values = (y_true != y_pred).astype(np.float64)
+    elif name == "log_loss":
+        p_true = np.where(y_true == 1, scores, 1 - scores) if task == "binary" else (
+            np.take_along_axis(scores, y_true[:, None], axis=1)[:, 0])
+        values = -np.log(np.clip(p_true, EPS, 1 - EPS))
+    elif name == "brier":
+        values = (scores - y_true) ** 2
+    elif name == "abs_error":
+        values = np.abs(y_true - y_pred)
+    else:
+        values = (y_true - y_pred) ** 2
+    return Measure(name, MEASURES[name], np.asarray(values, dtype=np.float64), name == "error_rate")
+
+
+def candidate_families(
+    frame: pd.DataFrame, columns: list[str] | None, exclude: set[str], *, max_values: int, quantiles: int, source: str
+) -> tuple[list[SliceFamily], list[str]]:
+    """The candidate columns as slice families (values, or quantile bins for numbers with many values).
+
+    Without `columns`, every column not in `exclude` is a candidate except identifiers (whole
+    numbers or text, every value distinct) and columns with one value; text columns with more than
+    `max_values` values are left out. Returns the families and notes on what was left out.
+
+    Raises
+    ------
+    InputError
+        If a named column is missing or has a single value, or no column is left.
+    """
+    notes: list[str] = []
+    chosen = columns if columns is not None else [c for c in frame.columns if c not in exclude]
+    specs = []
+    for column in chosen:
+        if column not in frame.columns:
+            raise InputError(
+                f'{source}: no column "{column}" ([error_analysis] columns); columns are: '
+                f"{plain_list(frame.columns, limit=12)}"
+            )
+        values = frame[column]
+        distinct = values.nunique(dropna=False)
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        if distinct < 2:
+            if columns is not None:
+                raise InputError(
+                    f'{source}: column "{column}" ([error_analysis] columns) has a single value, so it cannot '
+                    "separate slices; remove it"
+                )
+            notes.append(f'"{column}" has a single value')
+            continue
+        if columns is None and distinct == len(values) and not pd.api.types.is_float_dtype(values):
+            notes.append(f'"{column}" looks like an identifier (every value distinct)')
+            continue
+        if numeric and distinct > max_values:
+            specs.append(SliceSpec(column=column, quantiles=quantiles))
+        elif distinct <= max_values or columns is not None:
+            specs.append(SliceSpec(column=column, max_groups=max(max_values, 2)))
+        else:
+            notes.append(f'"{column}" has {distinct} distinct values (more than {max_values})')
+    if not specs:
+        raise InputError(
+            f"{source}: no candidate columns for error analysis"
+            + (f" ({'; '.join(notes)})" if notes else "")
+            + "; add metadata columns to the predictions or list them in [error_analysis] columns"
+        )
+    return build_slices(frame, specs, source=source), [f"Left out: {'; '.join(notes)}."] if notes else []
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """Every slice tested, and the ones reported.
+
+    Attributes
+    ----------
+    tested : DataFrame
+        One row per slice with at least `min_support` rows (and rows outside it): conditions
+        (tuple of (column, group label) pairs), depth, n, value (the measure's mean), rest (its mean
+        over the other rows), difference, p_value (one-sided), q_value, significant.
+    reported : DataFrame
+        The significant slices not explained by a more general reported slice, most worse first,
+        with their rank (1 = worst) and ci_low / ci_high of the value.
+    overall : float
+        The measure's mean over all rows.
+    """
+
+    tested: pd.DataFrame
+    reported: pd.DataFrame
+    overall: float
+
+
+def discover(
+    families: list[SliceFamily], measure: Measure, *, depth: int, min_support: int, fdr: float, level: float
+) -> Discovery:
+    """Test every slice of up to `depth` conditions on distinct columns and keep those where the model is worse.
+
+    Parameters
+    ----------
+    families : list of SliceFamily
+        The candidate columns' groups (every row in a group).
+    measure : Measure
+        The per-row error measure.
+    depth : int
+        Most conditions per slice (1 to 3).
+    min_support : int
+        Fewest rows of a slice (and of the rest of the data) for it to be tested.
+    fdr : float
+        False discovery rate of the Benjamini–Hochberg adjustment over all tested slices.
+    level : float
+        Confidence level of the reported values' intervals.
+    """
+    values = measure.values
+    n_rows = len(values)
+    total, squares = float(values.sum()), float(np.square(values).sum())
+    parts = [
+        _slices_of(combo, families, values, min_support)
+        for d in range(1, min(depth, len(families)) + 1)
+        for combo in itertools.combinations(range(len(families)), d)
+    ]
+    tested = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if tested.empty:
+        return Discovery(tested, tested, total / n_rows)
+    rest = (total - tested["total"].to_numpy(), squares - tested["squares"].to_numpy(), n_rows - tested["n"].to_numpy())
+    value, rest_value, p_value = _worse_than(
+        (tested["total"].to_numpy(), tested["squares"].to_numpy(), tested["n"].to_numpy()), rest, measure.binary)
+    tested = tested.assign(value=value, rest=rest_value, difference=value - rest_value, p_value=p_value)
+    tested["q_value"] = benjamini_hochberg(np.nan_to_num(p_value, nan=1.0))
+    tested["significant"] = (tested["q_value"] <= fdr) & (tested["difference"] > 0)
+    reported = _unexplained(tested, measure.binary, fdr, min_support)
+    low, high = _interval(reported, measure.binary, level)
+    reported = reported.assign(ci_low=low, ci_high=high).sort_values(
+        ["difference", "n"], ascending=[False, False], kind="stable").reset_index(drop=True)
+    reported["rank"] = np.arange(1, len(reported) + 1)
+    return Discovery(tested, reported, total / n_rows)
+
+
+def slice_text(conditions: tuple[tuple[str, str], ...]) -> str:
+    """A slice in words: 'sex = Female & race = Black' (as `[error_analysis.targets]` keys are written)."""
+    return " & ".join(f"{column} = {label}" for column, label in conditions)
+
+
+def _slices_of(combo: tuple[int, ...], families: list[SliceFamily], values: np.ndarray, min_support: int) -> pd.DataFrame:
+    """Rows, sum and sum of squares of the measure for every cell of one combination of columns."""
+    chosen = [families[i] for i in combo]
+    sizes = [f.n_groups for f in chosen]
+    key = np.zeros(len(values), dtype=np.int64)
+    for family in chosen:
+        key *= family.n_groups
+        key += family.codes
+    size = int(np.prod(sizes))
+    if size <= _DENSE_CELLS:
+        n = np.bincount(key, minlength=size)
+        cells = np.flatnonzero((n >= min_support) & (n <= len(values) - min_support))
+        counts = n[cells]
+        sums = np.bincount(key, weights=values, minlength=size)[cells]
+        squares = np.bincount(key, weights=np.square(values), minlength=size)[cells]
+    else:
+        cells, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+        sums = np.bincount(inverse, weights=values)
+        squares = np.bincount(inverse, weights=np.square(values))
+        wanted = (counts >= min_support) & (counts <= len(values) - min_support)
+        cells, counts, sums, squares = cells[wanted], counts[wanted], sums[wanted], squares[wanted]
+    codes = np.unravel_index(cells, sizes)
+    conditions = [
+        tuple((family.columns[0], family.labels[code]) for family, code in zip(chosen, per_cell, strict=True))
+        for per_cell in zip(*(c.tolist() for c in codes), strict=True)
+    ]
+    return pd.DataFrame({
+        "conditions": pd.Series(conditions, dtype=object), "depth": len(combo), "n": counts.astype(np.int64),
+        "total": sums, "squares": squares,
+    })
+
+
+def _worse_than(
+    inside: tuple[np.ndarray, np.ndarray, np.ndarray], outside: tuple[np.ndarray, np.ndarray, np.ndarray], binary: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The measure's mean inside and outside, and the one-sided p-value that it is higher inside.
+
+    0/1 values: the pooled two-proportion z-test; other values: Welch's z-test.
+    """
+    (t1, s1, n1), (t2, s2, n2) = inside, outside
+    n1, n2 = n1.astype(np.float64), n2.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m1, m2 = t1 / n1, t2 / n2
+        if binary:
+            pooled = (t1 + t2) / (n1 + n2)
+            se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+        else:
+            v1 = np.maximum(s1 - n1 * m1**2, 0) / (n1 - 1)
+            v2 = np.maximum(s2 - n2 * m2**2, 0) / (n2 - 1)
+            se = np.sqrt(v1 / n1 + v2 / n2)
+        z = (m1 - m2) / se
+    p = np.where(se > 0, scipy_stats.norm.sf(z), np.where(m1 > m2, 0.0, 1.0))
+    return m1, m2, np.where((n1 >= 2) & (n2 >= 2), p, np.nan)
+
+
+def _unexplained(tested: pd.DataFrame, binary: bool, fdr: float, min_support: int) -> pd.DataFrame:
+    """The significant slices that are worse than the rest of each more general reported slice.
+
+    Depth by depth: a slice whose parents (the same conditions less one) include reported slices
+    is kept only if it is worse than the other rows of each of them: its largest one-sided p-value
+    against them, adjusted (Benjamini–Hochberg) over the slices of its depth, is within `fdr`. A
+    parent with fewer than `min_support` other rows explains it outright.
+    """
+    by_conditions = {frozenset(c): row for c, row in zip(tested["conditions"], tested.itertuples(), strict=True)}
+    significant = tested[tested["significant"]]
+    reported: set[frozenset] = set()
+    kept: list[int] = []
+    for _, rows in significant.groupby("depth", sort=True):
+        candidates, worst = [], []
+        for row in rows.itertuples():
+            conditions = frozenset(row.conditions)
+            parents = [by_conditions[conditions - {c}] for c in conditions if conditions - {c} in reported]
+            p_values = [_p_against_rest_of(row, parent, binary, min_support) for parent in parents]
+            candidates.append((row.Index, conditions))
+            worst.append(max(p_values, default=0.0))
+        q_values = benjamini_hochberg(np.array(worst))
+        for (index, conditions), q_value in zip(candidates, q_values, strict=True):
+            if q_value <= fdr:
+                reported.add(conditions)
+                kept.append(index)
+    return tested.loc[kept]
+
+
+def _p_against_rest_of(row: object, parent: object, binary: bool, min_support: int) -> float:
+    """One-sided p-value that the slice is worse than the parent slice's other rows (1 with too few of them)."""
+    other = (np.array([parent.total - row.total]), np.array([parent.squares - row.squares]),  # type: ignore[attr-defined]
+             np.array([parent.n - row.n]))  # type: ignore[attr-defined]
+    if other[2][0] < min_support:
+        return 1.0
+    inside = (np.array([row.total]), np.array([row.squares]), np.array([row.n]))  # type: ignore[attr-defined]
+    p_value = _worse_than(inside, other, binary)[2][0]
+    return 1.0 if np.isnan(p_value) else float(p_value)
+
+
+def _interval(reported: pd.DataFrame, binary: bool, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson interval of an error rate, or normal interval of a mean, per reported slice."""
+    if binary:
+        return wilson(reported["total"].to_numpy(), reported["n"].to_numpy(), level)
+    return normal_mean(reported["total"].to_numpy(), reported["squares"].to_numpy(), reported["n"].to_numpy(), level)
