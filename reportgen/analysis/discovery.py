@@ -3,10 +3,12 @@
 A slice is a conjunction of one to three conditions (column = value, or column in a quantile bin).
 Every slice of a depth is counted at once: the candidate columns' group codes are combined into
 one code per row and `np.bincount` gives each cell's rows and error sums, so the search costs a
-few passes over the rows per combination of columns, never a loop over slices. Each slice with
-enough rows is tested against the rest of the data (one-sided: is the model worse there?), the
-p-values of all depths are adjusted together (Benjamini–Hochberg), and a slice is dropped when a
-more general reported slice explains it (it is not worse than the rest of that slice).
+few passes over the rows per combination of columns, never a pass per slice. Each slice with
+enough rows is tested (one-sided: is the model worse there?) against the rest of the data and,
+from two conditions on, against the other rows of each more general slice (the same conditions
+less one): a slice no worse than the rest of a more general one is explained by it. Its p-value
+is the largest of these (it must pass every test), and the p-values of all slices of all depths
+are adjusted together (Benjamini–Hochberg): the reported slices are those within the rate.
 """
 
 from __future__ import annotations
@@ -149,10 +151,12 @@ class Discovery:
     tested : DataFrame
         One row per slice with at least `min_support` rows (and rows outside it): conditions
         (tuple of (column, group label) pairs), depth, n, value (the measure's mean), rest (its mean
-        over the other rows), difference, p_value (one-sided), q_value, significant.
+        over the other rows), difference, p_rest (one-sided, against the rest), p_value (the
+        largest of p_rest and the p-values against the rest of each more general slice), q_value,
+        significant.
     reported : DataFrame
-        The significant slices not explained by a more general reported slice, most worse first,
-        with their rank (1 = worst) and ci_low / ci_high of the value.
+        The significant slices, most worse first, with their rank (1 = worst) and ci_low /
+        ci_high of the value.
     overall : float
         The measure's mean over all rows.
     """
@@ -194,12 +198,13 @@ def discover(
     if tested.empty:
         return Discovery(tested, tested, total / n_rows)
     rest = (total - tested["total"].to_numpy(), squares - tested["squares"].to_numpy(), n_rows - tested["n"].to_numpy())
-    value, rest_value, p_value = _worse_than(
+    value, rest_value, p_rest = _worse_than(
         (tested["total"].to_numpy(), tested["squares"].to_numpy(), tested["n"].to_numpy()), rest, measure.binary)
-    tested = tested.assign(value=value, rest=rest_value, difference=value - rest_value, p_value=p_value)
-    tested["q_value"] = benjamini_hochberg(np.nan_to_num(p_value, nan=1.0))
+    p_value = np.maximum(np.nan_to_num(p_rest, nan=1.0), _against_parents(tested, measure.binary, min_support))
+    tested = tested.assign(value=value, rest=rest_value, difference=value - rest_value, p_rest=p_rest,
+                           p_value=p_value, q_value=benjamini_hochberg(p_value))
     tested["significant"] = (tested["q_value"] <= fdr) & (tested["difference"] > 0)
-    reported = _unexplained(tested, measure.binary, fdr, min_support)
+    reported = tested[tested["significant"]]
     low, high = _interval(reported, measure.binary, level)
     reported = reported.assign(ci_low=low, ci_high=high).sort_values(
         ["difference", "n"], ascending=[False, False], kind="stable").reset_index(drop=True)
@@ -267,43 +272,28 @@ def _worse_than(
     return m1, m2, np.where((n1 >= 2) & (n2 >= 2), p, np.nan)
 
 
-def _unexplained(tested: pd.DataFrame, binary: bool, fdr: float, min_support: int) -> pd.DataFrame:
-    """The significant slices that are worse than the rest of each more general reported slice.
+def _against_parents(tested: pd.DataFrame, binary: bool, min_support: int) -> np.ndarray:
+    """Per slice, the largest one-sided p-value that it is worse than the other rows of a parent slice.
 
-    Depth by depth: a slice whose parents (the same conditions less one) include reported slices
-    is kept only if it is worse than the other rows of each of them: its largest one-sided p-value
-    against them, adjusted (Benjamini–Hochberg) over the slices of its depth, is within `fdr`. A
-    parent with fewer than `min_support` other rows explains it outright.
+    A parent is the same conditions less one; a slice of one condition has none (p 0). A parent
+    with fewer than `min_support` other rows explains the slice outright (p 1). One vectorized test
+    per dropped position: the parents are found by a dictionary lookup per slice.
     """
-    by_conditions = {frozenset(c): row for c, row in zip(tested["conditions"], tested.itertuples(), strict=True)}
-    significant = tested[tested["significant"]]
-    reported: set[frozenset] = set()
-    kept: list[int] = []
-    for _, rows in significant.groupby("depth", sort=True):
-        candidates, worst = [], []
-        for row in rows.itertuples():
-            conditions = frozenset(row.conditions)
-            parents = [by_conditions[conditions - {c}] for c in conditions if conditions - {c} in reported]
-            p_values = [_p_against_rest_of(row, parent, binary, min_support) for parent in parents]
-            candidates.append((row.Index, conditions))
-            worst.append(max(p_values, default=0.0))
-        q_values = benjamini_hochberg(np.array(worst))
-        for (index, conditions), q_value in zip(candidates, q_values, strict=True):
-            if q_value <= fdr:
-                reported.add(conditions)
-                kept.append(index)
-    return tested.loc[kept]
-
-
-def _p_against_rest_of(row: object, parent: object, binary: bool, min_support: int) -> float:
-    """One-sided p-value that the slice is worse than the parent slice's other rows (1 with too few of them)."""
-    other = (np.array([parent.total - row.total]), np.array([parent.squares - row.squares]),  # type: ignore[attr-defined]
-             np.array([parent.n - row.n]))  # type: ignore[attr-defined]
-    if other[2][0] < min_support:
-        return 1.0
-    inside = (np.array([row.total]), np.array([row.squares]), np.array([row.n]))  # type: ignore[attr-defined]
-    p_value = _worse_than(inside, other, binary)[2][0]
-    return 1.0 if np.isnan(p_value) else float(p_value)
+    conditions = tested["conditions"].tolist()
+    index_of = {frozenset(c): i for i, c in enumerate(conditions)}
+    sums = [tested[column].to_numpy() for column in ("total", "squares", "n")]
+    worst = np.zeros(len(tested))
+    for position in range(max((len(c) for c in conditions), default=0)):
+        rows = np.array([i for i, c in enumerate(conditions) if len(c) > 1 and position < len(c)], dtype=np.intp)
+        if len(rows) == 0:
+            continue
+        parents = np.array([index_of[frozenset(conditions[i]) - {conditions[i][position]}] for i in rows])
+        inside = tuple(values[rows] for values in sums)
+        other = tuple(values[parents] - values[rows] for values in sums)
+        p_value = np.nan_to_num(_worse_than(inside, other, binary)[2], nan=1.0)  # type: ignore[arg-type]
+        p_value[other[2] < min_support] = 1.0
+        worst[rows] = np.maximum(worst[rows], p_value)
+    return worst
 
 
 def _interval(reported: pd.DataFrame, binary: bool, level: float) -> tuple[np.ndarray, np.ndarray]:

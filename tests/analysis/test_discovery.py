@@ -101,7 +101,7 @@ def test_counts_and_tests_equal_a_slow_reference():
     for conditions, n, value, rest, p_value in expected:
         row = got[conditions]
         assert (row.n, row.value, row.rest) == (n, pytest.approx(value), pytest.approx(rest))
-        assert row.p_value == pytest.approx(p_value, rel=1e-9, abs=1e-15)
+        assert row.p_rest == pytest.approx(p_value, rel=1e-9, abs=1e-15)
 
 
 def test_error_measures_match_their_definitions():
