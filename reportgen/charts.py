@@ -5,6 +5,8 @@ No I/O, no rendering and no metric math: chart data arrives pre-aggregated and s
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import altair as alt
 import pandas as pd
 
@@ -19,6 +21,9 @@ from reportgen.report import (
     SliceChange,
     SliceResult,
 )
+
+if TYPE_CHECKING:
+    from reportgen.analysis.error_tree import TreeNode
 
 FONT = "DejaVu Sans"
 ACCENT = "#2456a4"
@@ -537,4 +542,59 @@ def delta_chart(
     ).resolve_scale(x="independent" if task == "regression" else "shared").properties(
         title=_title(f"{change.name}: difference from {baseline} (candidate − baseline), with paired intervals",
                      subtitle)
+    )
+
+
+ICICLE_WIDTH = 640
+ICICLE_ROW = 60
+ICICLE_CHAR = 6.2  # rough width of a character of a 10 px label, to keep labels inside their node
+
+
+def error_tree_chart(nodes: list[TreeNode], *, measure: str) -> alt.LayerChart:
+    """The error tree as an icicle: one row per depth (root on top), each node as wide as its share of rows
+    and laid out within its parent, coloured by its error; nodes wide enough say their condition, error and rows.
+
+    Parameters
+    ----------
+    nodes : list of TreeNode
+        From `reportgen.analysis.error_tree.error_tree`, in pre-order (a parent before its children,
+        children left to right).
+    measure : str
+        The error in words ("error rate", "mean |residual|"): the legend title and the labels' word.
+    """
+    starts: dict[int | None, float] = {}  # where each node's next child starts
+    paths: dict[int | None, list[str]] = {None: []}
+    rows = []
+    for node in nodes:
+        x0 = starts.get(node.parent, 0.0)
+        starts[node.parent], starts[node.id] = x0 + node.share, x0
+        paths[node.id] = paths[node.parent] + ([node.condition] if node.parent is not None else [])
+        lines = [node.condition, f"{measure} {node.error:.3g} · n {node.n:,}"]
+        fits = max(len(line) for line in lines) * ICICLE_CHAR + 8 <= node.share * ICICLE_WIDTH
+        rows.append({
+            "depth": node.depth, "x0": round(x0, 6), "x1": round(x0 + node.share, 6),
+            "middle": round(x0 + node.share / 2, 6), "condition": node.condition,
+            "path": " and ".join(paths[node.id]) or node.condition, "n": node.n, "share": _chart_number(node.share),
+            "error": _chart_number(node.error), "label": "\n".join(lines) if fits else "",
+        })
+    data = pd.DataFrame(rows)
+    data["dark"] = data["error"] > 0.6 * data["error"].max()  # white text on the darker nodes
+    y = alt.Y("depth:O", axis=None, scale=alt.Scale(paddingInner=0))
+    x_scale = alt.Scale(domain=[0, 1], nice=False)  # shares of all rows
+    tooltip = [alt.Tooltip("condition:N", title="Condition"), alt.Tooltip("path:N", title="Rows where"),
+               alt.Tooltip("n:Q", title="Rows", format=","), alt.Tooltip("share:Q", title="Share", format=".1%"),
+               alt.Tooltip("error:Q", title=measure, format=".4g")]
+    cells = alt.Chart(data).mark_rect(stroke="white", strokeWidth=1.5).encode(
+        x=alt.X("x0:Q", axis=None, scale=x_scale), x2="x1:Q", y=y,
+        color=alt.Color("error:Q", title=measure, scale=alt.Scale(range=["#fff1e6", ALERT], domainMin=0),
+                        legend=alt.Legend(type="symbol", symbolType="square")),  # a gradient's SVG id varies
+        tooltip=tooltip,
+    )
+    labels = alt.Chart(data).mark_text(fontSize=10, lineBreak="\n").encode(
+        x=alt.X("middle:Q", axis=None, scale=x_scale), y=y, text="label:N",
+        color=alt.condition("datum.dark", alt.value("white"), alt.value("#1f2937")), tooltip=tooltip,
+    )
+    return alt.layer(cells, labels).properties(
+        width=ICICLE_WIDTH, height=alt.Step(ICICLE_ROW),
+        title=alt.TitleParams("Error tree", subtitle=f"width: share of rows; colour: {measure}"),
     )

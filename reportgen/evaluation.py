@@ -14,6 +14,11 @@ import numpy as np
 import pandas as pd
 
 from reportgen.analysis.comparison import Comparison, comparison_findings, flag_changes
+from reportgen.analysis.error_analysis import (
+    ErrorAnalysis,
+    analyse_errors,
+    error_findings,
+)
 from reportgen.analysis.findings import Finding, derive_findings
 from reportgen.analysis.training import TrainingSummary, summarize, training_findings
 from reportgen.baseline import Baseline, align_baseline, load_baseline
@@ -113,6 +118,8 @@ class Evaluation:
         Plain-language findings, most severe first.
     comparisons : list of Comparison
         The candidate against each baseline (`[baseline]`), in config order; empty without one.
+    error_analysis : ErrorAnalysis or None
+        Where the model fails (`[error_analysis]`); None when it is turned off.
     statistics : dict
         Slice name → its sufficient statistics (`reportgen.metrics.tasks.Statistics`).
     registry : dict
@@ -143,6 +150,7 @@ class Evaluation:
     git: GitState | None = field(default=None, repr=False)
     history: History | None = field(default=None, repr=False)
     training: TrainingSummary | None = field(default=None, repr=False)
+    error_analysis: ErrorAnalysis | None = field(default=None, repr=False)
 
     def to_report(self) -> Report:
         """The model card document (`reportgen.report.Report`), quality gates checked.
@@ -223,6 +231,7 @@ def evaluate(
     gates: Iterable[Mapping[str, Any]] = (),
     history: str | Path | None = None,
     baseline: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+    error_analysis: Mapping[str, Any] | None = None,
     title: str = "Model card",
 ) -> Evaluation:
     """Evaluate predictions per slice, with intervals, fairness gaps and findings.
@@ -260,6 +269,10 @@ def evaluate(
         As the config's ``[baseline]`` table(s): another model's predictions on the same rows, compared
         with these group by group (``Evaluation.comparisons``). Give its file as ``"path"`` or its
         frame as ``"data"``, e.g. ``{"name": "v1", "data": old_df, "score": "p", "id": "row_id"}``.
+    error_analysis : dict, optional
+        As the config's ``[error_analysis]`` table, e.g. ``{"columns": ["noise", "device"], "depth": 3}``
+        or ``{"enabled": False}``; by default every metadata column is searched for slices where the
+        model fails (``Evaluation.error_analysis``).
     title : str
         The card's title.
 
@@ -298,6 +311,7 @@ def evaluate(
         "findings": {"fdr": fdr, "max_ece": max_ece},
         "card": dict(card or {}),
         "gates": [dict(g) for g in gates],
+        "error_analysis": dict(error_analysis or {}),
     }
     tables = [] if baseline is None else [baseline] if isinstance(baseline, Mapping) else list(baseline)
     frames = [table.get("data") for table in tables]
@@ -416,9 +430,23 @@ def evaluate_predictions(
         history=history,
         training=None if history is None else summarize(history),
     )
+    evaluation = replace(evaluation, error_analysis=analyse_errors(
+        predictions, config, families[1:], exclude=_model_columns(config, predictions.frame),
+        shown=[c for c in (config.data.label, config.data.score, config.data.prediction) if c is not None],
+    ))
     extra = [] if history is None else training_findings(evaluation.training, history)
-    extra += comparison_findings(evaluation)
+    extra += comparison_findings(evaluation) + error_findings(evaluation.error_analysis, config.findings.fdr)
     return replace(evaluation, findings=derive_findings(evaluation, extra=extra))
+
+
+def _model_columns(config: Config, frame: pd.DataFrame) -> set[str]:
+    """The columns that hold the label, the model's output or a join key: never error-analysis candidates."""
+    data = config.data
+    named = {data.label, data.score, data.prediction, *(data.scores or {}).values(),
+             *(spec.id for spec in config.baseline)}
+    if data.score_prefix:
+        named |= {c for c in frame.columns if str(c).startswith(data.score_prefix)}
+    return {c for c in named if c is not None}
 
 
 def _compare(

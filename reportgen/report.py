@@ -13,6 +13,7 @@ import numpy as np
 
 import reportgen
 from reportgen.analysis.comparison import IMPROVEMENT, REGRESSION, Comparison
+from reportgen.analysis.error_tree import TreeNode
 from reportgen.analysis.findings import Finding
 from reportgen.evaluation import OVERALL, Evaluation
 from reportgen.metrics.calibration import Reliability
@@ -20,7 +21,7 @@ from reportgen.metrics.curves import Curve, ScoreHistogram, ThresholdChoice
 from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
 from reportgen.record import config_fingerprint, versions
 
-SCHEMA_VERSION = "2.4.0"
+SCHEMA_VERSION = "2.5.0"
 T = TypeVar("T")
 
 
@@ -446,6 +447,82 @@ class ComparisonResult:
 
 
 @dataclass(frozen=True)
+class SliceCondition:
+    """One condition of a discovered slice: a column's group (a value, or a quantile bin)."""
+
+    column: str
+    group: str
+
+
+@dataclass(frozen=True)
+class ErrorSlice:
+    """A discovered slice where the model does significantly worse than on the rest of the data.
+
+    `value` is the error measure there (with its interval), `rest` over the other rows; `p_value`
+    is the largest one-sided p-value of its tests (against the rest, and against the other rows of
+    each more general slice), `q_value` Benjamini–Hochberg adjusted over every slice tested.
+    `examples` are its most confident wrong predictions (regression: largest errors) as text, one
+    list per row in the order of `example_columns`.
+    """
+
+    slice: str
+    conditions: list[SliceCondition]
+    rank: int
+    n: int
+    share: float
+    value: float
+    ci_low: float | None
+    ci_high: float | None
+    rest: float
+    difference: float
+    p_value: float
+    q_value: float
+    example_columns: list[str]
+    examples: list[list[str]]
+
+
+@dataclass(frozen=True)
+class Improvement:
+    """A row of the scope-for-improvement table: what the whole would gain if the slice reached `target`.
+
+    `origin` is "discovered" or "configured"; `target_source` "overall", "best: <slice>" (the best
+    comparable slice) or "config" (`[error_analysis.targets]`); `gain` = share × max(value − target, 0).
+    """
+
+    slice: str
+    origin: str
+    n: int
+    share: float
+    value: float
+    target: float
+    target_source: str
+    gain: float
+
+
+@dataclass(frozen=True)
+class ErrorAnalysisResult:
+    """Where the model fails (`[error_analysis]`): discovered slices, the scope for improvement, the error tree.
+
+    `metric` names the per-row error measure (`measure` in words); `message` says why nothing is
+    reported when that is so. `tree` lists the error tree's nodes in pre-order.
+    """
+
+    metric: str
+    measure: str
+    columns: list[str]
+    notes: list[str]
+    depth: int
+    min_support: int
+    fdr: float
+    tested: int
+    overall: float
+    message: str | None
+    slices: list[ErrorSlice]
+    improvements: list[Improvement]
+    tree: list[TreeNode]
+
+
+@dataclass(frozen=True)
 class Report:
     """The whole model card."""
 
@@ -455,6 +532,7 @@ class Report:
     task: str
     gates: list[GateResult]
     comparisons: list[ComparisonResult]
+    error_analysis: ErrorAnalysisResult | None
     findings: list[Finding]
     model: ModelDetails
     run: RunRecord
@@ -483,6 +561,7 @@ def build_report(ev: Evaluation) -> Report:
         task=ev.task,
         gates=[],
         comparisons=[_comparison_result(ev, comparison) for comparison in ev.comparisons],
+        error_analysis=_error_analysis_result(ev),
         findings=list(ev.findings),
         model=ModelDetails(
             name=config.model.name,
@@ -573,6 +652,43 @@ def _comparison_result(ev: Evaluation, comparison: Comparison) -> ComparisonResu
         regressions=int((flags == REGRESSION).sum()),
         overall=slices[0].groups[0],
         slices=slices[1:],
+    )
+
+
+def _error_analysis_result(ev: Evaluation) -> ErrorAnalysisResult | None:
+    found = ev.error_analysis
+    if found is None:
+        return None
+    settings = ev.config.error_analysis
+    slices = []
+    for row in found.slices.itertuples():
+        examples = found.examples.get(row.slice)
+        slices.append(ErrorSlice(
+            slice=row.slice, conditions=[SliceCondition(c, g) for c, g in row.conditions], rank=int(row.rank),
+            n=int(row.n), share=float(row.share), value=float(row.value), ci_low=_number(row.ci_low),
+            ci_high=_number(row.ci_high), rest=float(row.rest), difference=float(row.difference),
+            p_value=float(row.p_value), q_value=float(row.q_value),
+            example_columns=[] if examples is None else [str(c) for c in examples.columns],
+            examples=[] if examples is None else examples.to_numpy(dtype=object).tolist(),
+        ))
+    return ErrorAnalysisResult(
+        metric=found.measure.name,
+        measure=found.measure.label,
+        columns=list(found.columns),
+        notes=list(found.notes),
+        depth=settings.depth,
+        min_support=settings.min_support or ev.config.report.min_support,
+        fdr=ev.config.findings.fdr,
+        tested=found.tested,
+        overall=float(found.overall),
+        message=found.message,
+        slices=slices,
+        improvements=[
+            Improvement(slice=row.slice, origin=row.origin, n=int(row.n), share=float(row.share), value=float(row.value),
+                        target=float(row.target), target_source=row.target_source, gain=float(row.gain))
+            for row in found.improvements.itertuples()
+        ],
+        tree=list(found.tree),
     )
 
 

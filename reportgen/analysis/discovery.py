@@ -194,13 +194,18 @@ def discover(
         for d in range(1, min(depth, len(families)) + 1)
         for combo in itertools.combinations(range(len(families)), d)
     ]
-    tested = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    counted = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if counted.empty:
+        return Discovery(counted, counted, total / n_rows)
+    p_parents = _against_parents(counted, measure.binary, min_support)
+    testable = (counted["n"] <= n_rows - min_support).to_numpy()
+    tested, p_parents = counted[testable].reset_index(drop=True), p_parents[testable]
     if tested.empty:
         return Discovery(tested, tested, total / n_rows)
     rest = (total - tested["total"].to_numpy(), squares - tested["squares"].to_numpy(), n_rows - tested["n"].to_numpy())
     value, rest_value, p_rest = _worse_than(
         (tested["total"].to_numpy(), tested["squares"].to_numpy(), tested["n"].to_numpy()), rest, measure.binary)
-    p_value = np.maximum(np.nan_to_num(p_rest, nan=1.0), _against_parents(tested, measure.binary, min_support))
+    p_value = np.maximum(np.nan_to_num(p_rest, nan=1.0), p_parents)
     tested = tested.assign(value=value, rest=rest_value, difference=value - rest_value, p_rest=p_rest,
                            p_value=p_value, q_value=benjamini_hochberg(p_value))
     tested["significant"] = (tested["q_value"] <= fdr) & (tested["difference"] > 0)
@@ -218,7 +223,8 @@ def slice_text(conditions: tuple[tuple[str, str], ...]) -> str:
 
 
 def _slices_of(combo: tuple[int, ...], families: list[SliceFamily], values: np.ndarray, min_support: int) -> pd.DataFrame:
-    """Rows, sum and sum of squares of the measure for every cell of one combination of columns."""
+    """Rows, sum and sum of squares of the measure for every cell of one combination of columns with
+    `min_support` rows or more (a slice is tested when the rest of the data has as many too)."""
     chosen = [families[i] for i in combo]
     sizes = [f.n_groups for f in chosen]
     key = np.zeros(len(values), dtype=np.int64)
@@ -228,7 +234,7 @@ def _slices_of(combo: tuple[int, ...], families: list[SliceFamily], values: np.n
     size = int(np.prod(sizes))
     if size <= _DENSE_CELLS:
         n = np.bincount(key, minlength=size)
-        cells = np.flatnonzero((n >= min_support) & (n <= len(values) - min_support))
+        cells = np.flatnonzero(n >= min_support)
         counts = n[cells]
         sums = np.bincount(key, weights=values, minlength=size)[cells]
         squares = np.bincount(key, weights=np.square(values), minlength=size)[cells]
@@ -236,7 +242,7 @@ def _slices_of(combo: tuple[int, ...], families: list[SliceFamily], values: np.n
         cells, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
         sums = np.bincount(inverse, weights=values)
         squares = np.bincount(inverse, weights=np.square(values))
-        wanted = (counts >= min_support) & (counts <= len(values) - min_support)
+        wanted = counts >= min_support
         cells, counts, sums, squares = cells[wanted], counts[wanted], sums[wanted], squares[wanted]
     codes = np.unravel_index(cells, sizes)
     conditions = [

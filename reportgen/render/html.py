@@ -139,6 +139,9 @@ def chart_specs(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
     for index, result in enumerate(report.fairness):
         if any(r.difference is not None for g in result.groups if not g.is_reference for r in g.rates):
             found.append((f"chart-fairness-{index}", result.sensitive, charts.fairness_chart(result)))
+    errors = report.error_analysis
+    if errors is not None and len(errors.tree) > 1:
+        found.append(("chart-error-tree", "Error tree", charts.error_tree_chart(errors.tree, measure=errors.measure)))
     return found
 
 

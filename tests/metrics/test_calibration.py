@@ -143,8 +143,9 @@ def test_group_ece_mce_and_diagrams_equal_reference_loop(drawn):
             assert ece.reason[g] is None and mce.reason[g] is None
             assert diagram.strategy == strategy
             assert diagram.n == [n for _, n, _, _ in table]
-            assert diagram.mean_confidence == [round(mean, 4) for _, _, mean, _ in table]
-            assert diagram.observed == [round(observed, 4) for _, _, _, observed in table]
+            # shown to 4 decimals: a mean on a rounding tie (0.11875) may round either way by summation order
+            assert diagram.mean_confidence == pytest.approx([mean for _, _, mean, _ in table], abs=5.0001e-5)
+            assert diagram.observed == pytest.approx([observed for _, _, _, observed in table], abs=5.0001e-5)
             assert diagram.edges_low == [round(edges[b], 4) for b, _, _, _ in table]
             assert diagram.edges_high == [round(edges[b + 1], 4) for b, _, _, _ in table]
             assert diagram.ece == pytest.approx(expected_ece, abs=5e-5 + 1e-12)

@@ -1,0 +1,294 @@
+"""Where the model fails: discovered slices, the scope for improvement, examples of errors and the error tree.
+
+`analyse_errors` runs the parts in order from the checked predictions and the `[error_analysis]`
+settings; the statistics live in `discovery` (slices) and `error_tree` (the tree).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reportgen.analysis.discovery import (
+    Discovery,
+    Measure,
+    candidate_families,
+    discover,
+    error_measure,
+    slice_text,
+)
+from reportgen.analysis.error_tree import TreeNode, error_tree
+from reportgen.analysis.findings import Evidence, Finding
+from reportgen.config import Config
+from reportgen.errors import InputError, plain_list
+from reportgen.io import Predictions
+from reportgen.slices import SliceFamily
+
+OVERALL_TARGET = "overall"
+MAX_IMPROVEMENTS = 20
+MAX_FINDINGS = 3
+LARGE_DIFFERENCE = 0.1  # an error rate this much above the rest's makes a finding high severity
+
+
+@dataclass(frozen=True)
+class ErrorAnalysis:
+    """The result of `analyse_errors`.
+
+    Attributes
+    ----------
+    measure : Measure
+        The per-row error measure.
+    columns : list of str
+        The candidate columns searched.
+    notes : list of str
+        What the reader should know (columns left out, quantile bins merged).
+    tested : int
+        Slices tested.
+    overall : float
+        The measure over all rows.
+    slices : DataFrame
+        The reported slices (at most `max_slices`), most worse first: slice (in words), conditions,
+        depth, n, share, value, ci_low, ci_high, rest, difference, p_value, q_value, rank.
+    improvements : DataFrame
+        slice, origin ("discovered" or "configured"), n, share, value, target, target_source, gain
+        (the overall measure's reduction if the slice reached its target), largest gain first.
+    examples : dict
+        Slice (in words) → its most confident wrong predictions (regression: largest errors), as
+        text, in the display columns.
+    tree : list of TreeNode
+        The error tree, in pre-order.
+    message : str or None
+        Why nothing is reported, when that is so (no errors, too few rows, no candidate columns).
+    """
+
+    measure: Measure
+    columns: list[str]
+    notes: list[str]
+    tested: int
+    overall: float
+    slices: pd.DataFrame
+    improvements: pd.DataFrame
+    examples: dict[str, pd.DataFrame]
+    tree: list[TreeNode]
+    message: str | None
+
+
+def analyse_errors(
+    predictions: Predictions, config: Config, configured: list[SliceFamily], *, exclude: set[str], shown: list[str]
+) -> ErrorAnalysis | None:
+    """Search the metadata columns for where the model fails; None when `[error_analysis] enabled` is false.
+
+    Parameters
+    ----------
+    predictions : Predictions
+        The checked predictions.
+    config : Config
+        The settings (`[error_analysis]`, and `[report]`/`[findings]` for support, level and rate).
+    configured : list of SliceFamily
+        The configured slice families, whose groups join the scope-for-improvement table.
+    exclude : set of str
+        Columns that are not candidates (the model's output, the label, join keys).
+    shown : list of str
+        The columns examples of errors show when `[error_analysis] display` does not name them
+        (the label and the model's output); each example also shows its slice's columns.
+
+    Raises
+    ------
+    InputError
+        If named candidate or display columns are missing, or a named candidate has a single value.
+    ConfigError
+        If the metric does not fit the task.
+    """
+    settings = config.error_analysis
+    if not settings.enabled:
+        return None
+    frame, source = predictions.frame, predictions.source
+    measure = error_measure(predictions, settings.metric)
+    min_support = settings.min_support or config.report.min_support
+    display = _display_columns(settings.display, frame, source) if settings.display is not None else shown
+    empty = ErrorAnalysis(measure, [], [], 0, float(measure.values.mean()), pd.DataFrame(), pd.DataFrame(), {}, [],
+                          None)
+    if not measure.values.any():
+        what = "prediction is correct" if measure.binary else "row has a zero error"
+        return _with(empty, message=f"Every {what}: there is nothing to find.")
+    if settings.min_support is not None and 2 * min_support > len(frame):
+        raise InputError(
+            f"{source}: [error_analysis] min_support = {min_support} leaves no slice to test: a slice and the rest "
+            f"of the data each need that many rows, and there are {len(frame):,}; lower it"
+        )
+    try:
+        families, notes = candidate_families(frame, settings.columns, exclude, max_values=settings.max_values,
+                                             quantiles=settings.quantiles, source=source)
+    except InputError as exc:
+        if settings.columns is not None:
+            raise
+        return _with(empty, message=str(exc).removeprefix(f"{source}: ").split("; add")[0].capitalize() + ".")
+    notes += [f'"{family.columns[0]}": {note}' for family in families for note in family.notes]
+    columns = [family.columns[0] for family in families]
+    found = discover(families, measure, depth=settings.depth, min_support=min_support, fdr=config.findings.fdr,
+                     level=config.report.confidence_level)
+    slices = found.reported.head(settings.max_slices)
+    slices = slices.assign(slice=slices["conditions"].map(slice_text), share=slices["n"] / len(frame))
+    message = None
+    if found.tested.empty:
+        message = (f"No slice has {min_support} rows or more with as many outside it: too few rows to search "
+                   "(lower [error_analysis] min_support).")
+    elif slices.empty:
+        message = (f"No slice is significantly worse than the rest of the data ({len(found.tested):,} tested, "
+                   f"false discovery rate {config.findings.fdr:g}).")
+    examples = {} if settings.examples == 0 else {
+        text: _examples(predictions, measure, _rows_of(conditions, families),
+                        display + [c for c, _ in conditions if c not in display], settings.examples)
+        for text, conditions in zip(slices["slice"], slices["conditions"], strict=True)
+    }
+    return ErrorAnalysis(
+        measure=measure,
+        columns=columns,
+        notes=notes,
+        tested=len(found.tested),
+        overall=found.overall,
+        slices=slices,
+        improvements=_improvements(found, slices, configured, measure, settings.target, settings.targets,
+                                   min_support, len(frame)),
+        examples=examples,
+        tree=error_tree(frame, columns, measure.values, max_depth=settings.tree_depth, min_leaf=min_support,
+                        classification=measure.binary),
+        message=message,
+    )
+
+
+def _with(analysis: ErrorAnalysis, *, message: str) -> ErrorAnalysis:
+    return ErrorAnalysis(**{**analysis.__dict__, "message": message})
+
+
+def _display_columns(display: list[str], frame: pd.DataFrame, source: str) -> list[str]:
+    for column in display:
+        if column not in frame.columns:
+            raise InputError(
+                f'{source}: no column "{column}" ([error_analysis] display); columns are: '
+                f"{plain_list(frame.columns, limit=12)}"
+            )
+    return list(display)
+
+
+def _rows_of(conditions: tuple[tuple[str, str], ...], families: list[SliceFamily]) -> np.ndarray:
+    """The rows of a slice: every condition's group code, from the candidate families."""
+    by_column = {family.columns[0]: family for family in families}
+    mask = np.ones(len(families[0].codes), dtype=bool)
+    for column, label in conditions:
+        family = by_column[column]
+        mask &= family.codes == family.labels.index(label)
+    return mask
+
+
+def _examples(predictions: Predictions, measure: Measure, mask: np.ndarray, display: list[str], limit: int
+              ) -> pd.DataFrame:
+    """The slice's most confident wrong predictions (regression, or a loss measure: its largest errors), as text."""
+    rows = np.flatnonzero(mask & (measure.values > 0))
+    order = np.argsort(-_confidence(predictions, measure)[rows], kind="stable")[:limit]
+    chosen = predictions.frame.iloc[rows[order]][display]
+    return chosen.apply(lambda column: column.map(_text)).reset_index(drop=True)
+
+
+def _confidence(predictions: Predictions, measure: Measure) -> np.ndarray:
+    """How sure the model was of a wrong prediction: the predicted class's probability; else the error size."""
+    scores = predictions.scores
+    if not measure.binary or scores is None:
+        return measure.values
+    if predictions.task == "binary":
+        return np.where(predictions.y_pred == 1, scores, 1 - scores)
+    return np.take_along_axis(scores, predictions.y_pred[:, None], axis=1)[:, 0]
+
+
+def _text(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return format(value, ".4g")
+    return str(value)
+
+
+def _improvements(
+    found: Discovery, slices: pd.DataFrame, configured: list[SliceFamily], measure: Measure, target: str,
+    targets: dict[str, float], min_support: int, n_rows: int,
+) -> pd.DataFrame:
+    """The scope-for-improvement table: each slice's share, measure, target and the overall gain at the target.
+
+    The target is, in order: the level `targets` gives the slice; with target "best", the best
+    comparable slice (the same columns, other values, enough rows); else the overall measure.
+    """
+    wanted = {_canonical(key): level for key, level in targets.items()}
+    rows = []
+    for row in slices.itertuples():
+        comparable = found.tested[found.tested["conditions"].map(lambda c, r=row: _same_columns(c, r.conditions))]
+        rows.append(("discovered", row.slice, int(row.n), float(row.value), comparable[["conditions", "value"]]))
+    for family in configured:
+        values = measure.values
+        n = np.bincount(family.codes[family.codes >= 0], minlength=family.n_groups)
+        sums = np.bincount(family.codes[family.codes >= 0], weights=values[family.codes >= 0], minlength=family.n_groups)
+        groups = pd.DataFrame({"conditions": [((family.name, label),) for label in family.labels],
+                               "value": np.divide(sums, n, out=np.full(len(n), np.nan), where=n > 0), "n": n})
+        comparable = groups[groups["n"] >= min_support]
+        for label, size, value in zip(family.labels, n, groups["value"], strict=True):
+            if size >= min_support:
+                rows.append(("configured", f"{family.name} = {label}", int(size), float(value), comparable))
+    overall = found.overall
+    table = []
+    for origin, text, size, value, comparable in rows:
+        if _canonical(text) in wanted:
+            level, source = wanted[_canonical(text)], "config"
+        elif target == "best":
+            others = comparable[comparable["conditions"].map(slice_text) != text]
+            best = others.loc[others["value"].idxmin()] if len(others) else None
+            level, source = (overall, OVERALL_TARGET) if best is None else (
+                float(best["value"]), f"best: {slice_text(best['conditions'])}")
+        else:
+            level, source = overall, OVERALL_TARGET
+        share = size / n_rows
+        table.append({"slice": text, "origin": origin, "n": size, "share": share, "value": value, "target": level,
+                      "target_source": source, "gain": share * max(value - level, 0.0)})
+    frame = pd.DataFrame(table, columns=["slice", "origin", "n", "share", "value", "target", "target_source", "gain"])
+    frame = frame.drop_duplicates("slice", keep="first")  # a configured group that was also discovered: once
+    return frame.sort_values(["gain", "n"], ascending=False, kind="stable").head(MAX_IMPROVEMENTS).reset_index(drop=True)
+
+
+def _same_columns(conditions: tuple[tuple[str, str], ...], of: tuple[tuple[str, str], ...]) -> bool:
+    return {c for c, _ in conditions} == {c for c, _ in of}
+
+
+def _canonical(text: str) -> frozenset[str]:
+    """A slice written as "a=x & b=y" in any order and spacing, as a set of "column=value" parts."""
+    return frozenset(re.sub(r"\s*=\s*", "=", part.strip()) for part in text.split("&"))
+
+
+def error_findings(analysis: ErrorAnalysis | None, fdr: float) -> list[Finding]:
+    """One finding for each of the worst discovered slices (at most `MAX_FINDINGS`)."""
+    if analysis is None:
+        return []
+    found = []
+    for row in analysis.slices.head(MAX_FINDINGS).itertuples():
+        label = analysis.measure.label
+        relative = row.difference / row.rest if row.rest > 0 else np.inf
+        large = row.difference >= LARGE_DIFFERENCE if analysis.measure.binary else relative >= 0.5
+        found.append(Finding(
+            id="error_slice",
+            severity="high" if large else "medium",
+            title=f"The model fails more where {row.slice}.",
+            detail=(f"The {label} there is {row.value:.3f} ({row.ci_low:.3f}–{row.ci_high:.3f}, {row.n:,} rows, "
+                    f"{100 * row.share:.1f}% of the data) against {row.rest:.3f} on the other rows; found among "
+                    f"{analysis.tested:,} slices searched, significant after Benjamini–Hochberg correction "
+                    f"(q = {row.q_value:.2g}, false discovery rate {fdr:g})."),
+            section="#error-analysis",
+            evidence=[Evidence(slice="discovered", group=row.slice, metric=analysis.measure.name, value=float(row.value),
+                               ci_low=float(row.ci_low), ci_high=float(row.ci_high), n=int(row.n),
+                               compared_with=float(row.rest), p_value=float(row.p_value), q_value=float(row.q_value))],
+            suggestions=[
+                "Read the examples of its errors in the card: label noise, a missing feature or a data shift often shows there.",
+                "Collect or label more data like it, or weight it more in training.",
+                "Add it as a configured slice (and a quality gate) to watch it in every report.",
+            ],
+        ))
+    return found

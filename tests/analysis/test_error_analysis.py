@@ -1,0 +1,147 @@
+"""Where the model fails, end to end: evaluate() with [error_analysis], the document, the card, and bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import jsonschema
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import html_tags
+
+import reportgen
+from reportgen.errors import ConfigError, InputError
+from reportgen.render.html import to_html
+from reportgen.render.json import published_schema, to_json
+
+HOSTILE = '<script>alert(1)</script>[x](javascript:alert(1))'
+
+
+def _data(n: int = 6000, seed: int = 0, weak: str = "car") -> pd.DataFrame:
+    """Binary predictions; rows with noise == `weak` are wrong three times as often."""
+    rng = np.random.default_rng(seed)
+    noise = rng.choice(["car", "street", "quiet"], n)
+    y = rng.integers(0, 2, n)
+    wrong = rng.random(n) < np.where(noise == weak, 0.3, 0.1)
+    p = np.where(y == 1, 0.8, 0.2)
+    p = np.where(wrong, 1 - p, p) + rng.uniform(-0.15, 0.15, n)
+    return pd.DataFrame({"id": np.arange(n), "y": y, "p": np.clip(p, 0, 1), "noise": noise,
+                         "device": rng.choice(["a", "b"], n), "snr": rng.normal(20, 5, n)})
+
+
+def _evaluate(frame: pd.DataFrame, **settings):
+    slices = [{"column": "device"}] if "device" in frame else []
+    return reportgen.evaluate(frame, label="y", score="p", slices=slices, resamples=200, error_analysis=settings)
+
+
+def test_the_planted_slice_is_reported_first_with_examples_a_tree_and_a_finding():
+    frame = _data()
+    ev = _evaluate(frame)
+    found = ev.error_analysis
+    assert found.columns == ["noise", "device", "snr"]  # not the label, the score or the id
+    first = found.slices.iloc[0]
+    assert first["slice"] == "noise = car"
+    rows = frame[frame.noise == "car"]
+    wrong = (rows.p >= 0.5).astype(int) != rows.y
+    assert first["n"] == len(rows) and first["value"] == pytest.approx(wrong.mean())
+    examples = found.examples["noise = car"]
+    assert list(examples.columns) == ["y", "p", "noise"]
+    confidence = np.where(rows.p >= 0.5, rows.p, 1 - rows.p)[wrong.to_numpy()]
+    assert [float(v) for v in examples["p"]] == pytest.approx(
+        [float(format(v, ".4g")) for v in rows.p[wrong].to_numpy()[np.argsort(-confidence, kind="stable")][:5]])
+    assert found.tree[0].condition == "all rows" and len(found.tree) > 1
+    finding = next(f for f in ev.findings if f.id == "error_slice")
+    assert finding.title == "The model fails more where noise = car." and finding.section == "#error-analysis"
+
+
+def test_the_document_and_the_card_show_it(tmp_path):
+    report = _evaluate(_data()).to_report()
+    document = json.loads(to_json(report))
+    jsonschema.validate(document, published_schema())
+    assert document["error_analysis"]["slices"][0]["slice"] == "noise = car"
+    page = to_html(report)
+    section = page[page.index('<section id="error-analysis">'):]
+    assert "Where the model fails" in section and "noise = car" in section
+    assert 'id="chart-error-tree"' in section
+    assert '<a href="#error-analysis">Where the model fails</a>' in page
+
+
+def test_the_scope_for_improvement_uses_config_targets_and_the_best_comparable_slice():
+    frame = _data()
+    ev = _evaluate(frame, target="best", targets={"device=a": 0.01})
+    table = ev.error_analysis.improvements.set_index("slice")
+    car = table.loc["noise = car"]
+    others = frame[frame.noise != "car"]
+    best = min(((g.p >= 0.5).astype(int) != g.y).mean() for _, g in others.groupby("noise"))
+    assert car["target"] == pytest.approx(best) and car["target_source"].startswith("best: noise = ")
+    assert car["gain"] == pytest.approx(car["share"] * (car["value"] - best))
+    assert table.loc["device = a", "target"] == 0.01 and table.loc["device = a", "target_source"] == "config"
+    assert list(ev.error_analysis.improvements["gain"]) == sorted(ev.error_analysis.improvements["gain"], reverse=True)
+
+
+def test_regression_ranks_slices_by_absolute_error():
+    rng = np.random.default_rng(2)
+    n = 3000
+    frame = pd.DataFrame({"t": rng.normal(50, 10, n), "region": rng.choice(["n", "s", "e", "w"], n)})
+    frame["pred"] = frame.t + rng.normal(0, np.where(frame.region == "e", 6, 2), n)
+    ev = reportgen.evaluate(frame, label="t", prediction="pred", resamples=200)
+    assert ev.error_analysis.measure.name == "abs_error"
+    assert ev.error_analysis.slices.iloc[0]["slice"] == "region = e"
+
+
+def test_hostile_values_stay_text_in_the_examples():
+    frame = _data().assign(noise=lambda f: f.noise.replace({"car": HOSTILE}))
+    page = to_html(_evaluate(frame, display=["id", "noise"]).to_report())
+    assert not [t for t, _ in html_tags(page) if t in ("script", "img", "iframe")]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+# Bad input ----------------------------------------------------------------------------------------
+
+
+def test_all_correct_predictions_leave_nothing_to_find():
+    frame = _data().assign(p=lambda f: np.where(f.y == 1, 0.9, 0.1))
+    found = _evaluate(frame).error_analysis
+    assert found.message == "Every prediction is correct: there is nothing to find."
+    assert found.slices.empty and not [f for f in _evaluate(frame).findings if f.id == "error_slice"]
+
+
+def test_no_candidate_columns_is_said_in_the_card_or_an_error_when_named():
+    frame = _data()[["id", "y", "p"]]
+    found = _evaluate(frame).error_analysis
+    assert found.message == 'No candidate columns for error analysis ("id" looks like an identifier (every value distinct)).'
+    with pytest.raises(ConfigError, match=re.escape(
+            "evaluate(): [error_analysis] columns: no candidate columns: list some, or leave the key out to use every "
+            "metadata column")):
+        _evaluate(frame, columns=[])
+
+
+def test_a_named_column_with_one_value_is_one_line():
+    frame = _data().assign(one="x")
+    with pytest.raises(InputError, match=re.escape(
+            'data frame: column "one" ([error_analysis] columns) has a single value, so it cannot separate slices; '
+            "remove it")):
+        _evaluate(frame, columns=["noise", "one"])
+
+
+def test_a_minimum_support_larger_than_the_data_is_one_line():
+    with pytest.raises(InputError, match=re.escape(
+            "data frame: [error_analysis] min_support = 4000 leaves no slice to test: a slice and the rest of the data "
+            "each need that many rows, and there are 6,000; lower it")):
+        _evaluate(_data(), min_support=4000)
+
+
+def test_a_metric_of_another_task_and_a_missing_display_column_are_one_line():
+    with pytest.raises(ConfigError, match=re.escape(
+            '[error_analysis] metric: "abs_error" does not apply to a binary task; use one of "error_rate", '
+            '"log_loss", "brier"')):
+        _evaluate(_data(), metric="abs_error")
+    with pytest.raises(InputError, match=re.escape('data frame: no column "nope" ([error_analysis] display)')):
+        _evaluate(_data(), display=["nope"])
+
+
+def test_it_can_be_turned_off():
+    ev = _evaluate(_data(), enabled=False)
+    assert ev.error_analysis is None and ev.to_report().error_analysis is None
