@@ -145,3 +145,15 @@ def test_a_metric_of_another_task_and_a_missing_display_column_are_one_line():
 def test_it_can_be_turned_off():
     ev = _evaluate(_data(), enabled=False)
     assert ev.error_analysis is None and ev.to_report().error_analysis is None
+
+
+def test_boolean_tag_columns_are_candidates_like_any_other():
+    rng = np.random.default_rng(50)  # not _data's seed: its stream would correlate the tags with the errors
+    frame = _data(seed=5, weak="none").assign(tag_accent=rng.random(6000) < 0.2, tag_music=rng.random(6000) < 0.3)
+    y_pred = (frame.p >= 0.5).astype(int)
+    flip = frame.tag_accent.to_numpy() & (rng.random(6000) < 0.25)
+    frame["p"] = np.where(flip, 1 - frame.p, frame.p)  # more errors on rows tagged with an accent
+    assert (y_pred != frame.y).mean() > 0  # the data still has errors elsewhere
+    found = _evaluate(frame).error_analysis
+    assert "tag_accent" in found.columns and "tag_music" in found.columns
+    assert found.slices.iloc[0]["slice"] == "tag_accent = True"
