@@ -136,7 +136,7 @@ def _regression_checks(spec: GateSpec, report: Report, where: str) -> tuple[str,
         f'"{comparisons[0].baseline}"' if len(comparisons) == 1 else "any baseline")
     direction = "drop" if info.higher_is_better else "rise"
     title = f"{info.label} may not {direction} by more than {spec.max_regression:g} against {against} {_scope(spec)}"
-    return title + (", significantly" if spec.significant else ""), checks, bounded
+    return title, checks, bounded
 
 
 def _slice_groups(spec: GateSpec, report: Report | ComparisonResult, where: str) -> list:
