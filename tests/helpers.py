@@ -1,11 +1,13 @@
-"""Shared test helpers: a small synthetic predictions frame with demographic columns, and HTML start tags."""
+"""Shared test helpers: a small synthetic predictions frame, HTML start tags, and GFM tables."""
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import numpy as np
 import pandas as pd
+from markdown_it import MarkdownIt
 
 
 def synthetic_predictions(n: int = 600, seed: int = 0) -> pd.DataFrame:
@@ -35,3 +37,46 @@ def html_tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
     parser = _StartTags()
     parser.feed(html)
     return parser.tags
+
+
+def gfm() -> MarkdownIt:
+    """A GitHub-flavoured markdown parser (CommonMark with tables and strikethrough)."""
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
+
+
+def table_cells(line: str) -> list[str]:
+    """A GFM table line split on unescaped pipes (outer pipes dropped)."""
+    cells, current, escaped = [], "", False
+    for char in line.strip()[1:-1]:
+        if char == "|" and not escaped:
+            cells.append(current)
+            current = ""
+        else:
+            current += char
+        escaped = char == "\\" and not escaped
+    return [*cells, current]
+
+
+def markdown_tables(markdown: str) -> list[list[list[str]]]:
+    """Each table of a markdown source as rows of cells (header, delimiter, body)."""
+    tables: list[list[list[str]]] = []
+    previous = ""
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            if not previous.startswith("|"):
+                tables.append([])
+            tables[-1].append(table_cells(line))
+        previous = line
+    return tables
+
+
+def assert_valid_tables(markdown: str) -> None:
+    """Every table line has the header's cell count, and markdown-it renders each source table as one table."""
+    tables = markdown_tables(markdown)
+    for rows in tables:
+        assert re.fullmatch(r"(:?-+:?)+", "".join(rows[1])), rows[1]
+        assert {len(row) for row in rows} == {len(rows[0])}, rows
+    tokens = gfm().parse(markdown)
+    assert sum(t.type == "table_open" for t in tokens) == len(tables)
+    body_rows = sum(t.type == "tr_open" for t in tokens)
+    assert body_rows == sum(len(rows) - 1 for rows in tables)  # every line but the delimiter is a row

@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import html_tags
-from markdown_it import MarkdownIt
+from helpers import assert_valid_tables, gfm, html_tags, table_cells
 
 from reportgen.baseline import Baseline
 from reportgen.charts import (
@@ -270,7 +269,7 @@ def test_multiclass_and_regression_cards_compare_too() -> None:
         assert better in {row["panel"] for row in delta["datasets"][next(iter(delta["datasets"]))]}
         text = to_markdown(report)
         assert text.split("\n\n")[2].startswith("### Compared with"), task
-        _assert_valid_tables(text)
+        assert_valid_tables(text)
 
 
 def test_same_report_same_page(report: Report, page: str) -> None:
@@ -304,41 +303,9 @@ def test_pdf_has_the_comparison(report: Report, rendered: dict, tmp_path: Path) 
 # ---------------------------------------------------------------------------------------------- summary
 
 
-def _gfm() -> MarkdownIt:
-    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
-
-
-def _table_cells(line: str) -> list[str]:
-    """A GFM table line split on unescaped pipes (outer pipes dropped)."""
-    cells, current, escaped = [], "", False
-    for char in line.strip()[1:-1]:
-        if char == "|" and not escaped:
-            cells.append(current)
-            current = ""
-        else:
-            current += char
-        escaped = char == "\\" and not escaped
-    return [*cells, current]
-
-
-def _assert_valid_tables(markdown: str) -> None:
-    """Each table's lines have the header's cell count, and markdown-it sees as many tables."""
-    tables: list[list[list[str]]] = []
-    previous = ""
-    for line in markdown.splitlines():
-        if line.startswith("|"):
-            if not previous.startswith("|"):
-                tables.append([])
-            tables[-1].append(_table_cells(line))
-        previous = line
-    for rows in tables:
-        assert {len(row) for row in rows} == {len(rows[0])}, rows
-    assert sum(t.type == "table_open" for t in _gfm().parse(markdown)) == len(tables)
-
-
 def _shown(cell: str) -> str:
     """A cell's text as the reader sees it: markup rendered, tags dropped, spaces collapsed."""
-    text = re.sub(r"<[^>]+>", " ", _gfm().renderInline(cell.strip()))
+    text = re.sub(r"<[^>]+>", " ", gfm().renderInline(cell.strip()))
     return " ".join(html.unescape(text).replace("\u2060", "").split())
 
 
@@ -357,7 +324,7 @@ def test_summary_leads_with_the_comparison(report: Report, summary: str) -> None
     assert f"on the same {c.rows} rows (3 baseline rows unmatched)" in blocks[4]
     assert f"[Details]({BASE_URL}/report.html#comparison-1)" in blocks[4]
     assert summary.index("### Compared with") < summary.index("### Headline metrics")
-    _assert_valid_tables(summary)
+    assert_valid_tables(summary)
 
 
 def test_summary_numbers_are_the_reports(report: Report, summary: str) -> None:
@@ -365,7 +332,7 @@ def test_summary_numbers_are_the_reports(report: Report, summary: str) -> None:
     labels = metric_labels(report)
     block = _comparison_block(summary)
     lines = [line for line in block.splitlines() if line.startswith("| ")]
-    overall = {_table_cells(line)[0].strip(): _table_cells(line) for line in lines}
+    overall = {table_cells(line)[0].strip(): table_cells(line) for line in lines}
     for m in c.overall.metrics:
         if labels[m.name] not in overall:
             continue
@@ -376,7 +343,7 @@ def test_summary_numbers_are_the_reports(report: Report, summary: str) -> None:
         assert flag == {"improvement": "▲ improvement", "regression": "▼ regression"}.get(m.flag, "–")
     regressions = {(s.name, g.group, labels[m.name]): m for s in c.slices for g in s.groups for m in g.metrics
                    if m.flag == "regression"}
-    listed = [[_shown(cell) for cell in _table_cells(line)] for line in lines if len(_table_cells(line)) == 5]
+    listed = [[_shown(cell) for cell in table_cells(line)] for line in lines if len(table_cells(line)) == 5]
     listed = [row for row in listed if row[0] in {s.name for s in c.slices}]  # not the overall table's rows
     assert 0 < len(listed) == min(len(regressions), MAX_REGRESSIONS)
     for slice_name, group, label, difference, q in listed:
@@ -388,7 +355,7 @@ def test_summary_numbers_are_the_reports(report: Report, summary: str) -> None:
 
 
 def test_hostile_text_is_inert_in_the_summary(summary: str) -> None:
-    rendered = _gfm().render(summary)
+    rendered = gfm().render(summary)
     tags = html_tags(rendered)
     assert {t for t, _ in tags} <= OWN_TAGS
     hrefs = [attrs.get("href") or "" for t, attrs in tags if t == "a"]
@@ -405,7 +372,7 @@ def test_truncation_keeps_the_comparison_before_the_rest(report: Report, summary
     text = to_markdown(report, base_url=BASE_URL, limit=limit)
     assert text.startswith(head + "\n\n> [!NOTE]")
     assert "the headline metrics" in text.split("> [!NOTE]")[1]
-    _assert_valid_tables(text)
+    assert_valid_tables(text)
 
 
 def _flagged(report: Report, flag: str | None) -> Report:
@@ -431,7 +398,7 @@ def test_many_regressions_are_capped(report: Report) -> None:
             if line.startswith("| ")]
     assert len(rows) == 1 + MAX_REGRESSIONS  # the header, then the largest
     assert f"… and {total - MAX_REGRESSIONS} more in the full report." in text
-    _assert_valid_tables(text)
+    assert_valid_tables(text)
 
 
 def test_no_regression_says_so(report: Report) -> None:

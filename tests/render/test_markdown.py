@@ -12,10 +12,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import html_tags, synthetic_predictions
+from helpers import (
+    assert_valid_tables,
+    gfm,
+    html_tags,
+    markdown_tables,
+    synthetic_predictions,
+    table_cells,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from markdown_it import MarkdownIt
 
 import reportgen
 from reportgen.cli import main
@@ -46,50 +52,8 @@ OWN_TAGS = {"h2", "h3", "p", "strong", "a", "code", "table", "thead", "tbody", "
             "details", "summary", "b", "sub", "hr", "blockquote"}
 
 
-def _gfm() -> MarkdownIt:
-    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
-
-
 def _tags(markdown: str) -> list[tuple[str, dict[str, str | None]]]:
-    return html_tags(_gfm().render(markdown))
-
-
-def _cells(line: str) -> list[str]:
-    """A GFM table line split on unescaped pipes (outer pipes dropped)."""
-    cells, current, escaped = [], "", False
-    for char in line.strip()[1:-1]:
-        if char == "|" and not escaped:
-            cells.append(current)
-            current = ""
-        else:
-            current += char
-        escaped = char == "\\" and not escaped
-    return [*cells, current]
-
-
-def _tables(markdown: str) -> list[list[list[str]]]:
-    """Each table of the source as rows of cells (header, delimiter, body)."""
-    tables: list[list[list[str]]] = []
-    previous = ""
-    for line in markdown.splitlines():
-        if line.startswith("|"):
-            if not previous.startswith("|"):
-                tables.append([])
-            tables[-1].append(_cells(line))
-        previous = line
-    return tables
-
-
-def _assert_valid_tables(markdown: str) -> None:
-    """Every table line has the header's cell count, and markdown-it renders each source table as one table."""
-    tables = _tables(markdown)
-    for rows in tables:
-        assert re.fullmatch(r"(:?-+:?)+", "".join(rows[1])), rows[1]
-        assert {len(row) for row in rows} == {len(rows[0])}, rows
-    tokens = _gfm().parse(markdown)
-    assert sum(t.type == "table_open" for t in tokens) == len(tables)
-    body_rows = sum(t.type == "tr_open" for t in tokens)
-    assert body_rows == sum(len(rows) - 1 for rows in tables)  # every line but the delimiter is a row
+    return html_tags(gfm().render(markdown))
 
 
 def _report_from_config(path: Path) -> Report:
@@ -178,7 +142,7 @@ def test_no_gates_no_gate_section(adult: Report) -> None:
 
 def test_gates_table_lists_each_gate_with_its_status(adult: Report) -> None:
     text = to_markdown(adult)
-    table = next(t for t in _tables(text) if t[0] == [" Status ", " Gate ", " Outcome "])
+    table = next(t for t in markdown_tables(text) if t[0] == [" Status ", " Gate ", " Outcome "])
     marks = {"pass": "✅ pass", "fail": "❌ fail", "undefined": "⚠️ not checked"}
     assert [(row[0].strip(), row[1].strip()) for row in table[2:]] == [
         (marks[g.status], escape(g.title)) for g in adult.gates
@@ -204,7 +168,7 @@ def test_no_findings_says_so(adult: Report) -> None:
 
 def test_fairness_lists_only_gaps_beyond_threshold(adult: Report) -> None:
     text = to_markdown(adult)
-    table = next(t for t in _tables(text) if t[0][0] == " Column ")
+    table = next(t for t in markdown_tables(text) if t[0][0] == " Column ")
     flagged = [(f.sensitive, g) for f in adult.fairness for g in f.gaps if g.breached]
     assert len(table) - 2 == len(flagged)
     for row, (sensitive, gap) in zip(table[2:], flagged, strict=True):
@@ -231,7 +195,7 @@ def test_slices_are_collapsed_tables_with_marks(adult: Report, hostile: Report) 
     assert text.count("<details>") == text.count("</details>") == len(adult.slices)
     assert "| Amer-Indian-Eskimo | 136 | " in text
     row = next(line for line in text.splitlines() if line.startswith("| Amer-Indian-Eskimo | 136 |"))
-    assert _cells(row)[3].strip().startswith("▼ ")  # recall is the weak metric
+    assert table_cells(row)[3].strip().startswith("▼ ")  # recall is the weak metric
     small = to_markdown(hostile)
     assert re.search(r"\| tiny @\u2060team/reviewers † \| 5 \|", small)
     assert "† fewer than 30 rows" in small
@@ -270,7 +234,7 @@ def test_base_url_is_encoded_and_checked(adult: Report) -> None:
 
 def test_hostile_strings_are_inert(hostile: Report) -> None:
     text = to_markdown(hostile, base_url=BASE)
-    rendered = _gfm().render(text)
+    rendered = gfm().render(text)
     tags = _tags(text)
     assert {t for t, _ in tags} <= OWN_TAGS, {t for t, _ in tags} - OWN_TAGS
     assert "<script" not in rendered and "<img" not in rendered
@@ -284,14 +248,14 @@ def test_hostile_strings_are_inert(hostile: Report) -> None:
     assert "www." not in text and "://" not in text.replace(BASE, "")  # no autolink on GitHub
     assert ":x:" not in text  # no emoji shortcode
     assert "line break" in text
-    _assert_valid_tables(text)
+    assert_valid_tables(text)
 
 
 def test_hostile_cells_keep_their_text(hostile: Report) -> None:
     text = to_markdown(hostile)
-    tokens = _gfm().parse(text)
+    tokens = gfm().parse(text)
     cells = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "td_open"]
-    inline = _gfm().renderInline
+    inline = gfm().renderInline
     shown = {html.unescape(inline(c)).replace("\u2060", "") for c in cells}
     for name in HOSTILE:
         assert cap(name) in shown, name
@@ -302,7 +266,7 @@ def test_hostile_cells_keep_their_text(hostile: Report) -> None:
 def test_escaped_text_renders_as_itself(text: str) -> None:
     """Any string, escaped, renders back to its own characters, inline and in a table cell."""
     plain = cap(text, 1000)
-    md = _gfm()
+    md = gfm()
     inline = md.renderInline(escape(plain))
     assert "<" not in inline  # no tag at all
     assert html.unescape(inline).replace("\u2060", "") == plain.replace("\u2060", "")
@@ -316,13 +280,13 @@ def test_escaped_text_renders_as_itself(text: str) -> None:
 def test_thousands_of_groups_stay_small(crowded: Report) -> None:
     text = to_markdown(crowded)
     assert len(text) < 30_000
-    rows = _tables(text)[-1][2:]
+    rows = markdown_tables(text)[-1][2:]
     assert len(rows) == MAX_GROUPS
     names = [html.unescape(row[0].strip().removesuffix(" †").replace("\\", "")) for row in rows]
     assert all(len(name) == 80 and name.endswith(" shop " + name[-4:]) and "…" in name for name in names)
     assert len(set(names)) == MAX_GROUPS  # cut in the middle, so they stay apart
     assert f"Showing {MAX_GROUPS} of 2,000 groups" in text
-    _assert_valid_tables(text)
+    assert_valid_tables(text)
 
 
 def _many_slices(report: Report, n: int) -> Report:
@@ -342,18 +306,18 @@ def test_size_limit_drops_whole_blocks_from_the_end(crowded: Report) -> None:
         assert "Truncated" in note and "slice tables left out" in note
         assert ("[full report](" in note) == (base_url is not None)
         assert kept.count("<details>") == kept.count("</details>") > 0
-        _assert_valid_tables(text)
+        assert_valid_tables(text)
 
 
 @pytest.mark.parametrize("limit", [1_500, 3_000, 6_000, 9_000])
-def test_small_limits_keep_the_header_and_whole_tables(adult: Report, limit: int) -> None:
+def test_small_limits_keep_the_header_and_wholemarkdown_tables(adult: Report, limit: int) -> None:
     full = to_markdown(adult, base_url=BASE)
     text = to_markdown(adult, base_url=BASE, limit=limit)
     assert len(text) <= limit < len(full)
     assert text.startswith(full.split("\n\n")[0])
     assert full.startswith(text.split("\n\n> [!NOTE]\n")[0] + "\n\n")
     assert text.endswith(f"report schema {adult.schema_version}</sub>\n")
-    _assert_valid_tables(text)
+    assert_valid_tables(text)
 
 
 def test_limit_too_small_for_the_header(adult: Report) -> None:
@@ -381,7 +345,7 @@ def test_multiclass_and_regression_summaries() -> None:
         text = to_markdown(report)
         assert text.splitlines()[2].startswith(f"{task} · 300 rows")
         assert label in text
-        _assert_valid_tables(text)
+        assert_valid_tables(text)
 
 
 def test_same_report_same_bytes(adult: Report, tmp_path: Path) -> None:
