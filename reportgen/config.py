@@ -298,7 +298,8 @@ class ErrorAnalysisSection(_Section):
     distinct values, and numeric columns with more, cut into `quantiles` bins); slices combine up to
     `depth` conditions and need `min_support` rows (default `[report] min_support`). `metric` is
     the per-row error measure: "error_rate", "log_loss" or "brier" for classification (default
-    error_rate), "abs_error" or "squared_error" for regression (default abs_error). `target` is the
+    error_rate; binary also "fnr" or "fpr", the error rate over the positive or negative labels),
+    "abs_error" or "squared_error" for regression (default abs_error). `target` is the
     level a slice is compared with in the scope-for-improvement table ("overall", or "best": the
     best comparable slice), overridden per slice by `targets` ("column=value & column=value" → level).
     """
@@ -307,7 +308,7 @@ class ErrorAnalysisSection(_Section):
     columns: list[str] | None = None
     depth: Annotated[int, Field(ge=1, le=3)] = 2
     min_support: Annotated[int, Field(ge=1)] | None = None
-    metric: Literal["error_rate", "log_loss", "brier", "abs_error", "squared_error"] | None = None
+    metric: Literal["error_rate", "fnr", "fpr", "log_loss", "brier", "abs_error", "squared_error"] | None = None
     target: Literal["overall", "best"] = "overall"
     targets: dict[str, Annotated[float, Field(ge=0.0, allow_inf_nan=False)]] = {}
     max_values: Annotated[int, Field(ge=2, le=1000)] = 50

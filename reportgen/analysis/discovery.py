@@ -30,13 +30,15 @@ from reportgen.slices import SliceFamily, build_slices
 
 MEASURES = {
     "error_rate": "error rate",
+    "fnr": "false negative rate",
+    "fpr": "false positive rate",
     "log_loss": "mean log loss",
     "brier": "mean Brier score",
     "abs_error": "mean absolute error",
     "squared_error": "mean squared error",
 }
 TASK_MEASURES = {
-    "binary": ("error_rate", "log_loss", "brier"),
+    "binary": ("error_rate", "fnr", "fpr", "log_loss", "brier"),
     "multiclass": ("error_rate", "log_loss"),
     "regression": ("abs_error", "squared_error"),
 }
@@ -48,17 +50,23 @@ _DENSE_CELLS = 1 << 24
 class Measure:
     """The per-row error measure slices are ranked by.
 
-    `values` holds one value per row; `binary` says whether they are 0/1 (an error rate).
+    `values` holds one value per row; `binary` says whether they are 0/1 (an error rate). `rows`
+    selects the rows the measure is defined on (binary FNR: the positive labels; FPR: the negative
+    ones), None for all.
     """
 
     name: str
     label: str
     values: np.ndarray
     binary: bool
+    rows: np.ndarray | None = None
 
 
 def error_measure(predictions: Predictions, metric: str | None) -> Measure:
     """The per-row error measure of `metric` (default: error rate, or absolute error for regression).
+
+    "fnr" and "fpr" (binary) are error rates over the rows of one label: their `values` cover
+    `rows` only.
 
     Raises
     ------
@@ -75,8 +83,13 @@ def error_measure(predictions: Predictions, metric: str | None) -> Measure:
     y_true, y_pred, scores = predictions.y_true, predictions.y_pred, predictions.scores
     if name in ("log_loss", "brier") and scores is None:
         raise ConfigError(f'[error_analysis] metric: "{name}" needs probabilities; name the probability columns in [data]')
+    rows = None
     if name == "error_rate":
         values = (y_true != y_pred).astype(np.float64)
+    elif name in ("fnr", "fpr"):
+        label = 1 if name == "fnr" else 0
+        rows = np.flatnonzero(y_true == label)
+        values = (y_pred[rows] != label).astype(np.float64)
     elif name == "log_loss":
         p_true = np.where(y_true == 1, scores, 1 - scores) if task == "binary" else (
             np.take_along_axis(scores, y_true[:, None], axis=1)[:, 0])
@@ -87,7 +100,7 @@ def error_measure(predictions: Predictions, metric: str | None) -> Measure:
         values = np.abs(y_true - y_pred)
     else:
         values = (y_true - y_pred) ** 2
-    return Measure(name, MEASURES[name], np.asarray(values, dtype=np.float64), name == "error_rate")
+    return Measure(name, MEASURES[name], np.asarray(values, dtype=np.float64), name in ("error_rate", "fnr", "fpr"), rows)
 
 
 def candidate_families(

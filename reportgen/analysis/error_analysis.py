@@ -6,6 +6,7 @@ settings; the statistics live in `discovery` (slices) and `error_tree` (the tree
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ from reportgen.slices import SliceFamily
 OVERALL_TARGET = "overall"
 MAX_IMPROVEMENTS = 20
 MAX_FINDINGS = 3
+SEARCHED = {"fnr": "the positive labels", "fpr": "the negative labels"}  # measures over one label's rows
 LARGE_DIFFERENCE = 0.1  # an error rate this much above the rest's makes a finding high severity
 
 
@@ -105,8 +107,10 @@ def analyse_errors(
     settings = config.error_analysis
     if not settings.enabled:
         return None
-    frame, source = predictions.frame, predictions.source
     measure = error_measure(predictions, settings.metric)
+    if measure.rows is not None:  # an error rate over the rows of one label: the search runs on those rows
+        predictions, configured = _restricted(predictions, configured, measure.rows)
+    frame, source = predictions.frame, predictions.source
     min_support = settings.min_support or config.report.min_support
     display = _display_columns(settings.display, frame, source) if settings.display is not None else shown
     empty = ErrorAnalysis(measure, [], [], 0, float(measure.values.mean()), pd.DataFrame(), pd.DataFrame(), {}, [],
@@ -158,6 +162,16 @@ def analyse_errors(
                         classification=measure.binary),
         message=message,
     )
+
+
+def _restricted(
+    predictions: Predictions, configured: list[SliceFamily], rows: np.ndarray
+) -> tuple[Predictions, list[SliceFamily]]:
+    """The predictions and configured slices of the given rows only."""
+    scores = None if predictions.scores is None else predictions.scores[rows]
+    kept = dataclasses.replace(predictions, frame=predictions.frame.iloc[rows].reset_index(drop=True),
+                               y_true=predictions.y_true[rows], y_pred=predictions.y_pred[rows], scores=scores)
+    return kept, [dataclasses.replace(family, codes=family.codes[rows]) for family in configured]
 
 
 def _with(analysis: ErrorAnalysis, *, message: str) -> ErrorAnalysis:
@@ -278,7 +292,8 @@ def error_findings(analysis: ErrorAnalysis | None, fdr: float) -> list[Finding]:
             severity="high" if large else "medium",
             title=f"The model fails more where {row.slice}.",
             detail=(f"The {label} there is {row.value:.3f} ({row.ci_low:.3f}–{row.ci_high:.3f}, {row.n:,} rows, "
-                    f"{100 * row.share:.1f}% of the data) against {row.rest:.3f} on the other rows; found among "
+                    f"{100 * row.share:.1f}% of {SEARCHED.get(analysis.measure.name, 'the data')}) against "
+                    f"{row.rest:.3f} on the other rows; found among "
                     f"{analysis.tested:,} slices searched, significant after Benjamini–Hochberg correction "
                     f"(q = {row.q_value:.2g}, false discovery rate {fdr:g})."),
             section="#error-analysis",

@@ -136,7 +136,7 @@ def test_a_minimum_support_larger_than_the_data_is_one_line():
 def test_a_metric_of_another_task_and_a_missing_display_column_are_one_line():
     with pytest.raises(ConfigError, match=re.escape(
             '[error_analysis] metric: "abs_error" does not apply to a binary task; use one of "error_rate", '
-            '"log_loss", "brier"')):
+            '"fnr", "fpr", "log_loss", "brier"')):
         _evaluate(_data(), metric="abs_error")
     with pytest.raises(InputError, match=re.escape('data frame: no column "nope" ([error_analysis] display)')):
         _evaluate(_data(), display=["nope"])
@@ -157,3 +157,20 @@ def test_boolean_tag_columns_are_candidates_like_any_other():
     found = _evaluate(frame).error_analysis
     assert "tag_accent" in found.columns and "tag_music" in found.columns
     assert found.slices.iloc[0]["slice"] == "tag_accent = True"
+
+
+def test_a_false_negative_rate_search_looks_at_the_positive_labels_only():
+    rng = np.random.default_rng(12)
+    n = 6000
+    frame = pd.DataFrame({"y": rng.integers(0, 2, n), "region": rng.choice(["n", "s", "e"], n)})
+    missed = (frame.y == 1) & (rng.random(n) < np.where(frame.region == "e", 0.5, 0.15))
+    false_alarm = (frame.y == 0) & (frame.region == "n") & (rng.random(n) < 0.4)  # errors, but not misses
+    frame["p"] = np.where(missed, 0.2, np.where(frame.y == 1, 0.8, np.where(false_alarm, 0.7, 0.3)))
+    found = reportgen.evaluate(frame, label="y", score="p", resamples=200,
+                               error_analysis={"metric": "fnr"}).error_analysis
+    first = found.slices.iloc[0]
+    positives = frame[(frame.y == 1) & (frame.region == "e")]
+    assert first["slice"] == "region = e" and first["n"] == len(positives)
+    assert first["value"] == pytest.approx((positives.p < 0.5).mean())
+    assert first["share"] == pytest.approx(len(positives) / (frame.y == 1).sum())  # of the positive labels
+    assert "region = n" not in set(found.slices["slice"])
