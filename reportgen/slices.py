@@ -159,7 +159,10 @@ def _binned_family(values: pd.Series, spec: SliceSpec, key: str, source: str) ->
     if spec.quantiles is not None:
         if not present.any():
             raise InputError(f'{source}: column "{spec.column}" ({key}): no numbers to form quantiles from')
-        edges = np.unique(np.quantile(x[present], np.linspace(0, 1, spec.quantiles + 1)))
+        numbers = x[present]
+        # with infinities, interpolating between two of them is undefined: take data values as edges instead
+        method = "linear" if np.isfinite(numbers).all() else "inverted_cdf"
+        edges = np.unique(np.quantile(numbers, np.linspace(0, 1, spec.quantiles + 1), method=method))
         if len(edges) < 2:
             edges = np.array([edges[0], edges[0]])
         if len(edges) - 1 < spec.quantiles:

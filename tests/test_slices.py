@@ -253,3 +253,10 @@ def test_quantiles_of_a_constant_column():
 def test_quantiles_without_numbers():
     with pytest.raises(InputError, match=r'column "v" \(\[\[slices\]\] #1\): no numbers to form quantiles from'):
         _build(pd.DataFrame({"v": [np.nan, np.nan]}), {"column": "v", "quantiles": 2})
+
+
+def test_quantiles_of_a_column_with_infinities_take_data_values_as_edges():
+    x = np.r_[np.arange(12, dtype=float), [np.inf] * 6, [-np.inf] * 2]
+    (family,) = _build(pd.DataFrame({"x": x}), {"column": "x", "quantiles": 4})
+    assert family.labels == ["[-∞, 2)", "[2, 7)", "[7, ∞]"]  # the 5th, 10th and 15th of the 20 sorted values
+    assert np.bincount(family.codes).tolist() == [4, 5, 11]

@@ -14,7 +14,8 @@ import pandas as pd
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 TOP_VALUES = 50  # a categorical column keeps its most frequent values; the rest are pooled as "(other)"
-MAX_FIT_ROWS = 200_000  # more rows than this: the tree is grown on a seeded sample of this many
+MAX_FIT_ROWS = 200_000
+LARGEST = 1e30  # numbers beyond ±LARGEST (infinities included) are split as ±LARGEST  # more rows than this: the tree is grown on a seeded sample of this many
 ROOT = "all rows"
 
 
@@ -163,7 +164,10 @@ def _encode(frame: pd.DataFrame, columns: list[str]) -> tuple[list[_Feature], np
         series = frame[column]
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             features.append(_Feature(column, "number"))
-            blocks.append(series.to_numpy(dtype=np.float32, na_value=np.nan)[:, None])
+            numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
+            # infinities and huge numbers stay on their side of every split, at ±LARGEST (whose sums over
+            # the rows still fit in float32, as scikit-learn checks them)
+            blocks.append(np.clip(numbers, -LARGEST, LARGEST).astype(np.float32)[:, None])
             continue
         counts = series.value_counts()
         ranked = sorted(((-count, str(value), value) for value, count in counts.items() if count > 0),

@@ -181,3 +181,10 @@ def test_chart_of_the_root_alone_renders() -> None:
     nodes = error_tree(metadata(), COLUMNS, np.zeros(ROWS))
     _, svg = chart_svg(error_tree_chart(nodes, measure="mean |residual|"))
     assert "all rows" in str(svg)
+
+
+def test_infinite_and_huge_numbers_go_to_their_side_of_a_split():
+    frame = pd.DataFrame({"x": np.r_[np.linspace(0, 1, 200), [np.inf] * 40, [1e300] * 40, [-np.inf] * 20]})
+    errors = (frame["x"] > 0.5).to_numpy(dtype=np.float64)
+    nodes = error_tree(frame, ["x"], errors, max_depth=1, min_leaf=10)
+    assert [(node.condition, node.n, node.error) for node in nodes[1:]] == [("x ≤ 0.5", 120, 0.0), ("x > 0.5", 180, 1.0)]
