@@ -15,9 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from reportgen.config import load_config
-from reportgen.evaluation import evaluate_predictions
-from reportgen.io import load_predictions
+from reportgen.evaluation import evaluate_config
 from reportgen.render.html import render_charts, to_html
 from reportgen.render.json import to_json
 from reportgen.render.markdown import to_markdown
@@ -51,11 +49,8 @@ def main() -> None:
     print("| example | rows | evaluate | charts | HTML | PDF (pages) | PDF alone | JSON | summary.md |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in args.examples:
-        config, base = load_config(ROOT / "examples" / name / "config.toml")
-        assert config.data.path is not None
-        predictions = load_predictions(base / config.data.path, config.data, task=config.model.task,
-                                       source=config.data.path)
-        evaluate_time, report = best(lambda: evaluate_predictions(predictions, config).to_report(), args.repeat)
+        path = ROOT / "examples" / name / "config.toml"
+        evaluate_time, report = best(lambda: evaluate_config(path).to_report(), args.repeat)  # noqa: B023
         charts_time, charts = best(lambda: render_charts(report, interactive=False), args.repeat)
         html_time, _ = best(lambda: to_html(report, rendered=charts), args.repeat)
         pdf_time, pdf = best(lambda: to_pdf(report, rendered=charts), args.repeat)
