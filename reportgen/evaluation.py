@@ -433,6 +433,7 @@ def evaluate_predictions(
     evaluation = replace(evaluation, error_analysis=analyse_errors(
         predictions, config, families[1:], exclude=_model_columns(config, predictions.frame),
         shown=[c for c in (config.data.label, config.data.score, config.data.prediction) if c is not None],
+        config_source=config_source,
     ))
     extra = [] if history is None else training_findings(evaluation.training, history)
     extra += comparison_findings(evaluation) + error_findings(evaluation.error_analysis, config.findings.fdr)

@@ -62,11 +62,11 @@ class Measure:
     rows: np.ndarray | None = None
 
 
-def error_measure(predictions: Predictions, metric: str | None) -> Measure:
+def error_measure(predictions: Predictions, metric: str | None, *, source: str = "config") -> Measure:
     """The per-row error measure of `metric` (default: error rate, or absolute error for regression).
 
     "fnr" and "fpr" (binary) are error rates over the rows of one label: their `values` cover
-    `rows` only.
+    `rows` only. `source` (the config file) starts error messages.
 
     Raises
     ------
@@ -77,12 +77,14 @@ def error_measure(predictions: Predictions, metric: str | None) -> Measure:
     name = metric or TASK_MEASURES[task][0]
     if name not in TASK_MEASURES[task]:
         raise ConfigError(
-            f'[error_analysis] metric: "{name}" does not apply to a {task} task; use one of '
+            f'{source}: [error_analysis] metric: "{name}" does not apply to a {task} task; use one of '
             f"{quoted_list(TASK_MEASURES[task])}"
         )
     y_true, y_pred, scores = predictions.y_true, predictions.y_pred, predictions.scores
     if name in ("log_loss", "brier") and scores is None:
-        raise ConfigError(f'[error_analysis] metric: "{name}" needs probabilities; name the probability columns in [data]')
+        raise ConfigError(
+            f'{source}: [error_analysis] metric: "{name}" needs probabilities; name the probability columns in [data]'
+        )
     rows = None
     if name == "error_rate":
         values = (y_true != y_pred).astype(np.float64)

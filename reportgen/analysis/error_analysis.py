@@ -79,7 +79,8 @@ class ErrorAnalysis:
 
 
 def analyse_errors(
-    predictions: Predictions, config: Config, configured: list[SliceFamily], *, exclude: set[str], shown: list[str]
+    predictions: Predictions, config: Config, configured: list[SliceFamily], *, exclude: set[str], shown: list[str],
+    config_source: str = "config",
 ) -> ErrorAnalysis | None:
     """Search the metadata columns for where the model fails; None when `[error_analysis] enabled` is false.
 
@@ -96,6 +97,8 @@ def analyse_errors(
     shown : list of str
         The columns examples of errors show when `[error_analysis] display` does not name them
         (the label and the model's output); each example also shows its slice's columns.
+    config_source : str
+        The config file, starting the messages of config errors.
 
     Raises
     ------
@@ -107,7 +110,7 @@ def analyse_errors(
     settings = config.error_analysis
     if not settings.enabled:
         return None
-    measure = error_measure(predictions, settings.metric)
+    measure = error_measure(predictions, settings.metric, source=config_source)
     if measure.rows is not None:  # an error rate over the rows of one label: the search runs on those rows
         predictions, configured = _restricted(predictions, configured, measure.rows)
     frame, source = predictions.frame, predictions.source

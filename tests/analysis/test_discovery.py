@@ -110,8 +110,8 @@ def test_error_measures_match_their_definitions():
     assert error_measure(predictions, None).values.tolist() == [0, 1, 0, 1]
     assert error_measure(predictions, "brier").values == pytest.approx([0.04, 0.36, 0.01, 0.49])
     assert error_measure(predictions, "log_loss").values == pytest.approx(-np.log([0.8, 0.4, 0.9, 0.3]))
-    with pytest.raises(ConfigError, match=r'^\[error_analysis\] metric: "abs_error" does not apply to a binary task'):
-        error_measure(predictions, "abs_error")
+    with pytest.raises(ConfigError, match=r'^c.toml: \[error_analysis\] metric: "abs_error" does not apply to a binary task'):
+        error_measure(predictions, "abs_error", source="c.toml")
 
 
 def test_slices_read_as_their_conditions():

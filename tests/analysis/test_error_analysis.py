@@ -135,7 +135,7 @@ def test_a_minimum_support_larger_than_the_data_is_one_line():
 
 def test_a_metric_of_another_task_and_a_missing_display_column_are_one_line():
     with pytest.raises(ConfigError, match=re.escape(
-            '[error_analysis] metric: "abs_error" does not apply to a binary task; use one of "error_rate", '
+            'evaluate(): [error_analysis] metric: "abs_error" does not apply to a binary task; use one of "error_rate", '
             '"fnr", "fpr", "log_loss", "brier"')):
         _evaluate(_data(), metric="abs_error")
     with pytest.raises(InputError, match=re.escape('data frame: no column "nope" ([error_analysis] display)')):
