@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from reportgen.errors import ConfigError, counted, did_you_mean, quoted_list
+from reportgen.expression import ExpressionError, parse, shorten
 
 Scalar = bool | int | float | str
 Task = Literal["binary", "multiclass", "regression"]
@@ -371,6 +372,17 @@ class Config(_Section):
                 self.data.check_task(self.model.task)
             except ValueError as exc:
                 raise ValueError(f"[data] {exc} (set by [model] task)") from None
+        return self
+
+    @model_validator(mode="after")
+    def _where_conditions_parse(self) -> Config:
+        # only the grammar here; columns and their kinds are checked against the data (reportgen.slices)
+        for index, spec in enumerate(self.slices, start=1):
+            if spec.where is not None:
+                try:
+                    parse(spec.where)
+                except ExpressionError as exc:
+                    raise ValueError(f'[[slices]] #{index} where "{shorten(spec.where)}": {exc}') from None
         return self
 
     @model_validator(mode="after")
