@@ -48,7 +48,7 @@ from reportgen.errors import ConfigError, did_you_mean, plain_list
 MAX_LENGTH = 2_000
 MAX_TOKENS = 1_000
 MAX_DEPTH = 50
-MAX_LIST = 500
+MAX_LIST = 300
 MAX_NUMBER_DIGITS = 40
 SHOWN = 80  # characters of user text echoed in a message
 
@@ -694,12 +694,14 @@ class _Value:
 
     Numbers are float64 (int64 straight from an integer column) with NaN where missing; text is an object
     array and true/false a bool array, each with missing entries filled ("" and False) and flagged in
-    `missing` (None: none missing).
+    `missing` (None: none missing). `whole` keeps pandas' integer answer where float64 differs: -0 is 0,
+    so `1 / -i` is +inf where i is 0.
     """
 
     kind: Kind
     data: object
     missing: np.ndarray | None = None
+    whole: bool = False  # a number computed from integers only (by + - * // % **): it has no negative zero
 
 
 _COMPARE = {
@@ -770,13 +772,14 @@ def _column_value(series: pd.Series, column: Column) -> _Value:
     if pd.api.types.is_bool_dtype(dtype):
         return _Value("bool", series.fillna(False).to_numpy(dtype=bool), missing if missing.any() else None)
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
+        whole = pd.api.types.is_integer_dtype(dtype)
         if isinstance(dtype, np.dtype) and dtype.kind in "iu":
-            return _Value("number", series.to_numpy())
-        return _Value("number", series.to_numpy(dtype=np.float64, na_value=np.nan))
+            return _Value("number", series.to_numpy(), whole=True)
+        return _Value("number", series.to_numpy(dtype=np.float64, na_value=np.nan), whole=whole)
     inferred = pd.api.types.infer_dtype(series, skipna=True) if (
         pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)) else str(dtype)
     if inferred == "string":
-        text = series.to_numpy(dtype=object, na_value="")
+        text = series.to_numpy(dtype=object, na_value="", copy=True)
         text[missing] = ""
         return _Value("text", text, missing if missing.any() else None)
     if inferred == "boolean":
@@ -795,6 +798,11 @@ def _float(data: object) -> object:
     return data.astype(np.float64) if isinstance(data, np.ndarray) else np.float64(data)  # type: ignore[arg-type]
 
 
+def _whole(data: object, whole: bool) -> object:
+    """Turn -0.0 into 0.0 in a result computed from integers (pandas computes those in int64)."""
+    return data + 0.0 if whole else data  # type: ignore[operator]
+
+
 def _truth(value: _Value) -> object:
     """A bool value as a condition: missing entries (filled with False) count as false."""
     return value.data
@@ -810,13 +818,16 @@ def _compute(node: Node, columns: Mapping[str, _Value]) -> _Value:
     if isinstance(node, Column):
         return columns[node.name]
     if isinstance(node, Constant):
-        return _Value(_constant_kind(node.value), node.value)
+        whole = isinstance(node.value, int) and not isinstance(node.value, bool)
+        return _Value(_constant_kind(node.value), node.value, whole=whole)
     if isinstance(node, Unary):
-        operand = _float(_compute(node.operand, columns).data)
-        return _Value("number", np.negative(operand) if node.op == "-" else operand)
+        operand = _compute(node.operand, columns)
+        data = _float(operand.data)
+        return _Value("number", _whole(np.negative(data) if node.op == "-" else data, operand.whole), whole=operand.whole)
     if isinstance(node, Arithmetic):
         left, right = _compute(node.left, columns), _compute(node.right, columns)
-        return _Value("number", _ARITHMETIC[node.op](_float(left.data), _float(right.data)))
+        whole = left.whole and right.whole and node.op != "/"
+        return _Value("number", _whole(_ARITHMETIC[node.op](_float(left.data), _float(right.data)), whole), whole=whole)
     if isinstance(node, Comparison):
         left, right = _compute(node.left, columns), _compute(node.right, columns)
         result = _COMPARE[node.op](left.data, right.data)
