@@ -38,7 +38,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal as TypingLiteral
-from typing import Union
+from typing import NoReturn, Union
 
 import numpy as np
 import pandas as pd
@@ -181,11 +181,11 @@ _SPACE = re.compile(r"[ \t\r\n]+")
 _NAME = re.compile(r"[^\W\d]\w*")
 _NUMBER = re.compile(r"(?:[0-9](?:_?[0-9])*(?:\.(?:[0-9](?:_?[0-9])*)?)?|\.[0-9](?:_?[0-9])*)(?:[eE][+-]?[0-9](?:_?[0-9])*)?")
 _OPS = ("**", "//", "==", "!=", "<=", ">=", ":=", "&&", "||", "<", ">", "+", "-", "*", "/", "%", "(", ")", "[",
-        "]", ",", "&", "|", "~", "=", "!", ".", "@", ":", ";", "#", "{", "}", "\\", "^", "'", '"', "`", "$", "?")
-_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "t": "\t", "r": "\r", "0": "\0"}
+        "]", ",", "&", "|", "~", "=", "!", ".", "@", ":", ";", "#", "{", "}", "\\", "^", "$", "?")
+_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "t": "\t", "r": "\r"}
 _HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
 _OUR_WORDS = {"and", "or", "not", "in", "True", "False"}
-_PYTHON_WORDS = set(keyword.kwlist) | set(keyword.softkwlist) - {"_"}
+_PYTHON_WORDS = set(keyword.kwlist)  # not the soft keywords: "match", "case" and "type" are good column names
 
 
 def _char(c: str) -> str:
@@ -234,7 +234,7 @@ def _tokens(text: str) -> list[_Token]:
 
 
 def _string(text: str, start: int) -> tuple[_Token, int]:
-    """A '…' or "…" literal from `start`; escapes: \\\\ \\' \\" \\n \\t \\r \\0 \\xhh \\uhhhh \\Uhhhhhhhh."""
+    """A '…' or "…" literal from `start`; escapes: \\\\ \\' \\" \\n \\t \\r \\xhh \\uhhhh \\Uhhhhhhhh."""
     quote = text[start]
     chars: list[str] = []
     i = start + 1
@@ -267,7 +267,7 @@ def _string(text: str, start: int) -> tuple[_Token, int]:
             shown = shorten(escape, 1) if escape else "end"
             raise ExpressionError(
                 f'not a valid condition: unknown escape "\\{shown}" at character {i + 1}; the escapes are '
-                r"\\ \' \" \n \t \r \0 \xhh \uhhhh \Uhhhhhhhh",
+                r"\\ \' \" \n \t \r \xhh \uhhhh \Uhhhhhhhh",
                 i + 1,
             )
     raise ExpressionError(f"not a valid condition: the string opened with {quote} at character {start + 1} "
@@ -334,7 +334,7 @@ IsIn(operand=Column(name='region'), values=('north', 'east'), negated=False)))
 
 
 class _Parser:
-    """Recursive descent over the tokens; `_deeper` bounds every recursion before it happens."""
+    """Recursive descent over the tokens; `deeper` bounds every recursion before it happens."""
 
     def __init__(self, tokens: list[_Token]) -> None:
         self.tokens = tokens
@@ -375,7 +375,7 @@ class _Parser:
             raise ExpressionError(f"nested more than {MAX_DEPTH} levels deep at character {token.position}; "
                                   "simplify it", token.position)
 
-    def unexpected(self, token: _Token, expected: str) -> None:
+    def unexpected(self, token: _Token, expected: str) -> NoReturn:
         where = f"at character {token.position}"
         if token.kind == "end":
             raise ExpressionError(f"not a valid condition: it ends too early (character {token.position}); "
@@ -490,7 +490,6 @@ class _Parser:
             return token.text == "True"
         self.unexpected(token, "a number" if signs else 'a number, a string, True or False (a list after "in" '
                         "holds constants)")
-        raise AssertionError  # unreachable: `unexpected` raises
 
     def sum(self) -> Node:
         left = self.term()
@@ -559,7 +558,6 @@ class _Parser:
         if self.is_op("["):
             raise ExpressionError(f'{ONLY}; "[" at character {token.position} opens a list outside "in"', token.position)
         self.unexpected(token, 'a column, a number, a string, True, False or "("')
-        raise AssertionError  # unreachable: `unexpected` raises
 
 
 def _children(node: Node) -> tuple[Node, ...]:
