@@ -746,7 +746,8 @@ def evaluate(tree: Node, frame: pd.DataFrame) -> np.ndarray:
         if count == 0:
             raise ExpressionError(
                 f'no column "{shorten(column.name, 40)}" (character {column.position}); columns are: '
-                f"{plain_list(names, limit=12)}{did_you_mean(column.name, names)}",
+                f"{plain_list([shorten(name, 40) for name in names], limit=12)}"
+                f"{did_you_mean(column.name, [name for name in names if len(name) <= 200])}",
                 column.position,
             )
         if count > 1:

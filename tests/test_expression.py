@@ -310,6 +310,14 @@ def test_unknown_column_lists_the_columns_and_suggests(frame: pd.DataFrame) -> N
         evaluate(parse("x > 1 or ss == 'a'"), frame)
 
 
+def test_long_column_names_are_cut_in_the_message() -> None:
+    frame = pd.DataFrame({"x" * 5_000: [1], **{f"c{k}": [1] for k in range(20)}})
+    with pytest.raises(ExpressionError) as caught:
+        evaluate(parse("c2x > 1"), frame)
+    assert str(caught.value) == (f'no column "c2x" (character 1); columns are: {"x" * 39}…, c0, c1, c2, c3, c4, c5, '
+                                 'c6, c7, c8, c9, c10 … and 9 more; did you mean "c2"?')
+
+
 def test_look_alike_letters_are_other_columns(frame: pd.DataFrame) -> None:
     # Python would read the fullwidth "ｘ" as "x"; here a name is matched exactly as written
     with pytest.raises(ExpressionError, match='no column "ｘ"'):

@@ -176,6 +176,23 @@ def test_issue_12_the_audit_payload_through_the_command_line(tmp_path: Path) -> 
     assert not (tmp_path / SENTINEL).exists() and not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("where", ["(" * 100_000 + "p > 0.5" + ")" * 100_000, "(" * 999 + "p > 0.5" + ")" * 999,
+                                   "not " * 400 + "p > 0.5"], ids=["100k parentheses", "999 parentheses", "400 nots"])
+def test_issue_12_a_deeply_nested_where_exits_2_with_one_line(tmp_path: Path, where: str) -> None:
+    (tmp_path / "predictions.csv").write_text("y,p\n1,0.9\n0,0.2\n")
+    (tmp_path / "config.toml").write_text(
+        f'[report]\noutput_dir = "out"\n[data]\npath = "predictions.csv"\nlabel = "y"\nscore = "p"\n'
+        f'[[slices]]\nwhere = "{where}"\n'
+    )
+    result = subprocess.run([sys.executable, "-m", "reportgen.cli", "build", "config.toml"], cwd=tmp_path,
+                            capture_output=True, text=True, check=False, timeout=120)
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith('reportgen: error: config.toml: [[slices]] #1 where "((((') or "not not" in line
+    assert "characters long" in line or "nested more than 50 levels deep" in line
+    assert len(line) < 400 and not (tmp_path / "out").exists()
+
+
 _FORBIDDEN_NAMES = {"eval", "exec", "compile", "__import__", "getattr", "literal_eval"}  # called as name(...)
 _FORBIDDEN_METHODS = {"eval", "exec", "query", "system", "popen", "literal_eval", "__import__"}  # as x.name(...)
 _FORBIDDEN_IMPORTS = {"ast", "builtins", "importlib", "subprocess", "os", "numexpr", "pickle"}

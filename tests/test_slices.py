@@ -129,6 +129,22 @@ def test_where_with_backquoted_column_and_in(frame):
     assert np.flatnonzero(family.codes == 0).tolist() == [4, 6, 7]
 
 
+def test_issue_12_where_is_computed_without_pandas_eval(frame, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("pandas evaluated the condition")
+
+    for owner, name in [(pd, "eval"), (pd.DataFrame, "eval"), (pd.DataFrame, "query")]:
+        monkeypatch.setattr(owner, name, refuse)
+    (family,) = _build(frame, {"where": "income > 45 and sex == 'f' or `my col` in [1]"})
+    assert np.flatnonzero(family.codes == 0).tolist() == [0, 5, 6]
+
+
+def test_where_syntax_error_names_the_character(frame):
+    with pytest.raises(ConfigError, match=r'^\[\[slices\]\] #1 where "income >> 3": not a valid condition: unexpected ">" '
+                                          r"at character 9"):
+        _build(frame, {"where": "income >> 3"})
+
+
 def test_where_on_missing_values_is_false(frame):
     (family,) = _build(frame, {"where": "age >= 45"})
     assert np.flatnonzero(family.codes == 0).tolist() == [3, 4, 7]
