@@ -42,6 +42,19 @@ def html_tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
     return parser.tags
 
 
+# What GitHub links or notifies in the rendered text of a comment (a superset of its patterns: any
+# match is a failure). Word joiners are not word characters, so they break each pattern.
+GITHUB_REFERENCES = re.compile(
+    r"@[a-z0-9]"  # @name, @org/team, user@sha, emails
+    r"|#[a-z0-9]"  # #123, owner/repo#123 (and any #word)
+    r"|\b[a-z]+-\d"  # GH-123 and custom autolink prefixes such as JIRA-123
+    r"|(?<![0-9a-z])[0-9a-f]{7,}"  # a commit SHA (7 to 40 hexadecimal digits)
+    r"|[a-z][a-z0-9+.-]*:/|\b(?:mailto|xmpp):\w|www\."  # URLs, www. autolinks
+    r"|:[a-z0-9_+-]+:",  # :emoji:
+    re.IGNORECASE,
+)
+
+
 def gfm() -> MarkdownIt:
     """A GitHub-flavoured markdown parser (CommonMark with tables and strikethrough)."""
     return MarkdownIt("commonmark").enable(["table", "strikethrough"])

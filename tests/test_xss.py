@@ -22,18 +22,21 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import html
 import json
+import re
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import open_page
+from helpers import GITHUB_REFERENCES, gfm, html_tags, open_page
 
 from reportgen.evaluation import evaluate_config
 from reportgen.render.html import render_charts, to_html
 from reportgen.render.json import write_json
+from reportgen.render.markdown import to_markdown
 from reportgen.render.templates import content_security_policy
 from reportgen.report import Report
 from reportgen.site import publish
@@ -286,14 +289,21 @@ def _pages(report: Report, folder: Path, name: str) -> dict[str, tuple[Path, lis
 
 
 @pytest.fixture(scope="module")
-def hostile_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Two hostile builds (binary with everything, multiclass), each in both modes, and a site index (~15 s)."""
-    folder = tmp_path_factory.mktemp("xss")
+def hostile_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Report]:
+    """The two hostile builds: binary (every field) and multiclass (classes), as `reportgen build` evaluates them."""
+    folder = tmp_path_factory.mktemp("xss-configs")
     (folder / "binary").mkdir()
     (folder / "multiclass").mkdir()
-    binary = evaluate_config(_binary_config(folder / "binary")).to_report()
-    multiclass = evaluate_config(_multiclass_config(folder / "multiclass")).to_report()
-    pages = {**_pages(binary, folder, "binary"), **_pages(multiclass, folder, "multiclass")}
+    return {"binary": evaluate_config(_binary_config(folder / "binary")).to_report(),
+            "multiclass": evaluate_config(_multiclass_config(folder / "multiclass")).to_report()}
+
+
+@pytest.fixture(scope="module")
+def hostile_pages(hostile_reports: dict[str, Report], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Both builds, each in both modes, and a site index listing two hostile models (~30 s: the charts)."""
+    folder = tmp_path_factory.mktemp("xss")
+    binary = hostile_reports["binary"]
+    pages = {**_pages(binary, folder, "binary"), **_pages(hostile_reports["multiclass"], folder, "multiclass")}
     builds = []
     for k in range(2):  # two models, one version each, published into a site
         report = dataclasses.replace(binary, title=SITE["titles"][k], model=dataclasses.replace(
@@ -307,6 +317,10 @@ def hostile_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     pages["site"] = folder / "site" / "index.html"
     return pages
 
+
+# What the summary's own markup renders to (tests/render/test_markdown.py has the same set).
+SUMMARY_TAGS = {"h2", "h3", "p", "strong", "a", "code", "table", "thead", "tbody", "tr", "th", "td", "ul", "li", "br",
+                "details", "summary", "b", "sub", "hr", "blockquote"}
 
 # The payload tags each page must show as text (all of a build's fields; the site lists its own).
 SITE_TAGS = [SITE["title"], *SITE["names"], *SITE["versions"], *SITE["titles"]]
@@ -390,3 +404,16 @@ def test_issue_12_xss_corpus_is_inert(browser, hostile_pages: dict[str, Path], n
     page.close()
     assert requests == []
     assert errors == []
+
+
+def test_issue_12_xss_corpus_summary_is_inert(hostile_reports: dict[str, Report]) -> None:
+    """The same builds' summary.md: rendered as GitHub does, only the summary's own markup, and no reference."""
+    for report in hostile_reports.values():
+        text = to_markdown(report)
+        rendered = gfm().render(text)
+        tags = html_tags(rendered)
+        assert {t for t, _ in tags} <= SUMMARY_TAGS, {t for t, _ in tags} - SUMMARY_TAGS
+        assert {name for _, attrs in tags for name in attrs} <= {"style"}  # table alignment; no link without base_url
+        shown = html.unescape(re.sub(r"<code>[^<]*</code>|<[^>]+>", " ", rendered))  # text, not the fingerprint
+        assert GITHUB_REFERENCES.findall(shown) == []
+        assert "x000 <script>" in shown.replace("\u2060", "")  # hostile names are there, as text

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import (
+    GITHUB_REFERENCES,
     assert_valid_tables,
     gfm,
     html_tags,
@@ -265,17 +266,6 @@ def test_hostile_cells_keep_their_text(hostile: Report) -> None:
         assert cap(name) in shown, name
 
 
-# What GitHub links or notifies in the rendered text of a comment (a superset of its patterns: any
-# match is a failure). Word joiners are not word characters, so they break each pattern.
-GITHUB_REFERENCES = re.compile(
-    r"@[a-z0-9]"  # @name, @org/team, user@sha, emails
-    r"|#[a-z0-9]"  # #123, owner/repo#123 (and any #word)
-    r"|\b[a-z]+-\d"  # GH-123 and custom autolink prefixes such as JIRA-123
-    r"|(?<![0-9a-z])[0-9a-f]{7,}"  # a commit SHA (7 to 40 hexadecimal digits)
-    r"|[a-z][a-z0-9+.-]*:/|\b(?:mailto|xmpp):\w|www\."  # URLs, www. autolinks
-    r"|:[a-z0-9_+-]+:",  # :emoji:
-    re.IGNORECASE,
-)
 # Fragments the drawn text is built from: every piece of a reference, and random characters between.
 REFERENCE_PARTS = ["#", "@", "GH-", "gh-", "jira-", "/", "-", ".", ":", "www", "http", "://", "mailto", "_", "a",
                    "octocat", "org/team", "owner/repo", "1", "123", "deadbeef", "0123456789abcdef", "DEADBEEF",
