@@ -193,7 +193,8 @@ def to_html(
         The document.
     interactive : bool
         Embed the Vega runtime once (inlined, no network) for tooltips; otherwise the page has no
-        JavaScript at all.
+        JavaScript at all. The page's Content-Security-Policy forbids every script but its own
+        inline ones (allowed by their SHA-256), and every request.
     downloads : sequence of str
         File names written beside the page (e.g. "report.pdf", "report.json"), linked from its header.
     rendered : dict, optional

@@ -12,7 +12,7 @@ from helpers import html_tags, synthetic_predictions
 
 import reportgen
 from reportgen.charts import theme
-from reportgen.render.html import chart_specs, to_html
+from reportgen.render.html import chart_specs, render_charts, to_html
 
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 
@@ -82,7 +82,8 @@ def test_issue_12_default_page_forbids_scripts(evaluation: reportgen.Evaluation)
 
 def test_issue_12_interactive_page_allows_exactly_its_own_scripts(evaluation: reportgen.Evaluation) -> None:
     report = evaluation.to_report()
-    html = to_html(report, interactive=True)
+    rendered = render_charts(report, interactive=True)
+    html = to_html(report, interactive=True, rendered=rendered)
     policy = _policy(html)
     scripts = re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
     assert len(scripts) == 2
@@ -91,7 +92,7 @@ def test_issue_12_interactive_page_allows_exactly_its_own_scripts(evaluation: re
     assert {k: v for k, v in policy.items() if k != "script-src"} == {
         "default-src": ["'none'"], "style-src": ["'unsafe-inline'"], "base-uri": ["'none'"], "form-action": ["'none'"]}
     assert scripts[1].count("ast: true") == len(chart_specs(report))  # Vega interprets expressions: no eval
-    assert to_html(report, interactive=True) == html  # the hashes are deterministic
+    assert to_html(report, interactive=True, rendered=rendered) == html  # the hashes are deterministic
 
 
 def test_sections_follow_model_card_order(evaluation: reportgen.Evaluation) -> None:
