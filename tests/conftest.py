@@ -1,13 +1,16 @@
-"""Test configuration: `--update-golden` rewrites the golden files instead of comparing."""
+"""Test configuration: `--update-golden` rewrites the golden files instead of comparing; a Chromium fixture."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+from helpers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (after the path is set)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -17,3 +20,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium (headless, via Playwright), one per test module; skipped where it is not installed, except in CI."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            raise RuntimeError("Chromium is missing in CI: .ci/run should have installed it")
+        pytest.skip("Chromium is not installed (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        launched.close()

@@ -1,9 +1,12 @@
-"""Shared test helpers: a small synthetic predictions frame, HTML start tags, and GFM tables."""
+"""Shared test helpers: a small synthetic predictions frame, HTML start tags, GFM tables, and pages in Chromium."""
 
 from __future__ import annotations
 
 import re
+import shutil
 from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +40,19 @@ def html_tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
     parser = _StartTags()
     parser.feed(html)
     return parser.tags
+
+
+# What GitHub links or notifies in the rendered text of a comment (a superset of its patterns: any
+# match is a failure). Word joiners are not word characters, so they break each pattern.
+GITHUB_REFERENCES = re.compile(
+    r"@[a-z0-9]"  # @name, @org/team, user@sha, emails
+    r"|#[a-z0-9]"  # #123, owner/repo#123 (and any #word)
+    r"|\b[a-z]+-\d"  # GH-123 and custom autolink prefixes such as JIRA-123
+    r"|(?<![0-9a-z])[0-9a-f]{7,}"  # a commit SHA (7 to 40 hexadecimal digits)
+    r"|[a-z][a-z0-9+.-]*:/|\b(?:mailto|xmpp):\w|www\."  # URLs, www. autolinks
+    r"|:[a-z0-9_+-]+:",  # :emoji:
+    re.IGNORECASE,
+)
 
 
 def gfm() -> MarkdownIt:
@@ -80,3 +96,36 @@ def assert_valid_tables(markdown: str) -> None:
     assert sum(t.type == "table_open" for t in tokens) == len(tables)
     body_rows = sum(t.type == "tr_open" for t in tokens)
     assert body_rows == sum(len(rows) - 1 for rows in tables)  # every line but the delimiter is a row
+
+
+# Debian's Chromium, driven by Playwright (`browser` fixture in conftest.py); never downloaded.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def open_page(browser: Any, path: Path, *, width: int = 1280, bypass_csp: bool = False) -> tuple[Any, list[str], list[str]]:
+    """The page at `path` with every other request blocked, the requests that tried to leave the file,
+    and console errors, page errors and dialogs (each dialog dismissed). `bypass_csp` ignores the page's
+    Content-Security-Policy (to test the escaping alone)."""
+    page = browser.new_page(viewport={"width": width, "height": 900}, bypass_csp=bypass_csp)
+    requests: list[str] = []
+    errors: list[str] = []
+
+    def route(r: Any) -> None:
+        if r.request.url == path.as_uri():
+            r.continue_()
+        else:
+            requests.append(r.request.url)
+            r.abort()
+
+    def dialog(d: Any) -> None:
+        errors.append(f"dialog: {d.message}")  # an alert() from injected markup
+        d.dismiss()
+
+    page.route("**/*", route)
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", dialog)
+    page.goto(path.as_uri(), wait_until="load")
+    return page, requests, errors

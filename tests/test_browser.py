@@ -11,21 +11,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import tomllib
 from pathlib import Path
 
 import pytest
-from helpers import synthetic_predictions
+from helpers import CHROMIUM, open_page, synthetic_predictions
 
 import reportgen
 from reportgen.cli import main
 from reportgen.site import publish
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 
 # The same hostile string as tests/render/test_html.py, here put into each example's title and caveats.
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'
@@ -44,7 +40,7 @@ if not Path(CHROMIUM).exists():
         raise RuntimeError("Chromium is missing in CI: .ci/run should have installed it")
     pytest.skip("Chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
 
-sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 
 def _hostile_config(example: str, folder: Path) -> Path:
@@ -89,43 +85,10 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return built
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-def _open(browser, path: Path, width: int = 1280):
-    """The page, the requests that tried to leave the file, and console errors, page errors and dialogs."""
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    requests: list[str] = []
-    errors: list[str] = []
-
-    def route(r) -> None:
-        if r.request.url == path.as_uri():
-            r.continue_()
-        else:
-            requests.append(r.request.url)
-            r.abort()
-
-    def dialog(d) -> None:
-        errors.append(f"dialog: {d.message}")  # an alert() from injected markup
-        d.dismiss()
-
-    page.route("**/*", route)
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("dialog", dialog)
-    page.goto(path.as_uri(), wait_until="load")
-    return page, requests, errors
-
-
 @pytest.fixture
 def opened(browser, reports: dict[str, Path], request: pytest.FixtureRequest):
     """The report named by the test's `name` parameter, open at 1280 px; checks requests and errors after."""
-    page, requests, errors = _open(browser, reports[request.param])
+    page, requests, errors = open_page(browser, reports[request.param])
     yield page
     page.close()
     assert requests == []
@@ -211,7 +174,7 @@ def test_user_text_stays_text(opened, request: pytest.FixtureRequest) -> None:
 
 @pytest.mark.parametrize("name", STATIC)
 def test_fits_a_phone_screen(browser, reports: dict[str, Path], name: str) -> None:
-    page, requests, errors = _open(browser, reports[name], width=390)
+    page, requests, errors = open_page(browser, reports[name], width=390)
     overflow = page.evaluate("[document.documentElement.scrollWidth - document.documentElement.clientWidth,"
                              " document.body.scrollWidth - document.body.clientWidth]")
     assert max(overflow) <= 1  # wide tables and charts scroll inside their own boxes, not the page

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +13,7 @@ from urllib.parse import urlparse
 import altair as alt
 import jinja2
 import vl_convert
+from jinja2.utils import htmlsafe_json_dumps
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
@@ -190,7 +193,8 @@ def to_html(
         The document.
     interactive : bool
         Embed the Vega runtime once (inlined, no network) for tooltips; otherwise the page has no
-        JavaScript at all.
+        JavaScript at all. The page's Content-Security-Policy forbids every script but its own
+        inline ones (allowed by their SHA-256), and every request.
     downloads : sequence of str
         File names written beside the page (e.g. "report.pdf", "report.json"), linked from its header.
     rendered : dict, optional
@@ -199,16 +203,30 @@ def to_html(
     """
     env = environment(report)
     css = templates.stylesheet("report.css")
-    vega = vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION) if interactive else None
-    assert vega is None or "</script" not in vega.lower(), "the Vega bundle cannot be inlined safely"
+    charts = rendered if rendered is not None else render_charts(report, interactive=interactive)
+    scripts = _scripts(charts) if interactive else {}
     return env.get_template("base.html.j2").render(
         report=report,
-        charts=rendered if rendered is not None else render_charts(report, interactive=interactive),
+        charts=charts,
         css=Markup(css),
-        vega_bundle=Markup(vega) if vega else None,
+        **{name: Markup(text) for name, text in scripts.items()},
+        content_security_policy=Markup(templates.content_security_policy(list(scripts.values()))),
         interactive=interactive,
         downloads=list(downloads),
     )
+
+
+def _scripts(charts: dict[str, RenderedChart]) -> dict[str, str]:
+    """The interactive page's two inline scripts, exactly as the page holds them (the policy hashes them):
+    the Vega runtime, then one `vegaEmbed` call per chart with its spec as HTML-safe JSON. Expressions
+    are interpreted (`ast: true`), so the runtime needs no `eval`."""
+    vega = vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)
+    calls = "".join(f"vegaEmbed({json.dumps('#' + c.id)}, {htmlsafe_json_dumps(c.spec, sort_keys=True)}, "
+                    '{actions: false, renderer: "svg", ast: true});\n' for c in charts.values() if c.spec is not None)
+    scripts = {"vega_bundle": vega, "embed_calls": "\n" + calls}
+    for name, text in scripts.items():  # "</script" would end the element; CR and NUL change what is hashed
+        assert not re.search(r"</script|<!--|[\r\0]", text, re.IGNORECASE), f"{name} cannot be inlined safely"
+    return scripts
 
 
 def write_html(report: Report, path: Path, *, interactive: bool = False) -> Path:

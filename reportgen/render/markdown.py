@@ -7,7 +7,18 @@ renders the blocks in priority order and keeps them while they fit.
 
 Safety: the Jinja environment markdown-escapes every `{{ }}` output (its `finalize` hook) unless the
 value is `Md`, markup this module built itself (percent-encoded links, a hexadecimal code span, text
-escaped for an HTML context).
+escaped for an HTML context). Escaping (`escape`, `escape_html`) makes user text inert twice over:
+
+- markdown: control characters become spaces, bidirectional overrides are dropped, markdown
+  punctuation is backslash-escaped and `&`, `<`, `>` become entities, so no markup, HTML, link,
+  image or table break comes out;
+- GitHub: what GitHub turns into a link or a notification *after* rendering is broken by an
+  invisible word joiner (U+2060): `@name`, `@org/team` and emails (after "@"), `#123` and
+  `owner/repo#1` (after "#"), `GH-123` and other `PREFIX-123` references (after the "-"), commit
+  SHAs (every run of 7 or more hexadecimal characters is split into runs of at most 6), bare
+  URLs and `www.` (after the scheme's ":" and after "www"), and `:emoji:` shortcodes. A backslash
+  (`\\#1`) or an entity (`&#35;1`) is not enough: GitHub finds references in the rendered text,
+  where both have become "#1" again. The reader sees the same characters; a copy holds the joiners.
 """
 
 from __future__ import annotations
@@ -76,11 +87,16 @@ _MARKDOWN = str.maketrans(
     {"&": "&amp;", "<": "&lt;", ">": "&gt;"} | {c: "\\" + c for c in "\\`*_[]|~#!$"}
 )
 _HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
-# GitHub turns "@name" into a mention, "http://…", "www.…" and "a@b.c" into links and ":name:"
-# into an emoji; an invisible word joiner (U+2060) after "@", after "www" and after a ":" that is
-# followed by a word character or "/" breaks each pattern without changing what the reader sees.
+# GitHub turns "@name" and "@org/team" into mentions, "#1", "owner/repo#1" and "GH-1" into issue
+# references, a 7-40 digit hexadecimal word into a commit link, "http://…", "www.…" and "a@b.c"
+# into links and ":name:" into an emoji. An invisible word joiner (U+2060) after "@", after "#",
+# after the "-" of "GH-1" (a word of letters, "-", a digit: custom autolink prefixes too), after
+# "www", after a ":" followed by a word character or "/", and after every 6th character of a run of
+# 7 or more hexadecimal characters breaks each pattern without changing what the reader sees.
 _JOIN = "\u2060"
-_DEFUSE = re.compile(r"@|(?<=www)(?=\.)|:(?=[\w/+-])", re.IGNORECASE)
+_DEFUSE = re.compile(r"[@#]|\b[a-z]+-(?=\d)|(?<=www)(?=\.)|:(?=[\w/+-])", re.IGNORECASE)
+_HEX_RUN = re.compile(r"[0-9a-f]{7,}", re.IGNORECASE)
+_HEX_CHUNK = 6  # a run of hexadecimal characters longer than this could name a commit
 
 
 def cap(text: object, width: int = CELL) -> str:
@@ -113,7 +129,14 @@ def interval(value: Any) -> str:
 
 
 def _defuse(text: str) -> str:
+    """Word joiners where GitHub would find a mention, a reference, a commit, a link or an emoji."""
+    text = _HEX_RUN.sub(lambda match: _split(match.group(0)), text)
     return _DEFUSE.sub(lambda match: match.group(0) + _JOIN, text)
+
+
+def _split(run: str) -> str:
+    """A run of hexadecimal characters with a word joiner after every `_HEX_CHUNK` of them."""
+    return _JOIN.join(run[i:i + _HEX_CHUNK] for i in range(0, len(run), _HEX_CHUNK))
 
 
 def escape(text: object) -> str:

@@ -2,19 +2,52 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import base64
+import hashlib
+from collections.abc import Callable, Sequence
 from importlib import resources
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
+
+# The Content-Security-Policy of every HTML page (a `<meta http-equiv>` first in its <head>): no
+# script, no request of any kind (no image, font, frame, fetch, form or <base>), inline styles only
+# (the page's <style> and the charts' SVG). Links to the files beside a page are navigation, which
+# the policy does not restrict. An interactive report allows its own inline scripts by hash.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'none'",
+    "script-src": "'none'",
+    "style-src": "'unsafe-inline'",
+    "base-uri": "'none'",
+    "form-action": "'none'",
+}
+
+
+def content_security_policy(scripts: Sequence[str] = ()) -> str:
+    """The page's Content-Security-Policy, allowing exactly `scripts` (inline script texts) by SHA-256.
+
+    Examples
+    --------
+    >>> content_security_policy().split("; ")[:2]
+    ["default-src 'none'", "script-src 'none'"]
+    >>> content_security_policy(["alert(1)"]).split("; ")[1]
+    "script-src 'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='"
+    """
+    directives = dict(CONTENT_SECURITY_POLICY)
+    if scripts:
+        digests = (base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode("ascii") for s in scripts)
+        directives["script-src"] = " ".join(dict.fromkeys(f"'sha256-{d}'" for d in digests))
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
 def environment(*, autoescape: bool = True, finalize: Callable[[Any], Any] | None = None) -> jinja2.Environment:
     """A Jinja environment over the package's templates: strict undefined, trimmed blocks.
 
     HTML renderers keep `autoescape`; the markdown summary turns it off and escapes in `finalize`.
+    Templates see `content_security_policy`, the policy of a page without scripts.
     """
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(resources.files("reportgen.templates"))),
         autoescape=autoescape,
         finalize=finalize,
@@ -23,6 +56,8 @@ def environment(*, autoescape: bool = True, finalize: Callable[[Any], Any] | Non
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.globals["content_security_policy"] = Markup(content_security_policy())  # quotes kept readable
+    return env
 
 
 def stylesheet(*names: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from pathlib import Path
 
@@ -10,7 +12,7 @@ from helpers import html_tags, synthetic_predictions
 
 import reportgen
 from reportgen.charts import theme
-from reportgen.render.html import chart_specs, to_html
+from reportgen.render.html import chart_specs, render_charts, to_html
 
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 
@@ -61,6 +63,36 @@ def test_interactive_embeds_one_runtime_and_one_call_per_chart(evaluation: repor
     assert html.count("<script>") == 2
     assert html.count("vegaEmbed(\"#chart-") == n_charts
     assert "actions: false" in html
+
+
+def _policy(html: str) -> dict[str, list[str]]:
+    """The page's Content-Security-Policy (which must come first in <head>, before any user text), by directive."""
+    tags = html_tags(html)
+    assert [t for t, _ in tags[:4]] == ["html", "head", "meta", "meta"] and "charset" in tags[2][1], tags[:4]
+    assert tags[3][1]["http-equiv"] == "Content-Security-Policy"  # right after <meta charset>
+    assert sum(a.get("http-equiv", "").lower() == "content-security-policy" for _, a in tags) == 1
+    return {d.split()[0]: d.split()[1:] for d in tags[3][1]["content"].split("; ")}
+
+
+def test_issue_12_default_page_forbids_scripts(evaluation: reportgen.Evaluation) -> None:
+    policy = _policy(to_html(evaluation.to_report()))
+    assert policy == {"default-src": ["'none'"], "script-src": ["'none'"], "style-src": ["'unsafe-inline'"],
+                      "base-uri": ["'none'"], "form-action": ["'none'"]}
+
+
+def test_issue_12_interactive_page_allows_exactly_its_own_scripts(evaluation: reportgen.Evaluation) -> None:
+    report = evaluation.to_report()
+    rendered = render_charts(report, interactive=True)
+    html = to_html(report, interactive=True, rendered=rendered)
+    policy = _policy(html)
+    scripts = re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
+    assert len(scripts) == 2
+    digests = [base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() for s in scripts]
+    assert policy["script-src"] == [f"'sha256-{d}'" for d in digests]  # no 'unsafe-inline', no 'unsafe-eval'
+    assert {k: v for k, v in policy.items() if k != "script-src"} == {
+        "default-src": ["'none'"], "style-src": ["'unsafe-inline'"], "base-uri": ["'none'"], "form-action": ["'none'"]}
+    assert scripts[1].count("ast: true") == len(chart_specs(report))  # Vega interprets expressions: no eval
+    assert to_html(report, interactive=True, rendered=rendered) == html  # the hashes are deterministic
 
 
 def test_sections_follow_model_card_order(evaluation: reportgen.Evaluation) -> None:

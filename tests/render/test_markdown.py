@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import (
+    GITHUB_REFERENCES,
     assert_valid_tables,
     gfm,
     html_tags,
@@ -32,6 +33,7 @@ from reportgen.render.markdown import (
     MAX_GROUPS,
     cap,
     escape,
+    escape_html,
     interval,
     to_markdown,
     write_markdown,
@@ -45,7 +47,7 @@ EXAMPLE = ROOT / "examples" / "adult-income" / "config.toml"
 BASE = "https://example.org/cards/adult"
 HOSTILE = [
     "<script>alert(1)</script>", "[x](javascript:alert(1))", "![i](http://evil/x.png)", "a|b", "line\nbreak",
-    "@octocat", "`code`", "<details>", "# head www.evil.com :x: \\",
+    "@octocat", "`code`", "<details>", "# head www.evil.com :x: \\", "#12 owner/repo#3 GH-4 a5c3785 @org/team",
 ]
 # what the summary's own markup may produce once rendered
 OWN_TAGS = {"h2", "h3", "p", "strong", "a", "code", "table", "thead", "tbody", "tr", "th", "td", "ul", "li", "br",
@@ -245,6 +247,9 @@ def test_hostile_strings_are_inert(hostile: Report) -> None:
     assert {name for _, attrs in tags for name in attrs} <= {"href", "style"}  # style: table alignment
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered
     assert re.findall(r"@(?!\u2060)", text) == []  # no mention
+    unlinked = re.sub(r"^#+ ", "", to_markdown(hostile), flags=re.MULTILINE)  # no headings, no links (#anchors)
+    assert re.findall(r"#(?!\u2060)", unlinked) == []  # no issue reference
+    assert "a5c3785" not in text and "GH-4" not in text  # no commit link, no GH- reference
     assert "www." not in text and "://" not in text.replace(BASE, "")  # no autolink on GitHub
     assert ":x:" not in text  # no emoji shortcode
     assert "line break" in text
@@ -261,17 +266,49 @@ def test_hostile_cells_keep_their_text(hostile: Report) -> None:
         assert cap(name) in shown, name
 
 
+# Fragments the drawn text is built from: every piece of a reference, and random characters between.
+REFERENCE_PARTS = ["#", "@", "GH-", "gh-", "jira-", "/", "-", ".", ":", "www", "http", "://", "mailto", "_", "a",
+                   "octocat", "org/team", "owner/repo", "1", "123", "deadbeef", "0123456789abcdef", "DEADBEEF",
+                   "example.com", "smile", "\\", "`", "&#35;", "&#64;", " "]
+
+
+@pytest.mark.parametrize("text", [
+    "#123", "owner/repo#1", "see #1.", "GH-123", "gh-7", "JIRA-42", "@octocat", "@org/team", "a@b.co",
+    "a5c3785", "a5c3785ed9c00c06b0bd7e3f8d1a6e4e0c2c9f3b", "owner/repo@a5c3785", "octocat@a5c3785", "1234567",
+    "DEADBEEF", "https://evil.example/x", "http://x", "www.evil.com", "WWW.EVIL.COM", "mailto:a@b.c",
+    "xmpp:a@b.c", ":smile:", "\\#1", "&#35;1", "&#64;octocat", "#&#8203;1",
+])
+def test_issue_12_references_never_autolink(text: str) -> None:
+    """#123, owner/repo#1, GH-123, @name, @org/team, commit SHAs, URLs and emails stay text on GitHub."""
+    markdown = html.unescape(gfm().renderInline(escape(text)))
+    summary = html.unescape(escape_html(text))  # text inside a raw HTML tag (a slice's <summary>)
+    for shown in (markdown, summary):
+        assert GITHUB_REFERENCES.search(shown) is None, (text, shown)
+        assert shown.replace("\u2060", "") == text  # the reader sees the same characters
+
+
+def test_generated_numbers_keep_their_characters() -> None:
+    """Joiners go into user text only where a reference could start: not into "3.5e-05" or a decimal."""
+    assert escape("q = 3.5e-05, 0.812345, 14,653 rows") == "q = 3.5e-05, 0.812345, 14,653 rows"
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60)
+       | st.lists(st.sampled_from(REFERENCE_PARTS) | st.text(max_size=3), max_size=12).map("".join))
 def test_escaped_text_renders_as_itself(text: str) -> None:
-    """Any string, escaped, renders back to its own characters, inline and in a table cell."""
+    """Any string, escaped, renders back to its own characters, inline and in a table cell, and
+    nothing in it is a mention, reference, commit, link or emoji on GitHub."""
     plain = cap(text, 1000)
     md = gfm()
     inline = md.renderInline(escape(plain))
     assert "<" not in inline  # no tag at all
-    assert html.unescape(inline).replace("\u2060", "") == plain.replace("\u2060", "")
+    shown = html.unescape(inline)
+    assert shown.replace("\u2060", "") == plain.replace("\u2060", "")
+    assert GITHUB_REFERENCES.search(shown) is None, (plain, shown)
     table = md.render(f"| a | b |\n|--|--|\n| {escape(plain)} | x |\n")
     assert table.count("<td>") == 2
+    summary = html.unescape(escape_html(plain))  # text inside a raw HTML tag (a slice's <summary>)
+    assert GITHUB_REFERENCES.search(summary) is None, (plain, summary)
 
 
 # -------------------------------------------------------------------------------------------------- size
