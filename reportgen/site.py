@@ -43,8 +43,8 @@ Rules
   manifest, or a report folder that exists but is not in the manifest, is refused.
 - Everything is read and checked, and the index rendered, before anything is written. Every file
   is then written into one temp folder inside the site, and renamed into place: the report files,
-  then the manifest, then the index (`write_files`), so a full disk changes nothing and a crash
-  leaves the previous index and manifest. Temp folders of a killed publish are removed by the next.
+  then the manifest, then the index (`write_files`), so a full disk or a crash before the renames
+  changes nothing. Temp folders of a killed publish are removed by the next.
 - A report folder is copied only if it holds a consistent set (`check_set`: its files match the
   set file the build wrote, when there is one; only the files of that set are copied) and none of
   the files copied is a symbolic link. The site never writes through a symbolic link: a linked
@@ -201,8 +201,11 @@ def publish(site_dir: Path, report_dirs: Sequence[Path], *, title: str | None = 
         If a report folder lacks report.json or report.html, its report.json cannot be read, the site
         folder holds files the site did not write where it would write (an index.html without a
         manifest, a report folder the manifest does not list), its manifest is not one this reportgen
-        reads, or the site cannot be written. Every check runs before the first write, so a refused
-        publish changes nothing; only a failing write (a full or read-only disk) can stop half-way.
+        reads, a report folder holds a mixed set or a symlinked file, a folder inside the site is a
+        symlink, or the site cannot be written. Every check runs before the first write, so a refused
+        publish changes nothing; a failing write (a full or read-only disk) hits the temp folder and
+        changes nothing either. Only a crash during the final renames can leave a new report folder
+        that the manifest does not list yet (the next publish then refuses it, naming the folder).
 
     Examples
     --------

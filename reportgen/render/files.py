@@ -257,7 +257,7 @@ def _digest(data: bytes) -> str:
 
 def _write_file(path: Path, data: bytes) -> None:
     """Write a file's bytes with `os.write` and flush them to disk."""
-    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o644)
     try:
         view = memoryview(data)
         while view:
