@@ -329,3 +329,22 @@ def test_issue_12_site_on_a_full_disk_is_left_as_it_was(
     assert main(["site", str(site), str(out)]) == 0
     assert len(json.loads((site / "reportgen-site.json").read_text())["reports"]) == 2
     assert not [p for p in site.iterdir() if p.name.startswith(TEMP_PREFIX)]
+
+
+def test_issue_12_site_index_being_a_folder_is_refused_before_writing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = _site_build(tmp_path)
+    site = tmp_path / "site"
+    assert main(["site", str(site), str(out)]) == 0
+    (site / "index.html").unlink()
+    (site / "index.html").mkdir()
+    before = _contents(site)
+    document = json.loads((out / "report.json").read_text())
+    document["model"]["version"] = "2.0"
+    (out / "report.json").write_text(json.dumps(document))
+    (out / SET_FILE).unlink()
+    capsys.readouterr()
+    assert main(["site", str(site), str(out)]) == 2
+    assert "index.html: is a folder where a file is to be written" in _one_line(capsys.readouterr().err)
+    assert _contents(site) == before and len(list((site / "reports").rglob("report.json"))) == 1

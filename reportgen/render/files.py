@@ -124,9 +124,12 @@ def write_files(folder: Path, files: Mapping[str, bytes], *, remove: Collection[
     Raises
     ------
     InputError
-        If a file cannot be written: before the renames, `folder` is then as it was, and the temp
-        folder is removed; a failure during the renames leaves a part of the files renamed.
+        If a folder stands where a file goes (checked first), or a file cannot be written: before
+        the renames, `folder` is then as it was, and the temp folder is removed; a failure during
+        the renames leaves a part of the files renamed.
     """
+    for name in files:
+        _refuse_folder(folder / name)
     try:
         temp = Path(tempfile.mkdtemp(dir=folder, prefix=TEMP_PREFIX))
     except OSError as exc:
