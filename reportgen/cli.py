@@ -1,22 +1,30 @@
 """Command line: `reportgen build`, `reportgen check` and `reportgen site`. Parses, calls the library, prints.
 
-Exit codes: 0 success, 1 a quality gate failed (`build --fail-on-gate`, `check`), 2 a config or input error.
+Exit codes: 0 success, 1 a quality gate failed (`build --fail-on-gate`, `check`), 2 any error: a config or
+input error, or a failure of the system (a full disk, a file where a folder goes, input nested too deeply for
+Python, no memory left), always as one line on stderr.
+
+Terminal output (stderr messages and the paths printed on stdout) never carries control characters, so
+text from a config or data file cannot move the cursor or recolor the terminal.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import reportgen
 from reportgen.analysis.gates import evaluate_gates, failed
-from reportgen.config import Config, config_folder, load_config
-from reportgen.errors import ReportgenError, quoted_list
+from reportgen.config import Config, load_config
+from reportgen.errors import InputError, ReportgenError, quoted_list
 from reportgen.evaluation import evaluate_config
-from reportgen.render.files import write_atomic
+from reportgen.paths import project_of
+from reportgen.render.files import check_set, write_set
 from reportgen.render.html import render_charts, to_html
 from reportgen.render.json import read_json, to_json
 from reportgen.render.markdown import to_markdown
@@ -26,6 +34,7 @@ from reportgen.site import publish
 
 FORMATS = {"html": "report.html", "pdf": "report.pdf", "json": "report.json", "md": "summary.md"}
 GATE_FAILED, USER_ERROR = 1, 2
+MAX_LINE = 2000  # characters of one message, a last resort (errors cut user values much shorter)
 
 
 def _formats(text: str) -> list[str]:
@@ -47,7 +56,11 @@ def _parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="build the report (HTML, PDF, JSON, summary.md) from a config file")
     build.add_argument("config", type=Path, help="the TOML config file")
-    build.add_argument("--out", type=Path, help="output folder (default: [report] output_dir of the config)")
+    build.add_argument("--out", type=Path,
+                       help="output folder (default: [report] output_dir of the config, which must lie in the project)")
+    build.add_argument("--root", type=Path, metavar="DIR",
+                       help="a folder the config's paths may also lie in (default: only the project root, the git "
+                            "work tree holding the config)")
     build.add_argument("--format", type=_formats, default=list(FORMATS), metavar="LIST",
                        help="comma-separated outputs among html,pdf,json,md (default: all four)")
     build.add_argument("--interactive", action="store_true",
@@ -69,9 +82,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _printable(text: str) -> str:
+    """One terminal line: tabs and line breaks as spaces, other control and format characters (terminal escapes,
+    bidirectional overrides, undecodable bytes of a path) as "?", cut at `MAX_LINE` characters."""
+    if len(text) > MAX_LINE:
+        text = f"{text[:MAX_LINE]}… ({len(text) - MAX_LINE:,} more characters)"
+    return "".join(
+        " " if c in "\t\n\r" else "?" if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") else c
+        for c in text
+    )
+
+
 def _say(text: str) -> None:
     """Print a line to stderr with control characters (user text could hold terminal escapes) shown as "?"."""
-    print("".join("?" if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in text), file=sys.stderr, flush=True)
+    print(_printable(text), file=sys.stderr, flush=True)
+
+
+def _show(path: Path) -> None:
+    """Print a written path on stdout, as `_say` prints (an output_dir could hold terminal escapes)."""
+    print(_printable(str(path)), flush=True)
 
 
 class _Progress:
@@ -112,20 +141,27 @@ def _render(
 
 def build(
     config_path: Path, out: Path | None, *, formats: Sequence[str] = tuple(FORMATS), interactive: bool = False,
-    quiet: bool = False,
+    quiet: bool = False, root: Path | None = None,
 ) -> tuple[Report, list[Path]]:
-    """Run the whole pipeline for one config; returns the document and the written files."""
+    """Run the whole pipeline for one config; returns the document and the written files.
+
+    `out` (typed by the caller) is used as given; the config's `[report] output_dir` and `[site] dir`
+    must lie in the project root (`reportgen.paths`), widened by `root`. The files are written as one
+    set (`write_set`): a failure leaves the previous build's files as they were.
+    """
     progress = _Progress(quiet)
-    evaluation = evaluate_config(config_path, progress=progress)
-    config, base = evaluation.config, config_folder(config_path)
-    output_dir = out if out is not None else base / config.report.output_dir
+    config, _ = load_config(config_path)
+    project = project_of(config_path, root=root)
+    output_dir = out if out is not None else project.confine("[report] output_dir", config.report.output_dir)
+    site_dir = None if config.site.dir is None else project.confine("[site] dir", config.site.dir)
+    evaluation = evaluate_config(config_path, root=root, progress=progress)
     report = evaluation.to_report()
     # render everything before writing anything: an error leaves no partial set of files
     files = _render(report, config, formats, interactive=interactive, progress=progress)
-    written = [write_atomic(output_dir / FORMATS[name], data) for name, data in files.items()]
-    if config.site.dir is not None:
+    written = write_set(output_dir, {FORMATS[name]: data for name, data in files.items()}, names=FORMATS.values())
+    if site_dir is not None:
         progress(f"adding the report to the site in {config.site.dir}")
-        for note in publish(base / config.site.dir, [output_dir], title=config.site.title):
+        for note in publish(site_dir, [output_dir], title=config.site.title):
             progress(note)
     progress("done")
     return report, written
@@ -146,6 +182,12 @@ def _gate_exit(gates: Sequence[GateResult]) -> int:
 
 
 def _check(report_path: Path, config_path: Path | None) -> int:
+    names = check_set(report_path.parent)
+    if names is not None and report_path.name not in names:
+        raise InputError(
+            f"{report_path}: not written by the last build in its folder (its set file lists "
+            f"{quoted_list(sorted(names))}); build the report again"
+        )
     report = read_json(report_path)
     if config_path is not None:
         config, _ = load_config(config_path)
@@ -168,18 +210,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "site":
             for note in publish(args.publish_dir, args.reports, title=args.title):
                 _say(note)
-            print(args.publish_dir / "index.html")
+            _show(args.publish_dir / "index.html")
             return 0
         report, written = build(args.config, args.out, formats=args.format, interactive=args.interactive,
-                                quiet=args.quiet)
+                                quiet=args.quiet, root=args.root)
     except ReportgenError as exc:
         _say(f"reportgen: error: {exc}")
         return USER_ERROR
+    except (RecursionError, MemoryError, OSError) as exc:  # the last resort: the library names paths itself
+        _say(f"reportgen: error: {_system_error(args, exc)}")
+        return USER_ERROR
     for path in written:
-        print(path)
+        _show(path)
     if report.gates and not args.quiet:
         _print_gates(report.gates)
     return _gate_exit(report.gates) if args.fail_on_gate else 0
+
+
+def _system_error(args: argparse.Namespace, exc: BaseException) -> str:
+    """One line for a failure of the system while running a command, naming the file where known."""
+    given = {"build": "config", "check": "report", "site": "publish_dir"}[args.command]
+    where = str(getattr(args, given))
+    if isinstance(exc, RecursionError):
+        return f"{where}: the input is nested too deeply to read; flatten it"
+    if isinstance(exc, MemoryError):
+        return f"{where}: ran out of memory; give smaller inputs or a machine with more memory"
+    path = exc.filename if isinstance(exc, OSError) and exc.filename else where
+    name = errno.errorcode.get(exc.errno, "") if isinstance(exc, OSError) and exc.errno else ""
+    reason = (exc.strerror if isinstance(exc, OSError) else None) or exc.__class__.__name__
+    return f"{path}: {reason}{f' ({name})' if name else ''}"
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ from reportgen.metrics import calibration, curves, paired, residuals, tasks
 from reportgen.metrics.metric import Mean, Metric
 from reportgen.metrics.table import COLUMNS, metric_frame
 from reportgen.metrics.values import EMPTY
+from reportgen.paths import project_of
 from reportgen.record import GitState, git_state
 from reportgen.slices import SliceFamily, build_slices, group_label
 
@@ -330,36 +331,51 @@ def evaluate(
     return evaluate_predictions(predictions, config, config_source="evaluate()", history=logs, baselines=baselines)
 
 
-def evaluate_config(config_path: str | Path, *, progress: Callable[[str], None] = lambda message: None) -> Evaluation:
+def evaluate_config(
+    config_path: str | Path, *, root: str | Path | None = None, progress: Callable[[str], None] = lambda message: None
+) -> Evaluation:
     """Evaluate what a config file names: its predictions, training history and baselines (`reportgen build`).
 
     Parameters
     ----------
     config_path : str or Path
         The TOML config; its relative paths start from its folder.
+    root : str or Path, optional
+        A folder the config's paths may also lie in (`reportgen build --root`); by default they must
+        lie in the project root, the git work tree holding the config (`reportgen.paths`).
     progress : callable, optional
         Called with a short message before each step.
 
     Raises
     ------
     ConfigError, InputError
-        On an invalid config, or a file it names that is missing or fails its checks.
+        On an invalid config, a path it names that leads outside the project root or into ``.git``,
+        or a file it names that is missing or fails its checks.
     """
-    config, base = load_config(config_path)
+    config, _ = load_config(config_path)
+    project = project_of(config_path, root=root)
     if config.data.path is None:
         raise ConfigError(f"{config_path}: [data] path: required key is missing (the predictions file)")
+    data_path = project.confine("[data] path", config.data.path, tree=True)
+    history_path = None if config.training.history is None else project.confine(
+        "[training] history", config.training.history, tree=True)
+    baseline_paths = [
+        project.confine(f"[baseline] #{index} path" if len(config.baseline) > 1 else "[baseline] path", spec.path,
+                        tree=True)
+        for index, spec in enumerate(config.baseline, start=1)
+    ]
     progress(f"reading {Path(config.data.path).name}")
-    predictions = load_predictions(base / config.data.path, config.data, task=config.model.task, source=config.data.path)
+    predictions = load_predictions(data_path, config.data, task=config.model.task, source=config.data.path)
     history = None
-    if config.training.history is not None:
+    if history_path is not None:
         progress(f"reading the training history {config.training.history}")
-        history = read_history(base / config.training.history, source=config.training.history)
+        history = read_history(history_path, source=config.training.history)
     baselines = []
-    for spec in config.baseline:
+    for spec, path in zip(config.baseline, baseline_paths, strict=True):
         progress(f"reading the baseline {spec.name} ({spec.path})")
-        baselines.append(load_baseline(spec, predictions, config.data, path=base / spec.path))
+        baselines.append(load_baseline(spec, predictions, config.data, path=path))
     progress(f"evaluating {len(predictions.frame):,} rows over {len(config.slices)} slice definitions")
-    return evaluate_predictions(predictions, config, config_source=str(config_path), git=git_state(base),
+    return evaluate_predictions(predictions, config, config_source=str(config_path), git=git_state(project.base),
                                 history=history, baselines=baselines)
 
 

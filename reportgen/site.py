@@ -41,8 +41,14 @@ Rules
   copy: only the files the manifest recorded for it are deleted, and the notes say so.
 - Files the site did not write are never deleted or overwritten: an ``index.html`` without a
   manifest, or a report folder that exists but is not in the manifest, is refused.
-- Everything is read and checked, and the index rendered, before anything is written; every file
-  is written atomically (`write_atomic`).
+- Everything is read and checked, and the index rendered, before anything is written. Every file
+  is then written into one temp folder inside the site, and renamed into place: the report files,
+  then the manifest, then the index (`write_files`), so a full disk or a crash before the renames
+  changes nothing. Temp folders of a killed publish are removed by the next.
+- A report folder is copied only if it holds a consistent set (`check_set`: its files match the
+  set file the build wrote, when there is one; only the files of that set are copied) and none of
+  the files copied is a symbolic link. The site never writes through a symbolic link: a linked
+  folder inside the site (``reports`` or below) is refused.
 - The index has relative links only (``reports/<model>/<version>/report.html``), inline CSS, no
   JavaScript and no network access, so the folder works as is from a file system or from a
   subfolder of a static host such as GitHub Pages.
@@ -71,7 +77,7 @@ from reportgen.analysis.findings import SEVERITIES
 from reportgen.analysis.gates import failed
 from reportgen.errors import InputError, counted, quoted_list
 from reportgen.render import templates
-from reportgen.render.files import write_atomic
+from reportgen.render.files import check_set, clean_orphans, write_files
 from reportgen.render.html import chart_svg
 from reportgen.render.json import read_json
 from reportgen.render.text import count, headline_metrics, num
@@ -195,8 +201,11 @@ def publish(site_dir: Path, report_dirs: Sequence[Path], *, title: str | None = 
         If a report folder lacks report.json or report.html, its report.json cannot be read, the site
         folder holds files the site did not write where it would write (an index.html without a
         manifest, a report folder the manifest does not list), its manifest is not one this reportgen
-        reads, or the site cannot be written. Every check runs before the first write, so a refused
-        publish changes nothing; only a failing write (a full or read-only disk) can stop half-way.
+        reads, a report folder holds a mixed set or a symlinked file, a folder inside the site is a
+        symlink, or the site cannot be written. Every check runs before the first write, so a refused
+        publish changes nothing; a failing write (a full or read-only disk) hits the temp folder and
+        changes nothing either. Only a crash during the final renames can leave a new report folder
+        that the manifest does not list yet (the next publish then refuses it, naming the folder).
 
     Examples
     --------
@@ -237,6 +246,7 @@ def publish(site_dir: Path, report_dirs: Sequence[Path], *, title: str | None = 
     ]
     known = {e.path: e for e in current.reports}
     for path, files in writes.items():
+        _check_no_links(site_dir, path)
         if path in known:
             _check_unrecorded(site_dir, known[path], files)
         else:
@@ -250,16 +260,15 @@ def publish(site_dir: Path, report_dirs: Sequence[Path], *, title: str | None = 
     manifest_bytes = manifest_json(manifest).encode("utf-8")
     index_bytes = render_index(manifest).encode("utf-8")
 
+    contents = {f"{path}/{name}": data for path, files in writes.items() for name, data in files.items()}
+    contents |= {MANIFEST: manifest_bytes, INDEX: index_bytes}
     try:
-        for path, files in writes.items():
-            for name, data in files.items():
-                write_atomic(site_dir / path / name, data)
-        for file in stale:
-            file.unlink(missing_ok=True)
-        write_atomic(site_dir / MANIFEST, manifest_bytes)
-        write_atomic(site_dir / INDEX, index_bytes)
+        site_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"{exc.filename or site_dir}: cannot write the site ({exc.strerror})") from None
+        raise InputError(f"{site_dir}: cannot create the site folder ({exc.strerror})") from None
+    clean_orphans(site_dir, [MANIFEST, INDEX])
+    write_files(site_dir, contents, remove=[file.relative_to(site_dir).as_posix() for file in stale],
+                kept="the site is left as it was")
     models = len({e.model for e in manifest.reports})
     notes.append(f"{site_dir / INDEX}: {counted(models, 'model')}, {counted(len(manifest.reports), 'report')}")
     return notes
@@ -325,6 +334,18 @@ def _check_site_folder(site_dir: Path) -> None:
         raise InputError(f"{site_dir}: is a file, not a folder; give a folder for the site (created if missing)")
 
 
+def _check_no_links(site_dir: Path, path: str) -> None:
+    """Refuse a report folder reached through a symbolic link inside the site (a write could land outside)."""
+    folder = site_dir
+    for part in path.split("/"):
+        folder = folder / part
+        if folder.is_symlink():
+            raise InputError(
+                f"{folder}: is a symbolic link inside the site, which the site never writes through; "
+                "replace it with a folder or publish to another site folder"
+            )
+
+
 def _check_free(site_dir: Path, path: str) -> None:
     """Refuse to write a report folder that exists without the manifest listing it (or where a file is)."""
     folder = site_dir
@@ -362,14 +383,26 @@ def _read_report_folder(folder: Path) -> _Incoming:
             f"{folder}: no {' or '.join(missing)} in the report folder; "
             "build it with `reportgen build` with the html and json formats"
         )
+    names = check_set(folder)
+    present = [name for name in FILES if (folder / name).is_file() and (names is None or name in names)]
+    if names is not None and not set(REQUIRED) <= names:
+        lacking = " or ".join(name for name in REQUIRED if name not in names)
+        raise InputError(
+            f"{folder}: the last build there wrote no {lacking}; build it with the html and json formats"
+        )
+    linked = [name for name in present if (folder / name).is_symlink()]
+    if linked:
+        raise InputError(
+            f"{folder / linked[0]}: is a symbolic link; the site copies only the files `reportgen build` wrote, "
+            "which are never links"
+        )
     report = read_json(folder / "report.json")
     files = {}
-    for name in FILES:
-        if (folder / name).is_file():
-            try:
-                files[name] = (folder / name).read_bytes()
-            except OSError as exc:
-                raise InputError(f"{folder / name}: cannot read the file ({exc.strerror})") from None
+    for name in present:
+        try:
+            files[name] = (folder / name).read_bytes()
+        except OSError as exc:
+            raise InputError(f"{folder / name}: cannot read the file ({exc.strerror})") from None
     return _Incoming(folder, report, files)
 
 

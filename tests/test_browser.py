@@ -77,7 +77,9 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         out = tmp_path_factory.mktemp(name)
         # the browser opens the HTML page; the PDF of the hostile card is built once (a PDF takes seconds)
         formats = "html,pdf,json" if name == "adult-income" else "html,json"
-        argvs[name] = ["build", str(configs[example]), "--out", str(out), "-q", "--format", formats]
+        # the copy's data files are symlinks into the example: the caller trusts that folder (--root)
+        argvs[name] = ["build", str(configs[example]), "--out", str(out), "-q", "--format", formats,
+                       "--root", str(ROOT / "examples" / example)]
         argvs[name] += ["--interactive"] if interactive else []
         built[name] = out / "report.html"
     codes = {name: main(argv) for name, argv in argvs.items()}

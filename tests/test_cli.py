@@ -95,7 +95,7 @@ def test_failed_rebuild_keeps_previous_output(tmp_path: Path) -> None:
     assert main(["build", str(config), "-q"]) == 2
     assert (tmp_path / "out" / "report.json").read_bytes() == before
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["report.html", "report.json", "report.pdf",
-                                                                      "summary.md"]
+                                                                      "reportgen-set.json", "summary.md"]
 
 
 def _gated(tmp_path: Path, gates: str) -> Path:
@@ -118,7 +118,7 @@ def test_fail_on_gate_exits_1_after_writing_the_files(tmp_path: Path, capsys: py
     config = _gated(tmp_path, gates)
     args = ["build", str(config), "--format", "json,md"] + (["--fail-on-gate"] if fail_on_gate else [])
     assert main(args) == code
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["report.json", "summary.md"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["report.json", "reportgen-set.json", "summary.md"]
     err = capsys.readouterr().err
     assert "PASS  ROC AUC ≥ 0.6 overall" in err
     if code == 1:
@@ -184,7 +184,7 @@ def test_gate_error_in_build_writes_nothing(tmp_path: Path, capsys: pytest.Captu
 def test_format_selects_outputs_and_rejects_unknown_ones(tmp_path: Path) -> None:
     config = _config(tmp_path, GOOD)
     assert main(["build", str(config), "--format", "html", "-q"]) == 0
-    assert [p.name for p in (tmp_path / "out").iterdir()] == ["report.html"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["report.html", "reportgen-set.json"]
     assert "Also as" not in (tmp_path / "out" / "report.html").read_text()  # nothing built beside it to link
     result = run("build", str(config), "--format", "html,docx")
     assert result.returncode == 2

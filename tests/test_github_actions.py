@@ -68,7 +68,7 @@ def test_build_step_records_a_failed_gate_and_writes_the_job_summary(built: tupl
     work, _ = built
     assert (work / "output").read_text() == "gates_failed=true\n"
     assert sorted(p.name for p in (work / "model-report").iterdir()) == [
-        "report.html", "report.json", "report.pdf", "summary.md"]
+        "report.html", "report.json", "report.pdf", "reportgen-set.json", "summary.md"]
     assert (work / "step-summary").read_text() == (work / "model-report" / "summary.md").read_text()
 
 
@@ -122,6 +122,7 @@ def test_publish_steps_start_then_extend_the_gh_pages_site(
         shutil.copytree(built_report, report)
         document = report / "report.json"
         document.write_text(document.read_text().replace('"version": "1.0.0"', f'"version": "{version}"', 1))
+        (report / "reportgen-set.json").unlink()  # a hand-edited report is no build's set
         result = _run(site_step, checkout, env)
         assert result.returncode == 0, result.stderr
         result = _run(push_step["run"], checkout / push_step["working-directory"], env)

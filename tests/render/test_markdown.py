@@ -405,7 +405,7 @@ def _normalized(text: str) -> str:
 
 def test_example_matches_golden(tmp_path: Path, update_golden: bool) -> None:
     assert main(["build", str(EXAMPLE), "--out", str(tmp_path), "-q", "--format", "md"]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.md"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reportgen-set.json", "summary.md"]
     produced = _normalized((tmp_path / "summary.md").read_text(encoding="utf-8"))
     golden = GOLDEN / "summary.md"
     if update_golden:
