@@ -505,7 +505,7 @@ def check_predictions(
         column = getattr(data, key)
         if column is not None and column not in frame.columns:
             raise InputError(
-                f'{source}: no column "{column}" ([data] {key}); '
+                f'{source}: no column "{shown(column)}" ([data] {key}); '
                 f"columns are: {plain_list(frame.columns, limit=12)}"
             )
     labels = frame[data.label]
@@ -518,7 +518,7 @@ def check_predictions(
         if not inferred:
             raise ConfigError(f"[data] {exc} (set by [model] task)") from None
         raise InputError(
-            f'[data] {exc}; the task was inferred from column "{data.label}" of {source}: '
+            f'[data] {exc}; the task was inferred from column "{shown(data.label)}" of {source}: '
             "set [model] task if that is wrong"
         ) from None
     fingerprint = fingerprint or frame_fingerprint(frame)
@@ -541,7 +541,7 @@ def _infer_task(labels: pd.Series, data: DataSection, source: str) -> str:
     if not _all_whole(numbers.to_numpy(dtype=np.float64)):  # inf too: regression, whose checks name the rows
         return "regression"
     raise InputError(
-        f'{source}: column "{data.label}" holds whole numbers and no probability columns are named, so the '
+        f'{source}: column "{shown(data.label)}" holds whole numbers and no probability columns are named, so the '
         'task is ambiguous; set [model] task = "multiclass" or "regression"'
     )
 
@@ -593,22 +593,22 @@ def _regression(frame: pd.DataFrame, data: DataSection, source: str, fingerprint
 def _finite_numbers(values: pd.Series, column: str, source: str, what: str) -> np.ndarray:
     _reject_missing(values, column, source)
     if pd.api.types.is_bool_dtype(values):
-        raise InputError(f'{source}: column "{column}" is true/false; regression {what} must be numbers')
+        raise InputError(f'{source}: column "{shown(column)}" is true/false; regression {what} must be numbers')
     numbers = pd.to_numeric(values, errors="coerce")
     bad = numbers.isna().to_numpy()
     if bad.any():
         raise InputError(
-            f'{source}: column "{column}": {_rows(bad, "non-numeric value")}; regression {what} must be '
+            f'{source}: column "{shown(column)}": {_rows(bad, "non-numeric value")}; regression {what} must be '
             'numbers (for class labels set [model] task = "multiclass")'
         )
     array = numbers.to_numpy(dtype=np.float64)
     bad = ~np.isfinite(array)
     if bad.any():
-        raise InputError(f'{source}: column "{column}": {_rows(bad, "infinite value")}')
+        raise InputError(f'{source}: column "{shown(column)}": {_rows(bad, "infinite value")}')
     bad = np.abs(array) > MAX_MAGNITUDE
     if bad.any():
         raise InputError(
-            f'{source}: column "{column}": {_rows(bad, "value")} beyond ±{MAX_MAGNITUDE:.0e}, whose squares '
+            f'{source}: column "{shown(column)}": {_rows(bad, "value")} beyond ±{MAX_MAGNITUDE:.0e}, whose squares '
             "overflow; rescale the column (e.g. to thousands)"
         )
     return array
@@ -618,7 +618,7 @@ def _multiclass(frame: pd.DataFrame, data: DataSection, source: str, fingerprint
     labels = frame[data.label]
     if pd.api.types.is_float_dtype(labels) and not _all_whole(labels.to_numpy(dtype=np.float64)):
         raise InputError(
-            f'{source}: column "{data.label}" holds fractional numbers, not class labels; '
+            f'{source}: column "{shown(data.label)}" holds fractional numbers, not class labels; '
             'for a numeric target set [model] task = "regression"'
         )
     label_text = _class_text(labels)
@@ -697,7 +697,7 @@ def _probability_columns(frame: pd.DataFrame, data: DataSection, source: str) ->
     found = {str(c)[len(prefix):]: str(c) for c in frame.columns if str(c).startswith(prefix) and str(c) != prefix}
     if len(found) < 2:
         raise InputError(
-            f'{source}: [data] score_prefix "{prefix}" matches {counted(len(found), "column")}; '
+            f'{source}: [data] score_prefix "{shown(prefix)}" matches {counted(len(found), "column")}; '
             f"a multiclass task needs one probability column per class; columns are: "
             f"{plain_list(frame.columns, limit=12)}"
         )
@@ -710,7 +710,7 @@ def _require_columns_for(text: np.ndarray, classes: list[str], column: str | Non
     if unknown:
         rows = np.isin(text, unknown)
         raise InputError(
-            f'{source}: column "{column}": {what} {quoted_list(unknown)} ({_rows(rows, "row")}) has no '
+            f'{source}: column "{shown(column)}": {what} {quoted_list(unknown)} ({_rows(rows, "row")}) has no '
             f"probability column; the probability columns are for {quoted_list(classes)}"
         )
 
@@ -761,14 +761,14 @@ def _rows(mask: np.ndarray, noun: str) -> str:
 def _reject_missing(values: pd.Series, column: str, source: str) -> None:
     missing = values.isna().to_numpy()
     if missing.any():
-        raise InputError(f'{source}: column "{column}": {_rows(missing, "missing value")}; fill or drop them')
+        raise InputError(f'{source}: column "{shown(column)}": {_rows(missing, "missing value")}; fill or drop them')
 
 
 def _positive_label(labels: pd.Series, data: DataSection, source: str) -> object:
     values = pd.unique(labels)
     if len(values) > 2:
         raise InputError(
-            f'{source}: column "{data.label}": labels must be binary, found {len(values)} values: '
+            f'{source}: column "{shown(data.label)}": labels must be binary, found {len(values)} values: '
             f"{quoted_list(sorted(map(str, values)))}; for more classes set [model] task = \"multiclass\" "
             'and name the probability columns ("scores" or "score_prefix")'
         )
@@ -776,8 +776,8 @@ def _positive_label(labels: pd.Series, data: DataSection, source: str) -> object
         match = _matching_value(values, data.positive_label)
         if match is None:
             raise InputError(
-                f'{source}: [data] positive_label "{data.positive_label}" is not a value of column '
-                f'"{data.label}"; values are: {quoted_list(sorted(map(str, values)))}'
+                f'{source}: [data] positive_label "{shown(data.positive_label)}" is not a value of column '
+                f'"{shown(data.label)}"; values are: {quoted_list(sorted(map(str, values)))}'
             )
         return match
     if all(isinstance(v, (bool, np.bool_)) for v in values):
@@ -785,7 +785,7 @@ def _positive_label(labels: pd.Series, data: DataSection, source: str) -> object
     if set(_as_numbers(values)) <= {0.0, 1.0}:
         return 1
     raise InputError(
-        f'{source}: column "{data.label}" has labels {quoted_list(sorted(map(str, values)))}: '
+        f'{source}: column "{shown(data.label)}" has labels {quoted_list(sorted(map(str, values)))}: '
         "set [data] positive_label to the positive one"
     )
 
@@ -834,15 +834,15 @@ def _checked_scores(values: pd.Series, column: str, source: str, what: str = "sc
         numeric = pd.to_numeric(values, errors="coerce")
         bad = (numeric.isna() & values.notna()).to_numpy()
         raise InputError(
-            f'{source}: column "{column}": {_rows(bad, "non-numeric value")}; {what} must be probabilities'
+            f'{source}: column "{shown(column)}": {_rows(bad, "non-numeric value")}; {what} must be probabilities'
         ) from None
     bad = ~np.isfinite(scores)
     if bad.any():
-        raise InputError(f'{source}: column "{column}": {_rows(bad, "NaN or infinite value")} among the {what}')
+        raise InputError(f'{source}: column "{shown(column)}": {_rows(bad, "NaN or infinite value")} among the {what}')
     bad = (scores < 0) | (scores > 1)
     if bad.any():
         meaning = "probabilities of the positive class" if what == "scores" else "probabilities"
-        raise InputError(f'{source}: column "{column}": {_rows(bad, "value")} outside [0, 1]; {what} must be {meaning}')
+        raise InputError(f'{source}: column "{shown(column)}": {_rows(bad, "value")} outside [0, 1]; {what} must be {meaning}')
     return scores
 
 
@@ -856,6 +856,6 @@ def _check_prediction_values(
     unknown = [v for v in values if _matching_value(np.asarray(allowed, dtype=object), v) is None]
     if unknown or len(values) > 2:
         raise InputError(
-            f'{source}: column "{column}": predictions must be label values '
+            f'{source}: column "{shown(column)}": predictions must be label values '
             f"({quoted_list(sorted({str(v) for v in allowed}))}); found {quoted_list(sorted(map(str, values)))}"
         )

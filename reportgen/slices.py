@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen.config import SliceSpec
-from reportgen.errors import ConfigError, InputError, counted, plain_list
+from reportgen.errors import ConfigError, InputError, counted, plain_list, shown
 
 MISSING = "(missing)"
 OTHER = "(other)"
@@ -150,15 +150,15 @@ def _binned_family(values: pd.Series, spec: SliceSpec, key: str, source: str) ->
     not_numeric = numbers.isna() & values.notna()
     if not_numeric.any():
         raise InputError(
-            f'{source}: column "{spec.column}" ({key} bins): {counted(int(not_numeric.sum()), "non-numeric value")}, '
-            f'e.g. "{values[not_numeric].iloc[0]}"; use a plain "column" slice for categories'
+            f'{source}: column "{shown(spec.column)}" ({key} bins): {counted(int(not_numeric.sum()), "non-numeric value")}, '
+            f'e.g. "{shown(values[not_numeric].iloc[0])}"; use a plain "column" slice for categories'
         )
     x = numbers.to_numpy(dtype=np.float64)
     present = ~np.isnan(x)
     notes: list[str] = []
     if spec.quantiles is not None:
         if not present.any():
-            raise InputError(f'{source}: column "{spec.column}" ({key}): no numbers to form quantiles from')
+            raise InputError(f'{source}: column "{shown(spec.column)}" ({key}): no numbers to form quantiles from')
         numbers = x[present]
         # with infinities, interpolating between two of them is undefined: take data values as edges instead
         method = "linear" if np.isfinite(numbers).all() else "inverted_cdf"
@@ -176,7 +176,7 @@ def _binned_family(values: pd.Series, spec: SliceSpec, key: str, source: str) ->
         outside = present & ((x < edges[0]) | (x > edges[-1]))
         if outside.any():
             raise InputError(
-                f'{source}: column "{spec.column}" ({key} bins): {counted(int(outside.sum()), "value")} outside '
+                f'{source}: column "{shown(spec.column)}" ({key} bins): {counted(int(outside.sum()), "value")} outside '
                 f"[{_edge(edges[0])}, {_edge(edges[-1])}] (data min {_edge(np.nanmin(x))}, max {_edge(np.nanmax(x))}); "
                 "widen the bins (TOML accepts -inf and inf)"
             )
