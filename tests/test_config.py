@@ -281,3 +281,12 @@ def test_issue_12_config_errors_cut_user_values(tmp_path, toml):
         load_config(path)
     message = str(caught.value)
     assert "\n" not in message and len(message) < len(str(path)) + 400, message
+
+
+def test_issue_12_unknown_key_with_a_line_break_stays_one_line(tmp_path):
+    # found by the loader fuzz: a quoted TOML key may hold any character, and the message echoed it raw
+    path = tmp_path / "c.toml"
+    path.write_text('[data]\nlabel = "y"\nscore = "p"\n[report]\n"a\\nb\\u001b[2J" = 1\n')
+    with pytest.raises(ConfigError, match=r"\[report\] a\\nb\\x1b\[2J: unknown key$") as caught:
+        load_config(path)
+    assert "\n" not in str(caught.value) and "\x1b" not in str(caught.value)

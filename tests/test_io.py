@@ -376,3 +376,9 @@ def test_issue_12_long_cells_are_cut_in_messages(tmp_path):
     path = _write(tmp_path, "preds.csv", "y,p\n0,0.5\n" + "9" * 5000 + ",0.5\n2,0.5\n")
     message = _one_line_error(path, r'^preds\.csv: column "y": labels must be binary, found 3 values')
     assert "9" * 79 + "…" in message and "9" * 81 not in message
+
+
+def test_issue_12_label_with_a_line_break_stays_one_line(tmp_path):
+    # found by the loader fuzz: cells are echoed in messages, and a cell may hold a line break
+    path = _write(tmp_path, "preds.csv", 'y,p\n0,0.5\n"a\nb",0.5\n1,0.5\n')
+    _one_line_error(path, r'labels must be binary, found 3 values: "0", "1", "a\\nb"')
