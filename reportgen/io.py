@@ -166,7 +166,10 @@ def _csv_head(path: Path, source: str, skipinitialspace: bool) -> tuple[list[str
             header = next(rows, [])
             if any("\x00" in name for name in header):
                 raise InputError(f"{source}: holds a NUL byte in its first line; not a CSV text file")
-            first = next(rows, None)
+            try:
+                first = next(rows, None)
+            except csv.Error:  # a cell over the csv module's limit (128 KB), which pandas reads: no check
+                first = None
             first_line = reader.line_num
     except UnicodeDecodeError:
         raise _not_utf8(path, source) from None
@@ -205,9 +208,12 @@ def _reject_ragged_lines(path: Path, source: str, expected: int, skipinitialspac
         reader = csv.reader(handle, skipinitialspace=skipinitialspace)
         rows = (row for row in reader if row)
         next(rows, None)  # the header
-        for row in rows:
-            if len(row) != expected:
-                raise InputError(_ragged(source, reader.line_num, len(row), expected))
+        try:
+            for row in rows:
+                if len(row) != expected:
+                    raise InputError(_ragged(source, reader.line_num, len(row), expected))
+        except csv.Error:  # a cell over the csv module's limit (128 KB), which pandas reads: no line to name
+            return
 
 
 def _arrow_finds_ragged(path: Path) -> bool:
@@ -284,20 +290,22 @@ def _read_jsonl(path: Path, source: str) -> pd.DataFrame:
     must be finite); values are kept as written (no date or number guessing from text).
     """
     scan = json.JSONDecoder().scan_once  # the C scanner, called once per line
-    rows = []
+    rows: list[dict[str, Any]] = []
+    append = rows.append
     for number, line in enumerate(path.read_bytes().decode("utf-8").split("\n"), start=1):
-        try:
-            row, end = scan(line, 0)
-        except (StopIteration, ValueError, RecursionError):
-            row, end = None, -1
         # Each key is followed by one colon: more colons than keys may be a repeated key (or a colon in
         # a text value, or a nested object), so only then is the line read again, keeping every pair.
-        if end != len(line) or not isinstance(row, dict) or line.count(":") > len(row):
-            row = _jsonl_row(line, number, source)
-            if row is None:
+        try:
+            row, end = scan(line, 0)
+            if end == len(line) and type(row) is dict and line.count(":") <= len(row):
+                append(row)
                 continue
-        rows.append(row)
-    return pd.DataFrame(rows)
+        except (StopIteration, ValueError, RecursionError):
+            pass
+        row = _jsonl_row(line, number, source)
+        if row is not None:
+            append(row)
+    return pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
 
 
 _STRICT_JSON = json.JSONDecoder(object_pairs_hook=lambda pairs: _unique_pairs(pairs))

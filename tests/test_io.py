@@ -382,3 +382,8 @@ def test_issue_12_label_with_a_line_break_stays_one_line(tmp_path):
     # found by the loader fuzz: cells are echoed in messages, and a cell may hold a line break
     path = _write(tmp_path, "preds.csv", 'y,p\n0,0.5\n"a\nb",0.5\n1,0.5\n')
     _one_line_error(path, r'labels must be binary, found 3 values: "0", "1", "a\\nb"')
+
+
+def test_a_cell_over_the_csv_module_limit_still_reads(tmp_path):
+    path = _write(tmp_path, "preds.csv", "y,p,text\n0,0.5," + "t" * 200_000 + "\n1,0.5,\n")
+    assert read_table(path, "preds.csv")["text"].str.len().tolist()[0] == 200_000
