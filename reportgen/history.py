@@ -397,7 +397,7 @@ def _mlflow_metric(file: Path, name: str, source: str) -> tuple[np.ndarray, np.n
             stamp, value, step = int(fields[0]), float(fields[1]), int(fields[2])
         except ValueError:
             raise InputError(
-                f'{source}: {name} line {number}: expected "<timestamp ms> <value> <step>", found "{line.strip()[:60]}"'
+                f'{source}: {name} line {number}: expected "<timestamp ms> <value> <step>", found "{shown(line.strip(), 60)}"'
             ) from None
         stamps.append(stamp)
         values.append(value)

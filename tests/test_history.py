@@ -356,3 +356,10 @@ def test_issue_12_long_history_values_are_cut(tmp_path):
     with pytest.raises(InputError) as caught:
         read(tmp_path / "h.json")
     assert "x" * 70 in str(caught.value) and len(str(caught.value)) < 400
+
+
+def test_issue_12_mlflow_metric_line_is_shown_escaped_and_cut(tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(RUN, run)
+    (run / "metrics" / "val_loss").write_text("1718006401017 1.13 0\n\x1b[2J" + "x" * 500 + "\n")
+    fails(run, f'run: metrics/val_loss line 2: expected "<timestamp ms> <value> <step>", found "\\x1b[2J{"x" * 52}…"')
