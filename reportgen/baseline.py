@@ -17,7 +17,7 @@ import pandas as pd
 
 from reportgen import io
 from reportgen.config import BaselineSpec, DataSection, _output_key
-from reportgen.errors import InputError, counted, plain_list, quoted_list
+from reportgen.errors import InputError, counted, plain_list, quoted_list, shown
 from reportgen.io import Predictions, _rows
 
 # Messages of `io.check_predictions` name these keys as `[data]` keys; for a baseline they are its own.
@@ -109,7 +109,7 @@ def align_baseline(
         join = "by row order"
     else:
         order = _join_on_id(frame, candidate, spec, data)
-        join = f'on column "{spec.id}"'
+        join = f'on column "{shown(spec.id)}"'
     label = candidate.frame[data.label].reset_index(drop=True)
     aligned = pd.concat([label, frame[outputs].iloc[order].reset_index(drop=True)], axis=1)
     if candidate.task == "multiclass" and spec.prediction is not None:
@@ -149,12 +149,12 @@ def _section(spec: BaselineSpec, task: str, data: DataSection) -> DataSection:
         key = _output_key(spec)
         makes = "make" if key == '"scores"' else "makes"
         raise InputError(
-            f'{spec.path}: [baseline] "{spec.name}": its {key} {makes} it a {spec.task} model, but the '
+            f'{spec.path}: [baseline] "{shown(spec.name)}": its {key} {makes} it a {spec.task} model, but the '
             f"candidate is a {task} model; compare models of the same task"
         )
     if task == "binary" and spec.score is None:
         raise InputError(
-            f'{spec.path}: [baseline] "{spec.name}" gives only "prediction"; a binary model\'s baseline needs '
+            f'{spec.path}: [baseline] "{shown(spec.name)}" gives only "prediction"; a binary model\'s baseline needs '
             '"score", the column of positive-class probabilities'
         )
     keys = {
@@ -198,12 +198,12 @@ def _output_columns(spec: BaselineSpec, frame: pd.DataFrame, label: str) -> list
             )
         if label in columns:
             raise InputError(
-                f'{spec.path}: [baseline] {key}: column "{label}" is the label of the predictions ([data] label); '
+                f'{spec.path}: [baseline] {key}: column "{shown(label)}" is the label of the predictions ([data] label); '
                 "the baseline's output must be in columns of its own"
             )
     if prefix is not None and len(named["score_prefix"]) < 2:
         raise InputError(
-            f'{spec.path}: [baseline] score_prefix "{prefix}" matches {counted(len(named["score_prefix"]), "column")}; '
+            f'{spec.path}: [baseline] score_prefix "{shown(prefix)}" matches {counted(len(named["score_prefix"]), "column")}; '
             f"a multiclass model needs one probability column per class; columns are: "
             f"{plain_list(frame.columns, limit=12)}"
         )
@@ -230,7 +230,7 @@ def _check_row_order(frame: pd.DataFrame, candidate: Predictions, spec: Baseline
     shared = [c for c in candidate.frame.columns if c in frame.columns and c not in skip]
     if not shared:
         raise InputError(
-            f'{spec.path}: shares no column with the predictions (e.g. the label "{data.label}"), so the row '
+            f'{spec.path}: shares no column with the predictions (e.g. the label "{shown(data.label)}"), so the row '
             "order cannot be checked; add the label column or set [baseline] id"
         )
     for column in sorted(shared, key=lambda c: c != data.label):  # the label first
@@ -239,7 +239,7 @@ def _check_row_order(frame: pd.DataFrame, candidate: Predictions, spec: Baseline
         if n:
             raise InputError(
                 f'{spec.path}: {counted(n, "row")} differ{"s" if n == 1 else ""} from the predictions in column '
-                f'"{column}" ({"row" if n == 1 else "rows"} {_few(np.flatnonzero(differ) + 1)}); rows must be in '
+                f'"{shown(column)}" ({"row" if n == 1 else "rows"} {_few(np.flatnonzero(differ) + 1)}); rows must be in '
                 "the same order, or set [baseline] id"
             )
 
@@ -247,7 +247,7 @@ def _check_row_order(frame: pd.DataFrame, candidate: Predictions, spec: Baseline
 def _join_on_id(frame: pd.DataFrame, candidate: Predictions, spec: BaselineSpec, data: DataSection) -> np.ndarray:
     """Positions of the baseline's rows in the candidate's row order, matched on `spec.id`."""
     assert spec.id is not None, "joining needs [baseline] id"
-    where = f'{spec.path}: [baseline] id "{spec.id}"'
+    where = f'{spec.path}: [baseline] id "{shown(spec.id)}"'
     wanted = _id_column(candidate.frame, spec.id, candidate.source, where)
     have = _id_column(frame, spec.id, spec.path, where)
     by_value = _is_number(wanted) and _is_number(have)
@@ -265,7 +265,7 @@ def _join_on_id(frame: pd.DataFrame, candidate: Predictions, spec: BaselineSpec,
         n = int(differ.sum())
         if n:
             raise InputError(
-                f'{where}: column "{data.label}" differs from the predictions for {counted(n, "id")} '
+                f'{where}: column "{shown(data.label)}" differs from the predictions for {counted(n, "id")} '
                 f"(e.g. {_few(_text(wanted[differ]))}); an id must name the same row in both files"
             )
     return order
@@ -274,7 +274,7 @@ def _join_on_id(frame: pd.DataFrame, candidate: Predictions, spec: BaselineSpec,
 def _id_column(frame: pd.DataFrame, column: str, file: str, where: str) -> pd.Series:
     """The id column of `file`, checked to be present and complete."""
     if column not in frame.columns:
-        raise InputError(f'{where}: no column "{column}" in {file}; columns are: {plain_list(frame.columns, limit=12)}')
+        raise InputError(f'{where}: no column "{shown(column)}" in {file}; columns are: {plain_list(frame.columns, limit=12)}')
     ids = frame[column].reset_index(drop=True)
     missing = ids.isna().to_numpy()
     if missing.any():
@@ -344,7 +344,7 @@ def _reject_regression_output(predicted: pd.Series, candidate: Predictions, spec
     foreign = pd.unique(text[predicted.notna().to_numpy() & ~np.isin(text, candidate.classes)])
     if len(foreign):
         raise InputError(
-            f'{spec.path}: [baseline] prediction "{spec.prediction}" holds numbers that are not classes '
+            f'{spec.path}: [baseline] prediction "{shown(spec.prediction)}" holds numbers that are not classes '
             f"({_few(foreign)}); it looks like a regression model, but the candidate is a multiclass model with classes "
             f"{quoted_list(candidate.classes)}; compare models of the same task"
         )

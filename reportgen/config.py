@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import reprlib
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,8 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from reportgen.errors import ConfigError, counted, did_you_mean, quoted_list
-from reportgen.expression import ExpressionError, parse, shorten
+from reportgen.errors import ConfigError, counted, did_you_mean, quoted_list, shown
+from reportgen.expression import ExpressionError, parse
 
 Scalar = bool | int | float | str
 Task = Literal["binary", "multiclass", "regression"]
@@ -52,7 +53,7 @@ class ReportSection(_Section):
     @classmethod
     def _web_address(cls, url: str | None) -> str | None:
         if url is not None and urlparse(url).scheme not in ("http", "https"):
-            raise ValueError(f'"{url}" is not an http(s) address of the published report folder')
+            raise ValueError(f'"{shown(url)}" is not an http(s) address of the published report folder')
         return url
 
 
@@ -185,11 +186,11 @@ class FairnessSection(_Section):
     def _reference_is_sensitive(self) -> FairnessSection:
         for column in self.sensitive:
             if self.sensitive.count(column) > 1:
-                raise ValueError(f'sensitive lists "{column}" more than once')
+                raise ValueError(f'sensitive lists "{shown(column)}" more than once')
         for column in self.reference:
             if column not in self.sensitive:
                 raise ValueError(
-                    f'reference names "{column}", which is not in sensitive: {quoted_list(self.sensitive)}'
+                    f'reference names "{shown(column)}", which is not in sensitive: {quoted_list(self.sensitive)}'
                 )
         return self
 
@@ -382,7 +383,7 @@ class Config(_Section):
                 try:
                     parse(spec.where)
                 except ExpressionError as exc:
-                    raise ValueError(f'[[slices]] #{index} where "{shorten(spec.where)}": {exc}') from None
+                    raise ValueError(f'[[slices]] #{index} where "{shown(spec.where)}": {exc}') from None
         return self
 
     @model_validator(mode="after")
@@ -390,15 +391,15 @@ class Config(_Section):
         seen: set[str] = set()
         for spec in self.slices:
             if spec.title == "overall" or spec.title in seen:
-                raise ValueError(f'slice name "{spec.title}" is used twice or is reserved; set "name"')
+                raise ValueError(f'slice name "{shown(spec.title)}" is used twice or is reserved; set "name"')
             seen.add(spec.title)
         # A sensitive column no slice is defined on gets a slice named after it: that name must be free too.
         for spec in self.sensitive_slices:
             column = spec.title
             if column == "overall" or column in seen:
                 raise ValueError(
-                    f'[fairness] sensitive "{column}": its slice would be named "{column}", which is taken; '
-                    f'add a [[slices]] entry with column = "{column}" and another "name"'
+                    f'[fairness] sensitive "{shown(column)}": its slice would be named "{shown(column)}", which is taken; '
+                    f'add a [[slices]] entry with column = "{shown(column)}" and another "name"'
                 )
             seen.add(column)
         return self
@@ -409,13 +410,13 @@ class Config(_Section):
         for index, gate in enumerate(self.gates, start=1):
             if gate.slice is not None and gate.slice not in slices:
                 raise ValueError(
-                    f'[[gates]] #{index} slice: unknown slice "{gate.slice}"; '
-                    f"slices are: {quoted_list(slices, limit=len(slices)) or 'none (add [[slices]])'}"
+                    f'[[gates]] #{index} slice: unknown slice "{shown(gate.slice)}"; '
+                    f"slices are: {quoted_list(slices, limit=12) or 'none (add [[slices]])'}"
                     f"{did_you_mean(gate.slice, slices)}"
                 )
             if gate.sensitive is not None and gate.sensitive not in self.fairness.sensitive:
                 raise ValueError(
-                    f'[[gates]] #{index} sensitive: "{gate.sensitive}" is not a sensitive column; '
+                    f'[[gates]] #{index} sensitive: "{shown(gate.sensitive)}" is not a sensitive column; '
                     f"[fairness] sensitive lists: {quoted_list(self.fairness.sensitive) or 'none'}"
                 )
             if gate.fairness is not None and not self.fairness.sensitive:
@@ -425,7 +426,7 @@ class Config(_Section):
             names = [spec.name for spec in self.baseline]
             if gate.baseline is not None and gate.baseline not in names:
                 raise ValueError(
-                    f'[[gates]] #{index} baseline: unknown baseline "{gate.baseline}"; baselines are: '
+                    f'[[gates]] #{index} baseline: unknown baseline "{shown(gate.baseline)}"; baselines are: '
                     f"{quoted_list(names)}{did_you_mean(gate.baseline, names)}"
                 )
         return self
@@ -435,10 +436,10 @@ class Config(_Section):
         names = [spec.name for spec in self.baseline]
         for index, spec in enumerate(self.baseline, start=1):
             if names.count(spec.name) > 1:
-                raise ValueError(f'[baseline] #{index} name: "{spec.name}" is used twice; give each baseline its own name')
+                raise ValueError(f'[baseline] #{index} name: "{shown(spec.name)}" is used twice; give each baseline its own name')
             if self.model.task is not None and spec.task not in (None, self.model.task):
                 raise ValueError(
-                    f'[baseline] "{spec.name}": its output ({_output_key(spec)}) is a {spec.task} model\'s, '
+                    f'[baseline] "{shown(spec.name)}": its output ({_output_key(spec)}) is a {spec.task} model\'s, '
                     f"but [model] task is {self.model.task}; compare models of the same task"
                 )
         return self
@@ -459,13 +460,17 @@ def _output_key(spec: BaselineSpec) -> str:
     return next(f'"{key}"' for key in ("score", "scores", "score_prefix", "prediction") if getattr(spec, key) is not None)
 
 
+# The largest config file read: 1 MB (the bundled examples are under 5 KB).
+MAX_CONFIG_BYTES = 2**20
+
+
 def load_config(path: str | Path) -> tuple[Config, Path]:
     """Read and validate a TOML config file.
 
     Parameters
     ----------
     path : str or Path
-        The config file.
+        The config file: UTF-8 TOML of at most `MAX_CONFIG_BYTES`.
 
     Returns
     -------
@@ -477,17 +482,30 @@ def load_config(path: str | Path) -> tuple[Config, Path]:
     Raises
     ------
     ConfigError
-        If the file is missing, is not TOML, or does not validate.
+        If the file is missing, too large, not UTF-8, is not TOML (or nests too deeply, or holds an
+        integer of more than 4,300 digits), or does not validate.
     """
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the config file ({exc.__class__.__name__})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or exc.__class__.__name__})") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: over {MAX_CONFIG_BYTES // 2**20} MB, the largest config file read")
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise ConfigError(f"{path}: not valid TOML: {shown(exc, 160)}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
+    except ValueError:  # Python refuses integers of more than 4,300 digits
+        raise ConfigError(f"{path}: not valid TOML: an integer of more than 4,300 digits") from None
     return validate(Config, raw, source=str(path)), config_folder(path)
 
 
@@ -525,8 +543,16 @@ def _describe(model: type[BaseModel], error: Any, raw: Any) -> str:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    """The value pydantic refused, as Python writes it, cut to a bounded length."""
+    try:
+        text = _REPR.repr(value)
+    except (RecursionError, ValueError):
+        text = type(value).__name__
+    return shown(text, 60)
+
+
+_REPR = reprlib.Repr()  # nested values to depth 3, five items of a list or table, strings cut at 60
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict = 3, 60, 60, 5, 5
 
 
 def _location(model: type[BaseModel], loc: tuple[Any, ...], raw: Any) -> str:
@@ -550,8 +576,8 @@ def _location(model: type[BaseModel], loc: tuple[Any, ...], raw: Any) -> str:
     elif head in model.model_fields and _model_at(model, (head,)) is not None:
         table = f"[{head}]"
     else:
-        return ".".join(str(p) for p in loc)
-    keys = ".".join(str(p) for p in rest)
+        return ".".join(shown(p) for p in loc)
+    keys = ".".join(shown(p) for p in rest)
     return f"{table} {keys}".strip()
 
 

@@ -43,14 +43,13 @@ from typing import NoReturn, Union
 import numpy as np
 import pandas as pd
 
-from reportgen.errors import ConfigError, did_you_mean, plain_list
+from reportgen.errors import ConfigError, did_you_mean, plain_list, shown
 
 MAX_LENGTH = 2_000
 MAX_TOKENS = 1_000
 MAX_DEPTH = 50
 MAX_LIST = 300
 MAX_NUMBER_DIGITS = 40
-SHOWN = 80  # characters of user text echoed in a message
 
 Kind = TypingLiteral["number", "text", "bool"]
 Scalar = Union[bool, int, float, str]
@@ -160,12 +159,6 @@ class Or:
 Node = Union[Column, Constant, Unary, Arithmetic, Comparison, IsIn, Not, And, Or]
 
 
-def shorten(text: str, limit: int = SHOWN) -> str:
-    """User text as echoed in a message: control characters escaped, cut to `limit` characters with "…"."""
-    shown = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text[: limit + 1])
-    return shown if len(shown) <= limit and len(text) <= limit else shown[: limit - 1] + "…"
-
-
 # Tokens ------------------------------------------------------------------------------------------
 
 
@@ -190,7 +183,7 @@ _PYTHON_WORDS = set(keyword.kwlist)  # not the soft keywords: "match", "case" an
 
 def _char(c: str) -> str:
     """One character for a message: quoted, with its code point when it is not plain ASCII."""
-    return f'"{shorten(c)}"' if c.isascii() and c.isprintable() else f'"{shorten(c)}" (U+{ord(c):04X})'
+    return f'"{shown(c)}"' if c.isascii() and c.isprintable() else f'"{shown(c)}" (U+{ord(c):04X})'
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -218,7 +211,7 @@ def _tokens(text: str) -> list[_Token]:
         elif name := _NAME.match(text, i):
             if name.end() < len(text) and text[name.end()] in "'\"":
                 raise ExpressionError(
-                    f'not a valid condition: string prefix "{shorten(name.group(), 20)}" at character {i + 1}: '
+                    f'not a valid condition: string prefix "{shown(name.group(), 20)}" at character {i + 1}: '
                     "f-strings, raw and byte strings are not supported; write plain '…' or \"…\"",
                     i + 1,
                 )
@@ -264,9 +257,9 @@ def _string(text: str, start: int) -> tuple[_Token, int]:
             chars.append(chr(code))
             i += 2 + len(digits)
         else:
-            shown = shorten(escape, 1) if escape else "end"
+            echoed = shown(escape, 1) if escape else "end"
             raise ExpressionError(
-                f'not a valid condition: unknown escape "\\{shown}" at character {i + 1}; the escapes are '
+                f'not a valid condition: unknown escape "\\{echoed}" at character {i + 1}; the escapes are '
                 r"\\ \' \" \n \t \r \xhh \uhhhh \Uhhhhhhhh",
                 i + 1,
             )
@@ -279,8 +272,8 @@ def _number(text: str, match: re.Match[str]) -> _Token:
     after = text[match.end() : match.end() + 1]
     if after and (after.isalnum() or after in "_."):
         rest = _NAME.match(text, match.end())
-        shown = shorten(written + (rest.group() if rest else after), 20)
-        raise ExpressionError(f'not a valid condition: "{shown}" at character {position} is not a number '
+        echoed = shown(written + (rest.group() if rest else after), 20)
+        raise ExpressionError(f'not a valid condition: "{echoed}" at character {position} is not a number '
                               "(decimal numbers only, e.g. 42, 0.5, 1e5)", position)
     if len(written) > MAX_NUMBER_DIGITS:
         raise ExpressionError(f"a number of {len(written):,} characters at character {position}; numbers have at most "
@@ -395,9 +388,9 @@ class _Parser:
             "#": "comments are not allowed", "^": 'use "**" for a power', "is": 'use "==" or "!="',
         }
         hint = hints.get(token.text)
-        shown = shorten(token.text, 20)
+        echoed = shown(token.text, 20)
         raise ExpressionError(
-            f'not a valid condition: unexpected "{shown}" {where}; {hint or "expected " + expected}', token.position
+            f'not a valid condition: unexpected "{echoed}" {where}; {hint or "expected " + expected}', token.position
         )
 
     # grammar
@@ -671,7 +664,7 @@ def check(tree: Node, kinds: Mapping[str, Kind]) -> Kind:
         if other is not None:
             word = "not in" if tree.negated else "in"
             raise ExpressionError(f'"{word}" {at}: the list holds {_SAID[_constant_kind(other)]} '
-                                  f"({shorten(repr(other), 20)}) but the value before it is {_SAID[kind]}",
+                                  f"({shown(repr(other), 20)}) but the value before it is {_SAID[kind]}",
                                   tree.position)
         return "bool"
     operands = (tree.operand,) if isinstance(tree, Not) else tree.operands
@@ -745,13 +738,13 @@ def evaluate(tree: Node, frame: pd.DataFrame) -> np.ndarray:
         count = names.count(column.name)
         if count == 0:
             raise ExpressionError(
-                f'no column "{shorten(column.name, 40)}" (character {column.position}); columns are: '
-                f"{plain_list([shorten(name, 40) for name in names], limit=12)}"
+                f'no column "{shown(column.name, 40)}" (character {column.position}); columns are: '
+                f"{plain_list([shown(name, 40) for name in names], limit=12)}"
                 f"{did_you_mean(column.name, [name for name in names if len(name) <= 200])}",
                 column.position,
             )
         if count > 1:
-            raise ExpressionError(f'{count} columns are named "{shorten(column.name, 40)}"', column.position)
+            raise ExpressionError(f'{count} columns are named "{shown(column.name, 40)}"', column.position)
         columns[column.name] = _column_value(frame.iloc[:, names.index(column.name)], column)
     kind = check(tree, {name: value.kind for name, value in columns.items()})
     if kind != "bool":
@@ -785,9 +778,9 @@ def _column_value(series: pd.Series, column: Column) -> _Value:
         return _Value("bool", series.where(~missing, False).to_numpy(dtype=bool), missing if missing.any() else None)
     if inferred in ("integer", "floating", "mixed-integer-float", "decimal", "empty"):
         return _Value("number", pd.to_numeric(series.where(~missing, np.nan)).to_numpy(dtype=np.float64))
-    described = "values of mixed kinds" if inferred.startswith("mixed") else f"{shorten(inferred, 30)} values"
+    described = "values of mixed kinds" if inferred.startswith("mixed") else f"{shown(inferred, 30)} values"
     raise ExpressionError(
-        f'column "{shorten(column.name, 40)}" (character {column.position}) holds {described}; conditions compare '
+        f'column "{shown(column.name, 40)}" (character {column.position}) holds {described}; conditions compare '
         "numbers, text and true/false values",
         column.position,
     )

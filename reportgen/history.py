@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reportgen.errors import InputError, counted, plain_list, quoted_list
+from reportgen import io
+from reportgen.errors import InputError, counted, plain_list, quoted_list, shown
 
 KINDS = ("csv", "keras", "mlflow")
 ACCEPTED = "a .csv file with an epoch column, a Keras History.history .json file, or an MLflow run folder"
@@ -126,7 +127,7 @@ def _require_values(history: History) -> None:
 
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip()
-    return text.splitlines()[0] if text else exc.__class__.__name__
+    return shown(text.splitlines()[0], 160) if text else exc.__class__.__name__
 
 
 def _rows(mask: np.ndarray, noun: str) -> str:
@@ -142,12 +143,17 @@ def _read_csv(path: Path, source: str) -> History:
     if path.stat().st_size == 0:
         raise InputError(f"{source}: the file is empty; expected a CSV with an epoch column and one column per metric")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        frame = io.read_csv(path, source, dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise InputError(f"{source}: the file is empty; expected a CSV with an epoch column and one column per metric") from None
+    except (InputError, MemoryError):
+        raise
     except Exception as exc:  # parsers raise many types; all mean "not readable as CSV"
         raise InputError(f"{source}: cannot read as csv: {_first_line(exc)}") from None
     columns = [str(c).strip() for c in frame.columns]
+    if len(set(columns)) < len(columns):
+        repeated = [c for c in dict.fromkeys(columns) if columns.count(c) > 1]
+        raise InputError(f"{source}: the header repeats column {quoted_list(repeated)}; give each column its own name")
     frame.columns = columns
     epoch_column = next((c for c in columns if c.lower() in EPOCH_COLUMNS), None)
     if epoch_column is None:
@@ -216,15 +222,13 @@ def _csv_numbers(column: pd.Series, name: str, source: str) -> tuple[np.ndarray,
 def _read_keras(path: Path, source: str) -> History:
     shape = 'expected a Keras History.history: an object of metric name → list of per-epoch values, e.g. {"loss": [0.9, 0.6]}'
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        with path.open("rb") as handle:
+            start = handle.read(4096)
+    except OSError as exc:
         raise InputError(f"{source}: cannot read: {_first_line(exc)}") from None
-    if not text.strip():
+    if not start.strip():
         raise InputError(f"{source}: the file is empty; {shape}")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{source}: cannot read as JSON: {exc}") from None
+    data = io.read_json_file(path, source=source, what="Keras history", advice=shape, allow_nan=True)
     if not isinstance(data, dict):
         raise InputError(f"{source}: found a JSON {_json_type(data)}; {shape}")
     if not data:
@@ -393,7 +397,7 @@ def _mlflow_metric(file: Path, name: str, source: str) -> tuple[np.ndarray, np.n
             stamp, value, step = int(fields[0]), float(fields[1]), int(fields[2])
         except ValueError:
             raise InputError(
-                f'{source}: {name} line {number}: expected "<timestamp ms> <value> <step>", found "{line.strip()[:60]}"'
+                f'{source}: {name} line {number}: expected "<timestamp ms> <value> <step>", found "{shown(line.strip(), 60)}"'
             ) from None
         stamps.append(stamp)
         values.append(value)

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
 import hashlib
+import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
 from reportgen.config import DataSection
-from reportgen.errors import ConfigError, InputError, counted, plain_list, quoted_list
-
-READERS = {
-    ".csv": lambda p: pd.read_csv(p),
-    ".parquet": lambda p: pd.read_parquet(p),
-    ".jsonl": lambda p: pd.read_json(p, lines=True, precise_float=True),  # else 0.3 reads as 0.30000000000000004
-}
+from reportgen.errors import ConfigError, InputError, counted, plain_list, quoted_list, shown
 
 
+# The largest JSON document read back (report.json, the site manifest, a Keras history): 64 MB.
+MAX_JSON_BYTES = 64 * 2**20
 # Probabilities of one row may miss 1 by this much (rounding in a CSV) before they are an error.
 SUM_TOLERANCE = 1e-4
 DEFAULT_TOP_K = (3, 5)
@@ -69,28 +74,375 @@ class Predictions:
 def read_table(path: Path, source: str) -> pd.DataFrame:
     """Read a predictions file (.csv, .parquet or .jsonl) into a DataFrame; `source` names it in errors.
 
+    A table is flat: every column has one name, and every cell one value (no JSON objects or
+    lists, no Parquet list, struct or map columns). A CSV has the header's number of fields on
+    every line; a JSONL file one JSON object per line, each key once.
+
     Raises
     ------
     InputError
-        If the file is missing, of an unknown format, unreadable or empty.
+        If the file is missing, of an unknown format, not UTF-8 text (CSV, JSONL), unreadable,
+        ragged, repeats a column name or a key, holds nested values, or is empty.
     """
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise InputError(
-            f'{source}: unknown format "{path.suffix}"; use one of {plain_list(READERS)}'
+            f'{source}: unknown format "{shown(path.suffix)}"; use one of {plain_list(READERS)}'
         )
     if not path.is_file():
         raise InputError(f"{source}: no such predictions file ({path})")
     try:
-        frame = reader(path)
+        frame = reader(path, source)
     except pd.errors.EmptyDataError:
         frame = pd.DataFrame()
+    except UnicodeDecodeError:
+        raise _not_utf8(path, source) from None
+    except RecursionError:
+        raise InputError(f"{source}: nested too deeply to read; a predictions file is a flat table") from None
+    except (InputError, MemoryError):
+        raise
     except Exception as exc:  # parsers raise many types; all mean "not readable as this format"
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-        raise InputError(f"{source}: cannot read as {path.suffix[1:]}: {first_line}") from None
+        raise InputError(f"{source}: cannot read as {path.suffix[1:]}: {_first_line(exc)}") from None
     if len(frame) == 0:
         raise InputError(f"{source}: no rows; the predictions file is empty")
+    _reject_nested(frame, source)
     return frame
+
+
+def read_csv(path: Path, source: str, **options: Any) -> pd.DataFrame:
+    """Read a CSV file with `pandas.read_csv(path, **options)`, refusing what pandas lets pass silently.
+
+    The header and the first line after it are read once first: a file that is not UTF-8 text,
+    holds a NUL byte in its header, or repeats a column name (pandas would rename the copy "p.1")
+    is refused. A line with more or fewer fields than the header (pandas would take extra fields
+    of the first line as an index, or fill missing ones with NaN) is refused, naming the line; the
+    fields of every line are counted (by pyarrow, ~0.1 s a million lines) only when the last column
+    has an empty cell, which a short line leaves.
+
+    Raises
+    ------
+    InputError
+        As described; other parser errors propagate (`read_table` turns them into one line).
+    """
+    skip_space = bool(options.get("skipinitialspace", False))
+    header, first, first_line = _csv_head(path, source, skip_space)
+    if first is not None and len(first) != len(header):
+        raise InputError(_ragged(source, first_line, len(first), len(header)))
+    try:
+        frame = pd.read_csv(path, **options)
+    except UnicodeDecodeError:
+        raise _not_utf8(path, source) from None
+    except pd.errors.ParserError as exc:
+        found = _FIELD_COUNT.search(str(exc))
+        if found is None:
+            raise
+        raise InputError(_ragged(source, int(found[1]), int(found[2]), len(header))) from None
+    last = frame.iloc[:, -1] if len(frame.columns) else pd.Series([], dtype=object)
+    short_possible = bool(last.isna().any()) or (last.dtype != np.float64 and bool((last == "").any()))
+    if len(frame.columns) != len(header) or short_possible:
+        _reject_ragged_lines(path, source, len(header), skip_space)
+    return frame
+
+
+def csv_header(path: Path, source: str, *, skipinitialspace: bool = False) -> list[str]:
+    """The column names of a CSV file's first non-blank line, as written.
+
+    Raises
+    ------
+    InputError
+        If the file is not UTF-8 text (checked up to the header), the header holds a NUL byte or a
+        field over Python's csv field limit, or repeats a name (empty names excepted: pandas calls
+        them "Unnamed: 3").
+    """
+    return _csv_head(path, source, skipinitialspace)[0]
+
+
+def _csv_head(path: Path, source: str, skipinitialspace: bool) -> tuple[list[str], list[str] | None, int]:
+    """The header (checked as `csv_header` says), the first line after it and that line's number."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, skipinitialspace=skipinitialspace)
+            rows = (row for row in reader if row)
+            header = next(rows, [])
+            if any("\x00" in name for name in header):
+                raise InputError(f"{source}: holds a NUL byte in its first line; not a CSV text file")
+            try:
+                first = next(rows, None)
+            except csv.Error:  # a cell over the csv module's limit (128 KB), which pandas reads: no check
+                first = None
+            first_line = reader.line_num
+    except UnicodeDecodeError:
+        raise _not_utf8(path, source) from None
+    except csv.Error as exc:
+        raise InputError(f"{source}: cannot read the CSV header: {_first_line(exc)}") from None
+    names = [name for name in header if name.strip()]
+    if len(set(names)) < len(names):
+        repeated = [name for name in dict.fromkeys(names) if names.count(name) > 1]
+        raise InputError(
+            f"{source}: the header repeats column {quoted_list(repeated)}; give each column its own name "
+            "(pandas would silently rename the copy)"
+        )
+    return header, first, first_line
+
+
+_FIELD_COUNT = re.compile(r"Expected \d+ fields in line (\d+), saw (\d+)")
+
+
+def _ragged(source: str, line: int, fields: int, expected: int) -> str:
+    return (
+        f"{source}: line {line} has {counted(fields, 'field')}, the header has {expected}; every line needs one "
+        "value per column (leave a value empty, not out)"
+    )
+
+
+def _reject_ragged_lines(path: Path, source: str, expected: int, skipinitialspace: bool) -> None:
+    """An InputError for the first line whose number of fields differs from the header's.
+
+    pyarrow counts the fields of every line first (in C++, ~0.1 s a million lines); only when it finds
+    a ragged line is the file read again with Python's csv module, whose quoting rules are pandas', to
+    confirm it and name its line.
+    """
+    if not _arrow_finds_ragged(path):
+        return
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, skipinitialspace=skipinitialspace)
+        rows = (row for row in reader if row)
+        next(rows, None)  # the header
+        try:
+            for row in rows:
+                if len(row) != expected:
+                    raise InputError(_ragged(source, reader.line_num, len(row), expected))
+        except csv.Error:  # a cell over the csv module's limit (128 KB), which pandas reads: no line to name
+            return
+
+
+def _arrow_finds_ragged(path: Path) -> bool:
+    """Whether a line has another number of fields than the first; True when pyarrow cannot tell."""
+    ragged = []
+
+    def note(row: pa_csv.InvalidRow) -> str:
+        ragged.append(row)
+        return "skip"
+
+    try:
+        reader = pa_csv.open_csv(
+            path,
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=note),
+            convert_options=pa_csv.ConvertOptions(include_columns=["f0"], column_types={"f0": pa.binary()}),
+        )
+        for _ in reader:
+            if ragged:
+                return True
+    except (pa.ArrowException, OSError):
+        return True
+    return bool(ragged)
+
+
+def _not_utf8(path: Path, source: str) -> InputError:
+    """The error for a file that is not UTF-8 text, naming the first bad byte and its line."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    newlines = 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            pending = decoder.getstate()[0]
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                data = pending + block
+                line = newlines + data.count(b"\n", 0, exc.start) + 1
+                return InputError(
+                    f"{source}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save the file as UTF-8"
+                )
+            newlines += block.count(b"\n")
+    return InputError(f"{source}: not UTF-8 text (it ends inside a character); save the file as UTF-8")
+
+
+def _read_parquet(path: Path, source: str) -> pd.DataFrame:
+    """A Parquet file, its schema checked first: one name per column, no list, struct or map columns."""
+    schema = pq.read_schema(path)
+    names = list(schema.names)
+    repeated = [name for name in dict.fromkeys(names) if names.count(name) > 1]
+    if repeated:
+        raise InputError(f"{source}: repeats column {quoted_list(repeated)}; give each column its own name")
+    nested = [f'"{shown(f.name, 40)}" ({shown(f.type, 30)})' for f in schema if pa.types.is_nested(f.type)]
+    if nested:
+        raise InputError(f"{source}: {_nested_columns(nested)}")
+    return pd.read_parquet(path)
+
+
+class _DuplicateKey(ValueError):
+    """A JSON object names a key twice."""
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    row = dict(pairs)
+    if len(row) != len(pairs):
+        seen: set[str] = set()
+        raise _DuplicateKey(next(key for key, _ in pairs if key in seen or seen.add(key)))
+    return row
+
+
+def _read_jsonl(path: Path, source: str) -> pd.DataFrame:
+    """A JSON Lines file: one JSON object per line (blank lines skipped), each key once.
+
+    Numbers are read exactly (0.3 is 0.3); NaN and Infinity are read (and refused where a column
+    must be finite); values are kept as written (no date or number guessing from text).
+    """
+    scan = json.JSONDecoder().scan_once  # the C scanner, called once per line
+    rows: list[dict[str, Any]] = []
+    append = rows.append
+    for number, line in enumerate(path.read_bytes().decode("utf-8").split("\n"), start=1):
+        # Each key is followed by one colon: more colons than keys may be a repeated key (or a colon in
+        # a text value, or a nested object), so only then is the line read again, keeping every pair.
+        try:
+            row, end = scan(line, 0)
+            if end == len(line) and type(row) is dict and line.count(":") <= len(row):
+                append(row)
+                continue
+        except (StopIteration, ValueError, RecursionError):
+            pass
+        row = _jsonl_row(line, number, source)
+        if row is not None:
+            append(row)
+    return pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
+
+
+_STRICT_JSON = json.JSONDecoder(object_pairs_hook=lambda pairs: _unique_pairs(pairs))
+
+
+def _jsonl_row(line: str, number: int, source: str) -> dict[str, Any] | None:
+    """One line of a JSONL file, read with every check: None for a blank line, else its object."""
+    if not line.strip():
+        return None
+    try:
+        row = _STRICT_JSON.decode(line)
+    except _DuplicateKey as exc:
+        raise InputError(
+            f'{source}: line {number}: key "{shown(exc.args[0])}" appears twice in one object; give each key once'
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{source}: line {number}: not JSON ({exc.msg} at column {exc.colno}); each line holds one JSON object"
+        ) from None
+    except RecursionError:
+        raise InputError(f"{source}: line {number}: nested too deeply to read; a predictions file is a flat table") from None
+    except ValueError:  # Python refuses integers of more than 4,300 digits
+        raise InputError(
+            f"{source}: line {number}: a number of more than 4,300 digits; write it as text or in exponent form"
+        ) from None
+    if not isinstance(row, dict):
+        raise InputError(
+            f"{source}: line {number}: a JSON {_json_kind(row)}, not an object; each line holds one row as "
+            '{"column": value, …}'
+        )
+    return row
+
+
+def _json_kind(value: object) -> str:
+    return {list: "array", str: "string", bool: "true/false", type(None): "null"}.get(type(value), "number")
+
+
+_NESTED = (dict, list, tuple, set, np.ndarray)
+
+
+def _reject_nested(frame: pd.DataFrame, source: str) -> None:
+    """An InputError naming the columns whose cells hold objects or lists (a flat table holds none)."""
+    nested = []
+    for name in frame.columns:
+        values = frame[name]
+        if values.dtype != object:
+            continue
+        rows = next((i for i, v in enumerate(values.to_numpy()) if isinstance(v, _NESTED)), None)
+        if rows is not None:
+            nested.append(f'"{shown(name, 60)}" (row {rows + 1})')
+    if nested:
+        raise InputError(f"{source}: {_nested_columns(nested)}")
+
+
+def _nested_columns(described: list[str]) -> str:
+    return (
+        f"{'column' if len(described) == 1 else 'columns'} {plain_list(described)} hold{'s' if len(described) == 1 else ''} nested values (lists, objects, "
+        "structs or maps), which reportgen cannot slice or score; flatten them into plain columns "
+        "(e.g. pandas.json_normalize) or drop them"
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception's message: its first line, cut to a bounded length."""
+    text = str(exc).strip()
+    return shown(text.splitlines()[0], 160) if text else exc.__class__.__name__
+
+
+READERS: dict[str, Callable[[Path, str], pd.DataFrame]] = {
+    ".csv": read_csv,
+    ".parquet": _read_parquet,
+    ".jsonl": _read_jsonl,
+}
+
+
+def read_json_file(
+    path: Path, *, source: str, what: str, advice: str = "", allow_nan: bool = False, max_bytes: int | None = None
+) -> Any:
+    """Read a JSON document strictly: UTF-8, at most `max_bytes` (default `MAX_JSON_BYTES`), each key once per object, no NaN or
+    Infinity unless `allow_nan`, and no nesting deeper than Python's recursion limit.
+
+    Every problem is an InputError "`source`: not a readable `what` (reason)[; `advice`]".
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file (the caller knows what to suggest).
+    InputError
+        Otherwise, for a file that cannot be read or is not such JSON.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "a.json"
+    >>> _ = path.write_text('{"x": NaN}')
+    >>> read_json_file(path, source="a.json", what="document")
+    Traceback (most recent call last):
+    reportgen.errors.InputError: a.json: not a readable document (NaN is not a JSON number)
+    """
+    suffix = f"; {advice}" if advice else ""
+    max_bytes = MAX_JSON_BYTES if max_bytes is None else max_bytes
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise InputError(f"{source}: not a readable {what} ({exc.strerror or exc.__class__.__name__}){suffix}") from None
+    if len(data) > max_bytes:
+        raise InputError(f"{source}: not a readable {what} (over {max_bytes // 2**20} MB, the most read){suffix}")
+    try:
+        text = data.decode("utf-8")
+        decoder = json.JSONDecoder(
+            object_pairs_hook=_unique_pairs, **({} if allow_nan else {"parse_constant": _no_constant})
+        )
+        return decoder.decode(text)
+    except UnicodeDecodeError as exc:
+        reason = f"not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start:,}"
+    except json.JSONDecodeError as exc:
+        reason = f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+    except _DuplicateKey as exc:
+        reason = f'key "{shown(exc.args[0])}" appears twice in one object'
+    except _NotANumber as exc:
+        reason = f"{exc.args[0]} is not a JSON number"
+    except RecursionError:
+        reason = "nested too deeply"
+    except ValueError:  # Python refuses integers of more than 4,300 digits
+        reason = "a number of more than 4,300 digits"
+    raise InputError(f"{source}: not a readable {what} ({reason}){suffix}")
+
+
+class _NotANumber(ValueError):
+    """NaN, Infinity or -Infinity, which JSON does not allow."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotANumber(name)
 
 
 def file_fingerprint(path: Path) -> str:
@@ -154,11 +506,14 @@ def check_predictions(
     """
     if len(frame) == 0:
         raise InputError(f"{source}: no rows; the predictions are empty")
+    if not frame.columns.is_unique:
+        repeated = frame.columns[frame.columns.duplicated()].unique()
+        raise InputError(f"{source}: repeats column {quoted_list(repeated)}; give each column its own name")
     for key in ("label", "score", "prediction"):
         column = getattr(data, key)
         if column is not None and column not in frame.columns:
             raise InputError(
-                f'{source}: no column "{column}" ([data] {key}); '
+                f'{source}: no column "{shown(column)}" ([data] {key}); '
                 f"columns are: {plain_list(frame.columns, limit=12)}"
             )
     labels = frame[data.label]
@@ -171,7 +526,7 @@ def check_predictions(
         if not inferred:
             raise ConfigError(f"[data] {exc} (set by [model] task)") from None
         raise InputError(
-            f'[data] {exc}; the task was inferred from column "{data.label}" of {source}: '
+            f'[data] {exc}; the task was inferred from column "{shown(data.label)}" of {source}: '
             "set [model] task if that is wrong"
         ) from None
     fingerprint = fingerprint or frame_fingerprint(frame)
@@ -194,7 +549,7 @@ def _infer_task(labels: pd.Series, data: DataSection, source: str) -> str:
     if not _all_whole(numbers.to_numpy(dtype=np.float64)):  # inf too: regression, whose checks name the rows
         return "regression"
     raise InputError(
-        f'{source}: column "{data.label}" holds whole numbers and no probability columns are named, so the '
+        f'{source}: column "{shown(data.label)}" holds whole numbers and no probability columns are named, so the '
         'task is ambiguous; set [model] task = "multiclass" or "regression"'
     )
 
@@ -246,22 +601,22 @@ def _regression(frame: pd.DataFrame, data: DataSection, source: str, fingerprint
 def _finite_numbers(values: pd.Series, column: str, source: str, what: str) -> np.ndarray:
     _reject_missing(values, column, source)
     if pd.api.types.is_bool_dtype(values):
-        raise InputError(f'{source}: column "{column}" is true/false; regression {what} must be numbers')
+        raise InputError(f'{source}: column "{shown(column)}" is true/false; regression {what} must be numbers')
     numbers = pd.to_numeric(values, errors="coerce")
     bad = numbers.isna().to_numpy()
     if bad.any():
         raise InputError(
-            f'{source}: column "{column}": {_rows(bad, "non-numeric value")}; regression {what} must be '
+            f'{source}: column "{shown(column)}": {_rows(bad, "non-numeric value")}; regression {what} must be '
             'numbers (for class labels set [model] task = "multiclass")'
         )
     array = numbers.to_numpy(dtype=np.float64)
     bad = ~np.isfinite(array)
     if bad.any():
-        raise InputError(f'{source}: column "{column}": {_rows(bad, "infinite value")}')
+        raise InputError(f'{source}: column "{shown(column)}": {_rows(bad, "infinite value")}')
     bad = np.abs(array) > MAX_MAGNITUDE
     if bad.any():
         raise InputError(
-            f'{source}: column "{column}": {_rows(bad, "value")} beyond ±{MAX_MAGNITUDE:.0e}, whose squares '
+            f'{source}: column "{shown(column)}": {_rows(bad, "value")} beyond ±{MAX_MAGNITUDE:.0e}, whose squares '
             "overflow; rescale the column (e.g. to thousands)"
         )
     return array
@@ -271,7 +626,7 @@ def _multiclass(frame: pd.DataFrame, data: DataSection, source: str, fingerprint
     labels = frame[data.label]
     if pd.api.types.is_float_dtype(labels) and not _all_whole(labels.to_numpy(dtype=np.float64)):
         raise InputError(
-            f'{source}: column "{data.label}" holds fractional numbers, not class labels; '
+            f'{source}: column "{shown(data.label)}" holds fractional numbers, not class labels; '
             'for a numeric target set [model] task = "regression"'
         )
     label_text = _class_text(labels)
@@ -350,7 +705,7 @@ def _probability_columns(frame: pd.DataFrame, data: DataSection, source: str) ->
     found = {str(c)[len(prefix):]: str(c) for c in frame.columns if str(c).startswith(prefix) and str(c) != prefix}
     if len(found) < 2:
         raise InputError(
-            f'{source}: [data] score_prefix "{prefix}" matches {counted(len(found), "column")}; '
+            f'{source}: [data] score_prefix "{shown(prefix)}" matches {counted(len(found), "column")}; '
             f"a multiclass task needs one probability column per class; columns are: "
             f"{plain_list(frame.columns, limit=12)}"
         )
@@ -363,7 +718,7 @@ def _require_columns_for(text: np.ndarray, classes: list[str], column: str | Non
     if unknown:
         rows = np.isin(text, unknown)
         raise InputError(
-            f'{source}: column "{column}": {what} {quoted_list(unknown)} ({_rows(rows, "row")}) has no '
+            f'{source}: column "{shown(column)}": {what} {quoted_list(unknown)} ({_rows(rows, "row")}) has no '
             f"probability column; the probability columns are for {quoted_list(classes)}"
         )
 
@@ -414,14 +769,14 @@ def _rows(mask: np.ndarray, noun: str) -> str:
 def _reject_missing(values: pd.Series, column: str, source: str) -> None:
     missing = values.isna().to_numpy()
     if missing.any():
-        raise InputError(f'{source}: column "{column}": {_rows(missing, "missing value")}; fill or drop them')
+        raise InputError(f'{source}: column "{shown(column)}": {_rows(missing, "missing value")}; fill or drop them')
 
 
 def _positive_label(labels: pd.Series, data: DataSection, source: str) -> object:
     values = pd.unique(labels)
     if len(values) > 2:
         raise InputError(
-            f'{source}: column "{data.label}": labels must be binary, found {len(values)} values: '
+            f'{source}: column "{shown(data.label)}": labels must be binary, found {len(values)} values: '
             f"{quoted_list(sorted(map(str, values)))}; for more classes set [model] task = \"multiclass\" "
             'and name the probability columns ("scores" or "score_prefix")'
         )
@@ -429,8 +784,8 @@ def _positive_label(labels: pd.Series, data: DataSection, source: str) -> object
         match = _matching_value(values, data.positive_label)
         if match is None:
             raise InputError(
-                f'{source}: [data] positive_label "{data.positive_label}" is not a value of column '
-                f'"{data.label}"; values are: {quoted_list(sorted(map(str, values)))}'
+                f'{source}: [data] positive_label "{shown(data.positive_label)}" is not a value of column '
+                f'"{shown(data.label)}"; values are: {quoted_list(sorted(map(str, values)))}'
             )
         return match
     if all(isinstance(v, (bool, np.bool_)) for v in values):
@@ -438,7 +793,7 @@ def _positive_label(labels: pd.Series, data: DataSection, source: str) -> object
     if set(_as_numbers(values)) <= {0.0, 1.0}:
         return 1
     raise InputError(
-        f'{source}: column "{data.label}" has labels {quoted_list(sorted(map(str, values)))}: '
+        f'{source}: column "{shown(data.label)}" has labels {quoted_list(sorted(map(str, values)))}: '
         "set [data] positive_label to the positive one"
     )
 
@@ -487,15 +842,15 @@ def _checked_scores(values: pd.Series, column: str, source: str, what: str = "sc
         numeric = pd.to_numeric(values, errors="coerce")
         bad = (numeric.isna() & values.notna()).to_numpy()
         raise InputError(
-            f'{source}: column "{column}": {_rows(bad, "non-numeric value")}; {what} must be probabilities'
+            f'{source}: column "{shown(column)}": {_rows(bad, "non-numeric value")}; {what} must be probabilities'
         ) from None
     bad = ~np.isfinite(scores)
     if bad.any():
-        raise InputError(f'{source}: column "{column}": {_rows(bad, "NaN or infinite value")} among the {what}')
+        raise InputError(f'{source}: column "{shown(column)}": {_rows(bad, "NaN or infinite value")} among the {what}')
     bad = (scores < 0) | (scores > 1)
     if bad.any():
         meaning = "probabilities of the positive class" if what == "scores" else "probabilities"
-        raise InputError(f'{source}: column "{column}": {_rows(bad, "value")} outside [0, 1]; {what} must be {meaning}')
+        raise InputError(f'{source}: column "{shown(column)}": {_rows(bad, "value")} outside [0, 1]; {what} must be {meaning}')
     return scores
 
 
@@ -509,6 +864,6 @@ def _check_prediction_values(
     unknown = [v for v in values if _matching_value(np.asarray(allowed, dtype=object), v) is None]
     if unknown or len(values) > 2:
         raise InputError(
-            f'{source}: column "{column}": predictions must be label values '
+            f'{source}: column "{shown(column)}": predictions must be label values '
             f"({quoted_list(sorted({str(v) for v in allowed}))}); found {quoted_list(sorted(map(str, values)))}"
         )

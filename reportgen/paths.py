@@ -25,10 +25,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from reportgen.errors import ConfigError
+from reportgen.errors import ConfigError, shown
+
+SHOWN_PATH = 160  # characters of a path quoted in an error: paths run longer than other values
 
 GIT = ".git"
-MAX_SHOWN = 120  # characters of a config value quoted in an error
 
 
 @dataclass(frozen=True)
@@ -75,13 +76,13 @@ class Project:
         return path
 
     def _check(self, key: str, value: str, path: Path, *, via: Path | None) -> None:
-        where = f"{self.source}: {key}: {_shown(value)}"
-        through = "" if via is None else f" through the symlink {_shown(str(via))}"
+        where = f'{self.source}: {key}: "{shown(value, SHOWN_PATH)}"'
+        through = "" if via is None else f' through the symlink "{shown(str(via), SHOWN_PATH)}"'
         inside = next((root for root in self.roots if path.is_relative_to(root)), None)
         if inside is None:
             raise ConfigError(
-                f"{where} is outside the project root {_shown(str(self.roots[0]))}{through} "
-                f"(it leads to {_shown(str(path))}); keep the file inside the project, "
+                f'{where} is outside the project root "{shown(str(self.roots[0]), SHOWN_PATH)}"{through} '
+                f'(it leads to "{shown(str(path), SHOWN_PATH)}"); keep the file inside the project, '
                 "or let the caller widen the root with --root DIR"
             )
         if any(part.lower() == GIT for part in path.relative_to(inside).parts):
@@ -121,7 +122,7 @@ def project_of(config_path: str | Path, *, root: str | Path | Iterable[str | Pat
     roots = [project_root(config_path)]
     for folder in extra:
         if not Path(folder).is_dir():
-            raise ConfigError(f"--root {_shown(str(folder))}: no such folder; give an existing folder to widen the root")
+            raise ConfigError(f'--root "{shown(str(folder), SHOWN_PATH)}": no such folder; give an existing folder to widen the root')
         roots.append(Path(os.path.realpath(folder)))
     return Project(source=str(config_path), base=Path(os.path.realpath(config_path)).parent, roots=tuple(roots))
 
@@ -133,8 +134,3 @@ def _links(folder: Path) -> list[Path]:
         found += [Path(parent, name) for name in [*folders, *files] if os.path.islink(os.path.join(parent, name))]
     return found
 
-
-def _shown(value: str) -> str:
-    """A value quoted for a message, cut at `MAX_SHOWN` characters."""
-    cut = value if len(value) <= MAX_SHOWN else value[: MAX_SHOWN - 1] + "…"
-    return f'"{cut}"'

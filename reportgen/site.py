@@ -75,7 +75,8 @@ import reportgen
 from reportgen import charts
 from reportgen.analysis.findings import SEVERITIES
 from reportgen.analysis.gates import failed
-from reportgen.errors import InputError, counted, quoted_list
+from reportgen.errors import InputError, counted, quoted_list, shown
+from reportgen.io import read_json_file
 from reportgen.render import templates
 from reportgen.render.files import check_set, clean_orphans, write_files
 from reportgen.render.html import chart_svg
@@ -467,13 +468,13 @@ def read_manifest(site_dir: Path) -> Manifest:
         return Manifest(format=FORMAT, title=DEFAULT_TITLE, reports=[])
     advice = "restore it or publish to another site folder"
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a readable site manifest ({exc.__class__.__name__}); {advice}") from None
+        raw = read_json_file(path, source=str(path), what="site manifest", advice=advice)
+    except FileNotFoundError:  # removed since the check above
+        raise InputError(f"{path}: not a readable site manifest (no such file); {advice}") from None
     found = raw.get("format") if isinstance(raw, dict) else None
     if found != FORMAT:
         raise InputError(
-            f"{path}: site manifest format {json.dumps(found)} cannot be read by this reportgen "
+            f"{path}: site manifest format {shown(json.dumps(found))} cannot be read by this reportgen "
             f"(format {FORMAT}); {advice}"
         )
     try:
@@ -481,7 +482,7 @@ def read_manifest(site_dir: Path) -> Manifest:
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])
-        raise InputError(f"{path}: not a valid site manifest: {where}: {error['msg']}; {advice}") from None
+        raise InputError(f"{path}: not a valid site manifest: {shown(where)}: {shown(error['msg'], 160)}; {advice}") from None
     problem = _manifest_problem(manifest)
     if problem:
         raise InputError(f"{path}: not a valid site manifest: {problem}; {advice}")
@@ -497,14 +498,14 @@ def _manifest_problem(manifest: Manifest) -> str | None:
         where = f"reports.{index}"
         parts = e.path.split("/")
         if len(parts) != 3 or parts[0] != REPORTS or not all(_SLUG.fullmatch(p) for p in parts[1:]):
-            return f'{where}.path: "{e.path}" is not a folder reports/<model>/<version>'
+            return f'{where}.path: "{shown(e.path)}" is not a folder reports/<model>/<version>'
         unknown = [name for name in e.files if name not in FILES]
         if unknown or len(set(e.files)) != len(e.files):
             return f"{where}.files: {quoted_list(e.files)} must name distinct files among {', '.join(FILES)}"
         if (e.model, e.version) in seen_keys or e.path in seen_paths:
-            return f'{where}: {_label(e.model, e.version)} ("{e.path}") is listed twice'
+            return f'{where}: {shown(_label(e.model, e.version))} ("{shown(e.path)}") is listed twice'
         if folders.setdefault(parts[1], e.model) != e.model:
-            return f'{where}.path: "{e.path}" is the folder of another model, "{folders[parts[1]]}"'
+            return f'{where}.path: "{shown(e.path)}" is the folder of another model, "{shown(folders[parts[1]])}"'
         seen_keys.add((e.model, e.version))
         seen_paths.add(e.path)
     return None

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from reportgen.config import SliceSpec
-from reportgen.errors import ConfigError, InputError, counted, plain_list
-from reportgen.expression import ExpressionError, evaluate, parse, shorten
+from reportgen.errors import ConfigError, InputError, counted, plain_list, shown
+from reportgen.expression import ExpressionError, evaluate, parse
 
 MISSING = "(missing)"
 OTHER = "(other)"
@@ -149,15 +149,15 @@ def _binned_family(values: pd.Series, spec: SliceSpec, key: str, source: str) ->
     not_numeric = numbers.isna() & values.notna()
     if not_numeric.any():
         raise InputError(
-            f'{source}: column "{spec.column}" ({key} bins): {counted(int(not_numeric.sum()), "non-numeric value")}, '
-            f'e.g. "{values[not_numeric].iloc[0]}"; use a plain "column" slice for categories'
+            f'{source}: column "{shown(spec.column)}" ({key} bins): {counted(int(not_numeric.sum()), "non-numeric value")}, '
+            f'e.g. "{shown(values[not_numeric].iloc[0])}"; use a plain "column" slice for categories'
         )
     x = numbers.to_numpy(dtype=np.float64)
     present = ~np.isnan(x)
     notes: list[str] = []
     if spec.quantiles is not None:
         if not present.any():
-            raise InputError(f'{source}: column "{spec.column}" ({key}): no numbers to form quantiles from')
+            raise InputError(f'{source}: column "{shown(spec.column)}" ({key}): no numbers to form quantiles from')
         numbers = x[present]
         # with infinities, interpolating between two of them is undefined: take data values as edges instead
         method = "linear" if np.isfinite(numbers).all() else "inverted_cdf"
@@ -175,7 +175,7 @@ def _binned_family(values: pd.Series, spec: SliceSpec, key: str, source: str) ->
         outside = present & ((x < edges[0]) | (x > edges[-1]))
         if outside.any():
             raise InputError(
-                f'{source}: column "{spec.column}" ({key} bins): {counted(int(outside.sum()), "value")} outside '
+                f'{source}: column "{shown(spec.column)}" ({key} bins): {counted(int(outside.sum()), "value")} outside '
                 f"[{_edge(edges[0])}, {_edge(edges[-1])}] (data min {_edge(np.nanmin(x))}, max {_edge(np.nanmax(x))}); "
                 "widen the bins (TOML accepts -inf and inf)"
             )
@@ -234,7 +234,7 @@ def _query_family(frame: pd.DataFrame, spec: SliceSpec, key: str) -> SliceFamily
     try:
         selected = evaluate(parse(expression), frame)
     except ExpressionError as exc:
-        raise ConfigError(f'{key} where "{shorten(expression)}": {exc}') from None
+        raise ConfigError(f'{key} where "{shown(expression)}": {exc}') from None
     codes = np.where(selected, 0, -1).astype(np.int32)
     notes = [] if selected.any() else [f'No row matches "{expression}".']
     return SliceFamily(spec.title, "query", [], [expression], codes, notes)

@@ -221,7 +221,7 @@ def test_invalid_toml(tmp_path):
 def test_config_that_is_not_text(tmp_path):
     path = tmp_path / "config.toml"
     path.write_bytes(b"\xff\xfe\x00[data]")
-    with pytest.raises(ConfigError, match=r"config\.toml: cannot read the config file"):
+    with pytest.raises(ConfigError, match=r"config\.toml: not UTF-8 text \(byte 0xff on line 1\); save it as UTF-8$"):
         load_config(path)
 
 
@@ -237,3 +237,56 @@ def test_messages_are_one_line():
         with pytest.raises(ConfigError) as info:
             _validate(raw)
         assert "\n" not in str(info.value)
+
+
+# Hostile config files (issue 12) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x = " + "[" * 5000 + "]" * 5000, r"not valid TOML: arrays or tables nested too deeply$"),
+        ("x = " + "{a = " * 5000 + "1" + "}" * 5000, r"not valid TOML: arrays or tables nested too deeply$"),
+        ("x = 1" + "0" * 5000, r"not valid TOML: an integer of more than 4,300 digits$"),
+        ("[data]\nlabel = 'y'\nscore = 'p'\n" + "[report]\ntitle = '" + "t" * 2**20 + "'\n",
+         r"over 1 MB, the largest config file read$"),
+        ("[data]\nlabel = 'y'\nscore = 'p'\n# \xe9\n".encode("latin-1"), r"not UTF-8 text \(byte 0xe9 on line 4\)"),
+    ],
+    ids=["deep-array", "deep-table", "huge-int", "over-1-MB", "latin-1"],
+)
+def test_issue_12_hostile_config_file(tmp_path, text, message):
+    path = tmp_path / "config.toml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(ConfigError, match=rf"^{re.escape(str(path))}: {message}") as caught:
+        load_config(path)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "toml",
+    [
+        "[data]\nlabel = 'y'\nscore = 'p'\n[report]\nresamples = '" + "9" * 5000 + "'\n",
+        "[data]\nlabel = 'y'\nscore = 'p'\n[model]\nparams = {a = " + "[" * 300 + "]" * 300 + "}\n",
+        "[data]\nlabel = 'y'\nscore = 'p'\n[fairness]\nsensitive = ['" + "s" * 5000 + "']\nreference = {"
+        + "r" * 5000 + " = 1}\n",
+        "[data]\nlabel = 'y'\nscore = 'p'\n[report]\n" + "t" * 5000 + " = 1\n",
+        "[data]\nlabel = 'y'\nscore = 'p'\n[report]\nbase_url = 'ftp://" + "u" * 5000 + "'\n",
+    ],
+    ids=["long-value", "deep-value", "long-reference", "long-key", "long-url"],
+)
+def test_issue_12_config_errors_cut_user_values(tmp_path, toml):
+    path = tmp_path / "c.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert "\n" not in message and len(message) < len(str(path)) + 400, message
+
+
+def test_issue_12_unknown_key_with_a_line_break_stays_one_line(tmp_path):
+    # found by the loader fuzz: a quoted TOML key may hold any character, and the message echoed it raw
+    path = tmp_path / "c.toml"
+    path.write_text('[data]\nlabel = "y"\nscore = "p"\n[report]\n"a\\nb\\u001b[2J" = 1\n')
+    with pytest.raises(ConfigError, match=r"\[report\] a\\nb\\x1b\[2J: unknown key$") as caught:
+        load_config(path)
+    assert "\n" not in str(caught.value) and "\x1b" not in str(caught.value)

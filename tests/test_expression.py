@@ -36,7 +36,6 @@ from reportgen.expression import (
     column_names,
     evaluate,
     parse,
-    shorten,
 )
 
 
@@ -425,14 +424,6 @@ def test_integer_columns_are_floats_in_arithmetic() -> None:
 
 def test_an_empty_frame() -> None:
     assert evaluate(parse("x > 1"), pd.DataFrame({"x": pd.Series([], dtype=float)})).tolist() == []
-
-
-def test_shorten() -> None:
-    assert shorten("abc") == "abc"
-    assert shorten("a" * 80) == "a" * 80
-    assert shorten("a" * 81) == "a" * 79 + "…"
-    assert shorten("a\nb\x1b[31m") == "a\\nb\\x1b[31m"
-    assert len(shorten("\x00" * 500)) == 80
 
 
 # Against pandas, the old evaluator ---------------------------------------------------------------

@@ -207,7 +207,7 @@ def test_csv_without_an_epoch_column_lists_five_columns(tmp_path):
 
 def test_csv_that_is_not_csv(tmp_path):
     (tmp_path / "h.csv").write_text("epoch,loss\n0,0.9\n1,0.8,0.1,7\n")
-    with pytest.raises(InputError, match=r"^h\.csv: cannot read as csv: Error tokenizing data"):
+    with pytest.raises(InputError, match=r"^h\.csv: line 3 has 4 fields, the header has 2; every line needs one value"):
         read(tmp_path / "h.csv")
 
 
@@ -240,7 +240,7 @@ def test_no_finite_value_at_all(tmp_path, name, text):
 
 def test_keras_json_that_is_not_json(tmp_path):
     (tmp_path / "h.json").write_text('{"loss": [0.9, 0.8,]}')
-    with pytest.raises(InputError, match=r"^h\.json: cannot read as JSON: [^\n]*line 1 column \d+ \(char \d+\)$"):
+    with pytest.raises(InputError, match=r"^h\.json: not a readable Keras history \(not JSON: [^\n]*at line 1 column \d+\); expected"):
         read(tmp_path / "h.json")  # Python's wording varies by version; the position is always there
 
 
@@ -315,3 +315,51 @@ def test_mlflow_run_without_metric_values(tmp_path):
 def test_error_messages_name_the_source_as_written():
     with pytest.raises(InputError, match=re.escape("configs/../mlruns/0: an MLflow experiment folder")):
         read_history(DATA / "mlruns" / "0", source="configs/../mlruns/0")
+
+
+# Hostile files (issue 12) -------------------------------------------------------------------------
+
+
+def test_issue_12_duplicate_history_csv_columns(tmp_path):
+    (tmp_path / "h.csv").write_text("epoch,loss,loss\n0,0.9,0.8\n1,0.7,0.6\n")
+    fails(tmp_path / "h.csv", 'h.csv: the header repeats column "loss"; give each column its own name (pandas would '
+          "silently rename the copy)")
+
+
+def test_issue_12_duplicate_history_csv_columns_after_stripping(tmp_path):
+    (tmp_path / "h.csv").write_text("epoch,loss,loss \n0,0.9,0.8\n1,0.7,0.6\n")
+    fails(tmp_path / "h.csv", 'h.csv: the header repeats column "loss"; give each column its own name')
+
+
+def test_issue_12_short_history_csv_line(tmp_path):
+    (tmp_path / "h.csv").write_text("epoch,loss,val_loss\n0,0.9,1.0\n1,0.7\n")
+    fails(tmp_path / "h.csv", "h.csv: line 3 has 2 fields, the header has 3; every line needs one value per column "
+          "(leave a value empty, not out)")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"loss": [0.9, 0.8], "loss": [1, 2]}', 'key "loss" appears twice in one object'),
+        ('{"loss": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+    ],
+    ids=["duplicate-key", "deep"],
+)
+def test_issue_12_hostile_keras_json(tmp_path, text, reason):
+    (tmp_path / "h.json").write_text(text)
+    with pytest.raises(InputError, match=rf"^h\.json: not a readable Keras history \({reason}\); expected a Keras"):
+        read(tmp_path / "h.json")
+
+
+def test_issue_12_long_history_values_are_cut(tmp_path):
+    (tmp_path / "h.json").write_text(json.dumps({"loss": [0.9, "x" * 5000]}))
+    with pytest.raises(InputError) as caught:
+        read(tmp_path / "h.json")
+    assert "x" * 70 in str(caught.value) and len(str(caught.value)) < 400
+
+
+def test_issue_12_mlflow_metric_line_is_shown_escaped_and_cut(tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(RUN, run)
+    (run / "metrics" / "val_loss").write_text("1718006401017 1.13 0\n\x1b[2J" + "x" * 500 + "\n")
+    fails(run, f'run: metrics/val_loss line 2: expected "<timestamp ms> <value> <step>", found "\\x1b[2J{"x" * 52}…"')

@@ -88,14 +88,17 @@ def test_unknown_format(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("name", "content"),
-    [("bad.parquet", b"not a parquet file"), ("bad.jsonl", b"{not json\n"), ("bad.csv", b"\xff\xfe\x00y,p\n\x00")],
+    ("name", "content", "message"),
+    [
+        ("bad.parquet", b"not a parquet file", r"bad\.parquet: cannot read as parquet: \S"),
+        ("bad.jsonl", b"{not json\n", r"bad\.jsonl: line 1: not JSON \(Expecting property name .* at column 2\)"),
+        ("bad.csv", b"\xff\xfe\x00y,p\n\x00", r"bad\.csv: not UTF-8 text \(byte 0xff on line 1\); save the file as UTF-8"),
+    ],
 )
-def test_unreadable_file(tmp_path, name, content):
+def test_unreadable_file(tmp_path, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)
-    suffix = name.split(".")[1]
-    with pytest.raises(InputError, match=rf"{re.escape(name)}: cannot read as {suffix}: \S"):
+    with pytest.raises(InputError, match=message):
         load_predictions(path, DATA)
 
 
@@ -242,3 +245,145 @@ def test_integer_predictions_of_text_labels_match_numerically(frame):
     predictions = _check(text, DataSection(label="y", score="p", prediction="pred", positive_label="1.0"))
     np.testing.assert_array_equal(predictions.y_true, frame["y"])
     np.testing.assert_array_equal(predictions.y_pred, frame["pred"])
+
+
+# Malformed and hostile files (issue 12) -----------------------------------------------------------
+
+
+def _write(tmp_path, name: str, content: bytes | str):
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return path
+
+
+def _one_line_error(path, match: str) -> str:
+    with pytest.raises(InputError, match=match) as caught:
+        load_predictions(path, DATA, source=path.name)
+    message = str(caught.value)
+    assert "\n" not in message and len(message) < 400
+    return message
+
+
+@pytest.mark.parametrize("header", ["y,p,p", "y,p,sex,p", "p,y,p,p"])
+def test_issue_12_duplicate_csv_columns(tmp_path, header):
+    rows = "\n".join(",".join(["1", "0.5", "1", "0.5"][: header.count(",") + 1]) for _ in range(3))
+    path = _write(tmp_path, "preds.csv", f"{header}\n{rows}\n")
+    _one_line_error(path, r'^preds\.csv: the header repeats column "p"; give each column its own name')
+
+
+def test_unnamed_csv_columns_are_not_duplicates(tmp_path):
+    path = _write(tmp_path, "preds.csv", ",y,p,\n0,1,0.5,\n1,0,0.25,\n")  # an index written by to_csv, a trailing comma
+    assert list(read_table(path, "preds.csv").columns) == ["Unnamed: 0", "y", "p", "Unnamed: 3"]
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "fields"),
+    [
+        ("y,p\n0,0.1,5\n1,0.5,6\n", 2, 3),  # pandas took the first field as an index: labels became 0.1, 0.5
+        ("y,p\n0,0.1\n1,0.5,7\n", 3, 3),
+        ("y,p,sex\n0,0.1,f\n1,0.5\n", 3, 2),  # pandas filled "sex" with NaN
+        ('y,p,sex\n0,0.1,"a\nb"\n\n1\n', 5, 1),  # a quoted line break and a blank line are not lines of their own
+    ],
+)
+def test_issue_12_ragged_csv_lines(tmp_path, content, line, fields):
+    path = _write(tmp_path, "preds.csv", content)
+    _one_line_error(path, rf"^preds\.csv: line {line} has {fields} fields?, the header has \d; every line needs one value")
+
+
+def test_empty_last_cells_are_not_ragged(tmp_path):
+    path = _write(tmp_path, "preds.csv", 'y,p,sex\n0,0.1,\n1,0.5,""\n0,0.2,"a,b"\n')
+    assert read_table(path, "preds.csv")["sex"].isna().sum() == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        ("y,p,sex\n0,0.1,f\n1,0.5,\xe9\n".encode("latin-1"), r"not UTF-8 text \(byte 0xe9 on line 3\); save the file as UTF-8"),
+        ("y,p\n0,0.5\n".encode("utf-16"), r"not UTF-8 text \(byte 0xff on line 1\)"),
+        (bytes(range(1, 256)) * 40, r"not UTF-8 text \(byte 0x80 on line 2\)"),
+        (bytes(range(256)) * 40, r"not UTF-8 text \(byte 0x80 on line 2\)"),
+        (b"y,p\x00\n0,0.5\n", r"holds a NUL byte in its first line; not a CSV text file"),
+    ],
+    ids=["latin-1", "utf-16", "binary", "binary-with-nul", "nul-in-header"],
+)
+def test_issue_12_not_a_utf8_text_csv(tmp_path, content, match):
+    _one_line_error(_write(tmp_path, "preds.csv", content), rf"^preds\.csv: {match}")
+
+
+def test_issue_12_duplicate_jsonl_keys(tmp_path):
+    path = _write(tmp_path, "preds.jsonl", '{"y": 0, "p": 0.1}\n{"y": 1, "p": 0.9, "p": 0.2}\n')
+    _one_line_error(path, r'^preds\.jsonl: line 2: key "p" appears twice in one object; give each key once$')
+
+
+def test_a_colon_in_a_jsonl_value_is_not_a_duplicate(tmp_path):
+    path = _write(tmp_path, "preds.jsonl", '{"y": 0, "p": 0.1, "t": "12:30:00"}\r\n\n {"y": 1, "p": 0.9, "t": "a:b:c"}\n')
+    assert read_table(path, "preds.jsonl")["t"].tolist() == ["12:30:00", "a:b:c"]
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        ('{"y": 0, "p": 0.1, "meta": {"a": 1}}\n', r'column "meta" \(row 1\) holds nested values'),
+        ('{"y": 0, "p": 0.1}\n{"y": 1, "p": 0.2, "tags": [1, 2]}\n', r'column "tags" \(row 2\) holds nested values'),
+        ('{"y": 0, "p": 0.1, "a": [], "b": {}}\n', r'columns "a" \(row 1\), "b" \(row 1\) hold nested values'),
+        ('{"y": 0, "p": ' + "[" * 100_000 + "]" * 100_000 + "}\n", r"line 1: nested too deeply to read"),
+        ('{"y": 0, "p": 1' + "0" * 5000 + "}\n", r"line 1: a number of more than 4,300 digits"),
+        ('[0, 0.5]\n', r"line 1: a JSON array, not an object"),
+        ('{"y": 0, "p": 0.1}{"y": 1}\n', r"line 1: not JSON \(Extra data at column 19\)"),
+        ('{"y": 0, "p": 0.1,\n"q": 1}\n', r"line 1: not JSON \(Expecting property name"),
+    ],
+)
+def test_issue_12_nested_or_malformed_jsonl(tmp_path, content, match):
+    _one_line_error(_write(tmp_path, "preds.jsonl", content), rf"^preds\.jsonl: {match}")
+
+
+def test_jsonl_values_are_read_as_written(tmp_path):
+    path = _write(tmp_path, "preds.jsonl", '{"y": 1, "p": 0.3, "created_at": 1700000000, "code": "1.5"}\n')
+    frame = read_table(path, "preds.jsonl")
+    assert frame["p"].tolist() == [0.3]
+    assert frame["created_at"].tolist() == [1700000000]  # pandas' read_json made it a date
+    assert frame["code"].tolist() == ["1.5"]  # ... and this a number
+
+
+def test_issue_12_nested_parquet_columns(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "y": [0, 1], "p": [0.1, 0.9], "l": [[1], [2, 3]], "s": [{"a": 1}, {"a": 2}],
+        "m": pa.array([[("k", 1)], [("k", 2)]], type=pa.map_(pa.string(), pa.int64())),
+    })
+    pq.write_table(table, tmp_path / "preds.parquet")
+    message = _one_line_error(tmp_path / "preds.parquet", r'^preds\.parquet: columns "l" \(list<.*\), "s" \(struct<.*\), "m" \(map<')
+    assert message.endswith("flatten them into plain columns (e.g. pandas.json_normalize) or drop them")
+
+
+def test_issue_12_duplicate_parquet_columns(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table([[0, 1], [0.1, 0.9], [0.2, 0.8]], names=["y", "p", "p"]), tmp_path / "preds.parquet")
+    _one_line_error(tmp_path / "preds.parquet", r'^preds\.parquet: repeats column "p"; give each column its own name$')
+
+
+def test_issue_12_duplicate_columns_in_a_data_frame():
+    frame = pd.DataFrame([[0, 0.1, 0.2], [1, 0.9, 0.8]], columns=["y", "p", "p"])
+    with pytest.raises(InputError, match=r'^preds\.csv: repeats column "p"; give each column its own name$'):
+        _check(frame)
+
+
+def test_issue_12_long_cells_are_cut_in_messages(tmp_path):
+    path = _write(tmp_path, "preds.csv", "y,p\n0,0.5\n" + "9" * 5000 + ",0.5\n2,0.5\n")
+    message = _one_line_error(path, r'^preds\.csv: column "y": labels must be binary, found 3 values')
+    assert "9" * 79 + "…" in message and "9" * 81 not in message
+
+
+def test_issue_12_label_with_a_line_break_stays_one_line(tmp_path):
+    # found by the loader fuzz: cells are echoed in messages, and a cell may hold a line break
+    path = _write(tmp_path, "preds.csv", 'y,p\n0,0.5\n"a\nb",0.5\n1,0.5\n')
+    _one_line_error(path, r'labels must be binary, found 3 values: "0", "1", "a\\nb"')
+
+
+def test_a_cell_over_the_csv_module_limit_still_reads(tmp_path):
+    path = _write(tmp_path, "preds.csv", "y,p,text\n0,0.5," + "t" * 200_000 + "\n1,0.5,\n")
+    assert read_table(path, "preds.csv")["text"].str.len().tolist()[0] == 200_000

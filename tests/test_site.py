@@ -412,7 +412,7 @@ def test_missing_report_folder(built: dict[str, Path], tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("{not json", r"report\.json: not a readable report\.json \(JSONDecodeError\)"),
+        ("{not json", r"report\.json: not a readable report\.json \(not JSON: Expecting property name .* at line 1 column 2\)"),
         ('{"schema_version": "1.0.0", "title": "old"}', r"report schema 1\.0\.0 cannot be read by this reportgen"),
         ('{"name": "some other tool"}', r"report schema None cannot be read"),
         ('{"schema_version": "2.1.0"}', r"not a valid report: "),
@@ -498,7 +498,8 @@ def test_file_where_the_site_needs_a_folder(built: dict[str, Path], tmp_path: Pa
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[1, 2", r"not a readable site manifest \(JSONDecodeError\); restore it or publish to another site folder"),
+        ("[1, 2", r"not a readable site manifest \(not JSON: Expecting ',' delimiter at line 1 column 6\); restore it or "
+                  "publish to another site folder"),
         ('{"pages": []}', r"site manifest format null cannot be read by this reportgen \(format 1\)"),
         ('{"format": 2, "title": "x", "reports": []}', r"site manifest format 2 cannot be read"),
         ('{"format": 1, "title": "x"}', r"not a valid site manifest: reports: Field required"),
@@ -622,3 +623,25 @@ def test_cli_build_adds_the_report_to_the_configured_site(tmp_path: Path, capsys
     assert read_manifest(tmp_path / "public").title == "Configured site"
     assert (tmp_path / "public" / "reports" / "from-config" / "3.0" / "report.json").read_bytes() == (
         tmp_path / "out" / "report.json").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[" * 100_000 + "]" * 100_000, r"nested too deeply"),
+        ('{"format": 1, "title": "x", "reports": [], "n": NaN}', r"NaN is not a JSON number"),
+        ('{"format": 1, "title": "x", "reports": [], "n": Infinity}', r"Infinity is not a JSON number"),
+        ('{"format": 1, "format": 1, "title": "x", "reports": []}', r'key "format" appears twice in one object'),
+        ('{"format": "' + "x" * 5000 + '"}', None),
+    ],
+    ids=["deep", "nan", "infinity", "duplicate-key", "long-format"],
+)
+def test_issue_12_hostile_manifest(tmp_path: Path, text: str, reason: str | None) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "reportgen-site.json").write_text(text, encoding="utf-8")
+    match = (rf"reportgen-site\.json: not a readable site manifest \({reason}\); restore it" if reason
+             else r'site manifest format "x{78}… cannot be read by this reportgen \(format 1\)')
+    with pytest.raises(InputError, match=match) as caught:
+        read_manifest(site)
+    assert "\n" not in str(caught.value) and len(str(caught.value)) < 400

@@ -238,6 +238,14 @@ def test_bins_on_a_column_that_is_not_numeric(frame):
         _build(frame, {"column": "race", "bins": [0, 1]})
 
 
+def test_issue_12_bins_error_cuts_the_cell_it_shows(frame):
+    frame = frame.assign(age=frame["age"].astype(object))
+    frame.loc[0, "age"] = "x" * 5000 + "\n" + "y"
+    with pytest.raises(InputError, match=r': 1 non-numeric value, e\.g\. "x{79}…"; use a plain "column" slice') as caught:
+        _build(frame, {"column": "age", "bins": [0, 100]})
+    assert "\n" not in str(caught.value) and len(str(caught.value)) < 300
+
+
 def test_empty_bin_is_kept_as_a_group(frame):
     evaluation = reportgen.evaluate(frame, label="y", score="p", slices=[{"column": "age", "bins": [0, 10, 100]}],
                                     resamples=100)

@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from reportgen.errors import InputError
+from reportgen.errors import InputError, shown
+from reportgen.io import read_json_file
 from reportgen.render.files import write_atomic
 from reportgen.report import SCHEMA_VERSION, Report
 
@@ -35,19 +36,18 @@ def read_json(path: Path) -> Report:
     Raises
     ------
     InputError
-        If the file is missing, is not JSON, was written with another major schema version, or does
+        If the file is missing, is not strict JSON (`io.read_json_file`: UTF-8, at most 64 MB, no NaN or
+        repeated keys), was written with another major schema version, or does
         not match the schema.
     """
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = read_json_file(path, source=str(path), what="report.json")
     except FileNotFoundError:
         raise InputError(f"{path}: no such report file (build one with `reportgen build`)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a readable report.json ({exc.__class__.__name__})") from None
     version = raw.get("schema_version") if isinstance(raw, dict) else None
     if not isinstance(version, str) or version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
         raise InputError(
-            f"{path}: report schema {version!s} cannot be read by this reportgen (schema {SCHEMA_VERSION}); "
+            f"{path}: report schema {shown(version)} cannot be read by this reportgen (schema {SCHEMA_VERSION}); "
             "rebuild the report with this version"
         )
     try:
@@ -57,7 +57,7 @@ def read_json(path: Path) -> Report:
         where = ".".join(str(part) for part in error["loc"])
         older = _version(version) < _version(SCHEMA_VERSION)
         hint = f"; it was written with schema {version}, older than {SCHEMA_VERSION}: rebuild it" if older else ""
-        raise InputError(f"{path}: not a valid report: {where}: {error['msg']}{hint}") from None
+        raise InputError(f"{path}: not a valid report: {shown(where)}: {shown(error['msg'], 160)}{hint}") from None
 
 
 def _version(text: str) -> tuple[int, ...]:

@@ -82,3 +82,48 @@ def test_example_matches_golden(name: str, example_build: Path, update_golden: b
     if update_golden:
         golden.write_text(produced)
     assert produced == golden.read_text(), f"{name} changed; review and run pytest --update-golden"
+
+
+# Reading back a hostile report.json (issue 12) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[" * 100_000 + "]" * 100_000, r"nested too deeply"),
+        ('{"schema_version": "2.5.0", "x": NaN}', r"NaN is not a JSON number"),
+        ('{"schema_version": "2.5.0", "x": -Infinity}', r"-Infinity is not a JSON number"),
+        ('{"schema_version": "2.5.0", "schema_version": "9.0.0"}', r'key "schema_version" appears twice in one object'),
+        ('{"schema_version": 1' + "0" * 5000 + "}", r"a number of more than 4,300 digits"),
+    ],
+    ids=["deep", "nan", "infinity", "duplicate-key", "huge-int"],
+)
+def test_issue_12_hostile_report_json(tmp_path: Path, text: str, reason: str) -> None:
+    from reportgen.errors import InputError
+    from reportgen.render.json import read_json
+
+    (tmp_path / "report.json").write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=rf"report\.json: not a readable report\.json \({reason}\)$") as caught:
+        read_json(tmp_path / "report.json")
+    assert "\n" not in str(caught.value)
+
+
+def test_issue_12_report_json_over_the_size_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reportgen import io
+    from reportgen.errors import InputError
+    from reportgen.render.json import read_json
+
+    monkeypatch.setattr(io, "MAX_JSON_BYTES", 2**20)
+    (tmp_path / "report.json").write_text('{"a": "' + "x" * 2**20 + '"}')
+    with pytest.raises(InputError, match=r"report\.json: not a readable report\.json \(over 1 MB, the most read\)$"):
+        read_json(tmp_path / "report.json")
+
+
+def test_issue_12_long_schema_version_is_cut(tmp_path: Path) -> None:
+    from reportgen.errors import InputError
+    from reportgen.render.json import read_json
+
+    (tmp_path / "report.json").write_text(json.dumps({"schema_version": "9" * 5000}))
+    with pytest.raises(InputError, match=r"report schema 9{79}… cannot be read by this reportgen") as caught:
+        read_json(tmp_path / "report.json")
+    assert len(str(caught.value)) < 400
