@@ -7,8 +7,9 @@ Each case writes a small project (predictions.csv and config.toml) to a temporar
 `python -m reportgen.cli build` on it in a child process, which is killed past `--timeout` seconds or
 `--max-rss-gb` of resident memory (the run is then reported as killed, with the time and memory it had
 reached). `--python` runs another interpreter (e.g. one whose `PYTHONPATH` holds the code before a
-change) to measure before and after. Prints a markdown table: wall time, peak RSS (from `wait4`), exit
-code and the size of each output.
+change) to measure before and after. Prints a markdown table: wall time, CPU time (user + system, less
+sensitive than wall time to other processes on the machine) and peak RSS of the child (from `wait4`),
+its exit code and the size of each output.
 
 Cases (a binary task, `rows` rows, one score column, slices on `tag`):
 - `cell-100k`, `cell-10m`: one cell of 100 KB / 10 MB in a slice column (the other values short).
@@ -111,7 +112,7 @@ def run(python: str, config: Path, formats: str, timeout: float, max_rss_kb: int
     watcher.join()
     stderr = child.stderr.read().decode(errors="replace").strip().splitlines() if child.stderr else []
     sizes = {name: (out / file).stat().st_size if (out / file).exists() else None for name, file in FORMATS.items()}
-    return {"time": elapsed, "rss": usage.ru_maxrss * 1024, "code": child.returncode,
+    return {"time": elapsed, "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss * 1024, "code": child.returncode,
             "note": killed[0] if killed else (stderr[-1][:120] if child.returncode else ""), "sizes": sizes}
 
 
@@ -133,8 +134,8 @@ def main() -> None:
     print(f"- nproc {os.cpu_count()}; load average at the start {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"- run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
     shown = [name for name in FORMATS if name in args.formats.split(",")]
-    print("| case | wall time | peak RSS | exit | " + " | ".join(FORMATS[name] for name in shown) + " | note |")
-    print("|---|---:|---:|---:|" + "---:|" * len(shown) + "---|", flush=True)
+    print("| case | wall time | CPU time | peak RSS | exit | " + " | ".join(FORMATS[name] for name in shown) + " | note |")
+    print("|---|---:|---:|---:|---:|" + "---:|" * len(shown) + "---|", flush=True)
     for case in args.cases:
         folder = Path(tempfile.mkdtemp(prefix=f"hostile-{case}-"))
         try:
@@ -142,7 +143,7 @@ def main() -> None:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         sizes = result["sizes"]
-        print(f"| {case} | {result['time']:.1f} s | {result['rss'] / 2**30:.2f} GB | {result['code']} | "
+        print(f"| {case} | {result['time']:.1f} s | {result['cpu']:.1f} s | {result['rss'] / 2**30:.2f} GB | {result['code']} | "
               + " | ".join(_size(sizes[name]) for name in shown) + f" | {result['note']} |", flush=True)
 
 
