@@ -90,11 +90,13 @@ def run(python: str, config: Path, formats: str, timeout: float, max_rss_kb: int
     out = config.parent / "out"
     start = time.perf_counter()
     child = subprocess.Popen([python, "-m", "reportgen.cli", "build", str(config), "--out", str(out), "--format",
-                              formats, "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              formats, "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             cwd=config.parent)  # not this checkout: `-m` would import the package beside it
     killed: list[str] = []
+    done = threading.Event()  # set once wait4 has reaped the child (the watcher must not reap it)
 
     def watch() -> None:
-        while child.poll() is None:
+        while not done.wait(0.1):
             if time.perf_counter() - start > timeout:
                 killed.append(f"killed after {timeout:g} s")
             elif _rss_kb(child.pid) > max_rss_kb:
@@ -102,11 +104,11 @@ def run(python: str, config: Path, formats: str, timeout: float, max_rss_kb: int
             if killed:
                 child.kill()
                 return
-            time.sleep(0.1)
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     _, status, usage = os.wait4(child.pid, 0)
+    done.set()
     elapsed = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)
     watcher.join()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from reportgen.labels import display_label
+from reportgen.labels import DISPLAY_LABEL_CHARS, display_label, shorten
 from reportgen.metrics.intervals import mean_and_variance
 from reportgen.metrics.metric import Fraction, Mean
 from reportgen.metrics.values import EMPTY
@@ -320,7 +320,8 @@ def fairness_breaches(ev: Evaluation) -> list[Finding]:
         significant = rows["significant"].eq(True)
         parts = [
             f"{str(row.gap).replace('_', ' ')} {_num(row.value)} ({_num(row.ci_low)}–{_num(row.ci_high)}, "
-            f"threshold {row.threshold:.3g}, {row.between}{'' if row.significant else '; not significant'})"
+            f"threshold {row.threshold:.3g}, {shorten(str(row.between), 2 * DISPLAY_LABEL_CHARS)}"
+            f"{'' if row.significant else '; not significant'})"
             for row in rows.itertuples()
         ]
         findings.append(Finding(
