@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 
 from reportgen.fairness import RATE_LABELS
-from reportgen.labels import display_label, display_labels
+from reportgen.labels import CHART_LABEL_CHARS, display_label, display_labels
 from reportgen.metrics.calibration import Reliability
 from reportgen.metrics.curves import Curve, ScoreHistogram
 from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
@@ -131,15 +131,16 @@ def reliability_chart(diagrams: list[Reliability], title: str) -> alt.FacetChart
 
 def slice_reliability_chart(result: SliceResult) -> alt.Chart:
     """One reliability line per group of a slice (uniform bins)."""
+    names = _names([c.group for c in result.calibration])
     rows = [
-        {"group": display_label(c.group), "x": x, "y": y, "n": n}
+        {"group": names[c.group], "x": x, "y": y, "n": n}
         for c in result.calibration
         for x, y, n in zip(c.uniform.mean_confidence, c.uniform.observed, c.uniform.n, strict=True)
     ]
     lines = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
         x=_unit("x", "Mean predicted probability"), y=_unit("y", "Observed rate"),
         color=alt.Color("group:N", title=display_label(result.name),
-                        sort=[display_label(c.group) for c in result.calibration]),
+                        sort=list(names.values())),
         tooltip=["group:N", alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("y:Q", format=".3f"), "n:Q"],
     )
     return alt.layer(_diagonal(), lines).properties(width=WIDTH, height=WIDTH,
@@ -148,7 +149,7 @@ def slice_reliability_chart(result: SliceResult) -> alt.Chart:
 
 def confusion_chart(matrix: list[list[int]], classes: list[str]) -> alt.HConcatChart:
     """Confusion matrix heatmaps: counts, and each actual class's row as shares (recall on the diagonal)."""
-    classes = display_labels(classes)
+    classes = display_labels(classes, CHART_LABEL_CHARS)
     rows = []
     for i, actual in enumerate(classes):
         total = sum(matrix[i])
@@ -267,10 +268,11 @@ def slice_chart(
     defined = {m.name for g in result.groups for m in g.metrics if m.value is not None}
     shown = [m for m in SLICE_METRICS[task] if m in overall and m in defined]
     groups, subtitle = _largest(result.groups)
-    order = [display_label(g.group) for g in groups]
+    names = _names([g.group for g in groups])
+    order = list(names.values())
     rows = [
         {
-            "group": display_label(g.group), "metric": labels[m.name], "value": m.value, "low": m.ci_low, "high": m.ci_high,
+            "group": names[g.group], "metric": labels[m.name], "value": m.value, "low": m.ci_low, "high": m.ci_high,
             "n": g.n, "overall": overall[m.name],
         }
         for g in groups
@@ -320,9 +322,10 @@ def fairness_chart(result: FairnessResult) -> alt.FacetChart:
     At most `SLICE_CHART_MAX_GROUPS` groups (the largest) are drawn, and the subtitle says so.
     """
     groups, subtitle = _largest([g for g in result.groups if not g.is_reference])
+    names = _names([g.group for g in groups])
     rows = [
         {
-            "group": display_label(g.group), "rate": _rate_title(r.rate, r.class_label), "difference": r.difference, "low": r.ci_low,
+            "group": names[g.group], "rate": _rate_title(r.rate, r.class_label), "difference": r.difference, "low": r.ci_low,
             "high": r.ci_high, "breached": "beyond threshold" if r.breached else "within threshold",
             "band_low": -result.max_difference, "band_high": result.max_difference,
         }
@@ -331,7 +334,7 @@ def fairness_chart(result: FairnessResult) -> alt.FacetChart:
         if r.difference is not None
     ]
     base = alt.Chart()
-    y = alt.Y("group:N", title=None, sort=[display_label(g.group) for g in groups])
+    y = alt.Y("group:N", title=None, sort=list(names.values()))
     x = alt.X("difference:Q", title=f"Difference from {display_label(result.reference)}")
     band = base.mark_rect(color="#e8eef8").encode(x="min(band_low):Q", x2="max(band_high):Q")
     zero = base.mark_rule(color=MUTED).encode(x=alt.datum(0))
@@ -449,6 +452,11 @@ def _largest(groups: list[T]) -> tuple[list[T], str]:
     return shown, subtitle
 
 
+def _names(groups: list[str]) -> dict[str, str]:
+    """Each group's name on a chart: at most `CHART_LABEL_CHARS` characters, the names kept distinct."""
+    return dict(zip(groups, display_labels(groups, CHART_LABEL_CHARS), strict=True))
+
+
 def _title(text: str, subtitle: str) -> alt.TitleParams | str:
     return alt.TitleParams(text, subtitle=subtitle) if subtitle else text
 
@@ -480,9 +488,10 @@ def comparison_chart(
     names = compared_metrics(change.groups, directions, task)
     groups, subtitle = _shown_groups(change)
     baseline, name = display_label(baseline), display_label(change.name)
+    shown_as = _names([g.group for g in groups])
     models = ["candidate", baseline if baseline != "candidate" else "baseline: candidate"]
     rows = [
-        {"group": display_label(g.group), "metric": labels[m.name], "model": model, "value": _chart_number(value),
+        {"group": shown_as[g.group], "metric": labels[m.name], "model": model, "value": _chart_number(value),
          "low": _chart_number(low), "high": _chart_number(high), "n": g.n}
         for g in groups
         for m in g.metrics
@@ -493,7 +502,7 @@ def comparison_chart(
         )
         if value is not None
     ]
-    order = [display_label(g.group) for g in groups]
+    order = list(shown_as.values())
     y = alt.Y("group:N", title=None, sort=order, scale=alt.Scale(domain=order))
     offset = alt.YOffset("model:N", sort=models, scale=alt.Scale(domain=models, paddingInner=0.1))
     x = alt.X("value:Q", title=None, scale=alt.Scale(zero=True), axis=alt.Axis(tickCount=3))
@@ -531,16 +540,17 @@ def delta_chart(
     names = compared_metrics(change.groups, directions, task)
     groups, subtitle = _shown_groups(change)
     baseline, name = display_label(baseline), display_label(change.name)
+    shown_as = _names([g.group for g in groups])
     headers = {name: f"{labels[name]}|{'better →' if directions[name] else '← better'}" for name in names}
     rows = [
-        {"group": display_label(g.group), "panel": headers[m.name], "metric": labels[m.name], "difference": _chart_number(m.difference),
+        {"group": shown_as[g.group], "panel": headers[m.name], "metric": labels[m.name], "difference": _chart_number(m.difference),
          "low": _chart_number(m.ci_low), "high": _chart_number(m.ci_high), "q": _chart_number(m.q_value),
          "flag": CHANGE_FLAGS[m.flag], "n": g.n}
         for g in groups
         for m in g.metrics
         if m.name in names and m.difference is not None
     ]
-    order = [display_label(g.group) for g in groups]
+    order = list(shown_as.values())
     y = alt.Y("group:N", title=None, sort=order, scale=alt.Scale(domain=order))
     flags = list(CHANGE_FLAGS.values())
     tooltip = ["group:N", alt.Tooltip("metric:N", title="Metric"), alt.Tooltip("difference:Q", format="+.3f"),

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 
 MAX_LABEL_CHARS = 1_000  # a label from the data in the document and report.json
 DISPLAY_LABEL_CHARS = 60  # a label in an HTML table, a chart or the PDF
+CHART_LABEL_CHARS = 28  # a group or class on a chart's axis or legend (Vega would cut a longer one at its end)
 DISPLAY_SLICE_CHARS = 200  # a slice in words ("a = x & b = y", up to three conditions) in an HTML table
 MAX_EXAMPLE_CHARS = 200  # a cell of an example row of the error analysis, in the document
 ELLIPSIS = "…"
@@ -52,11 +53,11 @@ def display_label(text: object) -> str:
     return "–" if text is None else shorten(str(text), DISPLAY_LABEL_CHARS)
 
 
-def distinct(labels: Iterable[str]) -> list[str]:
+def distinct(labels: Iterable[str], width: int = DISPLAY_LABEL_CHARS) -> list[str]:
     """Make labels unique, also once shortened for display: a repeat gets a " #2", " #3" suffix.
 
     Values that print alike (1 and "1"), or long values that share their start and end, are told
-    apart by the suffix, which `display_label` keeps (it cuts the middle).
+    apart by the suffix, which `shorten` keeps (it cuts the middle); `width` is the display length.
 
     Examples
     --------
@@ -68,15 +69,16 @@ def distinct(labels: Iterable[str]) -> list[str]:
     result = []
     for label in labels:
         candidate, k = label, 1
-        while candidate in taken or display_label(candidate) in shown:
+        while candidate in taken or shorten(candidate, width) in shown:
             k += 1
             candidate = f"{label} #{k}"
         taken.add(candidate)
-        shown.add(display_label(candidate))
+        shown.add(shorten(candidate, width))
         result.append(candidate)
     return result
 
 
-def display_labels(labels: Iterable[object]) -> list[str]:
-    """Labels shortened for display and kept distinct (for a chart's categories)."""
-    return [display_label(label) for label in distinct(display_label(label) for label in labels)]
+def display_labels(labels: Iterable[object], width: int = DISPLAY_LABEL_CHARS) -> list[str]:
+    """Labels shortened to `width` and kept distinct (a chart's categories: `CHART_LABEL_CHARS`)."""
+    cut = [shorten(str(label), width) for label in labels]
+    return [shorten(label, width) for label in distinct(cut, width)]
