@@ -1,16 +1,21 @@
 """Altair chart builders: one pure function per chart, from document dataclasses to `alt.Chart`.
 
-No I/O, no rendering and no metric math: chart data arrives pre-aggregated and small.
+No I/O, no rendering and no metric math: chart data arrives pre-aggregated and small. Text from
+the data (group labels, classes, conditions, names) is shortened with `reportgen.labels.display_label`
+and a chart draws at most `SLICE_CHART_MAX_GROUPS` groups, so a spec's size does not grow with the
+rows, the groups or the labels' length (tests hold every chart of a hostile build under
+`CHART_SPEC_BUDGET` bytes).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import altair as alt
 import pandas as pd
 
 from reportgen.fairness import RATE_LABELS
+from reportgen.labels import CHART_LABEL_CHARS, display_label, display_labels
 from reportgen.metrics.calibration import Reliability
 from reportgen.metrics.curves import Curve, ScoreHistogram
 from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
@@ -25,6 +30,7 @@ from reportgen.report import (
 if TYPE_CHECKING:
     from reportgen.analysis.error_tree import TreeNode
 
+T = TypeVar("T")
 FONT = "DejaVu Sans"
 ACCENT = "#2456a4"
 MUTED = "#8a94a6"
@@ -41,7 +47,8 @@ SLICE_METRICS = {
 COMPARISON_METRICS = {**SLICE_METRICS, "regression": ("mae", "rmse", "r2")}
 CHANGE_FLAGS = {"improvement": "improvement", "regression": "regression", None: "no significant change"}
 STRATEGY_TITLES = {"uniform": "Uniform bins", "quantile": "Quantile bins (equal counts)"}
-SLICE_CHART_MAX_GROUPS = 30
+SLICE_CHART_MAX_GROUPS = 30  # groups drawn in a slice, fairness or comparison chart (the largest); tables have all
+CHART_SPEC_BUDGET = 200_000  # bytes of a chart's Vega-Lite JSON, whatever the input (checked in tests)
 CONFUSION_CHART_MAX_CLASSES = 30
 
 
@@ -124,21 +131,25 @@ def reliability_chart(diagrams: list[Reliability], title: str) -> alt.FacetChart
 
 def slice_reliability_chart(result: SliceResult) -> alt.Chart:
     """One reliability line per group of a slice (uniform bins)."""
+    names = _names([c.group for c in result.calibration])
     rows = [
-        {"group": c.group, "x": x, "y": y, "n": n}
+        {"group": names[c.group], "x": x, "y": y, "n": n}
         for c in result.calibration
         for x, y, n in zip(c.uniform.mean_confidence, c.uniform.observed, c.uniform.n, strict=True)
     ]
     lines = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
         x=_unit("x", "Mean predicted probability"), y=_unit("y", "Observed rate"),
-        color=alt.Color("group:N", title=result.name, sort=[c.group for c in result.calibration]),
+        color=alt.Color("group:N", title=display_label(result.name),
+                        sort=list(names.values())),
         tooltip=["group:N", alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("y:Q", format=".3f"), "n:Q"],
     )
-    return alt.layer(_diagonal(), lines).properties(width=WIDTH, height=WIDTH, title=f"Calibration by {result.name}")
+    return alt.layer(_diagonal(), lines).properties(width=WIDTH, height=WIDTH,
+                                                    title=f"Calibration by {display_label(result.name)}")
 
 
 def confusion_chart(matrix: list[list[int]], classes: list[str]) -> alt.HConcatChart:
     """Confusion matrix heatmaps: counts, and each actual class's row as shares (recall on the diagonal)."""
+    classes = display_labels(classes, CHART_LABEL_CHARS)
     rows = []
     for i, actual in enumerate(classes):
         total = sum(matrix[i])
@@ -178,7 +189,8 @@ def score_histogram_chart(histogram: ScoreHistogram, positive_label: str) -> alt
     """Score distribution by true class, pre-binned."""
     edges = histogram.edges
     rows = []
-    for name, counts in ((f"positive ({positive_label})", histogram.positives), ("negative", histogram.negatives)):
+    for name, counts in ((f"positive ({display_label(positive_label)})", histogram.positives),
+                         ("negative", histogram.negatives)):
         rows += [
             {"start": lo, "end": hi, "count": c, "class": name}
             for lo, hi, c in zip(edges[:-1], edges[1:], counts, strict=True)
@@ -250,16 +262,17 @@ def slice_chart(
 ) -> alt.FacetChart:
     """Key metrics of the task per group with intervals, one panel per metric, the overall value as a rule.
 
-    At most `SLICE_CHART_MAX_GROUPS` groups (the largest) are drawn; the table has them all.
-    Classification metrics share the [0, 1] scale; regression errors get their own scales.
+    At most `SLICE_CHART_MAX_GROUPS` groups (the largest) are drawn, and the subtitle says so; the
+    table has them all. Classification metrics share the [0, 1] scale; regression errors get their own scales.
     """
     defined = {m.name for g in result.groups for m in g.metrics if m.value is not None}
     shown = [m for m in SLICE_METRICS[task] if m in overall and m in defined]
-    groups = sorted(result.groups, key=lambda g: -g.n)[:SLICE_CHART_MAX_GROUPS]
-    order = [g.group for g in result.groups if g in groups]
+    groups, subtitle = _largest(result.groups)
+    names = _names([g.group for g in groups])
+    order = list(names.values())
     rows = [
         {
-            "group": g.group, "metric": labels[m.name], "value": m.value, "low": m.ci_low, "high": m.ci_high,
+            "group": names[g.group], "metric": labels[m.name], "value": m.value, "low": m.ci_low, "high": m.ci_high,
             "n": g.n, "overall": overall[m.name],
         }
         for g in groups
@@ -281,7 +294,7 @@ def slice_chart(
         column=alt.Column("metric:N", title=None, sort=[labels[m] for m in shown],
                           header=alt.Header(labelFontSize=12)),
     ).resolve_scale(x="independent" if task == "regression" else "shared").properties(
-        title=f"{result.name}: key metrics by group (dashed: overall)"
+        title=_title(f"{display_label(result.name)}: key metrics by group (dashed: overall)", subtitle)
     )
 
 
@@ -304,20 +317,25 @@ def trend_chart(rows: list[dict[str, object]], versions: list[str], metrics: lis
 
 
 def fairness_chart(result: FairnessResult) -> alt.FacetChart:
-    """Each group's rate minus the reference group's, with intervals and the allowed band."""
+    """Each group's rate minus the reference group's, with intervals and the allowed band.
+
+    At most `SLICE_CHART_MAX_GROUPS` groups (the largest) are drawn, and the subtitle says so.
+    """
+    groups, subtitle = _largest([g for g in result.groups if not g.is_reference])
+    names = _names([g.group for g in groups])
     rows = [
         {
-            "group": g.group, "rate": _rate_title(r.rate, r.class_label), "difference": r.difference, "low": r.ci_low,
+            "group": names[g.group], "rate": _rate_title(r.rate, r.class_label), "difference": r.difference, "low": r.ci_low,
             "high": r.ci_high, "breached": "beyond threshold" if r.breached else "within threshold",
             "band_low": -result.max_difference, "band_high": result.max_difference,
         }
-        for g in result.groups
+        for g in groups
         for r in g.rates
-        if not g.is_reference and r.difference is not None
+        if r.difference is not None
     ]
     base = alt.Chart()
-    y = alt.Y("group:N", title=None)
-    x = alt.X("difference:Q", title=f"Difference from {result.reference}")
+    y = alt.Y("group:N", title=None, sort=list(names.values()))
+    x = alt.X("difference:Q", title=f"Difference from {display_label(result.reference)}")
     band = base.mark_rect(color="#e8eef8").encode(x="min(band_low):Q", x2="max(band_high):Q")
     zero = base.mark_rule(color=MUTED).encode(x=alt.datum(0))
     bars = base.mark_rule(color=ACCENT, strokeWidth=2, opacity=0.5).encode(x="low:Q", x2="high:Q", y=y)
@@ -333,12 +351,13 @@ def fairness_chart(result: FairnessResult) -> alt.FacetChart:
     ).facet(
         facet=alt.Facet("rate:N", title=None, sort=list(dict.fromkeys(row["rate"] for row in rows))), columns=4
     ).properties(
-        title=f"{result.sensitive}: gaps against the reference group (shaded: ±{result.max_difference:g})"
+        title=_title(f"{display_label(result.sensitive)}: gaps against the reference group "
+                     f"(shaded: ±{result.max_difference:g})", subtitle)
     )
 
 
 def _rate_title(rate: str, class_label: str | None) -> str:
-    return RATE_LABELS[rate] if class_label is None else f"{RATE_LABELS[rate]} · {class_label}"
+    return RATE_LABELS[rate] if class_label is None else f"{RATE_LABELS[rate]} · {display_label(class_label)}"
 
 
 LEARNING_CURVE_POINTS = 60  # up to this many epochs, each value is also marked with a dot
@@ -420,11 +439,22 @@ def compared_metrics(groups: list[GroupChange], directions: dict[str, bool | Non
 def _shown_groups(change: SliceChange) -> tuple[list[GroupChange], str]:
     """The groups a comparison chart draws (the `SLICE_CHART_MAX_GROUPS` largest, in table order) and a
     subtitle saying so when some are left out."""
-    largest = {id(g) for g in sorted(change.groups, key=lambda g: -g.n)[:SLICE_CHART_MAX_GROUPS]}
-    shown = [g for g in change.groups if id(g) in largest]
-    left_out = len(change.groups) - len(shown)
-    subtitle = f"the {len(shown)} largest of {len(change.groups)} groups; the table has them all" if left_out else ""
+    return _largest(change.groups)
+
+
+def _largest(groups: list[T]) -> tuple[list[T], str]:
+    """The `SLICE_CHART_MAX_GROUPS` largest groups (by `n`, in their order) and a subtitle saying so when
+    some are left out."""
+    largest = {id(g) for g in sorted(groups, key=lambda g: -g.n)[:SLICE_CHART_MAX_GROUPS]}  # type: ignore[attr-defined]
+    shown = [g for g in groups if id(g) in largest]
+    left_out = len(groups) - len(shown)
+    subtitle = f"the {len(shown)} largest of {len(groups):,} groups; the table has them all" if left_out else ""
     return shown, subtitle
+
+
+def _names(groups: list[str]) -> dict[str, str]:
+    """Each group's name on a chart: at most `CHART_LABEL_CHARS` characters, the names kept distinct."""
+    return dict(zip(groups, display_labels(groups, CHART_LABEL_CHARS), strict=True))
 
 
 def _title(text: str, subtitle: str) -> alt.TitleParams | str:
@@ -457,9 +487,11 @@ def comparison_chart(
     """
     names = compared_metrics(change.groups, directions, task)
     groups, subtitle = _shown_groups(change)
+    baseline, name = display_label(baseline), display_label(change.name)
+    shown_as = _names([g.group for g in groups])
     models = ["candidate", baseline if baseline != "candidate" else "baseline: candidate"]
     rows = [
-        {"group": g.group, "metric": labels[m.name], "model": model, "value": _chart_number(value),
+        {"group": shown_as[g.group], "metric": labels[m.name], "model": model, "value": _chart_number(value),
          "low": _chart_number(low), "high": _chart_number(high), "n": g.n}
         for g in groups
         for m in g.metrics
@@ -470,7 +502,7 @@ def comparison_chart(
         )
         if value is not None
     ]
-    order = [g.group for g in groups]
+    order = list(shown_as.values())
     y = alt.Y("group:N", title=None, sort=order, scale=alt.Scale(domain=order))
     offset = alt.YOffset("model:N", sort=models, scale=alt.Scale(domain=models, paddingInner=0.1))
     x = alt.X("value:Q", title=None, scale=alt.Scale(zero=True), axis=alt.Axis(tickCount=3))
@@ -491,7 +523,7 @@ def comparison_chart(
     ).facet(
         column=alt.Column("metric:N", title=None, sort=[labels[n] for n in names], header=alt.Header(labelFontSize=12)),
     ).resolve_scale(x="independent").properties(
-        title=_title(f"{change.name}: candidate and {baseline} by group (lines: intervals)", subtitle)
+        title=_title(f"{name}: candidate and {baseline} by group (lines: intervals)", subtitle)
     )
 
 
@@ -507,16 +539,18 @@ def delta_chart(
     """
     names = compared_metrics(change.groups, directions, task)
     groups, subtitle = _shown_groups(change)
+    baseline, name = display_label(baseline), display_label(change.name)
+    shown_as = _names([g.group for g in groups])
     headers = {name: f"{labels[name]}|{'better →' if directions[name] else '← better'}" for name in names}
     rows = [
-        {"group": g.group, "panel": headers[m.name], "metric": labels[m.name], "difference": _chart_number(m.difference),
+        {"group": shown_as[g.group], "panel": headers[m.name], "metric": labels[m.name], "difference": _chart_number(m.difference),
          "low": _chart_number(m.ci_low), "high": _chart_number(m.ci_high), "q": _chart_number(m.q_value),
          "flag": CHANGE_FLAGS[m.flag], "n": g.n}
         for g in groups
         for m in g.metrics
         if m.name in names and m.difference is not None
     ]
-    order = [g.group for g in groups]
+    order = list(shown_as.values())
     y = alt.Y("group:N", title=None, sort=order, scale=alt.Scale(domain=order))
     flags = list(CHANGE_FLAGS.values())
     tooltip = ["group:N", alt.Tooltip("metric:N", title="Metric"), alt.Tooltip("difference:Q", format="+.3f"),
@@ -540,7 +574,7 @@ def delta_chart(
         column=alt.Column("panel:N", title=None, sort=[headers[n] for n in names],
                           header=alt.Header(labelFontSize=12, labelExpr="split(datum.value, '|')")),
     ).resolve_scale(x="independent" if task == "regression" else "shared").properties(
-        title=_title(f"{change.name}: difference from {baseline} (candidate − baseline), with paired intervals",
+        title=_title(f"{name}: difference from {baseline} (candidate − baseline), with paired intervals",
                      subtitle)
     )
 
@@ -568,13 +602,14 @@ def error_tree_chart(nodes: list[TreeNode], *, measure: str) -> alt.LayerChart:
     for node in nodes:
         x0 = starts.get(node.parent, 0.0)
         starts[node.parent], starts[node.id] = x0 + node.share, x0
-        paths[node.id] = paths[node.parent] + ([node.condition] if node.parent is not None else [])
-        lines = [node.condition, f"{measure} {node.error:.3g} · n {node.n:,}"]
+        condition = display_label(node.condition)
+        paths[node.id] = paths[node.parent] + ([condition] if node.parent is not None else [])
+        lines = [condition, f"{measure} {node.error:.3g} · n {node.n:,}"]
         fits = max(len(line) for line in lines) * ICICLE_CHAR + 8 <= node.share * ICICLE_WIDTH
         rows.append({
             "depth": node.depth, "x0": round(x0, 6), "x1": round(x0 + node.share, 6),
-            "middle": round(x0 + node.share / 2, 6), "condition": node.condition,
-            "path": " and ".join(paths[node.id]) or node.condition, "n": node.n, "share": _chart_number(node.share),
+            "middle": round(x0 + node.share / 2, 6), "condition": condition,
+            "path": " and ".join(paths[node.id]) or condition, "n": node.n, "share": _chart_number(node.share),
             "error": _chart_number(node.error), "label": "\n".join(lines) if fits else "",
         })
     data = pd.DataFrame(rows)

@@ -293,6 +293,10 @@ class GateSpec(_Section):
         return self
 
 
+DEFAULT_CANDIDATE_COLUMNS = 100  # error-analysis candidate columns searched by default ([error_analysis] max_columns)
+MAX_CANDIDATE_COLUMNS = 1_000  # the most max_columns may be
+
+
 class ErrorAnalysisSection(_Section):
     """`[error_analysis]`: searching the metadata columns for the slices where the model fails.
 
@@ -304,6 +308,8 @@ class ErrorAnalysisSection(_Section):
     "abs_error" or "squared_error" for regression (default abs_error). `target` is the
     level a slice is compared with in the scope-for-improvement table ("overall", or "best": the
     best comparable slice), overridden per slice by `targets` ("column=value & column=value" → level).
+    At most `max_columns` candidates are searched (without `columns`: the first that qualify, in the
+    file's order; `columns` may not list more); each example cell keeps `MAX_EXAMPLE_CHARS` characters.
     """
 
     enabled: bool = True
@@ -319,6 +325,7 @@ class ErrorAnalysisSection(_Section):
     examples: Annotated[int, Field(ge=0, le=50)] = 5
     display: list[str] | None = None
     tree_depth: Annotated[int, Field(ge=1, le=4)] = 3
+    max_columns: Annotated[int, Field(ge=1, le=MAX_CANDIDATE_COLUMNS)] = DEFAULT_CANDIDATE_COLUMNS
 
     @field_validator("columns")
     @classmethod
@@ -326,6 +333,15 @@ class ErrorAnalysisSection(_Section):
         if columns is not None and not columns:
             raise ValueError("no candidate columns: list some, or leave the key out to use every metadata column")
         return columns
+
+    @model_validator(mode="after")
+    def _columns_within_cap(self) -> ErrorAnalysisSection:
+        if self.columns is not None and len(self.columns) > self.max_columns:
+            raise ValueError(
+                f"columns lists {len(self.columns):,} candidates, more than max_columns = {self.max_columns}; "
+                f"list fewer, or raise max_columns (at most {MAX_CANDIDATE_COLUMNS:,})"
+            )
+        return self
 
 
 class TrainingSection(_Section):

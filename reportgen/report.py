@@ -16,6 +16,7 @@ from reportgen.analysis.comparison import IMPROVEMENT, REGRESSION, Comparison
 from reportgen.analysis.error_tree import TreeNode
 from reportgen.analysis.findings import Finding
 from reportgen.evaluation import OVERALL, Evaluation
+from reportgen.labels import DISPLAY_SLICE_CHARS, shorten
 from reportgen.metrics.calibration import Reliability
 from reportgen.metrics.curves import Curve, ScoreHistogram, ThresholdChoice
 from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
@@ -882,7 +883,9 @@ def _performance_metrics(results: list[SliceResult], threshold: float | None) ->
     entries = []
     for result in results:
         for group in result.groups:
-            slice_name = OVERALL if result.name == OVERALL else f"{result.name}: {group.group}"
+            # one entry per metric repeats the group's name: shortened, so that it does not multiply a long label
+            slice_name = OVERALL if result.name == OVERALL else shorten(f"{result.name}: {group.group}",
+                                                                        DISPLAY_SLICE_CHARS)
             for metric in group.metrics:
                 interval = (
                     None

@@ -10,6 +10,7 @@ import pandas as pd
 from reportgen.config import SliceSpec
 from reportgen.errors import ConfigError, InputError, counted, plain_list, shown
 from reportgen.expression import ExpressionError, evaluate, parse
+from reportgen.labels import cap_label, distinct
 
 MISSING = "(missing)"
 OTHER = "(other)"
@@ -103,7 +104,7 @@ def _build(
         return _binned_family(frame[spec.column], spec, key, source)
     codes, labels = value_codes(spec.column)
     codes, labels, notes = _cap(codes, labels, spec.max_groups)
-    return SliceFamily(spec.title, "values", columns, _distinct(labels), codes, notes)
+    return SliceFamily(spec.title, "values", columns, distinct(labels), codes, notes)
 
 
 def _value_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -122,10 +123,11 @@ def _value_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
 
 
 def group_label(value: object) -> str:
-    """How a column value names its group: as text, with whole floats written as integers."""
+    """How a column value names its group: as text, with whole floats written as integers, cut to
+    `MAX_LABEL_CHARS` (`reportgen.labels`) so that no longer string goes further."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return cap_label(str(value))
 
 
 def _cap(codes: np.ndarray, labels: list[str], max_groups: int) -> tuple[np.ndarray, list[str], list[str]]:
@@ -205,9 +207,10 @@ def _intersection_family(frame: pd.DataFrame, spec: SliceSpec, value_codes: _Val
         # keep only observed combinations after each column, so codes never outgrow the row count
         size = len(labels) * len(more_labels)
         observed, codes = _observed(codes.astype(np.int64) * len(more_labels) + more_codes, size)
-        labels = [f"{labels[k // len(more_labels)]} & {more_labels[k % len(more_labels)]}" for k in observed.tolist()]
+        labels = [cap_label(f"{labels[k // len(more_labels)]} & {more_labels[k % len(more_labels)]}")
+                  for k in observed.tolist()]
     codes, labels, notes = _cap(codes.astype(np.int32), labels, spec.max_groups)
-    return SliceFamily(spec.title, "intersection", columns, _distinct(labels), codes, notes)
+    return SliceFamily(spec.title, "intersection", columns, distinct(labels), codes, notes)
 
 
 def _observed(combined: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -218,15 +221,6 @@ def _observed(combined: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     position = np.cumsum(present) - 1
     return np.flatnonzero(present), position[combined]
 
-
-def _distinct(labels: list[str]) -> list[str]:
-    """Make labels unique: values that print alike (1 and "1") get a " #2", " #3" suffix."""
-    seen: dict[str, int] = {}
-    result = []
-    for label in labels:
-        seen[label] = seen.get(label, 0) + 1
-        result.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
-    return result
 
 
 def _query_family(frame: pd.DataFrame, spec: SliceSpec, key: str) -> SliceFamily:

@@ -284,3 +284,34 @@ def test_quantiles_of_a_column_with_infinities_take_data_values_as_edges():
     (family,) = _build(pd.DataFrame({"x": x}), {"column": "x", "quantiles": 4})
     assert family.labels == ["[-∞, 2)", "[2, 7)", "[7, ∞]"]  # the 5th, 10th and 15th of the 20 sorted values
     assert np.bincount(family.codes).tolist() == [4, 5, 11]
+
+
+def test_issue_12_a_megabyte_cell_becomes_a_label_of_at_most_max_label_chars():
+    from reportgen.labels import MAX_LABEL_CHARS
+
+    frame = pd.DataFrame({"tag": ["a", "x" * 1_000_000 + "end", "a", "y" * 100_000]})
+    (family,) = build_slices(frame, [SliceSpec(column="tag")], source="data.csv")
+    assert max(len(label) for label in family.labels) == MAX_LABEL_CHARS
+    assert family.labels[0] == "a" and family.labels[1].endswith("end")
+    assert family.codes.tolist() == [0, 1, 0, 2]
+
+
+def test_issue_12_long_values_cut_alike_stay_distinct_groups_in_full_and_for_display():
+    from reportgen.labels import display_label
+
+    same_ends = ["p" * 2_000 + middle + "q" * 2_000 for middle in ("A", "B", "C")]
+    frame = pd.DataFrame({"tag": same_ends * 2, "other": ["u", "v"] * 3})
+    families = build_slices(frame, [SliceSpec(column="tag"), SliceSpec(columns=["tag", "other"])], source="data.csv")
+    for family in families:
+        assert len(set(family.labels)) == family.n_groups
+        assert len({display_label(label) for label in family.labels}) == family.n_groups
+    assert families[0].n_groups == 3 and np.bincount(families[0].codes).tolist() == [2, 2, 2]
+
+
+def test_issue_12_an_intersection_label_is_capped_too():
+    from reportgen.labels import MAX_LABEL_CHARS
+
+    frame = pd.DataFrame({"a": ["x" * 5_000, "y"], "b": ["z" * 5_000, "w"]})
+    (family,) = build_slices(frame, [SliceSpec(columns=["a", "b"])], source="data.csv")
+    assert all(len(label) <= MAX_LABEL_CHARS for label in family.labels)
+    assert "y & w" in family.labels

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen.analysis.findings import Evidence, Finding, benjamini_hochberg
+from reportgen.labels import display_label
 from reportgen.metrics.metric import Metric
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ def comparison_findings(ev: Evaluation) -> list[Finding]:
 
 
 def _where(slice_name: str, group: str) -> str:
-    return "overall" if slice_name == "overall" else f"for {slice_name} = {group}"
+    return "overall" if slice_name == "overall" else f"for {display_label(slice_name)} = {display_label(group)}"
 
 
 def _number(value: float) -> float | None:

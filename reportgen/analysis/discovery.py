@@ -14,16 +14,18 @@ are adjusted together (Benjamini–Hochberg): the reported slices are those with
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
 from reportgen.analysis.findings import benjamini_hochberg
-from reportgen.config import SliceSpec
+from reportgen.config import DEFAULT_CANDIDATE_COLUMNS, MAX_CANDIDATE_COLUMNS, SliceSpec
 from reportgen.errors import ConfigError, InputError, plain_list, quoted_list
 from reportgen.io import Predictions
+from reportgen.labels import cap_label
 from reportgen.metrics.intervals import normal_mean, wilson
 from reportgen.metrics.statistics import EPS
 from reportgen.slices import SliceFamily, build_slices
@@ -42,6 +44,7 @@ TASK_MEASURES = {
     "multiclass": ("error_rate", "log_loss"),
     "regression": ("abs_error", "squared_error"),
 }
+MAX_COMBINATIONS = 10_000  # combinations of candidate columns searched, over all depths
 # (group, cell) tables up to this size are counted with one bincount, larger ones through np.unique.
 _DENSE_CELLS = 1 << 24
 
@@ -106,13 +109,16 @@ def error_measure(predictions: Predictions, metric: str | None, *, source: str =
 
 
 def candidate_families(
-    frame: pd.DataFrame, columns: list[str] | None, exclude: set[str], *, max_values: int, quantiles: int, source: str
+    frame: pd.DataFrame, columns: list[str] | None, exclude: set[str], *, max_values: int, quantiles: int, source: str,
+    max_columns: int = DEFAULT_CANDIDATE_COLUMNS,
 ) -> tuple[list[SliceFamily], list[str]]:
     """The candidate columns as slice families (values, or quantile bins for numbers with many values).
 
     Without `columns`, every column not in `exclude` is a candidate except identifiers (whole
     numbers or text, every value distinct) and columns with one value; text columns with more than
-    `max_values` values are left out. Returns the families and notes on what was left out.
+    `max_values` values are left out. The first `max_columns` candidates in the frame's order are
+    kept and the columns after the last one are not examined (`columns`, validated against
+    `max_columns` in the config, are all kept). Returns the families and notes on what was left out.
 
     Raises
     ------
@@ -122,7 +128,11 @@ def candidate_families(
     notes: list[str] = []
     chosen = columns if columns is not None else [c for c in frame.columns if c not in exclude]
     specs = []
+    examined = 0
     for column in chosen:
+        if len(specs) == max_columns and columns is None:
+            break
+        examined += 1
         if column not in frame.columns:
             raise InputError(
                 f'{source}: no column "{column}" ([error_analysis] columns); columns are: '
@@ -137,24 +147,37 @@ def candidate_families(
                     f'{source}: column "{column}" ([error_analysis] columns) has a single value, so it cannot '
                     "separate slices; remove it"
                 )
-            notes.append(f'"{column}" has a single value')
+            notes.append(f'"{cap_label(str(column))}" has a single value')
             continue
         if columns is None and distinct == len(values) and not pd.api.types.is_float_dtype(values):
-            notes.append(f'"{column}" looks like an identifier (every value distinct)')
+            notes.append(f'"{cap_label(str(column))}" looks like an identifier (every value distinct)')
             continue
         if numeric and distinct > max_values:
             specs.append(SliceSpec(column=column, quantiles=quantiles))
         elif distinct <= max_values or columns is not None:
             specs.append(SliceSpec(column=column, max_groups=max(max_values, 2)))
         else:
-            notes.append(f'"{column}" has {distinct} distinct values (more than {max_values})')
+            notes.append(f'"{cap_label(str(column))}" has {distinct} distinct values (more than {max_values})')
     if not specs:
         raise InputError(
             f"{source}: no candidate columns for error analysis"
-            + (f" ({'; '.join(notes)})" if notes else "")
+            + (f" ({_listed(notes)})" if notes else "")
             + "; add metadata columns to the predictions or list them in [error_analysis] columns"
         )
-    return build_slices(frame, specs, source=source), [f"Left out: {'; '.join(notes)}."] if notes else []
+    found = [f"Left out: {_listed(notes)}."] if notes else []
+    if examined < len(chosen):
+        found.append(
+            f"{len(chosen):,} metadata columns: the first {len(specs):,} candidates in the file's order were "
+            f"searched and the last {len(chosen) - examined:,} columns were not examined; set [error_analysis] "
+            f"max_columns (at most {MAX_CANDIDATE_COLUMNS:,}) or list the columns to search in [error_analysis] columns."
+        )
+    return build_slices(frame, specs, source=source), found
+
+
+def _listed(notes: list[str], limit: int = 5) -> str:
+    """Notes joined by "; ", at most `limit` of them, then "… and N more"."""
+    shown = "; ".join(notes[:limit])
+    return shown if len(notes) <= limit else f"{shown}; … and {len(notes) - limit:,} more"
 
 
 @dataclass(frozen=True)
@@ -174,15 +197,19 @@ class Discovery:
         ci_high of the value.
     overall : float
         The measure's mean over all rows.
+    notes : list of str
+        What the reader should know about the search (levels cut by `max_combinations`).
     """
 
     tested: pd.DataFrame
     reported: pd.DataFrame
     overall: float
+    notes: list[str] = field(default_factory=list)
 
 
 def discover(
-    families: list[SliceFamily], measure: Measure, *, depth: int, min_support: int, fdr: float, level: float
+    families: list[SliceFamily], measure: Measure, *, depth: int, min_support: int, fdr: float, level: float,
+    max_combinations: int = MAX_COMBINATIONS,
 ) -> Discovery:
     """Test every slice of up to `depth` conditions on distinct columns and keep those where the model is worse.
 
@@ -200,23 +227,22 @@ def discover(
         False discovery rate of the Benjamini–Hochberg adjustment over all tested slices.
     level : float
         Confidence level of the reported values' intervals.
+    max_combinations : int
+        Most combinations of columns searched over all depths (`_combinations`: deeper levels
+        combine the first columns only, and `Discovery.notes` says so).
     """
     values = measure.values
     n_rows = len(values)
     total, squares = float(values.sum()), float(np.square(values).sum())
-    parts = [
-        _slices_of(combo, families, values, min_support)
-        for d in range(1, min(depth, len(families)) + 1)
-        for combo in itertools.combinations(range(len(families)), d)
-    ]
-    counted = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    combos, notes = _combinations(len(families), depth, max_combinations)
+    counted = _counted([_slices_of(combo, families, values, min_support) for combo in combos])
     if counted.empty:
-        return Discovery(counted, counted, total / n_rows)
+        return Discovery(counted, counted, total / n_rows, notes)
     p_parents = _against_parents(counted, measure.binary, min_support)
     testable = (counted["n"] <= n_rows - min_support).to_numpy()
     tested, p_parents = counted[testable].reset_index(drop=True), p_parents[testable]
     if tested.empty:
-        return Discovery(tested, tested, total / n_rows)
+        return Discovery(tested, tested, total / n_rows, notes)
     rest = (total - tested["total"].to_numpy(), squares - tested["squares"].to_numpy(), n_rows - tested["n"].to_numpy())
     value, rest_value, p_rest = _worse_than(
         (tested["total"].to_numpy(), tested["squares"].to_numpy(), tested["n"].to_numpy()), rest, measure.binary)
@@ -229,7 +255,29 @@ def discover(
     reported = reported.assign(ci_low=low, ci_high=high).sort_values(
         ["difference", "n"], ascending=[False, False], kind="stable").reset_index(drop=True)
     reported["rank"] = np.arange(1, len(reported) + 1)
-    return Discovery(tested, reported, total / n_rows)
+    return Discovery(tested, reported, total / n_rows, notes)
+
+
+def _combinations(n_columns: int, depth: int, budget: int) -> tuple[list[tuple[int, ...]], list[str]]:
+    """The combinations of candidate columns to search, depth by depth, at most `budget` in all.
+
+    Every column alone is searched; a deeper level combines the first k columns only, k the most
+    whose combinations fit in what is left of the budget. Returns them and a note per level cut.
+    """
+    combos: list[tuple[int, ...]] = []
+    notes = []
+    for d in range(1, min(depth, n_columns) + 1):
+        k = n_columns
+        while k >= d and math.comb(k, d) > max(budget - len(combos), 0) and d > 1:
+            k -= 1
+        if k < n_columns:
+            notes.append(
+                f"Slices of {d} conditions combine only the first {k} of the {n_columns} candidate columns "
+                f"(at most {budget:,} combinations of columns are searched)." if k >= d else
+                f"Slices of {d} conditions were not searched (at most {budget:,} combinations of columns are)."
+            )
+        combos += itertools.combinations(range(k), d)
+    return combos, notes
 
 
 def slice_text(conditions: tuple[tuple[str, str], ...]) -> str:
@@ -237,9 +285,25 @@ def slice_text(conditions: tuple[tuple[str, str], ...]) -> str:
     return " & ".join(f"{column} = {label}" for column, label in conditions)
 
 
-def _slices_of(combo: tuple[int, ...], families: list[SliceFamily], values: np.ndarray, min_support: int) -> pd.DataFrame:
-    """Rows, sum and sum of squares of the measure for every cell of one combination of columns with
-    `min_support` rows or more (a slice is tested when the rest of the data has as many too)."""
+_Cells = tuple[list[tuple[tuple[str, str], ...]], np.ndarray, np.ndarray, np.ndarray]
+
+
+def _counted(parts: list[_Cells]) -> pd.DataFrame:
+    """The cells of every combination as one table (built once: a frame per combination costs more
+    than its counting)."""
+    if not parts:
+        return pd.DataFrame()
+    conditions = [c for part in parts for c in part[0]]
+    return pd.DataFrame({
+        "conditions": pd.Series(conditions, dtype=object),
+        "depth": np.array([len(c) for c in conditions], dtype=np.int64),
+        **{name: np.concatenate([part[i] for part in parts]) for i, name in ((1, "n"), (2, "total"), (3, "squares"))},
+    })
+
+
+def _slices_of(combo: tuple[int, ...], families: list[SliceFamily], values: np.ndarray, min_support: int) -> _Cells:
+    """Conditions, rows, sum and sum of squares of the measure for every cell of one combination of
+    columns with `min_support` rows or more (a slice is tested when the rest of the data has as many too)."""
     chosen = [families[i] for i in combo]
     sizes = [f.n_groups for f in chosen]
     key = np.zeros(len(values), dtype=np.int64)
@@ -264,10 +328,7 @@ def _slices_of(combo: tuple[int, ...], families: list[SliceFamily], values: np.n
         tuple((family.columns[0], family.labels[code]) for family, code in zip(chosen, per_cell, strict=True))
         for per_cell in zip(*(c.tolist() for c in codes), strict=True)
     ]
-    return pd.DataFrame({
-        "conditions": pd.Series(conditions, dtype=object), "depth": len(combo), "n": counts.astype(np.int64),
-        "total": sums, "squares": squares,
-    })
+    return conditions, counts.astype(np.int64), sums.astype(np.float64), squares.astype(np.float64)
 
 
 def _worse_than(

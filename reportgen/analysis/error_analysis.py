@@ -21,11 +21,12 @@ from reportgen.analysis.discovery import (
     error_measure,
     slice_text,
 )
-from reportgen.analysis.error_tree import TreeNode, error_tree
+from reportgen.analysis.error_tree import MAX_FEATURES, TreeNode, error_tree, tree_columns
 from reportgen.analysis.findings import Evidence, Finding
 from reportgen.config import Config
 from reportgen.errors import InputError, plain_list
 from reportgen.io import Predictions
+from reportgen.labels import MAX_EXAMPLE_CHARS, display_label, shorten
 from reportgen.slices import SliceFamily
 
 OVERALL_TARGET = "overall"
@@ -128,7 +129,8 @@ def analyse_errors(
         )
     try:
         families, notes = candidate_families(frame, settings.columns, exclude, max_values=settings.max_values,
-                                             quantiles=settings.quantiles, source=source)
+                                             quantiles=settings.quantiles, source=source,
+                                             max_columns=settings.max_columns)
     except InputError as exc:
         if settings.columns is not None:
             raise
@@ -137,6 +139,11 @@ def analyse_errors(
     columns = [family.columns[0] for family in families]
     found = discover(families, measure, depth=settings.depth, min_support=min_support, fdr=config.findings.fdr,
                      level=config.report.confidence_level)
+    notes += found.notes
+    tree_input = tree_columns(frame, columns)
+    if len(tree_input) < len(columns):
+        notes.append(f"The error tree is grown on the first {len(tree_input)} of the {len(columns)} searched columns "
+                     f"(at most {MAX_FEATURES} input columns, a category counting one per value).")
     slices = found.reported.head(settings.max_slices)
     slices = slices.assign(slice=slices["conditions"].map(slice_text), share=slices["n"] / len(frame))
     message = None
@@ -161,7 +168,7 @@ def analyse_errors(
         improvements=_improvements(found, slices, configured, measure, settings.target, settings.targets,
                                    min_support, len(frame)),
         examples=examples,
-        tree=error_tree(frame, columns, measure.values, max_depth=settings.tree_depth, min_leaf=min_support,
+        tree=error_tree(frame, tree_input, measure.values, max_depth=settings.tree_depth, min_leaf=min_support,
                         classification=measure.binary),
         message=message,
     )
@@ -221,11 +228,12 @@ def _confidence(predictions: Predictions, measure: Measure) -> np.ndarray:
 
 
 def _text(value: object) -> str:
+    """An example cell as text, at most `MAX_EXAMPLE_CHARS` characters."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, float):
         return format(value, ".4g")
-    return str(value)
+    return shorten(str(value), MAX_EXAMPLE_CHARS)
 
 
 def _improvements(
@@ -281,6 +289,11 @@ def _canonical(text: str) -> frozenset[str]:
     return frozenset(re.sub(r"\s*=\s*", "=", part.strip()) for part in text.split("&"))
 
 
+def _shown(conditions: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """A slice's conditions with their column and value shortened for display (`reportgen.labels`)."""
+    return tuple((display_label(column), display_label(value)) for column, value in conditions)
+
+
 def error_findings(analysis: ErrorAnalysis | None, fdr: float) -> list[Finding]:
     """One finding for each of the worst discovered slices (at most `MAX_FINDINGS`)."""
     if analysis is None:
@@ -293,7 +306,7 @@ def error_findings(analysis: ErrorAnalysis | None, fdr: float) -> list[Finding]:
         found.append(Finding(
             id="error_slice",
             severity="high" if large else "medium",
-            title=f"The model fails more where {row.slice}.",
+            title=f"The model fails more where {slice_text(_shown(row.conditions))}.",
             detail=(f"The {label} there is {row.value:.3f} ({row.ci_low:.3f}–{row.ci_high:.3f}, {row.n:,} rows, "
                     f"{100 * row.share:.1f}% of {SEARCHED.get(analysis.measure.name, 'the data')}) against "
                     f"{row.rest:.3f} on the other rows; found among "

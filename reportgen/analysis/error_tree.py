@@ -13,7 +13,10 @@ import numpy as np
 import pandas as pd
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
+from reportgen.slices import group_label
+
 TOP_VALUES = 50  # a categorical column keeps its most frequent values; the rest are pooled as "(other)"
+MAX_FEATURES = 400  # the tree's input columns (one per number, up to TOP_VALUES + 2 per category): rows × this floats
 MAX_FIT_ROWS = 200_000
 LARGEST = 1e30  # numbers beyond ±LARGEST (infinities included) are split as ±LARGEST  # more rows than this: the tree is grown on a seeded sample of this many
 ROOT = "all rows"
@@ -185,6 +188,25 @@ def _encode(frame: pd.DataFrame, columns: list[str]) -> tuple[list[_Feature], np
     return features, np.hstack(blocks)
 
 
+def tree_columns(frame: pd.DataFrame, columns: list[str], max_features: int = MAX_FEATURES) -> list[str]:
+    """The first of `columns` whose encoding (`_encode`) has at most `max_features` input columns in all.
+
+    Bounds the tree's input matrix at rows × `max_features` floats whatever the number of candidates.
+    """
+    kept, total = [], 0
+    for column in columns:
+        series = frame[column]
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            size = 1
+        else:
+            size = min(int(series.nunique()), TOP_VALUES) + 2
+        if total + size > max_features:
+            break
+        kept.append(column)
+        total += size
+    return kept
+
+
 def _conditions(feature: _Feature, threshold: float, *, missing_left: bool | None) -> tuple[str, str]:
     """The conditions of a split's left and right branches, in words.
 
@@ -193,7 +215,8 @@ def _conditions(feature: _Feature, threshold: float, *, missing_left: bool | Non
     """
     column = feature.column
     if feature.kind == "value":
-        return f'{column} ≠ "{feature.value}"', f'{column} = "{feature.value}"'
+        value = group_label(feature.value)  # cut to the document's label length
+        return f'{column} ≠ "{value}"', f'{column} = "{value}"'
     if feature.kind == "other":
         return f"{column} ≠ (other)", f"{column} = (other)"
     if feature.kind == "missing" or np.isinf(threshold):  # a numeric split of missing against the rest

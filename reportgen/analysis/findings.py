@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from reportgen.labels import DISPLAY_LABEL_CHARS, display_label, shorten
 from reportgen.metrics.intervals import mean_and_variance
 from reportgen.metrics.metric import Fraction, Mean
 from reportgen.metrics.values import EMPTY
@@ -282,9 +283,10 @@ def weak_slices(ev: Evaluation) -> list[Finding]:
         large = relative >= LARGE_ERROR_SHARE if ev.task == "regression" else abs(difference) >= LARGE_GAP
         findings.append(Finding(
             id="weak_slice", severity="high" if large else "medium",
-            title=f'{label} is significantly worse for {slice_name} = "{group}" than for the rest of the data.',
+            title=f'{label} is significantly worse for {display_label(slice_name)} = "{display_label(group)}" than '
+                  "for the rest of the data.",
             detail=(
-                f'{label} for "{group}" is {_num(evidence.value)} ({_num(evidence.ci_low)}–{_num(evidence.ci_high)}, '
+                f'{label} for "{display_label(group)}" is {_num(evidence.value)} ({_num(evidence.ci_low)}–{_num(evidence.ci_high)}, '
                 f"{evidence.n:,} rows) against {_num(overall_value)} overall; the difference from the rest of the data, "
                 f"{difference:+.3f}, is significant after Benjamini–Hochberg correction over {len(tests)} tests "
                 f"(q {_q(q_value)}, false discovery rate {fdr:g})."
@@ -318,7 +320,8 @@ def fairness_breaches(ev: Evaluation) -> list[Finding]:
         significant = rows["significant"].eq(True)
         parts = [
             f"{str(row.gap).replace('_', ' ')} {_num(row.value)} ({_num(row.ci_low)}–{_num(row.ci_high)}, "
-            f"threshold {row.threshold:.3g}, {row.between}{'' if row.significant else '; not significant'})"
+            f"threshold {row.threshold:.3g}, {shorten(str(row.between), 2 * DISPLAY_LABEL_CHARS)}"
+            f"{'' if row.significant else '; not significant'})"
             for row in rows.itertuples()
         ]
         findings.append(Finding(
@@ -352,7 +355,7 @@ def small_slices(ev: Evaluation) -> list[Finding]:
     ]
     if not small:
         return []
-    shown = ", ".join(f'{s} = "{g}" ({n})' for s, g, n in small[:8]) + (f", and {len(small) - 8} more" if len(small) > 8 else "")
+    shown = ", ".join(f'{display_label(s)} = "{display_label(g)}" ({n})' for s, g, n in small[:8]) + (f", and {len(small) - 8} more" if len(small) > 8 else "")
     return [Finding(
         id="small_slices", severity="low",
         title=f"{len(small)} group{'s have' if len(small) > 1 else ' has'} fewer than {min_support} rows; "

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from reportgen import charts
 from reportgen.fairness import RATE_LABELS
+from reportgen.labels import DISPLAY_SLICE_CHARS
 from reportgen.render import templates
 from reportgen.render.files import write_atomic
 from reportgen.render.text import (
@@ -28,6 +29,7 @@ from reportgen.render.text import (
     num,
     pct,
     pvalue,
+    short,
     signed,
 )
 from reportgen.report import Report, TrainingResult
@@ -74,7 +76,7 @@ def markdown(text: str | None) -> Markup:
 def environment(report: Report) -> jinja2.Environment:
     """The Jinja environment for one report: templates from the package, autoescape on, strict undefined."""
     env = templates.environment()
-    env.filters.update(num=num, signed=signed, pct=pct, pvalue=pvalue, count=count, markdown=markdown)
+    env.filters.update(num=num, signed=signed, pct=pct, pvalue=pvalue, count=count, markdown=markdown, short=short)
     names = [m.name for m in report.metrics.metrics]
     env.globals.update(
         metric_labels=metric_labels(report),
@@ -83,6 +85,7 @@ def environment(report: Report) -> jinja2.Environment:
         performance_metrics=[name for name in names if name not in CALIBRATION_METRICS],
         calibration_metrics=["count", *[name for name in names if name in CALIBRATION_METRICS]],
         headline_metrics=headline_metrics(report.task, names),
+        slice_chars=DISPLAY_SLICE_CHARS,
     )
     return env
 

@@ -35,6 +35,7 @@ from urllib.parse import quote, urlparse
 import jinja2
 
 from reportgen.fairness import RATE_LABELS
+from reportgen.labels import ELLIPSIS, shorten
 from reportgen.render import templates
 from reportgen.render.files import write_atomic
 from reportgen.render.text import count, headline_metrics, num, pct, pvalue, signed
@@ -62,7 +63,6 @@ SLICE_METRICS = {
     "multiclass": ("accuracy", "balanced_accuracy", "macro_f1"),
     "regression": ("mae", "rmse", "r2"),
 }
-ELLIPSIS = "…"
 
 
 class Md(str):
@@ -110,11 +110,7 @@ def cap(text: object, width: int = CELL) -> str:
     >>> cap("a very\\nlong name", 10)
     'a very…ame'
     """
-    plain = str(text).translate(_PLAIN).strip()
-    if len(plain) <= width:
-        return plain
-    head = (width - 1) * 2 // 3
-    return plain[:head] + ELLIPSIS + plain[len(plain) - (width - 1 - head):]
+    return shorten(str(text).translate(_PLAIN).strip(), width)
 
 
 def sentence(text: object, width: int = SENTENCE) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from reportgen.labels import DISPLAY_LABEL_CHARS, shorten
 from reportgen.metrics import calibration
 
 HEADLINE_METRICS = {
@@ -60,3 +61,15 @@ def pct(value: float | None, digits: int = 1) -> str:
 def count(value: int | None) -> str:
     """An integer with thousands separators."""
     return "–" if value is None else f"{value:,}"
+
+
+def short(text: object, width: int | None = None) -> str:
+    """Text from the data as tables show it: at most `width` characters (default `DISPLAY_LABEL_CHARS`),
+    its middle cut (`reportgen.labels.shorten`).
+
+    Examples
+    --------
+    >>> short("x" * 100, 10)
+    'xxxxxx…xxx'
+    """
+    return shorten(str(text), width or DISPLAY_LABEL_CHARS)

@@ -151,3 +151,16 @@ def test_numeric_columns_are_cut_into_quantiles_and_text_columns_capped():
     assert {f.columns[0]: f.kind for f in families} == {"noise": "values", "device": "values", "speaker": "values",
                                                         "snr": "quantiles"}
     assert notes == ['Left out: "city" has 60 distinct values (more than 50).']
+
+
+def test_issue_12_the_search_is_bounded_by_a_combination_budget():
+    from reportgen.analysis.discovery import _combinations
+
+    combos, notes = _combinations(100, 2, 10_000)
+    assert len(combos) == 100 + 4950 and notes == []
+    combos, notes = _combinations(100, 3, 10_000)
+    assert len(combos) <= 10_000 and sum(len(c) == 3 for c in combos) == 4495  # C(31, 3): the first 31 columns
+    assert notes == ["Slices of 3 conditions combine only the first 31 of the 100 candidate columns "
+                     "(at most 10,000 combinations of columns are searched)."]
+    combos, notes = _combinations(50, 2, 50)
+    assert len(combos) == 50 and "Slices of 2 conditions were not searched" in notes[0]

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import html_tags
+from markupsafe import escape
 
 import reportgen
 from reportgen.errors import ConfigError, InputError
@@ -174,3 +175,57 @@ def test_a_false_negative_rate_search_looks_at_the_positive_labels_only():
     assert first["value"] == pytest.approx((positives.p < 0.5).mean())
     assert first["share"] == pytest.approx(len(positives) / (frame.y == 1).sum())  # of the positive labels
     assert "region = n" not in set(found.slices["slice"])
+
+
+def _wide(n_columns: int, n: int = 600) -> pd.DataFrame:
+    """`_data` with `n_columns` more columns of three values each, after its own columns."""
+    frame = _data(n)
+    rng = np.random.default_rng(1)
+    extra = pd.DataFrame(rng.choice(np.array(["u", "v", "w"]), size=(n, n_columns)),
+                         columns=[f"c{i:04d}" for i in range(n_columns)])
+    return pd.concat([frame, extra], axis=1)
+
+
+def test_issue_12_candidate_columns_are_capped_in_file_order_and_the_card_says_so():
+    from reportgen.config import DEFAULT_CANDIDATE_COLUMNS
+
+    found = _evaluate(_wide(400), depth=1).error_analysis
+    assert len(found.columns) == DEFAULT_CANDIDATE_COLUMNS
+    assert found.columns[:4] == ["noise", "device", "snr", "c0000"]  # file order; "id" is an identifier
+    note = next(n for n in found.notes if "max_columns" in n)
+    assert "404 metadata columns: the first 100 candidates" in note
+    report = _evaluate(_wide(400), depth=1).to_report()
+    assert note in report.error_analysis.notes and str(escape(note)) in to_html(report)
+    assert len(_evaluate(_wide(400), depth=1, max_columns=5).error_analysis.columns) == 5
+
+
+def test_issue_12_columns_may_not_list_more_than_max_columns():
+    with pytest.raises(ConfigError, match=r"columns lists 3 candidates, more than max_columns = 2; list fewer"):
+        _evaluate(_data(), columns=["noise", "device", "snr"], max_columns=2)
+    with pytest.raises(ConfigError, match=r"max_columns: 1001: input should be less than or equal to 1000"):
+        _evaluate(_data(), max_columns=1001)
+
+
+def test_issue_12_example_cells_are_cut_and_the_findings_shorten_labels():
+    from reportgen.labels import DISPLAY_LABEL_CHARS, MAX_EXAMPLE_CHARS, MAX_LABEL_CHARS
+
+    frame = _data()
+    frame["noise"] = frame["noise"].map({"car": "car" * 100_000, "street": "street", "quiet": "quiet"})
+    frame["note"] = "n" * 1_000_000
+    report = _evaluate(frame, display=["y", "p", "note"]).to_report()
+    (first, *_) = report.error_analysis.slices
+    assert first.conditions[0].group == ("car" * 100_000)[:666] + "…" + ("car" * 100_000)[-333:]
+    assert len(first.conditions[0].group) == MAX_LABEL_CHARS
+    assert all(len(cell) <= MAX_EXAMPLE_CHARS for s in report.error_analysis.slices for row in s.examples
+               for cell in row)
+    title = next(f.title for f in report.findings if f.id == "error_slice")
+    assert len(title) < 2 * DISPLAY_LABEL_CHARS + 40
+
+
+def test_issue_12_left_out_columns_are_listed_five_at_most():
+    frame = _data()
+    for i in range(8):
+        frame[f"one{i}"] = "same"
+    notes = _evaluate(frame).error_analysis.notes
+    left_out = next(note for note in notes if note.startswith("Left out"))
+    assert left_out.count("has a single value") == 4 and "… and 4 more" in left_out  # "id" is listed first
