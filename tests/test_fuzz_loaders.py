@@ -1,11 +1,13 @@
 """Fuzz of the config and data loaders: every failure is a ReportgenError of one bounded line (issue 12).
 
-The strategies live in `hostile_inputs.py`; `benchmarks/fuzz_loaders.py` runs them with many more
-examples. Examples here are few and have no deadline, so the module takes a few tens of seconds.
+The strategies live in `hostile_inputs.py`. Examples here are few (`REPORTGEN_FUZZ_EXAMPLES`, default 60)
+and have no deadline, so the module takes a few tens of seconds; `benchmarks/fuzz_loaders.py` runs it
+with many more.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -16,7 +18,9 @@ from hypothesis import strategies as st
 from reportgen.config import DataSection, load_config
 from reportgen.io import load_predictions
 
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+EXAMPLES = int(os.environ.get("REPORTGEN_FUZZ_EXAMPLES", "60"))
+FAST = settings(max_examples=EXAMPLES, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 @FAST
@@ -42,7 +46,7 @@ def test_load_predictions_fails_in_one_line(file: tuple[str, bytes], data: DataS
         one_line(load_predictions, Path(folder) / name, data, source=name)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(FAST, max_examples=max(EXAMPLES * 2 // 5, 1))
 @given(file=data_files(), config=st.data())
 def test_evaluate_config_fails_in_one_line(file: tuple[str, bytes], config: st.DataObject) -> None:
     name, content = file
