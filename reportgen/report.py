@@ -22,7 +22,7 @@ from reportgen.metrics.curves import Curve, ScoreHistogram, ThresholdChoice
 from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
 from reportgen.record import config_fingerprint, versions
 
-SCHEMA_VERSION = "2.5.0"
+SCHEMA_VERSION = "2.6.0"
 T = TypeVar("T")
 
 
