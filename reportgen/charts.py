@@ -53,14 +53,18 @@ CONFUSION_CHART_MAX_CLASSES = 30
 
 
 LEGEND_COLUMNS = 4
+LABEL_LIMIT = 220  # pixels for an axis or legend label: a whole `CHART_LABEL_CHARS` label (Vega cuts at 160–180)
 
 
 def theme(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """Apply the card's look: its font, quiet axes, no chart border, legends below in rows of at most
-    `LEGEND_COLUMNS` (a legend of many groups wraps instead of widening the chart past a page)."""
+    `LEGEND_COLUMNS` (a legend of many groups wraps instead of widening the chart past a page); labels
+    are shortened before they reach a chart and drawn whole (`LABEL_LIMIT`), so names cut alike stay apart."""
     return chart.configure(font=FONT).configure_view(strokeWidth=0).configure_axis(
-        labelFontSize=11, titleFontSize=11, titleFontWeight="normal", gridColor="#e5e7eb", domainColor="#9ca3af"
-    ).configure_legend(labelFontSize=11, titleFontSize=11, orient="bottom", columns=LEGEND_COLUMNS)
+        labelFontSize=11, titleFontSize=11, titleFontWeight="normal", gridColor="#e5e7eb", domainColor="#9ca3af",
+        labelLimit=LABEL_LIMIT,
+    ).configure_legend(labelFontSize=11, titleFontSize=11, orient="bottom", columns=LEGEND_COLUMNS,
+                       labelLimit=LABEL_LIMIT)
 
 
 def _diagonal(low: float = 0.0, high: float = 1.0, color: str = MUTED) -> alt.Chart:
