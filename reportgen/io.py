@@ -105,7 +105,6 @@ def read_table(path: Path, source: str) -> pd.DataFrame:
         raise InputError(f"{source}: cannot read as {path.suffix[1:]}: {_first_line(exc)}") from None
     if len(frame) == 0:
         raise InputError(f"{source}: no rows; the predictions file is empty")
-    _reject_nested(frame, source)
     return frame
 
 
@@ -144,21 +143,13 @@ def read_csv(path: Path, source: str, **options: Any) -> pd.DataFrame:
     return frame
 
 
-def csv_header(path: Path, source: str, *, skipinitialspace: bool = False) -> list[str]:
-    """The column names of a CSV file's first non-blank line, as written.
-
-    Raises
-    ------
-    InputError
-        If the file is not UTF-8 text (checked up to the header), the header holds a NUL byte or a
-        field over Python's csv field limit, or repeats a name (empty names excepted: pandas calls
-        them "Unnamed: 3").
-    """
-    return _csv_head(path, source, skipinitialspace)[0]
-
-
 def _csv_head(path: Path, source: str, skipinitialspace: bool) -> tuple[list[str], list[str] | None, int]:
-    """The header (checked as `csv_header` says), the first line after it and that line's number."""
+    """The header, the first line after it and that line's number.
+
+    The file must be UTF-8 text (checked up to the header), its header must hold no NUL byte and
+    no field over Python's csv field limit, and name each column once (empty names excepted:
+    pandas calls them "Unnamed: 3").
+    """
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle, skipinitialspace=skipinitialspace)
@@ -305,10 +296,12 @@ def _read_jsonl(path: Path, source: str) -> pd.DataFrame:
         row = _jsonl_row(line, number, source)
         if row is not None:
             append(row)
-    return pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
+    frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
+    _reject_nested(frame, source)  # the one format whose cells can hold objects and lists
+    return frame
 
 
-_STRICT_JSON = json.JSONDecoder(object_pairs_hook=lambda pairs: _unique_pairs(pairs))
+_STRICT_JSON = json.JSONDecoder(object_pairs_hook=_unique_pairs)
 
 
 def _jsonl_row(line: str, number: int, source: str) -> dict[str, Any] | None:

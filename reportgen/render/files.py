@@ -32,6 +32,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from reportgen.errors import InputError
+from reportgen.io import read_json_file
 
 SET_FILE = "reportgen-set.json"
 SET_FORMAT = 1
@@ -97,8 +98,6 @@ def write_set(folder: Path, files: Mapping[str, bytes], *, names: Collection[str
     """
     _make_folder(folder)
     clean_orphans(folder, names)
-    for name in [*files, SET_FILE]:
-        _refuse_folder(folder / name)
     previous = _previous_names(folder)
     contents = {SET_FILE: _set_file(files)} | dict(files)  # the set file first: a crash between renames is a detectable mix
     write_files(folder, contents, remove=[name for name in previous - set(files) if name in names],
@@ -230,19 +229,15 @@ def _read_set_file(folder: Path) -> dict[str, str] | None:
     if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SET_FILE:
         raise InputError(f"{path}: not a set file reportgen wrote (a link, a folder or too large); {advice}")
     try:
-        raw = json.loads(path.read_bytes(), parse_constant=_no_constant)
-    except (OSError, ValueError, RecursionError) as exc:
-        raise InputError(f"{path}: not a readable set file ({exc.__class__.__name__}); {advice}") from None
+        raw = read_json_file(path, source=str(path), what="set file", advice=advice, max_bytes=MAX_SET_FILE)
+    except FileNotFoundError:
+        raise InputError(f"{path}: not a readable set file (removed while read); {advice}") from None
     files = raw.get("files") if isinstance(raw, dict) and raw.get("format") == SET_FORMAT else None
     if not isinstance(files, dict) or not all(
         isinstance(name, str) and _plain_name(name) and isinstance(digest, str) for name, digest in files.items()
     ):
         raise InputError(f"{path}: not a set file this reportgen reads (format {SET_FORMAT}); {advice}")
     return files
-
-
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _plain_name(name: str) -> bool:
