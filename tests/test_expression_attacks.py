@@ -160,15 +160,20 @@ def test_nothing_in_a_condition_runs(payload: str, tmp_path: Path, monkeypatch: 
     assert not (tmp_path / SENTINEL).exists()
 
 
-def test_issue_12_the_audit_payload_through_the_command_line(tmp_path: Path) -> None:
-    (tmp_path / "predictions.csv").write_text("y,p,sex\n1,0.9,f\n0,0.2,m\n")
-    where = PAYLOADS[0].replace("'", "\\u0027")  # a TOML basic string holding the payload
-    (tmp_path / "config.toml").write_text(
+def _build_with_where(folder: Path, where: str) -> subprocess.CompletedProcess[str]:
+    """`reportgen build` of a two-row project with one `where` slice, in a subprocess."""
+    (folder / "predictions.csv").write_text("y,p,sex\n1,0.9,f\n0,0.2,m\n")
+    (folder / "config.toml").write_text(
         f'[report]\noutput_dir = "out"\n[data]\npath = "predictions.csv"\nlabel = "y"\nscore = "p"\n'
         f'[[slices]]\nwhere = "{where}"\n'
     )
-    result = subprocess.run([sys.executable, "-m", "reportgen.cli", "build", "config.toml"], cwd=tmp_path,
-                            capture_output=True, text=True, check=False, timeout=120)
+    return subprocess.run([sys.executable, "-m", "reportgen.cli", "build", "config.toml"], cwd=folder,
+                          capture_output=True, text=True, check=False, timeout=120)
+
+
+def test_issue_12_the_audit_payload_through_the_command_line(tmp_path: Path) -> None:
+    where = PAYLOADS[0].replace("'", "\\u0027")  # a TOML basic string holding the payload
+    result = _build_with_where(tmp_path, where)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith(
         "reportgen: error: config.toml: [[slices]] #1 where \"p > 0.5 or '`' == p.__class__")
@@ -179,13 +184,7 @@ def test_issue_12_the_audit_payload_through_the_command_line(tmp_path: Path) -> 
 @pytest.mark.parametrize("where", ["(" * 100_000 + "p > 0.5" + ")" * 100_000, "(" * 999 + "p > 0.5" + ")" * 999,
                                    "not " * 400 + "p > 0.5"], ids=["100k parentheses", "999 parentheses", "400 nots"])
 def test_issue_12_a_deeply_nested_where_exits_2_with_one_line(tmp_path: Path, where: str) -> None:
-    (tmp_path / "predictions.csv").write_text("y,p\n1,0.9\n0,0.2\n")
-    (tmp_path / "config.toml").write_text(
-        f'[report]\noutput_dir = "out"\n[data]\npath = "predictions.csv"\nlabel = "y"\nscore = "p"\n'
-        f'[[slices]]\nwhere = "{where}"\n'
-    )
-    result = subprocess.run([sys.executable, "-m", "reportgen.cli", "build", "config.toml"], cwd=tmp_path,
-                            capture_output=True, text=True, check=False, timeout=120)
+    result = _build_with_where(tmp_path, where)
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith('reportgen: error: config.toml: [[slices]] #1 where "((((') or "not not" in line
