@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from reportgen import io
-from reportgen.config import BaselineSpec, DataSection, _output_key
-from reportgen.errors import InputError, counted, plain_list, quoted_list, shown
-from reportgen.io import Predictions, _rows
+from reportgen.config import BaselineSpec, DataSection, output_key
+from reportgen.errors import InputError, counted, counted_rows, plain_list, quoted_list, shown
+from reportgen.io import Predictions
 
 # Messages of `io.check_predictions` name these keys as `[data]` keys; for a baseline they are its own.
 _BASELINE_KEYS = re.compile(r"\[data\] (score|scores|score_prefix|prediction|threshold|normalize)\b")
@@ -146,7 +146,7 @@ def _in_baseline_terms(message: str, ids: pd.Series | None) -> str:
 def _section(spec: BaselineSpec, task: str, data: DataSection) -> DataSection:
     """The `[data]` table the baseline is checked with: its own output keys, the candidate's label."""
     if spec.task not in (None, task):
-        key = _output_key(spec)
+        key = output_key(spec)
         makes = "make" if key == '"scores"' else "makes"
         raise InputError(
             f'{spec.path}: [baseline] "{shown(spec.name)}": its {key} {makes} it a {spec.task} model, but the '
@@ -278,7 +278,7 @@ def _id_column(frame: pd.DataFrame, column: str, file: str, where: str) -> pd.Se
     ids = frame[column].reset_index(drop=True)
     missing = ids.isna().to_numpy()
     if missing.any():
-        raise InputError(f"{where}: {_rows(missing, 'missing id')} in {file}; each row needs its own id")
+        raise InputError(f"{where}: {counted_rows(missing, 'missing id')} in {file}; each row needs its own id")
     return ids
 
 

@@ -14,18 +14,18 @@ from typing import TYPE_CHECKING, TypeVar
 import altair as alt
 import pandas as pd
 
-from reportgen.fairness import RATE_LABELS
-from reportgen.labels import CHART_LABEL_CHARS, display_label, display_labels
-from reportgen.metrics.calibration import Reliability
-from reportgen.metrics.curves import Curve, ScoreHistogram
-from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
-from reportgen.report import (
+from reportgen.document.schema import (
     FairnessResult,
     GroupChange,
     OperatingPoint,
     SliceChange,
     SliceResult,
 )
+from reportgen.labels import CHART_LABEL_CHARS, display_label, display_labels
+from reportgen.metrics.calibration import Reliability
+from reportgen.metrics.curves import Curve, ScoreHistogram
+from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
+from reportgen.vocabulary import RATE_LABELS, SLICE_METRICS
 
 if TYPE_CHECKING:
     from reportgen.analysis.error_tree import TreeNode
@@ -37,14 +37,6 @@ MUTED = "#8a94a6"
 ALERT = "#c2410c"
 GOOD = "#166534"
 WIDTH = 280
-SLICE_METRICS = {
-    "binary": ("accuracy", "recall", "fpr", "roc_auc"),
-    "multiclass": ("accuracy", "macro_f1", "balanced_accuracy", "roc_auc_macro"),
-    "regression": ("mae", "rmse", "mean_residual"),
-}
-# Compared with a baseline: the slice charts' metrics that have a better direction (a mean residual has
-# none), with R² standing in for it in regression.
-COMPARISON_METRICS = {**SLICE_METRICS, "regression": ("mae", "rmse", "r2")}
 CHANGE_FLAGS = {"improvement": "improvement", "regression": "regression", None: "no significant change"}
 STRATEGY_TITLES = {"uniform": "Uniform bins", "quantile": "Quantile bins (equal counts)"}
 SLICE_CHART_MAX_GROUPS = 30  # groups drawn in a slice, fairness or comparison chart (the largest); tables have all
@@ -434,10 +426,10 @@ def learning_curves_chart(
 
 
 def compared_metrics(groups: list[GroupChange], directions: dict[str, bool | None], task: str) -> list[str]:
-    """The metrics the comparison charts draw: the task's `COMPARISON_METRICS` that have a better
+    """The metrics the comparison charts draw: the task's `SLICE_METRICS` that have a better
     direction and a paired interval in at least one of `groups`, in that order (at most four)."""
     defined = {m.name for g in groups for m in g.metrics if m.ci_low is not None}
-    return [name for name in COMPARISON_METRICS[task] if directions.get(name) is not None and name in defined]
+    return [name for name in SLICE_METRICS[task] if directions.get(name) is not None and name in defined]
 
 
 def _shown_groups(change: SliceChange) -> tuple[list[GroupChange], str]:
@@ -479,7 +471,7 @@ def comparison_chart(
     labels : dict of str to str
         Display label of each metric.
     directions : dict of str to bool or None
-        `higher_is_better` of each metric; the panels are the task's `COMPARISON_METRICS` with one.
+        `higher_is_better` of each metric; the panels are the task's `SLICE_METRICS` with one.
     task : str
         "binary", "multiclass" or "regression". Each panel has its own scale, from zero (bars start
         there), so that two close values of a small rate stay apart.

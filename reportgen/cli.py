@@ -15,24 +15,21 @@ import errno
 import sys
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-import reportgen
-from reportgen.analysis.gates import evaluate_gates, failed
-from reportgen.config import Config, load_config
+from reportgen.config import load_config
+from reportgen.document.gates import evaluate_gates, failed
+from reportgen.document.schema import GateResult, Report
 from reportgen.errors import InputError, ReportgenError, quoted_list
 from reportgen.evaluation import evaluate_config
 from reportgen.paths import project_of
 from reportgen.render.files import check_set, write_set
-from reportgen.render.html import render_charts, to_html
-from reportgen.render.json import read_json, to_json
-from reportgen.render.markdown import to_markdown
-from reportgen.render.pdf import to_pdf
-from reportgen.report import GateResult, Report
+from reportgen.render.formats import FORMATS, Options, render
+from reportgen.render.json import read_json
 from reportgen.site import publish
+from reportgen.version import __version__
 
-FORMATS = {"html": "report.html", "pdf": "report.pdf", "json": "report.json", "md": "summary.md"}
 GATE_FAILED, USER_ERROR = 1, 2
 MAX_LINE = 2000  # characters of one message, a last resort (errors cut user values much shorter)
 
@@ -51,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reportgen", description="Turn a model's predictions into a sliced, fairness-aware model card."
     )
-    parser.add_argument("--version", action="version", version=f"reportgen {reportgen.__version__}")
+    parser.add_argument("--version", action="version", version=f"reportgen {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = commands.add_parser("build", help="build the report (HTML, PDF, JSON, summary.md) from a config file")
@@ -115,30 +112,6 @@ class _Progress:
             _say(f"[{time.perf_counter() - self.start:5.1f}s] {message}")
 
 
-def _render(
-    report: Report, config: Config, formats: Sequence[str], *, interactive: bool, progress: _Progress
-) -> dict[str, bytes]:
-    """The bytes of each chosen output. The HTML page and the PDF share one rendering of the charts,
-    and the HTML links the PDF and JSON built beside it."""
-    beside = [FORMATS[name] for name in ("pdf", "json") if name in formats]
-    rendered = {}
-    if {"html", "pdf"} & set(formats):
-        progress("rendering the charts")
-        rendered = render_charts(report, interactive=interactive)
-    renderers: dict[str, Callable[[], bytes]] = {
-        "html": lambda: to_html(report, interactive=interactive, downloads=beside, rendered=rendered).encode("utf-8"),
-        "pdf": lambda: to_pdf(report, page_size=config.report.page_size, rendered=rendered),
-        "json": lambda: to_json(report).encode("utf-8"),
-        "md": lambda: to_markdown(report, base_url=config.report.base_url,
-                                  files=[FORMATS[name] for name in formats if name != "md"]).encode("utf-8"),
-    }
-    files = {}
-    for name in formats:
-        progress(f"rendering {FORMATS[name]}")
-        files[name] = renderers[name]()
-    return files
-
-
 def build(
     config_path: Path, out: Path | None, *, formats: Sequence[str] = tuple(FORMATS), interactive: bool = False,
     quiet: bool = False, root: Path | None = None,
@@ -157,8 +130,9 @@ def build(
     evaluation = evaluate_config(config_path, root=root, progress=progress)
     report = evaluation.to_report()
     # render everything before writing anything: an error leaves no partial set of files
-    files = _render(report, config, formats, interactive=interactive, progress=progress)
-    written = write_set(output_dir, {FORMATS[name]: data for name, data in files.items()}, names=FORMATS.values())
+    options = Options(interactive=interactive, page_size=config.report.page_size, base_url=config.report.base_url)
+    files = render(report, formats, options, progress=progress)
+    written = write_set(output_dir, files, names=[format.file for format in FORMATS.values()])
     if site_dir is not None:
         progress(f"adding the report to the site in {config.site.dir}")
         for note in publish(site_dir, [output_dir], title=config.site.title):

@@ -455,7 +455,7 @@ class Config(_Section):
                 raise ValueError(f'[baseline] #{index} name: "{shown(spec.name)}" is used twice; give each baseline its own name')
             if self.model.task is not None and spec.task not in (None, self.model.task):
                 raise ValueError(
-                    f'[baseline] "{shown(spec.name)}": its output ({_output_key(spec)}) is a {spec.task} model\'s, '
+                    f'[baseline] "{shown(spec.name)}": its output ({output_key(spec)}) is a {spec.task} model\'s, '
                     f"but [model] task is {self.model.task}; compare models of the same task"
                 )
         return self
@@ -472,7 +472,8 @@ class Config(_Section):
         return [*self.slices, *self.sensitive_slices]
 
 
-def _output_key(spec: BaselineSpec) -> str:
+def output_key(spec: BaselineSpec) -> str:
+    """The key that names a baseline's output, quoted as messages write it: '"score"', '"prediction"', ..."""
     return next(f'"{key}"' for key in ("score", "scores", "score_prefix", "prediction") if getattr(spec, key) is not None)
 
 

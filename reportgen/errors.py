@@ -68,6 +68,22 @@ def counted(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def counted_rows(mask: Sequence[bool], noun: str) -> str:
+    """ "3 values (rows 17, 94, 203)": how many rows `mask` selects, and the first five 1-based row numbers.
+
+    Examples
+    --------
+    >>> counted_rows([False, True, True], "missing value")
+    '2 missing values (rows 2, 3)'
+    """
+    import numpy as np  # only when a message is written: the CLI starts without numpy
+
+    selected = np.flatnonzero(np.asarray(mask))
+    more = " …" if len(selected) > 5 else ""
+    rows = (selected[:5] + 1).tolist()
+    return f"{counted(len(selected), noun)} ({'row' if len(selected) == 1 else 'rows'} {plain_list(rows)}{more})"
+
+
 def did_you_mean(word: str, choices: Sequence[str]) -> str:
     """Return '; did you mean "x"?' for the closest choice, or '' when none is close."""
     if len(word) > _MAX_SUGGESTED:

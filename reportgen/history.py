@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen import io
-from reportgen.errors import InputError, counted, plain_list, quoted_list, shown
+from reportgen.errors import InputError, counted, counted_rows, plain_list, quoted_list, shown
 
 KINDS = ("csv", "keras", "mlflow")
 ACCEPTED = "a .csv file with an epoch column, a Keras History.history .json file, or an MLflow run folder"
@@ -130,12 +130,6 @@ def _first_line(exc: Exception) -> str:
     return shown(text.splitlines()[0], 160) if text else exc.__class__.__name__
 
 
-def _rows(mask: np.ndarray, noun: str) -> str:
-    """ "2 values (rows 3, 9)": how many rows `mask` selects, and the first five (1-based, header not counted)."""
-    rows = (np.flatnonzero(mask) + 1).tolist()
-    return f"{counted(len(rows), noun)} ({'row' if len(rows) == 1 else 'rows'} {plain_list(rows)})"
-
-
 # ---------------------------------------------------------------------------------------------- CSV
 
 
@@ -191,7 +185,7 @@ def _csv_epochs(column: pd.Series, name: str, source: str) -> np.ndarray:
         bad = ~np.isfinite(numbers) | (np.mod(numbers, 1) != 0)
     if bad.any():
         raise InputError(
-            f'{source}: column "{name}": {_rows(bad, "value")} not a whole-number epoch: '
+            f'{source}: column "{name}": {counted_rows(bad, "value")} not a whole-number epoch: '
             f"{quoted_list(text[bad].unique().tolist())}; every row needs its epoch number"
         )
     return numbers.astype(np.int64)
@@ -209,7 +203,7 @@ def _csv_numbers(column: pd.Series, name: str, source: str) -> tuple[np.ndarray,
         return None
     if bad.any():
         raise InputError(
-            f'{source}: column "{name}": {_rows(bad, "non-numeric value")}: {quoted_list(text[bad].unique().tolist())}; '
+            f'{source}: column "{name}": {counted_rows(bad, "non-numeric value")}: {quoted_list(text[bad].unique().tolist())}; '
             "a metric column holds numbers, or is empty where not logged"
         )
     nonfinite = ~np.isfinite(numbers) & ~missing

@@ -19,8 +19,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from reportgen.config import DataSection
-from reportgen.errors import ConfigError, InputError, counted, plain_list, quoted_list, shown
-
+from reportgen.errors import ConfigError, InputError, counted, counted_rows, plain_list, quoted_list, shown
 
 # The largest JSON document read back (report.json, the site manifest, a Keras history): 64 MB.
 MAX_JSON_BYTES = 64 * 2**20
@@ -599,17 +598,17 @@ def _finite_numbers(values: pd.Series, column: str, source: str, what: str) -> n
     bad = numbers.isna().to_numpy()
     if bad.any():
         raise InputError(
-            f'{source}: column "{shown(column)}": {_rows(bad, "non-numeric value")}; regression {what} must be '
+            f'{source}: column "{shown(column)}": {counted_rows(bad, "non-numeric value")}; regression {what} must be '
             'numbers (for class labels set [model] task = "multiclass")'
         )
     array = numbers.to_numpy(dtype=np.float64)
     bad = ~np.isfinite(array)
     if bad.any():
-        raise InputError(f'{source}: column "{shown(column)}": {_rows(bad, "infinite value")}')
+        raise InputError(f'{source}: column "{shown(column)}": {counted_rows(bad, "infinite value")}')
     bad = np.abs(array) > MAX_MAGNITUDE
     if bad.any():
         raise InputError(
-            f'{source}: column "{shown(column)}": {_rows(bad, "value")} beyond ±{MAX_MAGNITUDE:.0e}, whose squares '
+            f'{source}: column "{shown(column)}": {counted_rows(bad, "value")} beyond ±{MAX_MAGNITUDE:.0e}, whose squares '
             "overflow; rescale the column (e.g. to thousands)"
         )
     return array
@@ -711,7 +710,7 @@ def _require_columns_for(text: np.ndarray, classes: list[str], column: str | Non
     if unknown:
         rows = np.isin(text, unknown)
         raise InputError(
-            f'{source}: column "{shown(column)}": {what} {quoted_list(unknown)} ({_rows(rows, "row")}) has no '
+            f'{source}: column "{shown(column)}": {what} {quoted_list(unknown)} ({counted_rows(rows, "row")}) has no '
             f"probability column; the probability columns are for {quoted_list(classes)}"
         )
 
@@ -724,14 +723,14 @@ def _probabilities(frame: pd.DataFrame, columns: list[str], normalize: bool, sou
         zero = sums == 0
         if zero.any():
             raise InputError(
-                f"{source}: columns {quoted_list(columns, limit=3)}: {_rows(zero, 'row')} with all probabilities 0; "
+                f"{source}: columns {quoted_list(columns, limit=3)}: {counted_rows(zero, 'row')} with all probabilities 0; "
                 "they cannot be normalized"
             )
         return scores / sums[:, None]
     off = np.abs(sums - 1) > SUM_TOLERANCE
     if off.any():
         raise InputError(
-            f"{source}: columns {quoted_list(columns, limit=3)}: {_rows(off, 'row')} whose probabilities sum to "
+            f"{source}: columns {quoted_list(columns, limit=3)}: {counted_rows(off, 'row')} whose probabilities sum to "
             f"{sums[off].min():.4g}–{sums[off].max():.4g}, not 1; fix them or set [data] normalize = true"
         )
     return scores
@@ -751,18 +750,10 @@ def _top_k(data: DataSection, n_classes: int, has_probabilities: bool) -> tuple[
     return tuple(sorted(set(data.top_k)))
 
 
-def _rows(mask: np.ndarray, noun: str) -> str:
-    """ "3 values (rows 17, 94, 203)": how many rows `mask` selects, and the first 1-based row numbers."""
-    n = int(mask.sum())
-    rows = np.flatnonzero(mask)[:5] + 1
-    more = " …" if n > 5 else ""
-    return f"{counted(n, noun)} ({'row' if n == 1 else 'rows'} {plain_list(rows)}{more})"
-
-
 def _reject_missing(values: pd.Series, column: str, source: str) -> None:
     missing = values.isna().to_numpy()
     if missing.any():
-        raise InputError(f'{source}: column "{shown(column)}": {_rows(missing, "missing value")}; fill or drop them')
+        raise InputError(f'{source}: column "{shown(column)}": {counted_rows(missing, "missing value")}; fill or drop them')
 
 
 def _positive_label(labels: pd.Series, data: DataSection, source: str) -> object:
@@ -835,15 +826,15 @@ def _checked_scores(values: pd.Series, column: str, source: str, what: str = "sc
         numeric = pd.to_numeric(values, errors="coerce")
         bad = (numeric.isna() & values.notna()).to_numpy()
         raise InputError(
-            f'{source}: column "{shown(column)}": {_rows(bad, "non-numeric value")}; {what} must be probabilities'
+            f'{source}: column "{shown(column)}": {counted_rows(bad, "non-numeric value")}; {what} must be probabilities'
         ) from None
     bad = ~np.isfinite(scores)
     if bad.any():
-        raise InputError(f'{source}: column "{shown(column)}": {_rows(bad, "NaN or infinite value")} among the {what}')
+        raise InputError(f'{source}: column "{shown(column)}": {counted_rows(bad, "NaN or infinite value")} among the {what}')
     bad = (scores < 0) | (scores > 1)
     if bad.any():
         meaning = "probabilities of the positive class" if what == "scores" else "probabilities"
-        raise InputError(f'{source}: column "{shown(column)}": {_rows(bad, "value")} outside [0, 1]; {what} must be {meaning}')
+        raise InputError(f'{source}: column "{shown(column)}": {counted_rows(bad, "value")} outside [0, 1]; {what} must be {meaning}')
     return scores
 
 

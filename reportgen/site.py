@@ -22,7 +22,7 @@ site ``title`` and ``reports``, sorted by model name, then version. Each entry i
 model name, version, the card's title, task and date, its headline metrics (the same list per task
 as the card's "at a glance" tiles) with their intervals, quality-gate counts and overall status
 ("pass", "fail", or "none" without gates; a gate that could not be checked counts as not passed,
-as in `reportgen.analysis.gates.failed`), the number of findings per severity, the folder
+as in `reportgen.document.gates.failed`), the number of findings per severity, the folder
 (relative to the site), the files copied into it and `sequence`, the order of addition (1, 2, ...;
 a replacement gets a new number). There are no clock times: the same reports published in the same
 order give byte-identical files.
@@ -71,18 +71,19 @@ import jinja2
 from markupsafe import Markup
 from pydantic import TypeAdapter, ValidationError
 
-import reportgen
 from reportgen import charts
-from reportgen.analysis.findings import SEVERITIES
-from reportgen.analysis.gates import failed
+from reportgen.analysis.base import SEVERITIES
+from reportgen.document.gates import failed
+from reportgen.document.schema import Report
 from reportgen.errors import InputError, counted, quoted_list, shown
+from reportgen.formatting import count, num
 from reportgen.io import read_json_file
 from reportgen.render import templates
 from reportgen.render.files import check_set, clean_orphans, write_files
 from reportgen.render.html import chart_svg
 from reportgen.render.json import read_json
-from reportgen.render.text import count, headline_metrics, num
-from reportgen.report import Report
+from reportgen.version import __version__
+from reportgen.vocabulary import headline_metrics
 
 FORMAT = 1
 TREND_METRICS = 4  # headline metrics drawn across versions
@@ -584,7 +585,7 @@ def render_index(manifest: Manifest) -> str:
         models=_model_views(manifest.reports),
         reports=len(manifest.reports),
         severities=SEVERITIES,
-        generator=f"reportgen {reportgen.__version__}",
+        generator=f"reportgen {__version__}",
         css=Markup(css),
     )
 

@@ -12,6 +12,7 @@ from reportgen.errors import ConfigError, InputError, counted, plain_list, shown
 from reportgen.expression import ExpressionError, evaluate, parse
 from reportgen.labels import cap_label, distinct
 
+OVERALL = "overall"  # the family of every row, first in every evaluation, and its one group
 MISSING = "(missing)"
 OTHER = "(other)"
 
@@ -47,6 +48,11 @@ class SliceFamily:
     def n_groups(self) -> int:
         """Number of groups."""
         return len(self.labels)
+
+
+def overall_family(n_rows: int) -> SliceFamily:
+    """The family of one group, "overall", holding all `n_rows` rows."""
+    return SliceFamily(OVERALL, OVERALL, [], [OVERALL], np.zeros(n_rows, dtype=np.int32))
 
 
 def build_slices(frame: pd.DataFrame, specs: list[SliceSpec], *, source: str) -> list[SliceFamily]:

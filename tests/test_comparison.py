@@ -11,9 +11,9 @@ import pytest
 from sklearn import metrics as sk
 
 import reportgen
-from reportgen.analysis.gates import evaluate_gates
 from reportgen.cli import main
 from reportgen.config import Config, validate
+from reportgen.document.gates import evaluate_gates
 from reportgen.errors import ConfigError, InputError
 from reportgen.render.json import published_schema, read_json, to_json
 
@@ -76,7 +76,7 @@ def test_a_planted_regression_is_flagged_counted_and_raised_as_a_finding():
         assert all(m.flag is None for m in other.metrics)
     assert result.regressions >= 1
     finding = next(f for f in report.findings if f.id == "regression")
-    assert finding.section == "#comparison-1"
+    assert (finding.section, finding.subject) == ("comparison", "v1")
     assert any(e.slice == "g" and e.group == "b" and e.metric == "recall" for e in finding.evidence)
 
 

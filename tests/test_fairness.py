@@ -12,8 +12,8 @@ import pytest
 from scipy.stats.contingency import relative_risk
 
 import reportgen
+from reportgen.analysis.fairness import GAPS, RATES, Thresholds, fairness_tables, rates
 from reportgen.errors import ConfigError
-from reportgen.fairness import GAPS, RATES, Thresholds, fairness_tables, rates
 from reportgen.metrics import intervals
 from reportgen.metrics.statistics import Confusion
 

@@ -31,14 +31,14 @@ DRIVER = """
 import os, signal, sys
 from pathlib import Path
 from reportgen import cli
-from reportgen.render import files
+from reportgen.render import files, markdown
 
 def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 point = sys.argv[1]
 if point == "rendering":
-    cli.to_markdown = lambda *args, **kwargs: die()
+    markdown.to_markdown = lambda *args, **kwargs: die()
 elif point == "writing":
     real_write, written = files._write_file, []
     def write(path, data):

@@ -17,9 +17,10 @@ from helpers import synthetic_predictions
 
 import reportgen
 from reportgen.errors import InputError
+from reportgen.formatting import num
 from reportgen.render.json import read_json, to_json
-from reportgen.render.text import HEADLINE_METRICS, num
 from reportgen.site import FORMAT, publish, read_manifest, render_index, slugify
+from reportgen.vocabulary import HEADLINE_METRICS
 
 MODEL = "adult-income-gbm"
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'

@@ -46,7 +46,7 @@ def test_overfitting_is_found_drawn_and_stated(tmp_path: Path) -> None:
     assert (training.train_loss, training.val_loss, training.best_epoch) == ("train_loss", "val_loss", 9)
     assert training.overfitting_epoch is not None and training.overfitting_epoch > 9
     overfitting = [f for f in ev.findings if f.id == "overfitting"]
-    assert len(overfitting) == 1 and overfitting[0].section == "#training"
+    assert len(overfitting) == 1 and overfitting[0].section == "training"
     ev.to_html(tmp_path / "report.html")
     html = (tmp_path / "report.html").read_text()
     assert '<h3 id="training">Training history</h3>' in html and 'id="chart-training"' in html

@@ -33,12 +33,12 @@ import pandas as pd
 import pytest
 from helpers import GITHUB_REFERENCES, gfm, html_tags, open_page
 
+from reportgen.document.schema import Report
 from reportgen.evaluation import evaluate_config
+from reportgen.render import formats
 from reportgen.render.html import render_charts, to_html
-from reportgen.render.json import write_json
 from reportgen.render.markdown import to_markdown
 from reportgen.render.templates import content_security_policy
-from reportgen.report import Report
 from reportgen.site import publish
 
 S = "window.__xss=1"  # what a payload runs when it can
@@ -310,7 +310,7 @@ def hostile_pages(hostile_reports: dict[str, Report], tmp_path_factory: pytest.T
             binary.model, name=SITE["names"][k], version=SITE["versions"][k]))
         out = folder / f"out-{k}"
         out.mkdir()
-        write_json(report, out / "report.json")
+        formats.write(report, out / "report.json", "json")
         shutil.copy(pages["binary-default"], out / "report.html")  # the page itself is tested above
         builds.append(out)
     publish(folder / "site", builds, title=SITE["title"])

@@ -1,27 +1,36 @@
-"""The candidate against a baseline: which differences are real (Benjamini–Hochberg), and the findings.
+"""The candidate against each baseline: paired differences per group, which are real (Benjamini–Hochberg),
+and the findings.
 
-Pure functions over the paired table of `reportgen.metrics.paired.compare_family`.
+`compare` measures one baseline on the candidate's slice families (`reportgen.metrics.paired`);
+the rest are pure functions over its paired table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from reportgen.analysis.findings import Evidence, Finding, benjamini_hochberg
+from reportgen.analysis.base import Context, Evidence, Finding, Outcome
+from reportgen.baseline import Baseline
+from reportgen.config import ReportSection
+from reportgen.formatting import num, p_clause, signed
 from reportgen.labels import display_label
+from reportgen.metrics import paired, tasks
 from reportgen.metrics.metric import Metric
-
-if TYPE_CHECKING:
-    from reportgen.evaluation import Evaluation
+from reportgen.metrics.significance import benjamini_hochberg
+from reportgen.metrics.table import metric_frame
+from reportgen.slices import OVERALL, SliceFamily
 
 IMPROVEMENT = "improvement"
 REGRESSION = "regression"
 MAX_LISTED = 5
+# Seeds the baselines' random streams apart from the candidate's ([seed, family] and [seed, family, class]).
+BASELINE_STREAM = 1_000_003
 
 
 @dataclass(frozen=True)
@@ -82,29 +91,86 @@ def flag_changes(
     return table.assign(q_value=q_value, flag=pd.Series(flag, index=table.index, dtype=object))
 
 
-def comparison_findings(ev: Evaluation) -> list[Finding]:
-    """One finding per baseline with significant regressions: the metrics and groups that got worse."""
+def compare(
+    baseline: Baseline,
+    engine: tasks.Engine,
+    families: list[SliceFamily],
+    stats: Mapping[str, tasks.Statistics],
+    settings: ReportSection,
+    *,
+    index: int,
+    fdr: float,
+) -> Comparison:
+    """The candidate against one baseline in every group of every family, with paired intervals and tests.
+
+    `engine` and `stats` are the candidate's per-row arrays and per-family statistics; `index` (1-based,
+    config order) seeds the baseline's random streams apart from the candidate's and the other baselines'.
+    """
+    theirs = baseline.predictions
+    other = tasks.prepare(
+        theirs.task, theirs.y_true, theirs.y_pred, theirs.scores, n_classes=len(theirs.classes),
+        top_k=theirs.top_k, calibration_bins=settings.calibration_bins,
+    )
+    with ThreadPoolExecutor(max_workers=min(len(families), os.cpu_count() or 1, 8)) as pool:
+        their_stats = list(pool.map(lambda f: other.group_stats(f.codes, f.n_groups), families))
+    pair = paired.Pair.prepare(engine, other)
+
+    def rng(*key: int) -> np.random.Generator:
+        return np.random.default_rng([settings.seed, BASELINE_STREAM, index, *key])
+
+    level = settings.confidence_level
+    own, changes = [], []
+    for position, (family, their) in enumerate(zip(families, their_stats, strict=True)):
+        own.append(metric_frame(family.name, family.labels, their, other.metrics, level=level,
+                                resamples=settings.resamples, rng=rng(position, 0)))
+        changes.append(paired.compare_family(family.name, family.labels, family.codes, pair, stats[family.name],
+                                             their, level=level, resamples=settings.resamples, rng=rng(position, 1)))
+    table = flag_changes(pd.concat(changes, ignore_index=True), {m.name: m for m in engine.metrics},
+                         fdr=fdr, min_support=settings.min_support)
+    return Comparison(
+        name=baseline.name, source=baseline.source, fingerprint=theirs.fingerprint, join=baseline.join,
+        unmatched=baseline.unmatched, table=table, baseline_metrics=pd.concat(own, ignore_index=True),
+    )
+
+
+def run(context: Context) -> Outcome:
+    """Every configured baseline against the candidate (the "comparison" analysis): a list of `Comparison`."""
+    measured, config = context.measured, context.config
+    comparisons = [
+        compare(baseline, measured.engine, measured.families, measured.statistics, config.report, index=index,
+                fdr=config.findings.fdr)
+        for index, baseline in enumerate(context.baselines, start=1)
+    ]
+    labels = {name: metric.label for name, metric in measured.registry.items()}
+    return Outcome(comparisons, comparison_findings(comparisons, labels, fdr=config.findings.fdr))
+
+
+def comparison_findings(comparisons: Sequence[Comparison], labels: Mapping[str, str], *, fdr: float) -> list[Finding]:
+    """One finding per baseline with significant regressions: the metrics and groups that got worse.
+
+    `labels` maps each metric's name to its display label.
+    """
     found = []
-    for index, comparison in enumerate(ev.comparisons, start=1):
+    for comparison in comparisons:
         worse = comparison.table[comparison.table["flag"] == REGRESSION]
         if worse.empty:
             continue
         worse = worse.assign(size=worse["difference"].abs()).sort_values(["size", "slice", "group"],
                                                                           ascending=[False, True, True])
-        labels = {name: metric.label for name, metric in ev.registry.items()}
-        listed = [f"{labels[r.metric]} {_where(r.slice, r.group)} {r.difference:+.3f} "
-                  f"({r.candidate:.3f} against {r.baseline:.3f}, q = {r.q_value:.2g})"
+        listed = [f"{labels[r.metric]} {_where(r.slice, r.group)} {signed(r.difference)} "
+                  f"({num(r.candidate)} against {num(r.baseline)}, q {p_clause(r.q_value)})"
                   for r in worse.head(MAX_LISTED).itertuples()]
         more = f", and {len(worse) - MAX_LISTED} more" if len(worse) > MAX_LISTED else ""
-        overall = worse["slice"].eq("overall").any()
+        overall = worse["slice"].eq(OVERALL).any()
         found.append(Finding(
             id="regression",
             severity="high" if overall else "medium",
             title=f'The model is significantly worse than the baseline "{comparison.name}" in '
                   f"{len(worse)} {'comparison' if len(worse) == 1 else 'comparisons'}.",
             detail=f"{'; '.join(listed)}{more}. Differences are paired (same rows) and significant after "
-                   f"Benjamini–Hochberg correction at a false discovery rate of {ev.config.findings.fdr:g}.",
-            section=f"#comparison-{index}",
+                   f"Benjamini–Hochberg correction at a false discovery rate of {fdr:g}.",
+            section="comparison",
+            subject=comparison.name,
             evidence=[
                 Evidence(slice=r.slice, group=r.group, metric=r.metric, value=float(r.difference),
                          ci_low=_number(r.ci_low), ci_high=_number(r.ci_high), n=int(r.n),
@@ -121,7 +187,7 @@ def comparison_findings(ev: Evaluation) -> list[Finding]:
 
 
 def _where(slice_name: str, group: str) -> str:
-    return "overall" if slice_name == "overall" else f"for {display_label(slice_name)} = {display_label(group)}"
+    return OVERALL if slice_name == OVERALL else f"for {display_label(slice_name)} = {display_label(group)}"
 
 
 def _number(value: float) -> float | None:

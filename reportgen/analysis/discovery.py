@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-from reportgen.analysis.findings import benjamini_hochberg
 from reportgen.config import DEFAULT_CANDIDATE_COLUMNS, MAX_CANDIDATE_COLUMNS, SliceSpec
 from reportgen.errors import ConfigError, InputError, plain_list, quoted_list
 from reportgen.io import Predictions
 from reportgen.labels import cap_label
 from reportgen.metrics.intervals import normal_mean, wilson
+from reportgen.metrics.significance import benjamini_hochberg
 from reportgen.metrics.statistics import EPS
 from reportgen.slices import SliceFamily, build_slices
 

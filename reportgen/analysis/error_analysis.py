@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from reportgen.analysis.base import Context, Evidence, Finding, Outcome
 from reportgen.analysis.discovery import (
     Discovery,
     Measure,
@@ -22,14 +23,13 @@ from reportgen.analysis.discovery import (
     slice_text,
 )
 from reportgen.analysis.error_tree import MAX_FEATURES, TreeNode, error_tree, tree_columns
-from reportgen.analysis.findings import Evidence, Finding
-from reportgen.config import Config
+from reportgen.config import Config, ErrorAnalysisSection
 from reportgen.errors import InputError, plain_list
+from reportgen.formatting import num, p_clause, pct
 from reportgen.io import Predictions
 from reportgen.labels import MAX_EXAMPLE_CHARS, display_label, shorten
-from reportgen.slices import SliceFamily
+from reportgen.slices import OVERALL, SliceFamily
 
-OVERALL_TARGET = "overall"
 MAX_IMPROVEMENTS = 20
 MAX_FINDINGS = 3
 SEARCHED = {"fnr": "the positive labels", "fpr": "the negative labels"}  # measures over one label's rows
@@ -80,8 +80,8 @@ class ErrorAnalysis:
 
 
 def analyse_errors(
-    predictions: Predictions, config: Config, configured: list[SliceFamily], *, exclude: set[str], shown: list[str],
-    config_source: str = "config",
+    predictions: Predictions, settings: ErrorAnalysisSection, configured: list[SliceFamily], *, min_support: int,
+    fdr: float, level: float, exclude: set[str], shown: list[str], config_source: str = "config",
 ) -> ErrorAnalysis | None:
     """Search the metadata columns for where the model fails; None when `[error_analysis] enabled` is false.
 
@@ -89,8 +89,8 @@ def analyse_errors(
     ----------
     predictions : Predictions
         The checked predictions.
-    config : Config
-        The settings (`[error_analysis]`, and `[report]`/`[findings]` for support, level and rate).
+    settings : ErrorAnalysisSection
+        ``[error_analysis]``.
     configured : list of SliceFamily
         The configured slice families, whose groups join the scope-for-improvement table.
     exclude : set of str
@@ -98,6 +98,9 @@ def analyse_errors(
     shown : list of str
         The columns examples of errors show when `[error_analysis] display` does not name them
         (the label and the model's output); each example also shows its slice's columns.
+    min_support, fdr, level
+        As ``[report] min_support`` (unless ``[error_analysis] min_support`` is set), ``[findings] fdr`` and
+        ``[report] confidence_level``.
     config_source : str
         The config file, starting the messages of config errors.
 
@@ -108,14 +111,13 @@ def analyse_errors(
     ConfigError
         If the metric does not fit the task.
     """
-    settings = config.error_analysis
     if not settings.enabled:
         return None
     measure = error_measure(predictions, settings.metric, source=config_source)
     if measure.rows is not None:  # an error rate over the rows of one label: the search runs on those rows
         predictions, configured = _restricted(predictions, configured, measure.rows)
     frame, source = predictions.frame, predictions.source
-    min_support = settings.min_support or config.report.min_support
+    min_support = settings.min_support or min_support
     display = _display_columns(settings.display, frame, source) if settings.display is not None else shown
     empty = ErrorAnalysis(measure, [], [], 0, float(measure.values.mean()), pd.DataFrame(), pd.DataFrame(), {}, [],
                           None)
@@ -137,8 +139,7 @@ def analyse_errors(
         return _with(empty, message=str(exc).removeprefix(f"{source}: ").split("; add")[0].capitalize() + ".")
     notes += [f'"{family.columns[0]}": {note}' for family in families for note in family.notes]
     columns = [family.columns[0] for family in families]
-    found = discover(families, measure, depth=settings.depth, min_support=min_support, fdr=config.findings.fdr,
-                     level=config.report.confidence_level)
+    found = discover(families, measure, depth=settings.depth, min_support=min_support, fdr=fdr, level=level)
     notes += found.notes
     tree_input = tree_columns(frame, columns)
     if len(tree_input) < len(columns):
@@ -152,7 +153,7 @@ def analyse_errors(
                    "(lower [error_analysis] min_support).")
     elif slices.empty:
         message = (f"No slice is significantly worse than the rest of the data ({len(found.tested):,} tested, "
-                   f"false discovery rate {config.findings.fdr:g}).")
+                   f"false discovery rate {fdr:g}).")
     examples = {} if settings.examples == 0 else {
         text: _examples(predictions, measure, _rows_of(conditions, families),
                         display + [c for c, _ in conditions if c not in display], settings.examples)
@@ -268,10 +269,10 @@ def _improvements(
         elif target == "best":
             others = comparable[comparable["conditions"].map(slice_text) != text]
             best = others.loc[others["value"].idxmin()] if len(others) else None
-            level, source = (overall, OVERALL_TARGET) if best is None else (
+            level, source = (overall, OVERALL) if best is None else (
                 float(best["value"]), f"best: {slice_text(best['conditions'])}")
         else:
-            level, source = overall, OVERALL_TARGET
+            level, source = overall, OVERALL
         share = size / n_rows
         table.append({"slice": text, "origin": origin, "n": size, "share": share, "value": value, "target": level,
                       "target_source": source, "gain": share * max(value - level, 0.0)})
@@ -307,12 +308,13 @@ def error_findings(analysis: ErrorAnalysis | None, fdr: float) -> list[Finding]:
             id="error_slice",
             severity="high" if large else "medium",
             title=f"The model fails more where {slice_text(_shown(row.conditions))}.",
-            detail=(f"The {label} there is {row.value:.3f} ({row.ci_low:.3f}–{row.ci_high:.3f}, {row.n:,} rows, "
-                    f"{100 * row.share:.1f}% of {SEARCHED.get(analysis.measure.name, 'the data')}) against "
-                    f"{row.rest:.3f} on the other rows; found among "
+            detail=(f"The {label} there is {num(row.value)} ({num(row.ci_low)}–{num(row.ci_high)}, {row.n:,} rows, "
+                    f"{pct(row.share)} of {SEARCHED.get(analysis.measure.name, 'the data')}) against "
+                    f"{num(row.rest)} on the other rows; found among "
                     f"{analysis.tested:,} slices searched, significant after Benjamini–Hochberg correction "
-                    f"(q = {row.q_value:.2g}, false discovery rate {fdr:g})."),
-            section="#error-analysis",
+                    f"(q {p_clause(row.q_value)}, false discovery rate {fdr:g})."),
+            section="error_analysis",
+            subject=None,
             evidence=[Evidence(slice="discovered", group=row.slice, metric=analysis.measure.name, value=float(row.value),
                                ci_low=float(row.ci_low), ci_high=float(row.ci_high), n=int(row.n),
                                compared_with=float(row.rest), p_value=float(row.p_value), q_value=float(row.q_value))],
@@ -323,3 +325,26 @@ def error_findings(analysis: ErrorAnalysis | None, fdr: float) -> list[Finding]:
             ],
         ))
     return found
+
+
+def run(context: Context) -> Outcome:
+    """Where the model fails (the "error_analysis" analysis): an `ErrorAnalysis`, None when turned off."""
+    config, predictions = context.config, context.predictions
+    data = config.data
+    found = analyse_errors(
+        predictions, config.error_analysis, context.measured.families[1:], min_support=config.report.min_support,
+        fdr=config.findings.fdr, level=config.report.confidence_level, exclude=model_columns(config, predictions.frame),
+        shown=[c for c in (data.label, data.score, data.prediction) if c is not None],
+        config_source=context.config_source,
+    )
+    return Outcome(found, error_findings(found, config.findings.fdr))
+
+
+def model_columns(config: Config, frame: pd.DataFrame) -> set[str]:
+    """The columns that hold the label, the model's output or a join key: never error-analysis candidates."""
+    data = config.data
+    named = {data.label, data.score, data.prediction, *(data.scores or {}).values(),
+             *(spec.id for spec in config.baseline)}
+    if data.score_prefix:
+        named |= {c for c in frame.columns if str(c).startswith(data.score_prefix)}
+    return {c for c in named if c is not None}

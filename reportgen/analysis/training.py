@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reportgen.analysis.findings import Evidence, Finding
+from reportgen.analysis.base import Context, Evidence, Finding, Outcome
 from reportgen.errors import plain_list
+from reportgen.formatting import figure
 from reportgen.history import History
 
-SECTION = "#training"
+SECTION = "training"
 SLICE = "training"
 LOSS = "loss"
 RISE = 0.02  # overfitting: validation loss this share above its minimum counts as risen
@@ -332,10 +333,6 @@ def chart_series(history: History, names: list[str]) -> dict[str, list[float | N
 # ---------------------------------------------------------------------------------------------- findings
 
 
-def _num(value: float) -> str:
-    return f"{value:.4g}"
-
-
 def _change(before: float, after: float) -> str:
     """ "+28.6%": the relative change from `before` to `after`."""
     return f"{100 * (after - before) / abs(before):+.1f}%" if before else f"{after - before:+.4g}"
@@ -344,6 +341,14 @@ def _change(before: float, after: float) -> str:
 def _evidence(metric: str, epoch: int, value: float, compared_with: float | None = None) -> Evidence:
     return Evidence(slice=SLICE, group=f"epoch {epoch}", metric=metric, value=float(value), ci_low=None, ci_high=None,
                     n=None, compared_with=compared_with)
+
+
+def run(context: Context) -> Outcome:
+    """What the learning curves show (the "training" analysis): a `TrainingSummary`, None without a history."""
+    if context.history is None:
+        return Outcome(None)
+    summary = summarize(context.history)
+    return Outcome(summary, training_findings(summary, context.history))
 
 
 def training_findings(summary: TrainingSummary, history: History) -> list[Finding]:
@@ -385,14 +390,15 @@ def _overfitting(summary: TrainingSummary, history: History) -> Finding:
         title=f"Validation loss rose after epoch {summary.best_epoch} while training loss kept falling: "
               "the model started to overfit.",
         detail=(
-            f'Validation loss ("{summary.val_loss}") was lowest, {_num(best)}, at epoch {summary.best_epoch}; from '
-            f"epoch {summary.overfitting_epoch} on it stayed more than {RISE:.0%} above that, ending at {_num(last)} "
+            f'Validation loss ("{summary.val_loss}") was lowest, {figure(best)}, at epoch {summary.best_epoch}; from '
+            f"epoch {summary.overfitting_epoch} on it stayed more than {RISE:.0%} above that, ending at {figure(last)} "
             f"at epoch {last_epoch} ({_change(best, last)}). Over the same epochs training loss "
-            f'("{summary.train_loss}") fell from {_num(t_values[0])} to {_num(t_values[-1])} '
+            f'("{summary.train_loss}") fell from {figure(t_values[0])} to {figure(t_values[-1])} '
             f"({_change(float(t_values[0]), float(t_values[-1]))}). If the evaluated model is from the last epoch, "
             f"the one from epoch {summary.best_epoch} would likely generalize better."
         ),
         section=SECTION,
+        subject=None,
         evidence=[
             _evidence(summary.val_loss, summary.best_epoch, best),
             _evidence(summary.val_loss, last_epoch, last, compared_with=best),
@@ -416,8 +422,8 @@ def _underfitting(summary: TrainingSummary, history: History) -> Finding:
             continue
         lowest = int(np.argmin(values))
         parts.append(
-            f'{what} loss ("{name}") went from {_num(values[0])} at epoch {epochs[0]} to {_num(values[-1])} at epoch '
-            f"{epochs[-1]}; its best, {_num(values[lowest])} at epoch {epochs[lowest]}, is "
+            f'{what} loss ("{name}") went from {figure(values[0])} at epoch {epochs[0]} to {figure(values[-1])} at epoch '
+            f"{epochs[-1]}; its best, {figure(values[lowest])} at epoch {epochs[lowest]}, is "
             f"{_change(float(values[0]), float(values[lowest]))} from the start"
         )
         evidence += [_evidence(name, int(epochs[0]), values[0]),
@@ -430,6 +436,7 @@ def _underfitting(summary: TrainingSummary, history: History) -> Finding:
             "little from the data (unless it started from an already trained state, as in fine-tuning)."
         ),
         section=SECTION,
+        subject=None,
         evidence=evidence,
         suggestions=[
             ("Check the learning rate (too low barely moves the loss) and that inputs and labels reach the model as "
@@ -456,10 +463,10 @@ def _not_converged(summary: TrainingSummary, history: History) -> Finding:
     total = float(values[0] - values.min())
     what = "Training" if name == summary.train_loss else "Validation"
     detail = (
-        f'{what} loss ("{name}") fell from {_num(values[0])} at epoch {epochs[0]} to {_num(values.min())} at epoch '
+        f'{what} loss ("{name}") fell from {figure(values[0])} at epoch {epochs[0]} to {figure(values.min())} at epoch '
         f"{epochs[int(np.argmin(values))]}; in the last "
-        f"{m} epochs (from epoch {epochs[n - m]} to {epochs[-1]}) it still fell from {_num(before)} (the lowest before "
-        f"them) to {_num(after)}, {(before - after) / total:.0%} of the whole decrease."
+        f"{m} epochs (from epoch {epochs[n - m]} to {epochs[-1]}) it still fell from {figure(before)} (the lowest before "
+        f"them) to {figure(after)}, {(before - after) / total:.0%} of the whole decrease."
     )
     if summary.val_loss is not None and summary.best_epoch is not None and name != summary.val_loss:
         val_epochs, _ = _finite(history, summary.val_loss)
@@ -472,6 +479,7 @@ def _not_converged(summary: TrainingSummary, history: History) -> Finding:
         title="The loss was still improving when training stopped.",
         detail=detail,
         section=SECTION,
+        subject=None,
         evidence=[_evidence(name, int(epochs[0]), values[0]),
                   _evidence(name, int(epochs[-1]), values[-1], compared_with=before)],
         suggestions=[
@@ -502,6 +510,7 @@ def _gaps(summary: TrainingSummary, history: History) -> Finding:
             + (" The last epoch is one of them: training may have diverged." if diverged else "")
         ),
         section=SECTION,
+        subject=None,
         evidence=evidence,
         suggestions=[
             "Look for exploding gradients: lower the learning rate, or clip gradients.",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlparse
 
 import altair as alt
@@ -18,21 +18,12 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from reportgen import charts
-from reportgen.fairness import RATE_LABELS
+from reportgen.analysis.base import Finding
+from reportgen.document.schema import Report, TrainingResult
+from reportgen.formatting import count, num, pct, pvalue, short, signed
 from reportgen.labels import DISPLAY_SLICE_CHARS
 from reportgen.render import templates
-from reportgen.render.files import write_atomic
-from reportgen.render.text import (
-    CALIBRATION_METRICS,
-    count,
-    headline_metrics,
-    num,
-    pct,
-    pvalue,
-    short,
-    signed,
-)
-from reportgen.report import Report, TrainingResult
+from reportgen.vocabulary import CALIBRATION_METRICS, RATE_LABELS, headline_metrics
 
 VEGA_LITE_VERSION = "6.4"
 SAFE_SCHEMES = {"http", "https", "mailto"}
@@ -86,8 +77,23 @@ def environment(report: Report) -> jinja2.Environment:
         calibration_metrics=["count", *[name for name in names if name in CALIBRATION_METRICS]],
         headline_metrics=headline_metrics(report.task, names),
         slice_chars=DISPLAY_SLICE_CHARS,
+        finding_anchor=functools.partial(finding_anchor, report),
     )
     return env
+
+
+def finding_anchor(report: Report, finding: Finding) -> str:
+    """The link from a finding to the part of the page that shows it, e.g. "#slice-2" or "#error-analysis"."""
+    subjects = {
+        "slices": ("slice", [result.name for result in report.slices]),
+        "fairness": ("fairness", [result.sensitive for result in report.fairness]),
+        "comparison": ("comparison", [result.baseline for result in report.comparisons]),
+    }
+    if finding.section in subjects and finding.subject is not None:
+        prefix, names = subjects[finding.section]
+        if finding.subject in names:
+            return f"#{prefix}-{names.index(finding.subject) + 1}"
+    return "#" + finding.section.replace("_", "-")
 
 
 def metric_labels(report: Report) -> dict[str, str]:
@@ -230,9 +236,3 @@ def _scripts(charts: dict[str, RenderedChart]) -> dict[str, str]:
     for name, text in scripts.items():  # "</script" would end the element; CR and NUL change what is hashed
         assert not re.search(r"</script|<!--|[\r\0]", text, re.IGNORECASE), f"{name} cannot be inlined safely"
     return scripts
-
-
-def write_html(report: Report, path: Path, *, interactive: bool = False) -> Path:
-    """Write `report.html` atomically; returns the path."""
-    return write_atomic(path, to_html(report, interactive=interactive).encode("utf-8"))
-

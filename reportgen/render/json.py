@@ -12,10 +12,10 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from reportgen.document.schema import SCHEMA_VERSION, Report
 from reportgen.errors import InputError, shown
 from reportgen.io import read_json_file
 from reportgen.render.files import write_atomic
-from reportgen.report import SCHEMA_VERSION, Report
 
 SCHEMA_FILE = "schema/report.schema.json"
 
@@ -24,10 +24,6 @@ def to_json(report: Report) -> str:
     """Serialize the report: fields in document order, `null` only for absent values."""
     return json.dumps(dataclasses.asdict(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
-
-def write_json(report: Report, path: Path) -> Path:
-    """Write `report.json` atomically; returns the path."""
-    return write_atomic(path, to_json(report).encode("utf-8"))
 
 
 def read_json(path: Path) -> Report:

@@ -28,18 +28,12 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
 
 import jinja2
 
-from reportgen.fairness import RATE_LABELS
-from reportgen.labels import ELLIPSIS, shorten
-from reportgen.render import templates
-from reportgen.render.files import write_atomic
-from reportgen.render.text import count, headline_metrics, num, pct, pvalue, signed
-from reportgen.report import (
+from reportgen.document.schema import (
     ComparisonResult,
     FairnessGap,
     FairnessResult,
@@ -48,6 +42,10 @@ from reportgen.report import (
     Report,
     SliceResult,
 )
+from reportgen.formatting import count, num, pct, pvalue, signed
+from reportgen.labels import ELLIPSIS, shorten
+from reportgen.render import templates
+from reportgen.vocabulary import RATE_LABELS, SLICE_METRICS, headline_metrics
 
 GITHUB_COMMENT_LIMIT = 65_536  # characters in an issue or pull-request comment
 PUBLISHED = ("report.html", "report.pdf", "report.json")  # the files a summary may link to
@@ -58,11 +56,6 @@ MAX_ROWS = 20  # rows of the gates and fairness tables
 MAX_GROUPS = 25  # rows of a slice table
 MAX_LISTED = 5  # sensitive columns named in a sentence
 MAX_REGRESSIONS = 10  # flagged regressions listed per baseline
-SLICE_METRICS = {
-    "binary": ("accuracy", "recall", "fpr", "roc_auc"),
-    "multiclass": ("accuracy", "balanced_accuracy", "macro_f1"),
-    "regression": ("mae", "rmse", "r2"),
-}
 
 
 class Md(str):
@@ -374,8 +367,3 @@ def to_markdown(
     blocks = _blocks(report, macros, base)
     footer = macros.footer().strip("\n")
     return _fit(blocks, footer, lambda dropped: macros.truncated(_left_out(dropped), limit, base), limit)
-
-
-def write_markdown(report: Report, path: Path, *, base_url: str | None = None) -> Path:
-    """Write `summary.md` atomically; returns the path."""
-    return write_atomic(path, to_markdown(report, base_url=base_url).encode("utf-8"))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TypeVar
 from urllib.parse import unquote_to_bytes
 
@@ -20,11 +19,10 @@ import weasyprint
 from markupsafe import Markup
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from reportgen.document.schema import Report
 from reportgen.errors import ConfigError, did_you_mean
 from reportgen.render import templates
-from reportgen.render.files import write_atomic
 from reportgen.render.html import RenderedChart, environment, render_charts
-from reportgen.report import Report
 
 PAGE_SIZES = {"A4": "A4", "Letter": "letter"}  # page_size → CSS `@page { size }`
 COLUMNS_PER_TABLE = 7  # metric columns of one printed table, beside the group column
@@ -152,8 +150,3 @@ def html_to_pdf(html: str) -> bytes:
     ``<meta name="description">`` (subject), ``<meta name="generator">`` (creator); no dates.
     """
     return weasyprint.HTML(string=html, url_fetcher=InlineOnlyFetcher()).write_pdf()
-
-
-def write_pdf(report: Report, path: Path, *, page_size: str = "A4") -> Path:
-    """Write `report.pdf` atomically; returns the path."""
-    return write_atomic(path, to_pdf(report, page_size=page_size))

@@ -54,7 +54,7 @@ def test_the_planted_slice_is_reported_first_with_examples_a_tree_and_a_finding(
         [float(format(v, ".4g")) for v in rows.p[wrong].to_numpy()[np.argsort(-confidence, kind="stable")][:5]])
     assert found.tree[0].condition == "all rows" and len(found.tree) > 1
     finding = next(f for f in ev.findings if f.id == "error_slice")
-    assert finding.title == "The model fails more where noise = car." and finding.section == "#error-analysis"
+    assert finding.title == "The model fails more where noise = car." and finding.section == "error_analysis"
 
 
 def test_the_document_and_the_card_show_it(tmp_path):

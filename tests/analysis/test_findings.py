@@ -11,12 +11,8 @@ from scipy.stats import false_discovery_control
 
 import reportgen
 from reportgen.analysis import findings
-from reportgen.analysis.findings import (
-    Evidence,
-    Finding,
-    benjamini_hochberg,
-    derive_findings,
-)
+from reportgen.analysis.base import Evidence, Finding
+from reportgen.analysis.findings import benjamini_hochberg, derive_findings
 from reportgen.config import FindingsSection
 
 R = 100  # bootstrap resamples: the minimum the config allows, to keep the file fast

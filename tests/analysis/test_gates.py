@@ -8,8 +8,8 @@ import pytest
 from sklearn.metrics import mean_absolute_error, recall_score, roc_auc_score
 
 import reportgen
-from reportgen.analysis.gates import evaluate_gates, failed
 from reportgen.config import Config, validate
+from reportgen.document.gates import evaluate_gates, failed
 from reportgen.errors import ConfigError
 from reportgen.render.json import read_json
 

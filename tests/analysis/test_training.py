@@ -89,7 +89,7 @@ def test_overfitting_on_a_u_shaped_validation_curve():
     assert summary.overfitting_epoch == 24
     assert not summary.underfitting and not summary.not_converged  # training longer would not help
     (finding,) = training_findings(summary, h)
-    assert (finding.id, finding.severity, finding.section) == ("overfitting", "medium", "#training")
+    assert (finding.id, finding.severity, finding.section) == ("overfitting", "medium", "training")
     assert "after epoch 20" in finding.title
     assert 'lowest, 0.3, at epoch 20; from epoch 24 on it stayed more than 2% above that, ending at 0.6364 at epoch 49 (+112.1%)' \
         in finding.detail
@@ -173,7 +173,7 @@ def test_nan_losses_are_kept_and_reported_as_gaps():
     assert summary.nan_epochs == [10, 11]
     assert summary.best_epoch == 49 and summary.overfitting_epoch is None
     (finding,) = training_findings(summary, h)
-    assert (finding.id, finding.severity, finding.section) == ("training_gaps", "low", "#training")
+    assert (finding.id, finding.severity, finding.section) == ("training_gaps", "low", "training")
     assert finding.title == "The loss was NaN or infinite at 2 epochs; they are gaps in the learning curves."
     assert finding.detail == 'NaN or infinite: "train_loss" at epochs 10, 11; "val_loss" at epoch 11.'
     assert [(e.group, e.metric, e.value) for e in finding.evidence] == [
@@ -235,7 +235,7 @@ def test_summarize_never_fails_and_best_epoch_is_the_argmin(drawn, first_epoch):
     if summary.overfitting_epoch is not None:
         assert summary.best_epoch is not None and summary.overfitting_epoch > summary.best_epoch
     assert not (summary.not_converged and (summary.underfitting or summary.overfitting_epoch is not None))
-    assert all(f.section == "#training" and f.severity in ("medium", "low") for f in findings)
+    assert all(f.section == "training" and f.severity in ("medium", "low") for f in findings)
 
 
 # Chart --------------------------------------------------------------------------------------------

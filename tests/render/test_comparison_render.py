@@ -22,13 +22,14 @@ from reportgen.charts import (
     theme,
 )
 from reportgen.config import Config, DataSection, validate
+from reportgen.document.schema import GroupChange, Report
 from reportgen.evaluation import evaluate_predictions
+from reportgen.formatting import num, pvalue, signed
 from reportgen.io import check_predictions
 from reportgen.render import pdf
 from reportgen.render.html import chart_specs, metric_labels, render_charts, to_html
 from reportgen.render.markdown import MAX_REGRESSIONS, cap, to_markdown
-from reportgen.render.text import CALIBRATION_METRICS, num, pvalue, signed
-from reportgen.report import GroupChange, Report
+from reportgen.vocabulary import CALIBRATION_METRICS
 
 SCRIPT = "<script>alert(1)</script>"
 LINK = "[x](javascript:alert(1))"

@@ -12,8 +12,8 @@ from helpers import synthetic_predictions
 
 import reportgen
 from reportgen.cli import main
+from reportgen.document.schema import SCHEMA_VERSION
 from reportgen.render.json import published_schema, report_schema, to_json
-from reportgen.report import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
@@ -32,7 +32,7 @@ def test_published_schema_is_current() -> None:
 
 def test_output_validates_against_schema(document: dict) -> None:
     jsonschema.validate(document, published_schema())
-    assert document["schema_version"] == SCHEMA_VERSION == "2.6.0"
+    assert document["schema_version"] == SCHEMA_VERSION == "2.7.0"
 
 
 def test_undefined_is_null_with_reason() -> None:

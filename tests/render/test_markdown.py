@@ -26,7 +26,10 @@ from hypothesis import strategies as st
 
 import reportgen
 from reportgen.cli import main
+from reportgen.document.schema import Report
 from reportgen.evaluation import evaluate_config
+from reportgen.formatting import count, num
+from reportgen.render import formats
 from reportgen.render.markdown import (
     GITHUB_COMMENT_LIMIT,
     MAX_FINDINGS,
@@ -36,10 +39,8 @@ from reportgen.render.markdown import (
     escape_html,
     interval,
     to_markdown,
-    write_markdown,
 )
-from reportgen.render.text import HEADLINE_METRICS, count, num
-from reportgen.report import Report
+from reportgen.vocabulary import HEADLINE_METRICS
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
@@ -386,8 +387,8 @@ def test_multiclass_and_regression_summaries() -> None:
 
 
 def test_same_report_same_bytes(adult: Report, tmp_path: Path) -> None:
-    first = write_markdown(adult, tmp_path / "a" / "summary.md", base_url=BASE).read_bytes()
-    second = write_markdown(adult, tmp_path / "b" / "summary.md", base_url=BASE).read_bytes()
+    first = formats.write(adult, tmp_path / "a" / "summary.md", "md", base_url=BASE).read_bytes()
+    second = formats.write(adult, tmp_path / "b" / "summary.md", "md", base_url=BASE).read_bytes()
     assert first == second == to_markdown(adult, base_url=BASE).encode("utf-8")
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["summary.md"]  # no temp file left
 

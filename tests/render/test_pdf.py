@@ -12,11 +12,11 @@ from helpers import synthetic_predictions
 from PIL import Image
 
 import reportgen
+from reportgen.document.schema import Report
 from reportgen.errors import ConfigError
 from reportgen.evaluation import evaluate_config
-from reportgen.render import pdf
+from reportgen.render import formats, pdf
 from reportgen.render.html import environment, to_html
-from reportgen.report import Report
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTIONS = ["At a glance", "Findings", "Model details", "Intended use", "Factors", "Metrics", "Evaluation data",
@@ -87,7 +87,7 @@ def adult_pdf(adult_html: str, tmp_path_factory: pytest.TempPathFactory) -> Path
 @pytest.fixture(scope="module")
 def small_letter(tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, Path]:
     report = _small()
-    return report, pdf.write_pdf(report, tmp_path_factory.mktemp("letter") / "report.pdf", page_size="Letter")
+    return report, formats.write(report, tmp_path_factory.mktemp("letter") / "report.pdf", "pdf", page_size="Letter")
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +192,7 @@ def test_same_report_same_bytes(small_letter: tuple[Report, Path]) -> None:
 @pytest.mark.parametrize("name", ["penguins", "wage"])
 def test_multiclass_and_regression_examples(name: str, tmp_path: Path) -> None:
     report = _example(name)
-    path = pdf.write_pdf(report, tmp_path / "report.pdf")
+    path = formats.write(report, tmp_path / "report.pdf", "pdf")
     text = _poppler("pdftotext", path, "-layout")
     assert path.read_bytes().startswith(b"%PDF-")
     assert report.model.name in text and "Caveats and recommendations" in text
@@ -241,7 +241,7 @@ def fetched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def test_card_text_cannot_load_files_or_network(fetched: list[str], tmp_path: Path) -> None:
     report = _small(**HOSTILE_CARD)
-    path = pdf.write_pdf(report, tmp_path / "hostile.pdf")
+    path = formats.write(report, tmp_path / "hostile.pdf", "pdf")
     assert fetched and all(url.startswith("data:image/svg+xml,") for url in fetched)  # the charts, nothing else
     text = _poppler("pdftotext", path)
     assert "the passwd link" in text and "remote link" in text  # the text stays, as text

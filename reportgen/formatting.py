@@ -1,31 +1,10 @@
-"""Number formatting and metric choices shared by the renderers (HTML page and markdown summary)."""
+"""How the card writes numbers and data text: one formatter for the renderers and the findings' sentences."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 
 from reportgen.labels import DISPLAY_LABEL_CHARS, shorten
-from reportgen.metrics import calibration
-
-HEADLINE_METRICS = {
-    "binary": ("accuracy", "balanced_accuracy", "roc_auc", "average_precision", "precision", "recall", "f1", "brier"),
-    "multiclass": ("accuracy", "balanced_accuracy", "macro_f1", "weighted_f1", "cohen_kappa", "roc_auc_macro",
-                   "log_loss"),
-    "regression": ("mae", "rmse", "r2", "mape", "median_absolute_error", "mean_residual"),
-}
-CALIBRATION_METRICS = tuple(metric.name for metric in calibration.METRICS)
-
-
-def headline_metrics(task: str, names: Iterable[str]) -> list[str]:
-    """The metrics shown first for a task: its `HEADLINE_METRICS`, then any top-k accuracies among `names`.
-
-    Examples
-    --------
-    >>> headline_metrics("multiclass", ["accuracy", "top_2_accuracy"])[-1]
-    'top_2_accuracy'
-    """
-    return [*HEADLINE_METRICS[task], *[name for name in names if name.startswith("top_")]]
 
 
 def num(value: float | None, digits: int = 3) -> str:
@@ -33,6 +12,19 @@ def num(value: float | None, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return f"{value:.{digits}f}".replace("-", "−")
+
+
+def figure(value: float | None, digits: int = 4) -> str:
+    """A number with `digits` significant digits (for values in a target's or a loss's units), or an en dash.
+
+    Examples
+    --------
+    >>> figure(-1234.5678), figure(0.000123456), figure(None)
+    ('−1235', '0.0001235', '–')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.{digits}g}".replace("-", "−")
 
 
 def signed(value: float | None, digits: int = 3) -> str:
@@ -51,6 +43,18 @@ def pvalue(value: float | None) -> str:
     if value is None or math.isnan(value):
         return "–"
     return "< 0.001" if value < 0.001 else f"{value:.3g}"
+
+
+def p_clause(value: float | None) -> str:
+    """What follows "p" or "q" in a sentence: "= 0.0421" or "< 0.001".
+
+    Examples
+    --------
+    >>> "q " + p_clause(0.0123), "q " + p_clause(1e-9)
+    ('q = 0.0123', 'q < 0.001')
+    """
+    shown = pvalue(value)
+    return shown if shown.startswith("<") else f"= {shown}"
 
 
 def pct(value: float | None, digits: int = 1) -> str:

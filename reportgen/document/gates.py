@@ -10,8 +10,8 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 
 from reportgen.config import GateSpec
+from reportgen.document.schema import ComparisonResult, GateCheck, GateResult, MetricInfo, Report
 from reportgen.errors import ConfigError, did_you_mean, quoted_list
-from reportgen.report import ComparisonResult, GateCheck, GateResult, MetricInfo, Report
 
 MAX_LISTED = 5  # breaches named in a gate's detail
 

@@ -19,9 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from reportgen.metrics import binary, intervals
+from reportgen.analysis.base import Context, Outcome
+from reportgen.config import FairnessSection
+from reportgen.errors import ConfigError, quoted_list
+from reportgen.metrics import binary, intervals, tasks
 from reportgen.metrics.metric import Bounds, Fraction, Mean
 from reportgen.metrics.statistics import Confusion
+from reportgen.metrics.values import EMPTY
+from reportgen.slices import SliceFamily, group_label
 
 Measure = Fraction | Mean
 
@@ -32,14 +37,6 @@ RATES = {
     "precision": binary.precision,
 }
 
-RATE_LABELS = {  # how the card names each rate compared between groups
-    "selection_rate": "Selection rate",
-    "tpr": "True positive rate",
-    "fpr": "False positive rate",
-    "precision": "Precision",
-    "mae": "Mean absolute error",
-    "mean_residual": "Mean residual",
-}
 GAPS = {
     # gap name: (rates it is computed from, "difference", "ratio" or "reference_ratio")
     "demographic_parity_difference": (("selection_rate",), "difference"),
@@ -51,6 +48,7 @@ GAPS = {
 }
 CLASS_RATES = ("selection_rate", "tpr")  # per class of a multiclass task, one class against the rest
 CLASS_GAPS = {name: GAPS[name] for name in ("demographic_parity_difference", "equal_opportunity_difference")}
+DEFAULT_ERROR_SHARE = 0.1  # regression: gaps are flagged beyond this share of the overall MAE by default
 ERROR_GAPS = {
     "mae_difference": (("mae",), "difference"),
     "mean_residual_difference": (("mean_residual",), "difference"),
@@ -72,6 +70,29 @@ class Thresholds:
 
     max_difference: float
     min_ratio: float
+
+
+@dataclass(frozen=True)
+class Fairness:
+    """The fairness analysis's result.
+
+    Attributes
+    ----------
+    by_group : DataFrame
+        Per sensitive column, group and rate: value, difference from the reference with its interval
+        (multiclass: per class_label).
+    gaps : DataFrame
+        Per sensitive column, the summary gaps, flagged against the thresholds.
+    references : dict
+        Sensitive column → reference group label.
+    thresholds : Thresholds
+        The thresholds gaps were flagged at (regression: in the target's units).
+    """
+
+    by_group: pd.DataFrame
+    gaps: pd.DataFrame
+    references: dict[str, str]
+    thresholds: Thresholds
 
 
 @dataclass(frozen=True)
@@ -270,3 +291,111 @@ def _extreme_pair(rate: str, measure: Measure, kind: str, reference: int, level:
         lowest = int(ranked[1])
     low, high = intervals.katz_ratio(k[lowest], m[lowest], k[top], m[top], level)
     return _Pair(rate, float(value[lowest] / value[top]), lowest, top, float(low), float(high))
+
+
+def thresholds_for(settings: FairnessSection, task: str, overall_mae: float | None) -> Thresholds:
+    """The configured thresholds; for regression, differences in the target's units (default:
+    `DEFAULT_ERROR_SHARE` of the overall MAE)."""
+    if task != "regression":
+        return Thresholds(settings.max_difference, settings.min_ratio)
+    if settings.max_error_difference is not None:
+        return Thresholds(settings.max_error_difference, settings.min_ratio)
+    return Thresholds(float(DEFAULT_ERROR_SHARE * (np.nan if overall_mae is None else overall_mae)), settings.min_ratio)
+
+
+def measure_fairness(
+    sensitive: dict[str, tuple[SliceFamily, tasks.Statistics]],
+    *,
+    task: str,
+    classes: list[str],
+    references: dict[str, object],
+    thresholds: Thresholds,
+    level: float,
+) -> Fairness:
+    """Rates per group and summary gaps for each sensitive column.
+
+    Parameters
+    ----------
+    sensitive : dict
+        Sensitive column → its slice family and that family's statistics, in config order.
+    task : str
+        "binary", "multiclass" (each class against the rest) or "regression".
+    classes : list of str
+        Multiclass: the class labels in code order.
+    references : dict
+        Sensitive column → the configured reference group (as written); the largest group otherwise.
+    thresholds, level
+        When gaps are flagged, and the intervals' confidence level.
+
+    Raises
+    ------
+    ConfigError
+        If a configured reference is not a group of its column.
+    """
+    by_group, gaps, chosen = [], [], {}
+    for column, (family, family_stats) in sensitive.items():
+        n = np.asarray(family_stats.n)
+        reference = _reference_index(family, n, references.get(column), column)
+        chosen[column] = family.labels[reference]
+        for class_label, measures, gap_kinds in _fairness_measures(task, classes, family_stats):
+            group_table, gap_table = fairness_tables(
+                column, family.labels, n, measures, reference, thresholds, level=level, gaps=gap_kinds
+            )
+            by_group.append(group_table.assign(class_label=class_label))
+            gaps.append(gap_table.assign(class_label=class_label))
+    if not by_group:
+        return Fairness(pd.DataFrame(columns=[*BY_GROUP_COLUMNS, "class_label"]),
+                        pd.DataFrame(columns=[*GAP_COLUMNS, "class_label"]), {}, thresholds)
+    return Fairness(pd.concat(by_group, ignore_index=True), pd.concat(gaps, ignore_index=True), chosen, thresholds)
+
+
+def sensitive_family(families: list[SliceFamily], column: str) -> SliceFamily:
+    """The one-column family of a sensitive column (`Config.all_slices` adds one where none is configured)."""
+    for family in families:
+        if family.kind in ("values", "bins", "quantiles") and family.columns == [column]:
+            return family
+    raise AssertionError(f"no slice family for sensitive column {column!r}")
+
+
+def run(context: Context) -> Outcome:
+    """The fairness analysis of an evaluation: its result; the findings read it (`findings.fairness_breaches`)."""
+    measured, settings = context.measured, context.config.fairness
+    sensitive = {}
+    for column in settings.sensitive:
+        family = sensitive_family(measured.families, column)
+        sensitive[column] = (family, measured.statistics[family.name])
+    result = measure_fairness(
+        sensitive, task=measured.task, classes=context.predictions.classes, references=dict(settings.reference),
+        thresholds=thresholds_for(settings, measured.task, measured.overall("mae")),
+        level=context.config.report.confidence_level,
+    )
+    return Outcome(result)
+
+
+def _fairness_measures(
+    task: str, classes: list[str], family_stats: tasks.Statistics
+) -> list[tuple[str | None, dict[str, Measure], dict[str, tuple[tuple[str, ...], str]]]]:
+    """(class label or None, rate → measure, gaps) for each comparison the task makes."""
+    of_task = family_stats.task
+    if task == "binary":
+        return [(None, rates(of_task.confusion), GAPS)]
+    if task == "multiclass":
+        return [(name, rates(of_task.confusion.ovr(k), CLASS_RATES), CLASS_GAPS) for k, name in enumerate(classes)]
+    errors = of_task.errors
+    measures: dict[str, Measure] = {
+        name: Mean(*errors.moments(name), undefined=EMPTY) for name in ("mae", "mean_residual")
+    }
+    return [(None, measures, ERROR_GAPS)]
+
+
+def _reference_index(family: SliceFamily, n: np.ndarray, wanted: object, column: str) -> int:
+    """The configured reference group, or the largest group."""
+    if wanted is None:
+        return int(np.argmax(n))
+    text = group_label(wanted)
+    if text not in family.labels:
+        raise ConfigError(
+            f'[fairness] reference.{column}: "{wanted}" is not a group of "{column}"; '
+            f"groups are: {quoted_list(family.labels, limit=10)}"
+        )
+    return family.labels.index(text)

@@ -1,0 +1,123 @@
+"""What every analysis shares: the findings it raises, what it returns, and what it is given.
+
+An analysis is a pure function of narrow, typed inputs that returns a JSON-ready result and its
+findings. `Analysis` pairs it with the adapter that picks those inputs out of a `Context`, so that
+`reportgen.analysis.registry.ANALYSES` can run every analysis in one loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from reportgen.baseline import Baseline
+from reportgen.config import Config
+from reportgen.history import History
+from reportgen.io import Predictions
+from reportgen.metrics.measure import Measured
+
+SEVERITIES = ("high", "medium", "low")
+# The card sections a finding points at; `Finding.subject` names the slice, sensitive column or
+# baseline within the section, and the renderers turn the two into a link.
+SECTIONS = ("overall", "slices", "fairness", "calibration", "comparison", "training", "error_analysis")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A number a finding rests on: one metric of one group, with its interval.
+
+    `p_value` and `q_value` (Benjamini–Hochberg adjusted) are set for tests of a group against
+    the rest of the data; `compared_with` is the value it was compared with, if any.
+    """
+
+    slice: str
+    group: str
+    metric: str
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int | None
+    compared_with: float | None = None
+    p_value: float | None = None
+    q_value: float | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding.
+
+    Attributes
+    ----------
+    id : str
+        The rule that raised it, e.g. "weak_slice".
+    severity : str
+        "high", "medium" or "low".
+    title : str
+        One sentence.
+    detail : str
+        The evidence in words, numbers included.
+    section : str
+        The card section that shows it, one of `SECTIONS`.
+    subject : str or None
+        What in that section: the slice (section "slices"), the sensitive column ("fairness") or
+        the baseline ("comparison"); None for the section as a whole.
+    evidence : list of Evidence
+        The numbers.
+    suggestions : list of str
+        What to try, from standard practice; options, not verdicts.
+    """
+
+    id: str
+    severity: str
+    title: str
+    detail: str
+    section: str
+    subject: str | None
+    evidence: list[Evidence]
+    suggestions: list[str]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an analysis returns: its result (None where it does not apply) and its findings."""
+
+    result: Any
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything an evaluation has measured and read, from which each analysis picks its inputs.
+
+    `results` holds the results of the analyses that ran before, by name (registry order).
+    """
+
+    config: Config
+    predictions: Predictions
+    measured: Measured
+    baselines: Sequence[Baseline] = ()
+    history: History | None = None
+    config_source: str = "config"
+    results: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One entry of the analysis registry.
+
+    Attributes
+    ----------
+    name : str
+        The key of its result in `Evaluation.results` (and of its document section).
+    run : callable
+        Context → Outcome: picks the analysis's inputs and calls its pure function.
+    """
+
+    name: str
+    run: Callable[[Context], Outcome]
+
+
+def ordered(findings: Sequence[Finding]) -> list[Finding]:
+    """Findings most severe first, in the order raised within a severity."""
+    return sorted(findings, key=lambda f: SEVERITIES.index(f.severity))

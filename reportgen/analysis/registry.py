@@ -1,0 +1,34 @@
+"""The analyses an evaluation runs, in order: each reads what was measured and the results before it.
+
+To add an analysis, write its module (a pure function of narrow inputs, and a `run(context)` that
+picks them) and list it here; `reportgen.document.build` turns its result into the card.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from reportgen.analysis import comparison, error_analysis, fairness, findings, training
+from reportgen.analysis.base import Analysis, Context, Finding, ordered
+
+ANALYSES: tuple[Analysis, ...] = (
+    Analysis("fairness", fairness.run),
+    Analysis("findings", findings.run),  # reads the fairness gaps
+    Analysis("training", training.run),
+    Analysis("comparison", comparison.run),
+    Analysis("error_analysis", error_analysis.run),
+)
+
+
+def run_analyses(context: Context, analyses: Sequence[Analysis] | None = None) -> tuple[dict[str, Any], list[Finding]]:
+    """Run `analyses` (default `ANALYSES`) in order; returns each result by name and every finding,
+    most severe first (in registry order within a severity)."""
+    results: dict[str, Any] = {}
+    found: list[Finding] = []
+    for analysis in ANALYSES if analyses is None else analyses:
+        outcome = analysis.run(replace(context, results=dict(results)))
+        results[analysis.name] = outcome.result
+        found += outcome.findings
+    return results, ordered(found)

@@ -1,0 +1,224 @@
+"""Measure checked predictions over slice families: statistics, metric tables and chart data, once.
+
+What every analysis reads (`Measured`); computing it is the expensive part of an evaluation and
+holds no judgement: no thresholds, no findings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from reportgen.config import ReportSection, SliceSpec
+from reportgen.io import Predictions
+from reportgen.metrics import calibration, curves, residuals, tasks
+from reportgen.metrics.metric import Metric
+from reportgen.metrics.table import COLUMNS, metric_frame
+from reportgen.slices import OVERALL, SliceFamily, build_slices, overall_family
+
+MAX_RELIABILITY_GROUPS = 12  # per-group reliability diagrams only for slices of at most this many groups
+
+
+@dataclass(frozen=True)
+class Curves:
+    """Chart data of the whole evaluation set, small whatever the row count; None where it does not apply.
+
+    Attributes
+    ----------
+    roc, precision_recall : Curve or None
+        Binary: the curves; None with one class.
+    scores : ScoreHistogram or None
+        Binary: scores by class.
+    thresholds : ThresholdChoice or None
+        Binary: the thresholds that maximize F1 and Youden's J.
+    reliability : list of Reliability
+        Binary and multiclass with probabilities: uniform and quantile bins (multiclass: top label).
+    density, residual_bands, residual_histogram
+        Regression: predicted against actual, residuals against predicted, residual distribution.
+    """
+
+    roc: curves.Curve | None = None
+    precision_recall: curves.Curve | None = None
+    scores: curves.ScoreHistogram | None = None
+    thresholds: curves.ThresholdChoice | None = None
+    reliability: list[calibration.Reliability] = field(default_factory=list)
+    density: residuals.Density | None = None
+    residual_bands: residuals.ResidualBands | None = None
+    residual_histogram: residuals.ResidualHistogram | None = None
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Every metric of every group, with the statistics they came from.
+
+    Attributes
+    ----------
+    task : str
+        "binary", "multiclass" or "regression".
+    families : list of SliceFamily
+        The slice families, "overall" first.
+    statistics : dict
+        Family name → its sufficient statistics (`reportgen.metrics.tasks.Statistics`).
+    metrics : DataFrame
+        slice, group, metric, value, ci_low, ci_high, n, undefined_reason.
+    class_metrics : DataFrame
+        Multiclass: the same columns plus class_label, one class against the rest; empty otherwise.
+    confusion : DataFrame
+        Binary: slice, group, tn, fp, fn, tp. Multiclass: slice, group, actual, predicted, count.
+        Regression: empty.
+    curves : Curves
+        Chart data of the whole set.
+    reliability : dict
+        Family name → per group, its reliability diagrams (uniform, quantile); only for families of
+        at most `MAX_RELIABILITY_GROUPS` groups, and only with probabilities.
+    registry, class_registry : dict
+        Metric name → its registry entry, for `metrics` and `class_metrics`.
+    engine : Engine
+        The per-row arrays the statistics came from (a baseline is compared on them).
+    """
+
+    task: str
+    families: list[SliceFamily]
+    statistics: dict[str, tasks.Statistics] = field(repr=False)
+    metrics: pd.DataFrame
+    class_metrics: pd.DataFrame
+    confusion: pd.DataFrame
+    curves: Curves
+    reliability: dict[str, list[list[calibration.Reliability]]] = field(repr=False)
+    registry: dict[str, Metric] = field(repr=False)
+    class_registry: dict[str, Metric] = field(repr=False)
+    engine: tasks.Engine = field(repr=False)
+
+    def family(self, name: str) -> SliceFamily:
+        """The family called `name`."""
+        return next(family for family in self.families if family.name == name)
+
+    def overall(self, metric: str) -> float | None:
+        """The metric's value on the whole set; None where it is undefined or not computed."""
+        table = self.metrics
+        rows = table[(table["slice"] == OVERALL) & (table["metric"] == metric)]
+        return None if rows.empty or pd.isna(rows["value"].iloc[0]) else float(rows["value"].iloc[0])
+
+
+def measure(predictions: Predictions, specs: Sequence[SliceSpec], settings: ReportSection) -> Measured:
+    """Slice the rows by `specs` and measure every metric of every group, with intervals.
+
+    Families are independent and numpy releases the GIL in its array passes: every core is used,
+    first to prepare the per-row arrays while the slices are built, then one family per thread.
+    Random streams are seeded from ``settings.seed`` and each family's (and class's) position.
+    """
+    with ThreadPoolExecutor(max_workers=min(len(specs) + 1, os.cpu_count() or 1, 8)) as pool:
+        engine_ready = pool.submit(
+            tasks.prepare, predictions.task, predictions.y_true, predictions.y_pred, predictions.scores,
+            n_classes=len(predictions.classes), top_k=predictions.top_k, calibration_bins=settings.calibration_bins,
+        )
+        families = [overall_family(len(predictions.frame))] + build_slices(
+            predictions.frame, specs, source=predictions.source
+        )
+        engine = engine_ready.result()
+        computed = list(pool.map(lambda f: engine.group_stats(f.codes, f.n_groups), families))
+    stats = {family.name: s for family, s in zip(families, computed, strict=True)}
+    level = settings.confidence_level
+
+    def rng(*key: int) -> np.random.Generator:
+        return np.random.default_rng([settings.seed, *key])
+
+    metrics = pd.concat([
+        metric_frame(family.name, family.labels, stats[family.name], engine.metrics, level=level,
+                     resamples=settings.resamples, rng=rng(index))
+        for index, family in enumerate(families)
+    ], ignore_index=True)
+    overall_curves, reliability = _chart_data(engine, families, stats, level)
+    return Measured(
+        task=predictions.task,
+        families=families,
+        statistics=stats,
+        metrics=metrics,
+        class_metrics=_class_metrics(engine, predictions.classes, families, stats, level, settings.resamples, rng),
+        confusion=_confusion_table(predictions, families, stats),
+        curves=overall_curves,
+        reliability=reliability,
+        registry={metric.name: metric for metric in engine.metrics},
+        class_registry={metric.name: metric for metric in engine.class_metrics},
+        engine=engine,
+    )
+
+
+def _chart_data(
+    engine: tasks.Engine, families: list[SliceFamily], stats: dict[str, tasks.Statistics], level: float
+) -> tuple[Curves, dict[str, list[list[calibration.Reliability]]]]:
+    reliability: dict[str, list[list[calibration.Reliability]]] = {}
+    if engine.calibration is not None:
+        for family in families:
+            if family.n_groups <= MAX_RELIABILITY_GROUPS:
+                bins = stats[family.name].calibration
+                reliability[family.name] = [
+                    [calibration.reliability(bins, group, strategy, engine.calibration, level)
+                     for strategy in calibration.STRATEGIES]
+                    for group in range(family.n_groups)
+                ]
+    overall = reliability.get(OVERALL, [[]])[0]
+    rows = engine.rows
+    if engine.task == "binary":
+        found = Curves(
+            roc=curves.roc_curve(rows), precision_recall=curves.precision_recall_curve(rows),
+            scores=curves.score_histogram(rows), thresholds=curves.best_thresholds(rows), reliability=overall,
+        )
+    elif engine.task == "multiclass":
+        found = Curves(reliability=overall)
+    else:
+        found = Curves(
+            density=residuals.density(rows), residual_bands=residuals.residual_bands(rows),
+            residual_histogram=residuals.residual_histogram(rows),
+        )
+    return found, reliability
+
+
+def _class_metrics(
+    engine: tasks.Engine,
+    classes: list[str],
+    families: list[SliceFamily],
+    stats: dict[str, tasks.Statistics],
+    level: float,
+    resamples: int,
+    rng: Callable[..., np.random.Generator],
+) -> pd.DataFrame:
+    """Multiclass: each class against the rest, per group of every family."""
+    if not engine.class_metrics:
+        return pd.DataFrame(columns=[*COLUMNS, "class_label"])
+    tables = []
+    for index, family in enumerate(families):
+        for k, name in enumerate(classes):
+            one = stats[family.name].task.one_vs_rest(k)
+            table = metric_frame(family.name, family.labels, one, engine.class_metrics, level=level,
+                                 resamples=resamples, rng=rng(index, k + 1))
+            tables.append(table.assign(class_label=name))
+    return pd.concat(tables, ignore_index=True)
+
+
+def _confusion_table(
+    predictions: Predictions, families: list[SliceFamily], stats: dict[str, tasks.Statistics]
+) -> pd.DataFrame:
+    parts = []
+    for family in families:
+        of_task = stats[family.name].task
+        if predictions.task == "binary":
+            c = of_task.confusion
+            parts.append(pd.DataFrame({"slice": family.name, "group": family.labels, "tn": c.tn, "fp": c.fp,
+                                       "fn": c.fn, "tp": c.tp}))
+        elif predictions.task == "multiclass":
+            cells = of_task.confusion.matrix  # (groups, actual, predicted)
+            n_groups, n_classes = cells.shape[0], cells.shape[1]
+            parts.append(pd.DataFrame({
+                "slice": family.name,
+                "group": np.repeat(family.labels, n_classes * n_classes),
+                "actual": np.tile(np.repeat(predictions.classes, n_classes), n_groups),
+                "predicted": np.tile(predictions.classes, n_groups * n_classes),
+                "count": cells.reshape(-1).astype(np.int64),
+            }))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["slice", "group"])

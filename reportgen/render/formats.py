@@ -1,0 +1,110 @@
+"""The output formats: one registry that `reportgen build` and `Evaluation.to_*` both write through.
+
+A format turns the document into bytes; `render` renders several at once (the HTML page and the PDF
+share one rendering of the charts, and each output links the files written beside it), `write`
+writes one file atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reportgen.document.schema import Report
+from reportgen.render import html, json, markdown, pdf
+from reportgen.render.files import write_atomic
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the outputs are rendered.
+
+    Attributes
+    ----------
+    interactive : bool
+        HTML: embed the Vega runtime for tooltips (``--interactive``).
+    page_size : str
+        PDF: "A4" or "Letter".
+    base_url : str or None
+        Summary: where the report folder is published, to link its files.
+    beside : tuple of str or None
+        The files written with this one (e.g. "report.pdf"), which it links; None: a file written alone
+        (the summary then links every published file at `base_url`).
+    charts : dict or None
+        The charts rendered once for the HTML page and the PDF (`html.render_charts`).
+    """
+
+    interactive: bool = False
+    page_size: str = "A4"
+    base_url: str | None = None
+    beside: tuple[str, ...] | None = None
+    charts: dict[str, html.RenderedChart] | None = None
+
+
+@dataclass(frozen=True)
+class Format:
+    """One output format: its name (``--format``), the file it is written to, and its renderer."""
+
+    name: str
+    file: str
+    render: Callable[[Report, Options], bytes]
+    charts: bool = False  # draws the card's charts (rendered once for every such format)
+
+
+def _html(report: Report, options: Options) -> bytes:
+    downloads = [file for file in options.beside or () if file in ("report.pdf", "report.json")]
+    return html.to_html(report, interactive=options.interactive, downloads=downloads,
+                        rendered=options.charts).encode("utf-8")
+
+
+def _pdf(report: Report, options: Options) -> bytes:
+    return pdf.to_pdf(report, page_size=options.page_size, rendered=options.charts)
+
+
+def _json(report: Report, options: Options) -> bytes:
+    return json.to_json(report).encode("utf-8")
+
+
+def _markdown(report: Report, options: Options) -> bytes:
+    files = markdown.PUBLISHED if options.beside is None else [f for f in options.beside if f in markdown.PUBLISHED]
+    return markdown.to_markdown(report, base_url=options.base_url, files=files).encode("utf-8")
+
+
+FORMATS: dict[str, Format] = {
+    format.name: format for format in (
+        Format("html", "report.html", _html, charts=True),
+        Format("pdf", "report.pdf", _pdf, charts=True),
+        Format("json", "report.json", _json),
+        Format("md", "summary.md", _markdown),
+    )
+}
+
+
+def render(
+    report: Report, names: Sequence[str], options: Options = Options(),
+    progress: Callable[[str], None] = lambda message: None,
+) -> dict[str, bytes]:
+    """The bytes of each chosen output, by file name; `progress` is told each step.
+
+    Each output links the others written with it; the charts are rendered once for all formats that
+    draw them, unless `options` brings them.
+    """
+    chosen = [FORMATS[name] for name in names]
+    beside = tuple(format.file for format in chosen)
+    charts = options.charts
+    if charts is None and any(format.charts for format in chosen):
+        progress("rendering the charts")
+        charts = html.render_charts(report, interactive=options.interactive)
+    shared = Options(interactive=options.interactive, page_size=options.page_size, base_url=options.base_url,
+                     beside=beside, charts=charts)
+    files = {}
+    for format in chosen:
+        progress(f"rendering {format.file}")
+        files[format.file] = format.render(report, shared)
+    return files
+
+
+def write(report: Report, path: Path, name: str, **options: object) -> Path:
+    """Write one output (`FORMATS[name]`) to `path` atomically; returns the path. `options` as `Options`."""
+    return write_atomic(path, FORMATS[name].render(report, Options(**options)))  # type: ignore[arg-type]
