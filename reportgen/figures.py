@@ -39,12 +39,13 @@ class FigureEntry:
     build: Callable[[Report], list[tuple[str, str, alt.TopLevelMixin]]]
 
 
-def _metric_labels(report: Report) -> dict[str, str]:
+def metric_labels(report: Report) -> dict[str, str]:
+    """Display label of each metric of the report (from its registry entries)."""
     return {m.name: m.label for m in [*report.metrics.metrics, *report.metrics.class_metrics]} | {"count": "Count"}
 
 
 def _comparison(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
-    labels = _metric_labels(report)
+    labels = metric_labels(report)
     directions = {m.name: m.higher_is_better for m in report.metrics.metrics}
     found = []
     for i, comparison in enumerate(report.comparisons):
@@ -101,7 +102,7 @@ def _training(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
 
 def _slices(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
     overall = {m.name: m.value for m in report.overall.metrics}
-    labels = _metric_labels(report)
+    labels = metric_labels(report)
     found = []
     for index, result in enumerate(report.slices):
         found.append((f"chart-slice-{index}", result.name, charts.slice_chart(result, overall, labels, report.task)))

@@ -18,6 +18,7 @@ import pytest
 import reportgen
 from reportgen import charts
 from reportgen.config import DEFAULT_CANDIDATE_COLUMNS
+from reportgen.figures import card_charts
 from reportgen.labels import (
     DISPLAY_LABEL_CHARS,
     DISPLAY_SLICE_CHARS,
@@ -25,7 +26,7 @@ from reportgen.labels import (
     cap_label,
     display_label,
 )
-from reportgen.render.html import chart_specs, render_charts, to_html
+from reportgen.render.html import render_charts, to_html
 from reportgen.render.json import to_json
 from reportgen.render.markdown import GITHUB_COMMENT_LIMIT, to_markdown
 
@@ -129,10 +130,10 @@ def test_issue_12_pages_show_labels_cut_with_the_document_value_as_tooltip(built
 
 def test_issue_12_every_chart_stays_within_the_spec_budget(built):
     ev, _, _ = built
-    specs = chart_specs(ev.to_report())
-    sizes = {chart_id: len(json.dumps(charts.theme(chart).to_dict())) for chart_id, _, chart in specs}
+    specs = card_charts(ev.to_report())
+    sizes = {f.id: len(json.dumps(charts.theme(f.chart).to_dict())) for f in specs}
     assert max(sizes.values()) < charts.CHART_SPEC_BUDGET, sizes
-    fairness = charts.theme(next(c for i, _, c in specs if i.startswith("chart-fairness"))).to_dict()
+    fairness = charts.theme(next(f.chart for f in specs if f.id.startswith("chart-fairness"))).to_dict()
     drawn = {row["group"] for rows in fairness["datasets"].values() for row in rows}
     assert len(drawn) == charts.SLICE_CHART_MAX_GROUPS
     assert f"the {charts.SLICE_CHART_MAX_GROUPS} largest of {GROUPS - 1:,} groups" in json.dumps(fairness["title"])

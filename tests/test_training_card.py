@@ -12,7 +12,7 @@ import pytest
 
 import reportgen
 from reportgen.cli import main
-from reportgen.render.html import _curves
+from reportgen.figures import learning_curves
 from reportgen.render.json import read_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,6 +98,6 @@ def test_long_histories_are_thinned_for_the_chart_only(tmp_path: Path) -> None:
     report = reportgen.evaluate(_predictions(), label="y", score="p", resamples=100, history=tmp_path / "h.csv").to_report()
     training = report.training
     assert training is not None and len(training.epochs) == 20_000 and training.best_epoch == 7_777
-    drawn, curves = _curves(training)
+    drawn, curves = learning_curves(training)
     assert len(drawn) <= 505 and {0, 7_777, 12_345, 12_346, 19_999} <= set(drawn)
     assert np.isnan(curves["loss"][drawn.index(12_345)]) and curves["loss"][drawn.index(7_777)] is not None

@@ -58,7 +58,8 @@ class Finding:
     detail : str
         The evidence in words, numbers included.
     section : str
-        The card section that shows it, one of `SECTIONS`.
+        The card section that shows it: one of `SECTIONS`, or the name of a registered analysis whose
+        result the card shows as a section of its own (`Report.sections`).
     subject : str or None
         What in that section: the slice (section "slices"), the sensitive column ("fairness") or
         the baseline ("comparison"); None for the section as a whole.

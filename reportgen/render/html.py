@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +18,8 @@ from markupsafe import Markup
 
 from reportgen import charts
 from reportgen.analysis.base import Finding
-from reportgen.document.schema import Report, TrainingResult
+from reportgen.document.schema import Report
+from reportgen.figures import card_charts, metric_labels
 from reportgen.formatting import count, num, pct, pvalue, short, signed
 from reportgen.labels import DISPLAY_SLICE_CHARS
 from reportgen.render import templates
@@ -27,15 +27,16 @@ from reportgen.vocabulary import CALIBRATION_METRICS, RATE_LABELS, headline_metr
 
 VEGA_LITE_VERSION = "6.4"
 SAFE_SCHEMES = {"http", "https", "mailto"}
-MAX_CHART_EPOCHS = 500  # learning curves are drawn at about this many epochs at most
 
 
 @dataclass(frozen=True)
 class RenderedChart:
-    """A chart ready for the page: an element id, its SVG and (interactive mode) its spec as JSON."""
+    """A chart ready for the page: an element id, its title and section, its SVG and (interactive mode) its
+    spec as JSON."""
 
     id: str
     title: str
+    section: str
     svg: Markup
     spec: dict | None
 
@@ -64,10 +65,16 @@ def markdown(text: str | None) -> Markup:
     return Markup(_MD.render(text or ""))
 
 
+def cell(value: float | str | None) -> str:
+    """A cell of a `Section` table: a number as `num` writes it, text cut as `short` cuts it, "–" when absent."""
+    return short(value) if isinstance(value, str) else num(value)
+
+
 def environment(report: Report) -> jinja2.Environment:
     """The Jinja environment for one report: templates from the package, autoescape on, strict undefined."""
     env = templates.environment()
-    env.filters.update(num=num, signed=signed, pct=pct, pvalue=pvalue, count=count, markdown=markdown, short=short)
+    env.filters.update(num=num, signed=signed, pct=pct, pvalue=pvalue, count=count, markdown=markdown, short=short,
+                       cell=cell)
     names = [m.name for m in report.metrics.metrics]
     env.globals.update(
         metric_labels=metric_labels(report),
@@ -96,97 +103,18 @@ def finding_anchor(report: Report, finding: Finding) -> str:
     return "#" + finding.section.replace("_", "-")
 
 
-def metric_labels(report: Report) -> dict[str, str]:
-    """Display label of each metric of the report (from its registry entries)."""
-    return {m.name: m.label for m in [*report.metrics.metrics, *report.metrics.class_metrics]} | {"count": "Count"}
-
-
-def chart_specs(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
-    """Every chart of the card as (id, title, chart), in page order."""
-    overall = {m.name: m.value for m in report.overall.metrics}
-    labels = metric_labels(report)
-    found: list[tuple[str, str, alt.TopLevelMixin]] = []
-    directions = {m.name: m.higher_is_better for m in report.metrics.metrics}
-    for i, comparison in enumerate(report.comparisons):  # the comparison section follows the glance
-        for j, change in enumerate(comparison.slices):
-            if not charts.compared_metrics(change.groups, directions, report.task):
-                continue
-            args = (change, comparison.baseline, labels, directions, report.task)
-            found.append((f"chart-comparison-{i}-{j}-bars", f"{change.name}: candidate and {comparison.baseline}",
-                          charts.comparison_chart(*args)))
-            found.append((f"chart-comparison-{i}-{j}-delta", f"{change.name}: difference from {comparison.baseline}",
-                          charts.delta_chart(*args)))
-    c = report.charts
-    if c.roc is not None and c.operating_point is not None:
-        found.append(("chart-roc", "ROC curve", charts.roc_chart(c.roc, c.operating_point)))
-    if c.precision_recall is not None:
-        prevalence = overall["prevalence"] or 0.0
-        found.append(("chart-pr", "Precision-recall curve", charts.precision_recall_chart(c.precision_recall, prevalence)))
-    if c.score_histogram is not None:
-        found.append(("chart-scores", "Score distribution",
-                      charts.score_histogram_chart(c.score_histogram, report.evaluation_data.positive_label or "")))
-    classes = [k.label for k in report.evaluation_data.classes]
-    if report.overall.class_matrix is not None and len(classes) <= charts.CONFUSION_CHART_MAX_CLASSES:
-        found.append(("chart-confusion", "Confusion matrix", charts.confusion_chart(report.overall.class_matrix, classes)))
-    if c.density is not None:
-        found.append(("chart-density", "Predicted against actual", charts.density_chart(c.density)))
-    if c.residual_bands is not None:
-        found.append(("chart-residuals", "Residuals against predicted", charts.residual_bands_chart(c.residual_bands)))
-    if c.residual_histogram is not None:
-        found.append(("chart-residual-histogram", "Residual distribution",
-                      charts.residual_histogram_chart(c.residual_histogram)))
-    if c.reliability:
-        what = "top-label confidence" if report.task == "multiclass" else "positive-class probability"
-        found.append(("chart-calibration", "Calibration",
-                      charts.reliability_chart(c.reliability, f"Calibration of the {what}")))
-    if report.training is not None:
-        epochs, curves = _curves(report.training)
-        found.append(("chart-training", "Learning curves",
-                      charts.learning_curves_chart(epochs, curves, report.training.best_epoch)))
-    for index, result in enumerate(report.slices):
-        found.append((f"chart-slice-{index}", result.name, charts.slice_chart(result, overall, labels, report.task)))
-        if len(result.calibration) > 1:
-            found.append((f"chart-slice-calibration-{index}", f"Calibration by {result.name}",
-                          charts.slice_reliability_chart(result)))
-    for index, result in enumerate(report.fairness):
-        if any(r.difference is not None for g in result.groups if not g.is_reference for r in g.rates):
-            found.append((f"chart-fairness-{index}", result.sensitive, charts.fairness_chart(result)))
-    errors = report.error_analysis
-    if errors is not None and len(errors.tree) > 1:
-        found.append(("chart-error-tree", "Error tree", charts.error_tree_chart(errors.tree, measure=errors.measure)))
-    return found
-
-
 def chart_svg(chart: alt.TopLevelMixin) -> tuple[dict, Markup]:
     """A chart in the card's theme: its Vega-Lite spec and its SVG (vl-convert escapes data text)."""
     spec = charts.theme(chart).to_dict()
     return spec, Markup(vl_convert.vegalite_to_svg(spec, vl_version=VEGA_LITE_VERSION))
 
 
-def _curves(training: TrainingResult) -> tuple[list[int], dict[str, list[float | None]]]:
-    """The epochs drawn and each series at them, as the learning-curve chart takes them: NaN where a
-    non-finite value was logged (a gap), None where nothing was logged. Long histories are thinned to
-    about `MAX_CHART_EPOCHS` evenly spaced epochs, keeping the last, the best and every gap."""
-    n = len(training.epochs)
-    position = {epoch: index for index, epoch in enumerate(training.epochs)}
-    keep = set(range(0, n, max(1, -(-n // MAX_CHART_EPOCHS)))) | {n - 1}
-    keep |= {position[e] for s in training.series for e in s.nonfinite_epochs}
-    if training.best_epoch is not None:
-        keep.add(position[training.best_epoch])
-    shown = sorted(keep)
-    curves = {}
-    for s in training.series:
-        gaps = set(s.nonfinite_epochs)
-        curves[s.name] = [math.nan if training.epochs[i] in gaps else s.values[i] for i in shown]
-    return [training.epochs[i] for i in shown], curves
-
-
 def render_charts(report: Report, *, interactive: bool) -> dict[str, RenderedChart]:
     """Render every chart to inline SVG (and keep the spec for interactive pages)."""
     rendered = {}
-    for chart_id, title, chart in chart_specs(report):
-        spec, svg = chart_svg(chart)
-        rendered[chart_id] = RenderedChart(chart_id, title, svg, spec if interactive else None)
+    for figure in card_charts(report):
+        spec, svg = chart_svg(figure.chart)
+        rendered[figure.id] = RenderedChart(figure.id, figure.title, figure.section, svg, spec if interactive else None)
     return rendered
 
 

@@ -24,10 +24,11 @@ from reportgen.charts import (
 from reportgen.config import Config, DataSection, validate
 from reportgen.document.schema import GroupChange, Report
 from reportgen.evaluation import evaluate_predictions
+from reportgen.figures import card_charts, metric_labels
 from reportgen.formatting import num, pvalue, signed
 from reportgen.io import check_predictions
 from reportgen.render import pdf
-from reportgen.render.html import chart_specs, metric_labels, render_charts, to_html
+from reportgen.render.html import render_charts, to_html
 from reportgen.render.markdown import MAX_REGRESSIONS, cap, to_markdown
 from reportgen.vocabulary import CALIBRATION_METRICS
 
@@ -150,7 +151,7 @@ def _text(cell: str) -> str:
 
 
 def test_section_toc_and_charts_only_with_a_baseline(report: Report, plain: Report, page: str) -> None:
-    ids = [chart_id for chart_id, _, _ in chart_specs(report)]
+    ids = [figure.id for figure in card_charts(report)]
     assert ids[:2] == ["chart-comparison-0-0-bars", "chart-comparison-0-0-delta"]  # page order: after the glance
     for chart_id in ids[:2]:
         assert f'id="{chart_id}"' in page
@@ -162,7 +163,7 @@ def test_section_toc_and_charts_only_with_a_baseline(report: Report, plain: Repo
     without = to_html(plain)
     assert 'id="comparison' not in without and 'href="#comparison' not in without
     assert "chart-comparison" not in without and "Comparison with" not in without
-    assert not [i for i, _, _ in chart_specs(plain) if "comparison" in i]
+    assert not [f.id for f in card_charts(plain) if "comparison" in f.id]
 
 
 def test_lead_says_how_rows_were_joined_and_what_was_found(report: Report, page: str) -> None:
@@ -263,10 +264,10 @@ def test_charts_draw_at_most_the_largest_groups(report: Report) -> None:
 def test_multiclass_and_regression_cards_compare_too() -> None:
     for task, better in (("multiclass", "Accuracy|better →"), ("regression", "MAE|← better")):
         report = _report(task)
-        specs = chart_specs(report)
-        ids = [i for i, _, _ in specs if "comparison" in i]
+        specs = card_charts(report)
+        ids = [f.id for f in specs if "comparison" in f.id]
         assert ids == ["chart-comparison-0-0-bars", "chart-comparison-0-0-delta"], task
-        delta = theme(specs[1][2]).to_dict()
+        delta = theme(specs[1].chart).to_dict()
         assert better in {row["panel"] for row in delta["datasets"][next(iter(delta["datasets"]))]}
         text = to_markdown(report)
         assert text.split("\n\n")[2].startswith("### Compared with"), task

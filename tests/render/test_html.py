@@ -12,7 +12,8 @@ from helpers import html_tags, synthetic_predictions
 
 import reportgen
 from reportgen.charts import theme
-from reportgen.render.html import chart_specs, render_charts, to_html
+from reportgen.figures import card_charts
+from reportgen.render.html import render_charts, to_html
 
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 
@@ -59,7 +60,7 @@ def test_no_network_resources(evaluation: reportgen.Evaluation) -> None:
 def test_interactive_embeds_one_runtime_and_one_call_per_chart(evaluation: reportgen.Evaluation) -> None:
     report = evaluation.to_report()
     html = to_html(report, interactive=True)
-    n_charts = len(chart_specs(report))
+    n_charts = len(card_charts(report))
     assert html.count("<script>") == 2
     assert html.count("vegaEmbed(\"#chart-") == n_charts
     assert "actions: false" in html
@@ -91,7 +92,7 @@ def test_issue_12_interactive_page_allows_exactly_its_own_scripts(evaluation: re
     assert policy["script-src"] == [f"'sha256-{d}'" for d in digests]  # no 'unsafe-inline', no 'unsafe-eval'
     assert {k: v for k, v in policy.items() if k != "script-src"} == {
         "default-src": ["'none'"], "style-src": ["'unsafe-inline'"], "base-uri": ["'none'"], "form-action": ["'none'"]}
-    assert scripts[1].count("ast: true") == len(chart_specs(report))  # Vega interprets expressions: no eval
+    assert scripts[1].count("ast: true") == len(card_charts(report))  # Vega interprets expressions: no eval
     assert to_html(report, interactive=True, rendered=rendered) == html  # the hashes are deterministic
 
 
@@ -105,7 +106,7 @@ def test_sections_follow_model_card_order(evaluation: reportgen.Evaluation) -> N
 
 
 def test_chart_data_stays_small(evaluation: reportgen.Evaluation) -> None:
-    for _, _, chart in chart_specs(evaluation.to_report()):
+    for chart in (figure.chart for figure in card_charts(evaluation.to_report())):
         spec = theme(chart).to_json()
         assert len(spec) < 40_000, len(spec)
 
@@ -115,7 +116,7 @@ def test_chart_data_does_not_grow_with_rows() -> None:
     for n in (500, 50_000):
         ev = reportgen.evaluate(synthetic_predictions(n), label="y", score="p", slices=[{"column": "sex"}],
                                 resamples=100)
-        sizes.append(sum(len(theme(c).to_json()) for _, _, c in chart_specs(ev.to_report())))
+        sizes.append(sum(len(theme(f.chart).to_json()) for f in card_charts(ev.to_report())))
     assert sizes[1] < sizes[0] * 1.2
 
 
@@ -123,7 +124,7 @@ def test_charts_use_the_page_font(evaluation: reportgen.Evaluation) -> None:
     css = (Path(reportgen.__file__).parents[1] / "templates" / "report.css").read_text()
     font = re.search(r'--font: "([^"]+)"', css)
     assert font is not None
-    for _, _, chart in chart_specs(evaluation.to_report()):
+    for chart in (figure.chart for figure in card_charts(evaluation.to_report())):
         assert theme(chart).to_dict()["config"]["font"] == font.group(1)
 
 
