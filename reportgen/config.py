@@ -26,6 +26,7 @@ from pydantic import (
 
 from reportgen.errors import ConfigError, counted, did_you_mean, quoted_list, shown
 from reportgen.expression import ExpressionError, parse
+from reportgen.vocabulary import OVERALL
 
 Scalar = bool | int | float | str
 Task = Literal["binary", "multiclass", "regression"]
@@ -406,13 +407,13 @@ class Config(_Section):
     def _unique_slice_names(self) -> Config:
         seen: set[str] = set()
         for spec in self.slices:
-            if spec.title == "overall" or spec.title in seen:
+            if spec.title == OVERALL or spec.title in seen:
                 raise ValueError(f'slice name "{shown(spec.title)}" is used twice or is reserved; set "name"')
             seen.add(spec.title)
         # A sensitive column no slice is defined on gets a slice named after it: that name must be free too.
         for spec in self.sensitive_slices:
             column = spec.title
-            if column == "overall" or column in seen:
+            if column == OVERALL or column in seen:
                 raise ValueError(
                     f'[fairness] sensitive "{shown(column)}": its slice would be named "{shown(column)}", which is taken; '
                     f'add a [[slices]] entry with column = "{shown(column)}" and another "name"'

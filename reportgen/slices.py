@@ -11,8 +11,8 @@ from reportgen.config import SliceSpec
 from reportgen.errors import ConfigError, InputError, counted, plain_list, shown
 from reportgen.expression import ExpressionError, evaluate, parse
 from reportgen.labels import cap_label, distinct
+from reportgen.vocabulary import OVERALL
 
-OVERALL = "overall"  # the family of every row, first in every evaluation, and its one group
 MISSING = "(missing)"
 OTHER = "(other)"
 

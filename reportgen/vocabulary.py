@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+OVERALL = "overall"  # the slice family of every row, its one group, and the card section of the whole set
 HEADLINE_METRICS = {  # the metrics shown first for a task (the glance, the summary, the site)
     "binary": ("accuracy", "balanced_accuracy", "roc_auc", "average_precision", "precision", "recall", "f1", "brier"),
     "multiclass": ("accuracy", "balanced_accuracy", "macro_f1", "weighted_f1", "cohen_kappa", "roc_auc_macro",

@@ -84,7 +84,7 @@ PAYLOADS = [
     f'<meta http-equiv="refresh" content="0;url=javascript:{S}">',
     f'<meta http-equiv="refresh" content="0;url={FAR}/r">',
     f'<base href="{FAR}/">', f"<link rel=stylesheet href={FAR}/x.css>", f"<link rel=import href={FAR}/imp>",
-    f"<portal src={FAR}/p>", f'<meta http-equiv="Content-Security-Policy" content="script-src *">',
+    f"<portal src={FAR}/p>", '<meta http-equiv="Content-Security-Policy" content="script-src *">',
     # SVG and MathML
     f"<svg><script>{S}</script></svg>", f"<svg><animate onbegin={S} attributeName=x dur=1s>",
     f'<svg><a xlink:href="javascript:{S}"><text x=20 y=20>svg</text></a></svg>',
@@ -102,7 +102,7 @@ PAYLOADS = [
     f"x{{background:url({FAR}/css)}}", f"</style><style>body{{background:url({FAR}/css2)}}</style>",
     f"<style>*{{background:url('{FAR}/star')}}</style>", f"<style>@import '{FAR}/i.css';</style>",
     # obfuscation: entities, escapes, unicode
-    f'<img src="x" onerror="&#119;indow.__xss=1">', r"<img src=x onerror=\u0077indow.__xss=1>",
+    '<img src="x" onerror="&#119;indow.__xss=1">', r"<img src=x onerror=\u0077indow.__xss=1>",
     f"<img src=x onerror=eval(atob('{B64}'))>", "<img src=x onerror=window['__x'+'ss']=1>",
     "<img src=x onerror=top[/__xss/.source]=1>", f"\uff1cscript\uff1e{S}\uff1c/script\uff1e",
     rf"\u003cscript\u003e{S}\u003c/script\u003e", f"&lt;script&gt;{S}&lt;/script&gt;",
@@ -114,7 +114,7 @@ PAYLOADS = [
     # markdown (fields rendered as markdown; elsewhere plain text)
     f"[x](javascript:{S})", f"[x](JAVASCRIPT:{S})", f"[x](&#106;avascript:{S})", f"[x](<javascript:{S}>)",
     f"<javascript:{S}>", f"![x]({FAR}/img.png)", f"![x](javascript:{S})", f"[x](data:text/html;base64,{B64})",
-    f"[x](vbscript:{S})", "[x](file:///etc/passwd)", f"[x](//127.0.0.1:9/x)",
+    f"[x](vbscript:{S})", "[x](file:///etc/passwd)", "[x](//127.0.0.1:9/x)",
     f'[x](https://example.com "t\\" onmouseover=\\"{S}")',
     f'[x](https://example.com/"onmouseover="{S})', f"[<img src=x onerror={S}>](https://example.com)",
     f"`<img src=x onerror={S}>`", f"<b onmouseover={S}>raw html</b>", f"[x][r]\n\n[r]: javascript:{S}",

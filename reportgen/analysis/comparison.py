@@ -24,7 +24,8 @@ from reportgen.metrics import paired, tasks
 from reportgen.metrics.metric import Metric
 from reportgen.metrics.significance import benjamini_hochberg
 from reportgen.metrics.table import metric_frame
-from reportgen.slices import OVERALL, SliceFamily
+from reportgen.slices import SliceFamily
+from reportgen.vocabulary import OVERALL
 
 IMPROVEMENT = "improvement"
 REGRESSION = "regression"

@@ -28,7 +28,8 @@ from reportgen.errors import InputError, plain_list
 from reportgen.formatting import num, p_clause, pct
 from reportgen.io import Predictions
 from reportgen.labels import MAX_EXAMPLE_CHARS, display_label, shorten
-from reportgen.slices import OVERALL, SliceFamily
+from reportgen.slices import SliceFamily
+from reportgen.vocabulary import OVERALL
 
 MAX_IMPROVEMENTS = 20
 MAX_FINDINGS = 3

@@ -23,8 +23,8 @@ from reportgen.metrics.measure import Measured
 from reportgen.metrics.metric import Fraction, Mean
 from reportgen.metrics.significance import against_rest, benjamini_hochberg
 from reportgen.metrics.values import EMPTY
-from reportgen.slices import OVERALL, SliceFamily
-from reportgen.vocabulary import TESTED_METRICS
+from reportgen.slices import SliceFamily
+from reportgen.vocabulary import OVERALL, TESTED_METRICS
 
 MINORITY_SHARE = 0.2  # binary: the rarer class below this share makes accuracy misleading
 CLASS_RATIO = 5.0  # multiclass: the largest class this many times the smallest

@@ -59,8 +59,9 @@ from reportgen.io import Predictions
 from reportgen.labels import DISPLAY_SLICE_CHARS, shorten
 from reportgen.metrics.measure import Measured
 from reportgen.record import GitState, config_fingerprint, versions
-from reportgen.slices import OVERALL, SliceFamily
+from reportgen.slices import SliceFamily
 from reportgen.version import __version__
+from reportgen.vocabulary import OVERALL
 
 T = TypeVar("T")
 # Analysis name → writer of its card section, for analyses without a layout of their own in `Report`;

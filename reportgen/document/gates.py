@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from reportgen.config import GateSpec
 from reportgen.document.schema import ComparisonResult, GateCheck, GateResult, MetricInfo, Report
 from reportgen.errors import ConfigError, did_you_mean, quoted_list
+from reportgen.vocabulary import OVERALL
 
 MAX_LISTED = 5  # breaches named in a gate's detail
 
@@ -78,7 +79,7 @@ def _metric_info(spec: GateSpec, report: Report, where: str) -> MetricInfo:
 
 def _scope(spec: GateSpec) -> str:
     if spec.slice is None:
-        return "overall"
+        return OVERALL
     return f"for {spec.slice} = {spec.group}" if spec.group is not None else f"in every group of {spec.slice}"
 
 

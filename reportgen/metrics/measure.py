@@ -19,7 +19,8 @@ from reportgen.io import Predictions
 from reportgen.metrics import calibration, curves, residuals, tasks
 from reportgen.metrics.metric import Metric
 from reportgen.metrics.table import COLUMNS, metric_frame
-from reportgen.slices import OVERALL, SliceFamily, build_slices, overall_family
+from reportgen.slices import SliceFamily, build_slices, overall_family
+from reportgen.vocabulary import OVERALL
 
 MAX_RELIABILITY_GROUPS = 12  # per-group reliability diagrams only for slices of at most this many groups
 

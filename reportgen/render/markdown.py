@@ -45,7 +45,7 @@ from reportgen.document.schema import (
 from reportgen.formatting import count, num, pct, pvalue, signed
 from reportgen.labels import ELLIPSIS, shorten
 from reportgen.render import templates
-from reportgen.vocabulary import RATE_LABELS, SLICE_METRICS, headline_metrics
+from reportgen.vocabulary import OVERALL, RATE_LABELS, SLICE_METRICS, headline_metrics
 
 GITHUB_COMMENT_LIMIT = 65_536  # characters in an issue or pull-request comment
 PUBLISHED = ("report.html", "report.pdf", "report.json")  # the files a summary may link to
@@ -251,7 +251,7 @@ class _Regression:
 
 def _regressions(comparison: ComparisonResult) -> list[_Regression]:
     """Every flagged regression of a comparison, the largest difference first (then in page order)."""
-    found = [_Regression("overall", "–", m) for m in comparison.overall.metrics if m.flag == "regression"]
+    found = [_Regression(OVERALL, "–", m) for m in comparison.overall.metrics if m.flag == "regression"]
     found += [_Regression(s.name, g.group, m) for s in comparison.slices for g in s.groups for m in g.metrics
               if m.flag == "regression"]
     return sorted(found, key=lambda r: -abs(r.change.difference or 0.0))
