@@ -66,10 +66,12 @@ class FindingInputs:
 
     @property
     def task(self) -> str:
+        """ "binary", "multiclass" or "regression"."""
         return self.measured.task
 
     @property
     def families(self) -> list[SliceFamily]:
+        """The slice families, "overall" first."""
         return self.measured.families
 
 
@@ -110,10 +112,6 @@ def _evidence(inputs: FindingInputs, slice_name: str, group: str, metric: str, *
     )
 
 
-def _overall(inputs: FindingInputs, metric: str) -> float | None:
-    return inputs.measured.overall(metric)
-
-
 def _measure(inputs: FindingInputs, slice_name: str, metric: str) -> Fraction | Mean | None:
     """The metric's per-group counts (a proportion) or moments (a mean), where it has them."""
     stats = inputs.measured.statistics[slice_name]
@@ -135,7 +133,7 @@ def class_imbalance(inputs: FindingInputs) -> list[Finding]:
         "Consider tuning the decision threshold for the costs of each kind of error.",
     ]
     if inputs.task == "binary":
-        prevalence = _overall(inputs, "prevalence")
+        prevalence = inputs.measured.overall("prevalence")
         if prevalence is None or min(prevalence, 1 - prevalence) >= MINORITY_SHARE:
             return []
         rare = "positive" if prevalence < 0.5 else "negative"
@@ -143,8 +141,8 @@ def class_imbalance(inputs: FindingInputs) -> list[Finding]:
         detail = (
             f"Only {pct(min(prevalence, 1 - prevalence))} of rows are {rare}: always predicting the other class "
             f"would score an accuracy of {num(majority_accuracy)}. The model's accuracy is "
-            f"{num(_overall(inputs, 'accuracy'))}; its balanced accuracy is {num(_overall(inputs, 'balanced_accuracy'))}, "
-            f"average precision {num(_overall(inputs, 'average_precision'))} and MCC {num(_overall(inputs, 'mcc'))}."
+            f"{num(inputs.measured.overall('accuracy'))}; its balanced accuracy is {num(inputs.measured.overall('balanced_accuracy'))}, "
+            f"average precision {num(inputs.measured.overall('average_precision'))} and MCC {num(inputs.measured.overall('mcc'))}."
         )
         metrics = ("prevalence", "accuracy", "balanced_accuracy", "average_precision", "mcc")
     elif inputs.task == "multiclass":
@@ -158,8 +156,8 @@ def class_imbalance(inputs: FindingInputs) -> list[Finding]:
         detail = (
             f'Class "{classes[largest]}" has {pct(share[largest])} of rows and "{classes[smallest]}" '
             f"{pct(share[smallest])} ({present.max() / present.min():.0f}×): accuracy "
-            f"({num(_overall(inputs, 'accuracy'))}) is dominated by the common classes. Macro F1 is "
-            f"{num(_overall(inputs, 'macro_f1'))} and balanced accuracy {num(_overall(inputs, 'balanced_accuracy'))}."
+            f"({num(inputs.measured.overall('accuracy'))}) is dominated by the common classes. Macro F1 is "
+            f"{num(inputs.measured.overall('macro_f1'))} and balanced accuracy {num(inputs.measured.overall('balanced_accuracy'))}."
         )
         metrics = ("accuracy", "balanced_accuracy", "macro_f1")
     else:
@@ -202,7 +200,7 @@ def weak_slices(inputs: FindingInputs) -> list[Finding]:
     findings = []
     for _, slice_name, group, metric, difference, p_value, q_value in weak[:MAX_WEAK_SLICES]:
         label = inputs.measured.registry[metric].label
-        overall_value = _overall(inputs, metric)
+        overall_value = inputs.measured.overall(metric)
         evidence = _evidence(inputs, slice_name, group, metric, compared_with=overall_value, p_value=p_value,
                              q_value=q_value)
         relative = abs(difference) / overall_value if overall_value else np.inf
@@ -323,7 +321,7 @@ def poor_calibration(inputs: FindingInputs) -> list[Finding]:
     """An expected calibration error above `[findings] max_ece`."""
     if "ece" not in inputs.measured.registry:
         return []
-    ece = _overall(inputs, "ece")
+    ece = inputs.measured.overall("ece")
     limit = inputs.max_ece
     if ece is None or ece <= limit:
         return []
@@ -333,7 +331,7 @@ def poor_calibration(inputs: FindingInputs) -> list[Finding]:
         title=f"The model's {what} are poorly calibrated (ECE {num(ece)}, above {limit:g}).",
         detail=(
             f"On average the predicted probability is {num(ece)} away from the observed frequency "
-            f"(uniform bins; the largest bin gap, MCE, is {num(_overall(inputs, 'mce'))}). Probabilities read as "
+            f"(uniform bins; the largest bin gap, MCE, is {num(inputs.measured.overall('mce'))}). Probabilities read as "
             "risks would mislead."
         ),
         section="calibration", subject=None,
@@ -379,7 +377,7 @@ def constant_predictions(inputs: FindingInputs) -> list[Finding]:
 def threshold_choice(inputs: FindingInputs) -> list[Finding]:
     """Binary: a threshold that would give a clearly higher F1 than the configured one."""
     choice = inputs.measured.curves.thresholds
-    f1 = _overall(inputs, "f1")
+    f1 = inputs.measured.overall("f1")
     if choice is None or choice.f1 is None or f1 is None or choice.f1 - f1 < F1_GAIN:
         return []
     current = (f'the "{inputs.prediction_column}" column' if inputs.prediction_column
