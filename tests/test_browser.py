@@ -15,11 +15,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from helpers import CHROMIUM, open_page, synthetic_predictions
 
 import reportgen
 from reportgen.cli import main
 from reportgen.site import publish
+from tests.helpers import CHROMIUM, open_page, synthetic_predictions
 
 ROOT = Path(__file__).resolve().parents[1]
 
