@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from helpers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (after the path is set)
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -11,12 +11,12 @@ import os
 import tempfile
 from pathlib import Path
 
-from hostile_inputs import config_texts, data_files, one_line, run_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reportgen.config import DataSection, load_config
 from reportgen.io import load_predictions
+from tests.hostile_inputs import config_texts, data_files, one_line, run_case
 
 EXAMPLES = int(os.environ.get("REPORTGEN_FUZZ_EXAMPLES", "60"))
 FAST = settings(max_examples=EXAMPLES, deadline=None,

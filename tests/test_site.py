@@ -13,7 +13,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from helpers import synthetic_predictions
 
 import reportgen
 from reportgen.errors import InputError
@@ -21,6 +20,7 @@ from reportgen.formatting import num
 from reportgen.render.json import read_json, to_json
 from reportgen.site import FORMAT, publish, read_manifest, render_index, slugify
 from reportgen.vocabulary import HEADLINE_METRICS
+from tests.helpers import synthetic_predictions
 
 MODEL = "adult-income-gbm"
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'

@@ -9,13 +9,13 @@ import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import html_tags
 from markupsafe import escape
 
 import reportgen
 from reportgen.errors import ConfigError, InputError
 from reportgen.render.html import to_html
 from reportgen.render.json import published_schema, to_json
+from tests.helpers import html_tags
 
 HOSTILE = '<script>alert(1)</script>[x](javascript:alert(1))'
 

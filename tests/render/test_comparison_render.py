@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import assert_valid_tables, gfm, html_tags, table_cells
 
 from reportgen.baseline import Baseline
 from reportgen.charts import (
@@ -31,6 +30,7 @@ from reportgen.render import pdf
 from reportgen.render.html import render_charts, to_html
 from reportgen.render.markdown import MAX_REGRESSIONS, cap, to_markdown
 from reportgen.vocabulary import CALIBRATION_METRICS
+from tests.helpers import assert_valid_tables, gfm, html_tags, table_cells
 
 SCRIPT = "<script>alert(1)</script>"
 LINK = "[x](javascript:alert(1))"

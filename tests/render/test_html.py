@@ -8,12 +8,12 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import html_tags, synthetic_predictions
 
 import reportgen
 from reportgen.charts import theme
 from reportgen.figures import card_charts
 from reportgen.render.html import render_charts, to_html
+from tests.helpers import html_tags, synthetic_predictions
 
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from helpers import synthetic_predictions
 
 import reportgen
 from reportgen.cli import main
 from reportgen.document.schema import SCHEMA_VERSION
 from reportgen.render.json import published_schema, report_schema, to_json
+from tests.helpers import synthetic_predictions
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"

@@ -12,15 +12,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import (
-    GITHUB_REFERENCES,
-    assert_valid_tables,
-    gfm,
-    html_tags,
-    markdown_tables,
-    synthetic_predictions,
-    table_cells,
-)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -41,6 +32,15 @@ from reportgen.render.markdown import (
     to_markdown,
 )
 from reportgen.vocabulary import HEADLINE_METRICS
+from tests.helpers import (
+    GITHUB_REFERENCES,
+    assert_valid_tables,
+    gfm,
+    html_tags,
+    markdown_tables,
+    synthetic_predictions,
+    table_cells,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"

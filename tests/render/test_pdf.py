@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import synthetic_predictions
 from PIL import Image
 
 import reportgen
@@ -17,6 +16,7 @@ from reportgen.errors import ConfigError
 from reportgen.evaluation import evaluate_config
 from reportgen.render import formats, pdf
 from reportgen.render.html import environment, to_html
+from tests.helpers import synthetic_predictions
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTIONS = ["At a glance", "Findings", "Model details", "Intended use", "Factors", "Metrics", "Evaluation data",

@@ -14,7 +14,7 @@ import pytest
 import reportgen
 from reportgen.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "adult-income" / "config.toml"
 
 

@@ -15,13 +15,13 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from helpers import CHROMIUM, open_page, synthetic_predictions
 
 import reportgen
 from reportgen.cli import main
 from reportgen.site import publish
+from tests.helpers import CHROMIUM, open_page, synthetic_predictions
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # The same hostile string as tests/render/test_html.py, here put into each example's title and caveats.
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'

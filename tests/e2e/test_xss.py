@@ -31,7 +31,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import GITHUB_REFERENCES, gfm, html_tags, open_page
 
 from reportgen.document.schema import Report
 from reportgen.evaluation import evaluate_config
@@ -40,6 +39,7 @@ from reportgen.render.html import render_charts, to_html
 from reportgen.render.markdown import to_markdown
 from reportgen.render.templates import content_security_policy
 from reportgen.site import publish
+from tests.helpers import GITHUB_REFERENCES, gfm, html_tags, open_page
 
 S = "window.__xss=1"  # what a payload runs when it can
 P = "parent.__xss=1"  # the same from a frame

@@ -15,7 +15,7 @@ from reportgen.cli import main
 from reportgen.figures import learning_curves
 from reportgen.render.json import read_json
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HISTORY = ROOT / "tests" / "data" / "history"
 MLFLOW_RUN = next(p for p in (HISTORY / "mlruns" / "0").iterdir() if p.is_dir())
 CONFIG = ('[report]\noutput_dir = "out"\n[model]\nname = "m"\n[model.params]\nlearning_rate = 0.01\n'
