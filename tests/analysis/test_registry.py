@@ -11,7 +11,6 @@ from typing import Any
 import altair as alt
 import pandas as pd
 import pytest
-from helpers import synthetic_predictions
 
 import reportgen
 from reportgen import figures
@@ -23,6 +22,7 @@ from reportgen.render import formats
 from reportgen.render.html import cell
 from reportgen.render.json import read_json
 from reportgen.vocabulary import OVERALL
+from tests.helpers import synthetic_predictions
 
 TOY_TITLE = "Toy analysis"
 TOY_LABEL = "toy-cell-label"
