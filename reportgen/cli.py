@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="a folder the config's paths may also lie in (default: only the project root, the git "
                             "work tree holding the config)")
     build.add_argument("--format", type=_formats, default=list(FORMATS), metavar="LIST",
-                       help="comma-separated outputs among html,pdf,json,md (default: all four)")
+                       help=f"comma-separated outputs among {','.join(FORMATS)} (default: all of them)")
     build.add_argument("--interactive", action="store_true",
                        help="embed the Vega runtime (inlined, offline) for chart tooltips")
     build.add_argument("--fail-on-gate", action="store_true",

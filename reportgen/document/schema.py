@@ -515,10 +515,10 @@ class ErrorAnalysisResult:
 
 @dataclass(frozen=True)
 class SectionTable:
-    """A table of a `Section`: column headers, then rows of numbers or text (None: undefined)."""
+    """A table of a `Section`: column headers, then rows of counts, numbers or text (None: undefined)."""
 
     columns: list[str]
-    rows: list[list[float | str | None]]
+    rows: list[list[int | float | str | None]]
 
 
 @dataclass(frozen=True)

@@ -65,9 +65,12 @@ def markdown(text: str | None) -> Markup:
     return Markup(_MD.render(text or ""))
 
 
-def cell(value: float | str | None) -> str:
-    """A cell of a `Section` table: a number as `num` writes it, text cut as `short` cuts it, "–" when absent."""
-    return short(value) if isinstance(value, str) else num(value)
+def cell(value: int | float | str | None) -> str:
+    """A cell of a `Section` table: a count as `count` writes it, a number as `num`, text cut as `short` cuts it,
+    "–" when absent."""
+    if isinstance(value, str):
+        return short(value)
+    return count(value) if isinstance(value, int) else num(value)
 
 
 def environment(report: Report) -> jinja2.Environment:
