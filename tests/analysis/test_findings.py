@@ -200,12 +200,20 @@ def test_class_imbalance_binary_rare_negative() -> None:
 
 
 @HYPOTHESIS
-@given(positives=st.integers(1, 200))
+@given(positives=st.integers(1, 399))
 def test_class_imbalance_binary_fires_below_a_fifth(positives: int) -> None:
     df = by_correctness(np.full(400, 0.9))
     df["y"] = (np.arange(400) < positives).astype(int)
     fired = findings.class_imbalance(inputs_for(df, score="p"))
     assert bool(fired) is (min(positives, 400 - positives) / 400 < 0.2)
+
+
+@pytest.mark.parametrize("positives", [80, 320])
+def test_class_imbalance_binary_line_is_the_same_for_either_rare_class(positives: int) -> None:
+    # a fifth of the rows negative used to fire: 1 - 0.8 is 0.19999999999999996 in floating point
+    df = by_correctness(np.full(400, 0.9))
+    df["y"] = (np.arange(400) < positives).astype(int)
+    assert findings.class_imbalance(inputs_for(df, score="p")) == []
 
 
 def test_class_imbalance_multiclass() -> None:
