@@ -134,12 +134,15 @@ def class_imbalance(inputs: FindingInputs) -> list[Finding]:
     ]
     if inputs.task == "binary":
         prevalence = inputs.measured.overall("prevalence")
-        if prevalence is None or min(prevalence, 1 - prevalence) >= MINORITY_SHARE:
+        cells = inputs.measured.statistics[OVERALL].confusion
+        positives, rows = int(cells.tp[0] + cells.fn[0]), int(cells.tp[0] + cells.fn[0] + cells.fp[0] + cells.tn[0])
+        minority = min(positives, rows - positives) / rows  # from counts: 1 - prevalence would round below the line
+        if prevalence is None or minority >= MINORITY_SHARE:
             return []
         rare = "positive" if prevalence < 0.5 else "negative"
-        majority_accuracy = max(prevalence, 1 - prevalence)
+        majority_accuracy = 1 - minority
         detail = (
-            f"Only {pct(min(prevalence, 1 - prevalence))} of rows are {rare}: always predicting the other class "
+            f"Only {pct(minority)} of rows are {rare}: always predicting the other class "
             f"would score an accuracy of {num(majority_accuracy)}. The model's accuracy is "
             f"{num(inputs.measured.overall('accuracy'))}; its balanced accuracy is {num(inputs.measured.overall('balanced_accuracy'))}, "
             f"average precision {num(inputs.measured.overall('average_precision'))} and MCC {num(inputs.measured.overall('mcc'))}."
