@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from reportgen.config import GateSpec
 from reportgen.document.schema import ComparisonResult, GateCheck, GateResult, MetricInfo, Report
 from reportgen.errors import ConfigError, did_you_mean, quoted_list
+from reportgen.formatting import num, signed
 from reportgen.vocabulary import OVERALL
 
 MAX_LISTED = 5  # breaches named in a gate's detail
@@ -255,7 +256,7 @@ def _value(check: GateCheck, spec: GateSpec) -> str:
     """The subject, its value and interval; a change from the baseline (`max_regression`) with its sign."""
     assert check.value is not None
     if spec.max_regression is None:
-        interval = "" if check.ci_low is None else f" ({check.ci_low:.3f}–{check.ci_high:.3f})"
-        return f"{check.subject} {check.value:.3f}{interval}"
-    interval = "" if check.ci_low is None else f" ({check.ci_low:+.3f} to {check.ci_high:+.3f})"
-    return f"{check.subject} {check.value:+.3f}{interval}"
+        interval = "" if check.ci_low is None else f" ({num(check.ci_low)}–{num(check.ci_high)})"
+        return f"{check.subject} {num(check.value)}{interval}"
+    interval = "" if check.ci_low is None else f" ({signed(check.ci_low)} to {signed(check.ci_high)})"
+    return f"{check.subject} {signed(check.value)}{interval}"

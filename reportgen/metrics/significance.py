@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from statistics import NormalDist
+import math
 
 import numpy as np
 
@@ -32,8 +32,8 @@ def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
 
 def two_sided(z: np.ndarray) -> np.ndarray:
     """Two-sided p-values of standard normal statistics; NaN where a statistic is not finite."""
-    normal = NormalDist()
-    return np.array([2 * (1 - normal.cdf(abs(v))) if np.isfinite(v) else np.nan for v in np.atleast_1d(z)])
+    # erfc keeps p-values far below 1e-16, which 1 - cdf (or 1 + erf) would round to 0
+    return np.array([math.erfc(abs(v) / math.sqrt(2)) if np.isfinite(v) else np.nan for v in np.atleast_1d(z)])
 
 
 def against_rest(measure: Fraction | Mean, overall: Fraction | Mean) -> tuple[np.ndarray, np.ndarray]:
