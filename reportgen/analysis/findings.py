@@ -23,7 +23,6 @@ from reportgen.metrics.measure import Measured
 from reportgen.metrics.metric import Fraction, Mean
 from reportgen.metrics.significance import against_rest, benjamini_hochberg
 from reportgen.metrics.values import EMPTY
-from reportgen.slices import SliceFamily
 from reportgen.vocabulary import OVERALL, TESTED_METRICS
 
 MINORITY_SHARE = 0.2  # binary: the rarer class below this share makes accuracy misleading
@@ -63,16 +62,6 @@ class FindingInputs:
     max_ece: float
     threshold: float
     prediction_column: str | None
-
-    @property
-    def task(self) -> str:
-        """ "binary", "multiclass" or "regression"."""
-        return self.measured.task
-
-    @property
-    def families(self) -> list[SliceFamily]:
-        """The slice families, "overall" first."""
-        return self.measured.families
 
 
 def derive_findings(inputs: FindingInputs) -> list[Finding]:
@@ -115,7 +104,7 @@ def _evidence(inputs: FindingInputs, slice_name: str, group: str, metric: str, *
 def _measure(inputs: FindingInputs, slice_name: str, metric: str) -> Fraction | Mean | None:
     """The metric's per-group counts (a proportion) or moments (a mean), where it has them."""
     stats = inputs.measured.statistics[slice_name]
-    if inputs.task == "regression":
+    if inputs.measured.task == "regression":
         return Mean(*stats.errors.moments(metric), undefined=EMPTY)
     entry = inputs.measured.registry[metric]
     result = entry.compute(getattr(stats, entry.source))
@@ -132,7 +121,7 @@ def class_imbalance(inputs: FindingInputs) -> list[Finding]:
         "In training, consider class weights or resampling (over-sampling the rare class, under-sampling the common one).",
         "Consider tuning the decision threshold for the costs of each kind of error.",
     ]
-    if inputs.task == "binary":
+    if inputs.measured.task == "binary":
         prevalence = inputs.measured.overall("prevalence")
         cells = inputs.measured.statistics[OVERALL].confusion
         positives, rows = int(cells.tp[0] + cells.fn[0]), int(cells.tp[0] + cells.fn[0] + cells.fp[0] + cells.tn[0])
@@ -148,7 +137,7 @@ def class_imbalance(inputs: FindingInputs) -> list[Finding]:
             f"average precision {num(inputs.measured.overall('average_precision'))} and MCC {num(inputs.measured.overall('mcc'))}."
         )
         metrics = ("prevalence", "accuracy", "balanced_accuracy", "average_precision", "mcc")
-    elif inputs.task == "multiclass":
+    elif inputs.measured.task == "multiclass":
         counts = inputs.measured.statistics[OVERALL].confusion.true_counts[0].astype(np.float64)
         present = counts[counts > 0]
         if len(present) < 2 or present.max() < CLASS_RATIO * present.min():
@@ -178,10 +167,10 @@ def weak_slices(inputs: FindingInputs) -> list[Finding]:
     """Groups whose metric is significantly worse than the rest of the data (Benjamini–Hochberg)."""
     tests = []
     min_support = inputs.min_support
-    for family in inputs.families:
+    for family in inputs.measured.families:
         if family.name == OVERALL:
             continue
-        for metric in TESTED_METRICS[inputs.task]:
+        for metric in TESTED_METRICS[inputs.measured.task]:
             measure, overall = _measure(inputs, family.name, metric), _measure(inputs, OVERALL, metric)
             if measure is None or overall is None:
                 continue
@@ -207,7 +196,7 @@ def weak_slices(inputs: FindingInputs) -> list[Finding]:
         evidence = _evidence(inputs, slice_name, group, metric, compared_with=overall_value, p_value=p_value,
                              q_value=q_value)
         relative = abs(difference) / overall_value if overall_value else np.inf
-        large = relative >= LARGE_ERROR_SHARE if inputs.task == "regression" else abs(difference) >= LARGE_GAP
+        large = relative >= LARGE_ERROR_SHARE if inputs.measured.task == "regression" else abs(difference) >= LARGE_GAP
         findings.append(Finding(
             id="weak_slice", severity="high" if large else "medium",
             title=f'{label} is significantly worse for {display_label(slice_name)} = "{display_label(group)}" than '
@@ -276,7 +265,7 @@ def small_slices(inputs: FindingInputs) -> list[Finding]:
     min_support = inputs.min_support
     small = [
         (family.name, label, int(n))
-        for family in inputs.families if family.name != OVERALL
+        for family in inputs.measured.families if family.name != OVERALL
         for label, n in zip(family.labels, inputs.measured.statistics[family.name].n, strict=True)
         if n < min_support
     ]
@@ -328,7 +317,7 @@ def poor_calibration(inputs: FindingInputs) -> list[Finding]:
     limit = inputs.max_ece
     if ece is None or ece <= limit:
         return []
-    what = "top-label probabilities" if inputs.task == "multiclass" else "scores"
+    what = "top-label probabilities" if inputs.measured.task == "multiclass" else "scores"
     return [Finding(
         id="poor_calibration", severity="medium",
         title=f"The model's {what} are poorly calibrated (ECE {num(ece)}, above {limit:g}).",
@@ -342,7 +331,7 @@ def poor_calibration(inputs: FindingInputs) -> list[Finding]:
         suggestions=[
             "Recalibrate on held-out data: Platt scaling (scikit-learn's CalibratedClassifierCV, method='sigmoid') "
             "or isotonic regression (method='isotonic', which needs more data)"
-            + ("; for neural networks, temperature scaling." if inputs.task == "multiclass" else "."),
+            + ("; for neural networks, temperature scaling." if inputs.measured.task == "multiclass" else "."),
             "Check for a shift between the training and evaluation data.",
         ],
     )]
@@ -351,7 +340,7 @@ def poor_calibration(inputs: FindingInputs) -> list[Finding]:
 def constant_predictions(inputs: FindingInputs) -> list[Finding]:
     """One predicted class (or a near-constant predicted value) for almost every row."""
     predictions = inputs.predictions
-    if inputs.task == "regression":
+    if inputs.measured.task == "regression":
         spread, target_spread = float(np.std(predictions.y_pred)), float(np.std(predictions.y_true))
         if target_spread == 0 or spread >= (1 - NEAR_CONSTANT) * target_spread:
             return []
@@ -363,7 +352,7 @@ def constant_predictions(inputs: FindingInputs) -> list[Finding]:
         share = counts[top] / counts.sum()
         if share < NEAR_CONSTANT:
             return []
-        name = predictions.classes[top] if inputs.task == "multiclass" else (
+        name = predictions.classes[top] if inputs.measured.task == "multiclass" else (
             f"positive ({predictions.positive_label})" if top == 1 else "negative")
         detail = f"The model predicts {name} for {pct(share)} of rows."
     return [Finding(
@@ -403,7 +392,7 @@ def threshold_choice(inputs: FindingInputs) -> list[Finding]:
 
 def systematic_bias(inputs: FindingInputs) -> list[Finding]:
     """Regression: a mean residual whose interval excludes 0."""
-    if inputs.task != "regression":
+    if inputs.measured.task != "regression":
         return []
     evidence = _evidence(inputs, OVERALL, OVERALL, "mean_residual")
     if evidence.value is None or evidence.ci_low is None or (evidence.ci_low <= 0 <= evidence.ci_high):

@@ -160,7 +160,7 @@ def test_max_regression_fails_where_a_group_drops_by_more_than_the_bound():
     expected = sk.recall_score(candidate.y[rows], candidate.p[rows] >= 0.5) - sk.recall_score(candidate.y[rows], old >= 0.5)
     assert by_group["b"].value == pytest.approx(expected)
     assert gate.title == 'Recall (TPR) may not drop by more than 0.02 against "v1" in every group of g'
-    assert gate.detail.startswith(f"1 breach of 3 checked: b {expected:+.3f} (")
+    assert gate.detail.startswith(f"1 breach of 3 checked: b {expected:+.3f} (".replace("-", "\u2212"))
 
 
 def test_max_regression_with_significant_fails_only_where_the_whole_interval_is_beyond_the_bound():
