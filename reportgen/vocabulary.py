@@ -14,10 +14,11 @@ HEADLINE_METRICS = {  # the metrics shown first for a task (the glance, the summ
                    "log_loss"),
     "regression": ("mae", "rmse", "r2", "mape", "median_absolute_error", "mean_residual"),
 }
-SLICE_METRICS = {  # a slice's key metrics: drawn in its chart and its comparison, listed in the summary's tables
+SLICE_METRICS = {  # a slice's key metrics: drawn in its chart, listed in the summary's tables, and compared with a
+    # baseline where they have a better direction (a mean residual, the group's bias, has none)
     "binary": ("accuracy", "recall", "fpr", "roc_auc"),
     "multiclass": ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc_macro"),
-    "regression": ("mae", "rmse", "r2"),
+    "regression": ("mae", "rmse", "mean_residual"),
 }
 TESTED_METRICS = {  # each group is tested against the rest of the data on these (weak slices)
     "binary": ("accuracy", "recall", "fpr"),
