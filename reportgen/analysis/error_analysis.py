@@ -334,14 +334,14 @@ def run(context: Context) -> Outcome:
     data = config.data
     found = analyse_errors(
         predictions, config.error_analysis, context.measured.families[1:], min_support=config.report.min_support,
-        fdr=config.findings.fdr, level=config.report.confidence_level, exclude=model_columns(config, predictions.frame),
+        fdr=config.findings.fdr, level=config.report.confidence_level, exclude=_model_columns(config, predictions.frame),
         shown=[c for c in (data.label, data.score, data.prediction) if c is not None],
         config_source=context.config_source,
     )
     return Outcome(found, error_findings(found, config.findings.fdr))
 
 
-def model_columns(config: Config, frame: pd.DataFrame) -> set[str]:
+def _model_columns(config: Config, frame: pd.DataFrame) -> set[str]:
     """The columns that hold the label, the model's output or a join key: never error-analysis candidates."""
     data = config.data
     named = {data.label, data.score, data.prediction, *(data.scores or {}).values(),
