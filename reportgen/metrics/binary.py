@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reportgen.metrics import intervals
+from reportgen.metrics.intervals import AUC_SCORE, BAYESIAN_BOOTSTRAP
 from reportgen.metrics.metric import Bounds, Fraction, Metric, count_values
 from reportgen.metrics.statistics import (
     Confusion,
@@ -118,8 +119,8 @@ def count(c: Confusion) -> Values:
     return count_values(c.n)
 
 
-def _delong(s: ScoreStats, auc: np.ndarray, level: float) -> Bounds:
-    return intervals.delong(s, auc, level)
+def _auc_score(s: ScoreStats, auc: np.ndarray, level: float) -> Bounds:
+    return intervals.auc_score(s, auc, level)
 
 
 def _mean_interval(total: str, squares: str) -> Callable[[ScoreStats, np.ndarray, float], Bounds]:
@@ -135,16 +136,16 @@ METRICS: tuple[Metric, ...] = (
     Metric("count", "Count", "confusion", count, None, None),
     Metric("prevalence", "Prevalence", "confusion", prevalence, "wilson", None),
     Metric("accuracy", "Accuracy", "confusion", accuracy, "wilson", True),
-    Metric("balanced_accuracy", "Balanced accuracy", "confusion", balanced_accuracy, "bootstrap", True),
+    Metric("balanced_accuracy", "Balanced accuracy", "confusion", balanced_accuracy, BAYESIAN_BOOTSTRAP, True),
     Metric("precision", "Precision", "confusion", precision, "wilson", True),
     Metric("recall", "Recall (TPR)", "confusion", recall, "wilson", True),
     Metric("specificity", "Specificity (TNR)", "confusion", specificity, "wilson", True),
     Metric("fpr", "False positive rate", "confusion", fpr, "wilson", False),
     Metric("fnr", "False negative rate", "confusion", fnr, "wilson", False),
-    Metric("f1", "F1", "confusion", f1, "bootstrap", True),
-    Metric("mcc", "MCC", "confusion", mcc, "bootstrap", True),
+    Metric("f1", "F1", "confusion", f1, BAYESIAN_BOOTSTRAP, True),
+    Metric("mcc", "MCC", "confusion", mcc, BAYESIAN_BOOTSTRAP, True),
     Metric("selection_rate", "Selection rate", "confusion", selection_rate, "wilson", None),
-    Metric("roc_auc", "ROC AUC", "scores", roc_auc, "delong", True, _delong),
+    Metric("roc_auc", "ROC AUC", "scores", roc_auc, AUC_SCORE, True, _auc_score),
     Metric("average_precision", "Average precision", "scores", average_precision, None, True),
     Metric("log_loss", "Log loss", "scores", log_loss, "normal", False, _mean_interval("log_loss_sum", "log_loss_sq")),
     Metric("brier", "Brier score", "scores", brier, "normal", False, _mean_interval("brier_sum", "brier_sq")),

@@ -24,6 +24,7 @@ import numpy as np
 
 from reportgen.metrics import intervals
 from reportgen.metrics.binary import ONE_CLASS, BinaryStats
+from reportgen.metrics.intervals import AUC_SCORE, BAYESIAN_BOOTSTRAP
 from reportgen.metrics.metric import Bounds, Fraction, Metric, count_values
 from reportgen.metrics.statistics import (
     EPS,
@@ -234,7 +235,7 @@ def _true_rank(probabilities: np.ndarray, y_true: np.ndarray, p_true: np.ndarray
 
 @dataclass(frozen=True)
 class ClassConfusion:
-    """Confusion matrices per group: ``matrix[..., true, predicted]``, int64.
+    """Confusion matrices per group: ``matrix[..., true, predicted]``, int64 (float in Bayesian-bootstrap draws).
 
     The leading shape is (groups,) or, for bootstrap replicates, (resamples, groups).
     """
@@ -275,7 +276,9 @@ class ClassConfusion:
         """Inverse of `cells`."""
         n_classes = isqrt(cells.shape[-1])
         assert n_classes * n_classes == cells.shape[-1], "cells must hold a square matrix"
-        return cls(np.asarray(cells, dtype=np.int64).reshape(*cells.shape[:-1], n_classes, n_classes))
+        cells = np.asarray(cells)  # int64 counts, or the floats of a Bayesian bootstrap replicate
+        return cls((cells if cells.dtype.kind == "f" else cells.astype(np.int64)).reshape(
+            *cells.shape[:-1], n_classes, n_classes))
 
     def ovr(self, k: int) -> Confusion:
         """One-vs-rest counts of class `k` (class k positive, every other class negative)."""
@@ -629,18 +632,18 @@ def _log_loss_interval(s: ClassScores, value: np.ndarray, level: float) -> Bound
 METRICS: tuple[Metric, ...] = (
     Metric("count", "Count", "confusion", count, None, None),
     Metric("accuracy", "Accuracy", "confusion", accuracy, "wilson", True),
-    Metric("balanced_accuracy", "Balanced accuracy", "confusion", balanced_accuracy, "bootstrap", True),
-    Metric("cohen_kappa", "Cohen's kappa", "confusion", cohen_kappa, "bootstrap", True),
-    Metric("mcc", "MCC", "confusion", mcc, "bootstrap", True),
-    Metric("macro_precision", "Macro precision", "confusion", macro_precision, "bootstrap", True),
-    Metric("macro_recall", "Macro recall", "confusion", macro_recall, "bootstrap", True),
-    Metric("macro_f1", "Macro F1", "confusion", macro_f1, "bootstrap", True),
+    Metric("balanced_accuracy", "Balanced accuracy", "confusion", balanced_accuracy, BAYESIAN_BOOTSTRAP, True),
+    Metric("cohen_kappa", "Cohen's kappa", "confusion", cohen_kappa, BAYESIAN_BOOTSTRAP, True),
+    Metric("mcc", "MCC", "confusion", mcc, BAYESIAN_BOOTSTRAP, True),
+    Metric("macro_precision", "Macro precision", "confusion", macro_precision, BAYESIAN_BOOTSTRAP, True),
+    Metric("macro_recall", "Macro recall", "confusion", macro_recall, BAYESIAN_BOOTSTRAP, True),
+    Metric("macro_f1", "Macro F1", "confusion", macro_f1, BAYESIAN_BOOTSTRAP, True),
     Metric("micro_precision", "Micro precision", "confusion", micro_precision, "wilson", True),
     Metric("micro_recall", "Micro recall", "confusion", micro_recall, "wilson", True),
     Metric("micro_f1", "Micro F1", "confusion", micro_f1, "wilson", True),
-    Metric("weighted_precision", "Weighted precision", "confusion", weighted_precision, "bootstrap", True),
+    Metric("weighted_precision", "Weighted precision", "confusion", weighted_precision, BAYESIAN_BOOTSTRAP, True),
     Metric("weighted_recall", "Weighted recall", "confusion", weighted_recall, "wilson", True),
-    Metric("weighted_f1", "Weighted F1", "confusion", weighted_f1, "bootstrap", True),
+    Metric("weighted_f1", "Weighted F1", "confusion", weighted_f1, BAYESIAN_BOOTSTRAP, True),
 )
 """The metrics of labels and predictions alone."""
 
@@ -717,17 +720,17 @@ def class_roc_auc(s: ScoreStats) -> Values:
     return Values(value=value, reason=np.where(pairs > 0, None, reason).astype(object))
 
 
-def _delong(s: ScoreStats, auc: np.ndarray, level: float) -> Bounds:
-    """DeLong's interval of the one-vs-rest AUC."""
-    return intervals.delong(s, auc, level)
+def _auc_score(s: ScoreStats, auc: np.ndarray, level: float) -> Bounds:
+    """Score interval of the one-vs-rest AUC (`intervals.auc_score`)."""
+    return intervals.auc_score(s, auc, level)
 
 
 CLASS_METRICS: tuple[Metric, ...] = (
     Metric("support", "Support", "confusion", support, None, None),
     Metric("precision", "Precision", "confusion", class_precision, "wilson", True),
     Metric("recall", "Recall", "confusion", class_recall, "wilson", True),
-    Metric("f1", "F1", "confusion", class_f1, "bootstrap", True),
-    Metric("roc_auc", "ROC AUC (one-vs-rest)", "scores", class_roc_auc, "delong", True, _delong),
+    Metric("f1", "F1", "confusion", class_f1, BAYESIAN_BOOTSTRAP, True),
+    Metric("roc_auc", "ROC AUC (one-vs-rest)", "scores", class_roc_auc, AUC_SCORE, True, _auc_score),
 )
 """Per-class metrics, each computed on one class's one-vs-rest `BinaryStats`."""
 

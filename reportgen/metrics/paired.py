@@ -2,9 +2,10 @@
 
 Every kernel works from sufficient statistics of the pair, never by resampling rows:
 
-- metrics of the confusion counts: a **paired bootstrap** over the joint cells (label, candidate's
-  prediction, baseline's prediction). Resampling a group's rows with replacement draws these
-  counts from one multinomial, so each replicate resamples the same rows for both models. A
+- metrics of the confusion counts: a **paired Bayesian bootstrap** over the joint cells (label,
+  candidate's prediction, baseline's prediction): each replicate draws the group's joint cell
+  probabilities from a Dirichlet (`intervals.posterior_counts`), so both models are evaluated on the
+  same reweighted rows, and a group where both models are perfect still gets an interval. A
   proportion over the same rows for both models (accuracy, recall, specificity, ...) is tested
   with **McNemar's** exact test on its discordant rows; other count metrics with a z-test on the
   bootstrap standard error;
@@ -34,7 +35,7 @@ from reportgen.metrics.multiclass import ClassConfusion
 from reportgen.metrics.statistics import Confusion, Rows
 from reportgen.metrics.tasks import Engine, Statistics
 
-BOOTSTRAP = "paired bootstrap"
+BOOTSTRAP = "paired Bayesian bootstrap"
 DELONG = "DeLong (paired)"
 NORMAL = "paired normal"
 MCNEMAR = "McNemar (exact)"
@@ -67,7 +68,7 @@ class JointCells:
     counts: np.ndarray
 
     def cells(self) -> np.ndarray:
-        """The counts (as `intervals.resample_counts` reads them)."""
+        """The counts (as `intervals.posterior_counts` reads them)."""
         return self.counts
 
     @classmethod
@@ -81,17 +82,10 @@ class JointCells:
         return round(self.counts.shape[-1] ** (1 / 3))
 
 
-def _marginals(counts: np.ndarray, cells: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each model's own confusion cells, shape (..., K²) row-major (label, prediction), from the counts of
-    the joint `cells` (indices into the K³ joint cells)."""
-    label, first, second = np.unravel_index(cells, (k, k, k))
-    flat = counts.reshape(-1, len(cells)).astype(np.float64)
-    found = []
-    for prediction in (first, second):
-        to_cell = np.zeros((len(cells), k * k))
-        to_cell[np.arange(len(cells)), label * k + prediction] = 1.0
-        found.append(np.rint(flat @ to_cell).astype(np.int64).reshape(*counts.shape[:-1], k * k))
-    return found[0], found[1]
+def _marginals(counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each model's own confusion cells, shape (..., K²) row-major (label, prediction), from the joint cells."""
+    cube = counts.reshape(*counts.shape[:-1], k, k, k)
+    return cube.sum(axis=-1).reshape(*counts.shape[:-1], k * k), cube.sum(axis=-2).reshape(*counts.shape[:-1], k * k)
 
 
 @dataclass(frozen=True)
@@ -197,6 +191,7 @@ def compare_family(
         difference = first.value - second.value
         if metric.source == "confusion" and occupied is not None:
             low, high, se = bootstrap.get(metric.name, (np.full(n_groups, np.nan),) * 3)
+            low, high = np.minimum(low, difference), np.maximum(high, difference)  # as `metric_frame`
             method: str | None = BOOTSTRAP if metric.name in bootstrap else None
             counts = _discordant(occupied, metric, pair.task)
             if counts is not None:
@@ -297,10 +292,9 @@ def _occupied(codes: np.ndarray, joint: np.ndarray, k: int, n_groups: int) -> Oc
 def _bootstrap(
     joint: JointCells, metrics: list[Metric], task: str, resamples: int, rng: np.random.Generator, level: float
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Percentile interval and standard error of each metric's difference, per group.
+    """Percentile interval and standard error of each metric's difference, per group (Bayesian bootstrap).
 
-    Groups are drawn in chunks so that at most `_DRAW_BUDGET` cells are held at once, and only the
-    joint cells some group of the chunk has are drawn (with many classes most of the K³ are empty).
+    Groups are drawn in chunks so that at most `_DRAW_BUDGET` cells are held at once.
     """
     n_groups, n_cells = joint.counts.shape
     chunk = max(1, _DRAW_BUDGET // (resamples * n_cells))
@@ -308,9 +302,8 @@ def _bootstrap(
     found: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {m.name: [] for m in metrics}
     for start in range(0, n_groups, chunk):
         part = joint.counts[start:start + chunk]
-        used = np.flatnonzero(part.any(axis=0))
-        drawn = intervals.resample_counts(JointCells(part[:, used]), resamples, rng).counts
-        cells_c, cells_b = _marginals(drawn, used, joint.n_classes)
+        drawn = intervals.posterior_counts(JointCells(part), resamples, rng, axes=3).counts
+        cells_c, cells_b = _marginals(drawn, joint.n_classes)
         first, second = single(cells_c), single(cells_b)
         for metric in metrics:
             with np.errstate(invalid="ignore", divide="ignore"):

@@ -39,7 +39,7 @@ def metric_frame(
     level : float or None
         Confidence level of the intervals; None computes no intervals.
     resamples : int
-        Bootstrap replicates for the metrics without a closed-form interval.
+        Bayesian-bootstrap replicates for the metrics of count cells without a closed-form interval.
     rng : numpy Generator, optional
         Source of the bootstrap draws; required when `level` is set and a metric bootstraps.
 
@@ -54,9 +54,9 @@ def metric_frame(
     for metric in metrics:
         source = getattr(stats, metric.source)
         result = metric.values(source)
-        if level is not None and metric.interval == "bootstrap" and metric.source not in replicates:
+        if level is not None and metric.interval == intervals.BAYESIAN_BOOTSTRAP and metric.source not in replicates:
             assert rng is not None, "a random generator is needed for bootstrap intervals"
-            replicates[metric.source] = intervals.resample_counts(source, resamples, rng)
+            replicates[metric.source] = intervals.posterior_counts(source, resamples, rng)
         low, high = _interval(metric, source, result.value, replicates.get(metric.source), level, n_groups)
         values.append(result.value)
         lows.append(low)
@@ -86,8 +86,9 @@ def _interval(
         fraction = metric.compute(source)
         assert isinstance(fraction, Fraction)
         low, high = intervals.wilson(fraction.numerator, fraction.denominator, level)
-    elif metric.interval == "bootstrap":
+    elif metric.interval == intervals.BAYESIAN_BOOTSTRAP:
         low, high = intervals.percentile(metric.values(replicates).value, level)
+        low, high = np.minimum(low, value), np.maximum(high, value)  # a value on the edge (F1 = 1) is a bound
     else:
         assert metric.confidence is not None, f"{metric.name}: no way to compute its {metric.interval} interval"
         low, high = metric.confidence(source, value, level)

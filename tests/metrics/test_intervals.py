@@ -18,8 +18,9 @@ from scipy.stats.contingency import relative_risk
 
 import reportgen
 from reportgen.metrics import intervals
-from reportgen.metrics.binary import BY_NAME
+from reportgen.metrics.binary import BY_NAME, BinaryStats
 from reportgen.metrics.statistics import Confusion, Rows, score_stats
+from reportgen.metrics.table import metric_frame
 
 Z95 = 1.959963984540054
 
@@ -158,50 +159,101 @@ def test_katz_ratio_zero_denominator_is_nan():
     assert np.isnan(low).all() and np.isnan(high).all()
 
 
-# DeLong -------------------------------------------------------------------------------------------
+# ROC AUC: score interval --------------------------------------------------------------------------
 
 
 def _auc_intervals(y: np.ndarray, scores: np.ndarray, codes: np.ndarray, n_groups: int, level: float = 0.95):
     rows = Rows.prepare(y, np.zeros_like(y), scores)
     stats = score_stats(codes, rows, n_groups)
     auc = BY_NAME["roc_auc"].values(stats).value
-    return auc, *intervals.delong(stats, auc, level)
+    return auc, *intervals.auc_score(stats, auc, level)
+
+
+def hanley_mcneil(theta: float, m: int, n: int) -> float:
+    half = (m + n) / 2
+    return theta * (1 - theta) / (m * n) * (1 + (half - 1) * ((1 - theta) / (2 - theta) + theta / (1 + theta)))
+
+
+def auc_score_reference(positives: np.ndarray, negatives: np.ndarray, level: float) -> tuple[float, float, float]:
+    """The documented score interval by root finding, with DeLong's variance from all pairs."""
+    m, n = len(positives), len(negatives)
+    auc, delong = delong_reference(positives, negatives) if m >= 2 and n >= 2 else (None, None)
+    if auc is None:
+        auc = float(np.mean([[1.0 if x > y else 0.5 if x == y else 0.0 for y in negatives] for x in positives]))
+    at_auc = hanley_mcneil(auc, m, n)
+    weight = intervals.AUC_PRIOR_ROWS / min(m, n)
+    ratio = (delong + at_auc * weight) / (at_auc * (1 + weight)) if delong is not None and at_auc > 0 else 1.0
+    z2 = norm.ppf(0.5 + level / 2) ** 2
+
+    def f(theta: float) -> float:
+        return (theta - auc) ** 2 - z2 * ratio * hanley_mcneil(theta, m, n)
+
+    # f vanishes at Â itself when Â is 0 or 1: bracket just inside so the other root is found.
+    low = brentq(f, 0.0, min(auc, 1 - 1e-12), xtol=1e-14) if auc > 0 else 0.0
+    high = brentq(f, max(auc, 1e-12), 1.0, xtol=1e-14) if auc < 1 else 1.0
+    return auc, low, high
 
 
 @given(
     data=st.lists(
         st.tuples(st.integers(0, 1), st.sampled_from([0.1, 0.2, 0.4, 0.5, 0.7, 0.9]), st.integers(-1, 2)),
         min_size=1, max_size=60,
-    )
+    ),
+    level=st.sampled_from([0.9, 0.95]),
 )
 @settings(max_examples=100, deadline=None)
-def test_delong_against_pairwise_reference(data):
+def test_auc_score_interval_against_root_finding(data, level):
     y, scores, codes = (np.array(column) for column in zip(*data, strict=True))
-    auc, low, high = _auc_intervals(y.astype(np.int8), scores.astype(np.float64), codes, 3)
+    auc, low, high = _auc_intervals(y.astype(np.int8), scores.astype(np.float64), codes, 3, level)
     for group in range(3):
         positives = scores[(codes == group) & (y == 1)]
         negatives = scores[(codes == group) & (y == 0)]
-        if len(positives) < 2 or len(negatives) < 2:
+        if len(positives) == 0 or len(negatives) == 0:
             assert math.isnan(low[group]) and math.isnan(high[group])
             continue
-        ref_auc, variance = delong_reference(positives, negatives)
+        ref_auc, ref_low, ref_high = auc_score_reference(positives, negatives, level)
         assert auc[group] == pytest.approx(ref_auc, abs=1e-12)
-        half = Z95 * math.sqrt(variance)
-        assert low[group] == pytest.approx(max(ref_auc - half, 0.0), abs=1e-9)
-        assert high[group] == pytest.approx(min(ref_auc + half, 1.0), abs=1e-9)
-        assert low[group] <= auc[group] <= high[group]
+        assert low[group] == pytest.approx(ref_low, abs=1e-9)
+        assert high[group] == pytest.approx(ref_high, abs=1e-9)
+        assert 0.0 <= low[group] <= auc[group] <= high[group] <= 1.0
+        assert low[group] < high[group]  # never collapses
 
 
-def test_delong_variance_on_a_small_example():
-    """The unclipped half-width is z times the square root of DeLong's variance."""
-    rng = np.random.default_rng(3)
-    y = rng.integers(0, 2, 40).astype(np.int8)
-    scores = np.round(np.clip(0.5 + 0.2 * (y - 0.5) + rng.normal(0, 0.25, 40), 0, 1), 1)  # ties
-    auc, low, high = _auc_intervals(y, scores, np.zeros(len(y), dtype=np.int64), 1)
-    ref_auc, variance = delong_reference(scores[y == 1], scores[y == 0])
-    assert auc[0] == pytest.approx(skm.roc_auc_score(y, scores), abs=1e-12)
-    assert 0 < low[0] < high[0] < 1
-    assert ((high[0] - low[0]) / (2 * Z95)) ** 2 == pytest.approx(variance, rel=1e-9)
+def test_issue_14_perfect_auc_in_a_46_row_group_has_a_lower_bound_below_one():
+    """A 46-row group with AUC 1.000 was shown as 1.000 (1.000–1.000): DeLong's variance is 0 there."""
+    rng = np.random.default_rng(14)
+    y = np.repeat([0, 1], 23).astype(np.int8)
+    scores = np.where(y == 1, rng.uniform(0.6, 1.0, 46), rng.uniform(0.0, 0.4, 46))
+    auc, low, high = _auc_intervals(y, scores, np.zeros(46, dtype=np.int64), 1)
+    assert auc[0] == skm.roc_auc_score(y, scores) == 1.0
+    assert high[0] == 1.0
+    assert 0.85 < low[0] < 0.95  # clearly below 1, and not uninformative
+    small = _auc_intervals(y[20:26], scores[20:26], np.zeros(6, dtype=np.int64), 1)  # 3 + 3 rows
+    assert small[1][0] < low[0]  # fewer rows, wider interval
+
+
+def test_auc_score_interval_with_one_row_of_a_class_and_at_zero():
+    y = np.array([1, 0, 0, 0, 0], dtype=np.int8)
+    auc, low, high = _auc_intervals(y, np.array([0.1, 0.5, 0.6, 0.7, 0.8]), np.zeros(5, dtype=np.int64), 1)
+    assert auc[0] == skm.roc_auc_score(y, [0.1, 0.5, 0.6, 0.7, 0.8]) == 0.0
+    assert low[0] == 0.0 and 0.0 < high[0] < 1.0
+
+
+def _coverage(low: np.ndarray, high: np.ndarray, truth: float) -> float:
+    defined = np.isfinite(low)
+    return float(np.mean((low[defined] <= truth) & (truth <= high[defined])))
+
+
+def test_auc_interval_covers_a_boundary_auc_in_small_groups():
+    """400 groups of 20 rows, binormal scores with AUC 0.97 (benchmarks/interval_coverage.py has the full table)."""
+    rng = np.random.default_rng(2026)
+    groups, size, delta = 400, 20, math.sqrt(2) * norm.ppf(0.97)
+    y = rng.integers(0, 2, groups * size).astype(np.int8)
+    scores = norm.cdf(rng.normal(delta * y, 1.0))
+    auc, low, high = _auc_intervals(y, scores, np.repeat(np.arange(groups), size), groups)
+    assert np.mean(auc == 1.0) > 0.2  # many groups sit on the boundary
+    assert (high - low > 0.01)[np.isfinite(low)].all()
+    assert 0.92 <= _coverage(low, high, 0.97) <= 0.99
 
 
 # Normal intervals of means ------------------------------------------------------------------------
@@ -221,7 +273,7 @@ def test_normal_intervals_of_log_loss_and_brier():
         assert row.ci_high == pytest.approx(losses.mean() + half, abs=1e-9)
 
 
-# Bootstrap ----------------------------------------------------------------------------------------
+# Bayesian bootstrap of count cells ---------------------------------------------------------------
 
 
 def _frame(n: int = 400, seed: int = 5) -> pd.DataFrame:
@@ -230,7 +282,7 @@ def _frame(n: int = 400, seed: int = 5) -> pd.DataFrame:
                          "g": rng.choice(["a", "b"], n)})
 
 
-BOOTSTRAP = [m.name for m in BY_NAME.values() if m.interval == "bootstrap"]
+BOOTSTRAP = [m.name for m in BY_NAME.values() if m.interval == intervals.BAYESIAN_BOOTSTRAP]
 
 
 def _bootstrap_intervals(frame: pd.DataFrame, seed: int, resamples: int = 200) -> pd.DataFrame:
@@ -249,8 +301,8 @@ def test_bootstrap_same_seed_same_intervals_other_seed_other_intervals():
     pd.testing.assert_series_equal(first["value"], other["value"])
 
 
-def test_bootstrap_matches_resampling_rows():
-    """Multinomial draws of the cells have the distribution of resampling rows: the intervals agree."""
+def test_bayesian_bootstrap_is_close_to_resampling_rows_in_a_large_group():
+    """With hundreds of rows the prior's one row of mass is negligible: the intervals agree with the row bootstrap."""
     frame = _frame(300, seed=11)
     ours = _bootstrap_intervals(frame, seed=0, resamples=4000).query("slice == 'overall'").set_index("metric")
     rng = np.random.default_rng(12345)
@@ -270,13 +322,53 @@ def test_bootstrap_matches_resampling_rows():
         assert ours.loc[name, "ci_high"] == pytest.approx(high, abs=0.01), name
 
 
-def test_resample_confusion_keeps_group_sizes():
-    c = Confusion(tp=np.array([3, 0, 0]), fp=np.array([1, 0, 2]), tn=np.array([5, 0, 0]), fn=np.array([0, 0, 0]))
-    drawn = intervals.resample_counts(c, 50, np.random.default_rng(0))
-    assert drawn.tp.shape == (50, 3)
-    np.testing.assert_array_equal(drawn.n, np.broadcast_to(c.n, (50, 3)))
-    assert (drawn.fn == 0).all()  # a cell that is empty stays empty
-    assert (drawn.tp[:, 2] == 0).all() and (drawn.fp[:, 2] == 2).all()
+def test_posterior_counts_keep_group_sizes_and_the_classes_present():
+    c = Confusion(tp=np.array([3, 0, 0, 5]), fp=np.array([1, 0, 2, 0]), tn=np.array([5, 0, 0, 5]),
+                  fn=np.array([0, 0, 0, 0]))
+    drawn = intervals.posterior_counts(c, 50, np.random.default_rng(0))
+    assert drawn.tp.shape == (50, 4)
+    np.testing.assert_allclose(drawn.n, np.broadcast_to(c.n, (50, 4)))
+    assert (drawn.fn[:, 0] > 0).all()  # no row there, but labels and predictions of both classes occur
+    assert (drawn.n[:, 1] == 0).all()  # an empty group stays empty
+    assert (drawn.tp[:, 2] == 0).all() and (drawn.tn[:, 2] == 0).all() and (drawn.fn[:, 2] == 0).all()  # all fp
+    assert (drawn.fp[:, 3] > 0).all() and (drawn.fn[:, 3] > 0).all()  # a perfect group: errors are possible
+    assert drawn.fp[:, 3].mean() == pytest.approx(10 * intervals.PRIOR_MASS / 4 / (10 + intervals.PRIOR_MASS), rel=0.5)
+
+
+def test_posterior_counts_of_joint_cells_leave_absent_predictions_out():
+    counts = np.zeros((1, 8))
+    counts[0, [0, 7]] = 5  # (label, first, second) = (0, 0, 0) and (1, 1, 1): both models perfect
+    drawn = intervals.posterior_counts(_Cells(counts), 20, np.random.default_rng(0), axes=3).counts
+    assert (drawn > 0).all()  # every joint cell is possible
+    counts[0, 7] = 0
+    counts[0, 6] = 5  # (1, 1, 0): the second model never predicts 1
+    drawn = intervals.posterior_counts(_Cells(counts), 20, np.random.default_rng(0), axes=3).counts
+    second_predicts_one = np.array([1, 3, 5, 7])
+    assert (drawn[..., second_predicts_one] == 0).all() and (drawn[..., [0, 2, 4, 6]] > 0).all()
+
+
+class _Cells:
+    def __init__(self, counts: np.ndarray):
+        self.counts = counts
+
+    def cells(self) -> np.ndarray:
+        return self.counts
+
+    @classmethod
+    def from_cells(cls, cells: np.ndarray) -> _Cells:
+        return cls(cells)
+
+
+def test_issue_14_perfect_tiny_group_gets_a_non_degenerate_interval():
+    """F1, MCC and balanced accuracy of a perfect 6-row group were 1.000 (1.000–1.000): every replicate equal."""
+    frame = pd.DataFrame({"y": [0, 1, 0, 1, 0, 1] + [0, 1] * 50, "pred": [0, 1, 0, 1, 0, 1] + [1, 1] * 50,
+                          "p": 0.5, "g": ["tiny"] * 6 + ["rest"] * 100})
+    table = reportgen.evaluate(frame, label="y", score="p", prediction="pred", slices=[{"column": "g"}],
+                               resamples=1000, seed=0).metrics
+    tiny = table[(table.group == "tiny") & table.metric.isin(BOOTSTRAP)].set_index("metric")
+    assert (tiny["value"] == 1.0).all()
+    assert (tiny["ci_high"] == 1.0).all()
+    assert (tiny["ci_low"] < 0.9).all() and (tiny["ci_low"] > -0.5).all()
 
 
 def test_percentile_ignores_undefined_replicates():
@@ -285,6 +377,20 @@ def test_percentile_ignores_undefined_replicates():
     assert low[0] == pytest.approx(np.quantile([0.2, 0.4, 0.6], 0.25))
     assert high[0] == pytest.approx(np.quantile([0.2, 0.4, 0.6], 0.75))
     assert math.isnan(low[1]) and math.isnan(high[1])
+
+
+def test_bootstrap_interval_covers_a_boundary_f1_in_small_groups():
+    """300 groups of 20 rows with accuracy 0.97 (half are perfect): coverage of the population F1 and MCC."""
+    rng = np.random.default_rng(7)
+    probabilities = np.array([0.485, 0.015, 0.015, 0.485])  # tn, fp, fn, tp
+    drawn = Confusion.from_cells(rng.multinomial(20, probabilities, size=300))
+    truth = Confusion.from_cells(probabilities[None, :])
+    table = metric_frame("s", [str(i) for i in range(300)], BinaryStats(drawn, None), [BY_NAME["f1"], BY_NAME["mcc"]],
+                         level=0.95, resamples=500, rng=np.random.default_rng(8))
+    for name in ("f1", "mcc"):
+        rows = table[table.metric == name]
+        true_value = BY_NAME[name].values(truth).value[0]
+        assert 0.92 <= _coverage(rows.ci_low.to_numpy(), rows.ci_high.to_numpy(), true_value) <= 0.995, name
 
 
 # Every reported interval --------------------------------------------------------------------------
@@ -306,8 +412,6 @@ def test_reported_intervals_contain_the_value(seed, n):
             assert rows[["ci_low", "ci_high"]].isna().all().all(), metric.name
             continue
         assert rows.loc[~defined, ["ci_low", "ci_high"]].isna().all().all(), metric.name
-        if metric.interval == "bootstrap":
-            continue  # a percentile interval need not contain the point estimate
         both = rows[defined & rows["ci_low"].notna()]
         assert (both["ci_low"] <= both["value"]).all(), metric.name
         assert (both["value"] <= both["ci_high"]).all(), metric.name

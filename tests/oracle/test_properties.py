@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import reportgen
 from reportgen.metrics.binary import BY_NAME
+from reportgen.metrics.intervals import BAYESIAN_BOOTSTRAP
 
 from .strategies import SLICES, prediction_frames
 
@@ -16,7 +17,7 @@ HYPOTHESIS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow
 KEY = ["slice", "group", "metric"]
 # Bootstrap intervals draw per family from one generator, so they depend on the groups' order;
 # every other interval is a closed form of the group's own counts.
-CLOSED_FORM = [m.name for m in BY_NAME.values() if m.interval != "bootstrap"]
+CLOSED_FORM = [m.name for m in BY_NAME.values() if m.interval != BAYESIAN_BOOTSTRAP]
 
 
 def _evaluate(frame: pd.DataFrame, slices: list[dict]) -> reportgen.Evaluation:
