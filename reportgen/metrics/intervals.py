@@ -249,3 +249,24 @@ def katz_ratio(
     low, high = np.exp(log_ratio - z * se), np.exp(log_ratio + z * se)
     low = np.where(k1 == 0, 0.0, low)  # a ratio of 0 is observed: the interval starts there
     return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
+
+
+def mover_difference(
+    first: np.ndarray, first_bounds: tuple[np.ndarray, np.ndarray],
+    second: np.ndarray, second_bounds: tuple[np.ndarray, np.ndarray],
+    correlation: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Interval of first − second from each estimate's own interval (MOVER; Zou and Donner 2008).
+
+    With intervals (l₁, u₁) and (l₂, u₂) and the correlation r of the two estimates (same rows),
+    the bounds are d ∓ sqrt(a² + b² − 2r·a·b), a and b the distances from each estimate to its own
+    bound on the side that moves d that way (Newcombe's method 10 for paired proportions is this with
+    Wilson intervals). Each single interval is non-degenerate, so the difference's is too. Where r is
+    undefined (an estimate with zero variance, such as an AUC of 1) it is taken as 0.
+    """
+    r = np.where(np.isfinite(correlation), correlation, 0.0)
+    (l1, u1), (l2, u2) = first_bounds, second_bounds
+    difference = first - second
+    down = np.sqrt(np.maximum((first - l1) ** 2 + (u2 - second) ** 2 - 2 * r * (first - l1) * (u2 - second), 0.0))
+    up = np.sqrt(np.maximum((u1 - first) ** 2 + (second - l2) ** 2 - 2 * r * (u1 - first) * (second - l2), 0.0))
+    return difference - down, difference + up

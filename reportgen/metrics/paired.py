@@ -9,7 +9,9 @@ Every kernel works from sufficient statistics of the pair, never by resampling r
   proportion over the same rows for both models (accuracy, recall, specificity, ...) is tested
   with **McNemar's** exact test on its discordant rows; other count metrics with a z-test on the
   bootstrap standard error;
-- the ROC AUC: **DeLong's** paired test, from both models' placement values on the same rows;
+- the ROC AUC: **DeLong's** paired test, from both models' placement values on the same rows, and
+  the **MOVER** interval of the difference (`intervals.mover_difference`), from each model's score
+  interval and the correlation of the two AUCs (DeLong): it does not collapse when both are 1;
 - means of a per-row value (log loss, Brier score, MAE, ...) and smooth functions of such means
   (RMSE, R²): a **paired normal** interval from the per-row differences (their linearization for
   the smooth functions) and a z-test; top-k accuracy is a proportion, tested with McNemar's test.
@@ -36,7 +38,7 @@ from reportgen.metrics.statistics import Confusion, Rows
 from reportgen.metrics.tasks import Engine, Statistics
 
 BOOTSTRAP = "paired Bayesian bootstrap"
-DELONG = "DeLong (paired)"
+AUC_MOVER = "MOVER (score intervals, DeLong correlation)"
 NORMAL = "paired normal"
 MCNEMAR = "McNemar (exact)"
 Z_TEST = "z-test"
@@ -199,9 +201,11 @@ def compare_family(
             else:
                 p_value, test = _z_test(difference, se, candidate.n), Z_TEST if method else None
         elif metric.name == "roc_auc" and pair.task == "binary":
-            se = _delong_se(codes, n_groups, pair)
-            (low, high), p_value = _normal_bounds(difference, se, level), _z_test(difference, se, candidate.n)
-            method, test = DELONG, Z_TEST
+            se, correlation = _delong(codes, n_groups, pair)
+            low, high = intervals.mover_difference(
+                first.value, intervals.auc_score(candidate.scores, first.value, level),
+                second.value, intervals.auc_score(baseline.scores, second.value, level), correlation)
+            p_value, method, test = _z_test(difference, se, candidate.n), AUC_MOVER, Z_TEST
         elif metric.name in per_row:
             psi, counted, indicator = per_row[metric.name]
             total, squares, n = _sums(codes, psi, counted, n_groups)
@@ -449,21 +453,28 @@ def _standard_error(total: np.ndarray, squares: np.ndarray, n: np.ndarray) -> np
     return np.where(np.asarray(n) >= 2, np.sqrt(variance), np.nan)
 
 
-def _delong_se(codes: np.ndarray, n_groups: int, pair: Pair) -> np.ndarray:
-    """Standard error of the AUC difference by DeLong's paired method, per group.
+def _delong(codes: np.ndarray, n_groups: int, pair: Pair) -> tuple[np.ndarray, np.ndarray]:
+    """Standard error of the AUC difference by DeLong's paired method, and the correlation of the two AUCs.
 
     With each row's placement value in its group (a positive: the share of the group's negatives
     scored below it, ties counting half; a negative: the share of positives scored above it), the
-    difference of the two models' placements d gives Var(ΔAUC) = Var(d | positives) / m +
-    Var(d | negatives) / n, for m positives and n negatives.
+    placements v give Var(AUC) = Var(v | positives) / m + Var(v | negatives) / n, for m positives
+    and n negatives; the difference of the two models' placements gives Var(ΔAUC) the same way, and
+    Cov = (Var₁ + Var₂ − Var(ΔAUC)) / 2. The correlation is NaN where a model's variance is 0.
     """
     y_true = pair.candidate.rows.y_true
-    difference = (_placements(codes, pair.candidate.rows, n_groups) - _placements(codes, pair.baseline.rows, n_groups))
-    variance = np.zeros(n_groups)
-    for label in (1, 0):
-        total, squares, n = _sums(codes, difference, y_true == label, n_groups)
-        variance = variance + _standard_error(total, squares, n) ** 2
-    return np.sqrt(variance)
+    first, second = _placements(codes, pair.candidate.rows, n_groups), _placements(codes, pair.baseline.rows, n_groups)
+
+    def variance(placements: np.ndarray) -> np.ndarray:
+        found = np.zeros(n_groups)
+        for label in (1, 0):
+            found = found + _standard_error(*_sums(codes, placements, y_true == label, n_groups)) ** 2
+        return found
+
+    of_first, of_second, of_difference = variance(first), variance(second), variance(first - second)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        correlation = (of_first + of_second - of_difference) / (2 * np.sqrt(of_first * of_second))
+    return np.sqrt(of_difference), np.clip(correlation, -1.0, 1.0)
 
 
 def _placements(codes: np.ndarray, rows: Rows, n_groups: int) -> np.ndarray:

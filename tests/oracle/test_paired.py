@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,10 +11,10 @@ from scipy import stats
 from sklearn import metrics as sk
 
 from reportgen.analysis.comparison import flag_changes
-from reportgen.metrics import binary, calibration, tasks
+from reportgen.metrics import binary, calibration, intervals, tasks
 from reportgen.metrics.paired import (
+    AUC_MOVER,
     BOOTSTRAP,
-    DELONG,
     MCNEMAR,
     NO_PAIRED_INTERVAL,
     NORMAL,
@@ -22,6 +24,7 @@ from reportgen.metrics.paired import (
     compare_family,
     mcnemar,
 )
+from reportgen.metrics.statistics import Rows, score_stats
 
 LEVEL = 0.95
 REGISTRY = {metric.name: metric for metric in binary.METRICS + calibration.METRICS}
@@ -88,8 +91,8 @@ def test_proportions_over_the_same_rows_are_tested_with_mcnemar_on_their_discord
 # DeLong -------------------------------------------------------------------------------------------
 
 
-def _slow_delong_se(y: np.ndarray, first: np.ndarray, second: np.ndarray) -> float:
-    """DeLong et al. (1988), with the covariance matrices of the structural components, by explicit loops."""
+def _slow_delong_covariance(y: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """DeLong et al. (1988): the two AUCs' covariance matrix from the structural components, by explicit loops."""
     positives, negatives = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
     m, n = len(positives), len(negatives)
 
@@ -98,25 +101,45 @@ def _slow_delong_se(y: np.ndarray, first: np.ndarray, second: np.ndarray) -> flo
 
     v10 = np.array([[np.mean([psi(s[i], s[j]) for j in negatives]) for i in positives] for s in (first, second)])
     v01 = np.array([[np.mean([psi(s[i], s[j]) for i in positives]) for j in negatives] for s in (first, second)])
-    s10, s01 = np.cov(v10), np.cov(v01)
-    contrast = np.array([1.0, -1.0])
-    return float(np.sqrt(contrast @ (s10 / m + s01 / n) @ contrast))
+    return np.cov(v10) / m + np.cov(v01) / n
 
 
-def test_delong_paired_interval_matches_the_covariance_matrix_formulation(binary_data):
+def _score_interval(y: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """One model's AUC score interval (checked against root finding in tests/metrics/test_intervals.py)."""
+    rows = Rows.prepare(y.astype(np.int8), np.zeros(len(y), dtype=np.int8), scores)
+    s = score_stats(np.zeros(len(y), dtype=np.int64), rows, 1)
+    low, high = intervals.auc_score(s, binary.roc_auc(s).value, LEVEL)
+    return float(low[0]), float(high[0])
+
+
+def test_auc_difference_test_and_interval_match_the_covariance_matrix_formulation(binary_data):
+    """DeLong's z-test from the covariance matrix; the MOVER interval from the score intervals and correlation."""
     y, p_c, p_b, codes = binary_data
     table = _compare(_binary_pair(y, p_c, p_b), codes, 3)
-    z = stats.norm.ppf(0.5 + LEVEL / 2)
     for group in range(3):
         mine = codes == group
-        difference = sk.roc_auc_score(y[mine], p_c[mine]) - sk.roc_auc_score(y[mine], p_b[mine])
-        se = _slow_delong_se(y[mine], p_c[mine], p_b[mine])
+        a1, a2 = sk.roc_auc_score(y[mine], p_c[mine]), sk.roc_auc_score(y[mine], p_b[mine])
+        covariance = _slow_delong_covariance(y[mine], p_c[mine], p_b[mine])
+        se = math.sqrt(covariance[0, 0] + covariance[1, 1] - 2 * covariance[0, 1])
+        r = covariance[0, 1] / math.sqrt(covariance[0, 0] * covariance[1, 1])
+        (l1, u1), (l2, u2) = _score_interval(y[mine], p_c[mine]), _score_interval(y[mine], p_b[mine])
         row = _row(table, "roc_auc", group)
-        assert row["method"] == DELONG
-        assert row["difference"] == pytest.approx(difference, abs=1e-12)
-        assert row["ci_low"] == pytest.approx(difference - z * se, abs=1e-9)
-        assert row["ci_high"] == pytest.approx(difference + z * se, abs=1e-9)
-        assert row["p_value"] == pytest.approx(2 * stats.norm.sf(abs(difference) / se), rel=1e-6)
+        assert row["method"] == AUC_MOVER
+        assert row["difference"] == pytest.approx(a1 - a2, abs=1e-12)
+        down = math.sqrt((a1 - l1) ** 2 + (u2 - a2) ** 2 - 2 * r * (a1 - l1) * (u2 - a2))
+        up = math.sqrt((u1 - a1) ** 2 + (a2 - l2) ** 2 - 2 * r * (u1 - a1) * (a2 - l2))
+        assert row["ci_low"] == pytest.approx(a1 - a2 - down, abs=1e-9)
+        assert row["ci_high"] == pytest.approx(a1 - a2 + up, abs=1e-9)
+        assert row["p_value"] == pytest.approx(2 * stats.norm.sf(abs(a1 - a2) / se), rel=1e-6)
+
+
+def test_issue_14_auc_difference_of_two_perfect_models_does_not_collapse():
+    y = np.repeat([0, 1], 15)
+    p_c = np.where(y == 1, np.linspace(0.6, 0.9, 30), np.linspace(0.1, 0.4, 30))
+    p_b = np.where(y == 1, np.linspace(0.55, 0.95, 30), np.linspace(0.0, 0.5, 30))
+    row = _row(_compare(_binary_pair(y, p_c, p_b), np.zeros(30, dtype=np.int64), 1), "roc_auc")
+    assert row["candidate"] == row["baseline"] == 1.0 and row["difference"] == 0.0
+    assert -0.2 < row["ci_low"] < -0.02 and 0.02 < row["ci_high"] < 0.2  # both models' own intervals reach below 1
 
 
 def test_auc_difference_is_undefined_with_the_reason_in_a_one_class_group():
@@ -166,10 +189,11 @@ def test_paired_bootstrap_matches_resampling_rows(binary_data, metric):
     row = _row(table, metric, 1)
     assert row["method"] == BOOTSTRAP
     assert row["difference"] == pytest.approx(SKLEARN[metric](y[mine], pred_c) - SKLEARN[metric](y[mine], pred_b))
-    # two Monte Carlo estimates of the same percentiles: equal within a small share of the spread
+    # the Bayesian bootstrap (its prior weighs one row) against the row bootstrap, both Monte Carlo estimates:
+    # equal within a small share of the spread
     spread = np.std(slow)
-    assert row["ci_low"] == pytest.approx(np.quantile(slow, 0.025), abs=0.12 * spread)
-    assert row["ci_high"] == pytest.approx(np.quantile(slow, 0.975), abs=0.12 * spread)
+    assert row["ci_low"] == pytest.approx(np.quantile(slow, 0.025), abs=0.2 * spread)
+    assert row["ci_high"] == pytest.approx(np.quantile(slow, 0.975), abs=0.2 * spread)
     if row["test"] == Z_TEST:  # the z of the test is the difference over the bootstrap's spread
         assert stats.norm.isf(row["p_value"] / 2) == pytest.approx(abs(row["difference"]) / spread, rel=0.05)
 
@@ -311,7 +335,13 @@ def test_identical_models_differ_by_nothing_and_raise_no_flag(binary_data):
     assert (defined["difference"] == 0).all()
     tested = defined[defined["p_value"].notna()]
     assert (tested["p_value"] == 1).all()
-    assert (tested["ci_low"] == 0).all() and (tested["ci_high"] == 0).all()
+    # No discordant row in a sample does not prove the models never disagree: narrow intervals around 0, not [0, 0];
+    # per-row loss differences that are all 0 have a standard error of 0.
+    of_counts = tested["method"].isin([BOOTSTRAP, AUC_MOVER])
+    assert of_counts.any() and (tested["method"] == NORMAL).any()
+    assert (tested.loc[of_counts, "ci_low"] < 0).all() and (tested.loc[of_counts, "ci_high"] > 0).all()
+    assert (tested.loc[of_counts, "ci_high"] - tested.loc[of_counts, "ci_low"] < 0.15).all()
+    assert (tested.loc[~of_counts, "ci_low"] == 0).all() and (tested.loc[~of_counts, "ci_high"] == 0).all()
     flagged = flag_changes(table, REGISTRY, fdr=0.05, min_support=30)
     assert flagged["flag"].isna().all()
 
