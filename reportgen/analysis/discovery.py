@@ -25,7 +25,7 @@ from reportgen.config import DEFAULT_CANDIDATE_COLUMNS, MAX_CANDIDATE_COLUMNS, S
 from reportgen.errors import ConfigError, InputError, plain_list, quoted_list
 from reportgen.io import Predictions
 from reportgen.labels import cap_label
-from reportgen.metrics.intervals import normal_mean, wilson
+from reportgen.metrics.intervals import mean_interval, wilson
 from reportgen.metrics.significance import benjamini_hochberg
 from reportgen.metrics.statistics import EPS
 from reportgen.slices import SliceFamily, build_slices
@@ -379,7 +379,7 @@ def _against_parents(tested: pd.DataFrame, binary: bool, min_support: int) -> np
 
 
 def _interval(reported: pd.DataFrame, binary: bool, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson interval of an error rate, or normal interval of a mean, per reported slice."""
+    """Wilson interval of an error rate, or t interval of a mean, per reported slice."""
     if binary:
         return wilson(reported["total"].to_numpy(), reported["n"].to_numpy(), level)
-    return normal_mean(reported["total"].to_numpy(), reported["squares"].to_numpy(), reported["n"].to_numpy(), level)
+    return mean_interval(reported["total"].to_numpy(), reported["squares"].to_numpy(), reported["n"].to_numpy(), level)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reportgen.metrics import intervals
-from reportgen.metrics.intervals import AUC_SCORE, BAYESIAN_BOOTSTRAP
+from reportgen.metrics.intervals import AUC_SCORE, BAYESIAN_BOOTSTRAP, LOG_T
 from reportgen.metrics.metric import Bounds, Fraction, Metric, count_values
 from reportgen.metrics.statistics import (
     Confusion,
@@ -124,10 +124,10 @@ def _auc_score(s: ScoreStats, auc: np.ndarray, level: float) -> Bounds:
 
 
 def _mean_interval(total: str, squares: str) -> Callable[[ScoreStats, np.ndarray, float], Bounds]:
-    """Normal interval of a per-row mean whose sum and sum of squares are fields of ScoreStats."""
+    """Log-scale t interval of a per-row mean loss whose sum and sum of squares are fields of ScoreStats."""
 
     def bounds(s: ScoreStats, value: np.ndarray, level: float) -> Bounds:
-        return intervals.normal_mean(getattr(s, total), getattr(s, squares), s.n, level)
+        return intervals.mean_interval(getattr(s, total), getattr(s, squares), s.n, level)
 
     return bounds
 
@@ -147,8 +147,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("selection_rate", "Selection rate", "confusion", selection_rate, "wilson", None),
     Metric("roc_auc", "ROC AUC", "scores", roc_auc, AUC_SCORE, True, _auc_score),
     Metric("average_precision", "Average precision", "scores", average_precision, None, True),
-    Metric("log_loss", "Log loss", "scores", log_loss, "normal", False, _mean_interval("log_loss_sum", "log_loss_sq")),
-    Metric("brier", "Brier score", "scores", brier, "normal", False, _mean_interval("brier_sum", "brier_sq")),
+    Metric("log_loss", "Log loss", "scores", log_loss, LOG_T, False, _mean_interval("log_loss_sum", "log_loss_sq")),
+    Metric("brier", "Brier score", "scores", brier, LOG_T, False, _mean_interval("brier_sum", "brier_sq")),
 )
 
 BY_NAME: dict[str, Metric] = {metric.name: metric for metric in METRICS}

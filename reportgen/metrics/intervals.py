@@ -6,6 +6,7 @@ from statistics import NormalDist
 from typing import Any
 
 import numpy as np
+from scipy import stats as scipy_stats
 
 from reportgen.metrics.statistics import ScoreStats
 
@@ -14,11 +15,18 @@ CountCells = Any  # statistics offering `cells()` and `from_cells`, such as `Con
 # The interval methods as a metric's `interval` names them (and the card and report.json show them).
 BAYESIAN_BOOTSTRAP = "bayesian bootstrap"
 AUC_SCORE = "score (Newcombe)"
+LOG_T = "log-scale t"  # a mean of losses (`mean_interval` with positive=True)
+STUDENT_T = "student t"  # a signed mean
 
 
 def z_value(level: float) -> float:
     """Two-sided standard-normal quantile for a confidence level (1.96 for 0.95)."""
     return NormalDist().inv_cdf(0.5 + level / 2)
+
+
+def t_value(level: float, degrees: np.ndarray) -> np.ndarray:
+    """Two-sided Student's t quantile per group (degrees of freedom below 1 are taken as 1)."""
+    return scipy_stats.t.ppf(0.5 + level / 2, np.maximum(np.asarray(degrees, dtype=np.float64), 1.0))
 
 
 def wilson(numerator: np.ndarray, denominator: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -176,19 +184,27 @@ def mean_and_variance(
         return mean, np.maximum(squares - n * mean**2, 0.0) / (n - 1) / n
 
 
-def normal_mean(
-    total: np.ndarray, squares: np.ndarray, n: np.ndarray, level: float, *, nonnegative: bool = True
+def mean_interval(
+    total: np.ndarray, squares: np.ndarray, n: np.ndarray, level: float, *, positive: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Normal interval of a mean from its sum and sum of squares; NaN with fewer than two rows.
+    """Student's t interval of a mean from its sum and sum of squares; NaN with fewer than two rows.
 
-    With `nonnegative` (a mean of losses) the lower bound is clipped at 0.
+    With `positive` (a mean of losses, never negative) the interval is taken on the log scale,
+    exp(log x̄ ± t·se / x̄): means of skewed losses (log loss, squared errors) are far from normal in
+    small groups, and their logarithm is closer; the bounds stay positive. A mean of 0 (every loss
+    0) has the interval [0, 0]. Otherwise x̄ ± t·se. t has n − 1 degrees of freedom.
     """
     mean, variance = mean_and_variance(total, squares, n)
-    with np.errstate(invalid="ignore"):
-        half = z_value(level) * np.sqrt(variance)
-    ok = np.asarray(n) >= 2
-    low = np.maximum(mean - half, 0.0) if nonnegative else mean - half
-    return np.where(ok, low, np.nan), np.where(ok, mean + half, np.nan)
+    n = np.asarray(n, dtype=np.float64)
+    ok = n >= 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = t_value(level, n - 1) * np.sqrt(variance)
+        if positive:
+            spread = np.where(mean > 0, half / mean, 0.0)
+            low, high = mean * np.exp(-spread), mean * np.exp(spread)
+        else:
+            low, high = mean - half, mean + half
+    return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
 
 
 def mean_difference(

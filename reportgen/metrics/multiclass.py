@@ -24,7 +24,7 @@ import numpy as np
 
 from reportgen.metrics import intervals
 from reportgen.metrics.binary import ONE_CLASS, BinaryStats
-from reportgen.metrics.intervals import AUC_SCORE, BAYESIAN_BOOTSTRAP
+from reportgen.metrics.intervals import AUC_SCORE, BAYESIAN_BOOTSTRAP, LOG_T
 from reportgen.metrics.metric import Bounds, Fraction, Metric, count_values
 from reportgen.metrics.statistics import (
     EPS,
@@ -625,8 +625,8 @@ def top_k_accuracy(k: int) -> Callable[[ClassScores], Fraction]:
 
 
 def _log_loss_interval(s: ClassScores, value: np.ndarray, level: float) -> Bounds:
-    """Normal interval of the mean per-row log loss."""
-    return intervals.normal_mean(s.log_loss_sum, s.log_loss_sq, s.n, level)
+    """Log-scale t interval of the mean per-row log loss."""
+    return intervals.mean_interval(s.log_loss_sum, s.log_loss_sq, s.n, level)
 
 
 METRICS: tuple[Metric, ...] = (
@@ -650,7 +650,7 @@ METRICS: tuple[Metric, ...] = (
 SCORE_METRICS: tuple[Metric, ...] = (
     Metric("roc_auc_macro", "ROC AUC (OvR, macro)", "scores", roc_auc_macro, None, True),
     Metric("roc_auc_weighted", "ROC AUC (OvR, weighted)", "scores", roc_auc_weighted, None, True),
-    Metric("log_loss", "Log loss", "scores", log_loss, "normal", False, _log_loss_interval),
+    Metric("log_loss", "Log loss", "scores", log_loss, LOG_T, False, _log_loss_interval),
 )
 """The metrics of the probabilities, before the top-k accuracies."""
 

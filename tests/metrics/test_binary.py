@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from reportgen.metrics.binary import BY_NAME, METRICS
-from reportgen.metrics.intervals import AUC_SCORE, BAYESIAN_BOOTSTRAP
+from reportgen.metrics.intervals import AUC_SCORE, BAYESIAN_BOOTSTRAP, LOG_T
 from reportgen.metrics.statistics import Confusion
 
 
@@ -24,9 +24,9 @@ def test_registry_names_are_unique_and_complete():
     assert set(BY_NAME) == set(names)
     for metric in METRICS:
         assert metric.source in ("confusion", "scores")
-        assert metric.interval in (None, "wilson", BAYESIAN_BOOTSTRAP, AUC_SCORE, "normal")
+        assert metric.interval in (None, "wilson", BAYESIAN_BOOTSTRAP, AUC_SCORE, LOG_T)
         assert metric.compute.__doc__, metric.name  # every metric says when it is undefined
-        if metric.interval in (AUC_SCORE, "normal"):
+        if metric.interval in (AUC_SCORE, LOG_T):
             assert metric.confidence is not None
 
 

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import brentq
 from scipy.stats import norm
+from scipy.stats import t as student_t
 from scipy.stats.contingency import relative_risk
 
 import reportgen
@@ -259,7 +260,7 @@ def test_auc_interval_covers_a_boundary_auc_in_small_groups():
 # Normal intervals of means ------------------------------------------------------------------------
 
 
-def test_normal_intervals_of_log_loss_and_brier():
+def test_log_scale_t_intervals_of_log_loss_and_brier():
     rng = np.random.default_rng(1)
     n = 80
     frame = pd.DataFrame({"y": rng.integers(0, 2, n), "p": rng.random(n)})
@@ -267,10 +268,10 @@ def test_normal_intervals_of_log_loss_and_brier():
     y, p = frame.y.to_numpy(), frame.p.to_numpy()
     per_row = {"log_loss": -np.log(np.where(y == 1, p, 1 - p)), "brier": (p - y) ** 2}
     for metric, losses in per_row.items():
-        half = Z95 * losses.std(ddof=1) / math.sqrt(n)
+        spread = student_t.ppf(0.975, n - 1) * losses.std(ddof=1) / math.sqrt(n) / losses.mean()
         row = table.loc[metric]
-        assert row.ci_low == pytest.approx(max(losses.mean() - half, 0), abs=1e-9)
-        assert row.ci_high == pytest.approx(losses.mean() + half, abs=1e-9)
+        assert row.ci_low == pytest.approx(losses.mean() * math.exp(-spread), abs=1e-9)
+        assert row.ci_high == pytest.approx(losses.mean() * math.exp(spread), abs=1e-9)
 
 
 # Bayesian bootstrap of count cells ---------------------------------------------------------------

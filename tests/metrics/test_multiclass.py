@@ -63,7 +63,7 @@ def test_registry_names_labels_and_intervals():
         if metric.name in ("count", "roc_auc_macro", "roc_auc_weighted"):
             assert metric.interval is None, metric.name
         elif metric.name == "log_loss":
-            assert metric.interval == "normal" and metric.confidence is not None
+            assert metric.interval == intervals.LOG_T and metric.confidence is not None
         elif metric.name in ("accuracy", "weighted_recall") or metric.name.startswith(("micro_", "top_")):
             assert metric.interval == "wilson", metric.name
         else:

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from reportgen.metrics import intervals
 from reportgen.metrics.regression import (
@@ -45,9 +45,9 @@ def test_registry_names_labels_and_intervals():
         assert (metric.interval is None) == (metric.confidence is None), metric.name
     intervals_by_name = {m.name: m.interval for m in METRICS}
     assert intervals_by_name == {
-        "count": None, "mae": "normal", "mse": "normal", "rmse": "normal (square root of MSE's)",
-        "r2": "delta method", "mape": "normal", "median_absolute_error": None, "max_error": None,
-        "explained_variance": "delta method", "mean_residual": "normal",
+        "count": None, "mae": "log-scale t", "mse": "log-scale t", "rmse": "log-scale t (square root of MSE's)",
+        "r2": "delta method (log scale)", "mape": "log-scale t", "median_absolute_error": None, "max_error": None,
+        "explained_variance": "delta method (log scale)", "mean_residual": "student t",
     }
     directions = {m.name: m.higher_is_better for m in METRICS}
     assert directions["r2"] is True and directions["mae"] is False and directions["mean_residual"] is None
@@ -214,7 +214,8 @@ def _bounds(name: str, e: ErrorStats, level: float = 0.95) -> tuple[np.ndarray, 
     return metric.confidence(e, metric.values(e).value, level)
 
 
-def test_mean_intervals_are_normal_intervals_of_the_per_row_values():
+def test_mean_intervals_are_t_intervals_of_the_per_row_values():
+    """Losses: t interval of the log of the mean (delta method); the signed mean residual: plain t interval."""
     rng = np.random.default_rng(8)
     y = rng.normal(20, 5, 150)
     yp = y + rng.normal(-0.1, 2, 150)
@@ -222,13 +223,15 @@ def test_mean_intervals_are_normal_intervals_of_the_per_row_values():
     residual = y - yp
     per_row = {"mae": np.abs(residual), "mse": residual**2, "mape": np.abs(residual) / np.abs(y),
                "mean_residual": residual}
-    z = norm.ppf(0.975)
+    t = student_t.ppf(0.975, 149)
     for name, values in per_row.items():
-        half = z * values.std(ddof=1) / math.sqrt(len(values))
+        half = t * values.std(ddof=1) / math.sqrt(len(values))
         low, high = _bounds(name, e)
-        expected_low = values.mean() - half if name == "mean_residual" else max(values.mean() - half, 0)
-        assert low[0] == pytest.approx(expected_low)
-        assert high[0] == pytest.approx(values.mean() + half)
+        if name == "mean_residual":
+            expected = (values.mean() - half, values.mean() + half)
+        else:
+            expected = (values.mean() * math.exp(-half / values.mean()), values.mean() * math.exp(half / values.mean()))
+        assert (low[0], high[0]) == pytest.approx(expected, rel=1e-9), name
     low, high = _bounds("rmse", e)
     mse_low, mse_high = _bounds("mse", e)
     assert (low[0], high[0]) == pytest.approx((math.sqrt(mse_low[0]), math.sqrt(mse_high[0])))
@@ -242,14 +245,15 @@ def test_delta_interval_equals_influence_functions_computed_per_row():
     e = _stats(y, yp)
     residual = y - yp
     b = (y - y.mean()) ** 2
-    z = norm.ppf(0.975)
+    t = student_t.ppf(0.975, 79)
     for name, a in (("r2", residual**2), ("explained_variance", (residual - residual.mean()) ** 2)):
-        value = 1 - a.sum() / b.sum()
-        influence = (a.sum() / b.sum() * b - a) / b.mean()
+        ratio = a.sum() / b.sum()
+        influence = (ratio * b - a) / b.mean()
         se = math.sqrt(np.sum(influence**2) / ((len(y) - 1) * len(y)))
-        low, high = _bounds(name, e)
-        assert low[0] == pytest.approx(value - z * se, rel=1e-9), name
-        assert high[0] == pytest.approx(min(value + z * se, 1.0), rel=1e-9), name
+        low, high = _bounds(name, e)  # the interval of log(ratio) is log(ratio) ± t·se / ratio
+        assert low[0] == pytest.approx(1 - ratio * math.exp(t * se / ratio), rel=1e-9), name
+        assert high[0] == pytest.approx(1 - ratio * math.exp(-t * se / ratio), rel=1e-9), name
+        assert low[0] < 1 - ratio < high[0] < 1
 
 
 def _draw(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -291,15 +295,15 @@ def test_no_interval_below_two_rows_nor_where_undefined():
     assert math.isnan(b.loc["r2", "ci_low"]) and not math.isnan(b.loc["mae", "ci_low"])
 
 
-def test_normal_mean_is_the_shared_interval():
-    """The mean metrics' intervals are `intervals.normal_mean` of their moments, nothing else."""
+def test_mean_interval_is_the_shared_interval():
+    """The mean metrics' intervals are `intervals.mean_interval` of their moments, nothing else."""
     rng = np.random.default_rng(10)
     y = rng.normal(5, 1, 50)
     e = _stats(y, y + rng.normal(0, 1, 50))
     # pytest >= 9.2's approx refuses a tuple of arrays: compare the bounds as one flat array
     for name in ("mae", "mse", "mape"):
-        np.testing.assert_allclose(np.ravel(_bounds(name, e)), np.ravel(intervals.normal_mean(*e.moments(name), 0.95)),
+        np.testing.assert_allclose(np.ravel(_bounds(name, e)), np.ravel(intervals.mean_interval(*e.moments(name), 0.95)),
                                    rtol=1e-6, atol=1e-12)
     np.testing.assert_allclose(
         np.ravel(_bounds("mean_residual", e)),
-        np.ravel(intervals.normal_mean(*e.moments("mean_residual"), 0.95, nonnegative=False)), rtol=1e-6, atol=1e-12)
+        np.ravel(intervals.mean_interval(*e.moments("mean_residual"), 0.95, positive=False)), rtol=1e-6, atol=1e-12)
