@@ -249,12 +249,13 @@ def katz_ratio(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Interval of the ratio of two proportions (k1/n1) / (k2/n2), Katz's log method.
 
-    Where a count is 0, 0.5 is added to each cell of that pair's 2×2 table (Haldane-Anscombe):
-    k + 0.5 and n + 1; when the numerator's count is 0 the observed ratio is 0, and so is the lower bound.
-    NaN where a denominator is 0.
+    Where a cell of the pair's 2×2 table is 0 (a count of 0, or a count equal to its group's size),
+    0.5 is added to each cell (Haldane-Anscombe): k + 0.5 and n + 1. Without it two groups at 100%
+    would get the collapsed interval [1, 1]. When the numerator's count is 0 the observed ratio is 0,
+    and so is the lower bound. NaN where a denominator is 0.
     """
     k1, n1, k2, n2 = (np.asarray(a, dtype=np.float64) for a in (k1, n1, k2, n2))
-    zero = (k1 == 0) | (k2 == 0)
+    zero = (k1 == 0) | (k2 == 0) | (k1 == n1) | (k2 == n2)
     k1c, k2c = np.where(zero, k1 + 0.5, k1), np.where(zero, k2 + 0.5, k2)
     n1c, n2c = np.where(zero, n1 + 1, n1), np.where(zero, n2 + 1, n2)
     with np.errstate(divide="ignore", invalid="ignore"):

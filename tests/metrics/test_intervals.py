@@ -125,10 +125,10 @@ def test_newcombe_zero_denominator_is_nan():
     assert np.isnan(low).all() and np.isnan(high).all()
 
 
-@pytest.mark.parametrize(("k1", "n1", "k2", "n2"), [(10, 50, 20, 60), (30, 40, 12, 90), (1, 5, 4, 5), (7, 7, 3, 9)])
+@pytest.mark.parametrize(("k1", "n1", "k2", "n2"), [(10, 50, 20, 60), (30, 40, 12, 90), (1, 5, 4, 5), (6, 7, 3, 9)])
 @pytest.mark.parametrize("level", [0.9, 0.95])
 def test_katz_ratio_against_scipy(k1, n1, k2, n2, level):
-    """scipy's relative_risk interval is Katz's log method."""
+    """scipy's relative_risk interval is Katz's log method (no cell of the 2×2 tables is 0 here)."""
     low, high = intervals.katz_ratio(k1, n1, k2, n2, level)
     ref = relative_risk(k1, n1, k2, n2).confidence_interval(confidence_level=level)
     assert float(low) == pytest.approx(ref.low, rel=1e-9)
@@ -153,6 +153,17 @@ def test_katz_ratio_zero_count_uses_the_documented_correction():
     assert float(low) == pytest.approx(math.exp(centre - Z95 * se), rel=1e-9)
     assert float(high) == pytest.approx(math.exp(centre + Z95 * se), rel=1e-9)
     assert 0 < float(low) < float(high) < math.inf
+
+
+def test_issue_14_katz_ratio_of_two_full_groups_does_not_collapse():
+    """20/20 against 30/30: the log ratio's variance 1/k − 1/n is 0 without the correction."""
+    low, high = intervals.katz_ratio(20, 20, 30, 30, 0.95)
+    a, n1, b, n2 = 20.5, 21, 30.5, 31
+    centre = math.log((a / n1) / (b / n2))
+    se = math.sqrt(1 / a - 1 / n1 + 1 / b - 1 / n2)
+    assert float(low) == pytest.approx(math.exp(centre - Z95 * se), rel=1e-9)
+    assert float(high) == pytest.approx(math.exp(centre + Z95 * se), rel=1e-9)
+    assert 0.85 < float(low) < 1.0 < float(high) < 1.15
 
 
 def test_katz_ratio_zero_denominator_is_nan():
