@@ -372,10 +372,10 @@ class GateResult:
 class MetricChange:
     """One metric of one group, the candidate's against the baseline's (same rows).
 
-    `difference` is candidate − baseline, with its paired interval (`method`: "paired bootstrap",
-    "DeLong (paired)" or "paired normal"; None where the metric has none). `p_value` comes from
-    `test` ("McNemar (exact)" or "z-test"), `q_value` is Benjamini–Hochberg adjusted over the
-    groups of the metric, and `flag` is "improvement", "regression" or None (not significant, no
+    `difference` is candidate − baseline, with its paired interval (`method`: "paired Bayesian
+    bootstrap", "MOVER (score intervals, DeLong correlation)" or "paired normal"; None where the
+    metric has none). `p_value` comes from `test` ("McNemar (exact)" or "z-test"), `q_value` is
+    Benjamini–Hochberg adjusted over the groups of the metric, and `flag` is "improvement", "regression" or None (not significant, no
     better direction, or a group below `min_support`). Each model's own value has its interval.
     """
 
