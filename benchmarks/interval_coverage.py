@@ -76,14 +76,16 @@ def _binary_rows(rows: int, auc: float, rng: np.random.Generator) -> tuple[np.nd
     return y, (scores > 0.5).astype(np.int8), scores
 
 
-def _registry_cell(
-    stats: object, truth_stats: object, metric: object, reps: int, resamples: int, rng: np.random.Generator
-) -> Cell:
-    table = metric_frame("s", [str(i) for i in range(reps)], stats, [metric], level=LEVEL, resamples=resamples,
-                         rng=rng)
-    truth = metric_frame("t", ["t"], truth_stats, [metric], level=None)["value"].iloc[0]  # type: ignore[list-item]
-    return Cell(table["ci_low"].to_numpy(float), table["ci_high"].to_numpy(float), table["value"].to_numpy(float),
-                float(truth))
+def _registry_cells(
+    stats: object, truth_stats: object, metrics: list, reps: int, resamples: int, rng: np.random.Generator
+) -> Iterator[tuple[str, Cell]]:
+    """One `metric_frame` call for all the metrics, as a report makes it (bootstrap replicates shared)."""
+    table = metric_frame("s", [str(i) for i in range(reps)], stats, metrics, level=LEVEL, resamples=resamples, rng=rng)
+    truth = metric_frame("t", ["t"], truth_stats, metrics, level=None).set_index("metric")["value"]
+    for metric in metrics:
+        rows = table[table["metric"] == metric.name]
+        yield metric.name, Cell(rows["ci_low"].to_numpy(float), rows["ci_high"].to_numpy(float),
+                                rows["value"].to_numpy(float), float(truth[metric.name]))
 
 
 def binary_scores(names: tuple[str, ...], auc: float) -> Callable[[int, int, int, np.random.Generator], Iterator]:
@@ -94,8 +96,8 @@ def binary_scores(names: tuple[str, ...], auc: float) -> Callable[[int, int, int
         stats = engine.group_stats(np.repeat(np.arange(reps), n), reps)
         big = tasks.prepare("binary", *_binary_rows(TRUTH_ROWS, auc, np.random.default_rng(99)))
         truth_stats = big.group_stats(np.zeros(TRUTH_ROWS, dtype=np.int64), 1)
-        for name in names:
-            yield name, _registry_cell(stats.task, truth_stats.task, binary.BY_NAME[name], reps, resamples, rng)
+        yield from _registry_cells(stats.task, truth_stats.task, [binary.BY_NAME[name] for name in names], reps,
+                                   resamples, rng)
 
     return run
 
@@ -129,10 +131,9 @@ def binary_counts(names: tuple[str, ...], setting: str) -> Callable:
         probabilities = BINARY_CELLS[setting]
         drawn = Confusion.from_cells(rng.multinomial(n, probabilities, size=reps))
         population = Confusion.from_cells(_population(probabilities))
-        for name in names:
-            stats = binary.BinaryStats(drawn, None)  # type: ignore[arg-type]
-            truth = binary.BinaryStats(population, None)  # type: ignore[arg-type]
-            yield name, _registry_cell(stats, truth, binary.BY_NAME[name], reps, resamples, rng)
+        stats = binary.BinaryStats(drawn, None)  # type: ignore[arg-type]
+        truth = binary.BinaryStats(population, None)  # type: ignore[arg-type]
+        yield from _registry_cells(stats, truth, [binary.BY_NAME[name] for name in names], reps, resamples, rng)
 
     return run
 
@@ -145,11 +146,11 @@ def multiclass_counts(names: tuple[str, ...], setting: str) -> Callable:
         drawn = MulticlassStats(ClassConfusion.from_cells(rng.multinomial(n, probabilities, size=reps)), None)
         population = MulticlassStats(ClassConfusion.from_cells(_population(probabilities)), None)
         by_name = {m.name: m for m in multiclass.METRICS}
-        for name in names:
-            yield name, _registry_cell(drawn, population, by_name[name], reps, resamples, rng)
+        yield from _registry_cells(drawn, population, [by_name[name] for name in names], reps, resamples, rng)
         class_f1 = next(m for m in multiclass.CLASS_METRICS if m.name == "f1")
-        yield "f1 (per class)", _registry_cell(drawn.one_vs_rest(0), population.one_vs_rest(0), class_f1, reps,
-                                               resamples, rng)
+        for _, cell in _registry_cells(drawn.one_vs_rest(0), population.one_vs_rest(0), [class_f1], reps, resamples,
+                                       rng):
+            yield "f1 (per class)", cell
 
     return run
 
@@ -196,8 +197,8 @@ def regression_errors(names: tuple[str, ...], r2: float) -> Callable:
         stats = _regression_engine(n * reps, r2, rng).group_stats(np.repeat(np.arange(reps), n), reps)
         truth = _regression_engine(TRUTH_ROWS, r2, np.random.default_rng(99)).group_stats(
             np.zeros(TRUTH_ROWS, dtype=np.int64), 1)
-        for name in names:
-            yield name, _registry_cell(stats.task, truth.task, regression.BY_NAME[name], reps, resamples, rng)
+        yield from _registry_cells(stats.task, truth.task, [regression.BY_NAME[name] for name in names], reps,
+                                   resamples, rng)
 
     return run
 
