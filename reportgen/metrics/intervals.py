@@ -99,17 +99,35 @@ def posterior_counts(
     return type(counts).from_cells(drawn)
 
 
-def percentile(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval over axis 0, ignoring undefined (NaN) replicates."""
-    alpha = (1 - level) / 2
-    if np.isfinite(samples).all():  # nanquantile works one column at a time
-        low, high = np.quantile(samples, [alpha, 1 - alpha], axis=0)
-        return low, high
-    defined = np.isfinite(samples).any(axis=0)
-    safe = np.where(defined[None, :], samples, 0.0)
+def percentile(samples: np.ndarray, level: float, n: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval over axis 0 (one column per group), ignoring undefined (NaN) replicates.
+
+    With `n`, the rows of each group, the **expanded** percentile interval (Hesterberg 2015): the
+    percentiles are taken at Φ(∓sqrt(n / (n − 1))·t) instead of α/2 and 1 − α/2, t the t quantile
+    with n − 1 degrees of freedom, which undoes the bootstrap distribution's narrowness in small
+    groups (at n = 20: the 1.6% and 98.4% percentiles). Quantiles interpolate linearly, as numpy's.
+    """
+    alpha = np.full(samples.shape[1:], (1 - level) / 2)
+    if n is not None:
+        n = np.asarray(n, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            expanded = np.sqrt(n / (n - 1)) * t_value(level, n - 1)
+        alpha = np.where(n >= 2, scipy_stats.norm.sf(expanded), alpha)
+    ordered = np.sort(samples, axis=0)  # undefined replicates (NaN) sort last
+    defined = np.isfinite(ordered).sum(axis=0)
+    last = np.maximum(defined - 1, 0)
+
+    def quantile(q: np.ndarray) -> np.ndarray:
+        position = q * last
+        below = np.floor(position).astype(np.intp)
+        above = np.minimum(below + 1, last)
+        low_value = np.take_along_axis(ordered, below[None], axis=0)[0]
+        high_value = np.take_along_axis(ordered, above[None], axis=0)[0]
+        return low_value + (position - below) * (high_value - low_value)
+
     with np.errstate(invalid="ignore"):
-        low, high = np.nanquantile(safe, [alpha, 1 - alpha], axis=0)
-    return np.where(defined, low, np.nan), np.where(defined, high, np.nan)
+        low, high = quantile(alpha), quantile(1 - alpha)
+    return np.where(defined > 0, low, np.nan), np.where(defined > 0, high, np.nan)
 
 
 def auc_score(s: ScoreStats, auc: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:

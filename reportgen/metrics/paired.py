@@ -312,7 +312,7 @@ def _bootstrap(
         for metric in metrics:
             with np.errstate(invalid="ignore", divide="ignore"):
                 replicates = metric.values(first).value - metric.values(second).value
-            low, high = intervals.percentile(replicates, level)
+            low, high = intervals.percentile(replicates, level, n=part.sum(axis=1))
             found[metric.name].append((low, high, _spread(replicates)))
     return {name: tuple(np.concatenate(part) for part in zip(*chunks, strict=True))  # type: ignore[misc]
             for name, chunks in found.items()}

@@ -87,7 +87,7 @@ def _interval(
         assert isinstance(fraction, Fraction)
         low, high = intervals.wilson(fraction.numerator, fraction.denominator, level)
     elif metric.interval == intervals.BAYESIAN_BOOTSTRAP:
-        low, high = intervals.percentile(metric.values(replicates).value, level)
+        low, high = intervals.percentile(metric.values(replicates).value, level, n=source.n)
         low, high = np.minimum(low, value), np.maximum(high, value)  # a value on the edge (F1 = 1) is a bound
     else:
         assert metric.confidence is not None, f"{metric.name}: no way to compute its {metric.interval} interval"

@@ -391,6 +391,19 @@ def test_percentile_ignores_undefined_replicates():
     assert math.isnan(low[1]) and math.isnan(high[1])
 
 
+def test_expanded_percentile_widens_small_groups_as_published():
+    """Hesterberg (2015): percentiles at Φ(−sqrt(n / (n − 1))·t(n − 1)) instead of 2.5%, for 95%."""
+    samples = np.random.default_rng(3).normal(size=(4000, 3))
+    low, high = intervals.percentile(samples, 0.95, n=np.array([20, 200, 1]))
+    for column, n in enumerate((20, 200)):
+        tail = norm.sf(math.sqrt(n / (n - 1)) * student_t.ppf(0.975, n - 1))
+        assert low[column] == pytest.approx(np.quantile(samples[:, column], tail), abs=1e-12)
+        assert high[column] == pytest.approx(np.quantile(samples[:, column], 1 - tail), abs=1e-12)
+    assert 0.0158 < norm.sf(math.sqrt(20 / 19) * student_t.ppf(0.975, 19)) < 0.0160
+    plain = intervals.percentile(samples[:, 2:], 0.95)  # a one-row group: the plain percentiles
+    assert (low[2], high[2]) == pytest.approx((plain[0][0], plain[1][0]), abs=1e-12)
+
+
 def test_bootstrap_interval_covers_a_boundary_f1_in_small_groups():
     """300 groups of 20 rows with accuracy 0.97 (half are perfect): coverage of the population F1 and MCC."""
     rng = np.random.default_rng(7)
