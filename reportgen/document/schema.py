@@ -373,9 +373,10 @@ class MetricChange:
     """One metric of one group, the candidate's against the baseline's (same rows).
 
     `difference` is candidate − baseline, with its paired interval (`method`: "paired Bayesian
-    bootstrap", "MOVER (score intervals, DeLong correlation)" or "paired normal"; None where the
-    metric has none). `p_value` comes from `test` ("McNemar (exact)" or "z-test"), `q_value` is
-    Benjamini–Hochberg adjusted over the groups of the metric, and `flag` is "improvement", "regression" or None (not significant, no
+    bootstrap", "MOVER (score intervals, DeLong correlation)" or "paired t"; None where the
+    metric has none). `p_value` comes from `test` ("McNemar (exact)", "z-test" or "t-test"),
+    `q_value` is Benjamini–Hochberg adjusted over the groups of the metric, and `flag` is
+    "improvement", "regression" or None (not significant, no
     better direction, or a group below `min_support`). Each model's own value has its interval.
     """
 

@@ -13,8 +13,8 @@ Every kernel works from sufficient statistics of the pair, never by resampling r
   the **MOVER** interval of the difference (`intervals.mover_difference`), from each model's score
   interval and the correlation of the two AUCs (DeLong): it does not collapse when both are 1;
 - means of a per-row value (log loss, Brier score, MAE, ...) and smooth functions of such means
-  (RMSE, R²): a **paired normal** interval from the per-row differences (their linearization for
-  the smooth functions) and a z-test; top-k accuracy is a proportion, tested with McNemar's test.
+  (RMSE, R²): a **paired t** interval from the per-row differences (their linearization for
+  the smooth functions) and the t-test that agrees with it; top-k accuracy is a proportion, tested with McNemar's test.
 
 Other metrics (average precision, calibration errors, medians, maxima) get their difference
 without an interval or a test.
@@ -39,9 +39,10 @@ from reportgen.metrics.tasks import Engine, Statistics
 
 BOOTSTRAP = "paired Bayesian bootstrap"
 AUC_MOVER = "MOVER (score intervals, DeLong correlation)"
-NORMAL = "paired normal"
+PAIRED_T = "paired t"
 MCNEMAR = "McNemar (exact)"
 Z_TEST = "z-test"
+T_TEST = "t-test"
 
 NO_PAIRED_INTERVAL = "no paired interval for this metric"
 TOO_MANY_CLASSES = "too many classes for the paired bootstrap"
@@ -210,12 +211,12 @@ def compare_family(
             psi, counted, indicator = per_row[metric.name]
             total, squares, n = _sums(codes, psi, counted, n_groups)
             se = _standard_error(total, squares, n)
-            low, high = _normal_bounds(difference, se, level)
+            low, high = _t_bounds(difference, se, n, level)
             if indicator:  # differences of 0/1 outcomes: the discordant rows are (n₊, n₋)
                 p_value, test = mcnemar((squares + total) / 2, (squares - total) / 2), MCNEMAR
             else:
-                p_value, test = _z_test(difference, se, n), Z_TEST
-            method = NORMAL
+                p_value, test = _t_test(difference, se, n), T_TEST
+            method = PAIRED_T
         else:
             low = high = p_value = np.full(n_groups, np.nan)
             method = test = None
@@ -511,8 +512,9 @@ def _placements(codes: np.ndarray, rows: Rows, n_groups: int) -> np.ndarray:
     return placement
 
 
-def _normal_bounds(difference: np.ndarray, se: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    half = intervals.z_value(level) * se
+def _t_bounds(difference: np.ndarray, se: np.ndarray, n: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """difference ± t·se, t with n − 1 degrees of freedom (the same as `_t_test`)."""
+    half = intervals.t_value(level, np.asarray(n) - 1) * se
     return difference - half, difference + half
 
 
@@ -523,6 +525,19 @@ def _z_test(difference: np.ndarray, se: np.ndarray, n: np.ndarray) -> np.ndarray
     p = 2 * scipy_stats.norm.sf(z)
     p = np.where((se == 0) & (difference == 0), 1.0, p)
     return np.where(np.asarray(n) >= 2, p, np.nan)
+
+
+def _t_test(difference: np.ndarray, se: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Two-sided p-value of difference / se against Student's t with n − 1 degrees of freedom (as `_t_bounds`).
+
+    1 where both are 0, NaN with fewer than two rows.
+    """
+    n = np.asarray(n, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.abs(difference) / se
+    p = 2 * scipy_stats.t.sf(t, np.maximum(n - 1, 1.0))
+    p = np.where((se == 0) & (difference == 0), 1.0, p)
+    return np.where(n >= 2, p, np.nan)
 
 
 def _reason(candidate: np.ndarray, baseline: np.ndarray) -> np.ndarray:

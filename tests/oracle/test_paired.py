@@ -17,7 +17,8 @@ from reportgen.metrics.paired import (
     BOOTSTRAP,
     MCNEMAR,
     NO_PAIRED_INTERVAL,
-    NORMAL,
+    PAIRED_T,
+    T_TEST,
     TOO_MANY_CLASSES,
     Z_TEST,
     Pair,
@@ -216,7 +217,6 @@ def test_log_loss_and_brier_differences_use_the_per_row_paired_differences(binar
     y, p_c, p_b, codes = binary_data
     table = _compare(_binary_pair(y, p_c, p_b), codes, 3)
     eps = np.finfo(np.float64).eps
-    z = stats.norm.ppf(0.5 + LEVEL / 2)
 
     def row_loss(p):
         q = np.clip(np.where(y == 1, p, 1 - p), eps, 1 - eps)
@@ -229,12 +229,13 @@ def test_log_loss_and_brier_differences_use_the_per_row_paired_differences(binar
         mine = codes == 2
         d = (per_row(p_c) - per_row(p_b))[mine]
         row = _row(table, metric, 2)
-        assert row["method"] == NORMAL and row["test"] == Z_TEST
+        assert row["method"] == PAIRED_T and row["test"] == T_TEST
         assert row["difference"] == pytest.approx(oracle(y[mine], p_c[mine]) - oracle(y[mine], p_b[mine]), abs=1e-12)
         se = d.std(ddof=1) / np.sqrt(len(d))
-        assert row["ci_low"] == pytest.approx(d.mean() - z * se, abs=1e-10)
-        assert row["ci_high"] == pytest.approx(d.mean() + z * se, abs=1e-10)
-        assert row["p_value"] == pytest.approx(2 * stats.norm.sf(abs(d.mean()) / se), rel=1e-6)
+        t = stats.t.ppf(0.5 + LEVEL / 2, len(d) - 1)
+        assert row["ci_low"] == pytest.approx(d.mean() - t * se, abs=1e-10)
+        assert row["ci_high"] == pytest.approx(d.mean() + t * se, abs=1e-10)
+        assert row["p_value"] == pytest.approx(stats.ttest_1samp(d, 0.0).pvalue, rel=1e-6)  # excludes 0 iff p < 5%
 
 
 @pytest.fixture
@@ -267,7 +268,7 @@ def test_regression_differences_match_scikit_learn_and_a_slow_bootstrap(regressi
             replicates[name].append(oracle(y[rows], pred_c[rows]) - oracle(y[rows], pred_b[rows]))
     for name, oracle in oracles.items():
         row = _row(table, name, 1)
-        assert row["method"] == NORMAL
+        assert row["method"] == PAIRED_T
         assert row["difference"] == pytest.approx(oracle(y[mine], pred_c[mine]) - oracle(y[mine], pred_b[mine]),
                                                   rel=1e-9, abs=1e-12)
         half = (row["ci_high"] - row["ci_low"]) / 2
@@ -338,7 +339,7 @@ def test_identical_models_differ_by_nothing_and_raise_no_flag(binary_data):
     # No discordant row in a sample does not prove the models never disagree: narrow intervals around 0, not [0, 0];
     # per-row loss differences that are all 0 have a standard error of 0.
     of_counts = tested["method"].isin([BOOTSTRAP, AUC_MOVER])
-    assert of_counts.any() and (tested["method"] == NORMAL).any()
+    assert of_counts.any() and (tested["method"] == PAIRED_T).any()
     assert (tested.loc[of_counts, "ci_low"] < 0).all() and (tested.loc[of_counts, "ci_high"] > 0).all()
     assert (tested.loc[of_counts, "ci_high"] - tested.loc[of_counts, "ci_low"] < 0.15).all()
     assert (tested.loc[~of_counts, "ci_low"] == 0).all() and (tested.loc[~of_counts, "ci_high"] == 0).all()
