@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/interval_coverage.py [--reps 2000] [--resamples 1000] [--sizes 20 50 200 2000] [--only TEXT]
+    python benchmarks/interval_coverage.py [--reps 2000] [--resamples 400] [--sizes 20 50 200 2000] [--only TEXT]
         [--out FILE]
 
 For each interval method, group size n and data-generating setting (one in the middle of the metric's range,
@@ -303,7 +303,7 @@ CASES: list[tuple[str, str, Callable]] = [
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reps", type=int, default=2000, help="simulated groups per cell")
-    parser.add_argument("--resamples", type=int, default=1000, help="bootstrap replicates, as [report] resamples")
+    parser.add_argument("--resamples", type=int, default=400, help="bootstrap replicates ([report] resamples: 1000)")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", help="run the cases whose task or true value contains this text")
