@@ -256,7 +256,7 @@ def _paired_rows(rows: int, aucs: tuple[float, float], rng: np.random.Generator)
 
 
 def paired(names: tuple[str, ...], aucs: tuple[float, float]) -> Callable:
-    """Paired intervals of candidate − baseline (paired bootstrap, DeLong, paired normal)."""
+    """Paired intervals of candidate − baseline (paired Bayesian bootstrap, MOVER for the AUC, paired t)."""
 
     def table(engines: tuple[tasks.Engine, tasks.Engine], codes: np.ndarray, groups: int, resamples: int,
               rng: np.random.Generator):

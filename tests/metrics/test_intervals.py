@@ -18,8 +18,9 @@ from scipy.stats import t as student_t
 from scipy.stats.contingency import relative_risk
 
 import reportgen
-from reportgen.metrics import intervals
+from reportgen.metrics import intervals, multiclass
 from reportgen.metrics.binary import BY_NAME, BinaryStats
+from reportgen.metrics.multiclass import ClassConfusion, MulticlassStats
 from reportgen.metrics.statistics import Confusion, Rows, score_stats
 from reportgen.metrics.table import metric_frame
 
@@ -357,6 +358,23 @@ def test_posterior_counts_of_joint_cells_leave_absent_predictions_out():
     drawn = intervals.posterior_counts(_Cells(counts), 20, np.random.default_rng(0), axes=3).counts
     second_predicts_one = np.array([1, 3, 5, 7])
     assert (drawn[..., second_predicts_one] == 0).all() and (drawn[..., [0, 2, 4, 6]] > 0).all()
+
+
+def test_posterior_counts_of_a_multiclass_group_keep_an_absent_class_absent():
+    """Classes 0 and 1 only (of 3), every row right: the draws can err between 0 and 1, never reach class 2."""
+    matrix = np.zeros((1, 3, 3), dtype=np.int64)
+    matrix[0, 0, 0], matrix[0, 1, 1] = 4, 3
+    confusion = ClassConfusion(matrix)
+    drawn = intervals.posterior_counts(confusion, 200, np.random.default_rng(0))
+    assert (drawn.matrix[..., 2, :] == 0).all() and (drawn.matrix[..., :, 2] == 0).all()
+    assert (drawn.matrix[..., 0, 1] > 0).all() and (drawn.matrix[..., 1, 0] > 0).all()
+    again = intervals.posterior_counts(confusion, 200, np.random.default_rng(0))
+    np.testing.assert_array_equal(drawn.matrix, again.matrix)  # deterministic under the seed
+    stats = MulticlassStats(confusion, None)
+    metrics = [m for m in multiclass.METRICS if m.interval == intervals.BAYESIAN_BOOTSTRAP]
+    table = metric_frame("s", ["g"], stats, metrics, level=0.95, resamples=500, rng=np.random.default_rng(1))
+    assert (table["value"] == 1.0).all()  # macro averages over the two classes present, as scikit-learn
+    assert (table["ci_high"] == 1.0).all() and (table["ci_low"] < 0.95).all() and (table["ci_low"] > -1).all()
 
 
 class _Cells:
