@@ -251,8 +251,9 @@ def planted(n: int = 1200, bad_share: float = 0.25, good: float = 0.85, bad: flo
 
 def weak_oracle(df: pd.DataFrame, columns: Sequence[str], min_support: int = 30, fdr: float = 0.05) -> dict:
     """Binary weak slices by their definition, with scipy: each group against the rest of the data on
-    accuracy, recall and FPR (the chi-squared test without correction is the pooled z-test), then
-    Benjamini–Hochberg. Returns (slice, group, metric) → (difference, p, q, weak)."""
+    accuracy, recall and FPR (the chi-squared test without correction is the pooled z-test) where the
+    rows each metric is computed on (all rows, the positives, the negatives) number `min_support` in the
+    group and in the rest, then Benjamini–Hochberg. Returns (slice, group, metric) → (difference, p, q, weak)."""
     predicted = df["p"].to_numpy() >= 0.5
     y = df["y"].to_numpy() == 1
     counted = {"accuracy": (predicted == y, np.ones(len(df), bool)), "recall": (predicted, y), "fpr": (predicted, ~y)}
@@ -260,11 +261,11 @@ def weak_oracle(df: pd.DataFrame, columns: Sequence[str], min_support: int = 30,
     for column in columns:
         for group in sorted(df[column].unique()):
             inside = (df[column] == group).to_numpy()
-            if inside.sum() < min_support or inside.all():
-                continue
             for metric, (hit, among) in counted.items():
                 k, m = hit[inside & among].sum(), (inside & among).sum()
                 k_rest, m_rest = hit[~inside & among].sum(), (~inside & among).sum()
+                if m < min_support or m_rest < min_support:
+                    continue
                 table = [[k, m - k], [k_rest, m_rest - k_rest]]
                 pooled = (k + k_rest) / (m + m_rest)
                 p = chi2_contingency(table, correction=False).pvalue if 0 < pooled < 1 else 1.0

@@ -84,8 +84,13 @@ def test_slice_gate_checks_every_group_and_names_the_breaches() -> None:
     for name in ("a", "b"):
         assert by_subject[name].value == pytest.approx(_recall(df, name), abs=1e-12)
     assert by_subject["a"].passed and not by_subject["b"].passed
-    breaches = [c.subject for c in gate.checks if not c.passed]
-    assert gate.detail.startswith(f"{len(breaches)} breaches of 3 checked: b {by_subject['b'].value:.3f} (")
+    # "tiny" has 12 rows, and fewer positives: its recall rests on too few rows to be checked
+    positives = int(df[df.g == "tiny"].y.sum())
+    tiny = by_subject["tiny"]
+    assert tiny.passed is None and tiny.value is not None
+    assert tiny.undefined_reason == f"{positives} positives, fewer than the minimum support of 30"
+    assert gate.detail.startswith(f"1 breach of 2 checked: b {by_subject['b'].value:.3f} (")
+    assert gate.detail.endswith(f"Not checked (undefined, or too few rows): tiny: {tiny.undefined_reason}.")
     assert failed([gate]) == [gate]
 
 
@@ -128,7 +133,7 @@ def test_undefined_values_are_not_checked_and_a_gate_with_none_is_undefined() ->
                               {"metric": "roc_auc", "slice": "g", "group": "tiny", "min": 0.5})
     tiny = next(c for c in partial.checks if c.subject == "tiny")
     assert tiny.passed is None and tiny.undefined_reason == "only one class in this group"
-    assert partial.status == "pass" and '"tiny"' in partial.detail
+    assert partial.status == "pass" and "tiny: only one class in this group" in partial.detail
     assert nothing.status == "undefined" and "only one class" in nothing.detail
     assert failed([partial, nothing]) == [nothing]
 
@@ -240,20 +245,25 @@ def test_fairness_gate_needs_sensitive_columns() -> None:
 # schema's dataclasses, a few groups and metrics with values chosen to sit on either side of a bound.
 
 INFOS = {
-    "roc_auc": MetricInfo("roc_auc", "ROC AUC", "bootstrap", True),
-    "recall": MetricInfo("recall", "Recall (TPR)", "Wilson", True),
-    "fpr": MetricInfo("fpr", "False positive rate", "Wilson", False),
-    "ece": MetricInfo("ece", "ECE", None, False),
-    "count": MetricInfo("count", "Count", None, None),
+    "roc_auc": MetricInfo("roc_auc", "ROC AUC", "bootstrap", True, "in the smaller class"),
+    "recall": MetricInfo("recall", "Recall (TPR)", "Wilson", True, "positives"),
+    "fpr": MetricInfo("fpr", "False positive rate", "Wilson", False, "negatives"),
+    "ece": MetricInfo("ece", "ECE", None, False, "rows"),
+    "count": MetricInfo("count", "Count", None, None, "rows"),
 }
-Value = tuple[float | None, float | None, float | None] | str  # (value, ci_low, ci_high), or why undefined
+# (value, ci_low, ci_high), optionally with the support (else the group's rows), or why undefined
+Value = tuple[float | None, float | None, float | None] | tuple[float | None, float | None, float | None, int] | str
+
+
+def _value(metric: str, given: Value, n: int) -> MetricValue:
+    if isinstance(given, str):
+        return MetricValue(metric, None, None, None, n, n < 30, given)
+    value, low, high, support = (*given, n) if len(given) == 3 else given
+    return MetricValue(metric, value, low, high, support, support < 30, None)
 
 
 def _group(name: str, n: int = 100, **metrics: Value) -> GroupResult:
-    values = [
-        MetricValue(metric, None, None, None, given) if isinstance(given, str) else MetricValue(metric, *given, None)
-        for metric, given in metrics.items()
-    ]
+    values = [_value(metric, given, n) for metric, given in metrics.items()]
     return GroupResult(group=name, n=n, share=0.5, small=n < 30, metrics=values, weak_metrics=[],
                        confusion_matrix=None, class_matrix=None, classes=[])
 
@@ -274,11 +284,11 @@ def _fairness(sensitive: str, *gaps: FairnessGap) -> FairnessResult:
 
 
 def _change(name: str, difference: float | None, ci: tuple[float | None, float | None] = (None, None),
-            method: str | None = "paired bootstrap", reason: str | None = None) -> MetricChange:
+            method: str | None = "paired bootstrap", reason: str | None = None, support: int = 100) -> MetricChange:
     return MetricChange(name=name, candidate=None, candidate_ci_low=None, candidate_ci_high=None, baseline=None,
                         baseline_ci_low=None, baseline_ci_high=None, difference=difference, ci_low=ci[0],
                         ci_high=ci[1], method=method, p_value=None, q_value=None, test=None, flag=None,
-                        undefined_reason=reason)
+                        support=support, small=support < 30, undefined_reason=reason)
 
 
 def _comparison(baseline: str, overall: list[MetricChange], **slices: dict[str, list[MetricChange]]) -> ComparisonResult:
@@ -358,7 +368,7 @@ def test_hand_built_slice_gate_checks_every_group() -> None:
     assert gate.title == "Recall (TPR) ≥ 0.7 in every group of g"
     assert [(c.subject, c.passed) for c in gate.checks] == [("a", True), ("b", False), ("tiny", None)]
     assert gate.status == "fail"
-    assert gate.detail == '1 breach of 2 checked: b 0.600 (0.500–0.700). Not checked (undefined): "tiny".'
+    assert gate.detail == '1 breach of 2 checked: b 0.600 (0.500–0.700). Not checked (undefined, or too few rows): tiny: no positives in this group.'
     one = _check(_document(), metric="recall", slice="g", group="a", min=0.7)
     assert (one.title, [c.subject for c in one.checks], one.status) == ("Recall (TPR) ≥ 0.7 for g = a", ["a"], "pass")
 
@@ -432,9 +442,9 @@ def test_hand_built_undefined_values_are_not_checked() -> None:
     nothing = _check(document, metric="roc_auc", slice="g", group="tiny", min=0.5)
     assert nothing.status == "undefined"
     assert nothing.checks[0].undefined_reason == "only one class in this group"
-    assert nothing.detail == "Not checked: no value is defined (tiny: only one class in this group)."
+    assert nothing.detail == "Not checked: no value could be checked (tiny: only one class in this group)."
     partial = _check(document, metric="roc_auc", slice="g", min=0.5)
-    assert partial.status == "pass" and partial.detail.endswith('Not checked (undefined): "tiny".')
+    assert partial.status == "pass" and partial.detail.endswith("Not checked (undefined, or too few rows): tiny: only one class in this group.")
     assert failed([partial, nothing]) == [nothing]
 
 
