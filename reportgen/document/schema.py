@@ -201,7 +201,7 @@ class MetricInfo:
     """Which metric, how its interval is computed, which direction is better, and what its support counts.
 
     `support_unit` names the rows a value rests on ("rows", "positives", "negatives", "predicted
-    positives", "in the smaller class", ...), which `MetricValue.support` counts.
+    positives", "rows of the smaller class", ...), which `MetricValue.support` counts.
     """
 
     name: str

@@ -24,7 +24,7 @@ ROWS = "rows"
 POSITIVES = "positives"
 NEGATIVES = "negatives"
 PREDICTED_POSITIVES = "predicted positives"
-SMALLER_CLASS = "in the smaller class"
+SMALLER_CLASS = "rows of the smaller class"
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Support:
         Per group (or resample × group).
     unit : str
         What `count` counts, a plural noun phrase read after the number: "rows", "positives",
-        "negatives", "predicted positives", "in the smaller class", ...
+        "negatives", "predicted positives", "rows of the smaller class", ...
     """
 
     count: np.ndarray

@@ -44,7 +44,7 @@ CLASS_UNSEEN = "this class is neither a label nor predicted in this group"
 CLASS_ONLY = "every row in this group is of this class"
 CLASS_ROWS = "rows of the class"
 PREDICTED_AS_CLASS = "rows predicted as the class"
-SMALLEST_CLASS = "in the smallest class"
+SMALLEST_CLASS = "rows of the smallest class"
 
 
 @dataclass(frozen=True)

@@ -245,7 +245,7 @@ def test_fairness_gate_needs_sensitive_columns() -> None:
 # schema's dataclasses, a few groups and metrics with values chosen to sit on either side of a bound.
 
 INFOS = {
-    "roc_auc": MetricInfo("roc_auc", "ROC AUC", "bootstrap", True, "in the smaller class"),
+    "roc_auc": MetricInfo("roc_auc", "ROC AUC", "bootstrap", True, "rows of the smaller class"),
     "recall": MetricInfo("recall", "Recall (TPR)", "Wilson", True, "positives"),
     "fpr": MetricInfo("fpr", "False positive rate", "Wilson", False, "negatives"),
     "ece": MetricInfo("ece", "ECE", None, False, "rows"),

@@ -32,7 +32,7 @@ def test_published_schema_is_current() -> None:
 
 def test_output_validates_against_schema(document: dict) -> None:
     jsonschema.validate(document, published_schema())
-    assert document["schema_version"] == SCHEMA_VERSION == "2.7.0"
+    assert document["schema_version"] == SCHEMA_VERSION == "2.8.0"
 
 
 def test_undefined_is_null_with_reason() -> None:
@@ -42,7 +42,7 @@ def test_undefined_is_null_with_reason() -> None:
                                                 resamples=100).to_report()))
     group = next(g for g in doc["slices"][0]["groups"] if g["group"] == "c")
     auc = next(m for m in group["metrics"] if m["name"] == "roc_auc")
-    assert auc == {"name": "roc_auc", "value": None, "ci_low": None, "ci_high": None,
+    assert auc == {"name": "roc_auc", "value": None, "ci_low": None, "ci_high": None, "support": 0, "small": True,
                    "undefined_reason": "only one class in this group"}
 
 
