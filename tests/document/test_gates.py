@@ -448,6 +448,36 @@ def test_hand_built_undefined_values_are_not_checked() -> None:
     assert failed([partial, nothing]) == [nothing]
 
 
+def test_issue_14_a_value_on_too_few_rows_is_not_checked_and_says_how_few() -> None:
+    """Group "few" has 500 rows but its recall rests on 6 positives: not checked, whatever its value."""
+    overall = _group("overall", 600, recall=(0.75, 0.70, 0.80))
+    groups = _slice("g", _group("a", recall=(0.90, 0.85, 0.95)),
+                    _group("few", 500, recall=(0.50, 0.19, 0.81, 6), roc_auc=(0.9, 0.8, 1.0, 6), fpr=(0.4, 0.35, 0.45)))
+    document = _report(overall, groups)
+    every = _check(document, metric="recall", slice="g", min=0.7)
+    assert [(c.subject, c.value, c.passed) for c in every.checks] == [("a", 0.9, True), ("few", 0.5, None)]
+    assert every.checks[1].undefined_reason == "6 positives, fewer than the minimum support of 30"
+    assert every.status == "pass"
+    assert every.detail.endswith("Not checked (undefined, or too few rows): few: 6 positives, fewer than the minimum "
+                                 "support of 30.")
+    only = _check(document, metric="recall", slice="g", group="few", min=0.7)
+    assert only.status == "undefined" and failed([only]) == [only]  # a gate that cannot be checked does not pass
+    auc = _check(document, metric="roc_auc", slice="g", group="few", min=0.95)
+    assert auc.checks[0].undefined_reason == "6 rows of the smaller class, fewer than the minimum support of 30"
+    # the same group's FPR rests on its negatives (its rows here), enough to be checked
+    assert _check(document, metric="fpr", slice="g", group="few", max=0.3).status == "fail"
+
+
+def test_issue_14_a_change_on_too_few_rows_is_not_checked_by_max_regression() -> None:
+    old = _comparison("old", [_change("recall", -0.01, (-0.03, 0.01))],
+                      g={"a": [_change("recall", -0.01, (-0.03, 0.01))],
+                         "b": [_change("recall", -0.3, (-0.6, 0.0), support=6)]})
+    gate = _check(_compared(old), metric="recall", slice="g", max_regression=0.05)
+    assert [(c.subject, c.passed) for c in gate.checks] == [("a", True), ("b", None)]
+    assert gate.checks[1].undefined_reason == "6 positives, fewer than the minimum support of 30"
+    assert gate.status == "pass"
+
+
 def test_hand_built_fairness_gate_checks_each_sensitive_column_and_class() -> None:
     document = _document()
     everywhere = _check(document, fairness="demographic_parity_difference", max=0.1)
