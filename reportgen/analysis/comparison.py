@@ -146,11 +146,13 @@ def _with_support(
     They differ where the denominator depends on the predictions (precision: the predicted positives).
     """
     fewest = {
-        m.name: np.minimum(m.supports(getattr(candidate, m.source)).count, m.supports(getattr(baseline, m.source)).count)
+        m.name: np.minimum(m.supports(getattr(candidate, m.source)).count,
+                           m.supports(getattr(baseline, m.source)).count)
         for m in metrics
     }
     position = {label: index for index, label in enumerate(labels)}
-    support = [int(fewest[metric][position[group]]) for metric, group in zip(table["metric"], table["group"], strict=True)]
+    support = [int(fewest[metric][position[group]])
+               for metric, group in zip(table["metric"], table["group"], strict=True)]
     return table.assign(support=pd.Series(support, index=table.index, dtype=np.int64))
 
 

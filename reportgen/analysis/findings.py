@@ -193,8 +193,8 @@ def weak_slices(inputs: FindingInputs) -> list[Finding]:
             difference, p_value = against_rest(measure, overall)
             support = _support(measure)
             testable = (support >= min_support) & (_support(overall)[0] - support >= min_support) & np.isfinite(p_value)
-            for index in np.flatnonzero(testable):
-                tests.append((family.name, family.labels[index], metric, float(difference[index]), float(p_value[index])))
+            tests += [(family.name, family.labels[i], metric, float(difference[i]), float(p_value[i]))
+                      for i in np.flatnonzero(testable)]
     if not tests:
         return []
     q_values = benjamini_hochberg(np.array([t[4] for t in tests]))
@@ -219,7 +219,8 @@ def weak_slices(inputs: FindingInputs) -> list[Finding]:
                   "for the rest of the data.",
             detail=(
                 f'{label} for "{display_label(group)}" is {num(evidence.value)} ({num(evidence.ci_low)}–{num(evidence.ci_high)}, '
-                f"{_supported(evidence)}) against {num(overall_value)} overall; the difference from the rest of the data, "
+                f"{_supported(evidence)}) against {num(overall_value)} overall; the difference from the rest of the "
+                "data, "
                 f"{signed(difference)}, is significant after Benjamini–Hochberg correction over {len(tests)} tests "
                 f"(q {p_clause(q_value)}, false discovery rate {fdr:g})."
             ),

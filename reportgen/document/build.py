@@ -342,7 +342,8 @@ def _metric_value(row: Any, min_support: int) -> MetricValue:
 def _metric_change(row: Any, min_support: int) -> MetricChange:
     """A row of a comparison table; small where its support is below `min_support` (then it is never flagged)."""
     support = int(row.support)
-    values = {f.name: _plain(getattr(row, f.name)) for f in fields(MetricChange) if f.name not in ("name", "support", "small")}
+    values = {f.name: _plain(getattr(row, f.name)) for f in fields(MetricChange)
+              if f.name not in ("name", "support", "small")}
     return MetricChange(name=row.metric, support=support, small=support < min_support, **values)
 
 

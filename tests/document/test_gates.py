@@ -368,7 +368,8 @@ def test_hand_built_slice_gate_checks_every_group() -> None:
     assert gate.title == "Recall (TPR) ≥ 0.7 in every group of g"
     assert [(c.subject, c.passed) for c in gate.checks] == [("a", True), ("b", False), ("tiny", None)]
     assert gate.status == "fail"
-    assert gate.detail == '1 breach of 2 checked: b 0.600 (0.500–0.700). Not checked (undefined, or too few rows): tiny: no positives in this group.'
+    assert gate.detail == ("1 breach of 2 checked: b 0.600 (0.500–0.700). Not checked (undefined, or too few rows): "
+                           "tiny: no positives in this group.")
     one = _check(_document(), metric="recall", slice="g", group="a", min=0.7)
     assert (one.title, [c.subject for c in one.checks], one.status) == ("Recall (TPR) ≥ 0.7 for g = a", ["a"], "pass")
 
@@ -444,7 +445,8 @@ def test_hand_built_undefined_values_are_not_checked() -> None:
     assert nothing.checks[0].undefined_reason == "only one class in this group"
     assert nothing.detail == "Not checked: no value could be checked (tiny: only one class in this group)."
     partial = _check(document, metric="roc_auc", slice="g", min=0.5)
-    assert partial.status == "pass" and partial.detail.endswith("Not checked (undefined, or too few rows): tiny: only one class in this group.")
+    assert partial.status == "pass"
+    assert partial.detail.endswith("Not checked (undefined, or too few rows): tiny: only one class in this group.")
     assert failed([partial, nothing]) == [nothing]
 
 
