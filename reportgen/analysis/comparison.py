@@ -128,7 +128,7 @@ def compare(
                                 resamples=settings.resamples, rng=rng(position, 0)))
         change = paired.compare_family(family.name, family.labels, family.codes, pair, stats[family.name],
                                        their, level=level, resamples=settings.resamples, rng=rng(position, 1))
-        changes.append(_with_support(change, family.labels, stats[family.name], their, engine.metrics))
+        changes.append(with_support(change, family.labels, stats[family.name], their, engine.metrics))
     table = flag_changes(pd.concat(changes, ignore_index=True), {m.name: m for m in engine.metrics},
                          fdr=fdr, min_support=settings.min_support)
     return Comparison(
@@ -137,13 +137,29 @@ def compare(
     )
 
 
-def _with_support(
+def with_support(
     table: pd.DataFrame, labels: list[str], candidate: tasks.Statistics, baseline: tasks.Statistics,
     metrics: Sequence[Metric],
 ) -> pd.DataFrame:
-    """Add support: per metric and group, the fewer of the two models' rows it rests on (`Metric.supports`).
+    """A family's paired table (`paired.compare_family`) with its support column, which `flag_changes` reads.
 
-    They differ where the denominator depends on the predictions (precision: the predicted positives).
+    Parameters
+    ----------
+    table : DataFrame
+        The paired table of one family: slice, group, metric, ...
+    labels : list of str
+        The family's group labels, in code order.
+    candidate, baseline : Statistics
+        Each model's statistics of the family.
+    metrics : sequence of Metric
+        The registry entries of the table's metrics (and possibly more).
+
+    Returns
+    -------
+    DataFrame
+        `table` plus support: per metric and group, the fewer of the two models' rows the metric rests on
+        (`Metric.supports`). They differ where the denominator depends on the predictions (precision: the
+        predicted positives).
     """
     fewest = {
         m.name: np.minimum(m.supports(getattr(candidate, m.source)).count,

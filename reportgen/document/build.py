@@ -127,8 +127,8 @@ def build_report(
             caveats=config.card.caveats,
         ),
         metrics=MetricsSection(
-            metrics=[_info(m, measured.metrics) for m in measured.registry.values()],
-            class_metrics=[_info(m, measured.class_metrics) for m in measured.class_registry.values()],
+            metrics=_infos(measured.registry, measured.metrics),
+            class_metrics=_infos(measured.class_registry, measured.class_metrics),
             threshold=threshold,
             prediction_source=_prediction_source(config, task),
             confidence_level=config.report.confidence_level,
@@ -253,10 +253,11 @@ def _training_result(history: History | None, summary: TrainingSummary | None) -
     )
 
 
-def _info(metric: Any, table: Any) -> MetricInfo:
-    """The registry entry as the card describes it; what its support counts is read from its metric table."""
-    unit = table.loc[table["metric"] == metric.name, "support_unit"].iloc[0]
-    return MetricInfo(metric.name, metric.label, metric.interval, metric.higher_is_better, unit)
+def _infos(registry: Mapping[str, Any], table: Any) -> list[MetricInfo]:
+    """The registry's entries as the card describes them; what each one's support counts is read from its table."""
+    first = table.drop_duplicates("metric")
+    units = dict(zip(first["metric"], first["support_unit"], strict=True))
+    return [MetricInfo(m.name, m.label, m.interval, m.higher_is_better, units[m.name]) for m in registry.values()]
 
 
 def _prediction_source(config: Config, task: str) -> str:
