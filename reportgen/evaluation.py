@@ -56,8 +56,8 @@ class Evaluation:
         Plain-language findings of every analysis, most severe first.
 
     The tables are also properties: `task`, `families`, `metrics` (slice, group, metric, value,
-    ci_low, ci_high, n, undefined_reason), `class_metrics` (multiclass: plus class_label, one class
-    against the rest), `confusion`, `fairness_by_group`, `fairness` (the summary gaps, flagged),
+    ci_low, ci_high, n, support, support_unit, undefined_reason), `class_metrics` (multiclass: plus
+    class_label, one class against the rest), `confusion`, `fairness_by_group`, `fairness` (the summary gaps, flagged),
     `references`, `fairness_thresholds`, `curves`, `reliability`, `statistics`, `registry`,
     `class_registry`, `comparisons`, `training` and `error_analysis`.
     """
@@ -83,7 +83,8 @@ class Evaluation:
 
     @property
     def metrics(self) -> pd.DataFrame:
-        """Per slice, group and metric: value, ci_low, ci_high, n, undefined_reason."""
+        """Per slice, group and metric: value, ci_low, ci_high, n, support (the rows the value rests on),
+        support_unit, undefined_reason."""
         return self.measured.metrics
 
     @property

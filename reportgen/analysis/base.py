@@ -27,8 +27,10 @@ SECTIONS = ("overall", "slices", "fairness", "calibration", "comparison", "train
 class Evidence:
     """A number a finding rests on: one metric of one group, with its interval.
 
-    `p_value` and `q_value` (Benjamini–Hochberg adjusted) are set for tests of a group against
-    the rest of the data; `compared_with` is the value it was compared with, if any.
+    `n` counts the group's rows; `support` the rows the value rests on and `support_unit` what they
+    are (e.g. 6 "positives" for a recall), where that applies. `p_value` and `q_value`
+    (Benjamini–Hochberg adjusted) are set for tests of a group against the rest of the data;
+    `compared_with` is the value it was compared with, if any.
     """
 
     slice: str
@@ -41,6 +43,8 @@ class Evidence:
     compared_with: float | None = None
     p_value: float | None = None
     q_value: float | None = None
+    support: int | None = None
+    support_unit: str | None = None
 
 
 @dataclass(frozen=True)

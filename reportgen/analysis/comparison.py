@@ -48,8 +48,9 @@ class Comparison:
         Baseline rows left out because no candidate row has their id.
     table : DataFrame
         Per slice, group and metric: candidate, baseline, difference (candidate − baseline), its
-        interval, method, p_value, test, n, undefined_reason, then q_value (Benjamini–Hochberg
-        over the groups of each metric) and flag ("improvement", "regression" or None).
+        interval, method, p_value, test, n, undefined_reason, support (the fewer of the two models'
+        rows the metric rests on), then q_value (Benjamini–Hochberg over the groups of each metric)
+        and flag ("improvement", "regression" or None).
     baseline_metrics : DataFrame
         The baseline's own metrics, as `Evaluation.metrics`.
     """
@@ -70,15 +71,16 @@ def flag_changes(
 
     The p-values of each metric are adjusted together over every group of every slice (overall
     included). A difference is flagged where its q-value is at most `fdr`, its metric has a
-    better direction, and its group has at least `min_support` rows.
+    better direction, and its `support` (the rows the metric rests on, e.g. the positives for
+    recall) is at least `min_support`.
 
     Examples
     --------
     >>> from reportgen.metrics.binary import BY_NAME
-    >>> table = pd.DataFrame({"metric": ["recall", "recall"], "difference": [-0.1, 0.01],
-    ...                       "p_value": [0.001, 0.6], "n": [500, 500]})
+    >>> table = pd.DataFrame({"metric": ["recall", "recall", "recall"], "difference": [-0.1, 0.01, -0.2],
+    ...                       "p_value": [0.001, 0.6, 0.001], "support": [500, 500, 12]})
     >>> flag_changes(table, BY_NAME, fdr=0.05, min_support=30)["flag"].tolist()
-    ['regression', None]
+    ['regression', None, None]
     """
     q_value = np.full(len(table), np.nan)
     for _, rows in table.groupby("metric", sort=False):
@@ -86,7 +88,7 @@ def flag_changes(
         q_value[table.index.get_indexer(tested)] = benjamini_hochberg(table.loc[tested, "p_value"].to_numpy())
     better = table["metric"].map(lambda name: registry[name].higher_is_better).to_numpy()
     difference = table["difference"].to_numpy(dtype=np.float64)
-    significant = (q_value <= fdr) & (table["n"].to_numpy() >= min_support) & (difference != 0)
+    significant = (q_value <= fdr) & (table["support"].to_numpy() >= min_support) & (difference != 0)
     improved = np.where(better == True, difference > 0, difference < 0)
     flag = np.where(significant & (better != None), np.where(improved, IMPROVEMENT, REGRESSION), None)
     return table.assign(q_value=q_value, flag=pd.Series(flag, index=table.index, dtype=object))
@@ -124,14 +126,50 @@ def compare(
     for position, (family, their) in enumerate(zip(families, their_stats, strict=True)):
         own.append(metric_frame(family.name, family.labels, their, other.metrics, level=level,
                                 resamples=settings.resamples, rng=rng(position, 0)))
-        changes.append(paired.compare_family(family.name, family.labels, family.codes, pair, stats[family.name],
-                                             their, level=level, resamples=settings.resamples, rng=rng(position, 1)))
+        change = paired.compare_family(family.name, family.labels, family.codes, pair, stats[family.name],
+                                       their, level=level, resamples=settings.resamples, rng=rng(position, 1))
+        changes.append(with_support(change, family.labels, stats[family.name], their, engine.metrics))
     table = flag_changes(pd.concat(changes, ignore_index=True), {m.name: m for m in engine.metrics},
                          fdr=fdr, min_support=settings.min_support)
     return Comparison(
         name=baseline.name, source=baseline.source, fingerprint=theirs.fingerprint, join=baseline.join,
         unmatched=baseline.unmatched, table=table, baseline_metrics=pd.concat(own, ignore_index=True),
     )
+
+
+def with_support(
+    table: pd.DataFrame, labels: list[str], candidate: tasks.Statistics, baseline: tasks.Statistics,
+    metrics: Sequence[Metric],
+) -> pd.DataFrame:
+    """A family's paired table (`paired.compare_family`) with its support column, which `flag_changes` reads.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The paired table of one family: slice, group, metric, ...
+    labels : list of str
+        The family's group labels, in code order.
+    candidate, baseline : Statistics
+        Each model's statistics of the family.
+    metrics : sequence of Metric
+        The registry entries of the table's metrics (and possibly more).
+
+    Returns
+    -------
+    DataFrame
+        `table` plus support: per metric and group, the fewer of the two models' rows the metric rests on
+        (`Metric.supports`). They differ where the denominator depends on the predictions (precision: the
+        predicted positives).
+    """
+    fewest = {
+        m.name: np.minimum(m.supports(getattr(candidate, m.source)).count,
+                           m.supports(getattr(baseline, m.source)).count)
+        for m in metrics
+    }
+    position = {label: index for index, label in enumerate(labels)}
+    support = [int(fewest[metric][position[group]])
+               for metric, group in zip(table["metric"], table["group"], strict=True)]
+    return table.assign(support=pd.Series(support, index=table.index, dtype=np.int64))
 
 
 def run(context: Context) -> Outcome:

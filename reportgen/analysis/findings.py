@@ -97,8 +97,19 @@ def _evidence(inputs: FindingInputs, slice_name: str, group: str, metric: str, *
     row = _row(inputs, slice_name, group, metric)
     return Evidence(
         slice=slice_name, group=group, metric=metric, value=_plain(row["value"]), ci_low=_plain(row["ci_low"]),
-        ci_high=_plain(row["ci_high"]), n=int(row["n"]), **extra,
+        ci_high=_plain(row["ci_high"]), n=int(row["n"]), support=int(row["support"]),
+        support_unit=str(row["support_unit"]), **extra,
     )
+
+
+def _supported(evidence: Evidence) -> str:
+    """The rows a value rests on, in words: "6 positives", "191 rows"."""
+    return f"{evidence.support:,} {evidence.support_unit}"
+
+
+def _support(measure: Fraction | Mean) -> np.ndarray:
+    """The rows a proportion or a mean rests on, per group: its denominator, or its count."""
+    return np.asarray(measure.denominator if isinstance(measure, Fraction) else measure.n, dtype=np.int64)
 
 
 def _measure(inputs: FindingInputs, slice_name: str, metric: str) -> Fraction | Mean | None:
@@ -164,7 +175,12 @@ def class_imbalance(inputs: FindingInputs) -> list[Finding]:
 
 
 def weak_slices(inputs: FindingInputs) -> list[Finding]:
-    """Groups whose metric is significantly worse than the rest of the data (Benjamini–Hochberg)."""
+    """Groups whose metric is significantly worse than the rest of the data (Benjamini–Hochberg).
+
+    A group is tested on a metric only where the rows the metric rests on (its support: the
+    positives for recall, the negatives for FPR, the rows for accuracy) number at least
+    `min_support`, in the group and in the rest of the data.
+    """
     tests = []
     min_support = inputs.min_support
     for family in inputs.measured.families:
@@ -175,10 +191,10 @@ def weak_slices(inputs: FindingInputs) -> list[Finding]:
             if measure is None or overall is None:
                 continue
             difference, p_value = against_rest(measure, overall)
-            size = np.asarray(inputs.measured.statistics[family.name].n)
-            for index, label in enumerate(family.labels):
-                if size[index] >= min_support and np.isfinite(p_value[index]) and size[index] < inputs.measured.statistics[OVERALL].n[0]:
-                    tests.append((family.name, label, metric, float(difference[index]), float(p_value[index])))
+            support = _support(measure)
+            testable = (support >= min_support) & (_support(overall)[0] - support >= min_support) & np.isfinite(p_value)
+            tests += [(family.name, family.labels[i], metric, float(difference[i]), float(p_value[i]))
+                      for i in np.flatnonzero(testable)]
     if not tests:
         return []
     q_values = benjamini_hochberg(np.array([t[4] for t in tests]))
@@ -203,7 +219,8 @@ def weak_slices(inputs: FindingInputs) -> list[Finding]:
                   "for the rest of the data.",
             detail=(
                 f'{label} for "{display_label(group)}" is {num(evidence.value)} ({num(evidence.ci_low)}–{num(evidence.ci_high)}, '
-                f"{evidence.n:,} rows) against {num(overall_value)} overall; the difference from the rest of the data, "
+                f"{_supported(evidence)}) against {num(overall_value)} overall; the difference from the rest of the "
+                "data, "
                 f"{signed(difference)}, is significant after Benjamini–Hochberg correction over {len(tests)} tests "
                 f"(q {p_clause(q_value)}, false discovery rate {fdr:g})."
             ),
@@ -261,27 +278,40 @@ def fairness_breaches(inputs: FindingInputs) -> list[Finding]:
 
 
 def small_slices(inputs: FindingInputs) -> list[Finding]:
-    """Groups with fewer rows than `min_support`: their numbers are greyed in the card."""
+    """Groups whose numbers rest on fewer than `min_support` rows: all of them (a group with few rows),
+    or some metrics' (recall on a group's few positives). Those values are greyed in the card and not tested."""
     min_support = inputs.min_support
-    small = [
-        (family.name, label, int(n))
-        for family in inputs.measured.families if family.name != OVERALL
-        for label, n in zip(family.labels, inputs.measured.statistics[family.name].n, strict=True)
-        if n < min_support
-    ]
+    table = inputs.measured.metrics
+    below = table[(table["slice"] != OVERALL) & (table["support"] < min_support)]
+    position = {(family.name, label): (f, g) for f, family in enumerate(inputs.measured.families)
+                for g, label in enumerate(family.labels)}
+    small = sorted(below.groupby(["slice", "group"], sort=False), key=lambda item: position[item[0]])
     if not small:
         return []
-    shown = ", ".join(f'{display_label(s)} = "{display_label(g)}" ({n})' for s, g, n in small[:8]) + (f", and {len(small) - 8} more" if len(small) > 8 else "")
+    described, evidence = [], []
+    for (slice_name, group), rows in small:
+        where = f'{display_label(slice_name)} = "{display_label(group)}"'
+        if int(rows["n"].iloc[0]) < min_support:  # every number of the group
+            described.append(f"{where}: {int(rows['n'].iloc[0]):,} rows")
+            evidence.append(_evidence(inputs, slice_name, group, "count"))
+            continue
+        parts = []
+        for (count, unit), of_unit in rows.groupby(["support", "support_unit"], sort=False):
+            labels = ", ".join(inputs.measured.registry[m].label for m in of_unit["metric"])
+            parts.append(f"{int(count):,} {unit} ({labels})")
+            evidence.append(_evidence(inputs, slice_name, group, str(of_unit["metric"].iloc[0])))
+        described.append(f"{where}: {', '.join(parts)}")
+    shown = "; ".join(described[:8]) + (f"; and {len(described) - 8} more" if len(described) > 8 else "")
     return [Finding(
         id="small_slices", severity="low",
-        title=f"{len(small)} group{'s have' if len(small) > 1 else ' has'} fewer than {min_support} rows; "
-              "their numbers are too uncertain to read alone.",
+        title=f"{len(small)} group{'s have' if len(small) > 1 else ' has'} numbers resting on fewer than {min_support} "
+              "rows; they are too uncertain to read alone.",
         detail=f"Greyed in the tables: {shown}. Their intervals are wide and they are left out of the weak-slice tests.",
         section="slices", subject=None,
-        evidence=[Evidence(slice=s, group=g, metric="count", value=float(n), ci_low=None, ci_high=None, n=n)
-                  for s, g, n in small[:20]],
+        evidence=evidence[:20],
         suggestions=[
-            "Merge small groups (coarser bins or categories), or collect more evaluation data for them.",
+            "Merge small groups (coarser bins or categories), or collect more evaluation data for them "
+            "(for a metric of the positives, more positive cases).",
             "Read their intervals rather than their point values.",
         ],
     )]

@@ -127,8 +127,8 @@ def build_report(
             caveats=config.card.caveats,
         ),
         metrics=MetricsSection(
-            metrics=[_info(m) for m in measured.registry.values()],
-            class_metrics=[_info(m) for m in measured.class_registry.values()],
+            metrics=_infos(measured.registry, measured.metrics),
+            class_metrics=_infos(measured.class_registry, measured.class_metrics),
             threshold=threshold,
             prediction_source=_prediction_source(config, task),
             confidence_level=config.report.confidence_level,
@@ -174,7 +174,7 @@ def _comparison_result(measured: Measured, comparison: Comparison, config: Confi
         for label in family.labels:
             rows = by_group[label]
             n = int(rows["n"].iloc[0])
-            changes = [_record(MetricChange, row, name="metric") for row in rows.itertuples()]
+            changes = [_metric_change(row, min_support) for row in rows.itertuples()]
             groups.append(GroupChange(group=str(label), n=n, small=n < min_support, metrics=changes))
         slices.append(SliceChange(name=family.name, groups=groups))
     flags = table["flag"]
@@ -253,8 +253,11 @@ def _training_result(history: History | None, summary: TrainingSummary | None) -
     )
 
 
-def _info(metric: Any) -> MetricInfo:
-    return MetricInfo(metric.name, metric.label, metric.interval, metric.higher_is_better)
+def _infos(registry: Mapping[str, Any], table: Any) -> list[MetricInfo]:
+    """The registry's entries as the card describes them; what each one's support counts is read from its table."""
+    first = table.drop_duplicates("metric")
+    units = dict(zip(first["metric"], first["support_unit"], strict=True))
+    return [MetricInfo(m.name, m.label, m.interval, m.higher_is_better, units[m.name]) for m in registry.values()]
 
 
 def _prediction_source(config: Config, task: str) -> str:
@@ -328,6 +331,23 @@ def _record(cls: type[T], row: Any, **renamed: str) -> T:
     return cls(**{f.name: _plain(getattr(row, renamed.get(f.name, f.name))) for f in fields(cls)})
 
 
+def _metric_value(row: Any, min_support: int) -> MetricValue:
+    """A row of a metric table; small where the rows it rests on (its support) are fewer than `min_support`."""
+    support = int(row.support)
+    return MetricValue(
+        name=row.metric, value=_number(row.value), ci_low=_number(row.ci_low), ci_high=_number(row.ci_high),
+        support=support, small=support < min_support, undefined_reason=_plain(row.undefined_reason),
+    )
+
+
+def _metric_change(row: Any, min_support: int) -> MetricChange:
+    """A row of a comparison table; small where its support is below `min_support` (then it is never flagged)."""
+    support = int(row.support)
+    values = {f.name: _plain(getattr(row, f.name)) for f in fields(MetricChange)
+              if f.name not in ("name", "support", "small")}
+    return MetricChange(name=row.metric, support=support, small=support < min_support, **values)
+
+
 def _metric(group: GroupResult, name: str) -> MetricValue:
     return next(m for m in group.metrics if m.name == name)
 
@@ -350,11 +370,11 @@ def _slice_result(
                 n=n,
                 share=n / total,
                 small=n < min_support,
-                metrics=[_record(MetricValue, row, name="metric") for row in rows.itertuples()],
+                metrics=[_metric_value(row, min_support) for row in rows.itertuples()],
                 weak_metrics=weak.get((name, str(label)), []),
                 confusion_matrix=_confusion_matrix(measured, name, index),
                 class_matrix=_class_matrix(measured, name, index),
-                classes=_class_results(by_group_and_class.get(label)),
+                classes=_class_results(by_group_and_class.get(label), min_support),
             )
         )
     calibration = [
@@ -377,12 +397,12 @@ def _class_matrix(measured: Measured, name: str, index: int) -> list[list[int]] 
     return measured.statistics[name].confusion.matrix[index].astype(int).tolist()
 
 
-def _class_results(rows: Any) -> list[ClassResult]:
+def _class_results(rows: Any, min_support: int) -> list[ClassResult]:
     """Multiclass: one group's rows of the class-metrics table as results per class (none otherwise)."""
     if rows is None:
         return []
     return [
-        ClassResult(str(class_label), [_record(MetricValue, row, name="metric") for row in part.itertuples()])
+        ClassResult(str(class_label), [_metric_value(row, min_support) for row in part.itertuples()])
         for class_label, part in rows.groupby("class_label", sort=False)
     ]
 

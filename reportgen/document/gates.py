@@ -1,7 +1,9 @@
 """Quality gates: bounds on metrics and fairness gaps, checked against the model card's numbers.
 
 Gates read the document (`Report`), not the evaluation, so `reportgen check` can apply a config's
-gates to a `report.json` built earlier and get the same answer as the build did.
+gates to a `report.json` built earlier and get the same answer as the build did. A metric's value
+that rests on fewer rows than `min_support` (`MetricValue.small`, e.g. a recall on 6 positives) is
+not checked, as an undefined value is not: it says why.
 """
 
 from __future__ import annotations
@@ -96,7 +98,10 @@ def _metric_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, lis
     checks = []
     for group in groups:
         value = next(m for m in group.metrics if m.name == spec.metric)
-        checks.append(_check(spec, group.group, value.value, value.ci_low, value.ci_high, value.undefined_reason))
+        reason = value.undefined_reason or (
+            _too_few(value.support, info.support_unit, report.metrics.min_support) if value.small else None)
+        checks.append(_check(spec, group.group, value.value, value.ci_low, value.ci_high, reason,
+                             checkable=not value.small))
     return f"{info.label} {_bounds(spec)} {scope}", checks
 
 
@@ -132,8 +137,10 @@ def _regression_checks(spec: GateSpec, report: Report, where: str) -> tuple[str,
                     f"{where} significant: the change in {info.label} has no paired interval, so a breach "
                     'cannot be tested; remove "significant"'
                 )
+            reason = change.undefined_reason or (
+                _too_few(change.support, info.support_unit, report.metrics.min_support) if change.small else None)
             checks.append(_check(bounded, prefix + group.group, change.difference, change.ci_low, change.ci_high,
-                                 change.undefined_reason))
+                                 reason, checkable=not change.small))
     against = f'"{spec.baseline}"' if spec.baseline is not None else (
         f'"{comparisons[0].baseline}"' if len(comparisons) == 1 else "any baseline")
     direction = "drop" if info.higher_is_better else "rise"
@@ -188,12 +195,21 @@ def _fairness_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, l
     return f"{label} {_bounds(spec)} {scope}", checks
 
 
+def _too_few(support: int, unit: str, min_support: int) -> str:
+    """Why a value is not checked: "6 positives, fewer than the minimum support of 30"."""
+    return f"{support:,} {unit}, fewer than the minimum support of {min_support:,}"
+
+
 def _check(
-    spec: GateSpec, subject: str, value: float | None, low: float | None, high: float | None, reason: str | None
+    spec: GateSpec, subject: str, value: float | None, low: float | None, high: float | None, reason: str | None,
+    *, checkable: bool = True,
 ) -> GateCheck:
-    """One value against the bounds; a breach is significant when the interval lies wholly beyond it."""
-    if value is None:
-        return GateCheck(subject, None, low, high, None, None, None, reason or "undefined")
+    """One value against the bounds; a breach is significant when the interval lies wholly beyond it.
+
+    A value that is undefined, or not `checkable` (too few rows: `reason` says so), is not checked.
+    """
+    if value is None or not checkable:
+        return GateCheck(subject, value, low, high, None, None, None, reason or "undefined")
     below = spec.min is not None and value < spec.min
     above = spec.max is not None and value > spec.max
     significant = (below and high is not None and high < spec.min) or (
@@ -221,7 +237,7 @@ def _detail(spec: GateSpec, checks: list[GateCheck], status: str) -> str:
     unchecked = [c for c in checks if c.passed is None]
     if status == "undefined":
         reasons = "; ".join(f"{c.subject}: {c.undefined_reason}" for c in unchecked[:MAX_LISTED])
-        return f"Not checked: no value is defined ({reasons})."
+        return f"Not checked: no value could be checked ({reasons})."
     checked = [c for c in checks if c.passed is not None]
     if status == "fail":
         failing = [c for c in checked if not c.passed]
@@ -238,7 +254,9 @@ def _detail(spec: GateSpec, checks: list[GateCheck], status: str) -> str:
         if breached:
             text += f"; {len(breached)} beyond the bound but not significantly"
     if unchecked:
-        text += f". Not checked (undefined): {quoted_list(c.subject for c in unchecked)}"
+        reasons = "; ".join(f"{c.subject}: {c.undefined_reason}" for c in unchecked[:MAX_LISTED])
+        more = f"; … and {len(unchecked) - MAX_LISTED} more" if len(unchecked) > MAX_LISTED else ""
+        text += f". Not checked (undefined, or too few rows): {reasons}{more}"
     return text + "."
 
 

@@ -13,17 +13,24 @@ from reportgen.metrics.calibration import Reliability
 from reportgen.metrics.curves import Curve, ScoreHistogram, ThresholdChoice
 from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
 
-SCHEMA_VERSION = "2.7.0"
+SCHEMA_VERSION = "2.8.0"
 
 
 @dataclass(frozen=True)
 class MetricValue:
-    """One metric of one group: value with its interval, or why it is undefined."""
+    """One metric of one group: value with its interval, or why it is undefined.
+
+    `support` counts the rows the value rests on (what they are: `MetricInfo.support_unit`, e.g. the
+    positives for recall); `small` marks a support below `min_support`: the value is greyed and not
+    tested.
+    """
 
     name: str
     value: float | None
     ci_low: float | None
     ci_high: float | None
+    support: int
+    small: bool
     undefined_reason: str | None
 
 
@@ -49,7 +56,8 @@ class ClassResult:
 class GroupResult:
     """All metrics of one group of a slice.
 
-    `small` marks a group with fewer rows than `min_support` (its numbers are shown greyed);
+    `small` marks a group with fewer rows than `min_support` (its numbers are shown greyed; a
+    metric computed on fewer rows, e.g. recall on the positives, has its own `MetricValue.small`);
     `weak_metrics` names the metrics a finding reports as significantly worse than the rest.
     Binary groups have `confusion_matrix`; multiclass groups `class_matrix` (counts indexed
     [actual][predicted] in the order of `EvaluationData.classes`) and `classes`.
@@ -190,12 +198,17 @@ class ModelDetails:
 
 @dataclass(frozen=True)
 class MetricInfo:
-    """Which metric, how its interval is computed, and which direction is better."""
+    """Which metric, how its interval is computed, which direction is better, and what its support counts.
+
+    `support_unit` names the rows a value rests on ("rows", "positives", "negatives", "predicted
+    positives", "rows of the smaller class", ...), which `MetricValue.support` counts.
+    """
 
     name: str
     label: str
     interval: str | None
     higher_is_better: bool | None
+    support_unit: str
 
 
 @dataclass(frozen=True)
@@ -203,7 +216,8 @@ class MetricsSection:
     """Metrics section: what is measured and how uncertainty is estimated.
 
     `threshold` is the binary decision threshold (None for other tasks); `class_metrics` the
-    metrics of one class against the rest (multiclass).
+    metrics of one class against the rest (multiclass). `min_support` is the fewest rows a value
+    must rest on (its `MetricValue.support`) to be shown plainly and tested.
     """
 
     metrics: list[MetricInfo]
@@ -327,7 +341,8 @@ class TrainingResult:
 class GateCheck:
     """One value a quality gate tests: a group's metric, or one sensitive column's gap.
 
-    `passed` is None where the value is undefined (`undefined_reason` says why): it is not checked.
+    `passed` is None where the value is undefined, or rests on fewer rows than `min_support` (a
+    `MetricValue.small`): it is not checked, and `undefined_reason` says why.
     `significant` says whether the interval lies wholly beyond the bound.
     """
 
@@ -376,8 +391,10 @@ class MetricChange:
     bootstrap", "MOVER (score intervals, DeLong correlation)" or "paired t"; None where the
     metric has none). `p_value` comes from `test` ("McNemar (exact)", "z-test" or "t-test"),
     `q_value` is Benjamini–Hochberg adjusted over the groups of the metric, and `flag` is
-    "improvement", "regression" or None (not significant, no
-    better direction, or a group below `min_support`). Each model's own value has its interval.
+    "improvement", "regression" or None (not significant, no better direction, or a support below
+    `min_support`). `support` counts the rows the metric rests on (`MetricInfo.support_unit`), the
+    smaller of the two models' where they differ (e.g. predicted positives); `small` marks a support
+    below `min_support`: never flagged. Each model's own value has its interval.
     """
 
     name: str
@@ -395,6 +412,8 @@ class MetricChange:
     q_value: float | None
     test: str | None
     flag: str | None
+    support: int
+    small: bool
     undefined_reason: str | None
 
 

@@ -9,7 +9,18 @@ import numpy as np
 
 from reportgen.metrics import intervals
 from reportgen.metrics.intervals import AUC_SCORE, BAYESIAN_BOOTSTRAP, LOG_T
-from reportgen.metrics.metric import Bounds, Fraction, Metric, count_values
+from reportgen.metrics.metric import (
+    NEGATIVES,
+    POSITIVES,
+    PREDICTED_POSITIVES,
+    Bounds,
+    Fraction,
+    Metric,
+    count_values,
+    positives,
+    smaller_class,
+    with_supports,
+)
 from reportgen.metrics.statistics import (
     Confusion,
     Rows,
@@ -36,27 +47,27 @@ def accuracy(c: Confusion) -> Fraction:
 
 def precision(c: Confusion) -> Fraction:
     """TP / (TP + FP); undefined when nothing is predicted positive."""
-    return Fraction(c.tp, c.tp + c.fp, "no predicted positives in this group")
+    return Fraction(c.tp, c.tp + c.fp, "no predicted positives in this group", PREDICTED_POSITIVES)
 
 
 def recall(c: Confusion) -> Fraction:
     """True positive rate TP / (TP + FN); undefined without positive labels."""
-    return Fraction(c.tp, c.tp + c.fn, NO_POSITIVES)
+    return Fraction(c.tp, c.tp + c.fn, NO_POSITIVES, POSITIVES)
 
 
 def specificity(c: Confusion) -> Fraction:
     """True negative rate TN / (TN + FP); undefined without negative labels."""
-    return Fraction(c.tn, c.tn + c.fp, NO_NEGATIVES)
+    return Fraction(c.tn, c.tn + c.fp, NO_NEGATIVES, NEGATIVES)
 
 
 def fpr(c: Confusion) -> Fraction:
     """False positive rate FP / (FP + TN); undefined without negative labels."""
-    return Fraction(c.fp, c.fp + c.tn, NO_NEGATIVES)
+    return Fraction(c.fp, c.fp + c.tn, NO_NEGATIVES, NEGATIVES)
 
 
 def fnr(c: Confusion) -> Fraction:
     """False negative rate FN / (FN + TP); undefined without positive labels."""
-    return Fraction(c.fn, c.fn + c.tp, NO_POSITIVES)
+    return Fraction(c.fn, c.fn + c.tp, NO_POSITIVES, POSITIVES)
 
 
 def selection_rate(c: Confusion) -> Fraction:
@@ -150,6 +161,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("log_loss", "Log loss", "scores", log_loss, LOG_T, False, _mean_interval("log_loss_sum", "log_loss_sq")),
     Metric("brier", "Brier score", "scores", brier, LOG_T, False, _mean_interval("brier_sum", "brier_sq")),
 )
+
+METRICS = with_supports(METRICS, {"roc_auc": smaller_class, "average_precision": positives})
+"""The registry; the proportions' supports are their denominators, the rest count rows."""
 
 BY_NAME: dict[str, Metric] = {metric.name: metric for metric in METRICS}
 LABELS: dict[str, str] = {metric.name: metric.label for metric in METRICS}

@@ -66,7 +66,7 @@ class Measured:
     statistics : dict
         Family name → its sufficient statistics (`reportgen.metrics.tasks.Statistics`).
     metrics : DataFrame
-        slice, group, metric, value, ci_low, ci_high, n, undefined_reason.
+        slice, group, metric, value, ci_low, ci_high, n, support, support_unit, undefined_reason.
     class_metrics : DataFrame
         Multiclass: the same columns plus class_label, one class against the rest; empty otherwise.
     confusion : DataFrame

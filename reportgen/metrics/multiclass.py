@@ -25,7 +25,7 @@ import numpy as np
 from reportgen.metrics import intervals
 from reportgen.metrics.binary import ONE_CLASS, BinaryStats
 from reportgen.metrics.intervals import AUC_SCORE, BAYESIAN_BOOTSTRAP, LOG_T
-from reportgen.metrics.metric import Bounds, Fraction, Metric, count_values
+from reportgen.metrics.metric import Bounds, Fraction, Metric, Support, count_values, smaller_class, with_supports
 from reportgen.metrics.statistics import (
     EPS,
     Confusion,
@@ -43,6 +43,9 @@ CLASS_ABSENT = "no rows of this class in this group"
 CLASS_NOT_PREDICTED = "this class is never predicted in this group"
 CLASS_UNSEEN = "this class is neither a label nor predicted in this group"
 CLASS_ONLY = "every row in this group is of this class"
+CLASS_ROWS = "rows of the class"
+PREDICTED_AS_CLASS = "rows predicted as the class"
+SMALLEST_CLASS = "rows of the smallest class"
 
 
 @dataclass(frozen=True)
@@ -652,7 +655,16 @@ SCORE_METRICS: tuple[Metric, ...] = (
     Metric("roc_auc_weighted", "ROC AUC (OvR, weighted)", "scores", roc_auc_weighted, None, True),
     Metric("log_loss", "Log loss", "scores", log_loss, LOG_T, False, _log_loss_interval),
 )
-"""The metrics of the probabilities, before the top-k accuracies."""
+
+
+def _smallest_class(s: ClassScores) -> Support:
+    """The fewest rows on either side of any class's one-vs-rest split: the support of the macro ROC AUC."""
+    sides = [np.minimum(ovr.n_pos, ovr.n_neg) for ovr in s.one_vs_rest]
+    return Support(np.min(sides, axis=0).astype(np.int64), SMALLEST_CLASS)
+
+
+SCORE_METRICS = with_supports(SCORE_METRICS, {"roc_auc_macro": _smallest_class})
+"""The metrics of the probabilities, before the top-k accuracies; every metric but the macro ROC AUC counts rows."""
 
 
 def registry(n_classes: int, top_k: tuple[int, ...], has_probabilities: bool) -> tuple[Metric, ...]:
@@ -693,12 +705,12 @@ def support(c: Confusion) -> Values:
 
 def class_precision(c: Confusion) -> Fraction:
     """Of the rows predicted as the class, the share labelled with it; undefined where it is never predicted."""
-    return Fraction(c.tp, c.tp + c.fp, CLASS_NOT_PREDICTED)
+    return Fraction(c.tp, c.tp + c.fp, CLASS_NOT_PREDICTED, PREDICTED_AS_CLASS)
 
 
 def class_recall(c: Confusion) -> Fraction:
     """Of the rows labelled with the class, the share predicted as it; undefined without such rows."""
-    return Fraction(c.tp, c.tp + c.fn, CLASS_ABSENT)
+    return Fraction(c.tp, c.tp + c.fn, CLASS_ABSENT, CLASS_ROWS)
 
 
 def class_f1(c: Confusion) -> Values:
@@ -732,7 +744,16 @@ CLASS_METRICS: tuple[Metric, ...] = (
     Metric("f1", "F1", "confusion", class_f1, BAYESIAN_BOOTSTRAP, True),
     Metric("roc_auc", "ROC AUC (one-vs-rest)", "scores", class_roc_auc, AUC_SCORE, True, _auc_score),
 )
-"""Per-class metrics, each computed on one class's one-vs-rest `BinaryStats`."""
+
+
+def _class_rows(c: Confusion) -> Support:
+    """The rows labelled with the class: the support of its F1."""
+    return Support(c.tp + c.fn, CLASS_ROWS)
+
+
+CLASS_METRICS = with_supports(CLASS_METRICS, {"f1": _class_rows, "roc_auc": smaller_class})
+"""Per-class metrics, each computed on one class's one-vs-rest `BinaryStats`; their supports count the class's
+rows (recall, F1), the rows predicted as it (precision), the smaller side (ROC AUC)."""
 
 
 def class_metrics(has_probabilities: bool) -> tuple[Metric, ...]:

@@ -23,7 +23,7 @@ import numpy as np
 
 from reportgen.metrics import intervals
 from reportgen.metrics.intervals import LOG_T, STUDENT_T
-from reportgen.metrics.metric import Bounds, Metric, count_values
+from reportgen.metrics.metric import Bounds, Metric, Support, count_values, with_supports
 from reportgen.metrics.values import EMPTY, Values, divide, empty_is_no_rows
 
 ONE_ROW = "only one row in this group"
@@ -484,6 +484,16 @@ METRICS: tuple[Metric, ...] = (
     Metric("mean_residual", "Mean residual", "errors", mean_residual, STUDENT_T, None,
            _mean_interval("mean_residual", positive=False)),
 )
+
+
+
+def _nonzero_targets(e: ErrorStats) -> Support:
+    """The rows whose target is not 0: the support of MAPE (it leaves the others out)."""
+    return Support(e.n - e.zero_targets, "rows with a nonzero target")
+
+
+METRICS = with_supports(METRICS, {"mape": _nonzero_targets})
+"""The registry; every metric's support is its group's rows, but MAPE's."""
 
 BY_NAME: dict[str, Metric] = {metric.name: metric for metric in METRICS}
 LABELS: dict[str, str] = {metric.name: metric.label for metric in METRICS}

@@ -11,7 +11,7 @@ import pandas as pd
 from reportgen.metrics import intervals
 from reportgen.metrics.metric import Bounds, Fraction, Metric
 
-COLUMNS = ["slice", "group", "metric", "value", "ci_low", "ci_high", "n", "undefined_reason"]
+COLUMNS = ["slice", "group", "metric", "value", "ci_low", "ci_high", "n", "support", "support_unit", "undefined_reason"]
 
 
 def metric_frame(
@@ -46,11 +46,13 @@ def metric_frame(
     Returns
     -------
     DataFrame
-        Columns slice, group, metric, value, ci_low, ci_high, n, undefined_reason.
+        Columns slice, group, metric, value, ci_low, ci_high, n (rows), support (the rows the value rests
+        on, `Metric.supports`), support_unit (what support counts), undefined_reason.
     """
     n_groups = len(labels)
     replicates: dict[str, Any] = {}
     values, lows, highs, reasons = [], [], [], []
+    supports = [metric.supports(getattr(stats, metric.source)) for metric in metrics]
     for metric in metrics:
         source = getattr(stats, metric.source)
         result = metric.values(source)
@@ -71,6 +73,8 @@ def metric_frame(
             "ci_low": np.concatenate(lows) if metrics else np.zeros(0),
             "ci_high": np.concatenate(highs) if metrics else np.zeros(0),
             "n": np.tile(np.asarray(stats.n, dtype=np.int64), len(metrics)),
+            "support": np.concatenate([s.count for s in supports]) if metrics else np.zeros(0, dtype=np.int64),
+            "support_unit": pd.Series(np.repeat([s.unit for s in supports], n_groups), dtype=object),
             "undefined_reason": pd.Series(np.concatenate(reasons) if metrics else [], dtype=object),
         }
     )

@@ -82,6 +82,8 @@ def environment(report: Report) -> jinja2.Environment:
     env.globals.update(
         metric_labels=metric_labels(report),
         metric_directions={m.name: m.higher_is_better for m in report.metrics.metrics},
+        support_units={m.name: m.support_unit for m in report.metrics.metrics},
+        class_support_units={m.name: m.support_unit for m in report.metrics.class_metrics},
         rate_labels=RATE_LABELS,
         performance_metrics=[name for name in names if name not in CALIBRATION_METRICS],
         calibration_metrics=["count", *[name for name in names if name in CALIBRATION_METRICS]],

@@ -188,13 +188,15 @@ class _GateCounts:
 
 @dataclass(frozen=True)
 class _SliceView:
-    """A slice table as shown: the chosen groups and metrics, how many groups have a weak metric, which notes apply."""
+    """A slice table as shown: the chosen groups and metrics, how many groups have a weak metric, which notes
+    apply, and what the minimum support counts for the values greyed one by one (`small_units`)."""
 
     result: SliceResult
     groups: list[GroupResult]
     names: list[str]
     weak: int
     notes: list[str]
+    small_units: list[str]
 
 
 @functools.cache
@@ -219,7 +221,7 @@ def _links(base: Md, *, files: Sequence[str]) -> Md:
     return Md(" · ".join(label.format(f"{base}/{name}") for name, label in labels.items() if name in files))
 
 
-def _slice_view(result: SliceResult, task: str) -> _SliceView:
+def _slice_view(result: SliceResult, task: str, units: dict[str, str]) -> _SliceView:
     """Choose the rows of a slice table: groups with a weak metric first, then in order, `MAX_GROUPS` at most."""
     groups = result.groups
     weak = [i for i, g in enumerate(groups) if g.weak_metrics]
@@ -231,13 +233,18 @@ def _slice_view(result: SliceResult, task: str) -> _SliceView:
     shown = [g for i, g in enumerate(groups) if i in chosen]
     wanted = set(SLICE_METRICS[task]) | {name for g in groups for name in g.weak_metrics}
     names = [m.name for m in groups[0].metrics if m.name in wanted]
+    small_units = list(dict.fromkeys(
+        units[m.name] for g in shown if not g.small for m in g.metrics if m.name in names and m.small
+    ))
     notes = {
         "hidden": len(shown) < len(groups),
         "weak": any(name in names for g in shown for name in g.weak_metrics),
         "small": any(g.small for g in shown),
+        "small_metric": bool(small_units),
         "undefined": any(m.value is None for g in shown for m in g.metrics if m.name in names),
     }
-    return _SliceView(result, shown, names, len(weak), [note for note, applies in notes.items() if applies])
+    return _SliceView(result, shown, names, len(weak), [note for note, applies in notes.items() if applies],
+                      small_units)
 
 
 @dataclass(frozen=True)
@@ -289,8 +296,9 @@ def _blocks(report: Report, macros: Any, base: Md | None) -> list[_Block]:
             [f.sensitive for f in report.fairness[:MAX_LISTED]], len(report.fairness) - MAX_LISTED,
         )))
     tables = [result for result in report.slices if result.groups]
+    units = {m.name: m.support_unit for m in report.metrics.metrics}
     for index, result in enumerate(tables):
-        blocks.append(_Block("slice table", macros.slice(_slice_view(result, report.task), index == 0)))
+        blocks.append(_Block("slice table", macros.slice(_slice_view(result, report.task, units), index == 0)))
     return [_Block(b.kind, b.text.strip("\n")) for b in blocks]
 
 

@@ -250,3 +250,38 @@ def test_build_stops_with_one_line_on_baseline_rows_that_do_not_match(tmp_path, 
     assert err == ('reportgen: error: old.csv: [baseline] id "row_id": 5 of the 3000 predictions have no baseline '
                    "row (e.g. ids 0, 1, 2, 3, 4); the baseline must cover every row")
     assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------------------------------------- support
+
+
+def test_issue_14_the_comparison_support_is_the_fewer_of_the_two_models_rows():
+    candidate, baseline = _pair(planted=0.3)
+    ev = _evaluate(candidate, baseline)
+    table = ev.comparisons[0].table.set_index(["slice", "group", "metric"])
+    old = baseline.sort_values("row_id")
+    for group in ("a", "b", "c"):
+        rows = (candidate.g == group).to_numpy()
+        y, new_pred, old_pred = candidate.y[rows], candidate.p[rows] >= 0.5, old.q.to_numpy()[rows] >= 0.5
+        assert table.loc[("g", group, "recall"), "support"] == (y == 1).sum()
+        assert table.loc[("g", group, "fpr"), "support"] == (y == 0).sum()
+        assert table.loc[("g", group, "precision"), "support"] == min(new_pred.sum(), old_pred.sum())
+        assert table.loc[("g", group, "accuracy"), "support"] == rows.sum()
+    report = ev.to_report()
+    precision = next(m for m in report.comparisons[0].slices[0].groups[1].metrics if m.name == "precision")
+    assert (precision.support, precision.small) == (table.loc[("g", "b", "precision"), "support"], False)
+
+
+def test_issue_14_a_change_on_too_few_positives_is_never_flagged():
+    candidate, baseline = _pair(planted=0.3)
+    positives = int(candidate[candidate.g == "b"].y.sum())
+    flagged = _evaluate(candidate, baseline, min_support=positives).comparisons[0].table
+    unflagged = _evaluate(candidate, baseline, min_support=positives + 1).comparisons[0].table
+
+    def flag(table: pd.DataFrame, metric: str) -> object:
+        return table[(table.slice == "g") & (table.group == "b") & (table.metric == metric)]["flag"].iloc[0]
+
+    assert flag(flagged, "recall") == "regression"  # the planted drop, on `positives` positives
+    assert flag(unflagged, "recall") is None and flag(unflagged, "fnr") is None
+    rows = int((candidate.g == "b").sum())
+    assert rows > positives + 1 and flag(unflagged, "accuracy") == flag(flagged, "accuracy")  # rows still count

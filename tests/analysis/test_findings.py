@@ -251,8 +251,9 @@ def planted(n: int = 1200, bad_share: float = 0.25, good: float = 0.85, bad: flo
 
 def weak_oracle(df: pd.DataFrame, columns: Sequence[str], min_support: int = 30, fdr: float = 0.05) -> dict:
     """Binary weak slices by their definition, with scipy: each group against the rest of the data on
-    accuracy, recall and FPR (the chi-squared test without correction is the pooled z-test), then
-    Benjamini–Hochberg. Returns (slice, group, metric) → (difference, p, q, weak)."""
+    accuracy, recall and FPR (the chi-squared test without correction is the pooled z-test) where the
+    rows each metric is computed on (all rows, the positives, the negatives) number `min_support` in the
+    group and in the rest, then Benjamini–Hochberg. Returns (slice, group, metric) → (difference, p, q, weak)."""
     predicted = df["p"].to_numpy() >= 0.5
     y = df["y"].to_numpy() == 1
     counted = {"accuracy": (predicted == y, np.ones(len(df), bool)), "recall": (predicted, y), "fpr": (predicted, ~y)}
@@ -260,11 +261,11 @@ def weak_oracle(df: pd.DataFrame, columns: Sequence[str], min_support: int = 30,
     for column in columns:
         for group in sorted(df[column].unique()):
             inside = (df[column] == group).to_numpy()
-            if inside.sum() < min_support or inside.all():
-                continue
             for metric, (hit, among) in counted.items():
                 k, m = hit[inside & among].sum(), (inside & among).sum()
                 k_rest, m_rest = hit[~inside & among].sum(), (~inside & among).sum()
+                if m < min_support or m_rest < min_support:
+                    continue
                 table = [[k, m - k], [k_rest, m_rest - k_rest]]
                 pooled = (k + k_rest) / (m + m_rest)
                 p = chi2_contingency(table, correction=False).pvalue if 0 < pooled < 1 else 1.0
@@ -705,40 +706,89 @@ def test_small_slices() -> None:
     df["site"] = np.where(np.arange(500) < 12, "tiny", np.where(np.arange(500) < 40, "small", "big"))
     (finding,) = findings.small_slices(inputs_for(df, score="p", slices=["site"]))
     assert (finding.severity, finding.section, finding.subject) == ("low", "slices", None)
-    assert finding.title.startswith("2 groups have fewer than 30 rows")
-    assert 'site = "small" (28)' in finding.detail and 'site = "tiny" (12)' in finding.detail
-    counts = {e.group: (e.value, e.n, e.metric) for e in finding.evidence}
-    assert counts == {"small": (28.0, 28, "count"), "tiny": (12.0, 12, "count")}
+    assert finding.title.startswith("2 groups have numbers resting on fewer than 30 rows")
+    assert 'site = "small": 28 rows' in finding.detail and 'site = "tiny": 12 rows' in finding.detail
+    counts = {e.group: (e.value, e.n, e.metric, e.support, e.support_unit) for e in finding.evidence}
+    assert counts == {"small": (28.0, 28, "count", 28, "rows"), "tiny": (12.0, 12, "count", 12, "rows")}
+
+
+def few_positives(n: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Group "small" has 191 rows of which 6 are positive (3 predicted right); "big" has the rest, half positive."""
+    rng = np.random.default_rng(seed)
+    y = np.r_[np.ones(6, int), np.zeros(185, int), rng.integers(0, 2, n - 191)]
+    right = np.r_[[1, 1, 1, 0, 0, 0], rng.random(n - 6) < 0.9]
+    predicted = np.where(right, y, 1 - y)
+    band = np.r_[np.full(191, "small"), np.full(n - 191, "big")]
+    return pd.DataFrame({"y": y, "p": np.where(predicted == 1, 0.8, 0.2), "size_band": band})
+
+
+def test_issue_14_a_group_with_many_rows_and_few_positives_is_small_for_recall_only() -> None:
+    df = few_positives()
+    small = df[df["size_band"] == "small"]
+    positives, negatives = int(small["y"].sum()), int((small["y"] == 0).sum())
+    predicted = int((small["p"] >= 0.5).sum())
+    inputs = inputs_for(df, score="p", slices=["size_band"])
+    (finding,) = findings.small_slices(inputs)
+    assert finding.title.startswith("1 group has numbers resting on fewer than 30 rows")
+    assert (f'size_band = "small": {predicted} predicted positives (Precision), {positives} positives '
+            "(Recall (TPR), False negative rate, Average precision)") in finding.detail
+    assert "191 rows" not in finding.detail and negatives >= 30  # its accuracy and specificity are not small
+    recall = next(e for e in finding.evidence if e.metric == "recall")
+    assert (recall.n, recall.support, recall.support_unit, recall.value) == (191, 6, "positives", 0.5)
+    # not tested on recall or FNR, whatever its value; tested on accuracy and FPR (185 negatives)
+    tested = {(e.group, e.metric) for f in findings.weak_slices(replace(inputs, fdr=1.0)) for e in f.evidence}
+    assert ("small", "recall") not in tested
+
+
+def test_issue_14_weak_slice_text_gives_the_metrics_support() -> None:
+    n = 4000
+    rng = np.random.default_rng(1)
+    band = np.where(np.arange(n) < 1000, "bad", "good")
+    y = rng.integers(0, 2, n)
+    right = rng.random(n) < np.where((band == "bad") & (y == 1), 0.5, 0.9)  # bad: recall 0.5
+    df = pd.DataFrame({"y": y, "p": np.where(np.where(right, y, 1 - y) == 1, 0.8, 0.2), "band": band})
+    weak = findings.weak_slices(inputs_for(df, score="p", slices=["band"]))
+    recall = next(f for f in weak if f.evidence[0].metric == "recall")
+    positives = int(df[(df["band"] == "bad")]["y"].sum())
+    evidence = recall.evidence[0]
+    assert (evidence.support, evidence.support_unit, evidence.n) == (positives, "positives", 1000)
+    assert f"{evidence.ci_high:.3f}, {positives:,} positives) against" in recall.detail
 
 
 def test_small_slices_many_groups_are_capped() -> None:
     df = calibrated(300)
     df["site"] = [f"s{i:02d}" for i in range(10)] * 30  # 10 groups of 30
     (finding,) = findings.small_slices(inputs_for(df, score="p", slices=["site"], min_support=31))
-    assert finding.title.startswith("10 groups have fewer than 31 rows")
-    assert finding.detail.count('site = "') == 8 and ", and 2 more" in finding.detail
+    assert finding.title.startswith("10 groups have numbers resting on fewer than 31 rows")
+    assert finding.detail.count('site = "') == 8 and "; and 2 more" in finding.detail
 
 
-def test_small_slices_quiet_at_min_support() -> None:
-    df = calibrated(300)
-    df["site"] = ["a", "b", "c"] * 100
+def test_small_slices_quiet_when_every_support_reaches_min_support() -> None:
+    df = calibrated(3000)
+    df["site"] = ["a", "b", "c"] * 1000
     assert findings.small_slices(inputs_for(df, score="p", slices=["site"], min_support=100)) == []
 
 
 @HYPOTHESIS
 @given(sizes=st.lists(st.integers(1, 60), min_size=1, max_size=12), min_support=st.integers(1, 60))
-def test_small_slices_counts_every_group_below_min_support(sizes: list[int], min_support: int) -> None:
+def test_small_slices_lists_every_group_with_a_support_below_min_support(sizes: list[int], min_support: int) -> None:
     site = np.repeat([f"s{i:02d}" for i in range(len(sizes))], sizes)
     df = calibrated(len(site)).assign(site=site)
     found = findings.small_slices(inputs_for(df, score="p", slices=["site"], min_support=min_support))
-    small = [(f"s{i:02d}", n) for i, n in enumerate(sizes) if n < min_support]
+    y, predicted = df["y"] == 1, df["p"] >= 0.5
+    counts = df.assign(pos=y, neg=~y, pred=predicted).groupby("site", sort=True)[["pos", "neg", "pred"]].sum()
+    fewest = np.minimum(counts.min(axis=1), np.array(sizes))  # rows, positives, negatives, predicted positives
+    small = [site for site, count in fewest.items() if count < min_support]
     if not small:
         assert found == []
         return
     (finding,) = found
-    assert finding.title.startswith(f"{len(small)} group{'s have' if len(small) > 1 else ' has'} fewer than "
-                                    f"{min_support} rows")
-    assert [(e.group, e.n) for e in finding.evidence] == small
+    assert finding.title.startswith(f"{len(small)} group{'s have' if len(small) > 1 else ' has'} numbers resting on "
+                                    f"fewer than {min_support} rows")
+    named = re.findall(r'site = "(s\d\d)"', finding.detail)
+    assert named == small[:8] and (len(small) <= 8 or f"; and {len(small) - 8} more" in finding.detail)
+    evidenced = list(dict.fromkeys(e.group for e in finding.evidence))  # at most 20 values, group by group
+    assert evidenced == small[: len(evidenced)] and all(e.support < min_support for e in finding.evidence)
 
 
 # ---------------------------------------------------------------------------------------------- order

@@ -84,8 +84,13 @@ def test_slice_gate_checks_every_group_and_names_the_breaches() -> None:
     for name in ("a", "b"):
         assert by_subject[name].value == pytest.approx(_recall(df, name), abs=1e-12)
     assert by_subject["a"].passed and not by_subject["b"].passed
-    breaches = [c.subject for c in gate.checks if not c.passed]
-    assert gate.detail.startswith(f"{len(breaches)} breaches of 3 checked: b {by_subject['b'].value:.3f} (")
+    # "tiny" has 12 rows, and fewer positives: its recall rests on too few rows to be checked
+    positives = int(df[df.g == "tiny"].y.sum())
+    tiny = by_subject["tiny"]
+    assert tiny.passed is None and tiny.value is not None
+    assert tiny.undefined_reason == f"{positives} positives, fewer than the minimum support of 30"
+    assert gate.detail.startswith(f"1 breach of 2 checked: b {by_subject['b'].value:.3f} (")
+    assert gate.detail.endswith(f"Not checked (undefined, or too few rows): tiny: {tiny.undefined_reason}.")
     assert failed([gate]) == [gate]
 
 
@@ -128,7 +133,7 @@ def test_undefined_values_are_not_checked_and_a_gate_with_none_is_undefined() ->
                               {"metric": "roc_auc", "slice": "g", "group": "tiny", "min": 0.5})
     tiny = next(c for c in partial.checks if c.subject == "tiny")
     assert tiny.passed is None and tiny.undefined_reason == "only one class in this group"
-    assert partial.status == "pass" and '"tiny"' in partial.detail
+    assert partial.status == "pass" and "tiny: only one class in this group" in partial.detail
     assert nothing.status == "undefined" and "only one class" in nothing.detail
     assert failed([partial, nothing]) == [nothing]
 
@@ -240,20 +245,25 @@ def test_fairness_gate_needs_sensitive_columns() -> None:
 # schema's dataclasses, a few groups and metrics with values chosen to sit on either side of a bound.
 
 INFOS = {
-    "roc_auc": MetricInfo("roc_auc", "ROC AUC", "bootstrap", True),
-    "recall": MetricInfo("recall", "Recall (TPR)", "Wilson", True),
-    "fpr": MetricInfo("fpr", "False positive rate", "Wilson", False),
-    "ece": MetricInfo("ece", "ECE", None, False),
-    "count": MetricInfo("count", "Count", None, None),
+    "roc_auc": MetricInfo("roc_auc", "ROC AUC", "bootstrap", True, "rows of the smaller class"),
+    "recall": MetricInfo("recall", "Recall (TPR)", "Wilson", True, "positives"),
+    "fpr": MetricInfo("fpr", "False positive rate", "Wilson", False, "negatives"),
+    "ece": MetricInfo("ece", "ECE", None, False, "rows"),
+    "count": MetricInfo("count", "Count", None, None, "rows"),
 }
-Value = tuple[float | None, float | None, float | None] | str  # (value, ci_low, ci_high), or why undefined
+# (value, ci_low, ci_high), optionally with the support (else the group's rows), or why undefined
+Value = tuple[float | None, float | None, float | None] | tuple[float | None, float | None, float | None, int] | str
+
+
+def _value(metric: str, given: Value, n: int) -> MetricValue:
+    if isinstance(given, str):
+        return MetricValue(metric, None, None, None, n, n < 30, given)
+    value, low, high, support = (*given, n) if len(given) == 3 else given
+    return MetricValue(metric, value, low, high, support, support < 30, None)
 
 
 def _group(name: str, n: int = 100, **metrics: Value) -> GroupResult:
-    values = [
-        MetricValue(metric, None, None, None, given) if isinstance(given, str) else MetricValue(metric, *given, None)
-        for metric, given in metrics.items()
-    ]
+    values = [_value(metric, given, n) for metric, given in metrics.items()]
     return GroupResult(group=name, n=n, share=0.5, small=n < 30, metrics=values, weak_metrics=[],
                        confusion_matrix=None, class_matrix=None, classes=[])
 
@@ -274,11 +284,11 @@ def _fairness(sensitive: str, *gaps: FairnessGap) -> FairnessResult:
 
 
 def _change(name: str, difference: float | None, ci: tuple[float | None, float | None] = (None, None),
-            method: str | None = "paired bootstrap", reason: str | None = None) -> MetricChange:
+            method: str | None = "paired bootstrap", reason: str | None = None, support: int = 100) -> MetricChange:
     return MetricChange(name=name, candidate=None, candidate_ci_low=None, candidate_ci_high=None, baseline=None,
                         baseline_ci_low=None, baseline_ci_high=None, difference=difference, ci_low=ci[0],
                         ci_high=ci[1], method=method, p_value=None, q_value=None, test=None, flag=None,
-                        undefined_reason=reason)
+                        support=support, small=support < 30, undefined_reason=reason)
 
 
 def _comparison(baseline: str, overall: list[MetricChange], **slices: dict[str, list[MetricChange]]) -> ComparisonResult:
@@ -358,7 +368,8 @@ def test_hand_built_slice_gate_checks_every_group() -> None:
     assert gate.title == "Recall (TPR) ≥ 0.7 in every group of g"
     assert [(c.subject, c.passed) for c in gate.checks] == [("a", True), ("b", False), ("tiny", None)]
     assert gate.status == "fail"
-    assert gate.detail == '1 breach of 2 checked: b 0.600 (0.500–0.700). Not checked (undefined): "tiny".'
+    assert gate.detail == ("1 breach of 2 checked: b 0.600 (0.500–0.700). Not checked (undefined, or too few rows): "
+                           "tiny: no positives in this group.")
     one = _check(_document(), metric="recall", slice="g", group="a", min=0.7)
     assert (one.title, [c.subject for c in one.checks], one.status) == ("Recall (TPR) ≥ 0.7 for g = a", ["a"], "pass")
 
@@ -432,10 +443,41 @@ def test_hand_built_undefined_values_are_not_checked() -> None:
     nothing = _check(document, metric="roc_auc", slice="g", group="tiny", min=0.5)
     assert nothing.status == "undefined"
     assert nothing.checks[0].undefined_reason == "only one class in this group"
-    assert nothing.detail == "Not checked: no value is defined (tiny: only one class in this group)."
+    assert nothing.detail == "Not checked: no value could be checked (tiny: only one class in this group)."
     partial = _check(document, metric="roc_auc", slice="g", min=0.5)
-    assert partial.status == "pass" and partial.detail.endswith('Not checked (undefined): "tiny".')
+    assert partial.status == "pass"
+    assert partial.detail.endswith("Not checked (undefined, or too few rows): tiny: only one class in this group.")
     assert failed([partial, nothing]) == [nothing]
+
+
+def test_issue_14_a_value_on_too_few_rows_is_not_checked_and_says_how_few() -> None:
+    """Group "few" has 500 rows but its recall rests on 6 positives: not checked, whatever its value."""
+    overall = _group("overall", 600, recall=(0.75, 0.70, 0.80))
+    groups = _slice("g", _group("a", recall=(0.90, 0.85, 0.95)),
+                    _group("few", 500, recall=(0.50, 0.19, 0.81, 6), roc_auc=(0.9, 0.8, 1.0, 6), fpr=(0.4, 0.35, 0.45)))
+    document = _report(overall, groups)
+    every = _check(document, metric="recall", slice="g", min=0.7)
+    assert [(c.subject, c.value, c.passed) for c in every.checks] == [("a", 0.9, True), ("few", 0.5, None)]
+    assert every.checks[1].undefined_reason == "6 positives, fewer than the minimum support of 30"
+    assert every.status == "pass"
+    assert every.detail.endswith("Not checked (undefined, or too few rows): few: 6 positives, fewer than the minimum "
+                                 "support of 30.")
+    only = _check(document, metric="recall", slice="g", group="few", min=0.7)
+    assert only.status == "undefined" and failed([only]) == [only]  # a gate that cannot be checked does not pass
+    auc = _check(document, metric="roc_auc", slice="g", group="few", min=0.95)
+    assert auc.checks[0].undefined_reason == "6 rows of the smaller class, fewer than the minimum support of 30"
+    # the same group's FPR rests on its negatives (its rows here), enough to be checked
+    assert _check(document, metric="fpr", slice="g", group="few", max=0.3).status == "fail"
+
+
+def test_issue_14_a_change_on_too_few_rows_is_not_checked_by_max_regression() -> None:
+    old = _comparison("old", [_change("recall", -0.01, (-0.03, 0.01))],
+                      g={"a": [_change("recall", -0.01, (-0.03, 0.01))],
+                         "b": [_change("recall", -0.3, (-0.6, 0.0), support=6)]})
+    gate = _check(_compared(old), metric="recall", slice="g", max_regression=0.05)
+    assert [(c.subject, c.passed) for c in gate.checks] == [("a", True), ("b", None)]
+    assert gate.checks[1].undefined_reason == "6 positives, fewer than the minimum support of 30"
+    assert gate.status == "pass"
 
 
 def test_hand_built_fairness_gate_checks_each_sensitive_column_and_class() -> None:

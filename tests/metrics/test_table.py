@@ -71,3 +71,85 @@ def test_no_warnings_for_undefined_metrics():
         table = metric_frame("fam", ["a", "b"], stats, METRICS, level=0.95, rng=np.random.default_rng(0), resamples=100)
     empty = table[table.group == "b"]
     assert empty.loc[empty.metric != "count", "value"].isna().all()
+
+
+# ---------------------------------------------------------------------------------------------- support
+
+BINARY_SUPPORT = {  # what each binary metric's support counts, by the confusion matrix's cells
+    "recall": ("positives", lambda tn, fp, fn, tp: tp + fn),
+    "fnr": ("positives", lambda tn, fp, fn, tp: tp + fn),
+    "average_precision": ("positives", lambda tn, fp, fn, tp: tp + fn),
+    "specificity": ("negatives", lambda tn, fp, fn, tp: tn + fp),
+    "fpr": ("negatives", lambda tn, fp, fn, tp: tn + fp),
+    "precision": ("predicted positives", lambda tn, fp, fn, tp: tp + fp),
+    "roc_auc": ("rows of the smaller class", lambda tn, fp, fn, tp: min(tp + fn, tn + fp)),
+}
+
+
+def test_binary_support_counts_each_metrics_denominator_against_sklearn():
+    rows, codes, stats = _stats(n=300)
+    table = metric_frame("fam", ["a", "b", "c"], stats, METRICS, level=None)
+    for g, label in enumerate(["a", "b", "c"]):
+        inside = codes == g
+        cells = skm.confusion_matrix(rows.y_true[inside], rows.y_pred[inside], labels=[0, 1]).ravel()
+        for metric in METRICS:
+            row = table[(table["group"] == label) & (table["metric"] == metric.name)].iloc[0]
+            unit, count = BINARY_SUPPORT.get(metric.name, ("rows", lambda *c: sum(c)))
+            assert (row["support"], row["support_unit"]) == (count(*cells), unit), metric.name
+            assert row["n"] == inside.sum()
+
+
+def test_many_rows_few_positives_has_a_small_recall_support_but_not_accuracy():
+    y = np.r_[np.ones(6), np.zeros(185)].astype(np.int8)  # 191 rows, 6 positives
+    y_pred = np.r_[1, 1, 1, 0, 0, 0, np.zeros(185)].astype(np.int8)
+    rows = Rows.prepare(y, y_pred, y_pred.astype(np.float64))
+    stats = group_stats(np.zeros(191, dtype=np.int64), rows, 1)
+    table = metric_frame("fam", ["small"], stats, METRICS, level=None).set_index("metric")
+    assert table.loc["recall", ["value", "support", "support_unit"]].tolist() == [0.5, 6, "positives"]
+    assert table.loc["accuracy", ["support", "support_unit"]].tolist() == [191, "rows"]
+    assert table.loc["specificity", ["support", "support_unit"]].tolist() == [185, "negatives"]
+
+
+def test_multiclass_per_class_support_counts_the_class_rows_and_predictions():
+    from reportgen.metrics import multiclass
+
+    rng = np.random.default_rng(3)
+    n, k = 400, 3
+    y = rng.choice(k, n, p=[0.8, 0.15, 0.05])
+    y_pred = np.where(rng.random(n) < 0.7, y, rng.integers(0, k, n))
+    p = rng.dirichlet(np.ones(k), n)
+    codes = rng.integers(0, 2, n)
+    rows = multiclass.ClassRows.prepare(y, y_pred, p, k)
+    stats = multiclass.group_stats(codes, rows, 2)
+    overall = metric_frame("fam", ["a", "b"], stats, multiclass.registry(k, (), True), level=None)
+    for g in range(2):
+        inside = codes == g
+        matrix = skm.confusion_matrix(y[inside], y_pred[inside], labels=list(range(k)))
+        per_group = overall[overall["group"] == ["a", "b"][g]].set_index("metric")
+        assert per_group.loc["accuracy", "support"] == inside.sum()
+        smallest = min(min(c, inside.sum() - c) for c in matrix.sum(axis=1))
+        assert per_group.loc["roc_auc_macro", ["support", "support_unit"]].tolist() == [
+            smallest, "rows of the smallest class"]
+        for c in range(k):
+            table = metric_frame("fam", ["a", "b"], stats.one_vs_rest(c), multiclass.class_metrics(True), level=None)
+            of_class = table[table["group"] == ["a", "b"][g]].set_index("metric")
+            labelled, predicted = matrix[c].sum(), matrix[:, c].sum()
+            assert of_class.loc["recall", ["support", "support_unit"]].tolist() == [labelled, "rows of the class"]
+            assert of_class.loc["f1", ["support", "support_unit"]].tolist() == [labelled, "rows of the class"]
+            assert of_class.loc["precision", ["support", "support_unit"]].tolist() == [
+                predicted, "rows predicted as the class"]
+            assert of_class.loc["roc_auc", "support"] == min(labelled, inside.sum() - labelled)
+
+
+def test_regression_support_counts_rows_and_mape_the_nonzero_targets():
+    from reportgen.metrics import regression
+
+    y = np.array([0.0, 0.0, 1.0, 2.0, 3.0, 0.0, 5.0])
+    rows = regression.ErrorRows.prepare(y, y + 0.5)
+    codes = np.array([0, 0, 0, 1, 1, 1, 1])
+    stats = regression.group_stats(codes, rows, 2)
+    table = metric_frame("fam", ["a", "b"], stats, regression.METRICS, level=None)
+    mape = table[table["metric"] == "mape"]
+    assert mape["support"].tolist() == [1, 3] and set(mape["support_unit"]) == {"rows with a nonzero target"}
+    mae = table[table["metric"] == "mae"]
+    assert mae["support"].tolist() == [3, 4] and set(mae["support_unit"]) == {"rows"}

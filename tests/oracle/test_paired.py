@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 from sklearn import metrics as sk
 
-from reportgen.analysis.comparison import flag_changes
+from reportgen.analysis.comparison import flag_changes, with_support
 from reportgen.metrics import binary, calibration, intervals, tasks
 from reportgen.metrics.paired import (
     AUC_MOVER,
@@ -41,8 +41,9 @@ def _compare(pair: Pair, codes: np.ndarray, n_groups: int, *, resamples: int = 1
     labels = [str(g) for g in range(n_groups)]
     first = pair.candidate.group_stats(codes, n_groups)
     second = pair.baseline.group_stats(codes, n_groups)
-    return compare_family("g", labels, codes, pair, first, second, level=LEVEL, resamples=resamples,
-                          rng=np.random.default_rng(seed))
+    table = compare_family("g", labels, codes, pair, first, second, level=LEVEL, resamples=resamples,
+                           rng=np.random.default_rng(seed))
+    return with_support(table, labels, first, second, pair.metrics)
 
 
 def _row(table: pd.DataFrame, metric: str, group: int = 0) -> pd.Series:

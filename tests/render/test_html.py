@@ -7,6 +7,7 @@ import hashlib
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import reportgen
@@ -141,3 +142,26 @@ def test_undefined_values_show_their_reason() -> None:
     html = to_html(reportgen.evaluate(df, label="y", score="p", slices=[{"column": "race"}], resamples=100).to_report())
     assert "only one class in this group" in html
     assert 'class="undefined"' in html
+
+
+def test_issue_14_a_value_on_too_few_positives_is_greyed_in_its_cell_only() -> None:
+    """Group "few" has 200 rows and 6 positives: its recall cell is greyed and says "6 positives"; its row is not."""
+    n = 1000
+    df = synthetic_predictions(n)
+    few = np.arange(n) < 200
+    df["band"] = ["few" if f else "many" for f in few]
+    df.loc[few, "y"] = [1] * 6 + [0] * 194
+    report = reportgen.evaluate(df, label="y", score="p", slices=[{"column": "band"}], resamples=100).to_report()
+    (band,) = report.slices
+    group = next(g for g in band.groups if g.group == "few")
+    recall = next(m for m in group.metrics if m.name == "recall")
+    accuracy = next(m for m in group.metrics if m.name == "accuracy")
+    assert (group.small, recall.support, recall.small, accuracy.support, accuracy.small) == (False, 6, True, 200, False)
+    html = to_html(report)
+    # the group's row of the table of all metrics (the widest of its rows)
+    row = max((r for r in re.findall(r"<tr[^>]*>.*?</tr>", html, re.S) if ">few</th>" in r), key=len)
+    assert row.startswith("<tr><th")  # the row itself is not greyed
+    classes = re.findall(r'<td class="num([^"]*)"', row)
+    assert sum("small" in c for c in classes) == sum(m.small for m in group.metrics if m.name != "count") > 0
+    assert 'title="6 positives, fewer than 30: too uncertain to read alone, not tested"' in row
+    assert "† after a value: fewer than 30 " in html and "positives" in html

@@ -32,7 +32,7 @@ def test_published_schema_is_current() -> None:
 
 def test_output_validates_against_schema(document: dict) -> None:
     jsonschema.validate(document, published_schema())
-    assert document["schema_version"] == SCHEMA_VERSION == "2.7.0"
+    assert document["schema_version"] == SCHEMA_VERSION == "2.8.0"
 
 
 def test_undefined_is_null_with_reason() -> None:
@@ -42,7 +42,7 @@ def test_undefined_is_null_with_reason() -> None:
                                                 resamples=100).to_report()))
     group = next(g for g in doc["slices"][0]["groups"] if g["group"] == "c")
     auc = next(m for m in group["metrics"] if m["name"] == "roc_auc")
-    assert auc == {"name": "roc_auc", "value": None, "ci_low": None, "ci_high": None,
+    assert auc == {"name": "roc_auc", "value": None, "ci_low": None, "ci_high": None, "support": 0, "small": True,
                    "undefined_reason": "only one class in this group"}
 
 
@@ -127,3 +127,17 @@ def test_issue_12_long_schema_version_is_cut(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"report schema 9{79}… cannot be read by this reportgen") as caught:
         read_json(tmp_path / "report.json")
     assert len(str(caught.value)) < 400
+
+
+def test_issue_14_each_value_carries_its_support_and_each_metric_what_it_counts(document: dict) -> None:
+    units = {m["name"]: m["support_unit"] for m in document["metrics"]["metrics"]}
+    assert (units["recall"], units["fpr"], units["precision"], units["accuracy"]) == (
+        "positives", "negatives", "predicted positives", "rows")
+    min_support = document["metrics"]["min_support"]
+    for group in [document["overall"], *[g for s in document["slices"] for g in s["groups"]]]:
+        values = {m["name"]: m for m in group["metrics"]}
+        matrix = group["confusion_matrix"]
+        counted = {"recall": matrix["tp"] + matrix["fn"], "fpr": matrix["tn"] + matrix["fp"],
+                   "precision": matrix["tp"] + matrix["fp"], "accuracy": group["n"]}
+        for name, count in counted.items():
+            assert (values[name]["support"], values[name]["small"]) == (count, count < min_support)

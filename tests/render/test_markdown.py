@@ -198,7 +198,11 @@ def test_slices_are_collapsed_tables_with_marks(adult: Report, hostile: Report) 
     assert text.count("<details>") == text.count("</details>") == len(adult.slices)
     assert "| Amer-Indian-Eskimo | 136 | " in text
     row = next(line for line in text.splitlines() if line.startswith("| Amer-Indian-Eskimo | 136 |"))
-    assert table_cells(row)[3].strip().startswith("▼ ")  # recall is the weak metric
+    # its recall rests on fewer than 30 positives: marked †, with the note saying what was counted, and not tested
+    assert table_cells(row)[3].strip().startswith("0.231 † <sub>")
+    assert "† after a value: fewer than 30 positives / rows of the smaller class for that metric" in text
+    age = next(line for line in text.splitlines() if line.startswith("| \\[25, 35) | 3,714 |"))
+    assert table_cells(age)[3].strip().startswith("▼ ")  # a weak recall on 633 positives
     small = to_markdown(hostile)
     assert re.search(r"\| tiny @\u2060team/reviewers † \| 5 \|", small)
     assert "† fewer than 30 rows" in small
