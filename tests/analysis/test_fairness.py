@@ -12,7 +12,7 @@ import pytest
 from scipy.stats.contingency import relative_risk
 
 import reportgen
-from reportgen.analysis.fairness import GAPS, RATES, Thresholds, fairness_tables, rates
+from reportgen.analysis.fairness import GAPS, RATES, Thresholds, adjust, fairness_tables, rates
 from reportgen.errors import ConfigError
 from reportgen.metrics import intervals
 from reportgen.metrics.statistics import Confusion
@@ -34,11 +34,15 @@ def _evaluate(frame: pd.DataFrame, **options) -> reportgen.Evaluation:
     return reportgen.evaluate(frame, label="y", score="p", prediction="pred", sensitive=["s"], resamples=100, **options)
 
 
-def _tables(groups: dict[str, tuple[int, int, int, int]], reference: int = 0, max_difference=0.1, min_ratio=0.8):
+def _tables(groups: dict[str, tuple[int, int, int, int]], reference: int = 0, max_difference=0.1, min_ratio=0.8,
+            fdr: float = 0.05):
+    """One sensitive column's tables, adjusted as the only member of the fairness family."""
     tp, fp, tn, fn = (np.array(cells) for cells in zip(*groups.values(), strict=True))
     counts = Confusion(tp=tp, fp=fp, tn=tn, fn=fn)
-    return fairness_tables("s", list(groups), counts.n, rates(counts), reference,
-                           Thresholds(max_difference, min_ratio), level=0.95)
+    by_group, gaps = fairness_tables("s", list(groups), counts.n, rates(counts), reference,
+                                     Thresholds(max_difference, min_ratio), level=0.95)
+    by_group, gaps, _ = adjust(by_group.assign(class_label=None), gaps.assign(class_label=None), fdr)
+    return by_group, gaps
 
 
 def _flag(value: object) -> bool | None:

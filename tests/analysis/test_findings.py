@@ -59,6 +59,7 @@ def inputs_for(
     gaps = fairness.measure_fairness(
         families, task=measured.task, classes=predictions.classes, references={},
         thresholds=fairness.thresholds_for(FairnessSection(), measured.task, measured.overall("mae")), level=0.95,
+        fdr=fdr,
     ).gaps
     return FindingInputs(predictions, measured, gaps, min_support=min_support, fdr=fdr, max_ece=max_ece,
                          threshold=section.threshold, prediction_column=section.prediction)

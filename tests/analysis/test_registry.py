@@ -84,7 +84,7 @@ def test_the_real_analyses_see_the_results_before_them(
     real = [a for a in registry.ANALYSES if a.name != "toy"]
     monkeypatch.setattr(registry, "ANALYSES", tuple(spy(a) for a in real))
     context = Context(config=toy.config, predictions=toy.predictions, measured=toy.measured)
-    results, _ = registry.run_analyses(context)
+    results, _, _ = registry.run_analyses(context)
     names = [a.name for a in real]
     assert list(results) == names
     assert seen == {name: names[:i] for i, name in enumerate(names)}
@@ -103,7 +103,7 @@ def test_run_analyses_passes_earlier_results_and_orders_findings(toy: reportgen.
         return Outcome(context.results["first"]["value"] + 1, [finding("high", "second")])
 
     context = Context(config=toy.config, predictions=toy.predictions, measured=toy.measured, results={"stale": 0})
-    results, found = registry.run_analyses(context, [Analysis("first", first), Analysis("second", second)])
+    results, found, families = registry.run_analyses(context, [Analysis("first", first), Analysis("second", second)])
     assert results == {"first": {"value": 1}, "second": 2}
     assert [f.id for f in found] == ["second_rule", "first_rule"]
 
