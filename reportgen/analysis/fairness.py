@@ -78,6 +78,7 @@ GAP_COLUMNS = [
     "sensitive", "gap", "value", "ci_low", "ci_high", "threshold", "breached", "hypothesis", "p_value", "q_value",
     "significant", "between", "rate", "note", "undefined_reason",
 ]
+_GAP_NUMBERS = ("value", "ci_low", "ci_high", "threshold", "p_value", "q_value")
 FAMILY = "fairness"
 FAMILY_DESCRIPTION = (
     "Every fairness gap, one test per sensitive column, class and rate of “the rate is equal in every group” "
@@ -179,20 +180,16 @@ def fairness_tables(
         One row per summary gap in `gaps`, with the p-value of its hypothesis; undefined, with
         the reason, when fewer than two groups have a defined rate.
     """
-    by_group = pd.concat(
-        [_by_group(sensitive, labels, n, name, measure, reference, thresholds, level)
-         for name, measure in measures.items()],
-        ignore_index=True,
-    )
-    table = pd.DataFrame(
-        [_gap(sensitive, labels, gap, rates_used, kind, measures, reference, thresholds, level)
-         for gap, (rates_used, kind) in gaps.items()],
-        columns=GAP_COLUMNS,
-    )
-    numbers = ["value", "ci_low", "ci_high", "threshold", "p_value", "q_value"]
-    table[numbers] = table[numbers].astype(np.float64)
-    optional = ["breached", "significant", "hypothesis", "between", "rate", "note", "undefined_reason"]
-    table[optional] = table[optional].astype(object).where(table[optional].notna(), None)
+    parts = [_by_group(sensitive, labels, n, name, measure, reference, thresholds, level)
+             for name, measure in measures.items()]
+    by_group = pd.DataFrame({column: np.concatenate([part[column] for part in parts]) for column in BY_GROUP_COLUMNS})
+    rows = [_gap(sensitive, labels, gap, rates_used, kind, measures, reference, thresholds, level)
+            for gap, (rates_used, kind) in gaps.items()]
+    table = pd.DataFrame({
+        column: np.array([np.nan if row[column] is None else row[column] for row in rows], dtype=np.float64)
+        if column in _GAP_NUMBERS else np.array([row[column] for row in rows], dtype=object)
+        for column in GAP_COLUMNS
+    })
     return by_group, table
 
 
@@ -239,7 +236,8 @@ def _by_group(
     reference: int,
     thresholds: Thresholds,
     level: float,
-) -> pd.DataFrame:
+) -> dict[str, np.ndarray]:
+    """One rate's columns of the by-group table (`BY_GROUP_COLUMNS`), one entry per group."""
     values = measure.values()
     value = values.value
     difference = value - value[reference]
@@ -259,24 +257,23 @@ def _by_group(
         np.isfinite(value), np.where(np.isfinite(difference), None, "the reference group's value is undefined"),
         values.reason,
     )
-    return pd.DataFrame(
-        {
-            "sensitive": sensitive,
-            "group": labels,
-            "n": n,
-            "rate": rate,
-            "value": value,
-            "difference": difference,
-            "ci_low": low,
-            "ci_high": high,
-            "ratio": ratio if rate == "selection_rate" else np.nan,
-            "breached": np.where(compared, breached, None).astype(object),
-            "p_value": p_value,
-            "q_value": np.nan,
-            "significant": None,
-            "undefined_reason": reason.astype(object),
-        }
-    )
+    groups = len(labels)
+    return {
+        "sensitive": np.full(groups, sensitive, dtype=object),
+        "group": np.array(labels, dtype=object),
+        "n": np.asarray(n),
+        "rate": np.full(groups, rate, dtype=object),
+        "value": value,
+        "difference": difference,
+        "ci_low": low,
+        "ci_high": high,
+        "ratio": ratio if rate == "selection_rate" else np.full(groups, np.nan),
+        "breached": np.where(compared, breached, None).astype(object),
+        "p_value": p_value,
+        "q_value": np.full(groups, np.nan),
+        "significant": np.full(groups, None, dtype=object),
+        "undefined_reason": reason.astype(object),
+    }
 
 
 def _against_reference(measure: Measure, reference: int) -> np.ndarray:
