@@ -425,6 +425,23 @@ def test_weak_slices_cap_at_five_plus_a_summary() -> None:
     assert any(f.evidence[0].metric == "accuracy" for f in listed)  # the gaps are large
 
 
+def test_weak_slice_family_counts_every_test_and_every_weak_group() -> None:
+    """The "weak slices" family: its tests and discoveries are the oracle's, the listed findings included or not."""
+    n = 4000
+    region = np.array([f"r{i}" for i in range(8)])[np.arange(n) % 8]
+    df = by_correctness(np.where(np.isin(region, ["r0", "r1"]), 0.95, 0.5)).assign(region=region)
+    inputs = inputs_for(df, score="p", slices=["region"])
+    family = findings.weak_slice_family(inputs)
+    oracle = weak_oracle(df, ["region"])
+    assert family.name == findings.WEAK_SLICES == "weak slices"
+    assert family.tests == len(oracle) == 8 * 3
+    assert family.discoveries == sum(value[3] for value in oracle.values()) > findings.MAX_WEAK_SLICES
+    tests = findings.weak_slice_tests(inputs).set_index(["slice", "group", "metric"])
+    for key, (difference, p_value, q_value, weak) in oracle.items():
+        assert tests.loc[key, "q_value"] == pytest.approx(q_value, rel=1e-7)
+        assert bool(tests.loc[key, "q_value"] <= 0.05 and tests.loc[key, "worse"]) == bool(weak)
+
+
 def test_weak_slices_null_no_finding_for_most_seeds() -> None:
     """Errors independent of the slice column: Benjamini–Hochberg keeps false findings rare."""
     n = 800
