@@ -202,17 +202,17 @@ def adjust(by_group: pd.DataFrame, gaps: pd.DataFrame, fdr: float) -> tuple[pd.D
     """
     hypothesis = gaps.groupby(["sensitive", "class_label", "hypothesis"], sort=False, dropna=False).ngroup().to_numpy()
     gap_p = gaps["p_value"].to_numpy(dtype=np.float64)
-    first = np.zeros(len(gaps), dtype=bool)
-    first[np.unique(hypothesis, return_index=True)[1]] = True
-    gap_tested = first & np.isfinite(gap_p)
+    # the shared p-value of each hypothesis (its gaps' p-values agree; NaN where none of them is defined)
+    shared = pd.Series(gap_p).groupby(hypothesis).first().reindex(range(hypothesis.max(initial=-1) + 1)).to_numpy()
+    hypothesis_tested = np.isfinite(shared)
     group_p = by_group["p_value"].to_numpy(dtype=np.float64)
     group_tested = np.isfinite(group_p)
-    q = benjamini_hochberg(np.concatenate([gap_p[gap_tested], group_p[group_tested]]))
-    by_hypothesis = np.full(hypothesis.max(initial=-1) + 1, np.nan)
-    by_hypothesis[hypothesis[gap_tested]] = q[: gap_tested.sum()]
-    gap_q = by_hypothesis[hypothesis] if len(gaps) else np.array([])
+    q = benjamini_hochberg(np.concatenate([shared[hypothesis_tested], group_p[group_tested]]))
+    by_hypothesis = np.full(len(shared), np.nan)
+    by_hypothesis[hypothesis_tested] = q[: hypothesis_tested.sum()]
+    gap_q = np.where(np.isfinite(gap_p), by_hypothesis[hypothesis], np.nan)
     group_q = np.full(len(by_group), np.nan)
-    group_q[group_tested] = q[gap_tested.sum():]
+    group_q[group_tested] = q[hypothesis_tested.sum():]
     family = TestFamily(FAMILY, FAMILY_DESCRIPTION, tests=len(q), discoveries=int((q <= fdr).sum()))
     return (
         by_group.assign(q_value=group_q, significant=_significant(group_q, by_group["breached"], fdr)),

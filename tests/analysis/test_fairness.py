@@ -304,7 +304,8 @@ def test_regression_gaps_are_welchs_anova_and_welchs_z_test():
     rng = np.random.default_rng(5)
     parts = {"a": rng.normal(0.0, 1.0, 80), "b": rng.normal(0.4, 2.0, 50), "c": rng.normal(-0.2, 0.5, 60)}
     residual = np.concatenate(list(parts.values()))
-    frame = pd.DataFrame({"y": residual + 10.0, "pred": 10.0, "s": np.repeat(list(parts), [len(v) for v in parts.values()])})
+    sizes = [len(v) for v in parts.values()]
+    frame = pd.DataFrame({"y": residual + 10.0, "pred": 10.0, "s": np.repeat(list(parts), sizes)})
     ev = reportgen.evaluate(frame, label="y", prediction="pred", sensitive=["s"], resamples=100,
                             reference={"s": "a"})
     gaps = ev.fairness.set_index("gap")
@@ -327,3 +328,25 @@ def _welch_anova(groups: list[np.ndarray]) -> float:
     lam = 3 * ((1 - w / w.sum()) ** 2 / (n - 1)).sum() / (k**2 - 1)
     statistic = (w * (means - centre) ** 2).sum() / (k - 1) / (1 + 2 * (k - 2) * lam / 3)
     return float(f_dist.sf(statistic, k - 1, 1 / lam))
+
+
+def test_a_shared_test_counts_once_whichever_of_its_gaps_are_defined():
+    """The reference selects nobody: disparate impact is undefined, the parity difference shares its test."""
+    groups = {"a": (0, 0, 30, 10), "b": (20, 5, 15, 10), "c": (10, 10, 20, 10)}
+    by_group, gaps = _tables(groups, reference=0)
+    gaps = gaps.set_index("gap")
+    assert pd.isna(gaps.loc["disparate_impact_ratio", "p_value"]) and pd.isna(gaps.loc["disparate_impact_ratio",
+                                                                                        "q_value"])
+    assert gaps.loc["disparate_impact_ratio", "significant"] is None
+    assert gaps.loc["demographic_parity_difference", "q_value"] == gaps.loc["demographic_parity_ratio", "q_value"]
+    first = "disparate_impact_ratio"
+    reordered = {name: GAPS[name] for name in (first, *[g for g in GAPS if g != first])}
+    tp, fp, tn, fn = (np.array(cells) for cells in zip(*groups.values(), strict=True))
+    counts = Confusion(tp=tp, fp=fp, tn=tn, fn=fn)
+    tables = fairness_tables("s", list(groups), counts.n, rates(counts), 0, Thresholds(0.1, 0.8), level=0.95,
+                             gaps=reordered)
+    _, first_undefined, family = adjust(*(t.assign(class_label=None) for t in tables), 0.05)
+    first_undefined = first_undefined.set_index("gap")
+    assert family.tests == 4 + int(by_group["p_value"].notna().sum())
+    assert first_undefined.loc["demographic_parity_difference", "q_value"] == gaps.loc[
+        "demographic_parity_difference", "q_value"]

@@ -158,7 +158,8 @@ def _planted(task: str, rng: np.random.Generator) -> tuple[pd.DataFrame, dict[st
         df.loc[(group == 1) & (df["y"] == "3") & (rng.random(len(df)) < 0.4), "pred"] = "8"
     else:
         x = rng.normal(size=len(df))
-        df = pd.DataFrame({"y": x + rng.normal(size=len(df)), "pred": x + (group == 1) * rng.normal(size=len(df)) * 0.8})
+        noise = (group == 1) * rng.normal(size=len(df)) * 0.8
+        df = pd.DataFrame({"y": x + rng.normal(size=len(df)), "pred": x + noise})
     return df, columns, group
 
 
