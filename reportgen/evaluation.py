@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from reportgen.analysis.base import Context, Finding
+from reportgen.analysis.base import Context, Finding, TestFamily
 from reportgen.analysis.comparison import Comparison
 from reportgen.analysis.error_analysis import ErrorAnalysis
 from reportgen.analysis.fairness import Fairness, Thresholds
@@ -54,6 +54,9 @@ class Evaluation:
         (`ErrorAnalysis` or None).
     findings : list of Finding
         Plain-language findings of every analysis, most severe first.
+    test_families : list of TestFamily
+        The families of tests whose p-values were adjusted together (Benjamini–Hochberg) to decide
+        which claims are significant.
 
     The tables are also properties: `task`, `families`, `metrics` (slice, group, metric, value,
     ci_low, ci_high, n, support, support_unit, undefined_reason), `class_metrics` (multiclass: plus
@@ -67,6 +70,7 @@ class Evaluation:
     measured: Measured = field(repr=False)
     results: dict[str, Any] = field(repr=False)
     findings: list[Finding]
+    test_families: list[TestFamily] = field(default_factory=list, repr=False)
     config_source: str = field(default="config", repr=False)
     git: GitState | None = field(default=None, repr=False)
     history: History | None = field(default=None, repr=False)
@@ -174,7 +178,7 @@ class Evaluation:
     @cached_property
     def _report(self) -> Report:
         report = build_report(self.config, self.predictions, self.measured, self.results, self.findings,
-                              git=self.git, history=self.history)
+                              self.test_families, git=self.git, history=self.history)
         return apply_gates(report, self.config.gates, source=self.config_source)
 
     @property
@@ -397,6 +401,7 @@ def evaluate_predictions(
     measured = measure(predictions, config.all_slices, config.report)
     context = Context(config=config, predictions=predictions, measured=measured, baselines=baselines,
                       history=history, config_source=config_source)
-    results, findings = run_analyses(context)
+    results, findings, test_families = run_analyses(context)
     return Evaluation(config=config, predictions=predictions, measured=measured, results=results, findings=findings,
+                      test_families=test_families,
                       config_source=config_source, git=git, history=history)

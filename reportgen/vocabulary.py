@@ -25,6 +25,10 @@ TESTED_METRICS = {  # each group is tested against the rest of the data on these
     "multiclass": ("accuracy",),
     "regression": ("mae",),
 }
+MIRRORS = {  # a metric that is one minus another on the same rows → that metric: tested and counted once, as it
+    "fnr": "recall",
+    "specificity": "fpr",
+}
 CALIBRATION_METRICS = ("ece", "mce", "ece_quantile", "mce_quantile")  # the calibration table's columns
 RATE_LABELS = {  # how the card names each rate compared between groups
     "selection_rate": "Selection rate",

@@ -84,11 +84,39 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class TestFamily:
+    """A family of hypothesis tests whose p-values are adjusted together (Benjamini–Hochberg at `[findings] fdr`).
+
+    Every claim the card calls significant belongs to one family; the card and report.json list them.
+
+    Attributes
+    ----------
+    name : str
+        E.g. "fairness" or "comparison with v1".
+    description : str
+        What was tested, in words: the hypotheses and the tests.
+    tests : int
+        How many p-values were adjusted together.
+    discoveries : int
+        How many of them the card calls significant (q-value at most the false discovery rate).
+    """
+
+    __test__ = False  # not a pytest class, despite its name
+
+    name: str
+    description: str
+    tests: int
+    discoveries: int
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """What an analysis returns: its result (None where it does not apply) and its findings."""
+    """What an analysis returns: its result (None where it does not apply), its findings, and the
+    families of tests behind the claims it calls significant."""
 
     result: Any
     findings: list[Finding] = field(default_factory=list)
+    families: list[TestFamily] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

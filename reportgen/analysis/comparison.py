@@ -1,5 +1,5 @@
-"""The candidate against each baseline: paired differences per group, which are real (Benjamini–Hochberg),
-and the findings.
+"""The candidate against each baseline: paired differences per group, which are real (Benjamini–Hochberg over
+one family of tests per baseline), and the findings.
 
 `compare` measures one baseline on the candidate's slice families (`reportgen.metrics.paired`);
 the rest are pure functions over its paired table.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from reportgen.analysis.base import Context, Evidence, Finding, Outcome
+from reportgen.analysis.base import Context, Evidence, Finding, Outcome, TestFamily
 from reportgen.baseline import Baseline
 from reportgen.config import ReportSection
 from reportgen.formatting import num, p_clause, signed
@@ -25,7 +25,7 @@ from reportgen.metrics.metric import Metric
 from reportgen.metrics.significance import benjamini_hochberg
 from reportgen.metrics.table import metric_frame
 from reportgen.slices import SliceFamily
-from reportgen.vocabulary import OVERALL
+from reportgen.vocabulary import MIRRORS, OVERALL
 
 IMPROVEMENT = "improvement"
 REGRESSION = "regression"
@@ -49,8 +49,9 @@ class Comparison:
     table : DataFrame
         Per slice, group and metric: candidate, baseline, difference (candidate − baseline), its
         interval, method, p_value, test, n, undefined_reason, support (the fewer of the two models'
-        rows the metric rests on), then q_value (Benjamini–Hochberg over the groups of each metric)
-        and flag ("improvement", "regression" or None).
+        rows the metric rests on), then q_value (Benjamini–Hochberg over the baseline's family,
+        `flag_changes`), flag ("improvement", "regression" or None) and mirror_of (the metric whose
+        test and flag a mirror metric shares, or None).
     baseline_metrics : DataFrame
         The baseline's own metrics, as `Evaluation.metrics`.
     """
@@ -67,31 +68,65 @@ class Comparison:
 def flag_changes(
     table: pd.DataFrame, registry: Mapping[str, Metric], *, fdr: float, min_support: int
 ) -> pd.DataFrame:
-    """Add q_value and flag: significant improvements and regressions, false discovery rate `fdr`.
+    """Add q_value, flag and mirror_of: significant improvements and regressions, false discovery rate `fdr`.
 
-    The p-values of each metric are adjusted together over every group of every slice (overall
-    included). A difference is flagged where its q-value is at most `fdr`, its metric has a
-    better direction, and its `support` (the rows the metric rests on, e.g. the positives for
-    recall) is at least `min_support`.
+    The family is every difference with a p-value, a metric with a better direction and a `support`
+    (the rows the metric rests on, e.g. the positives for recall) of at least `min_support`, over
+    every group of every slice (overall included); its p-values are adjusted together
+    (Benjamini–Hochberg). A mirror metric (`vocabulary.MIRRORS`: false negative rate, specificity) is
+    one minus the metric it mirrors on the same rows, so it is not tested again: it shares that
+    metric's q-value and flag, and `mirror_of` names it. A difference is flagged where its q-value is
+    at most `fdr`.
 
     Examples
     --------
     >>> from reportgen.metrics.binary import BY_NAME
-    >>> table = pd.DataFrame({"metric": ["recall", "recall", "recall"], "difference": [-0.1, 0.01, -0.2],
-    ...                       "p_value": [0.001, 0.6, 0.001], "support": [500, 500, 12]})
+    >>> table = pd.DataFrame({"slice": "overall", "group": ["overall", "overall", "overall", "a"],
+    ...                       "metric": ["recall", "fnr", "accuracy", "recall"],
+    ...                       "difference": [-0.1, 0.1, 0.01, -0.2], "p_value": [0.001, 0.001, 0.6, 0.001],
+    ...                       "support": [500, 500, 500, 12]})
     >>> flag_changes(table, BY_NAME, fdr=0.05, min_support=30)["flag"].tolist()
-    ['regression', None, None]
+    ['regression', 'regression', None, None]
     """
-    q_value = np.full(len(table), np.nan)
-    for _, rows in table.groupby("metric", sort=False):
-        tested = rows.index[rows["p_value"].notna()]
-        q_value[table.index.get_indexer(tested)] = benjamini_hochberg(table.loc[tested, "p_value"].to_numpy())
+    keys = ["slice", "group", "metric"]
+    mirrored = table["metric"].map(MIRRORS)
+    source = pd.MultiIndex.from_frame(table[keys]).get_indexer(
+        pd.MultiIndex.from_arrays([table["slice"], table["group"], mirrored.fillna("")]))
+    mirror = mirrored.notna().to_numpy() & (source >= 0)
     better = table["metric"].map(lambda name: registry[name].higher_is_better).to_numpy()
     difference = table["difference"].to_numpy(dtype=np.float64)
-    significant = (q_value <= fdr) & (table["support"].to_numpy() >= min_support) & (difference != 0)
-    improved = np.where(better == True, difference > 0, difference < 0)
-    flag = np.where(significant & (better != None), np.where(improved, IMPROVEMENT, REGRESSION), None)
-    return table.assign(q_value=q_value, flag=pd.Series(flag, index=table.index, dtype=object))
+    supported = table["support"].to_numpy() >= min_support
+    tested = table["p_value"].notna().to_numpy() & (better != None) & supported & ~mirror  # noqa: E711
+    q_value = np.full(len(table), np.nan)
+    q_value[tested] = benjamini_hochberg(table["p_value"].to_numpy(dtype=np.float64)[tested])
+    improved = np.where(better == True, difference > 0, difference < 0)  # noqa: E712
+    flag = np.where(tested & (q_value <= fdr) & (difference != 0), np.where(improved, IMPROVEMENT, REGRESSION), None)
+    q_value[mirror], flag[mirror] = q_value[source[mirror]], flag[source[mirror]]
+    return table.assign(q_value=q_value, flag=pd.Series(flag, index=table.index, dtype=object),
+                        mirror_of=pd.Series(np.where(mirror, mirrored, None), index=table.index, dtype=object))
+
+
+def change_counts(table: pd.DataFrame) -> tuple[int, int]:
+    """Significant improvements and regressions of a flagged table, each mirror metric counted once (with the
+    metric it mirrors)."""
+    counted = table.loc[table["mirror_of"].isna(), "flag"]
+    return int((counted == IMPROVEMENT).sum()), int((counted == REGRESSION).sum())
+
+
+def comparison_family(comparison: Comparison, labels: Mapping[str, str]) -> TestFamily:
+    """The baseline's family of tests ("comparison with <baseline>"): the differences `flag_changes` adjusted."""
+    table = comparison.table
+    tested = table["q_value"].notna() & table["mirror_of"].isna()
+    mirrors = " and ".join(f"{labels[m]} with {labels[of]}" for m, of in MIRRORS.items() if m in labels)
+    return TestFamily(
+        f"comparison with {comparison.name}",
+        f"Each paired difference from the baseline “{comparison.name}”, in every group of at least the minimum "
+        "support and every metric with a better direction (McNemar's exact test for proportions, DeLong's test for "
+        "ROC AUC, a paired t-test for per-row means, a z-test otherwise)"
+        + (f"; a mirror metric shares the test of the metric it mirrors and is counted once: {mirrors}." if mirrors
+           else "."),
+        tests=int(tested.sum()), discoveries=sum(change_counts(table)),
+    )
 
 
 def compare(
@@ -181,17 +216,20 @@ def run(context: Context) -> Outcome:
         for index, baseline in enumerate(context.baselines, start=1)
     ]
     labels = {name: metric.label for name, metric in measured.registry.items()}
-    return Outcome(comparisons, comparison_findings(comparisons, labels, fdr=config.findings.fdr))
+    return Outcome(comparisons, comparison_findings(comparisons, labels, fdr=config.findings.fdr),
+                   [comparison_family(comparison, labels) for comparison in comparisons])
 
 
 def comparison_findings(comparisons: Sequence[Comparison], labels: Mapping[str, str], *, fdr: float) -> list[Finding]:
-    """One finding per baseline with significant regressions: the metrics and groups that got worse.
+    """One finding per baseline with significant regressions: the metrics and groups that got worse (a mirror
+    metric is not listed again).
 
     `labels` maps each metric's name to its display label.
     """
     found = []
     for comparison in comparisons:
-        worse = comparison.table[comparison.table["flag"] == REGRESSION]
+        table = comparison.table
+        worse = table[(table["flag"] == REGRESSION) & table["mirror_of"].isna()]  # a mirror metric is listed once
         if worse.empty:
             continue
         worse = worse.assign(size=worse["difference"].abs()).sort_values(["size", "slice", "group"],

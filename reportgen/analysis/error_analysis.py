@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from reportgen.analysis.base import Context, Evidence, Finding, Outcome
+from reportgen.analysis.base import Context, Evidence, Finding, Outcome, TestFamily
 from reportgen.analysis.discovery import (
     Discovery,
     Measure,
@@ -51,6 +51,8 @@ class ErrorAnalysis:
         What the reader should know (columns left out, quantile bins merged).
     tested : int
         Slices tested.
+    discoveries : int
+        Slices significantly worse than the rest (before the `max_slices` cut).
     overall : float
         The measure over all rows.
     slices : DataFrame
@@ -72,6 +74,7 @@ class ErrorAnalysis:
     columns: list[str]
     notes: list[str]
     tested: int
+    discoveries: int
     overall: float
     slices: pd.DataFrame
     improvements: pd.DataFrame
@@ -120,7 +123,7 @@ def analyse_errors(
     frame, source = predictions.frame, predictions.source
     min_support = settings.min_support or min_support
     display = _display_columns(settings.display, frame, source) if settings.display is not None else shown
-    empty = ErrorAnalysis(measure, [], [], 0, float(measure.values.mean()), pd.DataFrame(), pd.DataFrame(), {}, [],
+    empty = ErrorAnalysis(measure, [], [], 0, 0, float(measure.values.mean()), pd.DataFrame(), pd.DataFrame(), {}, [],
                           None)
     if not measure.values.any():
         what = "prediction is correct" if measure.binary else "row has a zero error"
@@ -165,6 +168,7 @@ def analyse_errors(
         columns=columns,
         notes=notes,
         tested=len(found.tested),
+        discoveries=len(found.reported),
         overall=found.overall,
         slices=slices,
         improvements=_improvements(found, slices, configured, measure, settings.target, settings.targets,
@@ -338,7 +342,18 @@ def run(context: Context) -> Outcome:
         shown=[c for c in (data.label, data.score, data.prediction) if c is not None],
         config_source=context.config_source,
     )
-    return Outcome(found, error_findings(found, config.findings.fdr))
+    families = [] if found is None or not found.tested else [error_family(found, config.error_analysis.depth)]
+    return Outcome(found, error_findings(found, config.findings.fdr), families)
+
+
+def error_family(analysis: ErrorAnalysis, depth: int) -> TestFamily:
+    """The "error analysis" family: every discovered slice tested, adjusted together (`discovery.discover`)."""
+    return TestFamily(
+        "error analysis",
+        f"Every slice of up to {depth} condition{'s' if depth > 1 else ''} on the searched columns against the rest of "
+        f"the data and each more general slice, on the {analysis.measure.label} (one-sided: is the model worse there?).",
+        tests=analysis.tested, discoveries=analysis.discoveries,
+    )
 
 
 def _model_columns(config: Config, frame: pd.DataFrame) -> set[str]:

@@ -5,8 +5,16 @@ group value (differences) or the smallest over the largest (ratios); the dispara
 compares each group's selection rate with the reference group's. Classification rates are
 proportions of counts (`Fraction`), regression errors are means (`Mean`), so intervals are
 closed-form and O(groups): Newcombe's score interval for differences of proportions, Katz's log
-interval for their ratios, a normal (Welch) interval for differences of means. A gap is
-significant when its interval excludes 0 (or 1).
+interval for their ratios, a normal (Welch) interval for differences of means.
+
+Significance is decided by tests, adjusted together: each gap tests "the rate is equal in every
+group" (the chi-square test of homogeneity over the groups with a defined rate; equalized odds sums
+the TPR and FPR statistics, which come from disjoint rows; the parity difference and both ratios share
+the selection-rate test; Welch's ANOVA for mean errors), each group tests its difference from the
+reference (two-proportion z-test, Welch's z-test). All of them, over every sensitive column and
+class, form the "fairness" family: Benjamini–Hochberg at `[findings] fdr`, and a gap or a difference
+is significant where its q-value is at most the rate. The intervals stay unadjusted, so an interval
+that excludes 0 can belong to a gap that is not significant.
 
 Multiclass tasks compare each class's selection rate and recall (one class against the rest);
 regression tasks compare the mean absolute error and the mean residual.
@@ -19,11 +27,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from reportgen.analysis.base import Context, Outcome
+from reportgen.analysis.base import Context, Outcome, TestFamily
 from reportgen.config import FairnessSection
 from reportgen.errors import ConfigError, quoted_list
 from reportgen.metrics import binary, intervals, tasks
 from reportgen.metrics.metric import Bounds, Fraction, Mean
+from reportgen.metrics.significance import (
+    benjamini_hochberg,
+    chi_square_p,
+    homogeneity,
+    two_proportions,
+    welch,
+    welch_anova,
+)
 from reportgen.metrics.statistics import Confusion
 from reportgen.metrics.values import EMPTY
 from reportgen.slices import SliceFamily, group_label
@@ -56,12 +72,19 @@ ERROR_GAPS = {
 
 BY_GROUP_COLUMNS = [
     "sensitive", "group", "n", "rate", "value", "difference", "ci_low", "ci_high", "ratio",
-    "breached", "significant", "undefined_reason",
+    "breached", "p_value", "q_value", "significant", "undefined_reason",
 ]
 GAP_COLUMNS = [
-    "sensitive", "gap", "value", "ci_low", "ci_high", "threshold", "breached", "significant",
-    "between", "rate", "note", "undefined_reason",
+    "sensitive", "gap", "value", "ci_low", "ci_high", "threshold", "breached", "hypothesis", "p_value", "q_value",
+    "significant", "between", "rate", "note", "undefined_reason",
 ]
+_GAP_NUMBERS = ("value", "ci_low", "ci_high", "threshold", "p_value", "q_value")
+FAMILY = "fairness"
+FAMILY_DESCRIPTION = (
+    "Every fairness gap, one test per sensitive column, class and rate of “the rate is equal in every group” "
+    "(chi-square test of homogeneity; equalized odds combines its true and false positive rates; Welch's ANOVA for "
+    "mean errors), and every group's difference from the reference group (two-proportion z-test; Welch's z-test)."
+)
 
 
 @dataclass(frozen=True)
@@ -79,20 +102,24 @@ class Fairness:
     Attributes
     ----------
     by_group : DataFrame
-        Per sensitive column, group and rate: value, difference from the reference with its interval
-        (multiclass: per class_label).
+        Per sensitive column, group and rate: value, difference from the reference with its interval,
+        p_value, q_value and significant (multiclass: per class_label).
     gaps : DataFrame
-        Per sensitive column, the summary gaps, flagged against the thresholds.
+        Per sensitive column, the summary gaps, flagged against the thresholds; hypothesis names the
+        rates its test compares ("tpr+fpr" for equalized odds), which gaps of one column and class share.
     references : dict
         Sensitive column → reference group label.
     thresholds : Thresholds
         The thresholds gaps were flagged at (regression: in the target's units).
+    family : TestFamily
+        The tests adjusted together to decide `significant`.
     """
 
     by_group: pd.DataFrame
     gaps: pd.DataFrame
     references: dict[str, str]
     thresholds: Thresholds
+    family: TestFamily
 
 
 @dataclass(frozen=True)
@@ -147,27 +174,57 @@ def fairness_tables(
     -------
     by_group : DataFrame
         One row per group and rate: its value, the difference from the reference with an
-        interval, the ratio to the reference (selection rate), and the flags.
+        interval and the p-value of its test, the ratio to the reference (selection rate), and
+        `breached`; q_value and significant are left for `adjust` (NaN and None).
     gaps : DataFrame
-        One row per summary gap in `gaps`; undefined, with the reason, when fewer than two
-        groups have a defined rate.
+        One row per summary gap in `gaps`, with the p-value of its hypothesis; undefined, with
+        the reason, when fewer than two groups have a defined rate.
     """
-    by_group = pd.concat(
-        [_by_group(sensitive, labels, n, name, measure, reference, thresholds, level)
-         for name, measure in measures.items()],
-        ignore_index=True,
-    )
-    table = pd.DataFrame(
-        [_gap(sensitive, labels, gap, rates_used, kind, measures, reference, thresholds, level)
-         for gap, (rates_used, kind) in gaps.items()],
-        columns=GAP_COLUMNS,
-    )
-    numbers = ["value", "ci_low", "ci_high", "threshold"]
-    table[numbers] = table[numbers].astype(np.float64)
-    optional = ["breached", "significant", "between", "rate", "note", "undefined_reason"]
-    table[optional] = table[optional].astype(object).where(table[optional].notna(), None)
+    parts = [_by_group(sensitive, labels, n, name, measure, reference, thresholds, level)
+             for name, measure in measures.items()]
+    by_group = pd.DataFrame({column: np.concatenate([part[column] for part in parts]) for column in BY_GROUP_COLUMNS})
+    rows = [_gap(sensitive, labels, gap, rates_used, kind, measures, reference, thresholds, level)
+            for gap, (rates_used, kind) in gaps.items()]
+    table = pd.DataFrame({
+        column: np.array([np.nan if row[column] is None else row[column] for row in rows], dtype=np.float64)
+        if column in _GAP_NUMBERS else np.array([row[column] for row in rows], dtype=object)
+        for column in GAP_COLUMNS
+    })
     return by_group, table
 
+
+def adjust(by_group: pd.DataFrame, gaps: pd.DataFrame, fdr: float) -> tuple[pd.DataFrame, pd.DataFrame, TestFamily]:
+    """Benjamini–Hochberg over every test of the tables (the "fairness" family): q_value and significant.
+
+    A hypothesis that several gaps share (same sensitive column, class and rates) is one test. A
+    compared group or a defined gap whose test is undefined is not significant; rows compared with
+    nothing keep significant None.
+    """
+    hypothesis = gaps.groupby(["sensitive", "class_label", "hypothesis"], sort=False, dropna=False).ngroup().to_numpy()
+    gap_p = gaps["p_value"].to_numpy(dtype=np.float64)
+    # the shared p-value of each hypothesis (its gaps' p-values agree; NaN where none of them is defined)
+    shared = pd.Series(gap_p).groupby(hypothesis).first().reindex(range(hypothesis.max(initial=-1) + 1)).to_numpy()
+    hypothesis_tested = np.isfinite(shared)
+    group_p = by_group["p_value"].to_numpy(dtype=np.float64)
+    group_tested = np.isfinite(group_p)
+    q = benjamini_hochberg(np.concatenate([shared[hypothesis_tested], group_p[group_tested]]))
+    by_hypothesis = np.full(len(shared), np.nan)
+    by_hypothesis[hypothesis_tested] = q[: hypothesis_tested.sum()]
+    gap_q = np.where(np.isfinite(gap_p), by_hypothesis[hypothesis], np.nan)
+    group_q = np.full(len(by_group), np.nan)
+    group_q[group_tested] = q[hypothesis_tested.sum():]
+    family = TestFamily(FAMILY, FAMILY_DESCRIPTION, tests=len(q), discoveries=int((q <= fdr).sum()))
+    return (
+        by_group.assign(q_value=group_q, significant=_significant(group_q, by_group["breached"], fdr)),
+        gaps.assign(q_value=gap_q, significant=_significant(gap_q, gaps["breached"], fdr)),
+        family,
+    )
+
+
+def _significant(q: np.ndarray, breached: pd.Series, fdr: float) -> np.ndarray:
+    """q ≤ fdr where the row was compared (its `breached` is set), None elsewhere."""
+    compared = breached.notna().to_numpy()
+    return np.where(compared, q <= fdr, None).astype(object)
 
 
 def _by_group(
@@ -179,7 +236,8 @@ def _by_group(
     reference: int,
     thresholds: Thresholds,
     level: float,
-) -> pd.DataFrame:
+) -> dict[str, np.ndarray]:
+    """One rate's columns of the by-group table (`BY_GROUP_COLUMNS`), one entry per group."""
     values = measure.values()
     value = values.value
     difference = value - value[reference]
@@ -190,6 +248,7 @@ def _by_group(
     is_reference = np.arange(len(labels)) == reference
     low[is_reference] = high[is_reference] = np.nan
     compared = np.isfinite(difference) & ~is_reference
+    p_value = np.where(compared, _against_reference(measure, reference), np.nan)
     breached = np.abs(difference) > thresholds.max_difference
     if rate == "selection_rate":
         with np.errstate(divide="ignore"):
@@ -198,22 +257,43 @@ def _by_group(
         np.isfinite(value), np.where(np.isfinite(difference), None, "the reference group's value is undefined"),
         values.reason,
     )
-    return pd.DataFrame(
-        {
-            "sensitive": sensitive,
-            "group": labels,
-            "n": n,
-            "rate": rate,
-            "value": value,
-            "difference": difference,
-            "ci_low": low,
-            "ci_high": high,
-            "ratio": ratio if rate == "selection_rate" else np.nan,
-            "breached": np.where(compared, breached, None).astype(object),
-            "significant": np.where(compared, (low > 0) | (high < 0), None).astype(object),
-            "undefined_reason": reason.astype(object),
-        }
-    )
+    groups = len(labels)
+    return {
+        "sensitive": np.full(groups, sensitive, dtype=object),
+        "group": np.array(labels, dtype=object),
+        "n": np.asarray(n),
+        "rate": np.full(groups, rate, dtype=object),
+        "value": value,
+        "difference": difference,
+        "ci_low": low,
+        "ci_high": high,
+        "ratio": ratio if rate == "selection_rate" else np.full(groups, np.nan),
+        "breached": np.where(compared, breached, None).astype(object),
+        "p_value": p_value,
+        "q_value": np.full(groups, np.nan),
+        "significant": np.full(groups, None, dtype=object),
+        "undefined_reason": reason.astype(object),
+    }
+
+
+def _against_reference(measure: Measure, reference: int) -> np.ndarray:
+    """Two-sided p-value of each group's difference from the reference group (z-tests)."""
+    if isinstance(measure, Mean):
+        moments = (measure.total, measure.squares, measure.n)
+        return welch(moments, tuple(a[reference] for a in moments))[1]  # type: ignore[arg-type]
+    k, m = measure.numerator, measure.denominator
+    return two_proportions(k, m, k[reference], m[reference])[1]
+
+
+def _equal_rates_p(measures: list[Measure]) -> float:
+    """P-value of "each of these rates is equal in every group": chi-square of homogeneity, summed over rates
+    computed on disjoint rows (statistics and degrees of freedom add up); Welch's ANOVA for one mean."""
+    if isinstance(measures[0], Mean):
+        assert len(measures) == 1, "mean errors are tested one at a time"
+        mean = measures[0]
+        return welch_anova(mean.total, mean.squares, mean.n)
+    tests = [homogeneity(m.numerator, m.denominator) for m in measures if isinstance(m, Fraction)]
+    return chi_square_p(sum(t[0] for t in tests), sum(t[1] for t in tests))
 
 
 def _difference_bounds(measure: Measure, first: np.ndarray, second: np.ndarray, level: float) -> Bounds:
@@ -241,22 +321,23 @@ def _gap(
     threshold = thresholds.max_difference if kind == "difference" else thresholds.min_ratio
     found = {rate: _extreme_pair(rate, measures[rate], kind, reference, level) for rate in rates}
     pairs = [pair for pair in found.values() if pair is not None]
-    row: dict[str, object] = {"sensitive": sensitive, "gap": gap, "threshold": threshold}
+    row: dict[str, object] = {"sensitive": sensitive, "gap": gap, "threshold": threshold, "hypothesis": "+".join(rates),
+                              "q_value": None, "significant": None}
     if not pairs:
         return row | {
-            "value": None, "ci_low": None, "ci_high": None, "breached": None, "significant": None,
+            "value": None, "ci_low": None, "ci_high": None, "breached": None, "p_value": None,
             "between": None, "rate": None, "note": None, "undefined_reason": _undefined_reason(rates, kind),
         }
     if kind == "difference":
         pair = max(pairs, key=lambda p: p.value)  # equalized odds: the worse of TPR and FPR gaps
-        breached, significant = pair.value > threshold, pair.low > 0
+        breached = pair.value > threshold
     else:
         pair = min(pairs, key=lambda p: p.value)
-        breached, significant = pair.value < threshold, pair.high < 1
+        breached = pair.value < threshold
     left_out = [_undefined_reason((rate,), kind) for rate, p in found.items() if p is None]
     return row | {
         "value": pair.value, "ci_low": pair.low, "ci_high": pair.high,
-        "breached": bool(breached), "significant": bool(significant),
+        "breached": bool(breached), "p_value": _equal_rates_p([measures[rate] for rate in rates]),
         "between": f"{labels[pair.first]} vs {labels[pair.second]}", "rate": pair.rate,
         "note": "; ".join(left_out) or None, "undefined_reason": None,
     }
@@ -311,8 +392,9 @@ def measure_fairness(
     references: dict[str, object],
     thresholds: Thresholds,
     level: float,
+    fdr: float,
 ) -> Fairness:
-    """Rates per group and summary gaps for each sensitive column.
+    """Rates per group and summary gaps for each sensitive column, tested and adjusted together (`adjust`).
 
     Parameters
     ----------
@@ -326,6 +408,8 @@ def measure_fairness(
         Sensitive column → the configured reference group (as written); the largest group otherwise.
     thresholds, level
         When gaps are flagged, and the intervals' confidence level.
+    fdr : float
+        The false discovery rate of the Benjamini–Hochberg adjustment over every test (`[findings] fdr`).
 
     Raises
     ------
@@ -345,8 +429,11 @@ def measure_fairness(
             gaps.append(gap_table.assign(class_label=class_label))
     if not by_group:
         return Fairness(pd.DataFrame(columns=[*BY_GROUP_COLUMNS, "class_label"]),
-                        pd.DataFrame(columns=[*GAP_COLUMNS, "class_label"]), {}, thresholds)
-    return Fairness(pd.concat(by_group, ignore_index=True), pd.concat(gaps, ignore_index=True), chosen, thresholds)
+                        pd.DataFrame(columns=[*GAP_COLUMNS, "class_label"]), {}, thresholds,
+                        TestFamily(FAMILY, FAMILY_DESCRIPTION, tests=0, discoveries=0))
+    by_group_table, gap_table, family = adjust(pd.concat(by_group, ignore_index=True),
+                                               pd.concat(gaps, ignore_index=True), fdr)
+    return Fairness(by_group_table, gap_table, chosen, thresholds, family)
 
 
 def sensitive_family(families: list[SliceFamily], column: str) -> SliceFamily:
@@ -358,7 +445,8 @@ def sensitive_family(families: list[SliceFamily], column: str) -> SliceFamily:
 
 
 def run(context: Context) -> Outcome:
-    """The fairness analysis of an evaluation: its result; the findings read it (`findings.fairness_breaches`)."""
+    """The fairness analysis of an evaluation: its result and its family of tests (none without a sensitive
+    column); the findings read the result (`findings.fairness_breaches`)."""
     measured, settings = context.measured, context.config.fairness
     sensitive = {}
     for column in settings.sensitive:
@@ -367,9 +455,9 @@ def run(context: Context) -> Outcome:
     result = measure_fairness(
         sensitive, task=measured.task, classes=context.predictions.classes, references=dict(settings.reference),
         thresholds=thresholds_for(settings, measured.task, measured.overall("mae")),
-        level=context.config.report.confidence_level,
+        level=context.config.report.confidence_level, fdr=context.config.findings.fdr,
     )
-    return Outcome(result)
+    return Outcome(result, families=[result.family] if settings.sensitive else [])
 
 
 def _fairness_measures(

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reportgen.analysis.base import Context, Evidence, Finding, Outcome
+from reportgen.analysis.base import Context, Evidence, Finding, Outcome, TestFamily
 from reportgen.formatting import figure, num, p_clause, pct, signed
 from reportgen.io import Predictions
 from reportgen.labels import DISPLAY_LABEL_CHARS, display_label, shorten
@@ -32,6 +32,7 @@ F1_GAIN = 0.02  # a threshold that raises F1 by this much is worth a look
 LARGE_GAP = 0.1  # a weak slice this far below the rest (classification) is high severity
 LARGE_ERROR_SHARE = 0.2  # regression: MAE this share above the rest's is high severity
 MAX_WEAK_SLICES = 5
+WEAK_SLICES = "weak slices"  # the family of the weak-slice tests
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,8 @@ def run(context: Context) -> Outcome:
         min_support=config.report.min_support, fdr=config.findings.fdr, max_ece=config.findings.max_ece,
         threshold=config.data.threshold, prediction_column=config.data.prediction,
     )
-    return Outcome(None, derive_findings(inputs))
+    families = [weak_slice_family(inputs)] if len(inputs.measured.families) > 1 else []
+    return Outcome(None, derive_findings(inputs), families)
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -174,12 +176,14 @@ def class_imbalance(inputs: FindingInputs) -> list[Finding]:
     )]
 
 
-def weak_slices(inputs: FindingInputs) -> list[Finding]:
-    """Groups whose metric is significantly worse than the rest of the data (Benjamini–Hochberg).
+def weak_slice_tests(inputs: FindingInputs) -> pd.DataFrame:
+    """Every group of every slice against the rest of the data, on the task's `TESTED_METRICS`.
 
-    A group is tested on a metric only where the rows the metric rests on (its support: the
-    positives for recall, the negatives for FPR, the rows for accuracy) number at least
-    `min_support`, in the group and in the rest of the data.
+    One row per test: slice, group, metric, difference (group − rest), p_value, q_value
+    (Benjamini–Hochberg over all of them: the "weak slices" family) and worse (the difference is in
+    the metric's worse direction). A group is tested on a metric only where its p-value is finite
+    and the rows the metric rests on (its support: the positives for recall, the negatives for FPR,
+    the rows for accuracy) number at least `min_support`, in the group and in the rest of the data.
     """
     tests = []
     min_support = inputs.min_support
@@ -195,15 +199,35 @@ def weak_slices(inputs: FindingInputs) -> list[Finding]:
             testable = (support >= min_support) & (_support(overall)[0] - support >= min_support) & np.isfinite(p_value)
             tests += [(family.name, family.labels[i], metric, float(difference[i]), float(p_value[i]))
                       for i in np.flatnonzero(testable)]
-    if not tests:
+    table = pd.DataFrame(tests, columns=["slice", "group", "metric", "difference", "p_value"])
+    higher_is_better = table["metric"].map(lambda name: bool(inputs.measured.registry[name].higher_is_better))
+    return table.assign(q_value=benjamini_hochberg(table["p_value"].to_numpy(dtype=np.float64)),
+                        worse=np.where(higher_is_better, table["difference"] < 0, table["difference"] > 0))
+
+
+def weak_slice_family(inputs: FindingInputs) -> TestFamily:
+    """The "weak slices" family: its tests, and the discoveries (groups significantly worse than the rest)."""
+    tests = weak_slice_tests(inputs)
+    labels = ", ".join(inputs.measured.registry[m].label for m in TESTED_METRICS[inputs.measured.task])
+    return TestFamily(
+        WEAK_SLICES,
+        f"Each group of every slice against the rest of the data, on {labels}, where the metric's support is at "
+        "least the minimum in the group and in the rest (two-proportion z-test; Welch's z-test for mean errors); "
+        "a group is flagged where it is significantly worse.",
+        tests=len(tests), discoveries=int(((tests["q_value"] <= inputs.fdr) & tests["worse"]).sum()),
+    )
+
+
+def weak_slices(inputs: FindingInputs) -> list[Finding]:
+    """Groups whose metric is significantly worse than the rest of the data (the "weak slices" family)."""
+    tests = weak_slice_tests(inputs)
+    if tests.empty:
         return []
-    q_values = benjamini_hochberg(np.array([t[4] for t in tests]))
     fdr = inputs.fdr
-    weak = []
-    for (slice_name, group, metric, difference, p_value), q_value in zip(tests, q_values, strict=True):
-        worse = difference < 0 if inputs.measured.registry[metric].higher_is_better else difference > 0
-        if q_value <= fdr and worse:
-            weak.append((abs(difference), slice_name, group, metric, difference, p_value, float(q_value)))
+    weak = [
+        (abs(t.difference), t.slice, t.group, t.metric, t.difference, t.p_value, float(t.q_value))
+        for t in tests.itertuples() if t.q_value <= fdr and t.worse
+    ]
     weak.sort(key=lambda t: -t[0])
     findings = []
     for _, slice_name, group, metric, difference, p_value, q_value in weak[:MAX_WEAK_SLICES]:
@@ -244,7 +268,8 @@ def weak_slices(inputs: FindingInputs) -> list[Finding]:
 
 
 def fairness_breaches(inputs: FindingInputs) -> list[Finding]:
-    """Fairness gaps beyond their threshold, one finding per sensitive column (and class), saying which are significant."""
+    """Fairness gaps beyond their threshold, one finding per sensitive column (and class), saying which are
+    significant (q-value within `fdr`, the "fairness" family); high severity only with a significant gap."""
     findings = []
     breached = inputs.fairness_gaps[inputs.fairness_gaps["breached"].eq(True)]
     for (sensitive, class_label), rows in breached.groupby(["sensitive", "class_label"], sort=False, dropna=False):
@@ -253,8 +278,8 @@ def fairness_breaches(inputs: FindingInputs) -> list[Finding]:
         significant = rows["significant"].eq(True)
         parts = [
             f"{str(row.gap).replace('_', ' ')} {num(row.value)} ({num(row.ci_low)}–{num(row.ci_high)}, "
-            f"threshold {row.threshold:.3g}, {shorten(str(row.between), 2 * DISPLAY_LABEL_CHARS)}"
-            f"{'' if row.significant else '; not significant'})"
+            f"threshold {row.threshold:.3g}, {shorten(str(row.between), 2 * DISPLAY_LABEL_CHARS)}; "
+            f"{_significance(_plain(row.q_value), bool(row.significant))})"
             for row in rows.itertuples()
         ]
         findings.append(Finding(
@@ -263,11 +288,14 @@ def fairness_breaches(inputs: FindingInputs) -> list[Finding]:
                   f"{'are' if len(rows) > 1 else 'is'} beyond the threshold"
                   + (f", {int(significant.sum())} significantly." if significant.any() else ", none significantly."),
             detail="Beyond the threshold: " + "; ".join(parts) + "."
-                   + ("" if significant.all() else " A gap whose interval includes no gap may be noise: more data would tell."),
+                   + ("" if significant.all() else
+                      f" A gap that is not significant (q above {inputs.fdr:g}, Benjamini–Hochberg over the fairness "
+                      "tests) may be noise, even where its unadjusted interval excludes 0: more data would tell."),
             section="fairness", subject=str(sensitive),
             evidence=[Evidence(slice=str(sensitive), group=str(row.between), metric=str(row.gap), value=_plain(row.value),
                                ci_low=_plain(row.ci_low), ci_high=_plain(row.ci_high), n=None,
-                               compared_with=float(row.threshold)) for row in rows.itertuples()],
+                               compared_with=float(row.threshold), p_value=_plain(row.p_value),
+                               q_value=_plain(row.q_value)) for row in rows.itertuples()],
             suggestions=[
                 "Look at the per-group rates to see which group drives the gap, and whether the labels themselves are biased.",
                 "Mitigations to consider: reweighting or resampling the training data, fairness-constrained training "
@@ -275,6 +303,13 @@ def fairness_breaches(inputs: FindingInputs) -> list[Finding]:
             ],
         ))
     return findings
+
+
+def _significance(q_value: float | None, significant: bool) -> str:
+    """How a gap's test came out, in words: "q = 0.004", "not significant, q = 0.21" or "not tested"."""
+    if q_value is None:
+        return "not tested"
+    return f"q {p_clause(q_value)}" if significant else f"not significant, q {p_clause(q_value)}"
 
 
 def small_slices(inputs: FindingInputs) -> list[Finding]:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from reportgen.analysis import comparison, error_analysis, fairness, findings, training
-from reportgen.analysis.base import Analysis, Context, Finding, ordered
+from reportgen.analysis.base import Analysis, Context, Finding, TestFamily, ordered
 
 ANALYSES: tuple[Analysis, ...] = (
     Analysis("fairness", fairness.run),
@@ -22,13 +22,17 @@ ANALYSES: tuple[Analysis, ...] = (
 )
 
 
-def run_analyses(context: Context, analyses: Sequence[Analysis] | None = None) -> tuple[dict[str, Any], list[Finding]]:
-    """Run `analyses` (default `ANALYSES`) in order; returns each result by name and every finding,
-    most severe first (in registry order within a severity)."""
+def run_analyses(
+    context: Context, analyses: Sequence[Analysis] | None = None
+) -> tuple[dict[str, Any], list[Finding], list[TestFamily]]:
+    """Run `analyses` (default `ANALYSES`) in order; returns each result by name, every finding,
+    most severe first (in registry order within a severity), and every family of tests, in registry order."""
     results: dict[str, Any] = {}
     found: list[Finding] = []
+    families: list[TestFamily] = []
     for analysis in ANALYSES if analyses is None else analyses:
         outcome = analysis.run(replace(context, results=dict(results)))
         results[analysis.name] = outcome.result
         found += outcome.findings
-    return results, ordered(found)
+        families += outcome.families
+    return results, ordered(found), families

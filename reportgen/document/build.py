@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from reportgen.analysis.base import Finding
-from reportgen.analysis.comparison import IMPROVEMENT, REGRESSION, Comparison
+from reportgen.analysis.base import Finding, TestFamily
+from reportgen.analysis.comparison import Comparison, change_counts
 from reportgen.analysis.error_analysis import ErrorAnalysis
 from reportgen.analysis.fairness import Fairness
 from reportgen.analysis.training import TrainingSummary
@@ -41,6 +41,7 @@ from reportgen.document.schema import (
     MetricsSection,
     MetricValue,
     ModelDetails,
+    Multiplicity,
     Narrative,
     OperatingPoint,
     PerformanceMetric,
@@ -54,6 +55,7 @@ from reportgen.document.schema import (
     TrainingResult,
     TrainingSeries,
 )
+from reportgen.formatting import pct
 from reportgen.history import History
 from reportgen.io import Predictions
 from reportgen.labels import DISPLAY_SLICE_CHARS, shorten
@@ -75,6 +77,7 @@ def build_report(
     measured: Measured,
     results: Mapping[str, Any],
     findings: list[Finding],
+    families: list[TestFamily],
     *,
     git: GitState | None = None,
     history: History | None = None,
@@ -83,6 +86,7 @@ def build_report(
 
     `results` holds each analysis's result by name (`reportgen.analysis.registry`); an analysis
     without a layout of its own is written as a generic `Section` by its entry in `SECTIONS`.
+    `families` are the analyses' families of tests, stated in the card's multiplicity policy.
     """
     weak = _weak_metrics(findings)
     total = len(predictions.frame)
@@ -100,6 +104,7 @@ def build_report(
         comparisons=[_comparison_result(measured, comparison, config, total) for comparison in results["comparison"]],
         error_analysis=_error_analysis_result(results["error_analysis"], config),
         findings=list(findings),
+        multiplicity=_multiplicity(config, families),
         model=ModelDetails(
             name=config.model.name,
             version=config.model.version,
@@ -177,7 +182,7 @@ def _comparison_result(measured: Measured, comparison: Comparison, config: Confi
             changes = [_metric_change(row, min_support) for row in rows.itertuples()]
             groups.append(GroupChange(group=str(label), n=n, small=n < min_support, metrics=changes))
         slices.append(SliceChange(name=family.name, groups=groups))
-    flags = table["flag"]
+    improvements, regressions = change_counts(comparison.table)
     return ComparisonResult(
         baseline=comparison.name,
         source=comparison.source,
@@ -186,11 +191,22 @@ def _comparison_result(measured: Measured, comparison: Comparison, config: Confi
         unmatched=comparison.unmatched,
         rows=n_rows,
         fdr=config.findings.fdr,
-        improvements=int((flags == IMPROVEMENT).sum()),
-        regressions=int((flags == REGRESSION).sum()),
+        improvements=improvements,
+        regressions=regressions,
         overall=slices[0].groups[0],
         slices=slices[1:],
     )
+
+
+def _multiplicity(config: Config, families: list[TestFamily]) -> Multiplicity:
+    fdr = config.findings.fdr
+    rule = (
+        f"A claim is significant where its q-value, the p-value adjusted by Benjamini–Hochberg within its family, "
+        f"is at most {fdr:g} (the false discovery rate, [findings] fdr). Intervals are unadjusted "
+        f"{pct(config.report.confidence_level, 0)} intervals, so an interval that excludes 0 can belong to a "
+        "difference or gap that is not flagged: the test decides."
+    )
+    return Multiplicity(method="Benjamini–Hochberg", fdr=fdr, rule=rule, families=list(families))
 
 
 def _error_analysis_result(found: ErrorAnalysis | None, config: Config) -> ErrorAnalysisResult | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reportgen.analysis.base import Finding
+from reportgen.analysis.base import Finding, TestFamily
 from reportgen.analysis.error_tree import TreeNode
 from reportgen.metrics.calibration import Reliability
 from reportgen.metrics.curves import Curve, ScoreHistogram, ThresholdChoice
@@ -97,7 +97,12 @@ class SliceResult:
 
 @dataclass(frozen=True)
 class RateComparison:
-    """A group's rate (regression: error) against the reference group's; multiclass: of one class."""
+    """A group's rate (regression: error) against the reference group's; multiclass: of one class.
+
+    `p_value` is the two-sided test of the difference (two-proportion z-test, Welch's z-test for mean
+    errors), `q_value` its Benjamini–Hochberg adjustment in the "fairness" family, and `significant`
+    says q_value ≤ the false discovery rate; the interval is unadjusted.
+    """
 
     rate: str
     class_label: str | None
@@ -107,6 +112,8 @@ class RateComparison:
     ci_high: float | None
     ratio: float | None
     breached: bool | None
+    p_value: float | None
+    q_value: float | None
     significant: bool | None
     undefined_reason: str | None
 
@@ -127,6 +134,11 @@ class FairnessGap:
 
     `between` names the two groups that make the gap and `rate` the rate compared (equalized odds
     takes the worse of TPR and FPR); `note` says which rate could not be compared, if any.
+    `p_value` tests "the rate is equal in every group" (chi-square of homogeneity, TPR and FPR
+    together for equalized odds, Welch's ANOVA for mean errors; the parity difference and ratios
+    share one test), `q_value` is its Benjamini–Hochberg adjustment in the "fairness" family, and
+    `significant` says q_value ≤ the false discovery rate; the interval is unadjusted, so it can
+    exclude 0 for a gap that is not significant.
     """
 
     name: str
@@ -136,6 +148,8 @@ class FairnessGap:
     ci_high: float | None
     threshold: float
     breached: bool | None
+    p_value: float | None
+    q_value: float | None
     significant: bool | None
     between: str | None
     rate: str | None
@@ -389,12 +403,16 @@ class MetricChange:
 
     `difference` is candidate − baseline, with its paired interval (`method`: "paired Bayesian
     bootstrap", "MOVER (score intervals, DeLong correlation)" or "paired t"; None where the
-    metric has none). `p_value` comes from `test` ("McNemar (exact)", "z-test" or "t-test"),
-    `q_value` is Benjamini–Hochberg adjusted over the groups of the metric, and `flag` is
-    "improvement", "regression" or None (not significant, no better direction, or a support below
-    `min_support`). `support` counts the rows the metric rests on (`MetricInfo.support_unit`), the
-    smaller of the two models' where they differ (e.g. predicted positives); `small` marks a support
-    below `min_support`: never flagged. Each model's own value has its interval.
+    metric has none; unadjusted, so it can exclude 0 for a difference that is not flagged).
+    `p_value` comes from `test` ("McNemar (exact)", "z-test" or "t-test"), `q_value` is
+    Benjamini–Hochberg adjusted in the baseline's family ("comparison with <baseline>"; None where
+    the difference is not in it), and `flag` is "improvement", "regression" or None (not
+    significant, no better direction, or a support below `min_support`). `support` counts the
+    rows the metric rests on (`MetricInfo.support_unit`), the smaller of the two models' where they
+    differ (e.g. predicted positives); `small` marks a support below `min_support`: never flagged.
+    `mirror_of` names the metric a mirror metric shares its test, q-value and flag with (false
+    negative rate: recall; specificity: false positive rate); it is not counted again. Each model's
+    own value has its interval.
     """
 
     name: str
@@ -414,6 +432,7 @@ class MetricChange:
     flag: str | None
     support: int
     small: bool
+    mirror_of: str | None
     undefined_reason: str | None
 
 
@@ -441,7 +460,7 @@ class ComparisonResult:
 
     `join` says how rows were matched; `unmatched` counts baseline rows left out (no candidate row
     with their id); `improvements` and `regressions` count the flagged differences over every
-    group and metric, at false discovery rate `fdr`.
+    group and metric, at false discovery rate `fdr`, a mirror metric once with the metric it mirrors.
     """
 
     baseline: str
@@ -553,6 +572,22 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Multiplicity:
+    """How the card decides what is significant: one policy for every claim.
+
+    Each claim belongs to a family of tests whose p-values are adjusted together (`method`, at false
+    discovery rate `fdr`); a claim is significant where its q-value is at most `fdr`. `rule` says so
+    in words, with what the unadjusted intervals mean. `families` lists every family of this
+    evaluation with its tests and discoveries.
+    """
+
+    method: str
+    fdr: float
+    rule: str
+    families: list[TestFamily]
+
+
+@dataclass(frozen=True)
 class Report:
     """The whole model card."""
 
@@ -564,6 +599,7 @@ class Report:
     comparisons: list[ComparisonResult]
     error_analysis: ErrorAnalysisResult | None
     findings: list[Finding]
+    multiplicity: Multiplicity
     model: ModelDetails
     run: RunRecord
     training: TrainingResult | None

@@ -257,10 +257,12 @@ class _Regression:
 
 
 def _regressions(comparison: ComparisonResult) -> list[_Regression]:
-    """Every flagged regression of a comparison, the largest difference first (then in page order)."""
-    found = [_Regression(OVERALL, "–", m) for m in comparison.overall.metrics if m.flag == "regression"]
+    """Every flagged regression of a comparison, the largest difference first (then in page order); a mirror
+    metric is left out, as it is not counted (the metric it mirrors is listed)."""
+    found = [_Regression(OVERALL, "–", m) for m in comparison.overall.metrics
+             if m.flag == "regression" and m.mirror_of is None]
     found += [_Regression(s.name, g.group, m) for s in comparison.slices for g in s.groups for m in g.metrics
-              if m.flag == "regression"]
+              if m.flag == "regression" and m.mirror_of is None]
     return sorted(found, key=lambda r: -abs(r.change.difference or 0.0))
 
 

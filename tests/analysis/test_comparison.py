@@ -15,6 +15,7 @@ from reportgen.cli import main
 from reportgen.config import Config, validate
 from reportgen.document.gates import evaluate_gates
 from reportgen.errors import ConfigError, InputError
+from reportgen.render.html import to_html
 from reportgen.render.json import published_schema, read_json, to_json
 
 
@@ -285,3 +286,84 @@ def test_issue_14_a_change_on_too_few_positives_is_never_flagged():
     assert flag(unflagged, "recall") is None and flag(unflagged, "fnr") is None
     rows = int((candidate.g == "b").sum())
     assert rows > positives + 1 and flag(unflagged, "accuracy") == flag(flagged, "accuracy")  # rows still count
+# One family per baseline, mirror metrics once -----------------------------------------------------
+
+
+def _changes(rows: list[tuple[str, str, str, float, float, int]]) -> pd.DataFrame:
+    """A paired table by hand: (slice, group, metric, difference, p_value, support); interval ±0.01 around it."""
+    table = pd.DataFrame(rows, columns=["slice", "group", "metric", "difference", "p_value", "support"])
+    return table.assign(ci_low=table["difference"] - 0.01, ci_high=table["difference"] + 0.01)
+
+
+def test_one_family_over_every_metric_and_group_adjusted_together():
+    from scipy.stats import false_discovery_control
+
+    from reportgen.analysis.comparison import flag_changes
+    from reportgen.metrics.binary import BY_NAME
+
+    table = _changes([
+        ("overall", "overall", "accuracy", 0.02, 0.001, 900),
+        ("g", "a", "accuracy", 0.03, 0.02, 300),
+        ("g", "b", "recall", -0.05, 0.03, 300),
+        ("g", "c", "roc_auc", 0.01, 0.04, 300),
+        ("g", "tiny", "accuracy", 0.2, 0.0001, 10),  # below min_support: not in the family, never flagged
+        ("g", "a", "selection_rate", 0.1, 0.0001, 300),  # no better direction: not in the family
+        ("g", "c", "average_precision", 0.01, np.nan, 300),  # no test
+    ])
+    flagged = flag_changes(table, BY_NAME, fdr=0.05, min_support=30)
+    q = false_discovery_control([0.001, 0.02, 0.03, 0.04], method="bh")  # one family, not one per metric
+    np.testing.assert_allclose(flagged["q_value"].iloc[:4], q, rtol=1e-12)
+    assert flagged["q_value"].iloc[4:].isna().all()
+    assert flagged["flag"].tolist() == ["improvement", "improvement", "regression", "improvement", None, None, None]
+
+
+def test_an_interval_that_excludes_0_is_not_a_flag_when_the_test_is_not_significant():
+    """The issue's case: accuracy +0.020 (+0.003 to +0.037) with McNemar's p = 0.052: not flagged, and the card
+    states why (the test decides; the intervals are unadjusted)."""
+    from reportgen.analysis.comparison import flag_changes
+    from reportgen.metrics.binary import BY_NAME
+
+    table = _changes([("overall", "overall", "accuracy", 0.02, 0.052, 1000)]).assign(ci_low=0.003, ci_high=0.037)
+    flagged = flag_changes(table, BY_NAME, fdr=0.05, min_support=30)
+    assert flagged["ci_low"].iloc[0] > 0 and flagged["flag"].iloc[0] is None
+    candidate, baseline = _pair()
+    report = _evaluate(candidate, baseline).to_report()
+    assert "an interval that excludes 0 can belong to a difference or gap that is not flagged" in \
+        report.multiplicity.rule
+    html = to_html(report)
+    assert "an interval that excludes 0 can belong to a difference that is not flagged" in html
+
+
+def test_mirror_metrics_share_the_test_and_are_counted_once():
+    from reportgen.analysis.comparison import change_counts, flag_changes
+    from reportgen.metrics.binary import BY_NAME
+
+    table = _changes([
+        ("g", "a", "recall", -0.1, 0.001, 300),
+        ("g", "a", "fnr", 0.1, 0.001, 300),
+        ("g", "a", "fpr", -0.05, 0.01, 300),
+        ("g", "a", "specificity", 0.05, 0.01, 300),
+        ("g", "b", "fnr", 0.1, 0.001, 300),  # its recall is not in the table: tested as itself
+    ])
+    flagged = flag_changes(table, BY_NAME, fdr=0.05, min_support=30)
+    assert flagged["flag"].tolist() == ["regression", "regression", "improvement", "improvement", "regression"]
+    assert flagged["mirror_of"].tolist() == [None, "recall", None, "fpr", None]
+    assert flagged["q_value"].iloc[1] == flagged["q_value"].iloc[0]
+    assert change_counts(flagged) == (1, 2)
+
+
+def test_the_comparison_family_and_counts_reach_the_card():
+    candidate, baseline = _pair(planted=0.3)
+    ev = _evaluate(candidate, baseline)
+    (comparison,) = ev.comparisons
+    table = comparison.table
+    family = next(f for f in ev.test_families if f.name == "comparison with v1")
+    assert family.tests == int((table["q_value"].notna() & table["mirror_of"].isna()).sum())
+    (result,) = ev.to_report().comparisons
+    counted = table[table["mirror_of"].isna()]
+    assert (result.improvements, result.regressions) == (int((counted["flag"] == "improvement").sum()),
+                                                        int((counted["flag"] == "regression").sum()))
+    assert family.discoveries == result.improvements + result.regressions
+    # the planted recall regression of group b is listed once, not again as a false negative rate rise
+    finding = next(f for f in ev.findings if f.id == "regression")
+    assert [e.metric for e in finding.evidence if e.group == "b"].count("fnr") == 0

@@ -1,4 +1,4 @@
-"""Fairness tables: reference groups, undefined gaps, flags and intervals."""
+"""Fairness tables: reference groups, undefined gaps, flags, intervals, and the tests of the fairness family."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import fairlearn.metrics as flm
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import chi2, chi2_contingency, false_discovery_control, norm, ttest_ind
+from scipy.stats import f as f_dist
 from scipy.stats.contingency import relative_risk
 
 import reportgen
-from reportgen.analysis.fairness import GAPS, RATES, Thresholds, fairness_tables, rates
+from reportgen.analysis.fairness import GAPS, RATES, Thresholds, adjust, fairness_tables, rates
 from reportgen.errors import ConfigError
 from reportgen.metrics import intervals
 from reportgen.metrics.statistics import Confusion
@@ -34,11 +36,15 @@ def _evaluate(frame: pd.DataFrame, **options) -> reportgen.Evaluation:
     return reportgen.evaluate(frame, label="y", score="p", prediction="pred", sensitive=["s"], resamples=100, **options)
 
 
-def _tables(groups: dict[str, tuple[int, int, int, int]], reference: int = 0, max_difference=0.1, min_ratio=0.8):
+def _tables(groups: dict[str, tuple[int, int, int, int]], reference: int = 0, max_difference=0.1, min_ratio=0.8,
+            fdr: float = 0.05):
+    """One sensitive column's tables, adjusted as the only member of the fairness family."""
     tp, fp, tn, fn = (np.array(cells) for cells in zip(*groups.values(), strict=True))
     counts = Confusion(tp=tp, fp=fp, tn=tn, fn=fn)
-    return fairness_tables("s", list(groups), counts.n, rates(counts), reference,
-                           Thresholds(max_difference, min_ratio), level=0.95)
+    by_group, gaps = fairness_tables("s", list(groups), counts.n, rates(counts), reference,
+                                     Thresholds(max_difference, min_ratio), level=0.95)
+    by_group, gaps, _ = adjust(by_group.assign(class_label=None), gaps.assign(class_label=None), fdr)
+    return by_group, gaps
 
 
 def _flag(value: object) -> bool | None:
@@ -212,3 +218,135 @@ def test_equalized_odds_uses_the_rate_that_can_be_compared():
         warnings.simplefilter("ignore")
         expected = flm.equalized_odds_difference(y, pred, sensitive_features=s)  # Fairlearn counts TPR 0/0 as 0
     assert gap["value"] == pytest.approx(expected, abs=1e-12) == pytest.approx(2 / 3)
+
+
+# Tests and the fairness family --------------------------------------------------------------------
+
+
+def _chi2(k: list[int], m: list[int]) -> tuple[float, int]:
+    """scipy's chi-square test of homogeneity (no continuity correction) of the groups' k/m."""
+    result = chi2_contingency(np.column_stack([k, np.subtract(m, k)]), correction=False)
+    return float(result.statistic), int(result.dof)
+
+
+def test_gap_p_values_are_scipys_chi_square_tests_of_homogeneity():
+    # (tp, fp, tn, fn) per group; group c has no positives, so it is left out of the TPR test
+    groups = {"a": (40, 12, 30, 10), "b": (22, 20, 41, 25), "c": (0, 9, 31, 0)}
+    _, gaps = _tables(groups, reference=0)
+    gaps = gaps.set_index("gap")
+    tp, fp, tn, fn = (np.array(cells) for cells in zip(*groups.values(), strict=True))
+    selection = _chi2(tp + fp, tp + fp + tn + fn)
+    tpr = _chi2(tp[:2], (tp + fn)[:2])
+    fpr = _chi2(fp, fp + tn)
+    precision = _chi2(tp, tp + fp)
+    for gap in ("demographic_parity_difference", "demographic_parity_ratio", "disparate_impact_ratio"):
+        assert gaps.loc[gap, "p_value"] == pytest.approx(chi2.sf(*selection), rel=1e-9)  # one shared test
+    assert gaps.loc["equal_opportunity_difference", "p_value"] == pytest.approx(chi2.sf(*tpr), rel=1e-9)
+    # equalized odds: TPR and FPR come from disjoint rows (positives, negatives): statistics and dof add up
+    assert gaps.loc["equalized_odds_difference", "p_value"] == pytest.approx(
+        chi2.sf(tpr[0] + fpr[0], tpr[1] + fpr[1]), rel=1e-9)
+    assert gaps.loc["predictive_parity_difference", "p_value"] == pytest.approx(chi2.sf(*precision), rel=1e-9)
+
+
+def test_group_p_values_are_two_proportion_tests_against_the_reference():
+    groups = {"a": (40, 12, 30, 10), "b": (22, 20, 41, 25), "c": (30, 9, 31, 5)}
+    by_group, _ = _tables(groups, reference=1)
+    tp, fp, tn, fn = (np.array(cells) for cells in zip(*groups.values(), strict=True))
+    counts = {"selection_rate": (tp + fp, tp + fp + tn + fn), "tpr": (tp, tp + fn), "fpr": (fp, fp + tn),
+              "precision": (tp, tp + fp)}
+    for rate, (k, m) in counts.items():
+        rows = by_group[by_group.rate == rate].set_index("group")
+        assert math.isnan(rows.loc["b", "p_value"]) and rows.loc["b", "significant"] is None  # the reference
+        for index, group in ((0, "a"), (2, "c")):
+            table = np.array([[k[index], m[index] - k[index]], [k[1], m[1] - k[1]]])
+            expected = chi2_contingency(table, correction=False).pvalue
+            assert rows.loc[group, "p_value"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_significant_means_q_within_the_rate_over_the_whole_family():
+    """Shared hypotheses count once; every compared group's difference is a test; significant ⇔ q ≤ fdr."""
+    groups = {"a": (40, 12, 30, 10), "b": (30, 16, 35, 18), "c": (33, 12, 33, 12)}
+    for fdr in (0.01, 0.05, 0.2):
+        by_group, gaps, family = adjust(*(t.assign(class_label=None) for t in _tables(groups, fdr=fdr)), fdr)
+        hypotheses = gaps.drop_duplicates("hypothesis")
+        assert list(hypotheses["hypothesis"]) == ["selection_rate", "tpr", "tpr+fpr", "precision"]
+        tested = by_group["p_value"].notna()
+        assert family.tests == 4 + int(tested.sum()) == 4 + 4 * 2
+        q = false_discovery_control(np.concatenate([hypotheses["p_value"], by_group.loc[tested, "p_value"]]),
+                                    method="bh")
+        np.testing.assert_allclose(hypotheses["q_value"], q[:4], rtol=1e-12)
+        np.testing.assert_allclose(by_group.loc[tested, "q_value"], q[4:], rtol=1e-12)
+        assert family.discoveries == int((q <= fdr).sum())
+        assert (gaps["significant"] == (gaps["q_value"] <= fdr)).all()
+        assert (by_group.loc[tested, "significant"] == (by_group.loc[tested, "q_value"] <= fdr)).all()
+
+
+def test_the_family_spans_every_sensitive_column_and_class():
+    rng = np.random.default_rng(3)
+    n = 600
+    y = rng.integers(0, 3, n)
+    predicted = np.where(rng.random(n) < 0.8, y, rng.integers(0, 3, n))
+    frame = pd.DataFrame({"y": np.array(list("xyz"))[y], "pred": np.array(list("xyz"))[predicted],
+                          "s": rng.choice(["a", "b"], n), "t": rng.choice(["u", "v", "w"], n)})
+    ev = reportgen.evaluate(frame, label="y", prediction="pred", sensitive=["s", "t"], resamples=100)
+    (family,) = [f for f in ev.test_families if f.name == "fairness"]
+    # per column and class: 2 gap tests (selection rate, TPR) and 2 rates × (groups − 1) differences
+    assert family.tests == 3 * (2 + 2 * 1) + 3 * (2 + 2 * 2)
+    q = pd.concat([ev.fairness.drop_duplicates(["sensitive", "class_label", "hypothesis"])["q_value"],
+                   ev.fairness_by_group["q_value"]]).dropna()
+    assert len(q) == family.tests
+    p = pd.concat([ev.fairness.drop_duplicates(["sensitive", "class_label", "hypothesis"])["p_value"],
+                   ev.fairness_by_group["p_value"]]).dropna()
+    np.testing.assert_allclose(q, false_discovery_control(p.to_numpy(), method="bh"), rtol=1e-12)
+
+
+def test_regression_gaps_are_welchs_anova_and_welchs_z_test():
+    rng = np.random.default_rng(5)
+    parts = {"a": rng.normal(0.0, 1.0, 80), "b": rng.normal(0.4, 2.0, 50), "c": rng.normal(-0.2, 0.5, 60)}
+    residual = np.concatenate(list(parts.values()))
+    sizes = [len(v) for v in parts.values()]
+    frame = pd.DataFrame({"y": residual + 10.0, "pred": 10.0, "s": np.repeat(list(parts), sizes)})
+    ev = reportgen.evaluate(frame, label="y", prediction="pred", sensitive=["s"], resamples=100,
+                            reference={"s": "a"})
+    gaps = ev.fairness.set_index("gap")
+    assert gaps.loc["mean_residual_difference", "p_value"] == pytest.approx(
+        _welch_anova([parts[g] for g in parts]), rel=1e-7)
+    absolute = {g: np.abs(v) for g, v in parts.items()}
+    assert gaps.loc["mae_difference", "p_value"] == pytest.approx(_welch_anova(list(absolute.values())), rel=1e-7)
+    rows = ev.fairness_by_group.query("rate == 'mean_residual'").set_index("group")
+    statistic = ttest_ind(parts["b"], parts["a"], equal_var=False).statistic
+    assert rows.loc["b", "p_value"] == pytest.approx(2 * norm.sf(abs(statistic)), rel=1e-7)
+
+
+def _welch_anova(groups: list[np.ndarray]) -> float:
+    """Welch's ANOVA written out from the rows (Welch 1951)."""
+    k = len(groups)
+    n = np.array([len(g) for g in groups], dtype=float)
+    w = n / np.array([g.var(ddof=1) for g in groups])
+    means = np.array([g.mean() for g in groups])
+    centre = (w * means).sum() / w.sum()
+    lam = 3 * ((1 - w / w.sum()) ** 2 / (n - 1)).sum() / (k**2 - 1)
+    statistic = (w * (means - centre) ** 2).sum() / (k - 1) / (1 + 2 * (k - 2) * lam / 3)
+    return float(f_dist.sf(statistic, k - 1, 1 / lam))
+
+
+def test_a_shared_test_counts_once_whichever_of_its_gaps_are_defined():
+    """The reference selects nobody: disparate impact is undefined, the parity difference shares its test."""
+    groups = {"a": (0, 0, 30, 10), "b": (20, 5, 15, 10), "c": (10, 10, 20, 10)}
+    by_group, gaps = _tables(groups, reference=0)
+    gaps = gaps.set_index("gap")
+    assert pd.isna(gaps.loc["disparate_impact_ratio", "p_value"]) and pd.isna(gaps.loc["disparate_impact_ratio",
+                                                                                        "q_value"])
+    assert gaps.loc["disparate_impact_ratio", "significant"] is None
+    assert gaps.loc["demographic_parity_difference", "q_value"] == gaps.loc["demographic_parity_ratio", "q_value"]
+    first = "disparate_impact_ratio"
+    reordered = {name: GAPS[name] for name in (first, *[g for g in GAPS if g != first])}
+    tp, fp, tn, fn = (np.array(cells) for cells in zip(*groups.values(), strict=True))
+    counts = Confusion(tp=tp, fp=fp, tn=tn, fn=fn)
+    tables = fairness_tables("s", list(groups), counts.n, rates(counts), 0, Thresholds(0.1, 0.8), level=0.95,
+                             gaps=reordered)
+    _, first_undefined, family = adjust(*(t.assign(class_label=None) for t in tables), 0.05)
+    first_undefined = first_undefined.set_index("gap")
+    assert family.tests == 4 + int(by_group["p_value"].notna().sum())
+    assert first_undefined.loc["demographic_parity_difference", "q_value"] == gaps.loc[
+        "demographic_parity_difference", "q_value"]

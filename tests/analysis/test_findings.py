@@ -59,6 +59,7 @@ def inputs_for(
     gaps = fairness.measure_fairness(
         families, task=measured.task, classes=predictions.classes, references={},
         thresholds=fairness.thresholds_for(FairnessSection(), measured.task, measured.overall("mae")), level=0.95,
+        fdr=fdr,
     ).gaps
     return FindingInputs(predictions, measured, gaps, min_support=min_support, fdr=fdr, max_ece=max_ece,
                          threshold=section.threshold, prediction_column=section.prediction)
@@ -425,6 +426,23 @@ def test_weak_slices_cap_at_five_plus_a_summary() -> None:
     assert any(f.evidence[0].metric == "accuracy" for f in listed)  # the gaps are large
 
 
+def test_weak_slice_family_counts_every_test_and_every_weak_group() -> None:
+    """The "weak slices" family: its tests and discoveries are the oracle's, the listed findings included or not."""
+    n = 4000
+    region = np.array([f"r{i}" for i in range(8)])[np.arange(n) % 8]
+    df = by_correctness(np.where(np.isin(region, ["r0", "r1"]), 0.95, 0.5)).assign(region=region)
+    inputs = inputs_for(df, score="p", slices=["region"])
+    family = findings.weak_slice_family(inputs)
+    oracle = weak_oracle(df, ["region"])
+    assert family.name == findings.WEAK_SLICES == "weak slices"
+    assert family.tests == len(oracle) == 8 * 3
+    assert family.discoveries == sum(value[3] for value in oracle.values()) > findings.MAX_WEAK_SLICES
+    tests = findings.weak_slice_tests(inputs).set_index(["slice", "group", "metric"])
+    for key, (difference, p_value, q_value, weak) in oracle.items():
+        assert tests.loc[key, "q_value"] == pytest.approx(q_value, rel=1e-7)
+        assert bool(tests.loc[key, "q_value"] <= 0.05 and tests.loc[key, "worse"]) == bool(weak)
+
+
 def test_weak_slices_null_no_finding_for_most_seeds() -> None:
     """Errors independent of the slice column: Benjamini–Hochberg keeps false findings rare."""
     n = 800
@@ -487,9 +505,12 @@ def test_fairness_breaches_quiet_when_groups_are_identical() -> None:
 
 
 def gap_row(sensitive: str, gap: str, value: float, *, breached: bool | None = True, significant: bool | None = True,
-            ci: tuple[float, float] = (np.nan, np.nan), class_label: str | None = None) -> dict:
+            ci: tuple[float, float] = (np.nan, np.nan), class_label: str | None = None, q: float | None = None) -> dict:
+    """A row of the gaps table; q defaults to 0.01 for a significant gap and 0.3 otherwise."""
+    q = (0.01 if significant else 0.3) if q is None else q
     return {"sensitive": sensitive, "gap": gap, "value": value, "ci_low": ci[0], "ci_high": ci[1], "threshold": 0.1,
-            "breached": breached, "significant": significant, "between": "a vs b", "class_label": class_label}
+            "breached": breached, "p_value": q / 2, "q_value": q, "significant": significant, "between": "a vs b",
+            "class_label": class_label}
 
 
 @cache
@@ -511,7 +532,9 @@ def test_fairness_breaches_on_hand_built_gaps() -> None:
     s, ant, bee = found
     assert s.title == "2 fairness gaps across s are beyond the threshold, 1 significantly."
     assert s.detail.startswith("Beyond the threshold: demographic parity difference 0.300 (0.200–0.400, threshold 0.1, "
-                               "a vs b); equal opportunity difference 0.150 (–––, threshold 0.1, a vs b; not significant).")
+                               "a vs b; q = 0.01); equal opportunity difference 0.150 (–––, threshold 0.1, a vs b; "
+                               "not significant, q = 0.3).")
+    assert [e.q_value for e in s.evidence] == [0.01, 0.3] and [e.p_value for e in s.evidence] == [0.005, 0.15]
     assert "may be noise" in s.detail
     assert [e.metric for e in s.evidence] == ["demographic_parity_difference", "equal_opportunity_difference"]
     assert s.evidence[1].ci_low is None and s.evidence[1].ci_high is None
@@ -520,6 +543,19 @@ def test_fairness_breaches_on_hand_built_gaps() -> None:
     assert bee.title.endswith(", none significantly.")
     assert f"({MINUS}0.050–0.500" in bee.detail
     assert all(f.section == "fairness" for f in found)
+
+
+def test_fairness_breach_whose_interval_excludes_0_but_q_does_not_pass_is_medium() -> None:
+    """The test decides, not the unadjusted interval: the finding says so and is never high."""
+    gaps = pd.DataFrame([gap_row("s", "equal_opportunity_difference", 0.17, ci=(0.02, 0.33), significant=False, q=0.2),
+                         gap_row("s", "demographic_parity_difference", 0.12, ci=(0.01, 0.2), significant=None,
+                                 q=np.nan)])
+    (finding,) = findings.fairness_breaches(replace(_small_binary_inputs(), fairness_gaps=gaps))
+    assert finding.severity == "medium" and finding.title.endswith(", none significantly.")
+    assert "0.170 (0.020–0.330, threshold 0.1, a vs b; not significant, q = 0.2)" in finding.detail
+    assert "0.120 (0.010–0.200, threshold 0.1, a vs b; not tested)" in finding.detail
+    assert "q above 0.05, Benjamini–Hochberg over the fairness tests" in finding.detail
+    assert "even where its unadjusted interval excludes 0" in finding.detail
 
 
 # ---------------------------------------------------------------------------------------------- poor_calibration

@@ -15,7 +15,7 @@ import pytest
 import reportgen
 from reportgen import figures
 from reportgen.analysis import registry
-from reportgen.analysis.base import Analysis, Context, Evidence, Finding, Outcome
+from reportgen.analysis.base import Analysis, Context, Evidence, Finding, Outcome, TestFamily
 from reportgen.document import build
 from reportgen.document.schema import Section, SectionTable
 from reportgen.render import formats
@@ -25,6 +25,7 @@ from tests.helpers import synthetic_predictions
 
 TOY_TITLE = "Toy analysis"
 TOY_LABEL = "toy-cell-label"
+TOY_FAMILY = TestFamily("toy checks", "Each toy check against chance.", tests=3, discoveries=1)
 
 
 def toy_run(context: Context) -> Outcome:
@@ -38,7 +39,7 @@ def toy_run(context: Context) -> Outcome:
         evidence=[Evidence(OVERALL, OVERALL, "accuracy", result["accuracy"], None, None, result["n"])],
         suggestions=["Nothing to do."],
     )
-    return Outcome(result, [finding])
+    return Outcome(result, [finding], [TOY_FAMILY])
 
 
 def toy_section(result: dict[str, Any]) -> Section:
@@ -84,7 +85,7 @@ def test_the_real_analyses_see_the_results_before_them(
     real = [a for a in registry.ANALYSES if a.name != "toy"]
     monkeypatch.setattr(registry, "ANALYSES", tuple(spy(a) for a in real))
     context = Context(config=toy.config, predictions=toy.predictions, measured=toy.measured)
-    results, _ = registry.run_analyses(context)
+    results, _, _ = registry.run_analyses(context)
     names = [a.name for a in real]
     assert list(results) == names
     assert seen == {name: names[:i] for i, name in enumerate(names)}
@@ -100,12 +101,26 @@ def test_run_analyses_passes_earlier_results_and_orders_findings(toy: reportgen.
         return Outcome({"value": 1}, [finding("low", "first")])
 
     def second(context: Context) -> Outcome:
-        return Outcome(context.results["first"]["value"] + 1, [finding("high", "second")])
+        return Outcome(context.results["first"]["value"] + 1, [finding("high", "second")], [TOY_FAMILY])
 
     context = Context(config=toy.config, predictions=toy.predictions, measured=toy.measured, results={"stale": 0})
-    results, found = registry.run_analyses(context, [Analysis("first", first), Analysis("second", second)])
+    results, found, families = registry.run_analyses(context, [Analysis("first", first), Analysis("second", second)])
     assert results == {"first": {"value": 1}, "second": 2}
     assert [f.id for f in found] == ["second_rule", "first_rule"]
+    assert families == [TOY_FAMILY]
+
+
+def test_a_new_analysis_declares_its_family_of_tests(toy: reportgen.Evaluation, tmp_path: Path) -> None:
+    """The toy family reaches the evaluation, the policy in report.json and the card's table of families, after
+    the families of the real analyses (in registry order)."""
+    assert toy.test_families[-1] == TOY_FAMILY
+    assert [f.name for f in toy.test_families] == ["fairness", "weak slices", "error analysis", "toy checks"]
+    policy = read_json(formats.write(toy.to_report(), tmp_path / "report.json", "json")).multiplicity
+    assert policy.families == toy.test_families and policy.fdr == 0.05 and policy.method == "Benjamini–Hochberg"
+    html = toy.to_html(tmp_path / "report.html").read_text(encoding="utf-8")
+    assert html.count('id="multiplicity"') == 1
+    assert re.search(r"<th scope=\"row\">toy checks</th><td>Each toy check against chance\.</td>"
+                     r"<td class=\"num\">3</td><td class=\"num\">1</td>", html)
 
 
 def test_toy_result_and_finding_reach_the_evaluation(toy: reportgen.Evaluation) -> None:

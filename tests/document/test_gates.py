@@ -32,6 +32,7 @@ from reportgen.document.schema import (
     MetricsSection,
     MetricValue,
     ModelDetails,
+    Multiplicity,
     Narrative,
     Report,
     RunRecord,
@@ -275,7 +276,7 @@ def _slice(name: str, *groups: GroupResult) -> SliceResult:
 def _gap(name: str, value: float | None, ci: tuple[float | None, float | None] = (None, None),
          class_label: str | None = None, reason: str | None = None) -> FairnessGap:
     return FairnessGap(name=name, class_label=class_label, value=value, ci_low=ci[0], ci_high=ci[1], threshold=0.1,
-                       breached=None, significant=None, between=None, rate=None, note=None, undefined_reason=reason)
+                       breached=None, p_value=None, q_value=None, significant=None, between=None, rate=None, note=None, undefined_reason=reason)
 
 
 def _fairness(sensitive: str, *gaps: FairnessGap) -> FairnessResult:
@@ -288,7 +289,7 @@ def _change(name: str, difference: float | None, ci: tuple[float | None, float |
     return MetricChange(name=name, candidate=None, candidate_ci_low=None, candidate_ci_high=None, baseline=None,
                         baseline_ci_low=None, baseline_ci_high=None, difference=difference, ci_low=ci[0],
                         ci_high=ci[1], method=method, p_value=None, q_value=None, test=None, flag=None,
-                        support=support, small=support < 30, undefined_reason=reason)
+                        support=support, small=support < 30, mirror_of=None, undefined_reason=reason)
 
 
 def _comparison(baseline: str, overall: list[MetricChange], **slices: dict[str, list[MetricChange]]) -> ComparisonResult:
@@ -306,6 +307,7 @@ def _report(overall: GroupResult, *slices: SliceResult, fairness: tuple[Fairness
     return Report(
         schema_version=SCHEMA_VERSION, generator="tests", title="Model card", task=task, gates=[],
         comparisons=list(comparisons), error_analysis=None, findings=[],
+        multiplicity=Multiplicity("Benjamini–Hochberg", 0.05, "q ≤ 0.05", []),
         model=ModelDetails("model", "", "", None, [], None, None),
         run=RunRecord("0", "0", None, None, {}, {}),
         training=None,

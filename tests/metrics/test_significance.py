@@ -1,4 +1,5 @@
-"""The shared statistical tests against scipy: Benjamini–Hochberg, two-sided normal p-values, a group against the rest."""
+"""The shared statistical tests against scipy: Benjamini–Hochberg, two-sided normal p-values, a group against the
+rest, two groups, and many groups (chi-square of homogeneity, Welch's ANOVA)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,19 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.stats import chi2_contingency, false_discovery_control, norm, ttest_ind
+from scipy.stats import f as f_dist
 
 from reportgen.metrics.metric import Fraction, Mean
-from reportgen.metrics.significance import against_rest, benjamini_hochberg, two_sided
+from reportgen.metrics.significance import (
+    against_rest,
+    benjamini_hochberg,
+    chi_square_p,
+    homogeneity,
+    two_proportions,
+    two_sided,
+    welch,
+    welch_anova,
+)
 
 # ---------------------------------------------------------------------------------------------- benjamini_hochberg
 
@@ -186,3 +197,118 @@ def test_against_rest_means_empty_group_is_not_tested() -> None:
     values = np.array([1.0, 2.0, 4.0])
     _, p = against_rest(moments([np.array([]), values]), moments([values]))
     assert np.isnan(p[0])
+
+
+# ---------------------------------------------------------------------------------------------- two groups
+
+
+@settings(max_examples=100)
+@given(st.tuples(st.integers(0, 200), st.integers(1, 200)).map(lambda t: (min(t), max(t))),
+       st.tuples(st.integers(0, 200), st.integers(1, 200)).map(lambda t: (min(t), max(t))))
+def test_two_proportions_is_the_chi_squared_test_of_the_two_by_two_table(first: tuple, second: tuple) -> None:
+    (k1, m1), (k2, m2) = first, second
+    difference, p = two_proportions(np.array([k1]), np.array([m1]), np.array([k2]), np.array([m2]))
+    assert difference[0] == pytest.approx(k1 / m1 - k2 / m2, abs=1e-12)
+    if 0 < k1 + k2 < m1 + m2:
+        table = np.array([[k1, m1 - k1], [k2, m2 - k2]])
+        assert p[0] == pytest.approx(chi2_contingency(table, correction=False).pvalue, rel=1e-7, abs=1e-14)
+    else:
+        assert p[0] == 1.0
+
+
+def test_two_proportions_without_a_denominator_is_not_tested() -> None:
+    _, p = two_proportions(np.array([0, 3]), np.array([0, 10]), np.array([0, 0]), np.array([5, 0]))
+    assert np.isnan(p).all()
+
+
+@settings(max_examples=50)
+@given(st.integers(2, 60), st.integers(2, 60), st.floats(0.1, 5), st.floats(-2, 2), st.integers(0, 2**16))
+def test_welch_is_welchs_z_on_the_two_samples(n1: int, n2: int, scale: float, shift: float, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    first, second = rng.normal(size=n1), shift + scale * rng.normal(size=n2)
+    assume(first.var(ddof=1) > 1e-6)
+    one, other = moments([first]), moments([second])
+    difference, p = welch((one.total, one.squares, one.n), (other.total, other.squares, other.n))
+    z = ttest_ind(first, second, equal_var=False).statistic
+    assert float(difference[0]) == pytest.approx(first.mean() - second.mean(), abs=1e-9)
+    assert float(p[0]) == pytest.approx(2 * norm.sf(abs(z)), rel=1e-6, abs=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------- many groups
+
+
+@settings(max_examples=200)
+@given(groups_of_counts)
+def test_homogeneity_is_scipys_chi_square_test_of_the_groups_table(groups: list[tuple[int, int]]) -> None:
+    k = np.array([g[0] for g in groups])
+    m = np.array([g[1] for g in groups])
+    statistic, df = homogeneity(k, m)
+    assert df == len(groups) - 1
+    if 0 < k.sum() < m.sum():
+        oracle = chi2_contingency(np.column_stack([k, m - k]), correction=False)
+        assert statistic == pytest.approx(oracle.statistic, rel=1e-9, abs=1e-12)
+        assert df == oracle.dof
+        assert chi_square_p(statistic, df) == pytest.approx(oracle.pvalue, rel=1e-7, abs=1e-14)
+    else:
+        assert statistic == 0.0 and chi_square_p(statistic, df) == 1.0
+
+
+def test_homogeneity_leaves_out_groups_without_a_denominator() -> None:
+    with_empty = homogeneity(np.array([3, 0, 9]), np.array([10, 0, 12]))
+    assert with_empty == homogeneity(np.array([3, 9]), np.array([10, 12]))
+    assert homogeneity(np.array([3, 0]), np.array([10, 0])) == (0.0, 0)  # one group: no test
+    assert np.isnan(chi_square_p(0.0, 0))
+
+
+def test_homogeneity_of_two_groups_is_the_two_proportion_test() -> None:
+    statistic, df = homogeneity(np.array([30, 50]), np.array([100, 100]))
+    _, p = two_proportions(np.array([30]), np.array([100]), np.array([50]), np.array([100]))
+    assert chi_square_p(statistic, df) == pytest.approx(p[0], rel=1e-9)
+
+
+@settings(max_examples=100)
+@given(
+    sizes=st.lists(st.integers(2, 60), min_size=2, max_size=2),
+    scales=st.lists(st.floats(0.1, 5), min_size=2, max_size=2),
+    shift=st.floats(-2, 2),
+    seed=st.integers(0, 2**16),
+)
+def test_welch_anova_of_two_groups_is_welchs_t_test(sizes: list[int], scales: list[float], shift: float,
+                                                     seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    first, second = scales[0] * rng.normal(size=sizes[0]), shift + scales[1] * rng.normal(size=sizes[1])
+    assume(min(first.var(ddof=1), second.var(ddof=1)) > 1e-6)
+    both = moments([first, second])
+    oracle = ttest_ind(first, second, equal_var=False)
+    assert welch_anova(both.total, both.squares, both.n) == pytest.approx(oracle.pvalue, rel=1e-6, abs=1e-12)
+
+
+def _welch_anova_by_rows(groups: list[np.ndarray]) -> float:
+    """Welch's ANOVA written out from the rows (Welch 1951)."""
+    k = len(groups)
+    n = np.array([len(g) for g in groups], dtype=float)
+    w = n / np.array([g.var(ddof=1) for g in groups])
+    means = np.array([g.mean() for g in groups])
+    centre = (w * means).sum() / w.sum()
+    lam = 3 * ((1 - w / w.sum()) ** 2 / (n - 1)).sum() / (k**2 - 1)
+    statistic = (w * (means - centre) ** 2).sum() / (k - 1) / (1 + 2 * (k - 2) * lam / 3)
+    return float(f_dist.sf(statistic, k - 1, 1 / lam))
+
+
+@settings(max_examples=50)
+@given(sizes=st.lists(st.integers(3, 40), min_size=3, max_size=6), seed=st.integers(0, 2**16))
+def test_welch_anova_matches_its_definition(sizes: list[int], seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    groups = [rng.normal(loc=rng.normal(), scale=rng.uniform(0.5, 3), size=n) for n in sizes]
+    together = moments(groups)
+    assert welch_anova(together.total, together.squares, together.n) == pytest.approx(
+        _welch_anova_by_rows(groups), rel=1e-7, abs=1e-14)
+
+
+def test_welch_anova_leaves_out_groups_it_cannot_weigh() -> None:
+    values = [np.array([1.0, 2.0, 4.0]), np.array([3.0, 5.0, 8.0, 1.0]), np.array([7.0]), np.array([2.0, 2.0])]
+    together, usable = moments(values), moments(values[:2])
+    assert welch_anova(together.total, together.squares, together.n) == welch_anova(usable.total, usable.squares,
+                                                                                    usable.n)
+    one = moments(values[:1] + values[2:])
+    assert np.isnan(welch_anova(one.total, one.squares, one.n))  # one usable group: no test

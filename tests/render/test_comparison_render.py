@@ -385,8 +385,8 @@ def _flagged(report: Report, flag: str | None) -> Report:
         return replace(g, metrics=[replace(m, flag=flag if m.p_value is not None else None) for m in g.metrics])
 
     slices = [replace(s, groups=[group(g) for g in s.groups]) for s in c.slices]
-    total = sum(m.flag == "regression" for g in [group(c.overall), *[g for s in slices for g in s.groups]]
-                for m in g.metrics)
+    total = sum(m.flag == "regression" and m.mirror_of is None  # a mirror metric is counted with its metric
+                for g in [group(c.overall), *[g for s in slices for g in s.groups]] for m in g.metrics)
     comparison = replace(c, overall=group(c.overall), slices=slices, regressions=total)
     return replace(report, comparisons=[comparison])
 

@@ -19,7 +19,7 @@ import reportgen
 from reportgen.cli import main
 from reportgen.document.schema import Report
 from reportgen.evaluation import evaluate_config
-from reportgen.formatting import count, num
+from reportgen.formatting import count, num, pvalue
 from reportgen.render import formats
 from reportgen.render.markdown import (
     GITHUB_COMMENT_LIMIT,
@@ -178,7 +178,8 @@ def test_fairness_lists_only_gaps_beyond_threshold(adult: Report) -> None:
         assert row[0].strip() == sensitive
         assert row[2].strip() == f"{num(gap.value)} <sub>{interval(gap)}</sub>"
         assert row[4].strip().startswith(gap.between)
-        assert row[5].strip() == ("yes" if gap.significant else "no")
+        assert row[5].strip() == pvalue(gap.q_value).replace("<", "&lt;")
+        assert row[6].strip() == ("yes" if gap.significant else "no")
     total = sum(len(f.gaps) for f in adult.fairness)
     assert f"**{len(flagged)} of {total} gaps** are beyond their threshold" in text
 
