@@ -1,0 +1,560 @@
+"""Sanity checks on the inputs: what makes the card's numbers meaningless or misleading, said as findings.
+
+`sanity_checks` looks at the predictions before any metric is read:
+
+- leakage: the model's output separates the labels (almost) perfectly, or a metadata column does;
+- copies of the model's output: a metadata column or a baseline's output identical to it, and
+  undeclared columns that look like model outputs (the error analysis leaves them out);
+- duplicated rows, which count the same evidence more than once;
+- a label of nearly one class, about whose rare class the evaluation can say little.
+
+A constant output is the `constant_predictions` rule of `reportgen.analysis.findings`. Every column
+is ranked once (its ROC AUC for each class against the rest is a Mann–Whitney rank sum; a regression
+target is compared by Spearman's rank correlation), so the checks cost a sort per column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from reportgen.analysis.base import Context, Evidence, Finding, Outcome
+from reportgen.baseline import Baseline
+from reportgen.config import Config
+from reportgen.formatting import count, num, pct
+from reportgen.io import Predictions
+from reportgen.labels import display_label
+from reportgen.vocabulary import OVERALL
+
+# The model's output, too good to be true:
+OUTPUT_AUC = 0.999  # binary: ROC AUC of the score at or above this (or at or below 1 − this: inverted)
+CONFIDENT = 0.99  # multiclass: every top-label prediction right, with a mean top-label probability at or above this
+OUTPUT_R2 = 0.999  # regression: R² of the predictions at or above this
+# A metadata column that separates the label:
+COLUMN_AUC = 0.99  # a numeric column's ROC AUC for a class against the rest at or above this, or at or below 1 − this
+MIN_CLASS_ROWS = 10  # ... read only where the class and the rest each have this many rows with a value: a column
+# unrelated to the label then reaches it with a probability of at most 2e-5 (10 rows against 10; far less with more)
+COLUMN_ACCURACY = 0.99  # a categorical column: predicting each value's most common class is right this often ...
+ERROR_REDUCTION = 0.9  # ... and makes this share fewer errors than predicting the most common class everywhere
+MIN_ROWS_PER_VALUE = 10  # a categorical column with fewer rows per distinct value is identifier-like: not checked
+COLUMN_CORRELATION = 0.999  # regression: |Spearman's rank correlation| of a numeric column with the target ...
+MIN_CORRELATION_ROWS = 10  # ... over at least this many rows with a value (by chance: at most 2 / 10! ≈ 6e-7)
+MAX_LISTED = 5  # columns named in a finding's detail
+# The rows and labels:
+DUPLICATE_SHARE = 0.01  # exact duplicate rows above this share of the rows
+ONE_CLASS_SHARE = 0.99  # one class holding this share of the labels or more
+
+# Names of model outputs: a column whose name holds one of these words (split at "_", "-", spaces and
+# camelCase), or is one of the names below, looks like a model output.
+OUTPUT_WORDS = frozenset({
+    "pred", "preds", "predicted", "prediction", "predictions", "yhat", "prob", "probs", "proba", "probas",
+    "probability", "probabilities", "logit", "logits",
+})
+OUTPUT_NAMES = frozenset({"score", "scores", "y_score", "y_hat", "model_score", "model_output", "output", "outputs"})
+
+
+@dataclass(frozen=True)
+class OutputCheck:
+    """How well the model's output separates the labels.
+
+    Attributes
+    ----------
+    statistic : str
+        "roc_auc" (binary: the score's), "accuracy" (multiclass: the top-label predictions') or "r2"
+        (regression).
+    value : float or None
+        Its value; None where undefined (one class, a constant target).
+    confidence : float or None
+        Multiclass: the mean top-label probability, where there are probabilities.
+    equals_label : str or None
+        The declared output column that holds the label itself, if one does.
+    leaks : bool
+        Whether the output separates the labels too well to be true.
+    """
+
+    statistic: str
+    value: float | None
+    confidence: float | None
+    equals_label: str | None
+    leaks: bool
+
+
+@dataclass(frozen=True)
+class ColumnCheck:
+    """One metadata column compared with the label.
+
+    Attributes
+    ----------
+    column : str
+    statistic : str
+        "roc_auc" (a numeric column against a class; the class furthest from 0.5 is kept),
+        "majority_accuracy" (a categorical column: each value predicts its most common class) or
+        "spearman" (regression: rank correlation with the target).
+    value : float
+    class_label : str or None
+        Multiclass: the class of a "roc_auc" against the rest (binary: None, the positive class).
+    error_reduction : float or None
+        "majority_accuracy": the share of the errors of predicting the most common class everywhere
+        that the column's values remove.
+    rows : int
+        Rows with a value.
+    separates : bool
+        Whether the column separates the label (almost) perfectly.
+    """
+
+    column: str
+    statistic: str
+    value: float
+    class_label: str | None
+    error_reduction: float | None
+    rows: int
+    separates: bool
+
+
+@dataclass(frozen=True)
+class Checks:
+    """The result of `sanity_checks`: what was checked and what it found (JSON-ready).
+
+    Attributes
+    ----------
+    rows : int
+    duplicated_rows : int
+        Rows identical on every column to an earlier row.
+    class_counts : dict
+        Classification: rows per class (binary: "positive" and "negative"); empty for regression.
+    output : OutputCheck
+    columns : list of ColumnCheck
+        Every metadata column compared with the label.
+    skipped : dict
+        Metadata column → why it was not compared (identifier-like, a single value, …).
+    declared : dict
+        Column → its role in the config: "label", "score", "prediction", "probability" or "join key".
+    model_outputs : dict
+        Undeclared column → why it looks like a model output ("named like one", "equal to the
+        predicted class", …); never an error-analysis candidate.
+    copies : list of str
+        The model_outputs that are copies of the output without a model output's name: a feature the
+        model copies, or a sign that `[data]` names the wrong column.
+    identical_baselines : list of str
+        Baselines whose output is the model's on every row.
+    """
+
+    rows: int
+    duplicated_rows: int
+    class_counts: dict[str, int]
+    output: OutputCheck
+    columns: list[ColumnCheck]
+    skipped: dict[str, str]
+    declared: dict[str, str]
+    model_outputs: dict[str, str]
+    copies: list[str]
+    identical_baselines: list[str]
+
+
+def declared_columns(config: Config, frame: pd.DataFrame) -> dict[str, str]:
+    """The columns the config gives a role (the label, the model's output, join keys), each with its role."""
+    data = config.data
+    roles = {data.label: "label", data.score: "score", data.prediction: "prediction",
+             **{column: "probability" for column in (data.scores or {}).values()},
+             **{spec.id: "join key" for spec in config.baseline}}
+    if data.score_prefix:
+        roles |= {str(c): "probability" for c in frame.columns if str(c).startswith(data.score_prefix)}
+    return {column: role for column, role in roles.items() if column is not None}
+
+
+def looks_like_output(name: str) -> bool:
+    """Whether a column's name is a model output's: "predicted", "y_pred", "prob_default", "yhat", "score", …
+
+    Examples
+    --------
+    >>> [looks_like_output(n) for n in ("predicted", "prob_default", "predictedWage", "credit_score", "problem")]
+    [True, True, True, False, False]
+    """
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    return words in OUTPUT_NAMES or not OUTPUT_WORDS.isdisjoint(re.split(r"[^0-9a-z]+", words))
+
+
+def sanity_checks(predictions: Predictions, declared: Mapping[str, str], baselines: Sequence[Baseline] = ()) -> Checks:
+    """Check the predictions for leakage, copies of the model's output, duplicated rows and a label of one class.
+
+    Parameters
+    ----------
+    predictions : Predictions
+        The checked predictions.
+    declared : mapping
+        Column → role of the columns the config names (`declared_columns`): they are not metadata.
+    baselines : sequence of Baseline
+        Other models' output on the same rows, compared with the model's.
+
+    Returns
+    -------
+    Checks
+    """
+    frame = predictions.frame
+    target_ranks = rankdata(predictions.y_true) if predictions.task == "regression" else None
+    model_outputs, copies, columns, skipped = {}, [], [], {}
+    for column in frame.columns:
+        name = str(column)
+        if name in declared:
+            continue
+        values = frame[column]
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        copy = _output_copy(predictions, values, codes)
+        if copy is not None or looks_like_output(name):
+            model_outputs[name] = copy or "named like one"
+            if copy is not None and not looks_like_output(name):
+                copies.append(name)
+            continue
+        checked = _column_check(predictions, name, values, codes, len(uniques), target_ranks)
+        if isinstance(checked, str):
+            skipped[name] = checked
+        else:
+            columns.append(checked)
+    classes = _class_names(predictions)
+    return Checks(
+        rows=len(frame),
+        duplicated_rows=int(frame.duplicated().sum()),
+        class_counts={} if predictions.task == "regression" else dict(zip(
+            classes, np.bincount(predictions.y_true, minlength=len(classes)).tolist(), strict=True)),
+        output=_output_check(predictions, declared),
+        columns=columns,
+        skipped=skipped,
+        declared=dict(declared),
+        model_outputs=model_outputs,
+        copies=copies,
+        identical_baselines=[b.name for b in baselines if _same_output(predictions, b.predictions)],
+    )
+
+
+def run(context: Context) -> Outcome:
+    """The sanity checks of an evaluation's inputs (the "checks" analysis): `Checks` and their findings."""
+    predictions = context.predictions
+    checks = sanity_checks(predictions, declared_columns(context.config, predictions.frame), context.baselines)
+    return Outcome(checks, check_findings(checks, predictions.task))
+
+
+# ---------------------------------------------------------------------------------------------- checks
+
+
+def _class_names(predictions: Predictions) -> list[str]:
+    """Class names in code order; binary: "negative" and "positive"."""
+    return ["negative", "positive"] if predictions.task == "binary" else list(predictions.classes)
+
+
+def _class_aucs(ranks: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
+    """ROC AUC of the ranked values for each class against the rest (Mann–Whitney U; ties count one half).
+
+    `ranks` are average ranks (1 to n) of the values, `y` class codes in [0, n_classes); NaN where a
+    class, or the rest, has no row.
+    """
+    n_pos = np.bincount(y, minlength=n_classes).astype(np.float64)
+    rank_sums = np.bincount(y, weights=ranks, minlength=n_classes)
+    n_neg = len(y) - n_pos
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (rank_sums - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def _output_check(predictions: Predictions, declared: Mapping[str, str]) -> OutputCheck:
+    """The model's output against the labels: ROC AUC (binary), top-label accuracy (multiclass) or R²."""
+    y_true, y_pred, scores = predictions.y_true, predictions.y_pred, predictions.scores
+    equals_label = None
+    if len(np.unique(y_true)) > 1:
+        for column, role in declared.items():
+            if (role == "prediction" and np.array_equal(y_pred, y_true)) or (role == "score" and (
+                    np.array_equal(scores, y_true) or np.array_equal(scores, 1 - y_true))):
+                equals_label = column
+    if predictions.task == "binary":
+        auc = float(_class_aucs(rankdata(scores), y_true, 2)[1])
+        value = None if np.isnan(auc) else auc
+        leaks = value is not None and (value >= OUTPUT_AUC or value <= 1 - OUTPUT_AUC)
+        return OutputCheck("roc_auc", value, None, equals_label, leaks or equals_label is not None)
+    if predictions.task == "multiclass":
+        top = y_pred if scores is None else np.argmax(scores, axis=1)
+        accuracy = float(np.mean(top == y_true)) if len(top) else None
+        confidence = None if scores is None or not len(top) else float(np.mean(np.max(scores, axis=1)))
+        leaks = accuracy == 1 and confidence is not None and confidence >= CONFIDENT
+        return OutputCheck("accuracy", accuracy, confidence, equals_label, leaks or equals_label is not None)
+    spread = float(np.sum((y_true - y_true.mean()) ** 2)) if len(y_true) else 0.0
+    r2 = None if spread == 0 else 1 - float(np.sum((y_true - y_pred) ** 2)) / spread
+    leaks = equals_label is not None or (r2 is not None and r2 >= OUTPUT_R2)
+    return OutputCheck("r2", r2, None, equals_label, leaks)
+
+
+def _output_copy(predictions: Predictions, values: pd.Series, codes: np.ndarray) -> str | None:
+    """How a column equals one of the model's outputs ("equal to the predicted class", …), or None."""
+    if predictions.task != "regression":
+        y_pred = predictions.y_pred
+        if len(np.unique(y_pred)) > 1 and _same_partition(codes, y_pred):
+            return "equal to the predicted class"
+    if not _is_number(values):
+        return None
+    numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    return next((what for what, output in _output_arrays(predictions) if np.array_equal(numbers, output)), None)
+
+
+def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two code arrays group the rows the same way (each value of one is one value of the other)."""
+    pairs = len(pd.unique(a.astype(np.int64) * (int(b.max(initial=0)) + 1) + b))
+    return pairs == len(pd.unique(a)) == len(pd.unique(b))
+
+
+def _output_arrays(predictions: Predictions) -> list[tuple[str, np.ndarray]]:
+    """The model's numeric outputs, each with how a column equal to it is described."""
+    if predictions.task == "regression":
+        return [("equal to the prediction", predictions.y_pred)]
+    if predictions.scores is None:
+        return []
+    if predictions.task == "binary":
+        return [("equal to the score", predictions.scores)]
+    return [(f'equal to the probability of "{display_label(c)}"', predictions.scores[:, i])
+            for i, c in enumerate(predictions.classes)]
+
+
+def _is_number(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+
+def _column_check(
+    predictions: Predictions, column: str, values: pd.Series, codes: np.ndarray, n_values: int,
+    target_ranks: np.ndarray | None,
+) -> ColumnCheck | str:
+    """How well one metadata column separates the label, or why it was not compared.
+
+    `codes` number the column's values (missing values too) and `n_values` counts them;
+    `target_ranks` are the regression target's ranks.
+    """
+    if n_values < 2:
+        return "a single value"
+    if _is_number(values):
+        if pd.api.types.is_integer_dtype(values) and n_values == len(values):
+            return "identifier-like (every value distinct)"
+        numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        if target_ranks is not None:
+            return _correlation_check(predictions, column, numbers, target_ranks)
+        return _auc_check(predictions, column, numbers)
+    if predictions.task == "regression":
+        return "not numeric"
+    if n_values * MIN_ROWS_PER_VALUE > len(values):
+        return f"identifier-like ({count(n_values)} distinct values in {count(len(values))} rows)"
+    return _categorical_check(predictions, column, codes, n_values)
+
+
+def _auc_check(predictions: Predictions, column: str, numbers: np.ndarray) -> ColumnCheck | str:
+    """A numeric column's ROC AUC for each class against the rest; the one furthest from 0.5 is kept."""
+    present = ~np.isnan(numbers)
+    y = predictions.y_true[present]
+    classes = _class_names(predictions)
+    aucs = _class_aucs(rankdata(numbers[present]), y, len(classes))
+    n_pos = np.bincount(y, minlength=len(classes))
+    readable = (n_pos >= MIN_CLASS_ROWS) & (len(y) - n_pos >= MIN_CLASS_ROWS)
+    if predictions.task == "binary":
+        readable[0] = False  # the negative class's AUC mirrors the positive's
+    if not readable.any():
+        return f"fewer than {MIN_CLASS_ROWS} rows with a value in each class"
+    best = int(np.argmax(np.where(readable, np.abs(aucs - 0.5), -1.0)))
+    auc = float(aucs[best])
+    class_label = None if predictions.task == "binary" else classes[best]
+    return ColumnCheck(column, "roc_auc", auc, class_label, None, len(y), auc >= COLUMN_AUC or auc <= 1 - COLUMN_AUC)
+
+
+def _correlation_check(
+    predictions: Predictions, column: str, numbers: np.ndarray, target_ranks: np.ndarray
+) -> ColumnCheck | str:
+    """Regression: a numeric column's Spearman rank correlation with the target."""
+    present = ~np.isnan(numbers)
+    rows = int(present.sum())
+    if rows < MIN_CORRELATION_ROWS:
+        return f"fewer than {MIN_CORRELATION_ROWS} rows with a value"
+    ranks = rankdata(numbers[present])
+    target = target_ranks if rows == len(numbers) else rankdata(predictions.y_true[present])
+    if ranks.min() == ranks.max() or target.min() == target.max():
+        return "a single value where it has one"
+    correlation = float(np.corrcoef(ranks, target)[0, 1])
+    return ColumnCheck(column, "spearman", correlation, None, None, rows, abs(correlation) >= COLUMN_CORRELATION)
+
+
+def _categorical_check(predictions: Predictions, column: str, codes: np.ndarray, n_values: int) -> ColumnCheck:
+    """How often each value's most common class is the label, and the share of the errors of the most common
+    class everywhere that this removes."""
+    y, n_classes = predictions.y_true, len(_class_names(predictions))
+    table = np.bincount(codes * n_classes + y, minlength=n_values * n_classes).reshape(n_values, n_classes)
+    right = int(table.max(axis=1).sum())
+    most_common = int(table.sum(axis=0).max())
+    accuracy = right / len(y)
+    if most_common == len(y):  # one class: nothing to separate
+        return ColumnCheck(column, "majority_accuracy", accuracy, None, None, len(y), False)
+    reduction = (right - most_common) / (len(y) - most_common)
+    return ColumnCheck(column, "majority_accuracy", accuracy, None, reduction, len(y),
+                       accuracy >= COLUMN_ACCURACY and reduction >= ERROR_REDUCTION)
+
+
+def _same_output(candidate: Predictions, baseline: Predictions) -> bool:
+    """Whether a baseline's output is the candidate's on every row (scores too, where both have them)."""
+    if not np.array_equal(candidate.y_pred, baseline.y_pred):
+        return False
+    return candidate.scores is None or baseline.scores is None or np.array_equal(candidate.scores, baseline.scores)
+
+
+# ---------------------------------------------------------------------------------------------- findings
+
+
+def check_findings(checks: Checks, task: str) -> list[Finding]:
+    """The findings of the sanity checks: leakage (high), copies of the output, duplicated rows, one class."""
+    return [
+        *_output_leakage(checks, task), *_column_leakage(checks), *_copied_output(checks), *_duplicated_rows(checks),
+        *_nearly_one_class(checks, task),
+    ]
+
+
+LEAKAGE_SUGGESTIONS = [
+    "Check that [data] names the model's output, not the label or a column computed from it.",
+    "Look for model inputs recorded after the outcome or computed from the label, and for evaluation rows that "
+    "were also training rows.",
+]
+
+
+def _output_leakage(checks: Checks, task: str) -> list[Finding]:
+    output = checks.output
+    if not output.leaks:
+        return []
+    if output.equals_label is not None:
+        title = (f'The model\'s output ("{display_label(output.equals_label)}") is the label itself: '
+                 "every number in the card is meaningless.")
+    elif task == "binary":
+        inverted = output.value is not None and output.value < 0.5
+        title = (f"The model's scores separate the labels perfectly{', inverted' if inverted else ''} "
+                 f"(ROC AUC {num(output.value)}): check for leakage.")
+    elif task == "multiclass":
+        title = (f"Every prediction is right, with a mean top-label probability of {num(output.confidence)}: "
+                 "check for leakage.")
+    else:
+        title = f"The predictions match the targets almost exactly (R² {num(output.value, 4)}): check for leakage."
+    measured = {"roc_auc": "ROC AUC", "accuracy": "top-label accuracy", "r2": "R²"}[output.statistic]
+    return [Finding(
+        id="leakage", severity="high", title=title,
+        detail=(f"The model's {measured} is {num(output.value, 4)} on {count(checks.rows)} rows. A real model rarely "
+                "separates the labels this well: usually the label, or something computed from it, reached the "
+                "model's inputs, or [data] names the wrong column. The rest of the card measures that, not the model."),
+        section="overall", subject=None,
+        evidence=[Evidence(OVERALL, OVERALL, output.statistic, output.value, None, None, checks.rows)],
+        suggestions=LEAKAGE_SUGGESTIONS,
+    )]
+
+
+def _column_leakage(checks: Checks) -> list[Finding]:
+    leaky = [c for c in checks.columns if c.separates]
+    if not leaky:
+        return []
+    names = ", ".join(f'"{display_label(c.column)}"' for c in leaky[:MAX_LISTED])
+    more = f" and {len(leaky) - MAX_LISTED} more" if len(leaky) > MAX_LISTED else ""
+    return [Finding(
+        id="leakage", severity="high",
+        title=(f"Column {names} separates the label almost perfectly: check for leakage." if len(leaky) == 1 else
+               f"{len(leaky)} columns ({names}{more}) separate the label almost perfectly: check for leakage."),
+        detail=("; ".join(_separation(c) for c in leaky[:MAX_LISTED]) + ". A column this informative is the label "
+                "under another name, computed from it, or recorded after the outcome; if it is one of the model's "
+                "inputs, the model's numbers are optimistic."),
+        section="overall", subject=None,
+        evidence=[Evidence(c.column, c.class_label or OVERALL, c.statistic, c.value, None, None, c.rows)
+                  for c in leaky],
+        suggestions=[
+            "If the column is a model input, check when it is recorded: a value known only after the outcome cannot "
+            "predict it in use.",
+            "If it is the label (or a model's output) under another name, leave it out of the predictions file or "
+            "declare it in [data].",
+        ],
+    )]
+
+
+def _separation(check: ColumnCheck) -> str:
+    """How a column separates the label, in words."""
+    name = f'"{display_label(check.column)}"'
+    if check.statistic == "roc_auc" and check.class_label is None:
+        return f"{name}: ROC AUC {num(check.value)} against the label"
+    if check.statistic == "roc_auc":
+        return f'{name}: ROC AUC {num(check.value)} for "{display_label(check.class_label)}" against the rest'
+    if check.statistic == "spearman":
+        return f"{name}: rank correlation {num(check.value, 4)} with the target"
+    return (f"{name}: its values' most common label is right for {pct(check.value)} of rows "
+            f"(removing {pct(check.error_reduction)} of the errors of always predicting the most common class)")
+
+
+def _copied_output(checks: Checks) -> list[Finding]:
+    found = []
+    if checks.copies:
+        names = ", ".join(f'"{display_label(c)}"' for c in checks.copies[:MAX_LISTED])
+        whats = "; ".join(f'"{display_label(c)}" is {checks.model_outputs[c]}' for c in checks.copies[:MAX_LISTED])
+        found.append(Finding(
+            id="duplicate_output", severity="medium",
+            title=f"The model's output is identical to column {names}.",
+            detail=(f"{whats}, on every row. If that column is one of the model's inputs, the model copies it; if it is "
+                    "the model's output, check that [data] names it. The error analysis leaves it out."),
+            section="overall", subject=None, evidence=[],
+            suggestions=["Check which column [data] names as the model's output, and what the copy is."],
+        ))
+    for name in checks.identical_baselines:
+        found.append(Finding(
+            id="duplicate_output", severity="medium",
+            title=f'The baseline "{display_label(name)}" has the model\'s output on every row: the comparison can '
+                  "find no difference.",
+            detail=("Its predictions (and scores, where both have them) equal the model's row for row: the baseline "
+                    "file is probably the model's own predictions."),
+            section="comparison", subject=name, evidence=[],
+            suggestions=["Check [baseline] path and its output columns."],
+        ))
+    return found
+
+
+def _duplicated_rows(checks: Checks) -> list[Finding]:
+    duplicated = checks.duplicated_rows
+    if checks.rows == 0 or duplicated <= DUPLICATE_SHARE * checks.rows:
+        return []
+    share = duplicated / checks.rows
+    return [Finding(
+        id="duplicate_rows", severity="medium",
+        title=f"{count(duplicated)} rows ({pct(share)}) repeat an earlier row exactly.",
+        detail=("Identical on every column, they count the same evidence more than once: intervals are narrower and "
+                "tests more confident than the data warrant."),
+        section="overall", subject=None,
+        evidence=[Evidence(OVERALL, OVERALL, "duplicated_rows", float(duplicated), None, None, checks.rows)],
+        suggestions=[
+            "If they are repeated records (a join or an export run twice), drop them and rebuild the report.",
+            "If they are distinct cases that agree on every column, an id column tells them apart.",
+        ],
+    )]
+
+
+def _nearly_one_class(checks: Checks, task: str) -> list[Finding]:
+    counts = checks.class_counts
+    if not counts or checks.rows == 0:
+        return []
+    largest = max(counts, key=lambda c: counts[c])
+    share = counts[largest] / checks.rows
+    if share < ONE_CLASS_SHARE:
+        return []
+    rare = sorted((c for c in counts if c != largest), key=lambda c: counts[c])
+    rare_rows = sum(counts[c] for c in rare)
+    if task == "binary":
+        title = (f"Only {count(rare_rows)} of {count(checks.rows)} labels are {rare[0]} ({pct(1 - share)}): the "
+                 f"evaluation can say little about the {rare[0]} class.")
+    else:
+        title = (f'Class "{display_label(largest)}" has {pct(share)} of the labels: the evaluation can say little '
+                 f"about the other classes ({count(rare_rows)} rows).")
+    listed = ", ".join(f'"{display_label(c)}" {count(counts[c])}' for c in rare[:MAX_LISTED])
+    return [Finding(
+        id="nearly_one_class", severity="medium", title=title,
+        detail=(f"Rows per rare class: {listed}. Every metric of a rare class (its recall, precision, error rates) "
+                "rests on these rows: its intervals are wide, and the slices hold fewer still."),
+        section="overall", subject=None,
+        evidence=[Evidence(OVERALL, c, "count", float(counts[c]), None, None, checks.rows) for c in rare[:MAX_LISTED]],
+        suggestions=[
+            "Collect more labelled rows of the rare class (for example by sampling on the label) before reading its "
+            "metrics.",
+            "Read the intervals of the rare class's metrics, not their point values.",
+        ],
+    )]
