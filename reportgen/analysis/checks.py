@@ -31,7 +31,8 @@ from reportgen.io import Predictions
 from reportgen.labels import display_label
 from reportgen.vocabulary import OVERALL
 
-# The model's output, too good to be true:
+# The model's output, too good to be true (where two classes have MIN_CLASS_ROWS rows each; regression:
+# MIN_CORRELATION_ROWS rows), or the label itself:
 OUTPUT_AUC = 0.999  # binary: ROC AUC of the score at or above this (or at or below 1 − this: inverted)
 CONFIDENT = 0.99  # multiclass: every top-label prediction right, with a mean top-label probability at or above this
 OUTPUT_R2 = 0.999  # regression: R² of the predictions at or above this
@@ -175,8 +176,8 @@ def looks_like_output(name: str) -> bool:
     >>> [looks_like_output(n) for n in ("predicted", "prob_default", "predictedWage", "credit_score", "problem")]
     [True, True, True, False, False]
     """
-    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
-    return words in OUTPUT_NAMES or not OUTPUT_WORDS.isdisjoint(re.split(r"[^0-9a-z]+", words))
+    words = [w for w in re.split(r"[^0-9a-z]+", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()) if w]
+    return "_".join(words) in OUTPUT_NAMES or not OUTPUT_WORDS.isdisjoint(words)
 
 
 def sanity_checks(predictions: Predictions, declared: Mapping[str, str], baselines: Sequence[Baseline] = ()) -> Checks:
@@ -262,27 +263,31 @@ def _class_aucs(ranks: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
 def _output_check(predictions: Predictions, declared: Mapping[str, str]) -> OutputCheck:
     """The model's output against the labels: ROC AUC (binary), top-label accuracy (multiclass) or R²."""
     y_true, y_pred, scores = predictions.y_true, predictions.y_pred, predictions.scores
+    if predictions.task == "regression":
+        enough = len(y_true) >= MIN_CORRELATION_ROWS
+    else:  # two classes with enough rows: a good model on a handful of rows may well be perfect
+        enough = np.sort(np.bincount(y_true, minlength=2))[-2] >= MIN_CLASS_ROWS
     equals_label = None
-    if len(np.unique(y_true)) > 1:
-        for column, role in declared.items():
-            if (role == "prediction" and np.array_equal(y_pred, y_true)) or (role == "score" and (
+    for column, role in declared.items():
+        if (role == "prediction" and enough and np.array_equal(y_pred, y_true)) or (
+                role == "score" and len(np.unique(y_true)) > 1 and (  # probabilities of exactly 0 and 1
                     np.array_equal(scores, y_true) or np.array_equal(scores, 1 - y_true))):
-                equals_label = column
+            equals_label = column
     if predictions.task == "binary":
         auc = float(_class_aucs(rankdata(scores), y_true, 2)[1])
         value = None if np.isnan(auc) else auc
-        leaks = value is not None and (value >= OUTPUT_AUC or value <= 1 - OUTPUT_AUC)
-        return OutputCheck("roc_auc", value, None, equals_label, leaks or equals_label is not None)
+        extreme = value is not None and (value >= OUTPUT_AUC or value <= 1 - OUTPUT_AUC)
+        return OutputCheck("roc_auc", value, None, equals_label, equals_label is not None or (enough and extreme))
     if predictions.task == "multiclass":
         top = y_pred if scores is None else np.argmax(scores, axis=1)
-        accuracy = float(np.mean(top == y_true)) if len(top) else None
-        confidence = None if scores is None or not len(top) else float(np.mean(np.max(scores, axis=1)))
-        leaks = accuracy == 1 and confidence is not None and confidence >= CONFIDENT
-        return OutputCheck("accuracy", accuracy, confidence, equals_label, leaks or equals_label is not None)
-    spread = float(np.sum((y_true - y_true.mean()) ** 2)) if len(y_true) else 0.0
+        accuracy = float(np.mean(top == y_true))
+        confidence = None if scores is None else float(np.mean(np.max(scores, axis=1)))
+        extreme = accuracy == 1 and confidence is not None and confidence >= CONFIDENT
+        return OutputCheck("accuracy", accuracy, confidence, equals_label, equals_label is not None or (enough and extreme))
+    spread = float(np.sum((y_true - y_true.mean()) ** 2))
     r2 = None if spread == 0 else 1 - float(np.sum((y_true - y_pred) ** 2)) / spread
-    leaks = equals_label is not None or (r2 is not None and r2 >= OUTPUT_R2)
-    return OutputCheck("r2", r2, None, equals_label, leaks)
+    extreme = r2 is not None and r2 >= OUTPUT_R2
+    return OutputCheck("r2", r2, None, equals_label, equals_label is not None or (enough and extreme))
 
 
 def _output_copy(predictions: Predictions, values: pd.Series, codes: np.ndarray) -> str | None:
@@ -423,8 +428,8 @@ def _output_leakage(checks: Checks, task: str) -> list[Finding]:
     if not output.leaks:
         return []
     if output.equals_label is not None:
-        title = (f'The model\'s output ("{display_label(output.equals_label)}") is the label itself: '
-                 "every number in the card is meaningless.")
+        title = (f'The model\'s output ("{display_label(output.equals_label)}") equals the label on every row: '
+                 "check for leakage.")
     elif task == "binary":
         inverted = output.value is not None and output.value < 0.5
         title = (f"The model's scores separate the labels perfectly{', inverted' if inverted else ''} "
