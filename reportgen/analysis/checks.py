@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from reportgen.analysis.base import Context, Evidence, Finding, Outcome
 from reportgen.baseline import Baseline
@@ -197,21 +196,22 @@ def sanity_checks(predictions: Predictions, declared: Mapping[str, str], baselin
     Checks
     """
     frame = predictions.frame
-    target_ranks = rankdata(predictions.y_true) if predictions.task == "regression" else None
+    target_ranks = _average_ranks(predictions.y_true)[0] if predictions.task == "regression" else None
     model_outputs, copies, columns, skipped = {}, [], [], {}
+    unique_rows = False  # a column with a distinct value in every row: no two rows are the same
     for column in frame.columns:
         name = str(column)
         if name in declared:
             continue
-        values = frame[column]
-        codes, uniques = pd.factorize(values, use_na_sentinel=False)
-        copy = _output_copy(predictions, values, codes)
+        profile = _Profile.of(frame[column])
+        unique_rows |= profile.n_values == len(frame)
+        copy = _output_copy(predictions, profile)
         if copy is not None or looks_like_output(name):
             model_outputs[name] = copy or "named like one"
             if copy is not None and not looks_like_output(name):
                 copies.append(name)
             continue
-        checked = _column_check(predictions, name, values, codes, len(uniques), target_ranks)
+        checked = _column_check(predictions, name, profile, target_ranks)
         if isinstance(checked, str):
             skipped[name] = checked
         else:
@@ -219,7 +219,7 @@ def sanity_checks(predictions: Predictions, declared: Mapping[str, str], baselin
     classes = _class_names(predictions)
     return Checks(
         rows=len(frame),
-        duplicated_rows=int(frame.duplicated().sum()),
+        duplicated_rows=0 if unique_rows else int(frame.duplicated().sum()),
         class_counts={} if predictions.task == "regression" else dict(zip(
             classes, np.bincount(predictions.y_true, minlength=len(classes)).tolist(), strict=True)),
         output=_output_check(predictions, declared),
@@ -245,6 +245,51 @@ def run(context: Context) -> Outcome:
 def _class_names(predictions: Predictions) -> list[str]:
     """Class names in code order; binary: "negative" and "positive"."""
     return ["negative", "positive"] if predictions.task == "binary" else list(predictions.classes)
+
+
+@dataclass(frozen=True)
+class _Profile:
+    """One column, read once: its values as numbers (numeric columns) with their ranks, or as codes.
+
+    `numbers` are float64 with NaN for missing values, `ranks` the average ranks (1 to n) of the
+    present ones in row order; `codes` number the values of other columns (missing values too);
+    `n_values` counts the distinct values, a missing value counting as one.
+    """
+
+    values: pd.Series
+    n_values: int
+    numbers: np.ndarray | None = None
+    present: np.ndarray | None = None
+    ranks: np.ndarray | None = None
+    codes: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, values: pd.Series) -> _Profile:
+        if not _is_number(values):
+            codes, uniques = pd.factorize(values, use_na_sentinel=False)
+            return cls(values, len(uniques), codes=codes)
+        numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        present = ~np.isnan(numbers)
+        ranks, n_values = _average_ranks(numbers[present])
+        return cls(values, n_values + int(not present.all()), numbers, present, ranks)
+
+    def value_codes(self) -> np.ndarray:
+        """Codes of the values (numeric columns: computed on demand)."""
+        return self.codes if self.codes is not None else pd.factorize(self.values, use_na_sentinel=False)[0]
+
+
+def _average_ranks(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Average ranks (1 to n; tied values share the mean of their ranks) in row order, and the number of distinct
+    values: one sort."""
+    order = np.argsort(values)
+    ascending = values[order]
+    first = np.ones(len(values), dtype=bool)  # the first of a run of equal values
+    np.not_equal(ascending[1:], ascending[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    ends = np.append(starts[1:], len(values))
+    ranks = np.empty(len(values))
+    ranks[order] = np.repeat((starts + ends + 1) / 2, ends - starts)
+    return ranks, len(starts)
 
 
 def _class_aucs(ranks: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
@@ -274,7 +319,7 @@ def _output_check(predictions: Predictions, declared: Mapping[str, str]) -> Outp
                     np.array_equal(scores, y_true) or np.array_equal(scores, 1 - y_true))):
             equals_label = column
     if predictions.task == "binary":
-        auc = float(_class_aucs(rankdata(scores), y_true, 2)[1])
+        auc = float(_class_aucs(_average_ranks(scores)[0], y_true, 2)[1])
         value = None if np.isnan(auc) else auc
         extreme = value is not None and (value >= OUTPUT_AUC or value <= 1 - OUTPUT_AUC)
         return OutputCheck("roc_auc", value, None, equals_label, equals_label is not None or (enough and extreme))
@@ -290,22 +335,24 @@ def _output_check(predictions: Predictions, declared: Mapping[str, str]) -> Outp
     return OutputCheck("r2", r2, None, equals_label, equals_label is not None or (enough and extreme))
 
 
-def _output_copy(predictions: Predictions, values: pd.Series, codes: np.ndarray) -> str | None:
+def _output_copy(predictions: Predictions, profile: _Profile) -> str | None:
     """How a column equals one of the model's outputs ("equal to the predicted class", …), or None."""
     if predictions.task != "regression":
         y_pred = predictions.y_pred
-        if len(np.unique(y_pred)) > 1 and _same_partition(codes, y_pred):
+        n_predicted = int(np.count_nonzero(np.bincount(y_pred)))
+        if n_predicted > 1 and profile.n_values == n_predicted and _same_partition(profile.value_codes(), y_pred):
             return "equal to the predicted class"
-    if not _is_number(values):
+    if profile.numbers is None:
         return None
-    numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
-    return next((what for what, output in _output_arrays(predictions) if np.array_equal(numbers, output)), None)
+    return next((what for what, output in _output_arrays(predictions) if np.array_equal(profile.numbers, output)),
+                None)
 
 
 def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether two code arrays group the rows the same way (each value of one is one value of the other)."""
-    pairs = len(pd.unique(a.astype(np.int64) * (int(b.max(initial=0)) + 1) + b))
-    return pairs == len(pd.unique(a)) == len(pd.unique(b))
+    """Whether two code arrays (each in [0, its number of values)) group the rows the same way."""
+    n_a, n_b = int(a.max()) + 1, int(b.max()) + 1
+    pairs = np.count_nonzero(np.bincount(a.astype(np.int64) * n_b + b, minlength=n_a * n_b))
+    return pairs == n_a == n_b
 
 
 def _output_arrays(predictions: Predictions) -> list[tuple[str, np.ndarray]]:
@@ -325,36 +372,31 @@ def _is_number(values: pd.Series) -> bool:
 
 
 def _column_check(
-    predictions: Predictions, column: str, values: pd.Series, codes: np.ndarray, n_values: int,
-    target_ranks: np.ndarray | None,
+    predictions: Predictions, column: str, profile: _Profile, target_ranks: np.ndarray | None
 ) -> ColumnCheck | str:
-    """How well one metadata column separates the label, or why it was not compared.
-
-    `codes` number the column's values (missing values too) and `n_values` counts them;
-    `target_ranks` are the regression target's ranks.
-    """
-    if n_values < 2:
+    """How well one metadata column separates the label, or why it was not compared (`target_ranks`: the
+    regression target's)."""
+    n_rows = len(profile.values)
+    if profile.n_values < 2:
         return "a single value"
-    if _is_number(values):
-        if pd.api.types.is_integer_dtype(values) and n_values == len(values):
+    if profile.numbers is not None:
+        if pd.api.types.is_integer_dtype(profile.values) and profile.n_values == n_rows:
             return "identifier-like (every value distinct)"
-        numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
         if target_ranks is not None:
-            return _correlation_check(predictions, column, numbers, target_ranks)
-        return _auc_check(predictions, column, numbers)
+            return _correlation_check(predictions, column, profile, target_ranks)
+        return _auc_check(predictions, column, profile)
     if predictions.task == "regression":
         return "not numeric"
-    if n_values * MIN_ROWS_PER_VALUE > len(values):
-        return f"identifier-like ({count(n_values)} distinct values in {count(len(values))} rows)"
-    return _categorical_check(predictions, column, codes, n_values)
+    if profile.n_values * MIN_ROWS_PER_VALUE > n_rows:
+        return f"identifier-like ({count(profile.n_values)} distinct values in {count(n_rows)} rows)"
+    return _categorical_check(predictions, column, profile.codes, profile.n_values)
 
 
-def _auc_check(predictions: Predictions, column: str, numbers: np.ndarray) -> ColumnCheck | str:
+def _auc_check(predictions: Predictions, column: str, profile: _Profile) -> ColumnCheck | str:
     """A numeric column's ROC AUC for each class against the rest; the one furthest from 0.5 is kept."""
-    present = ~np.isnan(numbers)
-    y = predictions.y_true[present]
+    y = predictions.y_true[profile.present]
     classes = _class_names(predictions)
-    aucs = _class_aucs(rankdata(numbers[present]), y, len(classes))
+    aucs = _class_aucs(profile.ranks, y, len(classes))
     n_pos = np.bincount(y, minlength=len(classes))
     readable = (n_pos >= MIN_CLASS_ROWS) & (len(y) - n_pos >= MIN_CLASS_ROWS)
     if predictions.task == "binary":
@@ -368,18 +410,16 @@ def _auc_check(predictions: Predictions, column: str, numbers: np.ndarray) -> Co
 
 
 def _correlation_check(
-    predictions: Predictions, column: str, numbers: np.ndarray, target_ranks: np.ndarray
+    predictions: Predictions, column: str, profile: _Profile, target_ranks: np.ndarray
 ) -> ColumnCheck | str:
     """Regression: a numeric column's Spearman rank correlation with the target."""
-    present = ~np.isnan(numbers)
-    rows = int(present.sum())
+    rows = len(profile.ranks)
     if rows < MIN_CORRELATION_ROWS:
         return f"fewer than {MIN_CORRELATION_ROWS} rows with a value"
-    ranks = rankdata(numbers[present])
-    target = target_ranks if rows == len(numbers) else rankdata(predictions.y_true[present])
-    if ranks.min() == ranks.max() or target.min() == target.max():
+    target = target_ranks if rows == len(target_ranks) else _average_ranks(predictions.y_true[profile.present])[0]
+    if np.ptp(profile.ranks) == 0 or np.ptp(target) == 0:
         return "a single value where it has one"
-    correlation = float(np.corrcoef(ranks, target)[0, 1])
+    correlation = float(np.corrcoef(profile.ranks, target)[0, 1])
     return ColumnCheck(column, "spearman", correlation, None, None, rows, abs(correlation) >= COLUMN_CORRELATION)
 
 

@@ -95,6 +95,17 @@ def test_a_score_that_separates_perfectly_is_leakage_and_an_inverted_one_too() -
         assert finding.evidence[0].value == pytest.approx(roc_auc_score(frame["y"], frame["p"]), abs=1e-12)
 
 
+def test_a_perfect_score_on_a_handful_of_positives_is_not_called_leakage_unless_it_is_the_label() -> None:
+    df = binary(300, prevalence=0.0)
+    df.loc[:2, "y"] = 1  # 3 positives, scored above every negative
+    df.loc[:2, "p"] = 0.999
+    result, found = run_checks(df, score="p")
+    assert result.output.value == 1.0 and not result.output.leaks
+    assert "leakage" not in ids(found)
+    result, found = run_checks(df.assign(p=df["y"]), score="p")
+    assert result.output.equals_label == "p" and "leakage" in ids(found)
+
+
 def test_a_prediction_column_equal_to_the_label_is_leakage_whatever_the_score() -> None:
     df = binary().assign(pred=lambda d: d["y"])
     result, found = run_checks(df, score="p", prediction="pred")
@@ -177,6 +188,11 @@ def test_regression_a_column_computed_from_the_target_is_leakage() -> None:
     assert {c.column for c in result.columns if c.separates} == {"log_y", "y_twice"}
     check = next(c for c in result.columns if c.column == "hours")
     assert check.value == pytest.approx(spearmanr(df["hours"], df["y"]).statistic, abs=1e-12)
+    gaps = df.assign(hours=df["hours"].mask(df.index % 7 == 0).round())  # missing values and ties
+    (check,) = [c for c in run_checks(gaps, prediction="pred", task="regression")[0].columns if c.column == "hours"]
+    assert check.value == pytest.approx(
+        spearmanr(gaps["hours"], gaps["y"], nan_policy="omit").statistic, abs=1e-12)
+    assert check.rows == gaps["hours"].notna().sum()
     assert ids(found) == ["leakage"]
 
 
