@@ -38,7 +38,7 @@ OUTPUT_R2 = 0.999  # regression: R² of the predictions at or above this
 # A metadata column that separates the label:
 COLUMN_AUC = 0.99  # a numeric column's ROC AUC for a class against the rest at or above this, or at or below 1 − this
 MIN_CLASS_ROWS = 10  # ... read only where the class and the rest each have this many rows with a value: a column
-# unrelated to the label then reaches it with a probability of at most 2e-5 (10 rows against 10; far less with more)
+# unrelated to the label then reaches it with a probability of about 2e-5 (10 rows against 10; far less with more)
 COLUMN_ACCURACY = 0.99  # a categorical column: predicting each value's most common class is right this often ...
 ERROR_REDUCTION = 0.9  # ... and makes this share fewer errors than predicting the most common class everywhere
 MIN_ROWS_PER_VALUE = 10  # a categorical column with fewer rows per distinct value is identifier-like: not checked
@@ -584,7 +584,9 @@ def _nearly_one_class(checks: Checks, task: str) -> list[Finding]:
         return []
     rare = sorted((c for c in counts if c != largest), key=lambda c: counts[c])
     rare_rows = sum(counts[c] for c in rare)
-    if task == "binary":
+    if task == "binary" and rare_rows == 0:
+        title = f"Every label is {largest}: the evaluation can say nothing about the {rare[0]} class."
+    elif task == "binary":
         title = (f"Only {count(rare_rows)} of {count(checks.rows)} labels are {rare[0]} ({pct(1 - share)}): the "
                  f"evaluation can say little about the {rare[0]} class.")
     else:
