@@ -16,7 +16,7 @@ target is compared by Spearman's rank correlation), so the checks cost a sort pe
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,11 +30,12 @@ from reportgen.io import Predictions
 from reportgen.labels import display_label
 from reportgen.vocabulary import OVERALL
 
-# The model's output, too good to be true (where two classes have MIN_CLASS_ROWS rows each; regression:
-# MIN_CORRELATION_ROWS rows), or the label itself:
+# The model's output, too good to be true, or the label itself:
 OUTPUT_AUC = 0.999  # binary: ROC AUC of the score at or above this (or at or below 1 − this: inverted)
 CONFIDENT = 0.99  # multiclass: every top-label prediction right, with a mean top-label probability at or above this
 OUTPUT_R2 = 0.999  # regression: R² of the predictions at or above this
+MIN_OUTPUT_ROWS = 30  # ... read where two classes have this many rows each (regression: rows): a good model may well
+# be perfect on fewer (a score column that is the label, exactly 0 and 1, counts whatever the size)
 # A metadata column that separates the label:
 COLUMN_AUC = 0.99  # a numeric column's ROC AUC for a class against the rest at or above this, or at or below 1 − this
 MIN_CLASS_ROWS = 10  # ... read only where the class and the rest each have this many rows with a value: a column
@@ -103,8 +104,9 @@ class ColumnCheck:
         that the column's values remove.
     rows : int
         Rows with a value.
-    separates : bool
-        Whether the column separates the label (almost) perfectly.
+    separates : str or None
+        "label" where the column separates the label (almost) perfectly (leakage), "class" where it separates
+        one class of a multiclass label from the others (a strong feature may do that), else None.
     """
 
     column: str
@@ -113,7 +115,7 @@ class ColumnCheck:
     class_label: str | None
     error_reduction: float | None
     rows: int
-    separates: bool
+    separates: str | None
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,8 @@ class Checks:
         Classification: rows per class (binary: "positive" and "negative"); empty for regression.
     output : OutputCheck
     columns : list of ColumnCheck
-        Every metadata column compared with the label.
+        Every comparison of a metadata column with the label (a numeric column with few values is compared
+        both ways: ranked, and value by value).
     skipped : dict
         Metadata column → why it was not compared (identifier-like, a single value, …).
     declared : dict
@@ -196,7 +199,7 @@ def sanity_checks(predictions: Predictions, declared: Mapping[str, str], baselin
     Checks
     """
     frame = predictions.frame
-    target_ranks = _average_ranks(predictions.y_true)[0] if predictions.task == "regression" else None
+    target_ranks = _ranked(predictions.y_true)[0] if predictions.task == "regression" else None
     model_outputs, copies, columns, skipped = {}, [], [], {}
     unique_rows = False  # a column with a distinct value in every row: no two rows are the same
     for column in frame.columns:
@@ -211,11 +214,11 @@ def sanity_checks(predictions: Predictions, declared: Mapping[str, str], baselin
             if copy is not None and not looks_like_output(name):
                 copies.append(name)
             continue
-        checked = _column_check(predictions, name, profile, target_ranks)
+        checked = _column_checks(predictions, name, profile, target_ranks)
         if isinstance(checked, str):
             skipped[name] = checked
         else:
-            columns.append(checked)
+            columns += checked
     classes = _class_names(predictions)
     return Checks(
         rows=len(frame),
@@ -249,47 +252,47 @@ def _class_names(predictions: Predictions) -> list[str]:
 
 @dataclass(frozen=True)
 class _Profile:
-    """One column, read once: its values as numbers (numeric columns) with their ranks, or as codes.
+    """One column, read once: its values as codes, and for a numeric column as numbers with their ranks.
 
+    `codes` number the distinct values (a missing value counting as one) and `n_values` counts them;
     `numbers` are float64 with NaN for missing values, `ranks` the average ranks (1 to n) of the
-    present ones in row order; `codes` number the values of other columns (missing values too);
-    `n_values` counts the distinct values, a missing value counting as one.
+    present ones in row order (one sort gives both the ranks and the codes).
     """
 
     values: pd.Series
+    codes: np.ndarray
     n_values: int
     numbers: np.ndarray | None = None
     present: np.ndarray | None = None
     ranks: np.ndarray | None = None
-    codes: np.ndarray | None = None
 
     @classmethod
     def of(cls, values: pd.Series) -> _Profile:
         if not _is_number(values):
             codes, uniques = pd.factorize(values, use_na_sentinel=False)
-            return cls(values, len(uniques), codes=codes)
+            return cls(values, codes, len(uniques))
         numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
         present = ~np.isnan(numbers)
-        ranks, n_values = _average_ranks(numbers[present])
-        return cls(values, n_values + int(not present.all()), numbers, present, ranks)
+        ranks, present_codes = _ranked(numbers[present])
+        n_values = int(present_codes.max(initial=-1)) + 1
+        codes = present_codes if present.all() else np.full(len(numbers), n_values)  # missing: one more value
+        codes[present] = present_codes
+        return cls(values, codes, n_values + int(not present.all()), numbers, present, ranks)
 
-    def value_codes(self) -> np.ndarray:
-        """Codes of the values (numeric columns: computed on demand)."""
-        return self.codes if self.codes is not None else pd.factorize(self.values, use_na_sentinel=False)[0]
 
-
-def _average_ranks(values: np.ndarray) -> tuple[np.ndarray, int]:
-    """Average ranks (1 to n; tied values share the mean of their ranks) in row order, and the number of distinct
-    values: one sort."""
+def _ranked(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Average ranks (1 to n; tied values share the mean of their ranks) and codes of the distinct values (0 for the
+    smallest), both in row order: one sort."""
     order = np.argsort(values)
     ascending = values[order]
     first = np.ones(len(values), dtype=bool)  # the first of a run of equal values
     np.not_equal(ascending[1:], ascending[:-1], out=first[1:])
     starts = np.flatnonzero(first)
     ends = np.append(starts[1:], len(values))
-    ranks = np.empty(len(values))
+    ranks, codes = np.empty(len(values)), np.empty(len(values), dtype=np.intp)
     ranks[order] = np.repeat((starts + ends + 1) / 2, ends - starts)
-    return ranks, len(starts)
+    codes[order] = np.cumsum(first) - 1
+    return ranks, codes
 
 
 def _class_aucs(ranks: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
@@ -309,9 +312,9 @@ def _output_check(predictions: Predictions, declared: Mapping[str, str]) -> Outp
     """The model's output against the labels: ROC AUC (binary), top-label accuracy (multiclass) or R²."""
     y_true, y_pred, scores = predictions.y_true, predictions.y_pred, predictions.scores
     if predictions.task == "regression":
-        enough = len(y_true) >= MIN_CORRELATION_ROWS
-    else:  # two classes with enough rows: a good model on a handful of rows may well be perfect
-        enough = np.sort(np.bincount(y_true, minlength=2))[-2] >= MIN_CLASS_ROWS
+        enough = len(y_true) >= MIN_OUTPUT_ROWS
+    else:
+        enough = np.sort(np.bincount(y_true, minlength=2))[-2] >= MIN_OUTPUT_ROWS
     equals_label = None
     for column, role in declared.items():
         if (role == "prediction" and enough and np.array_equal(y_pred, y_true)) or (
@@ -319,7 +322,7 @@ def _output_check(predictions: Predictions, declared: Mapping[str, str]) -> Outp
                     np.array_equal(scores, y_true) or np.array_equal(scores, 1 - y_true))):
             equals_label = column
     if predictions.task == "binary":
-        auc = float(_class_aucs(_average_ranks(scores)[0], y_true, 2)[1])
+        auc = float(_class_aucs(_ranked(scores)[0], y_true, 2)[1])
         value = None if np.isnan(auc) else auc
         extreme = value is not None and (value >= OUTPUT_AUC or value <= 1 - OUTPUT_AUC)
         return OutputCheck("roc_auc", value, None, equals_label, equals_label is not None or (enough and extreme))
@@ -340,7 +343,7 @@ def _output_copy(predictions: Predictions, profile: _Profile) -> str | None:
     if predictions.task != "regression":
         y_pred = predictions.y_pred
         n_predicted = int(np.count_nonzero(np.bincount(y_pred)))
-        if n_predicted > 1 and profile.n_values == n_predicted and _same_partition(profile.value_codes(), y_pred):
+        if n_predicted > 1 and profile.n_values == n_predicted and _same_partition(profile.codes, y_pred):
             return "equal to the predicted class"
     if profile.numbers is None:
         return None
@@ -371,25 +374,32 @@ def _is_number(values: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
 
 
-def _column_check(
+def _column_checks(
     predictions: Predictions, column: str, profile: _Profile, target_ranks: np.ndarray | None
-) -> ColumnCheck | str:
+) -> list[ColumnCheck] | str:
     """How well one metadata column separates the label, or why it was not compared (`target_ranks`: the
-    regression target's)."""
+    regression target's).
+
+    A numeric column is ranked against each class (regression: against the target); a column with at least
+    `MIN_ROWS_PER_VALUE` rows per value, numeric or not, is also read value by value.
+    """
     n_rows = len(profile.values)
+    numeric = profile.numbers is not None
     if profile.n_values < 2:
         return "a single value"
-    if profile.numbers is not None:
-        if pd.api.types.is_integer_dtype(profile.values) and profile.n_values == n_rows:
-            return "identifier-like (every value distinct)"
-        if target_ranks is not None:
-            return _correlation_check(predictions, column, profile, target_ranks)
-        return _auc_check(predictions, column, profile)
-    if predictions.task == "regression":
-        return "not numeric"
-    if profile.n_values * MIN_ROWS_PER_VALUE > n_rows:
-        return f"identifier-like ({count(profile.n_values)} distinct values in {count(n_rows)} rows)"
-    return _categorical_check(predictions, column, profile.codes, profile.n_values)
+    if numeric and pd.api.types.is_integer_dtype(profile.values) and profile.n_values == n_rows:
+        return "identifier-like (every value distinct)"
+    if target_ranks is not None:
+        return _correlation_check(predictions, column, profile, target_ranks) if numeric else "not numeric"
+    found: list[ColumnCheck] = []
+    ranked = _auc_check(predictions, column, profile) if numeric else None
+    if isinstance(ranked, ColumnCheck):
+        found.append(ranked)
+    if profile.n_values * MIN_ROWS_PER_VALUE <= n_rows:
+        found.append(_categorical_check(predictions, column, profile.codes, profile.n_values))
+    if found:
+        return found
+    return ranked or f"identifier-like ({count(profile.n_values)} distinct values in {count(n_rows)} rows)"
 
 
 def _auc_check(predictions: Predictions, column: str, profile: _Profile) -> ColumnCheck | str:
@@ -405,22 +415,25 @@ def _auc_check(predictions: Predictions, column: str, profile: _Profile) -> Colu
         return f"fewer than {MIN_CLASS_ROWS} rows with a value in each class"
     best = int(np.argmax(np.where(readable, np.abs(aucs - 0.5), -1.0)))
     auc = float(aucs[best])
+    two_classes = np.count_nonzero(n_pos) == 2  # one class against the rest is then the whole label
+    separates = None if 1 - COLUMN_AUC < auc < COLUMN_AUC else "label" if two_classes else "class"
     class_label = None if predictions.task == "binary" else classes[best]
-    return ColumnCheck(column, "roc_auc", auc, class_label, None, len(y), auc >= COLUMN_AUC or auc <= 1 - COLUMN_AUC)
+    return ColumnCheck(column, "roc_auc", auc, class_label, None, len(y), separates)
 
 
 def _correlation_check(
     predictions: Predictions, column: str, profile: _Profile, target_ranks: np.ndarray
-) -> ColumnCheck | str:
+) -> list[ColumnCheck] | str:
     """Regression: a numeric column's Spearman rank correlation with the target."""
     rows = len(profile.ranks)
     if rows < MIN_CORRELATION_ROWS:
         return f"fewer than {MIN_CORRELATION_ROWS} rows with a value"
-    target = target_ranks if rows == len(target_ranks) else _average_ranks(predictions.y_true[profile.present])[0]
+    target = target_ranks if rows == len(target_ranks) else _ranked(predictions.y_true[profile.present])[0]
     if np.ptp(profile.ranks) == 0 or np.ptp(target) == 0:
         return "a single value where it has one"
     correlation = float(np.corrcoef(profile.ranks, target)[0, 1])
-    return ColumnCheck(column, "spearman", correlation, None, None, rows, abs(correlation) >= COLUMN_CORRELATION)
+    return [ColumnCheck(column, "spearman", correlation, None, None, rows,
+                       "label" if abs(correlation) >= COLUMN_CORRELATION else None)]
 
 
 def _categorical_check(predictions: Predictions, column: str, codes: np.ndarray, n_values: int) -> ColumnCheck:
@@ -432,10 +445,10 @@ def _categorical_check(predictions: Predictions, column: str, codes: np.ndarray,
     most_common = int(table.sum(axis=0).max())
     accuracy = right / len(y)
     if most_common == len(y):  # one class: nothing to separate
-        return ColumnCheck(column, "majority_accuracy", accuracy, None, None, len(y), False)
+        return ColumnCheck(column, "majority_accuracy", accuracy, None, None, len(y), None)
     reduction = (right - most_common) / (len(y) - most_common)
-    return ColumnCheck(column, "majority_accuracy", accuracy, None, reduction, len(y),
-                       accuracy >= COLUMN_ACCURACY and reduction >= ERROR_REDUCTION)
+    separates = accuracy >= COLUMN_ACCURACY and reduction >= ERROR_REDUCTION
+    return ColumnCheck(column, "majority_accuracy", accuracy, None, reduction, len(y), "label" if separates else None)
 
 
 def _same_output(candidate: Predictions, baseline: Predictions) -> bool:
@@ -492,28 +505,56 @@ def _output_leakage(checks: Checks, task: str) -> list[Finding]:
 
 
 def _column_leakage(checks: Checks) -> list[Finding]:
-    leaky = [c for c in checks.columns if c.separates]
-    if not leaky:
-        return []
-    names = ", ".join(f'"{display_label(c.column)}"' for c in leaky[:MAX_LISTED])
-    more = f" and {len(leaky) - MAX_LISTED} more" if len(leaky) > MAX_LISTED else ""
-    return [Finding(
-        id="leakage", severity="high",
-        title=(f"Column {names} separates the label almost perfectly: check for leakage." if len(leaky) == 1 else
-               f"{len(leaky)} columns ({names}{more}) separate the label almost perfectly: check for leakage."),
-        detail=("; ".join(_separation(c) for c in leaky[:MAX_LISTED]) + ". A column this informative is the label "
-                "under another name, computed from it, or recorded after the outcome; if it is one of the model's "
-                "inputs, the model's numbers are optimistic."),
-        section="overall", subject=None,
-        evidence=[Evidence(c.column, c.class_label or OVERALL, c.statistic, c.value, None, None, c.rows)
-                  for c in leaky],
-        suggestions=[
-            "If the column is a model input, check when it is recorded: a value known only after the outcome cannot "
-            "predict it in use.",
-            "If it is the label (or a model's output) under another name, leave it out of the predictions file or "
-            "declare it in [data].",
-        ],
-    )]
+    """High: columns that separate the label (leakage); low: columns that separate one class of a multiclass label
+    from the others and nothing more (a strong feature, or leakage)."""
+    label = _first_by_column(c for c in checks.columns if c.separates == "label")
+    one_class = _first_by_column(c for c in checks.columns if c.separates == "class" and c.column not in label)
+    found = []
+    if label:
+        found.append(Finding(
+            id="leakage", severity="high",
+            title=f"{_columns(list(label))} the label almost perfectly: check for leakage.",
+            detail=("; ".join(_separation(c) for c in list(label.values())[:MAX_LISTED]) + ". A column this "
+                    "informative is the label under another name, computed from it, or recorded after the outcome; "
+                    "if it is one of the model's inputs, the model's numbers are optimistic."),
+            section="overall", subject=None, evidence=[_column_evidence(c) for c in label.values()],
+            suggestions=[
+                "If the column is a model input, check when it is recorded: a value known only after the outcome "
+                "cannot predict it in use.",
+                "If it is the label (or a model's output) under another name, leave it out of the predictions file or "
+                "declare it in [data].",
+            ],
+        ))
+    if one_class:
+        found.append(Finding(
+            id="leakage", severity="low",
+            title=f"{_columns(list(one_class))} one class from the others almost perfectly.",
+            detail=("; ".join(_separation(c) for c in list(one_class.values())[:MAX_LISTED]) + ". A strong feature "
+                    "known before the outcome may do this (one species told apart by one measurement); so does a "
+                    "column recorded after the outcome or computed from the label."),
+            section="overall", subject=None, evidence=[_column_evidence(c) for c in one_class.values()],
+            suggestions=["Check when the column is recorded, and that it is not computed from the label."],
+        ))
+    return found
+
+
+def _first_by_column(found: Iterable[ColumnCheck]) -> dict[str, ColumnCheck]:
+    """The first check of each column, by column."""
+    first: dict[str, ColumnCheck] = {}
+    for check in found:
+        first.setdefault(check.column, check)
+    return first
+
+
+def _columns(names: list[str]) -> str:
+    """The subject of a sentence about columns: 'Column "x" separates', '3 columns ("x", "y", "z") separate'."""
+    shown = ", ".join(f'"{display_label(c)}"' for c in names[:MAX_LISTED])
+    more = f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else ""
+    return f"Column {shown} separates" if len(names) == 1 else f"{len(names)} columns ({shown}{more}) separate"
+
+
+def _column_evidence(check: ColumnCheck) -> Evidence:
+    return Evidence(check.column, check.class_label or OVERALL, check.statistic, check.value, None, None, check.rows)
 
 
 def _separation(check: ColumnCheck) -> str:

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import spearmanr
+from sklearn.datasets import load_iris
 from sklearn.metrics import roc_auc_score
 
 import reportgen
@@ -148,7 +149,7 @@ def test_a_metadata_column_equal_to_the_label_is_leakage() -> None:
     df = binary().assign(outcome=lambda d: np.where(d["y"] == 1, "defaulted", "repaid"))
     result, found = run_checks(df, score="p")
     (check,) = [c for c in result.columns if c.column == "outcome"]
-    assert (check.statistic, check.value, check.error_reduction, check.separates) == ("majority_accuracy", 1, 1, True)
+    assert (check.statistic, check.value, check.error_reduction, check.separates) == ("majority_accuracy", 1, 1, "label")
     (finding,) = found
     assert (finding.id, finding.severity) == ("leakage", "high") and '"outcome"' in finding.title
     assert [(e.slice, e.metric, e.value) for e in finding.evidence] == [("outcome", "majority_accuracy", 1.0)]
@@ -171,13 +172,35 @@ def test_a_numeric_column_that_separates_is_leakage_in_either_direction() -> Non
     assert "2 columns" in finding.title and "against the label" in finding.detail
 
 
-def test_multiclass_a_column_that_separates_one_class_from_the_rest() -> None:
+def test_multiclass_a_column_that_separates_one_class_from_the_rest_is_low() -> None:
     df = multiclass()
     df["beak"] = np.where(df["y"] == "b", 10.0, 0.0) + np.random.default_rng(2).random(len(df))
     result, found = run_checks(df, score_prefix="p_")
     (check,) = [c for c in result.columns if c.separates]
-    assert (check.column, check.class_label, check.value) == ("beak", "b", 1.0)
-    assert '"b" against the rest' in found[0].detail
+    assert (check.column, check.class_label, check.value, check.separates) == ("beak", "b", 1.0, "class")
+    (finding,) = found
+    assert (finding.id, finding.severity) == ("leakage", "low")
+    assert "one class from the others" in finding.title and '"b" against the rest' in finding.detail
+
+
+def test_iris_petal_length_tells_setosa_apart_a_strong_feature_not_high_leakage() -> None:
+    iris = load_iris(as_frame=True)
+    names = np.array(iris.target_names)
+    df = iris.data.assign(y=names[iris.target], predicted=names[(iris.target + (np.arange(150) % 10 == 0)) % 3])
+    result, found = run_checks(df, prediction="predicted", task="multiclass")
+    assert {c.column for c in result.columns if c.separates} == {"petal length (cm)", "petal width (cm)"}
+    assert {c.separates for c in result.columns} == {None, "class"}
+    assert [(f.id, f.severity) for f in found] == [("leakage", "low")]
+
+
+def test_multiclass_a_numeric_class_code_is_read_value_by_value_and_is_leakage() -> None:
+    df = multiclass()
+    df["species_code"] = df["y"].map({"a": 0, "b": 1, "c": 2})  # the middle class is not extreme against the rest
+    result, found = run_checks(df, score_prefix="p_")
+    statistics = {c.statistic: c.separates for c in result.columns if c.column == "species_code"}
+    assert statistics == {"roc_auc": "class", "majority_accuracy": "label"}
+    (finding,) = found
+    assert (finding.id, finding.severity) == ("leakage", "high") and '"species_code"' in finding.title
 
 
 def test_regression_a_column_computed_from_the_target_is_leakage() -> None:
