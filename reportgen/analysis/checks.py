@@ -371,7 +371,9 @@ def _output_arrays(predictions: Predictions) -> list[tuple[str, np.ndarray]]:
 
 
 def _is_number(values: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    """Real numbers (not booleans, not complex numbers)."""
+    types = pd.api.types
+    return types.is_numeric_dtype(values) and not types.is_bool_dtype(values) and not types.is_complex_dtype(values)
 
 
 def _column_checks(

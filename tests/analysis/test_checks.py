@@ -7,6 +7,7 @@ bundled examples run whole evaluations.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -249,6 +250,25 @@ def test_random_columns_never_separate(seed: int, n: int) -> None:
         result, found = run_checks(df, **data)
         assert not [c.column for c in result.columns if c.separates]
         assert "leakage" not in ids(found)
+
+
+def test_every_kind_of_column_is_read_once_without_a_warning() -> None:
+    n = 300
+    rng = np.random.default_rng(8)
+    odd = {
+        "when": pd.date_range("2020-01-01", periods=n, freq="h"), "lag": pd.to_timedelta(rng.integers(0, 5, n), "D"),
+        "kind": pd.Categorical(rng.choice(["a", "b"], n)),
+        "count": pd.array(np.where(rng.random(n) < 0.2, None, rng.integers(0, 5, n)), dtype="Int64"),
+        "maybe": pd.array(np.where(rng.random(n) < 0.2, None, rng.random(n) < 0.5), dtype="boolean"),
+        "complex": rng.normal(size=n) + 1j, "infinite": np.where(rng.random(n) < 0.1, np.inf, rng.normal(size=n)),
+        "mixed": [1 if i % 2 else "a" for i in range(n)],
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result, found = run_checks(binary(n).assign(**odd), score="p")
+    assert {c.column for c in result.columns} | set(result.skipped) == {"age", "region", *odd}
+    assert not set(result.skipped) & {c.column for c in result.columns}
+    assert not [c for c in result.columns if c.separates] and found == []
 
 
 @settings(max_examples=60, deadline=None)
