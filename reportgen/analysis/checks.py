@@ -47,7 +47,8 @@ COLUMN_CORRELATION = 0.999  # regression: |Spearman's rank correlation| of a num
 MIN_CORRELATION_ROWS = 10  # ... over at least this many rows with a value (by chance: at most 2 / 10! ≈ 6e-7)
 MAX_LISTED = 5  # columns named in a finding's detail
 # The rows and labels:
-DUPLICATE_SHARE = 0.01  # exact duplicate rows above this share of the rows
+DUPLICATE_SHARE = 0.01  # exact duplicate rows above this share of the rows (low: distinct cases may agree on
+MANY_DUPLICATES = 0.05  # every column of a file with few columns), above this share medium
 ONE_CLASS_SHARE = 0.99  # one class holding this share of the labels or more
 
 # Names of model outputs: a column whose name holds one of these words (split at "_", "-", spaces and
@@ -466,7 +467,8 @@ def _same_output(candidate: Predictions, baseline: Predictions) -> bool:
 def check_findings(checks: Checks, task: str) -> list[Finding]:
     """The findings of the sanity checks: leakage (high), copies of the output, duplicated rows, one class."""
     return [
-        *_output_leakage(checks, task), *_column_leakage(checks), *_copied_output(checks), *_duplicated_rows(checks),
+        *_output_leakage(checks, task), *_column_leakage(checks, task), *_copied_output(checks),
+        *_duplicated_rows(checks),
         *_nearly_one_class(checks, task),
     ]
 
@@ -506,7 +508,7 @@ def _output_leakage(checks: Checks, task: str) -> list[Finding]:
     )]
 
 
-def _column_leakage(checks: Checks) -> list[Finding]:
+def _column_leakage(checks: Checks, task: str) -> list[Finding]:
     """High: columns that separate the label (leakage); low: columns that separate one class of a multiclass label
     from the others and nothing more (a strong feature, or leakage)."""
     label = _first_by_column(c for c in checks.columns if c.separates == "label")
@@ -515,7 +517,9 @@ def _column_leakage(checks: Checks) -> list[Finding]:
     if label:
         found.append(Finding(
             id="leakage", severity="high",
-            title=f"{_columns(list(label))} the label almost perfectly: check for leakage.",
+            title=(f"{_columns(list(label), 'follow')} the target almost perfectly: check for leakage."
+                   if task == "regression" else
+                   f"{_columns(list(label), 'separate')} the label almost perfectly: check for leakage."),
             detail=("; ".join(_separation(c) for c in list(label.values())[:MAX_LISTED]) + ". A column this "
                     "informative is the label under another name, computed from it, or recorded after the outcome; "
                     "if it is one of the model's inputs, the model's numbers are optimistic."),
@@ -530,7 +534,7 @@ def _column_leakage(checks: Checks) -> list[Finding]:
     if one_class:
         found.append(Finding(
             id="leakage", severity="low",
-            title=f"{_columns(list(one_class))} one class from the others almost perfectly.",
+            title=f"{_columns(list(one_class), 'separate')} one class from the others almost perfectly.",
             detail=("; ".join(_separation(c) for c in list(one_class.values())[:MAX_LISTED]) + ". A strong feature "
                     "known before the outcome may do this (one species told apart by one measurement); so does a "
                     "column recorded after the outcome or computed from the label."),
@@ -548,11 +552,11 @@ def _first_by_column(found: Iterable[ColumnCheck]) -> dict[str, ColumnCheck]:
     return first
 
 
-def _columns(names: list[str]) -> str:
-    """The subject of a sentence about columns: 'Column "x" separates', '3 columns ("x", "y", "z") separate'."""
+def _columns(names: list[str], verb: str) -> str:
+    """The start of a sentence about columns: 'Column "x" separates', '3 columns ("x", "y", "z") separate'."""
     shown = ", ".join(f'"{display_label(c)}"' for c in names[:MAX_LISTED])
     more = f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else ""
-    return f"Column {shown} separates" if len(names) == 1 else f"{len(names)} columns ({shown}{more}) separate"
+    return f"Column {shown} {verb}s" if len(names) == 1 else f"{len(names)} columns ({shown}{more}) {verb}"
 
 
 def _column_evidence(check: ColumnCheck) -> Evidence:
@@ -604,7 +608,7 @@ def _duplicated_rows(checks: Checks) -> list[Finding]:
         return []
     share = duplicated / checks.rows
     return [Finding(
-        id="duplicate_rows", severity="medium",
+        id="duplicate_rows", severity="medium" if share > MANY_DUPLICATES else "low",
         title=f"{count(duplicated)} rows ({pct(share)}) repeat an earlier row exactly.",
         detail=("Identical on every column, they count the same evidence more than once: intervals are narrower and "
                 "tests more confident than the data warrant."),
