@@ -353,10 +353,10 @@ def _output_copy(predictions: Predictions, profile: _Profile) -> str | None:
 
 
 def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether two code arrays (each in [0, its number of values)) group the rows the same way."""
-    n_a, n_b = int(a.max()) + 1, int(b.max()) + 1
-    pairs = np.count_nonzero(np.bincount(a.astype(np.int64) * n_b + b, minlength=n_a * n_b))
-    return pairs == n_a == n_b
+    """Whether two arrays of non-negative codes group the rows the same way (each value of one goes with one
+    value of the other)."""
+    pairs = np.count_nonzero(np.bincount(a.astype(np.int64) * (int(b.max()) + 1) + b))
+    return pairs == np.count_nonzero(np.bincount(a)) == np.count_nonzero(np.bincount(b))
 
 
 def _output_arrays(predictions: Predictions) -> list[tuple[str, np.ndarray]]:

@@ -321,6 +321,15 @@ def test_a_metadata_column_equal_to_the_predictions_is_a_duplicate_output() -> N
     assert (finding.id, finding.severity) == ("duplicate_output", "medium") and '"rule_flag"' in finding.title
 
 
+def test_a_copy_of_predictions_that_never_name_one_class_is_found() -> None:
+    df = multiclass()
+    df["predicted"] = np.where(df["p_a"] > df["p_c"], "a", "c")  # "b" is never predicted
+    df["decision"] = df["predicted"].map({"a": "accept", "c": "refer"})
+    result, found = run_checks(df, prediction="predicted", task="multiclass")
+    assert result.model_outputs == {"decision": "equal to the predicted class"} and result.copies == ["decision"]
+    assert ids(found) == ["duplicate_output"]
+
+
 def test_columns_named_or_equal_like_model_outputs_are_not_metadata_and_raise_nothing() -> None:
     df = multiclass()
     df["predicted"] = df[["p_a", "p_b", "p_c"]].to_numpy().argmax(axis=1).astype(str)  # undeclared, named like one
