@@ -578,7 +578,7 @@ def _separation(check: ColumnCheck) -> str:
 
 def _copied_output(checks: Checks) -> list[Finding]:
     found = []
-    if checks.copies:
+    if checks.copies and not checks.output.leaks:  # an output that leaks makes copies of the label copies of it
         names = ", ".join(f'"{display_label(c)}"' for c in checks.copies[:MAX_LISTED])
         whats = "; ".join(f'"{display_label(c)}" is {checks.model_outputs[c]}' for c in checks.copies[:MAX_LISTED])
         found.append(Finding(

@@ -425,10 +425,12 @@ def test_issue_14_an_undeclared_predicted_column_is_not_an_error_analysis_candid
     assert not [f for f in ev.findings if "predicted" in f.title]
 
 
-def test_a_score_pointed_at_the_label_leads_the_findings() -> None:
-    df = binary(1000)
+def test_a_score_pointed_at_the_label_leads_the_findings_once() -> None:
+    df = binary(1000).assign(outcome=lambda d: np.where(d["y"] == 1, "defaulted", "repaid"))
     ev = reportgen.evaluate(df, label="y", score="y", resamples=100)
     assert (ev.findings[0].id, ev.findings[0].severity) == ("leakage", "high")
+    assert ev.results["checks"].copies == ["outcome"]  # a copy of the label is now a copy of the output ...
+    assert [f.id for f in ev.findings if f.id in CHECK_IDS] == ["leakage"]  # ... and says nothing more
     assert isinstance(ev.results["checks"], Checks)
 
 
