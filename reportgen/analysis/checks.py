@@ -88,16 +88,17 @@ class OutputCheck:
 
 @dataclass(frozen=True)
 class ColumnCheck:
-    """One metadata column compared with the label.
+    """One comparison of a metadata column with the label.
 
     Attributes
     ----------
     column : str
     statistic : str
         "roc_auc" (a numeric column against a class; the class furthest from 0.5 is kept),
-        "majority_accuracy" (a categorical column: each value predicts its most common class) or
-        "spearman" (regression: rank correlation with the target).
+        "majority_accuracy" (a column with `MIN_ROWS_PER_VALUE` rows per value or more: each value predicts
+        its most common class) or "spearman" (regression: rank correlation with the target).
     value : float
+        The statistic's value.
     class_label : str or None
         Multiclass: the class of a "roc_auc" against the rest (binary: None, the positive class).
     error_reduction : float or None
@@ -140,7 +141,7 @@ class Checks:
         Column → its role in the config: "label", "score", "prediction", "probability" or "join key".
     model_outputs : dict
         Undeclared column → why it looks like a model output ("named like one", "equal to the
-        predicted class", …); never an error-analysis candidate.
+        predicted class", …); not an error-analysis candidate (unless `[error_analysis] columns` names it).
     copies : list of str
         The model_outputs that are copies of the output without a model output's name: a feature the
         model copies, or a sign that `[data]` names the wrong column.
