@@ -49,9 +49,9 @@ class Evaluation:
     measured : Measured
         Every metric of every group, with the statistics and chart data they came from.
     results : dict
-        Analysis name → its result (`reportgen.analysis.registry.ANALYSES`): "fairness" (`Fairness`),
-        "training" (`TrainingSummary` or None), "comparison" (list of `Comparison`), "error_analysis"
-        (`ErrorAnalysis` or None).
+        Analysis name → its result (`reportgen.analysis.registry.ANALYSES`): "checks" (`Checks`, the sanity
+        checks of the inputs), "fairness" (`Fairness`), "findings" (None), "training" (`TrainingSummary` or
+        None), "comparison" (list of `Comparison`), "error_analysis" (`ErrorAnalysis` or None).
     findings : list of Finding
         Plain-language findings of every analysis, most severe first.
     test_families : list of TestFamily

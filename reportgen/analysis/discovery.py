@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -110,11 +111,12 @@ def error_measure(predictions: Predictions, metric: str | None, *, source: str =
 
 def candidate_families(
     frame: pd.DataFrame, columns: list[str] | None, exclude: set[str], *, max_values: int, quantiles: int, source: str,
-    max_columns: int = DEFAULT_CANDIDATE_COLUMNS,
+    max_columns: int = DEFAULT_CANDIDATE_COLUMNS, model_outputs: Mapping[str, str] | None = None,
 ) -> tuple[list[SliceFamily], list[str]]:
     """The candidate columns as slice families (values, or quantile bins for numbers with many values).
 
-    Without `columns`, every column not in `exclude` is a candidate except identifiers (whole
+    Without `columns`, every column not in `exclude` is a candidate except columns that look like
+    model outputs (`model_outputs`: column → why, from `reportgen.analysis.checks`), identifiers (whole
     numbers or text, every value distinct) and columns with one value; text columns with more than
     `max_values` values are left out. The first `max_columns` candidates in the frame's order are
     kept and the columns after the last one are not examined (`columns`, validated against
@@ -138,6 +140,9 @@ def candidate_families(
                 f'{source}: no column "{column}" ([error_analysis] columns); columns are: '
                 f"{plain_list(frame.columns, limit=12)}"
             )
+        if columns is None and model_outputs and str(column) in model_outputs:
+            notes.append(f'"{cap_label(str(column))}" looks like a model output ({model_outputs[str(column)]})')
+            continue
         values = frame[column]
         distinct = values.nunique(dropna=False)
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +24,7 @@ from reportgen.analysis.discovery import (
     slice_text,
 )
 from reportgen.analysis.error_tree import MAX_FEATURES, TreeNode, error_tree, tree_columns
-from reportgen.config import Config, ErrorAnalysisSection
+from reportgen.config import ErrorAnalysisSection
 from reportgen.errors import InputError, plain_list
 from reportgen.formatting import num, p_clause, pct
 from reportgen.io import Predictions
@@ -85,7 +86,8 @@ class ErrorAnalysis:
 
 def analyse_errors(
     predictions: Predictions, settings: ErrorAnalysisSection, configured: list[SliceFamily], *, min_support: int,
-    fdr: float, level: float, exclude: set[str], shown: list[str], config_source: str = "config",
+    fdr: float, level: float, exclude: set[str], shown: list[str], model_outputs: Mapping[str, str] | None = None,
+    config_source: str = "config",
 ) -> ErrorAnalysis | None:
     """Search the metadata columns for where the model fails; None when `[error_analysis] enabled` is false.
 
@@ -99,6 +101,8 @@ def analyse_errors(
         The configured slice families, whose groups join the scope-for-improvement table.
     exclude : set of str
         Columns that are not candidates (the model's output, the label, join keys).
+    model_outputs : mapping, optional
+        Other columns that look like model outputs, each with why: not candidates either, and the notes say so.
     shown : list of str
         The columns examples of errors show when `[error_analysis] display` does not name them
         (the label and the model's output); each example also shows its slice's columns.
@@ -136,7 +140,7 @@ def analyse_errors(
     try:
         families, notes = candidate_families(frame, settings.columns, exclude, max_values=settings.max_values,
                                              quantiles=settings.quantiles, source=source,
-                                             max_columns=settings.max_columns)
+                                             max_columns=settings.max_columns, model_outputs=model_outputs)
     except InputError as exc:
         if settings.columns is not None:
             raise
@@ -333,14 +337,18 @@ def error_findings(analysis: ErrorAnalysis | None, fdr: float) -> list[Finding]:
 
 
 def run(context: Context) -> Outcome:
-    """Where the model fails (the "error_analysis" analysis): an `ErrorAnalysis`, None when turned off."""
-    config, predictions = context.config, context.predictions
+    """Where the model fails (the "error_analysis" analysis): an `ErrorAnalysis`, None when turned off.
+
+    The sanity checks' result (`context.results["checks"]`) says which columns are not candidates: those
+    the config names (the label, the model's output, join keys) and those that look like model outputs.
+    """
+    config, predictions, checks = context.config, context.predictions, context.results["checks"]
     data = config.data
     found = analyse_errors(
         predictions, config.error_analysis, context.measured.families[1:], min_support=config.report.min_support,
-        fdr=config.findings.fdr, level=config.report.confidence_level, exclude=_model_columns(config, predictions.frame),
+        fdr=config.findings.fdr, level=config.report.confidence_level, exclude=set(checks.declared),
         shown=[c for c in (data.label, data.score, data.prediction) if c is not None],
-        config_source=context.config_source,
+        model_outputs=checks.model_outputs, config_source=context.config_source,
     )
     families = [] if found is None or not found.tested else [error_family(found, config.error_analysis.depth)]
     return Outcome(found, error_findings(found, config.findings.fdr), families)
@@ -354,13 +362,3 @@ def error_family(analysis: ErrorAnalysis, depth: int) -> TestFamily:
         f"the data and each more general slice, on the {analysis.measure.label} (one-sided: is the model worse there?).",
         tests=analysis.tested, discoveries=analysis.discoveries,
     )
-
-
-def _model_columns(config: Config, frame: pd.DataFrame) -> set[str]:
-    """The columns that hold the label, the model's output or a join key: never error-analysis candidates."""
-    data = config.data
-    named = {data.label, data.score, data.prediction, *(data.scores or {}).values(),
-             *(spec.id for spec in config.baseline)}
-    if data.score_prefix:
-        named |= {c for c in frame.columns if str(c).startswith(data.score_prefix)}
-    return {c for c in named if c is not None}

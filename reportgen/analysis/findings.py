@@ -403,7 +403,7 @@ def poor_calibration(inputs: FindingInputs) -> list[Finding]:
 
 
 def constant_predictions(inputs: FindingInputs) -> list[Finding]:
-    """One predicted class (or a near-constant predicted value) for almost every row."""
+    """One predicted class (or a near-constant predicted value) for almost every row, or the same scores on every row."""
     predictions = inputs.predictions
     if inputs.measured.task == "regression":
         spread, target_spread = float(np.std(predictions.y_pred)), float(np.std(predictions.y_true))
@@ -415,11 +415,15 @@ def constant_predictions(inputs: FindingInputs) -> list[Finding]:
         counts = np.bincount(predictions.y_pred, minlength=max(len(predictions.classes), 2))
         top = int(np.argmax(counts))
         share = counts[top] / counts.sum()
-        if share < NEAR_CONSTANT:
+        scores = predictions.scores
+        constant_scores = scores is not None and len(scores) > 0 and bool(np.all(scores == scores[0]))
+        if share < NEAR_CONSTANT and not constant_scores:
             return []
         name = predictions.classes[top] if inputs.measured.task == "multiclass" else (
             f"positive ({predictions.positive_label})" if top == 1 else "negative")
-        detail = f"The model predicts {name} for {pct(share)} of rows."
+        detail = f"The model predicts {name} for {pct(share)} of rows." if share >= NEAR_CONSTANT else (
+            "The model's scores are the same on every row, although its predicted classes vary: the ranking "
+            "metrics and calibration say nothing about it.")
     return [Finding(
         id="constant_predictions", severity="high",
         title="The predictions are constant or nearly so.",

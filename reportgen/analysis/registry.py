@@ -10,15 +10,16 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from reportgen.analysis import comparison, error_analysis, fairness, findings, training
+from reportgen.analysis import checks, comparison, error_analysis, fairness, findings, training
 from reportgen.analysis.base import Analysis, Context, Finding, TestFamily, ordered
 
 ANALYSES: tuple[Analysis, ...] = (
+    Analysis("checks", checks.run),  # first: its findings (leakage) lead their severity
     Analysis("fairness", fairness.run),
     Analysis("findings", findings.run),  # reads the fairness gaps
     Analysis("training", training.run),
     Analysis("comparison", comparison.run),
-    Analysis("error_analysis", error_analysis.run),
+    Analysis("error_analysis", error_analysis.run),  # reads the checks' model-output columns
 )
 
 
