@@ -13,7 +13,7 @@ from reportgen.metrics.calibration import Reliability
 from reportgen.metrics.curves import Curve, ScoreHistogram, ThresholdChoice
 from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
 
-SCHEMA_VERSION = "2.7.0"
+SCHEMA_VERSION = "2.8.0"
 
 
 @dataclass(frozen=True)
@@ -77,13 +77,23 @@ class GroupCalibration:
 
 @dataclass(frozen=True)
 class SliceResult:
-    """One slice family: how its groups were formed and their metrics."""
+    """One slice family: how its groups were formed and their metrics.
+
+    `groups` are the groups the card shows: all of them, or, for a family of more than
+    `max_groups_shown` groups, the largest (largest first) and "(other)", the rows of the rest measured
+    as one group. `more_groups` lists the rest one by one, largest first (the card does not show them);
+    `left_out` counts the values beyond the slice's `max_groups`, listed nowhere one by one (their rows
+    are in "(other)"); `distinct` counts every group of the data: shown, more and left out.
+    """
 
     name: str
     kind: str
     columns: list[str]
     notes: list[str]
     groups: list[GroupResult]
+    more_groups: list[GroupResult]
+    left_out: int
+    distinct: int
     calibration: list[GroupCalibration]
 
 
@@ -140,7 +150,9 @@ class FairnessResult:
     """Gaps across the groups of one sensitive column.
 
     `max_difference` is the threshold differences were flagged at: a rate difference for
-    classification, a difference in the target's units for regression.
+    classification, a difference in the target's units for regression. The gaps span every group;
+    `groups` are those the card shows (as in the column's slice, with the reference group) and
+    `more_groups` the rest, largest first.
     """
 
     sensitive: str
@@ -149,6 +161,7 @@ class FairnessResult:
     min_ratio: float
     gaps: list[FairnessGap]
     groups: list[FairnessGroup]
+    more_groups: list[FairnessGroup]
 
 
 @dataclass(frozen=True)
@@ -409,10 +422,12 @@ class GroupChange:
 
 @dataclass(frozen=True)
 class SliceChange:
-    """One slice family's groups, compared."""
+    """One slice family's groups, compared: those the card shows (as in the slice, without "(other)"),
+    and `more_groups`, the rest, largest first."""
 
     name: str
     groups: list[GroupChange]
+    more_groups: list[GroupChange]
 
 
 @dataclass(frozen=True)
