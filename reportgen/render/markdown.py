@@ -233,6 +233,7 @@ def _slice_view(result: SliceResult, task: str) -> _SliceView:
     names = [m.name for m in groups[0].metrics if m.name in wanted]
     notes = {
         "hidden": len(shown) < len(groups),
+        "other": result.distinct > len(groups),  # "(other)" holds the groups not shown (or pooled)
         "weak": any(name in names for g in shown for name in g.weak_metrics),
         "small": any(g.small for g in shown),
         "undefined": any(m.value is None for g in shown for m in g.metrics if m.name in names),
