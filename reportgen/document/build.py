@@ -356,11 +356,16 @@ def _slice_result(
     shown, more = _shown_split(measured, family, groups)
     (other_result,) = _group_results(measured.task, other.shown.other, other.metrics, other.class_metrics,
                                      other.statistics, {}, min_support, total)
+    listing = [f"report.json lists {count(len(more))} of them one by one"] if more else []
+    if family.pooled:
+        listing.append(f"{count(family.pooled)} values beyond the slice's max_groups only within \"{OTHER}\"")
     note = (f"{count(distinct)} groups: the {count(len(shown))} largest are shown, and \"{OTHER}\" holds the "
             f"other {count(other.shown.merged)} ({count(other_result.n)} rows), measured as one group"
-            + (f"; report.json lists {count(len(more))} of them one by one." if more else "."))
+            + (f"; {', and '.join(listing)}." if listing else "."))
     labels = {g.group for g in shown}
-    return SliceResult(name, family.kind, family.columns, [*family.notes, note], [*shown, other_result], more,
+    # a values family's only note is max_groups' pool, which this note restates ("(other)" now holds more)
+    notes = [] if family.pooled else list(family.notes)
+    return SliceResult(name, family.kind, family.columns, [*notes, note], [*shown, other_result], more,
                        family.pooled, distinct, [c for c in calibration if c.group in labels])
 
 

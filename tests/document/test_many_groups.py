@@ -146,3 +146,12 @@ def test_sensitive_id_column_shows_the_cards_groups_and_keeps_every_gap() -> Non
     assert len(fairness.groups) + len(fairness.more_groups) == df["patient_id"].nunique()
     assert any(g.is_reference for g in fairness.groups)
     assert ev.fairness_by_group["group"].nunique() == df["patient_id"].nunique()  # gaps span every group
+
+
+def test_scope_for_improvement_leaves_out_the_pool_of_values_beyond_max_groups() -> None:
+    df = _with_ids()
+    ev = reportgen.evaluate(df, label="y", score="p", slices=[{"column": "patient_id", "max_groups": 50}],
+                            resamples=200, max_groups_shown=SHOWN)
+    assert ev.error_analysis is not None
+    configured = ev.error_analysis.improvements.query("origin == 'configured'")["slice"]
+    assert "patient_id = (other)" not in set(configured)  # 2,700 rows, yet not a group the card shows
