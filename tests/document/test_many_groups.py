@@ -155,3 +155,24 @@ def test_scope_for_improvement_leaves_out_the_pool_of_values_beyond_max_groups()
     assert ev.error_analysis is not None
     configured = ev.error_analysis.improvements.query("origin == 'configured'")["slice"]
     assert "patient_id = (other)" not in set(configured)  # 2,700 rows, yet not a group the card shows
+
+
+def test_comparison_shows_the_cards_groups_and_lists_the_rest() -> None:
+    df = _with_ids()
+    other_model = df[["y"]].assign(p=np.clip(df["p"] + np.random.default_rng(5).normal(0, 0.1, len(df)), 0, 1))
+    ev = reportgen.evaluate(df, label="y", score="p", slices=[{"column": "patient_id"}], resamples=200,
+                            max_groups_shown=SHOWN, baseline={"name": "old", "data": other_model, "score": "p"})
+    (comparison,) = ev.to_report().comparisons
+    (change,) = comparison.slices
+    assert [g.group for g in change.groups] == _largest(df, SHOWN)  # no "(other)": the baseline is not measured on it
+    assert len(change.groups) + len(change.more_groups) == df["patient_id"].nunique()
+    sizes = [g.n for g in change.more_groups]
+    assert sizes == sorted(sizes, reverse=True)
+
+
+def test_html_of_a_capped_sensitive_column_says_where_the_rest_is(tmp_path) -> None:
+    df = _with_ids()
+    ev = reportgen.evaluate(df, label="y", score="p", sensitive=["patient_id"], resamples=200, max_groups_shown=SHOWN)
+    page = ev.to_html(tmp_path / "report.html").read_text(encoding="utf-8")
+    assert f"report.json lists the other {df['patient_id'].nunique() - SHOWN:,}, and the gaps above span" in page
+    assert page.count(">P0") < 10 * (SHOWN + 1)  # the card's groups only, not 800
