@@ -117,7 +117,7 @@ class Measured:
     registry: dict[str, Metric] = field(repr=False)
     class_registry: dict[str, Metric] = field(repr=False)
     engine: tasks.Engine = field(repr=False)
-    others: dict[str, Other] = field(default_factory=dict, repr=False)
+    others: dict[str, Other] = field(repr=False)
 
     def family(self, name: str) -> SliceFamily:
         """The family called `name`."""
@@ -149,7 +149,7 @@ def measure(predictions: Predictions, specs: Sequence[SliceSpec], settings: Repo
         shown = {index: s for index, f in enumerate(families) if (s := shown_groups(f, settings.max_groups_shown))}
         to_measure = families + [s.other for s in shown.values()]
         computed = list(pool.map(lambda f: engine.group_stats(f.codes, f.n_groups), to_measure))
-    stats = {family.name: s for family, s in zip(families, computed, strict=False)}
+    stats = {family.name: s for family, s in zip(families, computed[: len(families)], strict=True)}
     level = settings.confidence_level
 
     def rng(*key: int) -> np.random.Generator:
