@@ -176,3 +176,16 @@ def test_html_of_a_capped_sensitive_column_says_where_the_rest_is(tmp_path) -> N
     page = ev.to_html(tmp_path / "report.html").read_text(encoding="utf-8")
     assert f"report.json lists the other {df['patient_id'].nunique() - SHOWN:,}, and the gaps above span" in page
     assert page.count(">P0") < 10 * (SHOWN + 1)  # the card's groups only, not 800
+
+
+def test_gate_on_a_group_inside_other_is_judged_on_its_own_rows() -> None:
+    df = _with_ids()
+    hidden = _largest(df, 40)[-1]  # measured one by one, merged into "(other)" on the card
+    ev = reportgen.evaluate(df, label="y", score="p", slices=[{"column": "patient_id"}], resamples=200,
+                            max_groups_shown=SHOWN, gates=[{"metric": "accuracy", "slice": "patient_id",
+                                                            "group": hidden, "min": 0.5}])
+    (gate,) = ev.gates
+    (check,) = gate.checks
+    rows = df[df["patient_id"] == hidden]
+    assert check.subject == hidden
+    assert check.value == pytest.approx(accuracy_score(rows["y"], (rows["p"] >= 0.5).astype(int)), abs=1e-12)
