@@ -52,6 +52,16 @@ class SliceFamily:
         """Number of groups."""
         return len(self.labels)
 
+    @property
+    def n_listed(self) -> int:
+        """Groups of one value (or combination, or bin) each: all but a pool of values beyond `max_groups`."""
+        return self.n_groups - (1 if self.pooled else 0)
+
+    @property
+    def n_distinct(self) -> int:
+        """Groups in the data: those listed, and each pooled value."""
+        return self.n_listed + self.pooled
+
 
 @dataclass(frozen=True)
 class ShownGroups:
@@ -86,12 +96,11 @@ def shown_groups(family: SliceFamily, max_shown: int) -> ShownGroups | None:
     """
     if family.n_groups <= max_shown:
         return None
-    listed = family.n_groups - (1 if family.pooled else 0)  # the pool, last, is not a group of its own
-    counts = np.bincount(family.codes[family.codes >= 0], minlength=family.n_groups)[:listed]
+    counts = np.bincount(family.codes[family.codes >= 0], minlength=family.n_groups)[: family.n_listed]
     groups = np.argsort(-counts, kind="stable")[:max_shown]
     in_other = (family.codes >= 0) & ~np.isin(family.codes, groups)
     other = SliceFamily(family.name, family.kind, family.columns, [OTHER], np.where(in_other, 0, -1).astype(np.int32))
-    return ShownGroups(groups.tolist(), other, listed - len(groups) + family.pooled)
+    return ShownGroups(groups.tolist(), other, family.n_distinct - len(groups))
 
 
 def overall_family(n_rows: int) -> SliceFamily:

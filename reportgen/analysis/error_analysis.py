@@ -258,7 +258,7 @@ def _improvements(
         sums = np.bincount(family.codes[family.codes >= 0], weights=values[family.codes >= 0], minlength=family.n_groups)
         groups = pd.DataFrame({"conditions": [((family.name, label),) for label in family.labels],
                                "value": np.divide(sums, n, out=np.full(len(n), np.nan), where=n > 0), "n": n})
-        groups = groups.iloc[: family.n_groups - (1 if family.pooled else 0)]  # max_groups' pool is no group to fix
+        groups = groups.iloc[: family.n_listed]  # max_groups' pool is no group to fix
         comparable = groups[groups["n"] >= min_support]
         for label, size, value in zip(family.labels, groups["n"], groups["value"], strict=False):
             if size >= min_support:

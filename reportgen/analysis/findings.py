@@ -23,7 +23,7 @@ from reportgen.metrics.measure import Measured
 from reportgen.metrics.metric import Fraction, Mean
 from reportgen.metrics.significance import against_rest, benjamini_hochberg
 from reportgen.metrics.values import EMPTY
-from reportgen.slices import SliceFamily
+from reportgen.slices import OTHER, SliceFamily
 from reportgen.vocabulary import OVERALL, TESTED_METRICS
 
 MINORITY_SHARE = 0.2  # binary: the rarer class below this share makes accuracy misleading
@@ -425,14 +425,14 @@ def many_groups(inputs: FindingInputs) -> list[Finding]:
             id="many_groups", severity="medium" if identifier_like else "low",
             title=f'The slice "{display_label(name)}" has {count(len(sizes))} groups'
                   + (" (identifier-like)" if identifier_like else "")
-                  + f'; the card shows the {count(shown)} largest and "(other)".',
+                  + f'; the card shows the {count(shown)} largest and "{OTHER}".',
             detail=f"{pct(singles / len(sizes), 0)} of its groups have a single row and the median group has "
                    f"{figure(median)} rows; {count(too_small)} groups have fewer than {inputs.min_support} rows. "
-                   f'"(other)" holds the other {count(other.shown.merged)} groups '
+                   f'"{OTHER}" holds the other {count(other.shown.merged)} groups '
                    f"({count(int(other.statistics.n[0]))} rows), measured as one group; report.json lists "
                    "the groups one by one up to the slice's max_groups.",
             section="slices", subject=name,
-            evidence=[Evidence(slice=name, group="(other)", metric="count", value=float(other.statistics.n[0]),
+            evidence=[Evidence(slice=name, group=OTHER, metric="count", value=float(other.statistics.n[0]),
                                ci_low=None, ci_high=None, n=int(other.statistics.n[0]))],
             suggestions=[
                 "Bin the column (bins or quantiles) or slice by a coarser column that groups these values.",

@@ -343,8 +343,7 @@ def _slice_result(
     name = family.name
     groups = _group_results(measured.task, family, measured.metrics, measured.class_metrics,
                             measured.statistics[name], weak, min_support, total)
-    listed = family.n_groups - (1 if family.pooled else 0)  # a pool of values beyond max_groups is last
-    distinct = listed + family.pooled
+    distinct = family.n_distinct
     calibration = [
         GroupCalibration(str(label), uniform, quantile)
         for label, (uniform, quantile) in zip(family.labels, measured.reliability.get(name, []), strict=False)
@@ -438,8 +437,7 @@ def _shown_split(
         return groups, []
     chosen = list(other.shown.groups)
     chosen += [i for i, g in enumerate(groups) if g.group == keep and i not in chosen]
-    listed = family.n_groups - (1 if family.pooled else 0)
-    rest = sorted(set(range(listed)) - set(chosen), key=lambda i: (-groups[i].n, i))
+    rest = sorted(set(range(family.n_listed)) - set(chosen), key=lambda i: (-groups[i].n, i))
     return [groups[i] for i in chosen], [groups[i] for i in rest]
 
 
