@@ -189,3 +189,10 @@ def test_gate_on_a_group_inside_other_is_judged_on_its_own_rows() -> None:
     rows = df[df["patient_id"] == hidden]
     assert check.subject == hidden
     assert check.value == pytest.approx(accuracy_score(rows["y"], (rows["p"] >= 0.5).astype(int)), abs=1e-12)
+
+
+def test_default_reference_of_a_pooled_sensitive_column_is_its_largest_value() -> None:
+    df = _with_ids()
+    ev = reportgen.evaluate(df, label="y", score="p", sensitive=["patient_id"], resamples=200,
+                            slices=[{"column": "patient_id", "max_groups": 50}], max_groups_shown=SHOWN)
+    assert ev.references["patient_id"] == _largest(df, 1)[0]  # not the pool of 750 values, larger still
