@@ -421,6 +421,7 @@ def many_groups(inputs: FindingInputs) -> list[Finding]:
         shown = len(other.shown.groups)
         # most groups too small to measure alone: the slice identifies rows rather than groups them
         identifier_like = too_small > len(sizes) / 2
+        sensitive = family.kind == "values" and family.columns[0] in set(inputs.fairness_gaps.get("sensitive", ()))
         found.append(Finding(
             id="many_groups", severity="medium" if identifier_like else "low",
             title=f'The slice "{display_label(name)}" has {count(len(sizes))} groups'
@@ -430,7 +431,9 @@ def many_groups(inputs: FindingInputs) -> list[Finding]:
                    f"{figure(median)} rows; {count(too_small)} groups have fewer than {inputs.min_support} rows. "
                    f'"{OTHER}" holds the other {count(other.shown.merged)} groups '
                    f"({count(int(other.statistics.n[0]))} rows), measured as one group; report.json lists "
-                   "the groups one by one up to the slice's max_groups.",
+                   "the groups one by one up to the slice's max_groups."
+                   + (" As a sensitive column, its fairness gaps span every group: they compare the extremes of "
+                      "many small groups." if sensitive else ""),
             section="slices", subject=name,
             evidence=[Evidence(slice=name, group=OTHER, metric="count", value=float(other.statistics.n[0]),
                                ci_low=None, ci_high=None, n=int(other.statistics.n[0]))],

@@ -764,6 +764,14 @@ def test_many_groups_fires_for_an_id_column() -> None:
     assert (evidence.group, evidence.n) == ("(other)", 2000 - np.sort(sizes)[::-1][:20].sum())
 
 
+def test_many_groups_says_when_the_column_is_sensitive() -> None:
+    df = calibrated(2000)
+    df["patient_id"] = [f"P{i:04d}" for i in np.random.default_rng(1).integers(0, 1500, 2000)]
+    plain = findings.many_groups(_id_inputs(df, "patient_id"))[0]
+    (sensitive,) = findings.many_groups(inputs_for(df, score="p", sensitive=["patient_id"]))
+    assert "fairness gaps span every group" in sensitive.detail and "fairness" not in plain.detail
+
+
 def test_many_groups_quiet_for_a_ten_value_column() -> None:
     df = calibrated(2000)
     df["site"] = [f"s{i}" for i in range(10)] * 200
