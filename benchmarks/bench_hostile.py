@@ -16,6 +16,8 @@ Cases (a binary task, `rows` rows, one score column, slices on `tag`):
 - `cells-1m-x20`: 20 distinct 1 MB cells in a slice column.
 - `groups-10000`: 10,000 distinct 1 KB values in a slice column with `max_groups = 10000`.
 - `columns-5000`: 5,000 metadata columns of three values each, all error-analysis candidates.
+- `patient-id`: 20,000 rows with a `patient_id` column of about 5,000 values (four rows each on average),
+  configured as a slice: an identifier-like slice.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 FORMATS = {"html": "report.html", "pdf": "report.pdf", "json": "report.json", "md": "summary.md"}
-CASES = ("cell-100k", "cell-10m", "cells-1m-x20", "groups-10000", "columns-5000")
+CASES = ("cell-100k", "cell-10m", "cells-1m-x20", "groups-10000", "columns-5000", "patient-id")
 
 
 def _frame(rows: int, seed: int = 0) -> pd.DataFrame:
@@ -64,6 +66,10 @@ def project(case: str, folder: Path) -> Path:
         extra = pd.DataFrame(rng.choice(np.array(["u", "v", "w"]), size=(len(frame), 5_000)),
                              columns=[f"c{i:04d}" for i in range(5_000)])
         frame = pd.concat([frame, extra], axis=1)
+    elif case == "patient-id":
+        frame = _frame(20_000)
+        frame["patient_id"] = [f"P{i:05d}" for i in np.random.default_rng(2).integers(0, 5_000, len(frame))]
+        slices += '[[slices]]\ncolumn = "patient_id"\n'
     else:
         raise SystemExit(f"unknown case {case!r}; choose from {', '.join(CASES)}")
     frame.to_csv(folder / "predictions.csv", index=False)

@@ -47,6 +47,7 @@ class ReportSection(_Section):
     seed: int = 0
     min_support: Annotated[int, Field(ge=1)] = 30
     calibration_bins: Annotated[int, Field(ge=2, le=100)] = 10
+    max_groups_shown: Annotated[int, Field(ge=2, le=10_000)] = 20
     page_size: Literal["A4", "Letter"] = "A4"
     base_url: str | None = None
 

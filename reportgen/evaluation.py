@@ -232,6 +232,7 @@ def evaluate(
     seed: int = 0,
     min_support: int = 30,
     calibration_bins: int = 10,
+    max_groups_shown: int = 20,
     fdr: float = 0.05,
     max_ece: float = 0.05,
     model: Mapping[str, Any] | None = None,
@@ -260,7 +261,7 @@ def evaluate(
         ``{"name": "rich", "where": "income > 100000"}``.
     sensitive, reference, max_difference, min_ratio, max_error_difference
         As the config's ``[fairness]`` table.
-    confidence_level, resamples, seed, min_support, calibration_bins
+    confidence_level, resamples, seed, min_support, calibration_bins, max_groups_shown
         As the config's ``[report]`` table.
     fdr, max_ece
         As the config's ``[findings]`` table.
@@ -305,7 +306,7 @@ def evaluate(
     raw = {
         "report": {
             "title": title, "confidence_level": confidence_level, "resamples": resamples, "seed": seed,
-            "min_support": min_support, "calibration_bins": calibration_bins,
+            "min_support": min_support, "calibration_bins": calibration_bins, "max_groups_shown": max_groups_shown,
         },
         "model": dict(model or {}) | ({"task": task} if task is not None else {}),
         "data": {"label": label}

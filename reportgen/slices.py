@@ -35,6 +35,8 @@ class SliceFamily:
         One group code per row, in [0, len(labels)); -1 where a row is in no group.
     notes : list of str
         What the reader should know about how the groups were formed (caps, collapsed bins).
+    pooled : int
+        Values beyond `max_groups` pooled into the last group, "(other)"; 0 when nothing was pooled.
     """
 
     name: str
@@ -43,11 +45,62 @@ class SliceFamily:
     labels: list[str]
     codes: np.ndarray
     notes: list[str] = field(default_factory=list)
+    pooled: int = 0
 
     @property
     def n_groups(self) -> int:
         """Number of groups."""
         return len(self.labels)
+
+    @property
+    def n_listed(self) -> int:
+        """Groups of one value (or combination, or bin) each: all but a pool of values beyond `max_groups`."""
+        return self.n_groups - (1 if self.pooled else 0)
+
+    @property
+    def n_distinct(self) -> int:
+        """Groups in the data: those listed, and each pooled value."""
+        return self.n_listed + self.pooled
+
+
+@dataclass(frozen=True)
+class ShownGroups:
+    """How the card shows a family with more groups than it may show: the largest, then the rest as one.
+
+    Attributes
+    ----------
+    groups : list of int
+        The groups shown, as indices into the family's labels, largest first (ties in the family's order);
+        a pool of values beyond `max_groups` is never among them.
+    other : SliceFamily
+        One group, "(other)", of the same name: the rows of every group not shown (pool included),
+        to be measured like any family.
+    merged : int
+        How many groups "(other)" holds, each pooled value counted as one group.
+    """
+
+    groups: list[int]
+    other: SliceFamily
+    merged: int
+
+
+def shown_groups(family: SliceFamily, max_shown: int) -> ShownGroups | None:
+    """The groups the card shows of a family of more than `max_shown` groups; None when it shows them all.
+
+    Examples
+    --------
+    >>> family = SliceFamily("id", "values", ["id"], ["a", "b", "c"], np.array([0, 1, 1, 2, 2, 2], dtype=np.int32))
+    >>> shown = shown_groups(family, 2)
+    >>> shown.groups, shown.other.labels, shown.other.codes.tolist(), shown.merged
+    ([2, 1], ['(other)'], [0, -1, -1, -1, -1, -1], 1)
+    """
+    if family.n_groups <= max_shown:
+        return None
+    counts = np.bincount(family.codes[family.codes >= 0], minlength=family.n_groups)[: family.n_listed]
+    groups = np.argsort(-counts, kind="stable")[:max_shown]
+    in_other = (family.codes >= 0) & ~np.isin(family.codes, groups)
+    other = SliceFamily(family.name, family.kind, family.columns, [OTHER], np.where(in_other, 0, -1).astype(np.int32))
+    return ShownGroups(groups.tolist(), other, family.n_distinct - len(groups))
 
 
 def overall_family(n_rows: int) -> SliceFamily:
@@ -109,8 +162,8 @@ def _build(
     if spec.bins is not None or spec.quantiles is not None:
         return _binned_family(frame[spec.column], spec, key, source)
     codes, labels = value_codes(spec.column)
-    codes, labels, notes = _cap(codes, labels, spec.max_groups)
-    return SliceFamily(spec.title, "values", columns, distinct(labels), codes, notes)
+    codes, labels, notes, pooled = _cap(codes, labels, spec.max_groups)
+    return SliceFamily(spec.title, "values", columns, distinct(labels), codes, notes, pooled)
 
 
 def _value_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -136,20 +189,23 @@ def group_label(value: object) -> str:
     return cap_label(str(value))
 
 
-def _cap(codes: np.ndarray, labels: list[str], max_groups: int) -> tuple[np.ndarray, list[str], list[str]]:
-    """Keep the `max_groups - 1` largest groups and pool the rest into "(other)"."""
+def _cap(
+    codes: np.ndarray, labels: list[str], max_groups: int
+) -> tuple[np.ndarray, list[str], list[str], int]:
+    """Keep the `max_groups - 1` largest groups and pool the rest into "(other)"; also returns how many
+    values were pooled."""
     if len(labels) <= max_groups:
-        return codes, labels, []
+        return codes, labels, [], 0
     counts = np.bincount(codes[codes >= 0], minlength=len(labels))
     keep = np.sort(np.argsort(-counts, kind="stable")[: max_groups - 1])
     remap = np.full(len(labels), len(keep), dtype=np.int32)
     remap[keep] = np.arange(len(keep), dtype=np.int32)
     note = (
-        f"{len(labels)} distinct values: the {len(keep)} largest groups are shown and the other "
+        f"{len(labels)} distinct values: the {len(keep)} largest groups are measured one by one and the other "
         f"{len(labels) - len(keep)} values ({int(counts.sum() - counts[keep].sum())} rows) are pooled as \"{OTHER}\"."
     )
     new_codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(np.int32)
-    return new_codes, [labels[i] for i in keep] + [OTHER], [note]
+    return new_codes, [labels[i] for i in keep] + [OTHER], [note], len(labels) - len(keep)
 
 
 def _binned_family(values: pd.Series, spec: SliceSpec, key: str, source: str) -> SliceFamily:
@@ -215,8 +271,8 @@ def _intersection_family(frame: pd.DataFrame, spec: SliceSpec, value_codes: _Val
         observed, codes = _observed(codes.astype(np.int64) * len(more_labels) + more_codes, size)
         labels = [cap_label(f"{labels[k // len(more_labels)]} & {more_labels[k % len(more_labels)]}")
                   for k in observed.tolist()]
-    codes, labels, notes = _cap(codes.astype(np.int32), labels, spec.max_groups)
-    return SliceFamily(spec.title, "intersection", columns, distinct(labels), codes, notes)
+    codes, labels, notes, pooled = _cap(codes.astype(np.int32), labels, spec.max_groups)
+    return SliceFamily(spec.title, "intersection", columns, distinct(labels), codes, notes, pooled)
 
 
 def _observed(combined: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:

@@ -100,6 +100,9 @@ def test_missing_required_table():
         ({"report": {"resamples": 10}}, r"\[report\] resamples: 10: input should be greater than or equal to 100"),
         ({"slices": [{"column": "a", "quantiles": 1}]}, r"\[\[slices\]\] #1 quantiles: 1: input should be greater"),
         ({"slices": [{"column": "a", "max_groups": 1}]}, r"\[\[slices\]\] #1 max_groups: 1: input should be greater"),
+        ({"report": {"max_groups_shown": 1}}, r"\[report\] max_groups_shown: 1: input should be greater than or equal to 2"),
+        ({"report": {"max_groups_shown": "all"}}, r"\[report\] max_groups_shown: 'all': input should be a valid integer"),
+        ({"report": {"max_group_shown": 5}}, r'\[report\] max_group_shown: unknown key; did you mean "max_groups_shown"\?'),
     ],
 )
 def test_wrong_type_or_range(raw, pattern):

@@ -7,11 +7,13 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import reportgen
 from reportgen.config import SliceSpec
 from reportgen.errors import ConfigError, InputError
-from reportgen.slices import build_slices
+from reportgen.slices import OTHER, build_slices, shown_groups
 
 
 @pytest.fixture
@@ -92,6 +94,26 @@ def test_capped_slice_in_the_tables(frame):
                                     resamples=100)
     counts = evaluation.metrics.query("slice == 'zip' and metric == 'count'").set_index("group")["value"]
     assert counts.to_dict() == {"z2": 2, "z3": 3, "(other)": 3}
+
+
+@settings(max_examples=50, deadline=None)
+@given(sizes=st.lists(st.integers(1, 9), min_size=2, max_size=40), max_groups=st.integers(2, 50),
+       max_shown=st.integers(2, 30))
+def test_shown_groups_are_the_largest_and_other_holds_every_other_row(sizes, max_groups, max_shown):
+    values = np.repeat([f"v{i:02d}" for i in range(len(sizes))], sizes)
+    (family,) = _build(pd.DataFrame({"v": values}), {"column": "v", "max_groups": max_groups})
+    shown = shown_groups(family, max_shown)
+    if family.n_groups <= max_shown:
+        assert shown is None
+        return
+    counts = pd.Series(values).value_counts().sort_index().sort_values(ascending=False, kind="stable")
+    pooled = family.pooled > 0
+    listed = family.labels[:-1] if pooled else family.labels
+    expected = [v for v in counts.index if v in listed][:max_shown]
+    assert [family.labels[i] for i in shown.groups] == expected
+    assert shown.other.labels == [OTHER] and shown.other.name == family.name
+    assert (shown.other.codes == 0).tolist() == (~pd.Series(values).isin(expected)).tolist()
+    assert shown.merged == len(sizes) - len(expected)
 
 
 def test_max_groups_exactly_reached_is_not_capped(frame):

@@ -266,8 +266,9 @@ def _improvements(
         sums = np.bincount(family.codes[family.codes >= 0], weights=values[family.codes >= 0], minlength=family.n_groups)
         groups = pd.DataFrame({"conditions": [((family.name, label),) for label in family.labels],
                                "value": np.divide(sums, n, out=np.full(len(n), np.nan), where=n > 0), "n": n})
+        groups = groups.iloc[: family.n_listed]  # max_groups' pool is no group to fix
         comparable = groups[groups["n"] >= min_support]
-        for label, size, value in zip(family.labels, n, groups["value"], strict=True):
+        for label, size, value in zip(family.labels, groups["n"], groups["value"], strict=False):
             if size >= min_support:
                 rows.append(("configured", f"{family.name} = {label}", int(size), float(value), comparable))
     overall = found.overall

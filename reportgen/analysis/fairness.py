@@ -477,9 +477,9 @@ def _fairness_measures(
 
 
 def _reference_index(family: SliceFamily, n: np.ndarray, wanted: object, column: str) -> int:
-    """The configured reference group, or the largest group."""
+    """The configured reference group, or the largest group (never a pool of values beyond `max_groups`)."""
     if wanted is None:
-        return int(np.argmax(n))
+        return int(np.argmax(n[: family.n_listed]))
     text = group_label(wanted)
     if text not in family.labels:
         raise ConfigError(

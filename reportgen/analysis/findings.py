@@ -16,13 +16,14 @@ import numpy as np
 import pandas as pd
 
 from reportgen.analysis.base import Context, Evidence, Finding, Outcome, TestFamily
-from reportgen.formatting import figure, num, p_clause, pct, signed
+from reportgen.formatting import count, figure, num, p_clause, pct, signed
 from reportgen.io import Predictions
 from reportgen.labels import DISPLAY_LABEL_CHARS, display_label, shorten
 from reportgen.metrics.measure import Measured
 from reportgen.metrics.metric import Fraction, Mean
 from reportgen.metrics.significance import against_rest, benjamini_hochberg
 from reportgen.metrics.values import EMPTY
+from reportgen.slices import OTHER, SliceFamily
 from reportgen.vocabulary import OVERALL, TESTED_METRICS
 
 MINORITY_SHARE = 0.2  # binary: the rarer class below this share makes accuracy misleading
@@ -331,9 +332,9 @@ def small_slices(inputs: FindingInputs) -> list[Finding]:
             evidence.append(_evidence(inputs, slice_name, group, "count"))
             continue
         parts = []
-        for (count, unit), of_unit in rows.groupby(["support", "support_unit"], sort=False):
+        for (support, unit), of_unit in rows.groupby(["support", "support_unit"], sort=False):
             labels = ", ".join(inputs.measured.registry[m].label for m in of_unit["metric"])
-            parts.append(f"{int(count):,} {unit} ({labels})")
+            parts.append(f"{int(support):,} {unit} ({labels})")
             evidence.append(_evidence(inputs, slice_name, group, str(of_unit["metric"].iloc[0])))
         described.append(f"{where}: {', '.join(parts)}")
     shown = "; ".join(described[:8]) + (f"; and {len(described) - 8} more" if len(described) > 8 else "")
@@ -478,6 +479,50 @@ def systematic_bias(inputs: FindingInputs) -> list[Finding]:
     )]
 
 
+def many_groups(inputs: FindingInputs) -> list[Finding]:
+    """A slice of more groups than the card shows (`[report] max_groups_shown`): often an identifier-like column."""
+    found = []
+    for name, other in inputs.measured.others.items():
+        family = inputs.measured.family(name)
+        sizes = _group_sizes(inputs.predictions.frame, family, inputs.measured.statistics[name].n)
+        singles, median = int((sizes == 1).sum()), float(np.median(sizes))
+        too_small = int((sizes < inputs.min_support).sum())
+        shown = len(other.shown.groups)
+        # most groups too small to measure alone: the slice identifies rows rather than groups them
+        identifier_like = too_small > len(sizes) / 2
+        sensitive = family.kind == "values" and family.columns[0] in set(inputs.fairness_gaps.get("sensitive", ()))
+        found.append(Finding(
+            id="many_groups", severity="medium" if identifier_like else "low",
+            title=f'The slice "{display_label(name)}" has {count(len(sizes))} groups'
+                  + (" (identifier-like)" if identifier_like else "")
+                  + f'; the card shows the {count(shown)} largest and "{OTHER}".',
+            detail=f"{pct(singles / len(sizes), 0)} of its groups have a single row and the median group has "
+                   f"{figure(median)} rows; {count(too_small)} groups have fewer than {inputs.min_support} rows. "
+                   f'"{OTHER}" holds the other {count(other.shown.merged)} groups '
+                   f"({count(int(other.statistics.n[0]))} rows), measured as one group; report.json lists "
+                   "the groups one by one up to the slice's max_groups."
+                   + (" As a sensitive column, its fairness gaps span every group: they compare the extremes of "
+                      "many small groups." if sensitive else ""),
+            section="slices", subject=name,
+            evidence=[Evidence(slice=name, group=OTHER, metric="count", value=float(other.statistics.n[0]),
+                               ci_low=None, ci_high=None, n=int(other.statistics.n[0]))],
+            suggestions=[
+                "Bin the column (bins or quantiles) or slice by a coarser column that groups these values.",
+                "Drop the slice if the column identifies rows (an id); show it beside the errors instead "
+                "([error_analysis] display).",
+                "Raise [report] max_groups_shown to show more groups on the card.",
+            ],
+        ))
+    return found
+
+
+def _group_sizes(frame: pd.DataFrame, family: SliceFamily, listed: np.ndarray) -> np.ndarray:
+    """Rows per group of the data, values pooled beyond `max_groups` counted one by one."""
+    if not family.pooled:
+        return np.asarray(listed, dtype=np.int64)
+    return frame.groupby(family.columns, dropna=False, observed=True, sort=False).size().to_numpy()
+
+
 RULES: tuple[Callable[[FindingInputs], list[Finding]], ...] = (
     constant_predictions,
     class_imbalance,
@@ -488,4 +533,5 @@ RULES: tuple[Callable[[FindingInputs], list[Finding]], ...] = (
     systematic_bias,
     undefined_metrics,
     small_slices,
+    many_groups,
 )

@@ -12,11 +12,12 @@ from dataclasses import fields
 from typing import Any, TypeVar
 
 import numpy as np
+import pandas as pd
 
 from reportgen.analysis.base import Finding, TestFamily
 from reportgen.analysis.comparison import Comparison, change_counts
 from reportgen.analysis.error_analysis import ErrorAnalysis
-from reportgen.analysis.fairness import Fairness
+from reportgen.analysis.fairness import Fairness, sensitive_family
 from reportgen.analysis.training import TrainingSummary
 from reportgen.config import Config, FairnessSection
 from reportgen.document.schema import (
@@ -55,17 +56,19 @@ from reportgen.document.schema import (
     TrainingResult,
     TrainingSeries,
 )
-from reportgen.formatting import pct
+from reportgen.formatting import count, pct
 from reportgen.history import History
 from reportgen.io import Predictions
 from reportgen.labels import DISPLAY_SLICE_CHARS, shorten
+from reportgen.metrics import tasks
 from reportgen.metrics.measure import Measured
 from reportgen.record import GitState, config_fingerprint, versions
-from reportgen.slices import SliceFamily
+from reportgen.slices import OTHER, SliceFamily
 from reportgen.version import __version__
 from reportgen.vocabulary import OVERALL
 
 T = TypeVar("T")
+G = TypeVar("G", GroupResult, GroupChange, FairnessGroup)
 # Analysis name → writer of its card section, for analyses without a layout of their own in `Report`;
 # the result None means the analysis did not apply (no section).
 SECTIONS: dict[str, Callable[[Any], Section]] = {}
@@ -145,7 +148,7 @@ def build_report(
         evaluation_data=_evaluation_data(predictions, measured, overall, config.card.evaluation_data),
         overall=overall,
         slices=slices[1:],
-        fairness=_fairness_results(results["fairness"], config.fairness),
+        fairness=_fairness_results(results["fairness"], config.fairness, measured),
         charts=Charts(
             roc=curves.roc,
             precision_recall=curves.precision_recall,
@@ -181,7 +184,8 @@ def _comparison_result(measured: Measured, comparison: Comparison, config: Confi
             n = int(rows["n"].iloc[0])
             changes = [_metric_change(row, min_support) for row in rows.itertuples()]
             groups.append(GroupChange(group=str(label), n=n, small=n < min_support, metrics=changes))
-        slices.append(SliceChange(name=family.name, groups=groups))
+        shown, more = _shown_split(measured, family, groups)
+        slices.append(SliceChange(name=family.name, groups=shown, more_groups=more))
     improvements, regressions = change_counts(comparison.table)
     return ComparisonResult(
         baseline=comparison.name,
@@ -372,9 +376,47 @@ def _slice_result(
     measured: Measured, family: SliceFamily, weak: dict[tuple[str, str], list[str]], min_support: int, total: int
 ) -> SliceResult:
     name = family.name
-    table = measured.metrics[measured.metrics["slice"] == name]
-    by_group = dict(tuple(table.groupby("group", sort=False)))
-    class_table = measured.class_metrics[measured.class_metrics["slice"] == name]
+    groups = _group_results(measured.task, family, measured.metrics, measured.class_metrics,
+                            measured.statistics[name], weak, min_support, total)
+    distinct = family.n_distinct
+    calibration = [
+        GroupCalibration(str(label), uniform, quantile)
+        for label, (uniform, quantile) in zip(family.labels, measured.reliability.get(name, []), strict=False)
+    ]
+    other = measured.others.get(name)
+    if other is None:
+        return SliceResult(name, family.kind, family.columns, family.notes, groups, [], family.pooled, distinct,
+                           calibration)
+    shown, more = _shown_split(measured, family, groups)
+    (other_result,) = _group_results(measured.task, other.shown.other, other.metrics, other.class_metrics,
+                                     other.statistics, {}, min_support, total)
+    listing = [f"report.json lists {count(len(more))} of them one by one"] if more else []
+    if family.pooled:
+        listing.append(f"{count(family.pooled)} values beyond the slice's max_groups only within \"{OTHER}\"")
+    note = (f"{count(distinct)} groups: the {count(len(shown))} largest are shown, and \"{OTHER}\" holds the "
+            f"other {count(other.shown.merged)} ({count(other_result.n)} rows), measured as one group"
+            + (f"; {', and '.join(listing)}." if listing else "."))
+    labels = {g.group for g in shown}
+    # a values family's only note is max_groups' pool, which this note restates ("(other)" now holds more)
+    notes = [] if family.pooled else list(family.notes)
+    return SliceResult(name, family.kind, family.columns, [*notes, note], [*shown, other_result], more,
+                       family.pooled, distinct, [c for c in calibration if c.group in labels])
+
+
+def _group_results(
+    task: str,
+    family: SliceFamily,
+    metrics: pd.DataFrame,
+    class_metrics: pd.DataFrame,
+    statistics: tasks.Statistics,
+    weak: dict[tuple[str, str], list[str]],
+    min_support: int,
+    total: int,
+) -> list[GroupResult]:
+    """Every group of `family`, in its order, from its rows of the metric tables and its statistics."""
+    name = family.name
+    by_group = dict(tuple(metrics[metrics["slice"] == name].groupby("group", sort=False)))
+    class_table = class_metrics[class_metrics["slice"] == name]
     by_group_and_class = dict(tuple(class_table.groupby("group", sort=False)))
     groups = []
     for index, label in enumerate(family.labels):
@@ -388,29 +430,25 @@ def _slice_result(
                 small=n < min_support,
                 metrics=[_metric_value(row, min_support) for row in rows.itertuples()],
                 weak_metrics=weak.get((name, str(label)), []),
-                confusion_matrix=_confusion_matrix(measured, name, index),
-                class_matrix=_class_matrix(measured, name, index),
+                confusion_matrix=_confusion_matrix(task, statistics, index),
+                class_matrix=_class_matrix(task, statistics, index),
                 classes=_class_results(by_group_and_class.get(label), min_support),
             )
         )
-    calibration = [
-        GroupCalibration(str(label), uniform, quantile)
-        for label, (uniform, quantile) in zip(family.labels, measured.reliability.get(name, []), strict=False)
-    ]
-    return SliceResult(family.name, family.kind, family.columns, family.notes, groups, calibration)
+    return groups
 
 
-def _confusion_matrix(measured: Measured, name: str, index: int) -> ConfusionMatrix | None:
-    if measured.task != "binary":
+def _confusion_matrix(task: str, statistics: tasks.Statistics, index: int) -> ConfusionMatrix | None:
+    if task != "binary":
         return None
-    c = measured.statistics[name].confusion
+    c = statistics.confusion
     return ConfusionMatrix(tn=int(c.tn[index]), fp=int(c.fp[index]), fn=int(c.fn[index]), tp=int(c.tp[index]))
 
 
-def _class_matrix(measured: Measured, name: str, index: int) -> list[list[int]] | None:
-    if measured.task != "multiclass":
+def _class_matrix(task: str, statistics: tasks.Statistics, index: int) -> list[list[int]] | None:
+    if task != "multiclass":
         return None
-    return measured.statistics[name].confusion.matrix[index].astype(int).tolist()
+    return statistics.confusion.matrix[index].astype(int).tolist()
 
 
 def _class_results(rows: Any, min_support: int) -> list[ClassResult]:
@@ -423,7 +461,22 @@ def _class_results(rows: Any, min_support: int) -> list[ClassResult]:
     ]
 
 
-def _fairness_results(fairness: Fairness, settings: FairnessSection) -> list[FairnessResult]:
+def _shown_split(
+    measured: Measured, family: SliceFamily, groups: list[G], keep: str | None = None
+) -> tuple[list[G], list[G]]:
+    """A family's groups (one per label, in its order) as the card shows them: the groups shown (and `keep`,
+    a group shown whatever its size), then the rest, largest first, without a pool of values beyond
+    `max_groups` (it is counted as `left_out`). Every group is shown when the family is not capped."""
+    other = measured.others.get(family.name)
+    if other is None:
+        return groups, []
+    chosen = list(other.shown.groups)
+    chosen += [i for i, g in enumerate(groups) if g.group == keep and i not in chosen]
+    rest = sorted(set(range(family.n_listed)) - set(chosen), key=lambda i: (-groups[i].n, i))
+    return [groups[i] for i in chosen], [groups[i] for i in rest]
+
+
+def _fairness_results(fairness: Fairness, settings: FairnessSection, measured: Measured) -> list[FairnessResult]:
     results = []
     for column in settings.sensitive:
         gaps = fairness.gaps[fairness.gaps["sensitive"] == column]
@@ -437,6 +490,8 @@ def _fairness_results(fairness: Fairness, settings: FairnessSection) -> list[Fai
             )
             for label, rows in by_group.groupby("group", sort=False)
         ]
+        shown, more = _shown_split(measured, sensitive_family(measured.families, column), groups,
+                                   keep=fairness.references[column])
         results.append(
             FairnessResult(
                 sensitive=column,
@@ -444,7 +499,8 @@ def _fairness_results(fairness: Fairness, settings: FairnessSection) -> list[Fai
                 max_difference=fairness.thresholds.max_difference,
                 min_ratio=settings.min_ratio,
                 gaps=[_record(FairnessGap, row, name="gap") for row in gaps.itertuples()],
-                groups=groups,
+                groups=shown,
+                more_groups=more,
             )
         )
     return results

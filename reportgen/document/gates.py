@@ -155,7 +155,7 @@ def _slice_groups(spec: GateSpec, report: Report | ComparisonResult, where: str)
             f'{where} slice: the report has no slice "{spec.slice}"; '
             f"slices are: {quoted_list(slices, limit=len(slices)) or 'none'}"
         )
-    groups = slices[spec.slice].groups
+    groups = [*slices[spec.slice].groups, *slices[spec.slice].more_groups]  # judged on every group measured
     if spec.group is None:
         return groups
     wanted = str(spec.group)

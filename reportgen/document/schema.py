@@ -85,13 +85,23 @@ class GroupCalibration:
 
 @dataclass(frozen=True)
 class SliceResult:
-    """One slice family: how its groups were formed and their metrics."""
+    """One slice family: how its groups were formed and their metrics.
+
+    `groups` are the groups the card shows: all of them, or, for a family of more than
+    `max_groups_shown` groups, the largest (largest first) and "(other)", the rows of the rest measured
+    as one group. `more_groups` lists the rest one by one, largest first (the card does not show them);
+    `left_out` counts the values beyond the slice's `max_groups`, listed nowhere one by one (their rows
+    are in "(other)"); `distinct` counts every group of the data: shown, more and left out.
+    """
 
     name: str
     kind: str
     columns: list[str]
     notes: list[str]
     groups: list[GroupResult]
+    more_groups: list[GroupResult]
+    left_out: int
+    distinct: int
     calibration: list[GroupCalibration]
 
 
@@ -162,7 +172,9 @@ class FairnessResult:
     """Gaps across the groups of one sensitive column.
 
     `max_difference` is the threshold differences were flagged at: a rate difference for
-    classification, a difference in the target's units for regression.
+    classification, a difference in the target's units for regression. The gaps span every group;
+    `groups` are those the card shows (as in the column's slice, with the reference group) and
+    `more_groups` the rest, largest first.
     """
 
     sensitive: str
@@ -171,6 +183,7 @@ class FairnessResult:
     min_ratio: float
     gaps: list[FairnessGap]
     groups: list[FairnessGroup]
+    more_groups: list[FairnessGroup]
 
 
 @dataclass(frozen=True)
@@ -448,10 +461,12 @@ class GroupChange:
 
 @dataclass(frozen=True)
 class SliceChange:
-    """One slice family's groups, compared."""
+    """One slice family's groups, compared: those the card shows (as in the slice, without "(other)"),
+    and `more_groups`, the rest, largest first."""
 
     name: str
     groups: list[GroupChange]
+    more_groups: list[GroupChange]
 
 
 @dataclass(frozen=True)

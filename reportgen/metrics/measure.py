@@ -19,7 +19,7 @@ from reportgen.io import Predictions
 from reportgen.metrics import calibration, curves, residuals, tasks
 from reportgen.metrics.metric import Metric
 from reportgen.metrics.table import COLUMNS, metric_frame
-from reportgen.slices import SliceFamily, build_slices, overall_family
+from reportgen.slices import ShownGroups, SliceFamily, build_slices, overall_family, shown_groups
 from reportgen.vocabulary import OVERALL
 
 MAX_RELIABILITY_GROUPS = 12  # per-group reliability diagrams only for slices of at most this many groups
@@ -54,6 +54,26 @@ class Curves:
 
 
 @dataclass(frozen=True)
+class Other:
+    """"(other)" of a family the card shows capped, measured like any group.
+
+    Attributes
+    ----------
+    shown : ShownGroups
+        The groups shown and the one-group family of the rest.
+    statistics : Statistics
+        Its sufficient statistics (one group).
+    metrics, class_metrics : DataFrame
+        Its rows of the metric tables, in the columns of `Measured.metrics` and `Measured.class_metrics`.
+    """
+
+    shown: ShownGroups
+    statistics: tasks.Statistics = field(repr=False)
+    metrics: pd.DataFrame = field(repr=False)
+    class_metrics: pd.DataFrame = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Measured:
     """Every metric of every group, with the statistics they came from.
 
@@ -81,6 +101,9 @@ class Measured:
         Metric name → its registry entry, for `metrics` and `class_metrics`.
     engine : Engine
         The per-row arrays the statistics came from (a baseline is compared on them).
+    others : dict
+        Family name → its "(other)" (`Other`), for the families of more groups than the card shows
+        (`[report] max_groups_shown`); the analyses read only the families' own groups.
     """
 
     task: str
@@ -94,6 +117,7 @@ class Measured:
     registry: dict[str, Metric] = field(repr=False)
     class_registry: dict[str, Metric] = field(repr=False)
     engine: tasks.Engine = field(repr=False)
+    others: dict[str, Other] = field(repr=False)
 
     def family(self, name: str) -> SliceFamily:
         """The family called `name`."""
@@ -122,31 +146,46 @@ def measure(predictions: Predictions, specs: Sequence[SliceSpec], settings: Repo
             predictions.frame, specs, source=predictions.source
         )
         engine = engine_ready.result()
-        computed = list(pool.map(lambda f: engine.group_stats(f.codes, f.n_groups), families))
-    stats = {family.name: s for family, s in zip(families, computed, strict=True)}
+        shown = {index: s for index, f in enumerate(families) if (s := shown_groups(f, settings.max_groups_shown))}
+        to_measure = families + [s.other for s in shown.values()]
+        computed = list(pool.map(lambda f: engine.group_stats(f.codes, f.n_groups), to_measure))
+    stats = {family.name: s for family, s in zip(families, computed[: len(families)], strict=True)}
     level = settings.confidence_level
 
     def rng(*key: int) -> np.random.Generator:
         return np.random.default_rng([settings.seed, *key])
 
-    metrics = pd.concat([
-        metric_frame(family.name, family.labels, stats[family.name], engine.metrics, level=level,
-                     resamples=settings.resamples, rng=rng(index))
-        for index, family in enumerate(families)
-    ], ignore_index=True)
+    def metrics_of(family: SliceFamily, of_family: tasks.Statistics, *key: int) -> pd.DataFrame:
+        return metric_frame(family.name, family.labels, of_family, engine.metrics, level=level,
+                            resamples=settings.resamples, rng=rng(*key))
+
+    def class_metrics_of(family: SliceFamily, of_family: tasks.Statistics, *key: int) -> pd.DataFrame:
+        return _class_metrics(engine, predictions.classes, family, of_family, level, settings.resamples, rng, key)
+
+    metrics = pd.concat([metrics_of(family, stats[family.name], index) for index, family in enumerate(families)],
+                        ignore_index=True)
+    class_metrics = [class_metrics_of(family, stats[family.name], index) for index, family in enumerate(families)]
+    others = {}
+    for (index, s), of_other in zip(shown.items(), computed[len(families):], strict=True):
+        # seeded apart from the families' streams, (index) and (index, k + 1): seeds are zero-padded, so
+        # (index, 0) would repeat (index)'s
+        others[s.other.name] = Other(s, of_other, metrics_of(s.other, of_other, index, 0, 1),
+                                     class_metrics_of(s.other, of_other, index, 0, 1))
     overall_curves, reliability = _chart_data(engine, families, stats, level)
     return Measured(
         task=predictions.task,
         families=families,
         statistics=stats,
         metrics=metrics,
-        class_metrics=_class_metrics(engine, predictions.classes, families, stats, level, settings.resamples, rng),
+        class_metrics=(pd.concat(class_metrics, ignore_index=True) if engine.class_metrics
+                       else pd.DataFrame(columns=[*COLUMNS, "class_label"])),
         confusion=_confusion_table(predictions, families, stats),
         curves=overall_curves,
         reliability=reliability,
         registry={metric.name: metric for metric in engine.metrics},
         class_registry={metric.name: metric for metric in engine.class_metrics},
         engine=engine,
+        others=others,
     )
 
 
@@ -183,22 +222,21 @@ def _chart_data(
 def _class_metrics(
     engine: tasks.Engine,
     classes: list[str],
-    families: list[SliceFamily],
-    stats: dict[str, tasks.Statistics],
+    family: SliceFamily,
+    stats: tasks.Statistics,
     level: float,
     resamples: int,
     rng: Callable[..., np.random.Generator],
+    key: tuple[int, ...],
 ) -> pd.DataFrame:
-    """Multiclass: each class against the rest, per group of every family."""
+    """Multiclass: each class against the rest, per group of one family (class k seeded by (*key, k + 1))."""
     if not engine.class_metrics:
         return pd.DataFrame(columns=[*COLUMNS, "class_label"])
     tables = []
-    for index, family in enumerate(families):
-        for k, name in enumerate(classes):
-            one = stats[family.name].task.one_vs_rest(k)
-            table = metric_frame(family.name, family.labels, one, engine.class_metrics, level=level,
-                                 resamples=resamples, rng=rng(index, k + 1))
-            tables.append(table.assign(class_label=name))
+    for k, name in enumerate(classes):
+        table = metric_frame(family.name, family.labels, stats.task.one_vs_rest(k), engine.class_metrics,
+                             level=level, resamples=resamples, rng=rng(*key, k + 1))
+        tables.append(table.assign(class_label=name))
     return pd.concat(tables, ignore_index=True)
 
 

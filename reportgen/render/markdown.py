@@ -238,6 +238,7 @@ def _slice_view(result: SliceResult, task: str, units: dict[str, str]) -> _Slice
     ))
     notes = {
         "hidden": len(shown) < len(groups),
+        "other": result.distinct > len(groups),  # "(other)" holds the groups not shown (or pooled)
         "weak": any(name in names for g in shown for name in g.weak_metrics),
         "small": any(g.small for g in shown),
         "small_metric": bool(small_units),

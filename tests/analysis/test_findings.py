@@ -827,6 +827,52 @@ def test_small_slices_lists_every_group_with_a_support_below_min_support(sizes: 
     assert evidenced == small[: len(evidenced)] and all(e.support < min_support for e in finding.evidence)
 
 
+def _id_inputs(df: pd.DataFrame, column: str, *, max_groups: int = 1000, max_groups_shown: int = 20) -> FindingInputs:
+    """`inputs_for` with one slice over `column` and the given caps."""
+    predictions = check_predictions(df, DataSection(label="y", score="p"), source="test.csv")
+    measured = measure(predictions, [SliceSpec(column=column, max_groups=max_groups)],
+                       ReportSection(resamples=100, max_groups_shown=max_groups_shown))
+    return FindingInputs(predictions, measured, pd.DataFrame(), min_support=30, fdr=0.05, max_ece=0.05,
+                         threshold=0.5, prediction_column=None)
+
+
+def test_many_groups_fires_for_an_id_column() -> None:
+    df = calibrated(2000)
+    df["patient_id"] = [f"P{i:04d}" for i in np.random.default_rng(1).integers(0, 1500, 2000)]
+    (finding,) = findings.many_groups(_id_inputs(df, "patient_id"))
+    sizes = df["patient_id"].value_counts().to_numpy()
+    assert (finding.severity, finding.section, finding.subject) == ("medium", "slices", "patient_id")
+    assert finding.title == (f'The slice "patient_id" has {len(sizes):,} groups (identifier-like); '
+                             'the card shows the 20 largest and "(other)".')
+    assert f"{round(100 * (sizes == 1).mean())}% of its groups have a single row" in finding.detail
+    assert f"the median group has {np.median(sizes):g} rows" in finding.detail
+    (evidence,) = finding.evidence
+    assert (evidence.group, evidence.n) == ("(other)", 2000 - np.sort(sizes)[::-1][:20].sum())
+
+
+def test_many_groups_says_when_the_column_is_sensitive() -> None:
+    df = calibrated(2000)
+    df["patient_id"] = [f"P{i:04d}" for i in np.random.default_rng(1).integers(0, 1500, 2000)]
+    plain = findings.many_groups(_id_inputs(df, "patient_id"))[0]
+    (sensitive,) = findings.many_groups(inputs_for(df, score="p", sensitive=["patient_id"]))
+    assert "fairness gaps span every group" in sensitive.detail and "fairness" not in plain.detail
+
+
+def test_many_groups_quiet_for_a_ten_value_column() -> None:
+    df = calibrated(2000)
+    df["site"] = [f"s{i}" for i in range(10)] * 200
+    assert findings.many_groups(_id_inputs(df, "site")) == []
+
+
+def test_many_groups_counts_pooled_values_and_is_low_for_large_groups() -> None:
+    df = calibrated(2000)
+    df["region"] = np.repeat([f"r{i:02d}" for i in range(40)], 50)
+    (finding,) = findings.many_groups(_id_inputs(df, "region", max_groups=25, max_groups_shown=10))
+    assert finding.severity == "low"  # every group is measurable alone: many, not identifier-like
+    assert finding.title == 'The slice "region" has 40 groups; the card shows the 10 largest and "(other)".'
+    assert '"(other)" holds the other 30 groups (1,500 rows)' in finding.detail
+
+
 # ---------------------------------------------------------------------------------------------- order
 
 

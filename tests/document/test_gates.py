@@ -246,7 +246,7 @@ def test_fairness_gate_needs_sensitive_columns() -> None:
 # schema's dataclasses, a few groups and metrics with values chosen to sit on either side of a bound.
 
 INFOS = {
-    "roc_auc": MetricInfo("roc_auc", "ROC AUC", "bootstrap", True, "rows of the smaller class"),
+    "roc_auc": MetricInfo("roc_auc", "ROC AUC", "score (Newcombe)", True, "rows of the smaller class"),
     "recall": MetricInfo("recall", "Recall (TPR)", "Wilson", True, "positives"),
     "fpr": MetricInfo("fpr", "False positive rate", "Wilson", False, "negatives"),
     "ece": MetricInfo("ece", "ECE", None, False, "rows"),
@@ -269,8 +269,9 @@ def _group(name: str, n: int = 100, **metrics: Value) -> GroupResult:
                        confusion_matrix=None, class_matrix=None, classes=[])
 
 
-def _slice(name: str, *groups: GroupResult) -> SliceResult:
-    return SliceResult(name=name, kind="values", columns=[name], notes=[], groups=list(groups), calibration=[])
+def _slice(name: str, *groups: GroupResult, more: tuple[GroupResult, ...] = ()) -> SliceResult:
+    return SliceResult(name=name, kind="values", columns=[name], notes=[], groups=list(groups),
+                       more_groups=list(more), left_out=0, distinct=len(groups) + len(more), calibration=[])
 
 
 def _gap(name: str, value: float | None, ci: tuple[float | None, float | None] = (None, None),
@@ -281,7 +282,7 @@ def _gap(name: str, value: float | None, ci: tuple[float | None, float | None] =
 
 def _fairness(sensitive: str, *gaps: FairnessGap) -> FairnessResult:
     return FairnessResult(sensitive=sensitive, reference="a", max_difference=0.1, min_ratio=0.8, gaps=list(gaps),
-                          groups=[])
+                          groups=[], more_groups=[])
 
 
 def _change(name: str, difference: float | None, ci: tuple[float | None, float | None] = (None, None),
@@ -296,7 +297,7 @@ def _comparison(baseline: str, overall: list[MetricChange], **slices: dict[str, 
     return ComparisonResult(
         baseline=baseline, source=f"{baseline}.csv", fingerprint="0", join="row order", unmatched=0, rows=200,
         fdr=0.05, improvements=0, regressions=0, overall=GroupChange("overall", 200, False, overall),
-        slices=[SliceChange(name, [GroupChange(g, 100, False, changes) for g, changes in groups.items()])
+        slices=[SliceChange(name, [GroupChange(g, 100, False, changes) for g, changes in groups.items()], [])
                 for name, groups in slices.items()],
     )
 
@@ -374,6 +375,16 @@ def test_hand_built_slice_gate_checks_every_group() -> None:
                            "tiny: no positives in this group.")
     one = _check(_document(), metric="recall", slice="g", group="a", min=0.7)
     assert (one.title, [c.subject for c in one.checks], one.status) == ("Recall (TPR) ≥ 0.7 for g = a", ["a"], "pass")
+
+
+def test_hand_built_gate_judges_groups_the_card_does_not_show() -> None:
+    shown = (_group("big", recall=(0.9, None, None)), _group("(other)", recall=(0.8, None, None)))
+    hidden = _group("rare", 40, recall=(0.2, None, None))
+    report = _report(_group("overall", recall=(0.8, None, None)), _slice("id", *shown, more=(hidden,)))
+    every = _check(report, metric="recall", slice="id", min=0.5)
+    assert [(c.subject, c.passed) for c in every.checks] == [("big", True), ("(other)", True), ("rare", False)]
+    one = _check(report, metric="recall", slice="id", group="rare", min=0.5)
+    assert ([c.subject for c in one.checks], one.status) == (["rare"], "fail")
 
 
 @pytest.mark.parametrize("breaches", [5, 6, 8])

@@ -89,7 +89,7 @@ def crowded() -> Report:
     df = synthetic_predictions(4000)
     df["shop"] = [f"{'<b>|&' * 60} shop {i % 2000:04d}" for i in range(len(df))]
     return reportgen.evaluate(df, label="y", score="p", slices=[{"column": "shop", "max_groups": 5000}],
-                              resamples=100).to_report()
+                              resamples=100, max_groups_shown=5000).to_report()
 
 
 # ----------------------------------------------------------------------------------------------- content
@@ -330,6 +330,19 @@ def test_thousands_of_groups_stay_small(crowded: Report) -> None:
     assert len(set(names)) == MAX_GROUPS  # cut in the middle, so they stay apart
     assert f"Showing {MAX_GROUPS} of 2,000 groups" in text
     assert_valid_tables(text)
+
+
+def test_many_valued_slice_shows_the_cards_view() -> None:
+    df = synthetic_predictions(3000)
+    df["patient_id"] = [f"P{i:04d}" for i in np.random.default_rng(3).integers(0, 800, len(df))]
+    text = to_markdown(reportgen.evaluate(df, label="y", score="p", slices=[{"column": "patient_id"}],
+                                          resamples=100).to_report())
+    rows = markdown_tables(text)[-1][2:]
+    largest = df["patient_id"].value_counts().sort_index().sort_values(ascending=False, kind="stable")
+    assert [row[0].strip().removesuffix(" †") for row in rows] == [*largest.index[:20], "(other)"]
+    assert int(rows[-1][1].strip().replace(",", "")) == largest.iloc[20:].sum()
+    assert f"patient_id</b> · {df['patient_id'].nunique()} groups" in text
+    assert '"(other)": the rows of every group not shown' in text
 
 
 def _many_slices(report: Report, n: int) -> Report:
