@@ -67,6 +67,18 @@ def count(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
 
 
+def about(value: float) -> str:
+    """An estimated count, rounded to two significant digits, with thousands separators.
+
+    Examples
+    --------
+    >>> about(573), about(14_653.2), about(7)
+    ('570', '15,000', '7')
+    """
+    rounded = round(value, 1 - len(str(int(abs(value))))) if abs(value) >= 10 else round(value)
+    return f"{int(rounded):,}"
+
+
 def short(text: object, width: int | None = None) -> str:
     """Text from the data as tables show it: at most `width` characters (default `DISPLAY_LABEL_CHARS`),
     its middle cut (`reportgen.labels.shorten`).

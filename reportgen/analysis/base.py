@@ -28,7 +28,8 @@ class Evidence:
     """A number a finding rests on: one metric of one group, with its interval.
 
     `p_value` and `q_value` (Benjamini–Hochberg adjusted) are set for tests of a group against
-    the rest of the data; `compared_with` is the value it was compared with, if any.
+    the rest of the data; `compared_with` is the value it was compared with, if any. `rule` is set
+    in a finding that merges several (`reportgen.analysis.merge`): the rule that raised this number.
     """
 
     slice: str
@@ -41,6 +42,7 @@ class Evidence:
     compared_with: float | None = None
     p_value: float | None = None
     q_value: float | None = None
+    rule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,8 @@ class Finding:
     evidence : list of Evidence
         The numbers.
     suggestions : list of str
-        What to try, from standard practice; options, not verdicts.
+        What to try, as options with the finding's own numbers: filled once every analysis has run
+        (`reportgen.analysis.suggestions`) for the rules it has a builder for, by the rule otherwise.
     """
 
     id: str
@@ -76,7 +79,7 @@ class Finding:
     section: str
     subject: str | None
     evidence: list[Evidence]
-    suggestions: list[str]
+    suggestions: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

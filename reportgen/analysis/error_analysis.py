@@ -66,6 +66,9 @@ class ErrorAnalysis:
         The error tree, in pre-order.
     message : str or None
         Why nothing is reported, when that is so (no errors, too few rows, no candidate columns).
+    rows : dict
+        Slice (in words) → the indices of its rows in the predictions, for each reported slice (rows
+        outside the searched ones, e.g. the negative labels for FNR, are in no slice). Not in the card.
     """
 
     measure: Measure
@@ -78,6 +81,7 @@ class ErrorAnalysis:
     examples: dict[str, pd.DataFrame]
     tree: list[TreeNode]
     message: str | None
+    rows: dict[str, np.ndarray] = dataclasses.field(default_factory=dict, repr=False)
 
 
 def analyse_errors(
@@ -115,6 +119,7 @@ def analyse_errors(
     if not settings.enabled:
         return None
     measure = error_measure(predictions, settings.metric, source=config_source)
+    searched = np.arange(len(predictions.y_true)) if measure.rows is None else measure.rows
     if measure.rows is not None:  # an error rate over the rows of one label: the search runs on those rows
         predictions, configured = _restricted(predictions, configured, measure.rows)
     frame, source = predictions.frame, predictions.source
@@ -155,8 +160,10 @@ def analyse_errors(
     elif slices.empty:
         message = (f"No slice is significantly worse than the rest of the data ({len(found.tested):,} tested, "
                    f"false discovery rate {fdr:g}).")
+    masks = {text: _rows_of(conditions, families)
+             for text, conditions in zip(slices["slice"], slices["conditions"], strict=True)}
     examples = {} if settings.examples == 0 else {
-        text: _examples(predictions, measure, _rows_of(conditions, families),
+        text: _examples(predictions, measure, masks[text],
                         display + [c for c, _ in conditions if c not in display], settings.examples)
         for text, conditions in zip(slices["slice"], slices["conditions"], strict=True)
     }
@@ -173,6 +180,7 @@ def analyse_errors(
         tree=error_tree(frame, tree_input, measure.values, max_depth=settings.tree_depth, min_leaf=min_support,
                         classification=measure.binary),
         message=message,
+        rows={text: searched[mask] for text, mask in masks.items()},
     )
 
 
@@ -319,11 +327,6 @@ def error_findings(analysis: ErrorAnalysis | None, fdr: float) -> list[Finding]:
             evidence=[Evidence(slice="discovered", group=row.slice, metric=analysis.measure.name, value=float(row.value),
                                ci_low=float(row.ci_low), ci_high=float(row.ci_high), n=int(row.n),
                                compared_with=float(row.rest), p_value=float(row.p_value), q_value=float(row.q_value))],
-            suggestions=[
-                "Read the examples of its errors in the card: label noise, a missing feature or a data shift often shows there.",
-                "Collect or label more data like it, or weight it more in training.",
-                "Add it as a configured slice (and a quality gate) to watch it in every report.",
-            ],
         ))
     return found
 
@@ -334,14 +337,14 @@ def run(context: Context) -> Outcome:
     data = config.data
     found = analyse_errors(
         predictions, config.error_analysis, context.measured.families[1:], min_support=config.report.min_support,
-        fdr=config.findings.fdr, level=config.report.confidence_level, exclude=_model_columns(config, predictions.frame),
+        fdr=config.findings.fdr, level=config.report.confidence_level, exclude=model_columns(config, predictions.frame),
         shown=[c for c in (data.label, data.score, data.prediction) if c is not None],
         config_source=context.config_source,
     )
     return Outcome(found, error_findings(found, config.findings.fdr))
 
 
-def _model_columns(config: Config, frame: pd.DataFrame) -> set[str]:
+def model_columns(config: Config, frame: pd.DataFrame) -> set[str]:
     """The columns that hold the label, the model's output or a join key: never error-analysis candidates."""
     data = config.data
     named = {data.label, data.score, data.prediction, *(data.scores or {}).values(),

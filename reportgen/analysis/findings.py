@@ -2,7 +2,7 @@
 
 Each rule is a function from `FindingInputs` to a list of `Finding`; `derive_findings` runs them all.
 A finding carries its evidence as numbers (with intervals) and as a sentence, the card section
-that shows it, and what to try, worded as options.
+that shows it; what to try comes later, with each finding's numbers (`reportgen.analysis.suggestions`).
 """
 
 from __future__ import annotations
@@ -116,11 +116,6 @@ def _measure(inputs: FindingInputs, slice_name: str, metric: str) -> Fraction | 
 
 def class_imbalance(inputs: FindingInputs) -> list[Finding]:
     """A rare class makes accuracy misleading: say which metric to read instead."""
-    suggestions = [
-        "Read balanced accuracy, macro F1 and the precision-recall view rather than accuracy.",
-        "In training, consider class weights or resampling (over-sampling the rare class, under-sampling the common one).",
-        "Consider tuning the decision threshold for the costs of each kind of error.",
-    ]
     if inputs.measured.task == "binary":
         prevalence = inputs.measured.overall("prevalence")
         cells = inputs.measured.statistics[OVERALL].confusion
@@ -159,7 +154,6 @@ def class_imbalance(inputs: FindingInputs) -> list[Finding]:
         title="The classes are imbalanced, so accuracy overstates performance.",
         detail=detail, section="overall", subject=None,
         evidence=[_evidence(inputs, OVERALL, OVERALL, m) for m in metrics],
-        suggestions=suggestions,
     )]
 
 
@@ -209,11 +203,6 @@ def weak_slices(inputs: FindingInputs) -> list[Finding]:
             ),
             section="slices", subject=slice_name,
             evidence=[evidence],
-            suggestions=[
-                "Collect more (or augmented) training data for this group, and check its labels for errors.",
-                "Look for features that would explain this group's behaviour, or for a shift between its training and evaluation data.",
-                "If a different decision threshold for this group is considered, weigh its legal and fairness implications.",
-            ],
         ))
     if len(weak) > MAX_WEAK_SLICES:
         findings.append(Finding(
@@ -221,7 +210,7 @@ def weak_slices(inputs: FindingInputs) -> list[Finding]:
             title=f"{len(weak) - MAX_WEAK_SLICES} more group{'s are' if len(weak) - MAX_WEAK_SLICES > 1 else ' is'} "
                   "significantly worse than the rest of the data.",
             detail="They are marked in the slice tables; the five with the largest differences are listed above.",
-            section="slices", subject=None, evidence=[], suggestions=[],
+            section="slices", subject=None, evidence=[],
         ))
     return findings
 
@@ -251,11 +240,6 @@ def fairness_breaches(inputs: FindingInputs) -> list[Finding]:
             evidence=[Evidence(slice=str(sensitive), group=str(row.between), metric=str(row.gap), value=_plain(row.value),
                                ci_low=_plain(row.ci_low), ci_high=_plain(row.ci_high), n=None,
                                compared_with=float(row.threshold)) for row in rows.itertuples()],
-            suggestions=[
-                "Look at the per-group rates to see which group drives the gap, and whether the labels themselves are biased.",
-                "Mitigations to consider: reweighting or resampling the training data, fairness-constrained training "
-                "(e.g. Fairlearn's ExponentiatedGradient) or group-aware thresholds (e.g. Fairlearn's ThresholdOptimizer).",
-            ],
         ))
     return findings
 
@@ -280,10 +264,6 @@ def small_slices(inputs: FindingInputs) -> list[Finding]:
         section="slices", subject=None,
         evidence=[Evidence(slice=s, group=g, metric="count", value=float(n), ci_low=None, ci_high=None, n=n)
                   for s, g, n in small[:20]],
-        suggestions=[
-            "Merge small groups (coarser bins or categories), or collect more evaluation data for them.",
-            "Read their intervals rather than their point values.",
-        ],
     )]
 
 
@@ -305,7 +285,6 @@ def undefined_metrics(inputs: FindingInputs) -> list[Finding]:
         title=title, detail=f"Reasons: {detail}.",
         section="overall" if not overall.empty else "slices", subject=None,
         evidence=[_evidence(inputs, OVERALL, OVERALL, m) for m in overall["metric"]],
-        suggestions=["Where a group lacks a class, its class-based metrics cannot be computed: merge groups or add data."],
     )]
 
 
@@ -328,12 +307,6 @@ def poor_calibration(inputs: FindingInputs) -> list[Finding]:
         ),
         section="calibration", subject=None,
         evidence=[_evidence(inputs, OVERALL, OVERALL, m) for m in ("ece", "mce", "ece_quantile")],
-        suggestions=[
-            "Recalibrate on held-out data: Platt scaling (scikit-learn's CalibratedClassifierCV, method='sigmoid') "
-            "or isotonic regression (method='isotonic', which needs more data)"
-            + ("; for neural networks, temperature scaling." if inputs.measured.task == "multiclass" else "."),
-            "Check for a shift between the training and evaluation data.",
-        ],
     )]
 
 
@@ -359,10 +332,6 @@ def constant_predictions(inputs: FindingInputs) -> list[Finding]:
         id="constant_predictions", severity="high",
         title="The predictions are constant or nearly so.",
         detail=detail, section="overall", subject=None, evidence=[],
-        suggestions=[
-            "Check that the right model was trained, saved and loaded: a constant output often means a pipeline bug.",
-            "Check the decision threshold against the score distribution, and the class balance of the training data.",
-        ],
     )]
 
 
@@ -384,9 +353,6 @@ def threshold_choice(inputs: FindingInputs) -> list[Finding]:
         ),
         section="overall", subject=None,
         evidence=[_evidence(inputs, OVERALL, OVERALL, "f1", compared_with=choice.f1)],
-        suggestions=[
-            "Tune the threshold on a separate validation set, for the costs of false positives and false negatives.",
-        ],
     )]
 
 
@@ -404,8 +370,6 @@ def systematic_bias(inputs: FindingInputs) -> list[Finding]:
         detail=(f"The mean residual (actual − predicted) is {figure(evidence.value)} "
                 f"({figure(evidence.ci_low)} to {figure(evidence.ci_high)}); its interval excludes 0."),
         section="overall", subject=None, evidence=[evidence],
-        suggestions=["Check for a shift in the target between training and evaluation data; "
-                     "a bias term or recalibration of the output (e.g. isotonic) may remove it."],
     )]
 
 
