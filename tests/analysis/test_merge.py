@@ -1,0 +1,120 @@
+"""One effect, one finding: findings on the same rows merge (pure, on hand-made findings), and end to end a
+configured band, its quartile slice and the error-analysis slice equal to it become one finding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import jaccard_score
+
+import reportgen
+from reportgen.analysis.base import Evidence, Finding
+from reportgen.analysis.merge import SAME_ROWS, jaccard, merge_findings
+from reportgen.document.build import build_report
+
+N = 1000
+
+
+def finding(rule: str, severity: str, slice_name: str, group: str, value: float = 0.3) -> Finding:
+    return Finding(id=rule, severity=severity, title=f"{rule} {group}.", detail=f"Detail of {group}.",
+                   section="slices", subject=slice_name,
+                   evidence=[Evidence(slice_name, group, "recall", value, value - 0.1, value + 0.1, 100)])
+
+
+def mask(start: int, stop: int) -> np.ndarray:
+    rows = np.zeros(N, dtype=bool)
+    rows[start:stop] = True
+    return rows
+
+
+def merged(findings: list[Finding], masks: dict[str, np.ndarray | None]) -> list[Finding]:
+    return merge_findings(findings, lambda f: masks[f.evidence[0].group] if f.evidence else None)
+
+
+def test_a_configured_group_and_the_equal_discovered_slice_are_one_finding() -> None:
+    band = finding("weak_slice", "high", "size_band", "small")
+    discovered = finding("error_slice", "high", "discovered", "size = small", value=0.4)
+    (one,) = merged([band, discovered], {"small": mask(0, 250), "size = small": mask(0, 250)})
+    assert one.id == "weak_slice" and one.title == band.title  # equal severity: the earlier one is the primary
+    assert [(e.slice, e.group, e.rule) for e in one.evidence] == [
+        ("size_band", "small", "weak_slice"), ("discovered", "size = small", "error_slice")]
+    assert one.detail.startswith(band.detail)
+    assert 'the discovered slice "size = small"' in one.detail and "1.00" in one.detail
+
+
+def test_a_quartile_nearly_equal_to_a_band_merges_and_a_less_equal_one_does_not() -> None:
+    band = finding("weak_slice", "medium", "size_band", "small")
+    quartile = finding("weak_slice", "medium", "size", "[0, 25)")
+    near, apart = mask(0, 240), mask(0, 282)  # Jaccard 240/250 = 0.96 and 250/282 = 0.89 with the band
+    assert jaccard(mask(0, 250), near) >= SAME_ROWS > jaccard(mask(0, 250), apart)
+    assert len(merged([band, quartile], {"small": mask(0, 250), "[0, 25)": near})) == 1
+    assert merged([band, quartile], {"small": mask(0, 250), "[0, 25)": apart}) == [band, quartile]
+
+
+def test_disjoint_and_rowless_findings_pass_unchanged_in_order() -> None:
+    first, second = finding("weak_slice", "high", "sex", "female"), finding("weak_slice", "high", "sex", "male")
+    gap = Finding(id="fairness_gap", severity="high", title="A gap.", detail="d", section="fairness", subject="sex",
+                  evidence=[])
+    found = [gap, first, second]
+    assert merged(found, {"female": mask(0, 500), "male": mask(500, 1000)}) == found
+
+
+def test_the_most_severe_is_the_primary_wherever_it_was_raised() -> None:
+    early = finding("weak_slice", "medium", "age", "young")
+    late = finding("error_slice", "high", "discovered", "age = young")
+    (one,) = merged([early, late], {"young": mask(0, 300), "age = young": mask(0, 300)})
+    assert one.id == "error_slice" and [e.rule for e in one.evidence] == ["error_slice", "weak_slice"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 900), st.integers(1, 300), st.sampled_from(["high", "medium", "low"])),
+                min_size=1, max_size=8))
+def test_merging_keeps_every_number_and_leaves_no_two_primaries_on_the_same_rows(
+    slices: list[tuple[int, int, str]],
+) -> None:
+    found = [finding("weak_slice", severity, "s", f"g{i}") for i, (_, _, severity) in enumerate(slices)]
+    masks = {f"g{i}": mask(start, start + size) for i, (start, size, _) in enumerate(slices)}
+    out = merged(found, masks)
+    assert sum(len(f.evidence) for f in out) == len(found)
+    groups = [masks[f.evidence[0].group] for f in out]
+    assert all(jaccard(a, b) < SAME_ROWS for i, a in enumerate(groups) for b in groups[i + 1:])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=50), st.lists(st.booleans(), min_size=1, max_size=50))
+def test_jaccard_is_scikit_learns(first: list[bool], second: list[bool]) -> None:
+    size = min(len(first), len(second))
+    a, b = np.array(first[:size]), np.array(second[:size])
+    assert jaccard(a, b) == pytest.approx(jaccard_score(a, b, zero_division=0.0))
+
+
+def band_data(n: int = 4000, seed: int = 0) -> pd.DataFrame:
+    """A size measurement whose lowest quartile ("small", also a `size_band` column) the model gets wrong often."""
+    rng = np.random.default_rng(seed)
+    size = rng.permutation(np.arange(n)) / n * 100  # distinct values: quartiles cut exactly at 25, 50, 75
+    small = size < 25
+    y = rng.integers(0, 2, n)
+    right = rng.random(n) < np.where(small, 0.55, 0.9)
+    score = np.round(np.where(right == (y == 1), 0.5 + 0.5 * rng.random(n), 0.5 * rng.random(n)), 3)
+    return pd.DataFrame({"y": y, "p": np.clip(score, 0, 0.999), "size": size,
+                         "size_band": np.where(small, "small", "large"), "colour": rng.choice(["red", "blue"], n)})
+
+
+def test_issue_14_a_band_its_quartile_and_the_discovered_slice_are_one_finding() -> None:
+    ev = reportgen.evaluate(band_data(), label="y", score="p", resamples=200,
+                            slices=[{"column": "size_band"}, {"column": "size", "quantiles": 4}],
+                            error_analysis={"columns": ["size_band", "colour"]})
+    about_small = [f for f in ev.findings if f.id in ("weak_slice", "error_slice")
+                   and any(e.group in ("small", "size_band = small") or e.group.startswith("[0") for e in f.evidence)]
+    (one,) = about_small
+    views = {(e.slice, e.rule) for e in one.evidence}
+    assert {"size_band", "size", "discovered"} <= {s for s, _ in views}
+    assert {"weak_slice", "error_slice"} <= {r for _, r in views}
+    assert "The same rows, merged here:" in one.detail
+    report = build_report(ev.config, ev.predictions, ev.measured, ev.results, ev.findings)
+    marked = {(s.name, g.group) for s in report.slices for g in s.groups if g.weak_metrics}
+    lowest_quartile = next(f for f in ev.measured.families if f.name == "size").labels[0]
+    assert {("size_band", "small"), ("size", lowest_quartile)} <= marked  # the ▼ marks survive the merge
