@@ -2,7 +2,9 @@
 
 A configured group, the quartile slice of the same measurement and the error-analysis slice that
 equals it are one effect seen three ways. Findings take part when their rows are known: weak and
-discovered slices (`ROW_RULES`) and any finding whose evidence all names one configured group. Two
+discovered slices (`ROW_RULES`) and any finding whose evidence all names one configured group, except
+`SEPARATE_RULES` (a regression against a baseline is a change between two models on those rows, not
+the rows against the rest of the data, and stays in its own section). Two
 describe the same rows when the Jaccard overlap of their row sets, |A ∩ B| / |A ∪ B|, is at least
 `SAME_ROWS`: equal slices, and nested ones whose difference is under a tenth of the larger (a slice
 much smaller than the group it lies in is a separate effect). The most severe finding, then the
@@ -23,6 +25,7 @@ from reportgen.labels import display_label
 
 SAME_ROWS = 0.9  # Jaccard overlap of two findings' rows at or above which they describe one effect
 ROW_RULES = ("weak_slice", "error_slice")  # rules whose findings always describe a slice's rows
+SEPARATE_RULES = ("regression",)  # rules that describe something else about a group's rows: never merged
 DISCOVERED = "discovered"  # the slice name error-slice evidence carries (its group is the slice in words)
 
 Rows = Callable[[Finding], "np.ndarray | None"]
@@ -74,10 +77,9 @@ def _merged(primary: Finding, others: list[tuple[Finding, float]]) -> Finding:
     """The primary with the others' evidence (each tagged with its rule) and a sentence naming their slices."""
     evidence = [replace(e, rule=primary.id) for e in primary.evidence] + [
         replace(e, rule=other.id) for other, _ in others for e in other.evidence]
-    views = "; ".join(f"{_view(other)} (rows in common: {num(overlap, 2)} of the two together)"
-                      for other, overlap in others)
-    return replace(primary, evidence=evidence,
-                   detail=f"{primary.detail} The same rows, merged here: {views}.")
+    views = "; ".join(f"{_view(other)}, overlap {num(overlap, 2)}" for other, overlap in others)
+    return replace(primary, evidence=evidence, detail=(
+        f"{primary.detail} The same rows (overlap: rows in both over rows in either), merged here: {views}."))
 
 
 def _view(finding: Finding) -> str:
@@ -114,14 +116,16 @@ def finding_rows(context: Context) -> Rows:
     """Finding → the rows it describes, or None where it takes no part in merging.
 
     A finding takes part when all its evidence names one group (`evidence_rows`) and it is a
-    `ROW_RULES` finding or that group is a configured one (not a gap between groups, not the whole set).
+    `ROW_RULES` finding or that group is a configured one (not a gap between groups, not the whole set),
+    unless its rule is one of `SEPARATE_RULES`.
     """
     group_rows = evidence_rows(context)
     configured = {family.name for family in context.measured.families[1:]}
 
     def rows_of(finding: Finding) -> np.ndarray | None:
         named = {(e.slice, e.group) for e in finding.evidence}
-        if len(named) != 1 or (finding.id not in ROW_RULES and next(iter(named))[0] not in configured):
+        if len(named) != 1 or finding.id in SEPARATE_RULES or (
+                finding.id not in ROW_RULES and next(iter(named))[0] not in configured):
             return None
         return group_rows(finding.evidence[0])
 

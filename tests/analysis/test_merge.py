@@ -42,7 +42,7 @@ def test_a_configured_group_and_the_equal_discovered_slice_are_one_finding() -> 
     assert [(e.slice, e.group, e.rule) for e in one.evidence] == [
         ("size_band", "small", "weak_slice"), ("discovered", "size = small", "error_slice")]
     assert one.detail.startswith(band.detail)
-    assert 'the discovered slice "size = small"' in one.detail and "1.00" in one.detail
+    assert 'the discovered slice "size = small", recall 0.400 (0.300–0.500), overlap 1.00.' in one.detail
 
 
 def test_a_quartile_nearly_equal_to_a_band_merges_and_a_less_equal_one_does_not() -> None:
@@ -113,8 +113,21 @@ def test_issue_14_a_band_its_quartile_and_the_discovered_slice_are_one_finding()
     views = {(e.slice, e.rule) for e in one.evidence}
     assert {"size_band", "size", "discovered"} <= {s for s, _ in views}
     assert {"weak_slice", "error_slice"} <= {r for _, r in views}
-    assert "The same rows, merged here:" in one.detail
+    assert "merged here:" in one.detail
     report = build_report(ev.config, ev.predictions, ev.measured, ev.results, ev.findings)
     marked = {(s.name, g.group) for s in report.slices for g in s.groups if g.weak_metrics}
     lowest_quartile = next(f for f in ev.measured.families if f.name == "size").labels[0]
     assert {("size_band", "small"), ("size", lowest_quartile)} <= marked  # the ▼ marks survive the merge
+
+
+def test_discovered_slices_rows_index_the_predictions_even_when_the_search_ran_on_one_label() -> None:
+    df = band_data()
+    ev = reportgen.evaluate(df, label="y", score="p", resamples=100,
+                            error_analysis={"columns": ["size_band", "colour"], "metric": "fnr"})
+    found = ev.results["error_analysis"]
+    assert found.rows
+    for text, conditions in zip(found.slices["slice"], found.slices["conditions"], strict=True):
+        expected = np.ones(len(df), dtype=bool) & (df["y"] == 1).to_numpy()
+        for column, value in conditions:
+            expected &= (df[column].astype(str) == value).to_numpy()
+        assert np.array_equal(found.rows[text], np.flatnonzero(expected))
