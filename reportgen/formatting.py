@@ -75,8 +75,7 @@ def about(value: float) -> str:
     >>> about(573), about(14_653.2), about(7)
     ('570', '15,000', '7')
     """
-    rounded = round(value, 1 - len(str(int(abs(value))))) if abs(value) >= 10 else round(value)
-    return f"{int(rounded):,}"
+    return f"{int(round(value, min(2 - len(str(int(abs(value)))), 0))):,}"
 
 
 def short(text: object, width: int | None = None) -> str:

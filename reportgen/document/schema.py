@@ -13,7 +13,7 @@ from reportgen.metrics.calibration import Reliability
 from reportgen.metrics.curves import Curve, ScoreHistogram, ThresholdChoice
 from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
 
-SCHEMA_VERSION = "2.7.0"
+SCHEMA_VERSION = "2.8.0"
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from reportgen.analysis.suggestions import (
     more_rows_to_shrink,
     threshold_matching,
 )
+from reportgen.formatting import about
 from tests.helpers import synthetic_predictions
 
 NUMBER = r"[\d,.−]+"
@@ -219,3 +220,10 @@ def test_no_two_findings_of_a_card_share_a_suggestion() -> None:
     assert raised.count("weak_slice") >= 2 and raised.count("fairness_gap") == 2
     for first, second in itertools.combinations(ev.findings, 2):
         assert not set(first.suggestions) & set(second.suggestions), (first.title, second.title)
+
+
+@given(st.floats(0, 1e7))
+def test_estimated_counts_are_shown_to_two_significant_digits(value: float) -> None:
+    shown = plain(about(value))
+    assert shown == pytest.approx(value, rel=0.05, abs=0.5)
+    assert len(str(int(shown)).rstrip("0")) <= 2
