@@ -218,11 +218,15 @@ def weak_slice(finding: Finding, context: Context) -> list[str]:
 
 
 def error_slice(finding: Finding, context: Context) -> list[str]:
-    """The columns that set it apart; watching it as a configured slice."""
+    """The columns that set it apart; its errors to read (an error rate); watching it as a configured slice."""
     e = finding.evidence[0]
+    errors = context.results.get("error_analysis")
+    read = [] if errors is None or not errors.measure.binary or not errors.examples.get(e.group, pd.DataFrame()).size else [
+        f"Read the most confident of its {count(round(e.value * e.n))} errors, shown in the error analysis: label "
+        "noise, a missing feature or a data shift often shows there."]
     watch = (f"To watch these {count(e.n)} rows in every report ({e.metric.replace('_', ' ')} {num(e.value)} against "
              f"{num(e.compared_with)} elsewhere), configure them as a slice, with a quality gate.")
-    return _distinguishing(finding, context) + [watch]
+    return _distinguishing(finding, context) + read + [watch]
 
 
 def small_slices(finding: Finding, context: Context) -> list[str]:
