@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -40,12 +41,29 @@ LABEL_ROWS = {"recall": (1, "positive"), "fnr": (1, "positive"), "specificity": 
 COSTS = {"selection_rate": ("precision", "fpr"), "tpr": ("precision", "fpr"), "fpr": ("tpr", "precision"),
          "precision": ("tpr", "selection_rate")}
 
-Builder = Callable[[Finding, Context], list[str]]
+
+
+class Sources:
+    """What the builders read: the context, and its candidate columns for contrasts, prepared once on first use."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    @cached_property
+    def columns(self) -> list[Column]:
+        """The metadata columns (`candidate_columns`), without the model's columns."""
+        frame = self.context.predictions.frame
+        return candidate_columns(frame, model_columns(self.context.config, frame),
+                                 max_values=self.context.config.error_analysis.max_values)
+
+
+Builder = Callable[[Finding, Sources], list[str]]
 
 
 def suggest(findings: list[Finding], context: Context) -> list[Finding]:
     """The registry's post-pass: each finding with the suggestions its rule's builder writes (others unchanged)."""
-    return [replace(f, suggestions=BUILDERS[f.id](f, context)) if f.id in BUILDERS else f for f in findings]
+    sources = Sources(context)
+    return [replace(f, suggestions=BUILDERS[f.id](f, sources)) if f.id in BUILDERS else f for f in findings]
 
 
 # ---------------------------------------------------------------------------------------------- the numbers
@@ -103,6 +121,54 @@ def threshold_matching(scores: np.ndarray, y_true: np.ndarray, rate: str, target
 
 
 @dataclass(frozen=True)
+class Column:
+    """A column prepared once for contrasts, so that each slice costs one pass over it.
+
+    Numbers: `values` centred on their mean with NaN as 0, `valid` where a value is present, `offset` the
+    mean added back; categories: `values` codes into `labels`. `totals` holds, over all rows, the count,
+    sum and sum of squares of the centred numbers, or the count of each category.
+    """
+
+    name: str
+    values: np.ndarray
+    labels: np.ndarray | None
+    totals: np.ndarray
+    valid: np.ndarray | None = None
+    offset: float = 0.0
+
+
+def _numeric_column(name: str, raw: np.ndarray) -> Column:
+    valid = ~np.isnan(raw)
+    offset = float(raw[valid].mean()) if valid.any() else 0.0
+    centred = np.where(valid, raw - offset, 0.0)
+    totals = np.array([valid.sum(), centred.sum(), centred @ centred], dtype=np.float64)
+    return Column(name, centred, None, totals, valid, offset)
+
+
+def candidate_columns(frame: pd.DataFrame, exclude: set[str], *, max_values: int) -> list[Column]:
+    """The columns of `frame` to contrast, each prepared once: numeric ones as numbers, others with at most
+    `max_values` values as categories; `exclude` and identifiers (whole numbers or text, every value distinct,
+    as the error analysis leaves out) are left out."""
+    columns = []
+    for name in frame.columns:
+        values = frame[name]
+        if name in exclude:
+            continue
+        if pd.api.types.is_float_dtype(values):
+            columns.append(_numeric_column(name, values.to_numpy(dtype=np.float64, na_value=np.nan)))
+            continue
+        codes, labels = pd.factorize(values, use_na_sentinel=False)
+        if len(labels) == len(values):
+            continue
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            columns.append(_numeric_column(name, values.to_numpy(dtype=np.float64, na_value=np.nan)))
+        elif len(labels) <= max_values:
+            columns.append(Column(name, codes, np.asarray(labels, dtype=object),
+                                  np.bincount(codes, minlength=len(labels)).astype(np.float64)))
+    return columns
+
+
+@dataclass(frozen=True)
 class Contrast:
     """How one column sets a slice's rows apart: its size and the text that says so."""
 
@@ -111,24 +177,23 @@ class Contrast:
     text: str
 
 
-def distinguishing_columns(frame: pd.DataFrame, mask: np.ndarray, columns: list[str], *, max_values: int
-                           ) -> list[Contrast]:
+def distinguishing_columns(columns: list[Column], mask: np.ndarray) -> list[Contrast]:
     """The columns whose values differ most between the rows in `mask` and the rest, largest first.
 
     Numeric columns by the standardized mean difference (means apart over the pooled standard
-    deviation, NaN left out), categorical ones (at most `max_values` values) by the total variation
-    distance between the two value distributions; those under `MIN_STANDARDIZED_DIFFERENCE` or
-    `MIN_TOTAL_VARIATION` are left out, and the two kinds are ranked on their own scales, interleaved.
+    deviation, NaN left out), categorical ones by the total variation distance between the two value
+    distributions; those under `MIN_STANDARDIZED_DIFFERENCE` or `MIN_TOTAL_VARIATION` are left out,
+    and the two kinds are ranked on their own scales, interleaved.
     """
     numeric, categorical = [], []
+    rows = np.flatnonzero(mask)  # `take` on indices: much faster than a boolean mask per column
     for column in columns:
-        values = frame[column]
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            contrast = _numeric_contrast(column, values.to_numpy(dtype=np.float64, na_value=np.nan), mask)
+        if column.labels is None:
+            contrast = _numeric_contrast(column, rows)
             if contrast is not None and abs(contrast.size) >= MIN_STANDARDIZED_DIFFERENCE:
                 numeric.append(contrast)
-        elif values.nunique(dropna=False) <= max_values:
-            contrast = _categorical_contrast(column, values, mask)
+        else:
+            contrast = _categorical_contrast(column, rows)
             if contrast.size >= MIN_TOTAL_VARIATION:
                 categorical.append(contrast)
     numeric.sort(key=lambda c: -abs(c.size))
@@ -138,26 +203,37 @@ def distinguishing_columns(frame: pd.DataFrame, mask: np.ndarray, columns: list[
     return (interleaved + longer[min(len(numeric), len(categorical)):])[:MAX_DISTINGUISHING]
 
 
-def _numeric_contrast(column: str, values: np.ndarray, mask: np.ndarray) -> Contrast | None:
-    inside, outside = values[mask & ~np.isnan(values)], values[~mask & ~np.isnan(values)]
-    if len(inside) < 2 or len(outside) < 2:
+def _numeric_contrast(column: Column, rows: np.ndarray) -> Contrast | None:
+    """Means and sample variances inside and outside, from the sums over the slice's rows and the column's totals."""
+    assert column.valid is not None
+    values = column.values.take(rows)
+    inside = np.array([np.count_nonzero(column.valid.take(rows)), values.sum(), np.square(values).sum()])
+    outside = column.totals - inside
+    (n_in, sum_in, squares_in), (n_out, sum_out, squares_out) = inside, outside
+    if n_in < 2 or n_out < 2:
         return None
-    pooled = np.sqrt((inside.var(ddof=1) + outside.var(ddof=1)) / 2)
+    mean_in, mean_out = sum_in / n_in, sum_out / n_out
+    variance_in = max(squares_in - n_in * mean_in**2, 0.0) / (n_in - 1)
+    variance_out = max(squares_out - n_out * mean_out**2, 0.0) / (n_out - 1)
+    pooled = np.sqrt((variance_in + variance_out) / 2)
     if pooled == 0:
         return None
-    smd = float((inside.mean() - outside.mean()) / pooled)
-    return Contrast(column, smd, f'"{display_label(column)}" (mean {figure(float(inside.mean()))} here, '
-                                 f"{figure(float(outside.mean()))} elsewhere; standardized difference {signed(smd, 2)})")
+    smd = float((mean_in - mean_out) / pooled)
+    return Contrast(column.name, smd, f'"{display_label(column.name)}" (mean {figure(mean_in + column.offset)} here, '
+                                      f"{figure(mean_out + column.offset)} elsewhere; standardized difference "
+                                      f"{signed(smd, 2)})")
 
 
-def _categorical_contrast(column: str, values: pd.Series, mask: np.ndarray) -> Contrast:
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    inside = np.bincount(codes[mask], minlength=len(uniques)) / max(int(mask.sum()), 1)
-    outside = np.bincount(codes[~mask], minlength=len(uniques)) / max(int((~mask).sum()), 1)
+def _categorical_contrast(column: Column, rows: np.ndarray) -> Contrast:
+    assert column.labels is not None
+    counts_in = np.bincount(column.values.take(rows), minlength=len(column.labels))
+    inside = counts_in / max(len(rows), 1)
+    outside = (column.totals - counts_in) / max(len(column.values) - len(rows), 1)
     tv = float(np.abs(inside - outside).sum() / 2)
     top = int(np.argmax(np.abs(inside - outside)))
-    return Contrast(column, tv, f'"{display_label(column)}" ("{display_label(uniques[top])}": {pct(float(inside[top]))} '
-                                f"of these rows, {pct(float(outside[top]))} of the rest; total variation {num(tv, 2)})")
+    return Contrast(column.name, tv, f'"{display_label(column.name)}" ("{display_label(column.labels[top])}": '
+                                     f"{pct(float(inside[top]))} of these rows, {pct(float(outside[top]))} of the rest; "
+                                     f"total variation {num(tv, 2)})")
 
 
 # ---------------------------------------------------------------------------------------------- builders
@@ -191,34 +267,29 @@ def _slice_columns(finding: Finding, context: Context) -> set[str]:
     return named
 
 
-def _distinguishing(finding: Finding, context: Context) -> list[str]:
+def _distinguishing(finding: Finding, sources: Sources) -> list[str]:
+    context = sources.context
     mask = evidence_rows(context)(finding.evidence[0])
     if mask is None or mask.all() or not mask.any():
         return []
-    frame = context.predictions.frame
-    left_out = model_columns(context.config, frame) | _slice_columns(finding, context)
-    columns = [c for c in frame.columns if c not in left_out and not _identifier(frame[c])]
-    found = distinguishing_columns(frame, mask, columns, max_values=context.config.error_analysis.max_values)
+    own = _slice_columns(finding, context)
+    found = distinguishing_columns([c for c in sources.columns if c.name not in own], mask)
     if not found:
         return []
     return [f"Columns that set the {count(int(mask.sum()))} rows of {_where(finding.evidence[0])} apart, to check "
             f"for a missing feature, label errors or a shift: {'; '.join(c.text for c in found)}."]
 
 
-def _identifier(values: pd.Series) -> bool:
-    """Whole numbers or text, every value distinct (as the error analysis leaves out)."""
-    return values.nunique(dropna=False) == len(values) and not pd.api.types.is_float_dtype(values)
-
-
-def weak_slice(finding: Finding, context: Context) -> list[str]:
+def weak_slice(finding: Finding, sources: Sources) -> list[str]:
     """More rows to halve its interval; the columns that set it apart."""
     if not finding.evidence:
         return []
-    return _halving(finding.evidence[0]) + _distinguishing(finding, context)
+    return _halving(finding.evidence[0]) + _distinguishing(finding, sources)
 
 
-def error_slice(finding: Finding, context: Context) -> list[str]:
+def error_slice(finding: Finding, sources: Sources) -> list[str]:
     """The columns that set it apart; its errors to read (an error rate); watching it as a configured slice."""
+    context = sources.context
     e = finding.evidence[0]
     errors = context.results.get("error_analysis")
     read = [] if errors is None or not errors.measure.binary or not errors.examples.get(e.group, pd.DataFrame()).size else [
@@ -226,11 +297,12 @@ def error_slice(finding: Finding, context: Context) -> list[str]:
         "noise, a missing feature or a data shift often shows there."]
     watch = (f"To watch these {count(e.n)} rows in every report ({e.metric.replace('_', ' ')} {num(e.value)} against "
              f"{num(e.compared_with)} elsewhere), configure them as a slice, with a quality gate.")
-    return _distinguishing(finding, context) + read + [watch]
+    return _distinguishing(finding, sources) + read + [watch]
 
 
-def small_slices(finding: Finding, context: Context) -> list[str]:
+def small_slices(finding: Finding, sources: Sources) -> list[str]:
     """The rows each of the smallest groups lacks to reach `min_support`."""
+    context = sources.context
     min_support = context.config.report.min_support
     smallest = sorted(finding.evidence, key=lambda e: e.n or 0)[:MAX_GROUPS_NAMED]
     lacking = "; ".join(f"{count(min_support - (e.n or 0))} more for {_where(e)} ({count(e.n)} now)" for e in smallest)
@@ -238,9 +310,10 @@ def small_slices(finding: Finding, context: Context) -> list[str]:
             f"or merge {'them' if len(finding.evidence) > 1 else 'it'} into coarser bins or categories."]
 
 
-def fairness_gap(finding: Finding, context: Context) -> list[str]:
+def fairness_gap(finding: Finding, sources: Sources) -> list[str]:
     """Binary with scores: a group threshold that matches the reference's rate, and its cost; more rows where
     a gap is not significant; group-aware mitigation across the column."""
+    context = sources.context
     sensitive = finding.subject or finding.evidence[0].slice
     suggestions = []
     if context.measured.task == "binary" and context.predictions.scores is not None:
@@ -319,8 +392,9 @@ def _matching_threshold(evidence: Evidence, context: Context) -> tuple[tuple[str
         "to weigh.")
 
 
-def regression(finding: Finding, context: Context) -> list[str]:
+def regression(finding: Finding, sources: Sources) -> list[str]:
     """The rows of each group the baseline got right and the model gets wrong (and the other way)."""
+    context = sources.context
     baseline = next((b for b in context.baselines if b.name == finding.subject), None)
     if baseline is None:
         return []
@@ -356,8 +430,9 @@ def regression(finding: Finding, context: Context) -> list[str]:
             "a max_regression gate can hold the line."]
 
 
-def poor_calibration(finding: Finding, context: Context) -> list[str]:
+def poor_calibration(finding: Finding, sources: Sources) -> list[str]:
     """Recalibration on a held-out split of the labelled rows there are."""
+    context = sources.context
     n = len(context.predictions.y_true)
     fit = n // 2
     multiclass = context.measured.task == "multiclass"
@@ -367,8 +442,9 @@ def poor_calibration(finding: Finding, context: Context) -> list[str]:
             "needs more rows" + ("; temperature scaling fits one, for neural networks." if multiclass else ".")]
 
 
-def class_imbalance(finding: Finding, context: Context) -> list[str]:
+def class_imbalance(finding: Finding, sources: Sources) -> list[str]:
     """Class weights from the class counts; the metrics to read instead of accuracy."""
+    context = sources.context
     counts = np.bincount(np.asarray(context.predictions.y_true, dtype=np.intp))
     present = counts[counts > 0]
     ratio = present.max() / present.min()
@@ -381,16 +457,18 @@ def class_imbalance(finding: Finding, context: Context) -> list[str]:
             "them out; then tune the decision threshold for the costs of each kind of error."]
 
 
-def threshold_choice(finding: Finding, context: Context) -> list[str]:
+def threshold_choice(finding: Finding, sources: Sources) -> list[str]:
     """Tuning the threshold on separate data, starting from this data's best ones."""
+    context = sources.context
     choice = context.measured.curves.thresholds
     return [f"Tune the threshold on a separate validation set: here F1 peaks at {figure(choice.f1_threshold)} "
             f"(F1 {num(choice.f1)}, against {num(finding.evidence[0].value)} now) and Youden's J at "
             f"{figure(choice.youden_threshold)}; weigh the costs of false positives and false negatives."]
 
 
-def constant_predictions(finding: Finding, context: Context) -> list[str]:
+def constant_predictions(finding: Finding, sources: Sources) -> list[str]:
     """Where the scores lie against the threshold, or the spread of the predictions."""
+    context = sources.context
     predictions = context.predictions
     check = "Check that the right model was trained, saved and loaded: a constant output often means a pipeline bug"
     if predictions.task == "binary" and predictions.scores is not None:
@@ -401,7 +479,7 @@ def constant_predictions(finding: Finding, context: Context) -> list[str]:
     return [f"{check} ({finding.detail.rstrip('.')})."]
 
 
-def systematic_bias(finding: Finding, context: Context) -> list[str]:
+def systematic_bias(finding: Finding, sources: Sources) -> list[str]:
     """The shift that would centre the residuals on this data."""
     e = finding.evidence[0]
     return [f"Adding {figure(e.value)} ({figure(e.ci_low)} to {figure(e.ci_high)}) to every prediction would centre "
@@ -409,8 +487,9 @@ def systematic_bias(finding: Finding, context: Context) -> list[str]:
             "data, and check the target for a shift between training and evaluation."]
 
 
-def undefined_metrics(finding: Finding, context: Context) -> list[str]:
+def undefined_metrics(finding: Finding, sources: Sources) -> list[str]:
     """The groups with an undefined metric, with the first reason."""
+    context = sources.context
     table = context.measured.metrics
     undefined = table[table["value"].isna() & (table["n"] > 0) & (table["slice"] != OVERALL)]
     groups = undefined.drop_duplicates(["slice", "group"])

@@ -18,6 +18,7 @@ import reportgen
 from reportgen.analysis.suggestions import (
     COSTS,
     MIN_STANDARDIZED_DIFFERENCE,
+    candidate_columns,
     distinguishing_columns,
     group_rates,
     more_rows_to_shrink,
@@ -96,7 +97,11 @@ def test_distinguishing_columns_are_the_standardized_difference_and_the_total_va
         "flat": rng.normal(0, 1, n),
         "colour": np.where(mask & (rng.random(n) < 0.7), "red", rng.choice(["red", "blue", "green"], n)),
     })
-    found = {c.column: c for c in distinguishing_columns(frame, mask, list(frame.columns), max_values=50)}
+    frame.loc[rng.random(n) < 0.1, "hours"] = np.nan  # left out of the means and variances, as pandas does
+    frame["row"], frame["p"] = np.arange(n), rng.random(n)  # an identifier, and a model column: never candidates
+    columns = candidate_columns(frame, {"p"}, max_values=50)
+    assert [c.name for c in columns] == ["hours", "flat", "colour"]
+    found = {c.column: c for c in distinguishing_columns(columns, mask)}
     inside, outside = frame["hours"][mask], frame["hours"][~mask]
     smd = (inside.mean() - outside.mean()) / np.sqrt((inside.var() + outside.var()) / 2)
     assert found["hours"].size == pytest.approx(smd)
