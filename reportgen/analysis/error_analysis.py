@@ -35,6 +35,7 @@ MAX_IMPROVEMENTS = 20
 MAX_FINDINGS = 3
 SEARCHED = {"fnr": "the positive labels", "fpr": "the negative labels"}  # measures over one label's rows
 LARGE_DIFFERENCE = 0.1  # an error rate this much above the rest's makes a finding high severity
+DISCOVERED = "discovered"  # the slice name of an error slice's evidence (its group: the slice in words)
 
 
 @dataclass(frozen=True)
@@ -324,7 +325,7 @@ def error_findings(analysis: ErrorAnalysis | None, fdr: float) -> list[Finding]:
                     f"(q {p_clause(row.q_value)}, false discovery rate {fdr:g})."),
             section="error_analysis",
             subject=None,
-            evidence=[Evidence(slice="discovered", group=row.slice, metric=analysis.measure.name, value=float(row.value),
+            evidence=[Evidence(slice=DISCOVERED, group=row.slice, metric=analysis.measure.name, value=float(row.value),
                                ci_low=float(row.ci_low), ci_high=float(row.ci_high), n=int(row.n),
                                compared_with=float(row.rest), p_value=float(row.p_value), q_value=float(row.q_value))],
         ))

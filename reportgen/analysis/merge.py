@@ -20,15 +20,15 @@ from dataclasses import replace
 import numpy as np
 
 from reportgen.analysis.base import SEVERITIES, Context, Evidence, Finding
+from reportgen.analysis.error_analysis import DISCOVERED
 from reportgen.formatting import num
 from reportgen.labels import display_label
 
 SAME_ROWS = 0.9  # Jaccard overlap of two findings' rows at or above which they describe one effect
 ROW_RULES = ("weak_slice", "error_slice")  # rules whose findings always describe a slice's rows
 SEPARATE_RULES = ("regression",)  # rules that describe something else about a group's rows: never merged
-DISCOVERED = "discovered"  # the slice name error-slice evidence carries (its group is the slice in words)
 
-Rows = Callable[[Finding], "np.ndarray | None"]
+Rows = Callable[[Finding], np.ndarray | None]
 
 
 def jaccard(first: np.ndarray, second: np.ndarray) -> float:
@@ -55,20 +55,18 @@ def merge_findings(findings: Sequence[Finding], rows_of: Rows, *, threshold: flo
         Each primary (the most severe, then earliest, of its kind) in its own place, carrying the
         evidence of the findings merged into it; those are left out.
     """
-    masks = [rows_of(finding) for finding in findings]
-    by_rank = sorted((i for i, mask in enumerate(masks) if mask is not None),
-                     key=lambda i: (SEVERITIES.index(findings[i].severity), i))
-    merged_into: dict[int, list[tuple[int, float]]] = {}
-    primaries: list[int] = []
-    for i in by_rank:
-        primary = next((p for p in primaries if jaccard(masks[p], masks[i]) >= threshold), None)  # type: ignore[arg-type]
-        if primary is None:
-            primaries.append(i)
+    masks = {i: mask for i, finding in enumerate(findings) if (mask := rows_of(finding)) is not None}
+    merged_into: dict[int, list[tuple[int, float]]] = {}  # primary → (finding merged into it, overlap), by rank
+    for i in sorted(masks, key=lambda i: (SEVERITIES.index(findings[i].severity), i)):
+        overlaps = ((primary, jaccard(masks[primary], masks[i])) for primary in merged_into)
+        match = next(((primary, overlap) for primary, overlap in overlaps if overlap >= threshold), None)
+        if match is None:
+            merged_into[i] = []
         else:
-            merged_into.setdefault(primary, []).append((i, jaccard(masks[primary], masks[i])))  # type: ignore[arg-type]
+            merged_into[match[0]].append((i, match[1]))
     absorbed = {i for others in merged_into.values() for i, _ in others}
     return [
-        _merged(finding, [(findings[j], overlap) for j, overlap in merged_into[i]]) if i in merged_into else finding
+        _merged(finding, [(findings[j], overlap) for j, overlap in merged_into[i]]) if merged_into.get(i) else finding
         for i, finding in enumerate(findings) if i not in absorbed
     ]
 

@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from reportgen.analysis.base import Context, Evidence, Finding
-from reportgen.analysis.error_analysis import model_columns
+from reportgen.analysis.error_analysis import DISCOVERED, model_columns
 from reportgen.analysis.fairness import GAPS, sensitive_family
-from reportgen.analysis.merge import DISCOVERED, evidence_rows
+from reportgen.analysis.merge import evidence_rows
 from reportgen.formatting import about, count, figure, num, pct, signed
 from reportgen.labels import display_label
 from reportgen.vocabulary import OVERALL, RATE_LABELS
@@ -245,11 +245,12 @@ def _where(evidence: Evidence) -> str:
     return f'{display_label(evidence.slice)} = "{display_label(evidence.group)}"'
 
 
-def _halving(evidence: Evidence) -> list[str]:
+def _halving(evidence: Evidence, task: str) -> list[str]:
     if evidence.n is None or evidence.ci_low is None or evidence.ci_high is None:
         return []
+    mix = "" if task == "regression" else ", in the same mix of classes"
     return [f"About {about(more_rows_to_shrink(evidence.n))} more labelled rows of {_where(evidence)} "
-            f"({count(evidence.n)} now, in the same mix of classes) would halve the width of its interval "
+            f"({count(evidence.n)} now{mix}) would halve the width of its interval "
             f"({num(evidence.ci_low)}–{num(evidence.ci_high)})."]
 
 
@@ -284,7 +285,7 @@ def weak_slice(finding: Finding, sources: Sources) -> list[str]:
     """More rows to halve its interval; the columns that set it apart."""
     if not finding.evidence:
         return []
-    return _halving(finding.evidence[0]) + _distinguishing(finding, sources)
+    return _halving(finding.evidence[0], sources.context.measured.task) + _distinguishing(finding, sources)
 
 
 def error_slice(finding: Finding, sources: Sources) -> list[str]:
@@ -494,7 +495,9 @@ def undefined_metrics(finding: Finding, sources: Sources) -> list[str]:
     undefined = table[table["value"].isna() & (table["n"] > 0) & (table["slice"] != OVERALL)]
     groups = undefined.drop_duplicates(["slice", "group"])
     if groups.empty:
-        return ["A metric undefined on the whole set needs both classes (or a defined denominator) in the data."]
+        metrics = ", ".join(e.metric for e in finding.evidence)
+        return [f"Adding labelled rows of the missing class (or of the rows its denominator counts) would define "
+                f"{metrics} on the whole set."]
     first = groups.iloc[0]
     return [f"{count(len(groups))} group{'s have' if len(groups) > 1 else ' has'} a metric that cannot be computed "
             f'(first: {display_label(first["slice"])} = "{display_label(first["group"])}", {first["undefined_reason"]}): '

@@ -3,6 +3,8 @@ configured band, its quartile slice and the error-analysis slice equal to it bec
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,8 +13,8 @@ from hypothesis import strategies as st
 from sklearn.metrics import jaccard_score
 
 import reportgen
-from reportgen.analysis.base import Evidence, Finding
-from reportgen.analysis.merge import SAME_ROWS, jaccard, merge_findings
+from reportgen.analysis.base import Context, Evidence, Finding
+from reportgen.analysis.merge import SAME_ROWS, finding_rows, jaccard, merge_findings
 from reportgen.document.build import build_report
 
 N = 1000
@@ -131,3 +133,21 @@ def test_discovered_slices_rows_index_the_predictions_even_when_the_search_ran_o
         for column, value in conditions:
             expected &= (df[column].astype(str) == value).to_numpy()
         assert np.array_equal(found.rows[text], np.flatnonzero(expected))
+
+
+def test_which_findings_take_part() -> None:
+    ev = reportgen.evaluate(band_data(), label="y", score="p", resamples=100, slices=[{"column": "size_band"}],
+                            error_analysis={"columns": ["size_band", "colour"]})
+    rows_of = finding_rows(Context(config=ev.config, predictions=ev.predictions, measured=ev.measured,
+                                   results=ev.results))
+    small = (band_data()["size_band"] == "small").to_numpy()
+    named = Evidence("size_band", "small", "accuracy", 0.6, 0.5, 0.7, 1000)
+    assert np.array_equal(rows_of(finding("weak_slice", "high", "size_band", "small")), small)
+    assert np.array_equal(rows_of(replace(finding("any_rule", "low", "size_band", "small"), evidence=[named])), small)
+    assert rows_of(replace(finding("regression", "high", "size_band", "small"), evidence=[named])) is None
+    assert rows_of(replace(finding("any_rule", "low", "size_band", "small"),
+                           evidence=[named, replace(named, group="large")])) is None  # two groups
+    assert rows_of(replace(finding("any_rule", "low", "overall", "overall"),
+                           evidence=[replace(named, slice="overall", group="overall")])) is None
+    discovered = replace(named, slice="discovered", group=ev.results["error_analysis"].slices["slice"].iloc[0])
+    assert rows_of(replace(finding("error_slice", "high", "discovered", "x"), evidence=[discovered])) is not None
