@@ -3,9 +3,10 @@
 `suggest` replaces the suggestions of every finding whose rule has a builder in `BUILDERS`; findings
 of other rules keep their own. Each builder reads the finding and what it needs from the context and
 writes options, not verdicts, every number through `reportgen.formatting`:
-- a weak, small or discovered slice: how many more labelled rows would halve its interval (an
-  interval's width goes as 1/√n, so halving it takes four times the rows: `HALVING` as many more),
-  and the columns that set its rows apart from the rest (`distinguishing_columns`);
+- a weak slice: how many more labelled rows would halve its interval (an interval's width goes as
+  1/√n, so halving it takes four times the rows: `more_rows_to_shrink`); a weak or discovered slice:
+  the columns that set its rows apart from the rest (`distinguishing_columns`); small groups: the
+  rows each lacks to reach `min_support`;
 - a fairness gap (binary, with scores): the threshold on the score for one group that brings its rate
   to the reference group's, and what it costs in that group's other rates (`threshold_matching`);
 - a regression against a baseline: the rows of each group the baseline got right and the model wrong;
@@ -29,7 +30,6 @@ from reportgen.formatting import about, count, figure, num, pct, signed
 from reportgen.labels import display_label
 from reportgen.vocabulary import OVERALL, RATE_LABELS
 
-HALVING = 3.0  # an interval's width goes as 1/√n: half the width takes 4× the rows, i.e. 3× as many more
 MIN_STANDARDIZED_DIFFERENCE = 0.2  # a numeric column's means this many pooled SDs apart (Cohen's "small")
 MIN_TOTAL_VARIATION = 0.1  # a categorical column whose value shares differ by this much in total
 MAX_DISTINGUISHING = 3  # columns named per slice
@@ -40,7 +40,6 @@ LABEL_ROWS = {"recall": (1, "positive"), "fnr": (1, "positive"), "specificity": 
 # When a threshold moves one rate of a group, what else changes for it.
 COSTS = {"selection_rate": ("precision", "fpr"), "tpr": ("precision", "fpr"), "fpr": ("tpr", "precision"),
          "precision": ("tpr", "selection_rate")}
-
 
 
 class Sources:
@@ -138,6 +137,7 @@ class Column:
 
 
 def _numeric_column(name: str, raw: np.ndarray) -> Column:
+    """Numbers centred on their mean (NaN as 0), with their totals."""
     valid = ~np.isnan(raw)
     offset = float(raw[valid].mean()) if valid.any() else 0.0
     centred = np.where(valid, raw - offset, 0.0)
