@@ -384,7 +384,7 @@ def _matching_threshold(evidence: Evidence, context: Context) -> tuple[tuple[str
     before, after = current[moved], match.rates
     costs = " and ".join(f"its {RATE_LABELS[c].lower()} from {num(before[c])} to {num(after[c])}" for c in COSTS[rate])
     config = context.config.data
-    now = f'the "{config.prediction}" column' if config.prediction else f"threshold {config.threshold:g}"
+    now = f'the "{config.prediction}" column' if config.prediction else f"threshold {figure(config.threshold)}"
     return (rate, moved), (
         f'A threshold of {figure(match.threshold)} on the score for {display_label(evidence.slice)} = '
         f'"{display_label(moved)}" (instead of {now}) would move its {RATE_LABELS[rate].lower()} from '
@@ -476,7 +476,7 @@ def constant_predictions(finding: Finding, sources: Sources) -> list[str]:
         low, median, high = np.quantile(predictions.scores, [0.01, 0.5, 0.99])
         return [f"{check}. The scores' 1st, 50th and 99th percentiles are {figure(float(low))}, "
                 f"{figure(float(median))} and {figure(float(high))}, against the threshold "
-                f"{context.config.data.threshold:g}: check the threshold and the training data's class balance."]
+                f"{figure(context.config.data.threshold)}: check the threshold and the training data's class balance."]
     return [f"{check} ({finding.detail.rstrip('.')})."]
 
 
