@@ -384,7 +384,7 @@ def _matching_threshold(evidence: Evidence, context: Context) -> tuple[tuple[str
     before, after = current[moved], match.rates
     costs = " and ".join(f"its {RATE_LABELS[c].lower()} from {num(before[c])} to {num(after[c])}" for c in COSTS[rate])
     config = context.config.data
-    now = f'the "{config.prediction}" column' if config.prediction else f"threshold {figure(config.threshold)}"
+    now = f'the "{display_label(config.prediction)}" column' if config.prediction else f"threshold {figure(config.threshold)}"
     return (rate, moved), (
         f'A threshold of {figure(match.threshold)} on the score for {display_label(evidence.slice)} = '
         f'"{display_label(moved)}" (instead of {now}) would move its {RATE_LABELS[rate].lower()} from '

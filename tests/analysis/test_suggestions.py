@@ -232,3 +232,52 @@ def test_estimated_counts_are_shown_to_two_significant_digits(value: float) -> N
     shown = plain(about(value))
     assert shown == pytest.approx(value, rel=0.05, abs=0.5)
     assert len(str(int(shown)).rstrip("0")) <= 2
+
+
+def whole_set_findings() -> dict[str, reportgen.Evaluation]:
+    """Evaluations raising the findings about the whole set: imbalance and threshold, constant output, bias."""
+    rng = np.random.default_rng(3)
+    n = 1000
+    y = (np.arange(n) < 100).astype(int)  # 10% positive
+    scores = np.clip(0.3 * y + 0.45 * rng.random(n), 0, 1).round(3)  # a threshold of 0.5 misses many positives
+    target = rng.normal(50, 10, n)
+    return {
+        "binary": reportgen.evaluate(pd.DataFrame({"y": y, "p": scores}), label="y", score="p", resamples=100),
+        "constant": reportgen.evaluate(pd.DataFrame({"y": y, "p": (scores * 0.4).round(3)}), label="y", score="p",
+                                       resamples=100),
+        "regression": reportgen.evaluate(pd.DataFrame({"y": target, "pred": target - 3 + rng.normal(0, 2, n)}),
+                                         label="y", prediction="pred", task="regression", resamples=100),
+    }
+
+
+def test_whole_set_suggestions_carry_numbers_computed_from_the_data() -> None:
+    from sklearn.metrics import f1_score
+    evaluations = whole_set_findings()
+    binary = {f.id: f for f in evaluations["binary"].findings}
+    y, scores = evaluations["binary"].predictions.y_true, evaluations["binary"].predictions.scores
+    weights = re.search(rf"weights of about ({NUMBER}) : 1 .*?\(({NUMBER}) rows against ({NUMBER})\)",
+                        binary["class_imbalance"].suggestions[1])
+    assert [plain(g) for g in weights.groups()] == [9.0, 100, 900]  # 900 negatives over 100 positives
+    (constant,) = [f for f in evaluations["constant"].findings if f.id == "constant_predictions"]
+    low, median, high = (plain(x) for x in re.search(rf"percentiles are ({NUMBER}), ({NUMBER}) and ({NUMBER})",
+                                                      constant.suggestions[0]).groups())
+    quantiles = np.quantile(evaluations["constant"].predictions.scores, [0.01, 0.5, 0.99])
+    assert [low, median, high] == pytest.approx(quantiles, rel=5e-4, abs=1e-9)
+    best = plain(re.search(rf"F1 peaks at ({NUMBER}) \(F1 ({NUMBER})", binary["threshold_choice"].suggestions[0])[1])
+    f1_at = {t: f1_score(y, scores >= t) for t in np.unique(scores)}
+    assert f1_at[best] == pytest.approx(max(f1_at.values()))
+    (bias,) = [f for f in evaluations["regression"].findings if f.id == "systematic_bias"]
+    frame = evaluations["regression"].predictions
+    shift = plain(re.search(rf"Adding ({NUMBER})", bias.suggestions[0])[1])
+    assert shift == pytest.approx(np.mean(frame.y_true - frame.y_pred), rel=5e-4)
+
+
+def test_an_error_slice_counts_its_errors() -> None:
+    from tests.analysis.test_merge import band_data
+    df = band_data()
+    ev = reportgen.evaluate(df, label="y", score="p", resamples=100, error_analysis={"columns": ["colour", "size_band"]})
+    wrong = (df["p"] >= 0.5).astype(int) != df["y"]
+    for finding in (f for f in ev.findings if f.evidence and f.evidence[0].slice == "discovered"):
+        rows = ev.results["error_analysis"].rows[finding.evidence[0].group]
+        counted = next(s for s in finding.suggestions if s.startswith("Read the most confident"))
+        assert plain(re.search(rf"of its ({NUMBER}) errors", counted)[1]) == wrong.to_numpy()[rows].sum()
