@@ -52,8 +52,8 @@ def merge_findings(findings: Sequence[Finding], rows_of: Rows, *, threshold: flo
     Returns
     -------
     list of Finding
-        Each primary (the most severe, then earliest, of its kind) in its own place, carrying the
-        evidence of the findings merged into it; those are left out.
+        Each primary (the most severe, then earliest, of the findings on its rows) in its own place, with the
+        evidence of those merged into it; they are left out.
     """
     masks = {i: mask for i, finding in enumerate(findings) if (mask := rows_of(finding)) is not None}
     merged_into: dict[int, list[tuple[int, float]]] = {}  # primary → (finding merged into it, overlap), by rank
