@@ -67,6 +67,40 @@ def count(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
 
 
+SINGULAR = {"rows": "row", "positives": "positive", "negatives": "negative"}  # the plural nouns of support units
+
+
+def support_unit(value: int, unit: str) -> str:
+    """A support's unit (a plural phrase, `Metric.supports`) in the number of `value`: its noun singular for one.
+
+    Examples
+    --------
+    >>> support_unit(1, "rows of the smaller class"), support_unit(1, "predicted positives"), support_unit(2, "rows")
+    ('row of the smaller class', 'predicted positive', 'rows')
+    """
+    if value != 1:
+        return unit
+    words = unit.split(" ")
+    plural = next((i for i, word in enumerate(words) if word in SINGULAR), None)
+    return unit if plural is None else " ".join([*words[:plural], SINGULAR[words[plural]], *words[plural + 1:]])
+
+
+def counted_support(value: int, unit: str) -> str:
+    """A support and its unit: "1 negative", "1,200 negatives" (`support_unit`)."""
+    return f"{count(value)} {support_unit(value, unit)}"
+
+
+def about(value: float) -> str:
+    """An estimated count, rounded to two significant digits, with thousands separators.
+
+    Examples
+    --------
+    >>> about(573), about(14_653.2), about(7)
+    ('570', '15,000', '7')
+    """
+    return f"{int(round(value, min(2 - len(str(int(abs(value)))), 0))):,}"
+
+
 def short(text: object, width: int | None = None) -> str:
     """Text from the data as tables show it: at most `width` characters (default `DISPLAY_LABEL_CHARS`),
     its middle cut (`reportgen.labels.shorten`).

@@ -30,7 +30,8 @@ class Evidence:
     `n` counts the group's rows; `support` the rows the value rests on and `support_unit` what they
     are (e.g. 6 "positives" for a recall), where that applies. `p_value` and `q_value`
     (Benjamini–Hochberg adjusted) are set for tests of a group against the rest of the data;
-    `compared_with` is the value it was compared with, if any.
+    `compared_with` is the value it was compared with, if any. `rule` is set in a finding that
+    merges several (`reportgen.analysis.merge`): the rule that raised this number.
     """
 
     slice: str
@@ -45,6 +46,7 @@ class Evidence:
     q_value: float | None = None
     support: int | None = None
     support_unit: str | None = None
+    rule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,8 @@ class Finding:
     evidence : list of Evidence
         The numbers.
     suggestions : list of str
-        What to try, from standard practice; options, not verdicts.
+        What to try, as options with the finding's own numbers: filled once every analysis has run
+        (`reportgen.analysis.suggestions`) for the rules it has a builder for, by the rule otherwise.
     """
 
     id: str
@@ -80,7 +83,7 @@ class Finding:
     section: str
     subject: str | None
     evidence: list[Evidence]
-    suggestions: list[str]
+    suggestions: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

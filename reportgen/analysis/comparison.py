@@ -254,11 +254,6 @@ def comparison_findings(comparisons: Sequence[Comparison], labels: Mapping[str, 
                          compared_with=float(r.baseline), p_value=float(r.p_value), q_value=float(r.q_value))
                 for r in worse.head(MAX_LISTED).itertuples()
             ],
-            suggestions=[
-                "Check whether the change that caused it was intended for these groups (data, features, threshold).",
-                "Look at the rows of these groups that the baseline got right and the candidate gets wrong.",
-                "If the trade-off is accepted, record why in the card's caveats; a max_regression gate can hold the line.",
-            ],
         ))
     return found
 

@@ -36,6 +36,7 @@ MAX_IMPROVEMENTS = 20
 MAX_FINDINGS = 3
 SEARCHED = {"fnr": "the positive labels", "fpr": "the negative labels"}  # measures over one label's rows
 LARGE_DIFFERENCE = 0.1  # an error rate this much above the rest's makes a finding high severity
+DISCOVERED = "discovered"  # the slice name of an error slice's evidence (its group: the slice in words)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ class ErrorAnalysis:
         The error tree, in pre-order.
     message : str or None
         Why nothing is reported, when that is so (no errors, too few rows, no candidate columns).
+    rows : dict
+        Slice (in words) → the indices of its rows in the predictions, for each reported slice (rows
+        outside the searched ones, e.g. the negative labels for FNR, are in no slice). Not in the card.
     """
 
     measure: Measure
@@ -82,6 +86,7 @@ class ErrorAnalysis:
     examples: dict[str, pd.DataFrame]
     tree: list[TreeNode]
     message: str | None
+    rows: dict[str, np.ndarray] = dataclasses.field(default_factory=dict, repr=False)
 
 
 def analyse_errors(
@@ -122,6 +127,7 @@ def analyse_errors(
     if not settings.enabled:
         return None
     measure = error_measure(predictions, settings.metric, source=config_source)
+    searched = np.arange(len(predictions.y_true)) if measure.rows is None else measure.rows
     if measure.rows is not None:  # an error rate over the rows of one label: the search runs on those rows
         predictions, configured = _restricted(predictions, configured, measure.rows)
     frame, source = predictions.frame, predictions.source
@@ -162,8 +168,10 @@ def analyse_errors(
     elif slices.empty:
         message = (f"No slice is significantly worse than the rest of the data ({len(found.tested):,} tested, "
                    f"false discovery rate {fdr:g}).")
+    masks = {text: _rows_of(conditions, families)
+             for text, conditions in zip(slices["slice"], slices["conditions"], strict=True)}
     examples = {} if settings.examples == 0 else {
-        text: _examples(predictions, measure, _rows_of(conditions, families),
+        text: _examples(predictions, measure, masks[text],
                         display + [c for c, _ in conditions if c not in display], settings.examples)
         for text, conditions in zip(slices["slice"], slices["conditions"], strict=True)
     }
@@ -181,6 +189,7 @@ def analyse_errors(
         tree=error_tree(frame, tree_input, measure.values, max_depth=settings.tree_depth, min_leaf=min_support,
                         classification=measure.binary),
         message=message,
+        rows={text: searched[mask] for text, mask in masks.items()},
     )
 
 
@@ -325,14 +334,9 @@ def error_findings(analysis: ErrorAnalysis | None, fdr: float) -> list[Finding]:
                     f"(q {p_clause(row.q_value)}, false discovery rate {fdr:g})."),
             section="error_analysis",
             subject=None,
-            evidence=[Evidence(slice="discovered", group=row.slice, metric=analysis.measure.name, value=float(row.value),
+            evidence=[Evidence(slice=DISCOVERED, group=row.slice, metric=analysis.measure.name, value=float(row.value),
                                ci_low=float(row.ci_low), ci_high=float(row.ci_high), n=int(row.n),
                                compared_with=float(row.rest), p_value=float(row.p_value), q_value=float(row.q_value))],
-            suggestions=[
-                "Read the examples of its errors in the card: label noise, a missing feature or a data shift often shows there.",
-                "Collect or label more data like it, or weight it more in training.",
-                "Add it as a configured slice (and a quality gate) to watch it in every report.",
-            ],
         ))
     return found
 

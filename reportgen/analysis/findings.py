@@ -2,7 +2,7 @@
 
 Each rule is a function from `FindingInputs` to a list of `Finding`; `derive_findings` runs them all.
 A finding carries its evidence as numbers (with intervals) and as a sentence, the card section
-that shows it, and what to try, worded as options.
+that shows it; what to try comes later, with each finding's numbers (`reportgen.analysis.suggestions`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen.analysis.base import Context, Evidence, Finding, Outcome, TestFamily
-from reportgen.formatting import count, figure, num, p_clause, pct, signed
+from reportgen.formatting import count, counted_support, figure, num, p_clause, pct, signed
 from reportgen.io import Predictions
 from reportgen.labels import DISPLAY_LABEL_CHARS, display_label, shorten
 from reportgen.metrics.measure import Measured
@@ -107,7 +107,7 @@ def _evidence(inputs: FindingInputs, slice_name: str, group: str, metric: str, *
 
 def _supported(evidence: Evidence) -> str:
     """The rows a value rests on, in words: "6 positives", "191 rows"."""
-    return f"{evidence.support:,} {evidence.support_unit}"
+    return counted_support(evidence.support, evidence.support_unit)
 
 
 def _support(measure: Fraction | Mean) -> np.ndarray:
@@ -130,11 +130,6 @@ def _measure(inputs: FindingInputs, slice_name: str, metric: str) -> Fraction | 
 
 def class_imbalance(inputs: FindingInputs) -> list[Finding]:
     """A rare class makes accuracy misleading: say which metric to read instead."""
-    suggestions = [
-        "Read balanced accuracy, macro F1 and the precision-recall view rather than accuracy.",
-        "In training, consider class weights or resampling (over-sampling the rare class, under-sampling the common one).",
-        "Consider tuning the decision threshold for the costs of each kind of error.",
-    ]
     if inputs.measured.task == "binary":
         prevalence = inputs.measured.overall("prevalence")
         cells = inputs.measured.statistics[OVERALL].confusion
@@ -173,7 +168,6 @@ def class_imbalance(inputs: FindingInputs) -> list[Finding]:
         title="The classes are imbalanced, so accuracy overstates performance.",
         detail=detail, section="overall", subject=None,
         evidence=[_evidence(inputs, OVERALL, OVERALL, m) for m in metrics],
-        suggestions=suggestions,
     )]
 
 
@@ -251,11 +245,6 @@ def weak_slices(inputs: FindingInputs) -> list[Finding]:
             ),
             section="slices", subject=slice_name,
             evidence=[evidence],
-            suggestions=[
-                "Collect more (or augmented) training data for this group, and check its labels for errors.",
-                "Look for features that would explain this group's behaviour, or for a shift between its training and evaluation data.",
-                "If a different decision threshold for this group is considered, weigh its legal and fairness implications.",
-            ],
         ))
     if len(weak) > MAX_WEAK_SLICES:
         findings.append(Finding(
@@ -263,7 +252,7 @@ def weak_slices(inputs: FindingInputs) -> list[Finding]:
             title=f"{len(weak) - MAX_WEAK_SLICES} more group{'s are' if len(weak) - MAX_WEAK_SLICES > 1 else ' is'} "
                   "significantly worse than the rest of the data.",
             detail="They are marked in the slice tables; the five with the largest differences are listed above.",
-            section="slices", subject=None, evidence=[], suggestions=[],
+            section="slices", subject=None, evidence=[],
         ))
     return findings
 
@@ -297,11 +286,6 @@ def fairness_breaches(inputs: FindingInputs) -> list[Finding]:
                                ci_low=_plain(row.ci_low), ci_high=_plain(row.ci_high), n=None,
                                compared_with=float(row.threshold), p_value=_plain(row.p_value),
                                q_value=_plain(row.q_value)) for row in rows.itertuples()],
-            suggestions=[
-                "Look at the per-group rates to see which group drives the gap, and whether the labels themselves are biased.",
-                "Mitigations to consider: reweighting or resampling the training data, fairness-constrained training "
-                "(e.g. Fairlearn's ExponentiatedGradient) or group-aware thresholds (e.g. Fairlearn's ThresholdOptimizer).",
-            ],
         ))
     return findings
 
@@ -334,7 +318,7 @@ def small_slices(inputs: FindingInputs) -> list[Finding]:
         parts = []
         for (support, unit), of_unit in rows.groupby(["support", "support_unit"], sort=False):
             labels = ", ".join(inputs.measured.registry[m].label for m in of_unit["metric"])
-            parts.append(f"{int(support):,} {unit} ({labels})")
+            parts.append(f"{counted_support(int(support), unit)} ({labels})")
             evidence.append(_evidence(inputs, slice_name, group, str(of_unit["metric"].iloc[0])))
         described.append(f"{where}: {', '.join(parts)}")
     shown = "; ".join(described[:8]) + (f"; and {len(described) - 8} more" if len(described) > 8 else "")
@@ -345,11 +329,6 @@ def small_slices(inputs: FindingInputs) -> list[Finding]:
         detail=f"Greyed in the tables: {shown}. Their intervals are wide and they are left out of the weak-slice tests.",
         section="slices", subject=None,
         evidence=evidence[:20],
-        suggestions=[
-            "Merge small groups (coarser bins or categories), or collect more evaluation data for them "
-            "(for a metric of the positives, more positive cases).",
-            "Read their intervals rather than their point values.",
-        ],
     )]
 
 
@@ -365,13 +344,13 @@ def undefined_metrics(inputs: FindingInputs) -> list[Finding]:
         labels = ", ".join(inputs.measured.registry[m].label for m in overall["metric"])
         title = f"{labels} {'is' if len(overall) == 1 else 'are'} undefined on the whole evaluation set."
     else:
-        title = f"{len(table)} metric values are undefined in some groups (shown as n/a, never as 0)."
+        title = (f"{len(table)} metric value{'s are' if len(table) > 1 else ' is'} undefined in some groups "
+                 "(shown as n/a, never as 0).")
     return [Finding(
         id="undefined_metrics", severity="medium" if not overall.empty else "low",
         title=title, detail=f"Reasons: {detail}.",
         section="overall" if not overall.empty else "slices", subject=None,
         evidence=[_evidence(inputs, OVERALL, OVERALL, m) for m in overall["metric"]],
-        suggestions=["Where a group lacks a class, its class-based metrics cannot be computed: merge groups or add data."],
     )]
 
 
@@ -394,12 +373,6 @@ def poor_calibration(inputs: FindingInputs) -> list[Finding]:
         ),
         section="calibration", subject=None,
         evidence=[_evidence(inputs, OVERALL, OVERALL, m) for m in ("ece", "mce", "ece_quantile")],
-        suggestions=[
-            "Recalibrate on held-out data: Platt scaling (scikit-learn's CalibratedClassifierCV, method='sigmoid') "
-            "or isotonic regression (method='isotonic', which needs more data)"
-            + ("; for neural networks, temperature scaling." if inputs.measured.task == "multiclass" else "."),
-            "Check for a shift between the training and evaluation data.",
-        ],
     )]
 
 
@@ -429,10 +402,6 @@ def constant_predictions(inputs: FindingInputs) -> list[Finding]:
         id="constant_predictions", severity="high",
         title="The predictions are constant or nearly so.",
         detail=detail, section="overall", subject=None, evidence=[],
-        suggestions=[
-            "Check that the right model was trained, saved and loaded: a constant output often means a pipeline bug.",
-            "Check the decision threshold against the score distribution, and the class balance of the training data.",
-        ],
     )]
 
 
@@ -454,9 +423,6 @@ def threshold_choice(inputs: FindingInputs) -> list[Finding]:
         ),
         section="overall", subject=None,
         evidence=[_evidence(inputs, OVERALL, OVERALL, "f1", compared_with=choice.f1)],
-        suggestions=[
-            "Tune the threshold on a separate validation set, for the costs of false positives and false negatives.",
-        ],
     )]
 
 
@@ -474,8 +440,6 @@ def systematic_bias(inputs: FindingInputs) -> list[Finding]:
         detail=(f"The mean residual (actual − predicted) is {figure(evidence.value)} "
                 f"({figure(evidence.ci_low)} to {figure(evidence.ci_high)}); its interval excludes 0."),
         section="overall", subject=None, evidence=[evidence],
-        suggestions=["Check for a shift in the target between training and evaluation data; "
-                     "a bias term or recalibration of the output (e.g. isotonic) may remove it."],
     )]
 
 

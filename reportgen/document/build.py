@@ -320,11 +320,11 @@ def _evaluation_data(
 
 
 def _weak_metrics(findings: list[Finding]) -> dict[tuple[str, str], list[str]]:
-    """(slice, group) → metrics a weak-slice finding names."""
+    """(slice, group) → metrics a weak-slice finding names (in a merged finding, its weak-slice evidence)."""
     weak: dict[tuple[str, str], list[str]] = {}
     for finding in findings:
-        if finding.id == "weak_slice":
-            for e in finding.evidence:
+        for e in finding.evidence:
+            if (e.rule or finding.id) == "weak_slice":
                 weak.setdefault((e.slice, e.group), []).append(e.metric)
     return weak
 

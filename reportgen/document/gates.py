@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from reportgen.config import GateSpec
 from reportgen.document.schema import ComparisonResult, GateCheck, GateResult, MetricInfo, Report
 from reportgen.errors import ConfigError, did_you_mean, quoted_list
-from reportgen.formatting import num, signed
+from reportgen.formatting import counted_support, num, signed
 from reportgen.vocabulary import OVERALL
 
 MAX_LISTED = 5  # breaches named in a gate's detail
@@ -197,7 +197,7 @@ def _fairness_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, l
 
 def _too_few(support: int, unit: str, min_support: int) -> str:
     """Why a value is not checked: "6 positives, fewer than the minimum support of 30"."""
-    return f"{support:,} {unit}, fewer than the minimum support of {min_support:,}"
+    return f"{counted_support(support, unit)}, fewer than the minimum support of {min_support:,}"
 
 
 def _check(

@@ -20,7 +20,7 @@ from reportgen import charts
 from reportgen.analysis.base import Finding
 from reportgen.document.schema import Report
 from reportgen.figures import card_charts, metric_labels
-from reportgen.formatting import count, num, pct, pvalue, short, signed
+from reportgen.formatting import count, counted_support, num, pct, pvalue, short, signed
 from reportgen.labels import DISPLAY_SLICE_CHARS
 from reportgen.render import templates
 from reportgen.vocabulary import CALIBRATION_METRICS, RATE_LABELS, headline_metrics
@@ -76,8 +76,8 @@ def cell(value: int | float | str | None) -> str:
 def environment(report: Report) -> jinja2.Environment:
     """The Jinja environment for one report: templates from the package, autoescape on, strict undefined."""
     env = templates.environment()
-    env.filters.update(num=num, signed=signed, pct=pct, pvalue=pvalue, count=count, markdown=markdown, short=short,
-                       cell=cell)
+    env.filters.update(num=num, signed=signed, pct=pct, pvalue=pvalue, count=count, counted_support=counted_support,
+                       markdown=markdown, short=short, cell=cell)
     names = [m.name for m in report.metrics.metrics]
     env.globals.update(
         metric_labels=metric_labels(report),

@@ -608,7 +608,6 @@ def test_poor_calibration_multiclass_top_label() -> None:
     df = pd.DataFrame({"y": y, **{f"p_{c}": probabilities[:, k] for k, c in enumerate(["ant", "bee", "cat"])}})
     (finding,) = findings.poor_calibration(inputs_for(df, score_prefix="p_"))
     assert "top-label probabilities" in finding.title
-    assert "temperature scaling" in finding.suggestions[0]
 
 
 def test_poor_calibration_quiet_when_calibrated() -> None:
@@ -919,4 +918,5 @@ def test_evaluate_orders_the_findings_of_every_rule_by_severity() -> None:
     assert {"high", "medium", "low"} <= set(severities)
     assert severities == sorted(severities, key=SEVERITIES.index)
     derived = derive_findings(inputs_for(df, score="p", slices=["site"]))
-    assert [f for f in ev.findings if f.id in {r.id for r in derived}] == ordered(derived)
+    raised = [replace(f, suggestions=[]) for f in ev.findings if f.id in {r.id for r in derived}]  # written later
+    assert raised == ordered(derived)

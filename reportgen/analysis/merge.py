@@ -1,0 +1,153 @@
+"""One effect, one finding: findings that describe the same rows are merged into one that lists every view.
+
+A configured group, the quartile slice of the same measurement and the error-analysis slice that
+equals it are one effect seen three ways. Findings take part when their rows are known: weak and
+discovered slices (`ROW_RULES`) and any finding whose evidence all names one configured group, except
+`SEPARATE_RULES` (a regression against a baseline is a change between two models on those rows, not
+the rows against the rest of the data, and stays in its own section). Two
+describe the same rows (`same_rows`) when at least `NESTED` of the smaller one's rows lie in the
+larger and the smaller holds at least `FILLS` of the larger's rows: equal slices, nearly equal ones
+(every pair with a Jaccard overlap ≥ 0.9 qualifies), and a slice nested in one it mostly fills, as a
+quartile of a measurement lies in the band of a coarser binning of it. A slice much smaller than the
+group it lies in is a separate effect. The most severe finding, then the
+earliest, is the primary: it keeps its id, title and place, gains the others' evidence (each number
+tagged with its rule) and says in its detail which slices describe the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from reportgen.analysis.base import SEVERITIES, Context, Evidence, Finding
+from reportgen.analysis.error_analysis import DISCOVERED
+from reportgen.formatting import num
+from reportgen.labels import display_label
+
+NESTED = 0.9  # share of the smaller finding's rows inside the larger's, at least, for one effect
+FILLS = 0.75  # share of the larger finding's rows the smaller holds, at least, for one effect
+ROW_RULES = ("weak_slice", "error_slice")  # rules whose findings always describe a slice's rows
+SEPARATE_RULES = ("regression",)  # rules that describe something else about a group's rows: never merged
+
+Rows = Callable[[Finding], np.ndarray | None]
+
+
+def jaccard(first: np.ndarray, second: np.ndarray) -> float:
+    """|A ∩ B| / |A ∪ B| of two boolean row masks; 0 when both are empty."""
+    union = int(np.count_nonzero(first | second))
+    return int(np.count_nonzero(first & second)) / union if union else 0.0
+
+
+def same_rows(first: np.ndarray, second: np.ndarray) -> bool:
+    """Whether two boolean row masks describe one effect: the smaller nearly inside the larger (`NESTED`) and
+    holding most of it (`FILLS`). Every pair with a Jaccard overlap of at least 0.9 qualifies.
+
+    Examples
+    --------
+    >>> rows = np.arange(100)
+    >>> same_rows(rows < 80, rows < 100), same_rows(rows < 60, rows < 100), same_rows(rows < 50, rows >= 45)
+    (True, False, False)
+    """
+    sizes = sorted((int(np.count_nonzero(first)), int(np.count_nonzero(second))))
+    if sizes[0] == 0:
+        return False
+    both = int(np.count_nonzero(first & second))
+    return both >= NESTED * sizes[0] and sizes[0] >= FILLS * sizes[1]
+
+
+def merge_findings(findings: Sequence[Finding], rows_of: Rows) -> list[Finding]:
+    """Merge the findings that describe the same rows; the rest pass unchanged, in their order.
+
+    Parameters
+    ----------
+    findings : sequence of Finding
+        Every finding of an evaluation, in the order raised.
+    rows_of : callable
+        Finding → a boolean mask over the rows it describes, or None where it takes no part. Two findings
+        whose masks are `same_rows` are merged.
+
+    Returns
+    -------
+    list of Finding
+        Each primary (the most severe, then earliest, of the findings on its rows) in its own place, with the
+        evidence of those merged into it; they are left out.
+    """
+    masks = {i: mask for i, finding in enumerate(findings) if (mask := rows_of(finding)) is not None}
+    merged_into: dict[int, list[tuple[int, float]]] = {}  # primary → (finding merged into it, overlap), by rank
+    for i in sorted(masks, key=lambda i: (SEVERITIES.index(findings[i].severity), i)):
+        primary = next((p for p in merged_into if same_rows(masks[p], masks[i])), None)
+        if primary is None:
+            merged_into[i] = []
+        else:
+            merged_into[primary].append((i, jaccard(masks[primary], masks[i])))
+    absorbed = {i for others in merged_into.values() for i, _ in others}
+    return [
+        _merged(finding, [(findings[j], overlap) for j, overlap in merged_into[i]]) if merged_into.get(i) else finding
+        for i, finding in enumerate(findings) if i not in absorbed
+    ]
+
+
+def _merged(primary: Finding, others: list[tuple[Finding, float]]) -> Finding:
+    """The primary with the others' evidence (each tagged with its rule) and a sentence naming their slices."""
+    evidence = [replace(e, rule=primary.id) for e in primary.evidence] + [
+        replace(e, rule=other.id) for other, _ in others for e in other.evidence]
+    views = "; ".join(f"{_view(other)}, overlap {num(overlap, 2)}" for other, overlap in others)
+    return replace(primary, evidence=evidence, detail=(
+        f"{primary.detail} The same rows (overlap: rows in both over rows in either), merged here: {views}."))
+
+
+def _view(finding: Finding) -> str:
+    """How a merged finding saw the rows: the slice it names and the number it rests on."""
+    first = finding.evidence[0]
+    where = (f'the discovered slice "{display_label(first.group)}"' if first.slice == DISCOVERED
+             else f'{display_label(first.slice)} = "{display_label(first.group)}"')
+    metric = first.metric.replace("_", " ")
+    return f"{where}, {metric} {num(first.value)} ({num(first.ci_low)}–{num(first.ci_high)})"
+
+
+def evidence_rows(context: Context) -> Callable[[Evidence], np.ndarray | None]:
+    """Evidence → a boolean mask of the rows of the group it names: a configured group (from its slice
+    family's codes) or a discovered slice (from the error analysis's result); None for anything else."""
+    families = {family.name: family for family in context.measured.families[1:]}
+    errors = context.results.get("error_analysis")
+    discovered = {} if errors is None else errors.rows
+    n_rows = len(context.predictions.y_true)
+
+    def rows_of(evidence: Evidence) -> np.ndarray | None:
+        if evidence.slice == DISCOVERED and evidence.group in discovered:
+            mask = np.zeros(n_rows, dtype=bool)
+            mask[discovered[evidence.group]] = True
+            return mask
+        family = families.get(evidence.slice)
+        if family is None or evidence.group not in family.labels:
+            return None
+        return family.codes == family.labels.index(evidence.group)
+
+    return rows_of
+
+
+def finding_rows(context: Context) -> Rows:
+    """Finding → the rows it describes, or None where it takes no part in merging.
+
+    A finding takes part when all its evidence names one group (`evidence_rows`) and it is a
+    `ROW_RULES` finding or that group is a configured one (not a gap between groups, not the whole set),
+    unless its rule is one of `SEPARATE_RULES`.
+    """
+    group_rows = evidence_rows(context)
+    configured = {family.name for family in context.measured.families[1:]}
+
+    def rows_of(finding: Finding) -> np.ndarray | None:
+        named = {(e.slice, e.group) for e in finding.evidence}
+        if len(named) != 1 or finding.id in SEPARATE_RULES or (
+                finding.id not in ROW_RULES and next(iter(named))[0] not in configured):
+            return None
+        return group_rows(finding.evidence[0])
+
+    return rows_of
+
+
+def merge_duplicates(findings: list[Finding], context: Context) -> list[Finding]:
+    """The registry's post-pass: `merge_findings` over an evaluation's findings and rows."""
+    return merge_findings(findings, finding_rows(context))
