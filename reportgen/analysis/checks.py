@@ -160,6 +160,11 @@ class Checks:
     copies: list[str]
     identical_baselines: list[str]
 
+    @property
+    def nearly_one_class(self) -> bool:
+        """Whether one class holds `ONE_CLASS_SHARE` of the labels or more (the "nearly_one_class" finding)."""
+        return bool(self.class_counts) and self.rows > 0 and max(self.class_counts.values()) / self.rows >= ONE_CLASS_SHARE
+
 
 def declared_columns(config: Config, frame: pd.DataFrame) -> dict[str, str]:
     """The columns the config gives a role (the label, the model's output, join keys), each with its role."""
@@ -623,13 +628,11 @@ def _duplicated_rows(checks: Checks) -> list[Finding]:
 
 
 def _nearly_one_class(checks: Checks, task: str) -> list[Finding]:
-    counts = checks.class_counts
-    if not counts or checks.rows == 0:
+    if not checks.nearly_one_class:
         return []
+    counts = checks.class_counts
     largest = max(counts, key=lambda c: counts[c])
     share = counts[largest] / checks.rows
-    if share < ONE_CLASS_SHARE:
-        return []
     rare = sorted((c for c in counts if c != largest), key=lambda c: counts[c])
     rare_rows = sum(counts[c] for c in rare)
     if task == "binary" and rare_rows == 0:
@@ -641,10 +644,14 @@ def _nearly_one_class(checks: Checks, task: str) -> list[Finding]:
         title = (f'Class "{display_label(largest)}" has {pct(share)} of the labels: the evaluation can say little '
                  f"about the other classes ({count(rare_rows)} rows).")
     listed = ", ".join(f'"{display_label(c)}" {count(counts[c])}' for c in rare[:MAX_LISTED])
+    majority = largest if task == "binary" else f'"{display_label(largest)}"'
+    instead = "balanced accuracy, average precision and MCC" if task == "binary" else "balanced accuracy and macro F1"
     return [Finding(
         id="nearly_one_class", severity="medium", title=title,
         detail=(f"Rows per rare class: {listed}. Every metric of a rare class (its recall, precision, error rates) "
-                "rests on these rows: its intervals are wide, and the slices hold fewer still."),
+                "rests on these rows: its intervals are wide, and the slices hold fewer still. Accuracy says little "
+                f"too: always predicting {majority} would score {num(share)}; read {instead} instead (this finding "
+                "stands for the class-imbalance one)."),
         section="overall", subject=None,
         evidence=[Evidence(OVERALL, c, "count", float(counts[c]), None, None, checks.rows) for c in rare[:MAX_LISTED]],
         suggestions=[

@@ -408,6 +408,19 @@ def test_an_imbalance_below_the_line_is_left_to_class_imbalance() -> None:
     assert run_checks(binary(2000, prevalence=0.05), score="p")[1] == []
 
 
+@pytest.mark.parametrize(("positives", "expected"), [(10, "nearly_one_class"), (100, "class_imbalance")])
+def test_nearly_one_class_stands_for_the_class_imbalance_finding(positives: int, expected: str) -> None:
+    """One effect, one finding: at 0.5% positives the card says "nearly one class" (with the accuracy advice of
+    class_imbalance), at 5% only "class imbalance"."""
+    df = binary(2000, prevalence=0.0)
+    df.loc[:positives - 1, "y"] = 1
+    found = {f.id: f for f in reportgen.evaluate(df, label="y", score="p", resamples=100).findings}
+    assert expected in found and ({"nearly_one_class", "class_imbalance"} - {expected}).isdisjoint(found)
+    if expected == "nearly_one_class":
+        share = 1 - positives / 2000
+        assert f"always predicting negative would score {share:.3f}" in found[expected].detail
+
+
 # ---------------------------------------------------------------------------------------------- whole evaluations
 
 
