@@ -1,4 +1,5 @@
-"""Shared test helpers: a small synthetic predictions frame, HTML start tags, GFM tables, and pages in Chromium."""
+"""Shared test helpers: a small synthetic predictions frame, Welch's ANOVA from rows, HTML start tags, GFM tables,
+and pages in Chromium."""
 
 from __future__ import annotations
 
@@ -24,6 +25,20 @@ def synthetic_predictions(n: int = 600, seed: int = 0) -> pd.DataFrame:
     score = np.clip(0.35 * y + rng.random(n) * 0.65, 0, 1).round(3)
     return pd.DataFrame({"y": y.astype(int), "p": score, "pred": (score >= 0.5).astype(int), "sex": sex,
                          "race": race, "age": age, "income": income})
+
+
+def welch_anova_by_rows(groups: list[np.ndarray]) -> float:
+    """Welch's ANOVA p-value written out from the rows (Welch 1951): the oracle of the one computed from moments."""
+    from scipy.stats import f as f_dist
+
+    k = len(groups)
+    n = np.array([len(g) for g in groups], dtype=float)
+    w = n / np.array([g.var(ddof=1) for g in groups])
+    means = np.array([g.mean() for g in groups])
+    centre = (w * means).sum() / w.sum()
+    lam = 3 * ((1 - w / w.sum()) ** 2 / (n - 1)).sum() / (k**2 - 1)
+    statistic = (w * (means - centre) ** 2).sum() / (k - 1) / (1 + 2 * (k - 2) * lam / 3)
+    return float(f_dist.sf(statistic, k - 1, 1 / lam))
 
 
 class _StartTags(HTMLParser):

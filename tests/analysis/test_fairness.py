@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import chi2, chi2_contingency, false_discovery_control, norm, ttest_ind
-from scipy.stats import f as f_dist
 from scipy.stats.contingency import relative_risk
 
 import reportgen
@@ -18,6 +17,7 @@ from reportgen.analysis.fairness import GAPS, RATES, Thresholds, adjust, fairnes
 from reportgen.errors import ConfigError
 from reportgen.metrics import intervals
 from reportgen.metrics.statistics import Confusion
+from tests.helpers import welch_anova_by_rows
 
 
 def _frame(groups: dict[str, tuple[int, int, int, int]], column: str = "s") -> pd.DataFrame:
@@ -310,24 +310,12 @@ def test_regression_gaps_are_welchs_anova_and_welchs_z_test():
                             reference={"s": "a"})
     gaps = ev.fairness.set_index("gap")
     assert gaps.loc["mean_residual_difference", "p_value"] == pytest.approx(
-        _welch_anova([parts[g] for g in parts]), rel=1e-7)
+        welch_anova_by_rows([parts[g] for g in parts]), rel=1e-7)
     absolute = {g: np.abs(v) for g, v in parts.items()}
-    assert gaps.loc["mae_difference", "p_value"] == pytest.approx(_welch_anova(list(absolute.values())), rel=1e-7)
+    assert gaps.loc["mae_difference", "p_value"] == pytest.approx(welch_anova_by_rows(list(absolute.values())), rel=1e-7)
     rows = ev.fairness_by_group.query("rate == 'mean_residual'").set_index("group")
     statistic = ttest_ind(parts["b"], parts["a"], equal_var=False).statistic
     assert rows.loc["b", "p_value"] == pytest.approx(2 * norm.sf(abs(statistic)), rel=1e-7)
-
-
-def _welch_anova(groups: list[np.ndarray]) -> float:
-    """Welch's ANOVA written out from the rows (Welch 1951)."""
-    k = len(groups)
-    n = np.array([len(g) for g in groups], dtype=float)
-    w = n / np.array([g.var(ddof=1) for g in groups])
-    means = np.array([g.mean() for g in groups])
-    centre = (w * means).sum() / w.sum()
-    lam = 3 * ((1 - w / w.sum()) ** 2 / (n - 1)).sum() / (k**2 - 1)
-    statistic = (w * (means - centre) ** 2).sum() / (k - 1) / (1 + 2 * (k - 2) * lam / 3)
-    return float(f_dist.sf(statistic, k - 1, 1 / lam))
 
 
 def test_a_shared_test_counts_once_whichever_of_its_gaps_are_defined():

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.stats import chi2_contingency, false_discovery_control, norm, ttest_ind
-from scipy.stats import f as f_dist
 
 from reportgen.metrics.metric import Fraction, Mean
 from reportgen.metrics.significance import (
@@ -21,6 +20,7 @@ from reportgen.metrics.significance import (
     welch,
     welch_anova,
 )
+from tests.helpers import welch_anova_by_rows
 
 # ---------------------------------------------------------------------------------------------- benjamini_hochberg
 
@@ -283,18 +283,6 @@ def test_welch_anova_of_two_groups_is_welchs_t_test(sizes: list[int], scales: li
     assert welch_anova(both.total, both.squares, both.n) == pytest.approx(oracle.pvalue, rel=1e-6, abs=1e-12)
 
 
-def _welch_anova_by_rows(groups: list[np.ndarray]) -> float:
-    """Welch's ANOVA written out from the rows (Welch 1951)."""
-    k = len(groups)
-    n = np.array([len(g) for g in groups], dtype=float)
-    w = n / np.array([g.var(ddof=1) for g in groups])
-    means = np.array([g.mean() for g in groups])
-    centre = (w * means).sum() / w.sum()
-    lam = 3 * ((1 - w / w.sum()) ** 2 / (n - 1)).sum() / (k**2 - 1)
-    statistic = (w * (means - centre) ** 2).sum() / (k - 1) / (1 + 2 * (k - 2) * lam / 3)
-    return float(f_dist.sf(statistic, k - 1, 1 / lam))
-
-
 @settings(max_examples=50)
 @given(sizes=st.lists(st.integers(3, 40), min_size=3, max_size=6), seed=st.integers(0, 2**16))
 def test_welch_anova_matches_its_definition(sizes: list[int], seed: int) -> None:
@@ -302,7 +290,7 @@ def test_welch_anova_matches_its_definition(sizes: list[int], seed: int) -> None
     groups = [rng.normal(loc=rng.normal(), scale=rng.uniform(0.5, 3), size=n) for n in sizes]
     together = moments(groups)
     assert welch_anova(together.total, together.squares, together.n) == pytest.approx(
-        _welch_anova_by_rows(groups), rel=1e-7, abs=1e-14)
+        welch_anova_by_rows(groups), rel=1e-7, abs=1e-14)
 
 
 def test_welch_anova_leaves_out_groups_it_cannot_weigh() -> None:
