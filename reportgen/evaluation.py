@@ -25,7 +25,7 @@ from reportgen.config import Config, load_config, validate
 from reportgen.document.build import build_report
 from reportgen.document.gates import apply_gates
 from reportgen.document.schema import GateResult, Report
-from reportgen.errors import ConfigError
+from reportgen.errors import ConfigError, InputError, quoted_list
 from reportgen.history import History, read_history
 from reportgen.io import Predictions, check_predictions, load_predictions
 from reportgen.metrics import calibration, tasks
@@ -324,6 +324,8 @@ def evaluate(
     }
     tables = [] if baseline is None else [baseline] if isinstance(baseline, Mapping) else list(baseline)
     frames = [table.get("data") for table in tables]
+    for name, frame in [("data", data), *(("baseline data", f) for f in frames if f is not None)]:
+        _require_text_columns(frame, name)
     raw["baseline"] = [
         {key: value for key, value in table.items() if key != "data"} | ({} if frame is None else {"path": "data frame"})
         for table, frame in zip(tables, frames, strict=True)
@@ -337,6 +339,15 @@ def evaluate(
         for spec, frame in zip(config.baseline, frames, strict=True)
     ]
     return evaluate_predictions(predictions, config, config_source="evaluate()", history=logs, baselines=baselines)
+
+
+def _require_text_columns(frame: pd.DataFrame, name: str) -> None:
+    """Column names are what configs, slices and the card refer to: they must be text."""
+    other = [column for column in getattr(frame, "columns", ()) if not isinstance(column, str)]
+    if other:
+        raise InputError(f"evaluate(): {name}: column names must be text, and {quoted_list(other)} "
+                         f"{'is' if len(other) == 1 else 'are'} not; rename them, e.g. frame.columns = "
+                         "frame.columns.astype(str)")
 
 
 def evaluate_config(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -383,3 +384,14 @@ def test_regression_values_whose_squares_overflow() -> None:
     with pytest.raises(InputError, match=r'^data frame: column "y": 2 values \(rows 1, 2\) beyond ±1e\+50, whose '
                                          r"squares overflow; rescale the column"):
         reportgen.evaluate(frame, label="y", prediction="p", task="regression", resamples=R)
+
+
+@pytest.mark.parametrize("names", [[0, 1], [("a", "b"), "c"]])
+def test_evaluate_names_columns_that_are_not_text(names: list[Any]) -> None:
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"y": rng.integers(0, 2, 50), "p": rng.random(50)})
+    for name in names:
+        df[name] = rng.random(50)
+    shown = re.escape(", ".join(f'"{n}"' for n in names if not isinstance(n, str)))
+    with pytest.raises(InputError, match=rf"^evaluate\(\): data: column names must be text, and {shown} (is|are) not"):
+        reportgen.evaluate(df, label="y", score="p")
