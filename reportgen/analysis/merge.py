@@ -8,10 +8,14 @@ the rows against the rest of the data, and stays in its own section). Two
 describe the same rows (`same_rows`) when at least `NESTED` of the smaller one's rows lie in the
 larger and the smaller holds at least `FILLS` of the larger's rows: equal slices, nearly equal ones
 (every pair with a Jaccard overlap ≥ 0.9 qualifies), and a slice nested in one it mostly fills, as a
-quartile of a measurement lies in the band of a coarser binning of it. A slice much smaller than the
-group it lies in is a separate effect. The most severe finding, then the
-earliest, is the primary: it keeps its id, title and place, gains the others' evidence (each number
-tagged with its rule) and says in its detail which slices describe the same rows.
+quartile of a measurement lies in the band of a coarser binning of it. A slice nested in another but
+smaller is one effect with it when its number says nothing the container's does not (`explained_by`:
+its value of a metric both show lies in the container's interval, as the two sexes of an island
+whose accuracy is low); a nested slice worse than that is an effect of its own, as is a discovered
+slice nested in a group (the error analysis found it worse than each more general slice). The most severe
+finding, then the largest, then the earliest, is the primary: it keeps its id, title and place,
+gains the others' evidence (each number tagged with its rule) and says in its detail which slices
+describe the same rows.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ NESTED = 0.9  # share of the smaller finding's rows inside the larger's, at leas
 FILLS = 0.75  # share of the larger finding's rows the smaller holds, at least, for one effect
 ROW_RULES = ("weak_slice", "error_slice")  # rules whose findings always describe a slice's rows
 SEPARATE_RULES = ("regression",)  # rules that describe something else about a group's rows: never merged
+# rules whose slices were found significantly worse than each more general slice: never explained by a container
+TESTED_AGAINST_PARENTS = ("error_slice",)
 
 Rows = Callable[[Finding], np.ndarray | None]
 
@@ -57,6 +63,33 @@ def same_rows(first: np.ndarray, second: np.ndarray) -> bool:
     return both >= NESTED * sizes[0] and sizes[0] >= FILLS * sizes[1]
 
 
+def nested(inner: np.ndarray, outer: np.ndarray) -> bool:
+    """Whether at least `NESTED` of the rows of `inner` (a non-empty boolean mask) lie in `outer`."""
+    size = int(np.count_nonzero(inner))
+    return size > 0 and int(np.count_nonzero(inner & outer)) >= NESTED * size
+
+
+def explained_by(inner: Finding, outer: Finding) -> bool:
+    """Whether a nested finding's numbers say nothing its container's do not: for some metric both show, the
+    nested value lies in the container's interval. Never for a discovered slice: the error analysis found it worse
+    than each more general slice (`TESTED_AGAINST_PARENTS`)."""
+    return inner.id not in TESTED_AGAINST_PARENTS and any(
+        e.metric == c.metric and e.value is not None and c.ci_low is not None and c.ci_high is not None
+        and c.ci_low <= e.value <= c.ci_high
+        for e in inner.evidence for c in outer.evidence
+    )
+
+
+def one_effect(first: Finding, first_rows: np.ndarray, second: Finding, second_rows: np.ndarray) -> bool:
+    """Whether two findings describe one effect: the same rows (`same_rows`), or a slice nested in the other whose
+    number the other's interval holds (`explained_by`)."""
+    if same_rows(first_rows, second_rows):
+        return True
+    (inner, inner_rows), (outer, outer_rows) = sorted(
+        [(first, first_rows), (second, second_rows)], key=lambda pair: int(np.count_nonzero(pair[1])))
+    return nested(inner_rows, outer_rows) and explained_by(inner, outer)
+
+
 def merge_findings(findings: Sequence[Finding], rows_of: Rows) -> list[Finding]:
     """Merge the findings that describe the same rows; the rest pass unchanged, in their order.
 
@@ -66,18 +99,19 @@ def merge_findings(findings: Sequence[Finding], rows_of: Rows) -> list[Finding]:
         Every finding of an evaluation, in the order raised.
     rows_of : callable
         Finding → a boolean mask over the rows it describes, or None where it takes no part. Two findings
-        whose masks are `same_rows` are merged.
+        that are `one_effect` are merged.
 
     Returns
     -------
     list of Finding
-        Each primary (the most severe, then earliest, of the findings on its rows) in its own place, with the
-        evidence of those merged into it; they are left out.
+        Each primary (the most severe, then largest, then earliest, of the findings of its effect) in its own
+        place, with the evidence of those merged into it; they are left out.
     """
     masks = {i: mask for i, finding in enumerate(findings) if (mask := rows_of(finding)) is not None}
     merged_into: dict[int, list[tuple[int, float]]] = {}  # primary → (finding merged into it, overlap), by rank
-    for i in sorted(masks, key=lambda i: (SEVERITIES.index(findings[i].severity), i)):
-        primary = next((p for p in merged_into if same_rows(masks[p], masks[i])), None)
+    rank = {i: (SEVERITIES.index(findings[i].severity), -int(np.count_nonzero(masks[i])), i) for i in masks}
+    for i in sorted(masks, key=rank.__getitem__):
+        primary = next((p for p in merged_into if one_effect(findings[p], masks[p], findings[i], masks[i])), None)
         if primary is None:
             merged_into[i] = []
         else:
@@ -95,7 +129,8 @@ def _merged(primary: Finding, others: list[tuple[Finding, float]]) -> Finding:
         replace(e, rule=other.id) for other, _ in others for e in other.evidence]
     views = "; ".join(f"{_view(other)}, overlap {num(overlap, 2)}" for other, overlap in others)
     return replace(primary, evidence=evidence, detail=(
-        f"{primary.detail} The same rows (overlap: rows in both over rows in either), merged here: {views}."))
+        f"{primary.detail} The same effect in other slices (overlap: rows in both over rows in either), merged "
+        f"here: {views}."))
 
 
 def _view(finding: Finding) -> str:

@@ -58,10 +58,27 @@ def test_a_quartile_merges_with_the_band_it_nearly_equals_or_mostly_fills(
     quartile_rows: np.ndarray, one_effect: bool,
 ) -> None:
     band = finding("weak_slice", "medium", "size_band", "small")
-    quartile = finding("weak_slice", "medium", "size", "[0, 25)")
+    quartile = finding("weak_slice", "medium", "size", "[0, 25)", value=0.6)  # outside the band's interval
     assert same_rows(mask(0, 250), quartile_rows) == same_rows(quartile_rows, mask(0, 250)) == one_effect
     found = merged([band, quartile], {"small": mask(0, 250), "[0, 25)": quartile_rows})
     assert found == [band, quartile] if not one_effect else len(found) == 1
+
+
+def test_a_nested_slice_the_container_explains_merges_into_it_and_a_worse_one_does_not() -> None:
+    """The penguins' case: island "Dream" has low accuracy, and so do its two sexes, each half of it and each
+    within its interval: one finding, titled by the island. A nested slice worse than the island's interval is an
+    effect of its own."""
+    female = finding("weak_slice", "high", "island × sex", "Dream & female", value=0.25)
+    island = finding("weak_slice", "high", "island", "Dream", value=0.3)  # interval 0.2–0.4
+    male = finding("weak_slice", "medium", "island × sex", "Dream & male", value=0.35)
+    masks = {"Dream & female": mask(0, 125), "Dream": mask(0, 250), "Dream & male": mask(125, 250)}
+    (one,) = merged([female, island, male], masks)
+    assert one.title == island.title and [e.group for e in one.evidence] == ["Dream", "Dream & female", "Dream & male"]
+    worse = finding("weak_slice", "high", "island × sex", "Dream & female", value=0.1)
+    assert merged([worse, island], masks) == [worse, island]
+    # a discovered slice was tested against the island itself: never explained by it
+    discovered = finding("error_slice", "high", "discovered", "Dream & female", value=0.3)
+    assert merged([island, discovered], masks) == [island, discovered]
 
 
 def test_same_rows_holds_for_every_jaccard_overlap_of_at_least_0_9() -> None:
