@@ -305,7 +305,8 @@ def small_slices(inputs: FindingInputs) -> list[Finding]:
     or some metrics' (recall on a group's few positives). Those values are greyed in the card and not tested."""
     min_support = inputs.min_support
     table = inputs.measured.metrics
-    below = table[(table["slice"] != OVERALL) & (table["support"] < min_support)]
+    # an undefined value (a macro AUC where a class is absent) is n/a already, and `undefined_metrics` says why
+    below = table[(table["slice"] != OVERALL) & (table["support"] < min_support) & table["undefined_reason"].isna()]
     position = {(family.name, label): (f, g) for f, family in enumerate(inputs.measured.families)
                 for g, label in enumerate(family.labels)}
     small = sorted(below.groupby(["slice", "group"], sort=False), key=lambda item: position[item[0]])

@@ -812,7 +812,8 @@ def test_small_slices_lists_every_group_with_a_support_below_min_support(sizes: 
     found = findings.small_slices(inputs_for(df, score="p", slices=["site"], min_support=min_support))
     y, predicted = df["y"] == 1, df["p"] >= 0.5
     counts = df.assign(pos=y, neg=~y, pred=predicted).groupby("site", sort=True)[["pos", "neg", "pred"]].sum()
-    fewest = np.minimum(counts.min(axis=1), np.array(sizes))  # rows, positives, negatives, predicted positives
+    # rows, positives, negatives, predicted positives; a count of 0 leaves its metrics undefined (n/a), not small
+    fewest = np.minimum(counts.where(counts > 0).min(axis=1).fillna(np.inf), np.array(sizes))
     small = [site for site, count in fewest.items() if count < min_support]
     if not small:
         assert found == []
@@ -920,3 +921,19 @@ def test_evaluate_orders_the_findings_of_every_rule_by_severity() -> None:
     derived = derive_findings(inputs_for(df, score="p", slices=["site"]))
     raised = [replace(f, suggestions=[]) for f in ev.findings if f.id in {r.id for r in derived}]  # written later
     assert raised == ordered(derived)
+
+
+def test_an_undefined_value_is_not_a_small_one() -> None:
+    """A group without one of the classes has no macro ROC AUC (n/a, with its reason in `undefined_metrics`); its
+    support of 0 does not make the group "small"."""
+    rng = np.random.default_rng(4)
+    group = np.repeat(["two classes", "three classes"], [200, 300])
+    y = np.where(group == "two classes", rng.integers(0, 2, 500), rng.integers(0, 3, 500))
+    logits = rng.normal(size=(500, 3)) + 2 * (y[:, None] == np.arange(3))
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    df = pd.DataFrame({"y": y.astype(str), "g": group} | {f"p_{k}": proba[:, k] for k in range(3)})
+    ev = reportgen.evaluate(df, label="y", score_prefix="p_", slices=[{"column": "g"}], resamples=100)
+    auc = ev.metrics.query("slice == 'g' and group == 'two classes' and metric == 'roc_auc_macro'").iloc[0]
+    assert auc["support"] == 0 and isinstance(auc["undefined_reason"], str)
+    assert not any(f.id == "small_slices" for f in ev.findings)
+    assert any(f.id == "undefined_metrics" for f in ev.findings)
