@@ -17,18 +17,14 @@ import time
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from reportgen.config import load_config
-from reportgen.document.gates import evaluate_gates, failed
-from reportgen.document.schema import GateResult, Report
 from reportgen.errors import InputError, ReportgenError, quoted_list
-from reportgen.evaluation import evaluate_config
-from reportgen.paths import project_of
-from reportgen.render.files import check_set, write_set
-from reportgen.render.formats import FORMATS, Options, render
-from reportgen.render.json import read_json
-from reportgen.site import publish
+from reportgen.render.formats import FORMATS, Options
 from reportgen.version import __version__
+
+if TYPE_CHECKING:  # the pipeline is imported by the command that runs it: --help and --version start without it
+    from reportgen.document.schema import GateResult, Report
 
 GATE_FAILED, USER_ERROR = 1, 2
 MAX_LINE = 2000  # characters of one message, a last resort (errors cut user values much shorter)
@@ -122,6 +118,13 @@ def build(
     must lie in the project root (`reportgen.paths`), widened by `root`. The files are written as one
     set (`write_set`): a failure leaves the previous build's files as they were.
     """
+    from reportgen.config import load_config
+    from reportgen.evaluation import evaluate_config
+    from reportgen.paths import project_of
+    from reportgen.render.files import write_set
+    from reportgen.render.formats import render
+    from reportgen.site import publish
+
     progress = _Progress(quiet)
     config, _ = load_config(config_path)
     project = project_of(config_path, root=root)
@@ -148,6 +151,8 @@ def _print_gates(gates: Sequence[GateResult]) -> None:
 
 
 def _gate_exit(gates: Sequence[GateResult]) -> int:
+    from reportgen.document.gates import failed
+
     broken = failed(gates)
     if broken:
         _say(f"reportgen: {len(broken)} of {len(gates)} quality gates did not pass")
@@ -156,6 +161,11 @@ def _gate_exit(gates: Sequence[GateResult]) -> int:
 
 
 def _check(report_path: Path, config_path: Path | None) -> int:
+    from reportgen.config import load_config
+    from reportgen.document.gates import evaluate_gates
+    from reportgen.render.files import check_set
+    from reportgen.render.json import read_json
+
     names = check_set(report_path.parent)
     if names is not None and report_path.name not in names:
         raise InputError(
@@ -182,6 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return _check(args.report, args.config)
         if args.command == "site":
+            from reportgen.site import publish
+
             for note in publish(args.publish_dir, args.reports, title=args.title):
                 _say(note)
             _show(args.publish_dir / "index.html")

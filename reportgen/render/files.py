@@ -32,7 +32,6 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from reportgen.errors import InputError
-from reportgen.io import read_json_file
 
 SET_FILE = "reportgen-set.json"
 SET_FORMAT = 1
@@ -228,6 +227,8 @@ def _read_set_file(folder: Path) -> dict[str, str] | None:
         raise InputError(f"{path}: cannot read the set file ({exc.strerror})") from None
     if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SET_FILE:
         raise InputError(f"{path}: not a set file reportgen wrote (a link, a folder or too large); {advice}")
+    from reportgen.io import read_json_file  # pandas: only when a set is checked, not at start-up
+
     try:
         raw = read_json_file(path, source=str(path), what="set file", advice=advice, max_bytes=MAX_SET_FILE)
     except FileNotFoundError:

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from reportgen.document.schema import Report
-from reportgen.render import html, json, markdown, pdf
 from reportgen.render.files import write_atomic
+
+if TYPE_CHECKING:  # the renderers are imported when a format renders: `--help` and `--version` start without them
+    from reportgen.document.schema import Report
+    from reportgen.render import html
 
 
 @dataclass(frozen=True)
@@ -53,20 +56,28 @@ class Format:
 
 
 def _html(report: Report, options: Options) -> bytes:
+    from reportgen.render import html
+
     downloads = [file for file in options.beside or () if file in ("report.pdf", "report.json")]
     return html.to_html(report, interactive=options.interactive, downloads=downloads,
                         rendered=options.charts).encode("utf-8")
 
 
 def _pdf(report: Report, options: Options) -> bytes:
+    from reportgen.render import pdf
+
     return pdf.to_pdf(report, page_size=options.page_size, rendered=options.charts)
 
 
 def _json(report: Report, options: Options) -> bytes:
+    from reportgen.render import json
+
     return json.to_json(report).encode("utf-8")
 
 
 def _markdown(report: Report, options: Options) -> bytes:
+    from reportgen.render import markdown
+
     files = markdown.PUBLISHED if options.beside is None else [f for f in options.beside if f in markdown.PUBLISHED]
     return markdown.to_markdown(report, base_url=options.base_url, files=files).encode("utf-8")
 
@@ -94,6 +105,8 @@ def render(
     beside = tuple(format.file for format in chosen)
     charts = options.charts
     if charts is None and any(format.charts for format in chosen):
+        from reportgen.render import html
+
         progress("rendering the charts")
         charts = html.render_charts(report, interactive=options.interactive)
     shared = Options(interactive=options.interactive, page_size=options.page_size, base_url=options.base_url,

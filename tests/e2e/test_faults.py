@@ -203,7 +203,7 @@ def test_issue_12_system_errors_escaping_the_library_exit_2_with_one_line(
     def fail(*args: object, **kwargs: object) -> None:
         raise exc
 
-    monkeypatch.setattr("reportgen.cli.evaluate_config", fail)
+    monkeypatch.setattr("reportgen.evaluation.evaluate_config", fail)
     assert main(["build", str(config), "-q"]) == 2
     assert expected in _one_line(capsys.readouterr().err)
 
@@ -235,7 +235,7 @@ def test_issue_12_messages_are_one_capped_line(
     def fail(*args: object, **kwargs: object) -> None:
         raise ConfigError("config.toml: " + "x" * 50_000 + "\nsecond line\r\x1b[1A")
 
-    monkeypatch.setattr("reportgen.cli.evaluate_config", fail)
+    monkeypatch.setattr("reportgen.evaluation.evaluate_config", fail)
     assert main(["build", str(config), "-q"]) == 2
     line = _one_line(capsys.readouterr().err)
     assert len(line) < MAX_LINE + 100 and line.endswith("more characters)")
