@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from reportgen.analysis.base import Context, Finding, TestFamily
+from reportgen.analysis.base import SEVERITIES, Context, Finding, TestFamily
 from reportgen.analysis.comparison import Comparison
 from reportgen.analysis.error_analysis import ErrorAnalysis
 from reportgen.analysis.fairness import Fairness, Thresholds
@@ -74,6 +74,13 @@ class Evaluation:
     config_source: str = field(default="config", repr=False)
     git: GitState | None = field(default=None, repr=False)
     history: History | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        """One short line: the task, the rows, the slices and the findings by severity (the tables are properties)."""
+        severities = ", ".join(f"{n} {s}" for s in SEVERITIES if (n := sum(f.severity == s for f in self.findings)))
+        return (f"<Evaluation: {self.task}, {len(self.predictions.y_true):,} rows, "
+                f"{len(self.measured.families) - 1} slices, {len(self.findings)} findings"
+                f"{f' ({severities})' if severities else ''}>")
 
     @property
     def task(self) -> str:
@@ -324,7 +331,8 @@ def evaluate(
     }
     tables = [] if baseline is None else [baseline] if isinstance(baseline, Mapping) else list(baseline)
     frames = [table.get("data") for table in tables]
-    for name, frame in [("data", data), *(("baseline data", f) for f in frames if f is not None)]:
+    named = [("data", data), *(("baseline data", f) for f in frames if f is not None)]
+    for name, frame in named:
         _require_text_columns(frame, name)
     raw["baseline"] = [
         {key: value for key, value in table.items() if key != "data"} | ({} if frame is None else {"path": "data frame"})

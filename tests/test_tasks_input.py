@@ -395,3 +395,14 @@ def test_evaluate_names_columns_that_are_not_text(names: list[Any]) -> None:
     shown = re.escape(", ".join(f'"{n}"' for n in names if not isinstance(n, str)))
     with pytest.raises(InputError, match=rf"^evaluate\(\): data: column names must be text, and {shown} (is|are) not"):
         reportgen.evaluate(df, label="y", score="p")
+
+
+def test_an_evaluation_reprs_as_one_short_line() -> None:
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"y": rng.integers(0, 2, 400), "p": rng.random(400), "g": rng.choice(["a", "b"], 400)})
+    ev = reportgen.evaluate(df, label="y", score="p", slices=[{"column": "g"}], resamples=100)
+    counts = {s: sum(f.severity == s for f in ev.findings) for s in ("high", "medium", "low")}
+    text = repr(ev)
+    assert "\n" not in text and len(text) < 120
+    assert text.startswith(f"<Evaluation: binary, 400 rows, 1 slices, {len(ev.findings)} findings")
+    assert all(f"{n} {s}" in text for s, n in counts.items() if n)
