@@ -46,10 +46,13 @@ def test_every_relative_link_of_the_readme_exists() -> None:
     assert not missing, f"README.md links to missing files: {missing}"
 
 
-def test_the_readme_links_every_docs_page() -> None:
-    linked = {t.split("#")[0] for t in LINK.findall(README)}
-    pages = {f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md")}
-    assert not pages - linked, f"README.md's contents does not link: {sorted(pages - linked)}"
+def test_the_contents_of_the_readme_and_of_the_home_page_link_every_docs_page() -> None:
+    pages = {p.name for p in (ROOT / "docs").glob("*.md")}
+    in_readme = {t.split("#")[0].removeprefix("docs/") for t in LINK.findall(README) if t.startswith("docs/")}
+    home = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    in_home = {t.split("#")[0] for t in LINK.findall(home)} | {"index.md"}
+    assert not pages - in_readme, f"README.md's contents does not link: {sorted(pages - in_readme)}"
+    assert not pages - in_home, f"docs/index.md's contents does not link: {sorted(pages - in_home)}"
 
 
 def test_every_docs_page_is_in_the_nav() -> None:
