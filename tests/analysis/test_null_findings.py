@@ -25,7 +25,7 @@ digits-like    4%       11%          15%      62%
 
 Each family keeps its rate: over 1,000 runs the weak-slice family's share is 4.6% (binary), 4.8% (digits-like) and
 5.5% (regression), so the 11% above is chance in 100 runs. Two families adjusted apart can together exceed the rate
-(the "either" column); the README says so where it states the families. Power, with planted effects
+(the "either" column); docs/findings.md says so where it states the families. Power, with planted effects
 (`test_planted_gaps_are_found`): binary, 20% of one group's found positives missed (1,000 rows): 87.5% of 40 runs;
 digits-like, 40% of class "3" mistaken as "8" in one group: 100% of 20; regression, one group's predictions with
 added noise (sd 0.8 against a residual sd of 1): 100% of 40.
