@@ -3,8 +3,8 @@
 Guesses come from column names and values only (nothing in the data is executed); each is written as
 a "# guessed:" comment above its key. What cannot be guessed is left out with a "# TODO:" comment, so
 that the file fails to build with a one-line error naming that key. Column names are written as TOML
-basic strings (JSON's escapes, which TOML shares), so quotes, line breaks and other characters in a
-name cannot change the document.
+basic strings with every quote, backslash and unprintable character escaped (`toml_value`), so no
+name can end a string or a comment line early.
 
 The config names its schema with a `#:schema` directive (Taplo, Even Better TOML, Tombi) pointing at
 a copy of the published schema written beside it, `.reportgen/config.schema.json`: a relative path
@@ -14,6 +14,7 @@ works offline, on any machine, and does not depend on where reportgen is install
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
@@ -49,6 +50,7 @@ POSITIVE_WORDS = ("1", "true", "yes", "y", "positive", "pos")
 MAX_CATEGORIES = 20  # a non-numeric column with more values is not offered as a slice
 MAX_NUMERIC_VALUES = 10  # a numeric column with more values is sliced into quartiles
 QUANTILES = 4
+MAX_PREFIX = 64  # probability columns' prefixes are looked for in the first characters of a name
 MAX_ACTIVE_SLICES = 8  # candidate slices written as [[slices]]; more are written commented out
 
 
@@ -79,7 +81,8 @@ class Column:
 
 @dataclass
 class Starter:
-    """The guessed config: `data` keys in order with their values, and notes (one line each) to show the user."""
+    """The guessed config: the task, `[data]` keys with their values, why each was guessed (`guessed`) or what
+    to fill in (`todo`), candidate slices with a note each, columns left out and sensitive columns."""
 
     task: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
@@ -123,7 +126,9 @@ def guess(frame: pd.DataFrame) -> Starter:
     score = None if family is not None and family[1] > 2 else _score(columns, family)
     prediction = _named(columns, PREDICTION_NAMES, exclude={score})
     if prediction is None:
-        prediction = next((c for c in columns if c.name != score and _affix_stem(c.key) and not _scorelike(c.key)), None)
+        keys = {c.key for c in columns}  # "predicted_wage" is a prediction when "wage" is a column
+        prediction = next((c for c in columns if c.name != score and _affix_stem(c.key) in keys - {None}
+                           and not _scorelike(c.key)), None)
     prediction_name = prediction.name if prediction is not None else None
     label, why = _label(columns, family, score, prediction_name)
     task, task_why = _task(by_name.get(label) if label else None, family, score, prediction_name)
@@ -151,7 +156,7 @@ def guess(frame: pd.DataFrame) -> Starter:
     elif task == "regression":
         starter.todo["prediction"] = "no column is named like predicted values (prediction, y_pred, ...); name it"
     if task == "binary" and label is not None:
-        _positive_label(starter, by_name[label])
+        _positive_label(starter, by_name[label], _suffix(score, family))
     model_columns = {label, score, prediction_name} | (set(family[2]) if family is not None else set())
     _candidate_slices(starter, [c for c in columns if c.name not in model_columns], len(frame))
     starter.sensitive = [c.name for c in columns if c.name not in model_columns and _sensitive(c.key)]
@@ -177,12 +182,17 @@ def _scorelike(key: str) -> bool:
 
 
 def _probability_family(frame: pd.DataFrame, columns: list[Column]) -> tuple[str, int, list[str]] | None:
-    """(prefix, number of columns, columns): the largest set of columns sharing a prefix that ends in "_", all
-    in [0, 1] and summing to 1 on every row, as `[data] score_prefix` reads them (every column with the prefix)."""
-    prefixes = {c.name[:i + 1] for c in columns if c.fractions for i, ch in enumerate(c.name) if ch == "_"}
+    """(prefix, number of columns, columns): the largest set of columns sharing a prefix that ends at their first or
+    second "_", all in [0, 1] and summing to 1 on every row, as `[data] score_prefix` reads them (every column
+    starting with the prefix)."""
+    families: dict[str, list[Column]] = {}
+    for c in columns:  # a name starts with a prefix ending at its n-th "_" iff its own n-th "_" ends the same prefix
+        ends = [i for i, ch in enumerate(c.name[:MAX_PREFIX]) if ch == "_"][:2]
+        for end in ends:
+            if end + 1 < len(c.name):
+                families.setdefault(c.name[:end + 1], []).append(c)
     best = None
-    for prefix in sorted(prefixes, key=len):
-        members = [c for c in columns if c.name.startswith(prefix) and c.name != prefix]
+    for prefix, members in sorted(families.items(), key=lambda item: len(item[0])):
         if len(members) < 2 or not all(c.fractions for c in members):
             continue
         sums = frame[[c.name for c in members]].to_numpy(dtype=np.float64).sum(axis=1)
@@ -262,18 +272,26 @@ def _task(
     return "multiclass", f"the label has {label.n_values} values"
 
 
-def _positive_label(starter: Starter, label: Column) -> None:
-    """The positive class of a binary label not written 0/1 or true/false: one that reads as positive, else a TODO."""
+def _suffix(score: str | None, family: tuple[str, int, list[str]] | None) -> str | None:
+    """The class a family's probability column is for ("B" for "p_B")."""
+    return score[len(family[0]):] if score is not None and family is not None else None
+
+
+def _positive_label(starter: Starter, label: Column, score_class: str | None) -> None:
+    """The positive class of a binary label not written 0/1 or true/false: the class of the score's probability
+    column, else one that reads as positive, else a TODO."""
     texts = label.text_values or set()
     if texts <= {"0", "1"} or texts <= {"False", "True"} or label.values is None or len(label.values) < 2:
         return
-    positive = next((v for v in label.values if str(v).lower() in POSITIVE_WORDS), None)
-    if positive is not None:
-        starter.data["positive_label"] = _plain(positive)
-        starter.guessed["positive_label"] = "the label value that reads as positive"
-    else:
-        shown_values = ", ".join(_comment_value(_plain(v)) for v in label.values)
-        starter.todo["positive_label"] = f"the label's values are {shown_values}; set the positive one"
+    for why, matches in (("the class of the score's probability column", lambda text: text == score_class),
+                         ("the label value that reads as positive", lambda text: text.lower() in POSITIVE_WORDS)):
+        positive = next((v for v in label.values if matches(str(v))), None)
+        if positive is not None:
+            starter.data["positive_label"] = _plain(positive)
+            starter.guessed["positive_label"] = why
+            return
+    shown_values = ", ".join(_comment_value(_plain(v)) for v in label.values)
+    starter.todo["positive_label"] = f"the label's values are {shown_values}; set the positive one"
 
 
 def _plain(value: Any) -> Any:
@@ -303,9 +321,11 @@ def _candidate_slices(starter: Starter, columns: list[Column], n_rows: int) -> N
 
 
 def toml_value(value: Any) -> str:
-    """A string, number, boolean or list of them as TOML; strings as basic strings.
+    """A string, number, boolean or list of them as TOML on one line; strings as basic strings.
 
-    JSON's string escapes are TOML's too; DEL, which JSON leaves bare and TOML forbids, is escaped.
+    Quotes, backslashes and every character that is not printable (control characters, line and
+    paragraph separators, format characters) are escaped, so the text stays on its line, in a
+    comment as in a value.
 
     Examples
     --------
@@ -316,9 +336,18 @@ def toml_value(value: Any) -> str:
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return json.dumps(value)
-    return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else "nan" if math.isnan(value) else "inf" if value > 0 else "-inf"
+    return '"' + "".join(_ESCAPES.get(c) or (c if c.isprintable() else _unicode_escape(c)) for c in str(value)) + '"'
+
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def _unicode_escape(char: str) -> str:
+    return f"\\u{ord(char):04x}" if ord(char) < 0x10000 else f"\\U{ord(char):08x}"
 
 
 def render(starter: Starter, *, data_path: str, source: str, n_rows: int, n_columns: int) -> str:
@@ -361,7 +390,7 @@ def render(starter: Starter, *, data_path: str, source: str, n_rows: int, n_colu
     if starter.sensitive:
         lines += ["# Columns named like protected attributes: keep the ones that are, then uncomment the line.",
                   "# Each sensitive column gets a slice and fairness gaps.",
-                  f"# sensitive = {_one_line(toml_value(starter.sensitive))}"]
+                  f"# sensitive = {toml_value(starter.sensitive)}"]
     else:
         lines += ["# No column is named like a protected attribute; list the sensitive columns, if any:",
                   '# sensitive = ["column", ...]']
@@ -370,11 +399,6 @@ def render(starter: Starter, *, data_path: str, source: str, n_rows: int, n_colu
 
 def _comment_value(value: Any) -> str:
     return shown(toml_value(value), 120)
-
-
-def _one_line(text: str) -> str:
-    """TOML text that stays on one comment line: no character a reader could take for a line break."""
-    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
 
 
 def write_starter(data: Path, out: Path | None = None, *, force: bool = False) -> tuple[list[Path], list[str]]:
@@ -412,7 +436,8 @@ def write_starter(data: Path, out: Path | None = None, *, force: bool = False) -
     except ValueError:  # another drive (Windows)
         data_path = data.resolve().as_posix()
     text = render(starter, data_path=data_path, source=data.name, n_rows=len(frame), n_columns=len(frame.columns))
-    written = [write_atomic(out, text.encode("utf-8")), write_atomic(out.parent / SCHEMA_COPY, schema_text())]
+    schema = write_atomic(out.parent / SCHEMA_COPY, schema_text())  # first: a failure then leaves no config
+    written = [write_atomic(out, text.encode("utf-8")), schema]
     notes = [f"guessed {key} = {_comment_value(value)} ({starter.guessed[key]})"
              for key, value in [("task", starter.task), *starter.data.items()] if key in starter.guessed]
     notes += [f"TODO {key}: {why}" for key, why in starter.todo.items()]
