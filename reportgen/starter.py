@@ -131,7 +131,7 @@ def guess(frame: pd.DataFrame) -> Starter:
                            and not _scorelike(c.key)), None)
     prediction_name = prediction.name if prediction is not None else None
     label, why = _label(columns, family, score, prediction_name)
-    task, task_why = _task(by_name.get(label) if label else None, family, score, prediction_name)
+    task, task_why = _task(by_name.get(label) if label else None, family)
     starter.task = task
     if task is not None:
         starter.guessed["task"] = task_why
@@ -141,20 +141,25 @@ def guess(frame: pd.DataFrame) -> Starter:
         starter.guessed["label"] = why if "values" in why else f"{why}, {counted(n_values, 'value')}"
     else:
         starter.todo["label"] = "no column is named like the true labels (label, target, y, ...); name it here"
-    if task == "multiclass" and family is not None:
+    # without a label (so a task), the model's columns that were found are still written
+    kind = task or ("multiclass" if family is not None and family[1] > 2 else "binary" if score is not None else None)
+    if kind == "multiclass" and family is not None:
         starter.data["score_prefix"] = family[0]
         starter.guessed["score_prefix"] = f"{family[1]} columns in [0, 1] starting with it sum to 1 on every row"
-    if task == "binary":
+    if kind == "binary":
         if score is not None:
             starter.data["score"] = score
             starter.guessed["score"] = _score_reason(by_name[score], family)
         else:
             starter.todo["score"] = "no column of positive-class probabilities (numbers in [0, 1]) was found; name it"
-    if prediction_name is not None and task is not None:
+    if prediction_name is not None:
         starter.data["prediction"] = prediction_name
         starter.guessed["prediction"] = "named like predictions"
-    elif task == "regression":
+    elif kind == "regression":
         starter.todo["prediction"] = "no column is named like predicted values (prediction, y_pred, ...); name it"
+    elif kind == "multiclass" and family is None:
+        starter.todo["prediction"] = ("no column of predicted classes (prediction, y_pred, ...) nor probability "
+                                      'columns summing to 1 were found; name it, or set "score_prefix"')
     if task == "binary" and label is not None:
         _positive_label(starter, by_name[label], _suffix(score, family))
     model_columns = {label, score, prediction_name} | (set(family[2]) if family is not None else set())
@@ -233,7 +238,7 @@ def _label(
     named = _named(candidates, LABEL_NAMES, exclude=set())
     if named is not None:
         return named.name, "named like a label"
-    stem = _affix_stem(re.sub(r"[^0-9a-z]+", "_", prediction.lower()).strip("_")) if prediction else None
+    stem = next((_affix_stem(c.key) for c in columns if c.name == prediction), None)
     derived = next((c for c in candidates if stem is not None and c.key == stem), None)
     if derived is not None:
         return derived.name, f'the prediction column "{shown(prediction)}" is named after it'
@@ -255,16 +260,14 @@ def _label(
     return None, ""
 
 
-def _task(
-    label: Column | None, family: tuple[str, int, list[str]] | None, score: str | None, prediction: str | None,
-) -> tuple[str | None, str]:
+def _task(label: Column | None, family: tuple[str, int, list[str]] | None) -> tuple[str | None, str]:
     """The task and why, or (None, "") when the label is unknown."""
     if label is None:
         return None, ""
     if family is not None and (family[1] > 2 or label.n_values > 2):
         return "multiclass", f"{family[1]} probability columns starting with \"{shown(family[0])}\""
     if label.n_values <= 2:
-        return "binary", "the label has two values"
+        return "binary", f"the label has {counted(label.n_values, 'value')}"
     if label.numeric and not label.whole:
         return "regression", "the label holds fractional numbers"
     if label.numeric and label.n_values > MAX_CATEGORIES:
