@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import json
 import re
 import shutil
@@ -256,3 +257,20 @@ def test_true_false_labels_need_no_positive_label() -> None:
     starter = guess(pd.DataFrame({"label": [True, False, True], "score": [0.9, 0.1, 0.7], "age": [30, 40, 50]}))
     assert starter.data == {"label": "label", "score": "score"} and not starter.todo
     assert starter.sensitive == ["age"]
+
+
+def test_module_examples() -> None:
+    import reportgen.starter
+
+    assert doctest.testmod(reportgen.starter).failed == 0
+
+
+def test_a_hostile_file_name_is_written_as_a_toml_string(tmp_path: Path) -> None:
+    folder = tmp_path / 'we"ird\n#folder'
+    folder.mkdir()
+    data = folder / "p\x1b[31m.csv"
+    data.write_text("y,p\n1,0.9\n0,0.2\n")
+    out = tmp_path / "c.toml"
+    assert main(["init", str(data), "--out", str(out)]) == 0
+    assert tomllib.loads(out.read_text())["data"]["path"] == 'we"ird\n#folder/p\x1b[31m.csv'
+    assert "\x1b" not in out.read_text()  # escaped in the value and in the header comment: `cat` shows no colours
