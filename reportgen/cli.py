@@ -1,4 +1,4 @@
-"""Command line: `reportgen build`, `reportgen check`, `reportgen site` and `reportgen init`. Parses, calls the library, prints.
+"""Command line: `reportgen build`, `check`, `site` and `init`. Parses, calls the library, prints.
 
 Exit codes: 0 success, 1 a quality gate failed (`build --fail-on-gate`, `check`), 2 any error: a config or
 input error, or a failure of the system (a full disk, a file where a folder goes, input nested too deeply for

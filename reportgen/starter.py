@@ -385,7 +385,7 @@ def render(starter: Starter, *, data_path: str, source: str, n_rows: int, n_colu
     for index, (spec, why) in enumerate(starter.slices):
         mark = "" if index < MAX_ACTIVE_SLICES else "# "
         if index == MAX_ACTIVE_SLICES:
-            lines += [f"# More candidates (at most {MAX_ACTIVE_SLICES} slices are on; each one adds to the build time):"]
+            lines += [f"# More candidates (at most {MAX_ACTIVE_SLICES} slices are on; each adds to the build time):"]
         lines += ["", f"{mark}[[slices]]                     # {why}"]
         lines += [f"{mark}{key} = {toml_value(value)}" for key, value in spec.items()]
     lines += [""] * bool(starter.left_out) + [f"# left out: {note}" for note in starter.left_out]

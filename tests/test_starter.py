@@ -1,4 +1,4 @@
-"""`reportgen init` and the config's JSON Schema: guesses on the bundled examples, hostile names, TODOs, no clobbering."""
+"""`reportgen init` and the config's JSON Schema: guesses on the examples, hostile names, TODOs, no clobbering."""
 
 from __future__ import annotations
 
@@ -174,7 +174,8 @@ def test_toml_value_round_trips_any_text_on_one_line(text: str) -> None:
     ("y,sex\n1,f\n0,m\n", "score", r'\[data\]: name the model\'s output: "score" \(binary\)'),
     ("y,p\nA,0.9\nB,0.1\n", "positive_label", r"set \[data\] positive_label"),
     ("y,sex\na,f\nb,m\nc,f\n", "prediction", r'\[data\]: name the model\'s output: .* "prediction"'),
-    ("y,age\n1.5,30\n2.5,40\n3.25,50\n", "prediction", r'\[data\]: name the model\'s output: .* "prediction" \(regression\)'),
+    ("y,age\n1.5,30\n2.5,40\n3.25,50\n", "prediction",
+     r'\[data\]: name the model\'s output: .* "prediction" \(regression\)'),
 ])
 def test_what_cannot_be_guessed_is_a_todo_and_a_one_line_error(tmp_path: Path, csv: str, key: str,
                                                                  message: str) -> None:
