@@ -1,4 +1,4 @@
-"""Command line: `reportgen build`, `reportgen check` and `reportgen site`. Parses, calls the library, prints.
+"""Command line: `reportgen build`, `check`, `site` and `init`. Parses, calls the library, prints.
 
 Exit codes: 0 success, 1 a quality gate failed (`build --fail-on-gate`, `check`), 2 any error: a config or
 input error, or a failure of the system (a full disk, a file where a folder goes, input nested too deeply for
@@ -72,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     site.add_argument("reports", type=Path, nargs="*",
                       help="folders holding a built report.json (and report.html, .pdf); none: refresh the index")
     site.add_argument("--title", help="the index page's title (default: the site's current title)")
+
+    init = commands.add_parser("init", help="write a commented starter config guessed from a predictions file")
+    init.add_argument("data", type=Path, help="the predictions file (.csv, .parquet or .jsonl)")
+    init.add_argument("--out", type=Path, help="the config to write (default: reportgen.toml in this folder)")
+    init.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     return parser
 
 
@@ -185,12 +190,25 @@ def _check(report_path: Path, config_path: Path | None) -> int:
     return _gate_exit(gates)
 
 
+def _init(data: Path, out: Path | None, *, force: bool) -> int:
+    from reportgen.starter import write_starter
+
+    written, notes = write_starter(data, out, force=force)
+    for note in notes:
+        _say(note)
+    for path in written:
+        _show(path)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `reportgen` command; returns the exit code (0 ok, 1 a gate failed, 2 an error)."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "check":
             return _check(args.report, args.config)
+        if args.command == "init":
+            return _init(args.data, args.out, force=args.force)
         if args.command == "site":
             from reportgen.site import publish
 
@@ -215,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _system_error(args: argparse.Namespace, exc: BaseException) -> str:
     """One line for a failure of the system while running a command, naming the file where known."""
-    given = {"build": "config", "check": "report", "site": "publish_dir"}[args.command]
+    given = {"build": "config", "check": "report", "site": "publish_dir", "init": "data"}[args.command]
     where = str(getattr(args, given))
     if isinstance(exc, RecursionError):
         return f"{where}: the input is nested too deeply to read; flatten it"

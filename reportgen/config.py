@@ -34,22 +34,33 @@ TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # a field's docstring is its description in the published JSON Schema (`config_schema`), which editors show
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class ReportSection(_Section):
     """`[report]`: what the card is called, where it goes and how uncertainty is estimated."""
 
     title: str = "Model card"
+    """The card's title."""
     output_dir: str = "out"
+    """The folder the report files are written to, relative to the config file."""
     confidence_level: Annotated[float, Field(gt=0.5, lt=1.0)] = 0.95
+    """The level of every confidence interval (0.95: 95% intervals)."""
     resamples: Annotated[int, Field(ge=100, le=100_000)] = 1000
+    """Bootstrap resamples behind each interval."""
     seed: int = 0
+    """Seed of the bootstrap, so that two builds give the same numbers."""
     min_support: Annotated[int, Field(ge=1)] = 30
+    """Groups with fewer rows are marked small (their numbers mean little on their own)."""
     calibration_bins: Annotated[int, Field(ge=2, le=100)] = 10
+    """Bins of the reliability diagram and of the expected calibration error."""
     max_groups_shown: Annotated[int, Field(ge=2, le=10_000)] = 20
+    """The most groups of one slice shown in tables and charts (the rest are summed up)."""
     page_size: Literal["A4", "Letter"] = "A4"
+    """Paper size of the PDF."""
     base_url: str | None = None
+    """http(s) address the report folder is published at (links in summary.md point there)."""
 
     @field_validator("base_url")
     @classmethod
@@ -63,11 +74,17 @@ class ModelSection(_Section):
     """`[model]`: model details."""
 
     name: str = "model"
+    """The model's name."""
     version: str = ""
+    """The model's version."""
     description: str = ""
+    """What the model is and does (markdown)."""
     date: dt.date | str | None = None
+    """When the model was trained or released (a TOML date or text)."""
     task: Task | None = None
+    """The task; inferred from [data] and the labels when left out."""
     params: dict[str, Scalar] = {}
+    """Hyperparameters, shown as a table (name = number, text or true/false)."""
 
 
 class DataSection(_Section):
@@ -79,15 +96,25 @@ class DataSection(_Section):
     """
 
     path: str | None = None
+    """The predictions file (.csv, .parquet or .jsonl), relative to the config file."""
     label: str
+    """The column of true labels (classes, or targets for regression)."""
     score: str | None = None
+    """Binary: the column of positive-class probabilities, in [0, 1]."""
     scores: dict[str, str] | None = None
+    """Multiclass: class → its probability column, one per class."""
     score_prefix: str | None = None
+    """Multiclass: the prefix of the probability columns ("p_" for p_cat, p_dog, ...)."""
     prediction: str | None = None
+    """The column of predicted labels (classification) or predicted values (regression)."""
     positive_label: Scalar | None = None
+    """Binary: the label value that counts as positive (needed unless labels are 0/1 or true/false)."""
     threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    """Binary: scores at or above it predict the positive class (when there is no prediction column)."""
     normalize: bool = False
+    """Multiclass: divide each row's probabilities by their sum instead of requiring a sum of 1."""
     top_k: list[Annotated[int, Field(ge=1)]] | None = None
+    """Multiclass: the k of each top-k accuracy (default 3 and 5, those below the number of classes)."""
 
     @model_validator(mode="after")
     def _one_kind_of_score(self) -> DataSection:
@@ -129,12 +156,19 @@ class SliceSpec(_Section):
     """One `[[slices]]` entry: a column's values, numeric bins, an intersection or a query."""
 
     name: str | None = None
+    """The slice's name in the card (default: the column(s), or the query)."""
     column: str | None = None
+    """One group per value of this column (or per bin, with "bins" or "quantiles")."""
     columns: list[str] | None = None
+    """An intersection: one group per combination of these columns' values."""
     bins: list[float] | None = None
+    """Increasing bin edges for a numeric column."""
     quantiles: Annotated[int, Field(ge=2, le=100)] | None = None
+    """Cut a numeric column into this many bins of about equal counts."""
     where: str | None = None
+    """A query such as "age >= 65 and sex == 'F'": the rows it holds against the rest."""
     max_groups: Annotated[int, Field(ge=2, le=10_000)] = 1000
+    """The most groups the slice may have (more is an error)."""
 
     @model_validator(mode="after")
     def _one_kind(self) -> SliceSpec:
@@ -179,10 +213,15 @@ class FairnessSection(_Section):
     """`[fairness]`: sensitive columns, reference groups and the thresholds gaps are flagged at."""
 
     sensitive: list[str] = []
+    """Columns of protected attributes; each gets a slice and fairness gaps."""
     reference: dict[str, Scalar] = {}
+    """Sensitive column → the group that ratios and differences are taken against."""
     max_difference: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
+    """Flag a difference in a rate between groups larger than this."""
     min_ratio: Annotated[float, Field(ge=0.0, le=1.0)] = 0.8
+    """Flag a ratio of rates between groups smaller than this (0.8: the four-fifths rule of thumb)."""
     max_error_difference: Annotated[float, Field(gt=0.0)] | None = None
+    """Regression: flag a gap in mean absolute error or mean residual larger than this (target's units)."""
 
     @model_validator(mode="after")
     def _reference_is_sensitive(self) -> FairnessSection:
@@ -201,22 +240,34 @@ class FindingsSection(_Section):
     """`[findings]`: when the card raises a finding."""
 
     fdr: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.05
+    """False discovery rate at which slice findings are tested (Benjamini-Hochberg)."""
     max_ece: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.05
+    """Expected calibration error above which calibration is a finding."""
 
 
 class CardSection(_Section):
     """`[card]`: the model card's narrative, markdown, all optional."""
 
     owners: list[str] = []
+    """Who owns the model."""
     license: str | None = None
+    """The model's license."""
     citation: str | None = None
+    """How to cite the model."""
     intended_use: str | None = None
+    """Who should use the model, and for what (markdown)."""
     out_of_scope: str | None = None
+    """Uses the model is not meant for (markdown)."""
     factors: str | None = None
+    """The groups and conditions the evaluation looks at, and why (markdown)."""
     training_data: str | None = None
+    """The data the model was trained on (markdown)."""
     evaluation_data: str | None = None
+    """The data these predictions are on (markdown)."""
     ethical_considerations: str | None = None
+    """Risks and harms, and what was done about them (markdown)."""
     caveats: str | None = None
+    """Limits of the model and of this evaluation (markdown)."""
 
 
 class BaselineSpec(_Section):
@@ -228,14 +279,23 @@ class BaselineSpec(_Section):
     """
 
     name: Annotated[str, Field(min_length=1)] = "baseline"
+    """The baseline's name in the card."""
     path: str
+    """The baseline's predictions file, relative to the config file."""
     score: str | None = None
+    """Binary: the baseline's column of positive-class probabilities."""
     scores: dict[str, str] | None = None
+    """Multiclass: class → the baseline's probability column."""
     score_prefix: str | None = None
+    """Multiclass: the prefix of the baseline's probability columns."""
     prediction: str | None = None
+    """The baseline's column of predicted labels or values."""
     threshold: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    """Binary: the baseline's threshold (default: [data] threshold)."""
     normalize: bool = False
+    """Multiclass: divide each row's probabilities by their sum."""
     id: str | None = None
+    """A column in both files to join rows on (without it, rows must be in the same order)."""
 
     @model_validator(mode="after")
     def _one_output(self) -> BaselineSpec:
@@ -262,15 +322,25 @@ class GateSpec(_Section):
     """
 
     metric: str | None = None
+    """The metric the gate bounds (e.g. "roc_auc", "recall", "mae")."""
     fairness: str | None = None
+    """The fairness gap the gate bounds (e.g. "equalized_odds_difference")."""
     slice: str | None = None
+    """Apply the metric gate to every group of this slice (default: overall)."""
     group: Scalar | None = None
+    """Apply the metric gate to this group of "slice" only."""
     sensitive: str | None = None
+    """Apply the fairness gate to this sensitive column only (default: every one)."""
     min: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    """The gate fails below this value."""
     max: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    """The gate fails above this value."""
     max_regression: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] | None = None
+    """The gate fails when the metric is worse than the baseline's by more than this."""
     baseline: str | None = None
+    """Compare with this baseline only (default: every baseline)."""
     significant: bool = False
+    """Fail only when the whole confidence interval lies beyond the bound."""
 
     @model_validator(mode="after")
     def _one_bound_on_one_thing(self) -> GateSpec:
@@ -315,19 +385,33 @@ class ErrorAnalysisSection(_Section):
     """
 
     enabled: bool = True
+    """Search the metadata columns for slices where the model does worst."""
     columns: list[str] | None = None
+    """The candidate columns (default: every column but the model's that qualifies)."""
     depth: Annotated[int, Field(ge=1, le=3)] = 2
+    """The most conditions a discovered slice combines."""
     min_support: Annotated[int, Field(ge=1)] | None = None
+    """The fewest rows of a discovered slice (default: [report] min_support)."""
     metric: Literal["error_rate", "fnr", "fpr", "log_loss", "brier", "abs_error", "squared_error"] | None = None
+    """The per-row error measure the search ranks slices by."""
     target: Literal["overall", "best"] = "overall"
+    """The level a slice is compared with: "overall", or "best" (the best comparable slice)."""
     targets: dict[str, Annotated[float, Field(ge=0.0, allow_inf_nan=False)]] = {}
+    """Per-slice target levels: "column=value & column=value" → level."""
     max_values: Annotated[int, Field(ge=2, le=1000)] = 50
+    """A non-numeric column with more distinct values is not a candidate."""
     quantiles: Annotated[int, Field(ge=2, le=20)] = 4
+    """Numeric candidates with many values are cut into this many bins."""
     max_slices: Annotated[int, Field(ge=1, le=200)] = 10
+    """The most discovered slices reported."""
     examples: Annotated[int, Field(ge=0, le=50)] = 5
+    """Example rows shown for each discovered slice."""
     display: list[str] | None = None
+    """The columns shown in the example rows (default: the slice's and the model's)."""
     tree_depth: Annotated[int, Field(ge=1, le=4)] = 3
+    """Depth of the error tree."""
     max_columns: Annotated[int, Field(ge=1, le=MAX_CANDIDATE_COLUMNS)] = DEFAULT_CANDIDATE_COLUMNS
+    """The most candidate columns searched."""
 
     @field_validator("columns")
     @classmethod
@@ -354,30 +438,52 @@ class TrainingSection(_Section):
     """
 
     history: str | None = None
+    """Training history (CSV with an epoch column, Keras JSON, or an MLflow run folder), relative to the config file."""
 
 
 class SiteSection(_Section):
     """`[site]`: the static site `reportgen build` adds each report to (relative to the config file)."""
 
     dir: str | None = None
+    """The static site folder each build adds its report to, relative to the config file."""
     title: str = "Model reports"
+    """The site's index page title."""
+
+
+def _one_or_several_tables(schema: dict[str, Any]) -> None:
+    """The JSON Schema of a list of tables that may also be written as one table (`[baseline]`)."""
+    table = schema.pop("items")
+    del schema["type"]
+    schema["anyOf"] = [table, {"type": "array", "items": table}]
 
 
 class Config(_Section):
     """A whole configuration file."""
 
     report: ReportSection = ReportSection()
+    """What the card is called, where it goes and how uncertainty is estimated."""
     model: ModelSection = ModelSection()
+    """Model details."""
     data: DataSection
+    """The predictions file and which columns hold what."""
     slices: list[SliceSpec] = []
+    """The slices (groups of rows) each metric is reported for."""
     fairness: FairnessSection = FairnessSection()
+    """Sensitive columns, reference groups and the thresholds gaps are flagged at."""
     findings: FindingsSection = FindingsSection()
+    """When the card raises a finding."""
     card: CardSection = CardSection()
+    """The model card's narrative (markdown)."""
     gates: list[GateSpec] = []
+    """Quality gates: bounds on metrics and fairness gaps (`reportgen build --fail-on-gate`)."""
     training: TrainingSection = TrainingSection()
+    """The model's training history."""
     site: SiteSection = SiteSection()
-    baseline: list[BaselineSpec] = []
+    """The static site the report is added to."""
+    baseline: Annotated[list[BaselineSpec], Field(json_schema_extra=_one_or_several_tables)] = []
+    """Another model's predictions on the same rows, to compare with (one table, or several [[baseline]])."""
     error_analysis: ErrorAnalysisSection = ErrorAnalysisSection()
+    """Searching the metadata columns for the slices where the model fails."""
 
     @field_validator("baseline", mode="before")
     @classmethod
@@ -477,6 +583,14 @@ class Config(_Section):
 def output_key(spec: BaselineSpec) -> str:
     """The key that names a baseline's output, quoted as messages write it: '"score"', '"prediction"', ..."""
     return next(f'"{key}"' for key in ("score", "scores", "score_prefix", "prediction") if getattr(spec, key) is not None)
+
+
+def config_schema() -> dict[str, Any]:
+    """The JSON Schema of a config file, generated from `Config` (published as `schema/config.schema.json`).
+
+    TOML dates appear as text, as editors (Taplo, Even Better TOML) convert them before checking.
+    """
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **Config.model_json_schema()}
 
 
 # The largest config file read: 1 MB (the bundled examples are under 5 KB).
