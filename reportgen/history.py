@@ -196,7 +196,9 @@ def _csv_numbers(column: pd.Series, name: str, source: str) -> tuple[np.ndarray,
     column without numbers (text, or empty), which is not a metric."""
     text = column.str.strip()
     missing = text.isin(MISSING_TEXT).to_numpy()
-    numbers = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype=np.float64)
+    numbers = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype=np.float64, copy=True)
+    parsed = ~np.isnan(numbers)  # re-read with Python's correctly rounded parser: pandas < 3.1's is off by an ulp
+    numbers[parsed] = text[parsed].astype(np.float64).to_numpy()
     nan_text = text.str.lower().str.lstrip("+-").eq("nan").to_numpy()
     bad = np.isnan(numbers) & ~missing & ~nan_text
     if not np.isfinite(numbers).any() and not nan_text.any():

@@ -1,4 +1,5 @@
-"""Test configuration: `--update-golden` rewrites the golden files instead of comparing; a Chromium fixture."""
+"""Test configuration: `--update-golden` rewrites the golden files instead of comparing; a Chromium fixture; the
+Hypothesis settings every property test starts from."""
 
 from __future__ import annotations
 
@@ -6,8 +7,15 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.helpers import CHROMIUM, CHROMIUM_ARGS
+
+
+# Hypothesis' timing checks (a deadline per example, "data generation is too slow") fail on a busy 2-core machine and
+# say nothing about correctness; every other health check stays on.
+settings.register_profile("reportgen", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("reportgen")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

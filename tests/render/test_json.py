@@ -59,7 +59,7 @@ def test_model_card_toolkit_performance_metrics(document: dict) -> None:
 
 def _normalized(text: str) -> str:
     """What legitimately varies between machines and commits: versions, the git state, the charts' SVG."""
-    text = re.sub(r"reportgen \d+\.\d+\.\d+\S*", "reportgen VERSION", text)
+    text = re.sub(r"reportgen \d+\.\d+\.\d+[^\s\"<]*", "reportgen VERSION", text)
     text = re.sub(r'"git_commit": ("[0-9a-f]{40}"|null),\s*"git_dirty": (true|false|null)', '"git": "STATE"', text)
     text = re.sub(r'"versions": \{[^}]*\}', '"versions": "VERSIONS"', text)
     text = re.sub(r"<dt>Code</dt><dd>.*?</dd>", "<dt>Code</dt><dd>STATE</dd>", text)
@@ -81,7 +81,22 @@ def test_example_matches_golden(name: str, example_build: Path, update_golden: b
     golden = GOLDEN / name
     if update_golden:
         golden.write_text(produced)
-    assert produced == golden.read_text(), f"{name} changed; review and run pytest --update-golden"
+    expected = golden.read_text()
+    if name == "report.json" and produced != expected and _same_numbers(json.loads(produced), json.loads(expected)):
+        return  # the last digits of a few floats differ with the versions of numpy/scipy (bash .ci/run --oldest)
+    assert produced == expected, f"{name} changed; review and run pytest --update-golden"
+
+
+def _same_numbers(produced: object, expected: object) -> bool:
+    """Equal documents, floats to 1e-6 relative: the same report computed with other library versions (interval
+    ends found by a root finder move in their last digits with scipy's version)."""
+    if isinstance(produced, float) and isinstance(expected, float):
+        return produced == pytest.approx(expected, rel=1e-6, abs=1e-12)
+    if isinstance(produced, dict) and isinstance(expected, dict):
+        return produced.keys() == expected.keys() and all(_same_numbers(produced[k], expected[k]) for k in produced)
+    if isinstance(produced, list) and isinstance(expected, list):
+        return len(produced) == len(expected) and all(map(_same_numbers, produced, expected))
+    return type(produced) is type(expected) and produced == expected
 
 
 # Reading back a hostile report.json (issue 12) ----------------------------------------------------
