@@ -129,6 +129,9 @@ class Rows:
         ranking = self.ranking
         if len(ranking.sorted_ranks) == 0:
             return np.zeros(0), np.zeros(0)
+        if ranking.n_scores == len(ranking.sorted_ranks):  # every score distinct: each row is a run
+            run_pos = ranking.sorted_y_true.astype(np.float64)
+            return run_pos, 1.0 - run_pos
         first = np.flatnonzero(np.diff(ranking.sorted_ranks, prepend=-1))
         run_rows = np.diff(first, append=len(ranking.sorted_ranks))
         run_pos = np.add.reduceat(ranking.sorted_y_true, first, dtype=np.int64).astype(np.float64)
@@ -235,14 +238,14 @@ def score_stats(codes: np.ndarray, rows: Rows, n_groups: int, *, losses: bool = 
     n_pos = np.bincount(run_group, weights=run_pos, minlength=n_groups)
     n_neg = np.bincount(run_group, weights=run_neg, minlength=n_groups)
     first_run = np.searchsorted(run_group, np.arange(n_groups))
-    runs_of_group = np.diff(first_run, append=len(run_group))
-    pos_below = _within_group_exclusive_cumsum(run_pos, runs_of_group, first_run)
-    neg_below = _within_group_exclusive_cumsum(run_neg, runs_of_group, first_run)
-    group_pos = np.repeat(n_pos, runs_of_group)  # n_pos[run_group]: runs are sorted by group
-    group_neg = np.repeat(n_neg, runs_of_group)
+    pos_below = _within_group_exclusive_cumsum(run_pos, run_group, first_run)
+    neg_below = _within_group_exclusive_cumsum(run_neg, run_group, first_run)
+    group_pos = n_pos[run_group]
+    group_neg = n_neg[run_group]
 
-    def per_group(weights: np.ndarray) -> np.ndarray:
-        return np.bincount(run_group, weights=np.nan_to_num(weights, copy=False), minlength=n_groups)
+    def per_group(weights: np.ndarray) -> np.ndarray:  # NaN (a 0/0 of an empty class) counts 0; nothing is infinite
+        np.copyto(weights, 0.0, where=np.isnan(weights))
+        return np.bincount(run_group, weights=weights, minlength=n_groups)
 
     # DeLong placements: a positive's share of negatives below it, a negative's share of positives above.
     # Computed in place (fewer row-sized temporaries), operation for operation as
@@ -328,24 +331,25 @@ def _runs_by_sorting(
     if len(position) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
     group = sorted_codes[position]
-    rank = ranking.sorted_ranks[position]
-
-    starts = np.empty(len(position), dtype=bool)
-    starts[0] = True
-    np.not_equal(group[1:], group[:-1], out=starts[1:])
-    starts[1:] |= rank[1:] != rank[:-1]
+    if ranking.n_scores < len(ranking.sorted_ranks):
+        rank = ranking.sorted_ranks[position]
+        starts = np.empty(len(position), dtype=bool)
+        starts[0] = True
+        np.not_equal(group[1:], group[:-1], out=starts[1:])
+        starts[1:] |= rank[1:] != rank[:-1]
+    if ranking.n_scores == len(ranking.sorted_ranks) or starts.all():  # no two rows of a group tie: a run a row
+        run_pos = ranking.sorted_y_true[position].astype(np.float64)
+        return group.astype(np.int64), run_pos, 1.0 - run_pos
     first = np.flatnonzero(starts)
     run_rows = np.diff(first, append=len(position))
     run_pos = np.add.reduceat(ranking.sorted_y_true[position], first, dtype=np.int64).astype(np.float64)
     return group[first].astype(np.int64), run_pos, run_rows - run_pos
 
 
-def _within_group_exclusive_cumsum(
-    values: np.ndarray, runs_of_group: np.ndarray, first_run: np.ndarray
-) -> np.ndarray:
-    """Sum of `values` over the earlier runs of the same group (runs sorted by group)."""
+def _within_group_exclusive_cumsum(values: np.ndarray, run_group: np.ndarray, first_run: np.ndarray) -> np.ndarray:
+    """Sum of `values` over the earlier runs of the same group (runs sorted by group; `first_run` of each group)."""
     exclusive = np.cumsum(values)
     exclusive -= values
     group_offset = exclusive[np.minimum(first_run, len(values) - 1)]
-    exclusive -= np.repeat(group_offset, runs_of_group)
+    exclusive -= group_offset[run_group]
     return exclusive
