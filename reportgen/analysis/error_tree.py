@@ -195,8 +195,9 @@ def _encode(frame: pd.DataFrame, columns: list[str]) -> tuple[list[_Feature], di
 
 
 def _matrix(features: list[_Feature], inputs: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
-    """The tree's input matrix on the given rows: one float32 column per feature (a number, or a 0/1 indicator)."""
-    x = np.empty((len(rows), len(features)), dtype=np.float32)
+    """The tree's input matrix on the given rows: one float32 column per feature (a number, or a 0/1 indicator),
+    stored column by column."""
+    x = np.empty((len(rows), len(features)), dtype=np.float32, order="F")
     values = {column: inputs[column][rows] for column in {feature.column for feature in features}}
     for index, feature in enumerate(features):
         x[:, index] = values[feature.column] if feature.code is None else values[feature.column] == feature.code
@@ -225,7 +226,7 @@ def _node_sums(tree: Any, features: list[_Feature], inputs: dict[str, np.ndarray
         n += np.bincount(node, minlength=tree.node_count)
         total += np.bincount(node, weights=errors[rows], minlength=tree.node_count)
         rows, node = rows[splits[node]], node[splits[node]]
-        values = x[rows, column_of[node]]
+        values = x.ravel(order="F")[column_of[node] * len(x) + rows]
         absent = np.isnan(values)
         missing[node[absent]] = True
         left = np.where(absent, tree.missing_go_to_left[node].astype(bool), values <= tree.threshold[node])
