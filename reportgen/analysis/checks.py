@@ -189,7 +189,8 @@ def looks_like_output(name: str) -> bool:
     return "_".join(words) in OUTPUT_NAMES or not OUTPUT_WORDS.isdisjoint(words)
 
 
-def sanity_checks(predictions: Predictions, declared: Mapping[str, str], baselines: Sequence[Baseline] = ()) -> Checks:
+def sanity_checks(predictions: Predictions, declared: Mapping[str, str], baselines: Sequence[Baseline] = (), *,
+                  score_order: np.ndarray | None = None) -> Checks:
     """Check the predictions for leakage, copies of the model's output, duplicated rows and a label of one class.
 
     Parameters
@@ -200,6 +201,8 @@ def sanity_checks(predictions: Predictions, declared: Mapping[str, str], baselin
         Column → role of the columns the config names (`declared_columns`): they are not metadata.
     baselines : sequence of Baseline
         Other models' output on the same rows, compared with the model's.
+    score_order : ndarray, optional
+        Binary: the rows by ascending score, ``np.argsort(predictions.scores)``, when already known.
 
     Returns
     -------
@@ -232,7 +235,7 @@ def sanity_checks(predictions: Predictions, declared: Mapping[str, str], baselin
         duplicated_rows=0 if unique_rows else int(frame.duplicated().sum()),
         class_counts={} if predictions.task == "regression" else dict(zip(
             classes, np.bincount(predictions.y_true, minlength=len(classes)).tolist(), strict=True)),
-        output=_output_check(predictions, declared),
+        output=_output_check(predictions, declared, score_order),
         columns=columns,
         skipped=skipped,
         declared=dict(declared),
@@ -245,7 +248,9 @@ def sanity_checks(predictions: Predictions, declared: Mapping[str, str], baselin
 def run(context: Context) -> Outcome:
     """The sanity checks of an evaluation's inputs (the "checks" analysis): `Checks` and their findings."""
     predictions = context.predictions
-    checks = sanity_checks(predictions, declared_columns(context.config, predictions.frame), context.baselines)
+    order = context.measured.engine.rows.order if predictions.task == "binary" else None  # sorted once, by `measure`
+    checks = sanity_checks(predictions, declared_columns(context.config, predictions.frame), context.baselines,
+                           score_order=order)
     return Outcome(checks, check_findings(checks, predictions.task))
 
 
@@ -280,17 +285,30 @@ class _Profile:
             return cls(values, codes, len(uniques))
         numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
         present = ~np.isnan(numbers)
-        ranks, present_codes = _ranked(numbers[present])
+        ranks, present_codes = _ranked(numbers[present], integers=pd.api.types.is_integer_dtype(values))
         n_values = int(present_codes.max(initial=-1)) + 1
         codes = present_codes if present.all() else np.full(len(numbers), n_values)  # missing: one more value
         codes[present] = present_codes
         return cls(values, codes, n_values + int(not present.all()), numbers, present, ranks)
 
 
-def _ranked(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _ranked(values: np.ndarray, order: np.ndarray | None = None, *, integers: bool = False
+            ) -> tuple[np.ndarray, np.ndarray]:
     """Average ranks (1 to n; tied values share the mean of their ranks) and codes of the distinct values (0 for the
-    smallest), both in row order: one sort."""
-    order = np.argsort(values)
+    smallest), both in row order: one sort (`order`, ``np.argsort(values)``, may be given), or, for `integers` (whole
+    numbers as float64) spanning fewer values than rows, one count of each value."""
+    if integers and len(values):
+        low, high = values.min(), values.max()
+        if high - low < len(values) and max(-low, high) < 2**53:
+            offsets = (values - low).astype(np.intp)
+            rows_of = np.bincount(offsets)
+            present = rows_of > 0
+            ends = np.cumsum(rows_of)[present]
+            starts = ends - rows_of[present]
+            codes = (np.cumsum(present) - 1)[offsets]
+            return ((starts + ends + 1) / 2)[codes], codes
+    if order is None:
+        order = np.argsort(values)
     ascending = values[order]
     first = np.ones(len(values), dtype=bool)  # the first of a run of equal values
     np.not_equal(ascending[1:], ascending[:-1], out=first[1:])
@@ -315,8 +333,9 @@ def _class_aucs(ranks: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
         return (rank_sums - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
-def _output_check(predictions: Predictions, declared: Mapping[str, str]) -> OutputCheck:
-    """The model's output against the labels: ROC AUC (binary), top-label accuracy (multiclass) or R²."""
+def _output_check(predictions: Predictions, declared: Mapping[str, str], score_order: np.ndarray | None) -> OutputCheck:
+    """The model's output against the labels: ROC AUC (binary), top-label accuracy (multiclass) or R²
+    (`score_order`: as `sanity_checks`)."""
     y_true, y_pred, scores = predictions.y_true, predictions.y_pred, predictions.scores
     if predictions.task == "regression":
         enough = len(y_true) >= MIN_OUTPUT_ROWS
@@ -329,7 +348,7 @@ def _output_check(predictions: Predictions, declared: Mapping[str, str]) -> Outp
                     np.array_equal(scores, y_true) or np.array_equal(scores, 1 - y_true))):
             equals_label = column
     if predictions.task == "binary":
-        auc = float(_class_aucs(_ranked(scores)[0], y_true, 2)[1])
+        auc = float(_class_aucs(_ranked(scores, score_order)[0], y_true, 2)[1])
         value = None if np.isnan(auc) else auc
         extreme = value is not None and (value >= OUTPUT_AUC or value <= 1 - OUTPUT_AUC)
         return OutputCheck("roc_auc", value, None, equals_label, equals_label is not None or (enough and extreme))

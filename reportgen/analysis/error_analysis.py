@@ -170,8 +170,9 @@ def analyse_errors(
                    f"false discovery rate {fdr:g}).")
     masks = {text: _rows_of(conditions, families)
              for text, conditions in zip(slices["slice"], slices["conditions"], strict=True)}
-    examples = {} if settings.examples == 0 else {
-        text: _examples(predictions, measure, masks[text],
+    confidence = _confidence(predictions, measure) if settings.examples and len(slices) else None
+    examples = {} if confidence is None else {
+        text: _examples(predictions, measure, confidence, masks[text],
                         display + [c for c, _ in conditions if c not in display], settings.examples)
         for text, conditions in zip(slices["slice"], slices["conditions"], strict=True)
     }
@@ -227,11 +228,12 @@ def _rows_of(conditions: tuple[tuple[str, str], ...], families: list[SliceFamily
     return mask
 
 
-def _examples(predictions: Predictions, measure: Measure, mask: np.ndarray, display: list[str], limit: int
-              ) -> pd.DataFrame:
-    """The slice's most confident wrong predictions (regression, or a loss measure: its largest errors), as text."""
+def _examples(predictions: Predictions, measure: Measure, confidence: np.ndarray, mask: np.ndarray, display: list[str],
+              limit: int) -> pd.DataFrame:
+    """The slice's most confident wrong predictions (regression, or a loss measure: its largest errors), as text
+    (`confidence` from `_confidence`)."""
     rows = np.flatnonzero(mask & (measure.values > 0))
-    order = np.argsort(-_confidence(predictions, measure)[rows], kind="stable")[:limit]
+    order = np.argsort(-confidence[rows], kind="stable")[:limit]
     chosen = predictions.frame.iloc[rows[order]][display]
     return chosen.apply(lambda column: column.map(_text)).reset_index(drop=True)
 

@@ -8,6 +8,7 @@ errors of the nodes are computed here from the rows themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,8 +18,8 @@ from reportgen.slices import group_label
 
 TOP_VALUES = 50  # a categorical column keeps its most frequent values; the rest are pooled as "(other)"
 MAX_FEATURES = 400  # the tree's input columns (one per number, up to TOP_VALUES + 2 per category): rows × this floats
-MAX_FIT_ROWS = 200_000
-LARGEST = 1e30  # numbers beyond ±LARGEST (infinities included) are split as ±LARGEST  # more rows than this: the tree is grown on a seeded sample of this many
+MAX_FIT_ROWS = 200_000  # more rows than this: the tree is grown on a seeded sample of this many
+LARGEST = 1e30  # numbers beyond ±LARGEST (infinities included) are split as ±LARGEST
 ROOT = "all rows"
 
 
@@ -64,6 +65,7 @@ class _Feature:
     column: str
     kind: str  # "number", "value" (equals `value`), "missing" or "other" (none of the kept values)
     value: object = None
+    code: int | None = None  # an indicator's code among its column's codes (`_encode`); None for a number
 
 
 def error_tree(
@@ -122,20 +124,19 @@ def error_tree(
     """
     if not columns:
         raise ValueError("error tree: no columns to split on")
-    features, x = _encode(frame, columns)
+    features, inputs = _encode(frame, columns)
     params = {"max_depth": max_depth, "min_samples_leaf": min_leaf, "random_state": seed}
-    fit = slice(None)
-    if len(x) > MAX_FIT_ROWS:  # the splits from a seeded sample; the nodes' counts and errors from every row
-        fit = np.sort(np.random.default_rng(seed).choice(len(x), MAX_FIT_ROWS, replace=False))
+    fit = np.arange(len(frame))
+    if len(fit) > MAX_FIT_ROWS:  # the splits from a seeded sample; the nodes' counts and errors from every row
+        fit = np.sort(np.random.default_rng(seed).choice(len(fit), MAX_FIT_ROWS, replace=False))
+    x = _matrix(features, inputs, fit)
     if classification:
-        model = DecisionTreeClassifier(criterion="entropy", **params).fit(x[fit], errors[fit].astype(np.int64))
+        model = DecisionTreeClassifier(criterion="entropy", **params).fit(x, errors[fit].astype(np.int64))
     else:
-        model = DecisionTreeRegressor(**params).fit(x[fit], errors[fit])
+        model = DecisionTreeRegressor(**params).fit(x, errors[fit])
     tree = model.tree_
-    paths = model.decision_path(x).T.tocsr()  # nodes × rows: which rows reach each node
-    n = np.asarray(paths.sum(axis=1)).ravel()
-    error = paths @ errors / n
-    missing = paths @ np.isnan(x).astype(np.float64)  # nodes × features: rows with a missing value
+    n, total, missing = _node_sums(tree, features, inputs, errors)
+    error = total / n
     nodes: list[TreeNode] = []
 
     def visit(node: int, parent: int | None, depth: int, condition: str) -> None:
@@ -146,10 +147,9 @@ def error_tree(
         ))
         if left == right:
             return
-        index = tree.feature[node]
         to_left, to_right = _conditions(
-            features[index], float(tree.threshold[node]),
-            missing_left=bool(tree.missing_go_to_left[node]) if missing[node, index] else None,
+            features[tree.feature[node]], float(tree.threshold[node]),
+            missing_left=bool(tree.missing_go_to_left[node]) if missing[node] else None,
         )
         own = len(nodes) - 1
         visit(left, own, depth + 1, to_left)
@@ -159,10 +159,14 @@ def error_tree(
     return nodes
 
 
-def _encode(frame: pd.DataFrame, columns: list[str]) -> tuple[list[_Feature], np.ndarray]:
-    """The tree's input matrix (float32, as the tree uses it; NaN where a number is missing) and its features."""
+def _encode(frame: pd.DataFrame, columns: list[str]) -> tuple[list[_Feature], dict[str, np.ndarray]]:
+    """The tree's input features, and each column's values over all rows that `_matrix` reads them from.
+
+    A numeric column's values are its numbers as float32 (as the tree uses them; NaN where missing);
+    a category's are codes: `_Feature.code` of the feature each row has.
+    """
     features: list[_Feature] = []
-    blocks: list[np.ndarray] = []
+    inputs: dict[str, np.ndarray] = {}
     for column in columns:
         series = frame[column]
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
@@ -170,22 +174,64 @@ def _encode(frame: pd.DataFrame, columns: list[str]) -> tuple[list[_Feature], np
             numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
             # infinities and huge numbers stay on their side of every split, at ±LARGEST (whose sums over
             # the rows still fit in float32, as scikit-learn checks them)
-            blocks.append(np.clip(numbers, -LARGEST, LARGEST).astype(np.float32)[:, None])
+            inputs[column] = np.clip(numbers, -LARGEST, LARGEST).astype(np.float32)
             continue
-        counts = series.value_counts()
-        ranked = sorted(((-count, str(value), value) for value, count in counts.items() if count > 0),
-                        key=lambda item: item[:2])
-        kept = [value for _, _, value in ranked[:TOP_VALUES]]
-        codes = pd.Index(kept).get_indexer(series)  # -1: missing or not kept
-        absent = series.isna().to_numpy()
-        indicators = [codes[:, None] == np.arange(len(kept))]
-        features += [_Feature(column, "value", value) for value in kept]
-        for kind, rows in (("missing", absent), ("other", (codes == -1) & ~absent)):
-            if rows.any():
-                features.append(_Feature(column, kind))
-                indicators.append(rows[:, None])
-        blocks.append(np.hstack(indicators).astype(np.float32))
-    return features, np.hstack(blocks)
+        codes, uniques = pd.factorize(series)  # -1 where missing
+        counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        ranked = sorted(((-count, str(value), position, value) for position, (value, count)
+                         in enumerate(zip(pd.Index(uniques), counts, strict=True)) if count > 0),
+                        key=lambda item: item[:3])
+        kept = ranked[:TOP_VALUES]
+        features += [_Feature(column, "value", value, code) for code, (_, _, _, value) in enumerate(kept)]
+        lookup = np.full(len(uniques) + 1, len(kept) + 1)  # not kept: "other"; the last entry, for -1: "missing"
+        lookup[[position for _, _, position, _ in kept]] = np.arange(len(kept))
+        lookup[-1] = len(kept)
+        if (codes == -1).any():
+            features.append(_Feature(column, "missing", code=len(kept)))
+        if len(ranked) > len(kept):
+            features.append(_Feature(column, "other", code=len(kept) + 1))
+        inputs[column] = lookup[codes]
+    return features, inputs
+
+
+def _matrix(features: list[_Feature], inputs: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """The tree's input matrix on the given rows: one float32 column per feature (a number, or a 0/1 indicator),
+    stored column by column."""
+    x = np.empty((len(rows), len(features)), dtype=np.float32, order="F")
+    values = {column: inputs[column][rows] for column in {feature.column for feature in features}}
+    for index, feature in enumerate(features):
+        x[:, index] = values[feature.column] if feature.code is None else values[feature.column] == feature.code
+    return x
+
+
+def _node_sums(tree: Any, features: list[_Feature], inputs: dict[str, np.ndarray], errors: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per node of the fitted tree: rows reaching it, the sum of their errors, and whether any misses its split's value.
+
+    Every row walks down the tree one depth at a time (as scikit-learn's `apply` does, a missing value
+    going where the split sends missing values), reading only the features the tree splits on; each
+    depth's counts and sums are bincounts of the rows' nodes at that depth, in row order. `tree` is
+    the fitted model's `tree_`.
+    """
+    splits = tree.children_left != tree.children_right  # a leaf's children are both -1
+    split_features = np.unique(tree.feature[splits])
+    column_of = np.zeros(tree.node_count, dtype=np.intp)  # a split node's feature, as a column of `x`
+    column_of[splits] = np.searchsorted(split_features, tree.feature[splits])
+    x = _matrix([features[index] for index in split_features], inputs, np.arange(len(errors)))
+    n = np.zeros(tree.node_count, dtype=np.int64)
+    total = np.zeros(tree.node_count)
+    missing = np.zeros(tree.node_count, dtype=bool)
+    rows, node = np.arange(len(errors)), np.zeros(len(errors), dtype=np.intp)
+    while len(rows):
+        n += np.bincount(node, minlength=tree.node_count)
+        total += np.bincount(node, weights=errors[rows], minlength=tree.node_count)
+        rows, node = rows[splits[node]], node[splits[node]]
+        values = x.ravel(order="F")[column_of[node] * len(x) + rows]
+        absent = np.isnan(values)
+        missing[node[absent]] = True
+        left = np.where(absent, tree.missing_go_to_left[node].astype(bool), values <= tree.threshold[node])
+        node = np.where(left, tree.children_left[node], tree.children_right[node])
+    return n, total, missing
 
 
 def tree_columns(frame: pd.DataFrame, columns: list[str], max_features: int = MAX_FEATURES) -> list[str]:

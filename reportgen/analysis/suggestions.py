@@ -92,11 +92,16 @@ def group_rates(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
 
 def _rates(tp: np.ndarray, fp: np.ndarray, positives: int, negatives: int) -> list[dict[str, float]]:
     """The rates of each (tp, fp) pair of a group with these class counts; NaN where a denominator is 0."""
+    table = _rate_table(tp, fp, positives, negatives)
+    return [{name: float(values[i]) for name, values in table.items()} for i in range(len(tp))]
+
+
+def _rate_table(tp: np.ndarray, fp: np.ndarray, positives: int, negatives: int) -> dict[str, np.ndarray]:
+    """Rate name → its value for each (tp, fp) pair, as `_rates`."""
     tp, fp = tp.astype(np.float64), fp.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        table = {"selection_rate": (tp + fp) / (positives + negatives), "tpr": tp / positives, "fpr": fp / negatives,
-                 "precision": tp / (tp + fp)}
-    return [{name: float(values[i]) for name, values in table.items()} for i in range(len(tp))]
+        return {"selection_rate": (tp + fp) / (positives + negatives), "tpr": tp / positives, "fpr": fp / negatives,
+                "precision": tp / (tp + fp)}
 
 
 def threshold_matching(scores: np.ndarray, y_true: np.ndarray, rate: str, target: float) -> ThresholdMatch | None:
@@ -112,12 +117,12 @@ def threshold_matching(scores: np.ndarray, y_true: np.ndarray, rate: str, target
     tp = np.r_[0, np.cumsum(positive)[ends]]
     fp = np.r_[0, np.cumsum(~positive)[ends]]
     thresholds = np.r_[np.inf, ranked[ends]]
-    candidates = _rates(tp, fp, int(positive.sum()), int((~positive).sum()))
-    distance = np.array([abs(c[rate] - target) for c in candidates])
+    positives, negatives = int(positive.sum()), int((~positive).sum())
+    distance = np.abs(_rate_table(tp, fp, positives, negatives)[rate] - target)
     if not np.isfinite(distance).any():
         return None
     best = int(np.nanargmin(distance))
-    return ThresholdMatch(float(thresholds[best]), candidates[best])
+    return ThresholdMatch(float(thresholds[best]), _rates(tp[[best]], fp[[best]], positives, negatives)[0])
 
 
 @dataclass(frozen=True)
@@ -386,14 +391,16 @@ def _matching_threshold(evidence: Evidence, context: Context) -> tuple[tuple[str
         return None
     rate, reference = str(row["rate"].iloc[0]), fairness.references[evidence.slice]
     predictions = context.predictions
-    in_group = {label: family.codes == family.labels.index(label) for label in {*pair, reference}}
-    current = {label: group_rates(predictions.y_true[m], predictions.y_pred[m]) for label, m in in_group.items()}
+    confusion = context.measured.statistics[family.name].task.confusion
+    index = {label: family.labels.index(label) for label in {*pair, reference}}
+    current = {label: _rates(confusion.tp[[i]], confusion.fp[[i]], int(confusion.tp[i] + confusion.fn[i]),
+                             int(confusion.fp[i] + confusion.tn[i]))[0] for label, i in index.items()}
     target = current[reference][rate]
     moved = next((g for g in pair if g != reference), pair[0]) if reference in pair else max(
         pair, key=lambda g: abs(current[g][rate] - target))
     if moved == reference or not np.isfinite(target) or not np.isfinite(current[moved][rate]):
         return None
-    mask = in_group[moved]
+    mask = family.codes == index[moved]
     match = threshold_matching(predictions.scores[mask], predictions.y_true[mask], rate, target)
     if match is None:
         return None

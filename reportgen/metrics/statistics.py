@@ -129,6 +129,9 @@ class Rows:
         ranking = self.ranking
         if len(ranking.sorted_ranks) == 0:
             return np.zeros(0), np.zeros(0)
+        if ranking.n_scores == len(ranking.sorted_ranks):  # every score distinct: each row is a run
+            run_pos = ranking.sorted_y_true.astype(np.float64)
+            return run_pos, 1.0 - run_pos
         first = np.flatnonzero(np.diff(ranking.sorted_ranks, prepend=-1))
         run_rows = np.diff(first, append=len(ranking.sorted_ranks))
         run_pos = np.add.reduceat(ranking.sorted_y_true, first, dtype=np.int64).astype(np.float64)
@@ -235,36 +238,44 @@ def score_stats(codes: np.ndarray, rows: Rows, n_groups: int, *, losses: bool = 
     n_pos = np.bincount(run_group, weights=run_pos, minlength=n_groups)
     n_neg = np.bincount(run_group, weights=run_neg, minlength=n_groups)
     first_run = np.searchsorted(run_group, np.arange(n_groups))
-    runs_of_group = np.diff(first_run, append=len(run_group))
-    pos_below = _within_group_exclusive_cumsum(run_pos, runs_of_group, first_run)
-    neg_below = _within_group_exclusive_cumsum(run_neg, runs_of_group, first_run)
-    group_pos = np.repeat(n_pos, runs_of_group)  # n_pos[run_group]: runs are sorted by group
-    group_neg = np.repeat(n_neg, runs_of_group)
+    pos_below = _within_group_exclusive_cumsum(run_pos, run_group, first_run)
+    neg_below = _within_group_exclusive_cumsum(run_neg, run_group, first_run)
 
-    def per_group(weights: np.ndarray) -> np.ndarray:
-        return np.bincount(run_group, weights=np.nan_to_num(weights, copy=False), minlength=n_groups)
+    def per_group(group: np.ndarray, weights: np.ndarray) -> np.ndarray:  # NaN (0/0 of an empty class) counts 0
+        np.copyto(weights, 0.0, where=np.isnan(weights))
+        return np.bincount(group, weights=weights, minlength=n_groups)
 
-    # DeLong placements: a positive's share of negatives below it, a negative's share of positives above.
-    # Computed in place (fewer row-sized temporaries), operation for operation as
+    # DeLong placements: a positive's share of negatives below it, a negative's share of positives above; and the
+    # precision at each positive. Each sum is weighted by the run's positives (AUC, v10, AP) or negatives (v01), so
+    # it runs over the runs holding some (the others would add exact zeros), operation for operation as
     #   neg_lower = neg_below + 0.5 * run_neg;  pos_higher = (group_pos - pos_below - run_pos) + 0.5 * run_pos
     #   v10 = neg_lower / group_neg;  v01 = pos_higher / group_pos
     #   precision_at = tp_at / (tp_at + fp_at), tp_at = group_pos - pos_below, fp_at = group_neg - neg_below
-    neg_lower = np.multiply(run_neg, 0.5)
-    neg_lower += neg_below
-    pos_higher = np.subtract(group_pos, pos_below)
-    pos_higher -= run_pos
-    pos_higher += np.multiply(run_pos, 0.5)
-    tp_at = np.subtract(group_pos, pos_below, out=pos_below)
-    fp_at = np.subtract(group_neg, neg_below, out=neg_below)
+    runs = np.flatnonzero(run_pos)
+    group, positives = run_group[runs], run_pos[runs]
+    below = neg_below[runs]
+    neg_lower = np.multiply(run_neg[runs], 0.5)
+    neg_lower += below
+    group_neg = n_neg[group]
+    fp_at = np.subtract(group_neg, below, out=below)
+    tp_at = np.subtract(n_pos[group], pos_below[runs])
     with np.errstate(divide="ignore", invalid="ignore"):
         v10 = np.divide(neg_lower, group_neg, out=group_neg)
-        v01 = np.divide(pos_higher, group_pos, out=group_pos)
         fp_at += tp_at
         precision_at = np.divide(tp_at, fp_at, out=tp_at)
-    auc_sum = per_group(np.multiply(run_pos, neg_lower, out=neg_lower))
-    v10_sq = per_group(np.multiply(run_pos, np.square(v10, out=v10), out=v10))
-    v01_sq = per_group(np.multiply(run_neg, np.square(v01, out=v01), out=v01))
-    ap_sum = per_group(np.multiply(run_pos, precision_at, out=precision_at))
+    auc_sum = per_group(group, np.multiply(positives, neg_lower, out=neg_lower))
+    v10_sq = per_group(group, np.multiply(positives, np.square(v10, out=v10), out=v10))
+    ap_sum = per_group(group, np.multiply(positives, precision_at, out=precision_at))
+
+    runs = np.flatnonzero(run_neg)
+    group, positives = run_group[runs], run_pos[runs]
+    group_pos = n_pos[group]
+    pos_higher = np.subtract(group_pos, pos_below[runs])
+    pos_higher -= positives
+    pos_higher += np.multiply(positives, 0.5)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v01 = np.divide(pos_higher, group_pos, out=group_pos)
+    v01_sq = per_group(group, np.multiply(run_neg[runs], np.square(v01, out=v01), out=v01))
 
     if losses:
         log_loss_sq, squared_sq = rows.loss_squares
@@ -328,24 +339,25 @@ def _runs_by_sorting(
     if len(position) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
     group = sorted_codes[position]
-    rank = ranking.sorted_ranks[position]
-
-    starts = np.empty(len(position), dtype=bool)
-    starts[0] = True
-    np.not_equal(group[1:], group[:-1], out=starts[1:])
-    starts[1:] |= rank[1:] != rank[:-1]
+    if ranking.n_scores < len(ranking.sorted_ranks):
+        rank = ranking.sorted_ranks[position]
+        starts = np.empty(len(position), dtype=bool)
+        starts[0] = True
+        np.not_equal(group[1:], group[:-1], out=starts[1:])
+        starts[1:] |= rank[1:] != rank[:-1]
+    if ranking.n_scores == len(ranking.sorted_ranks) or starts.all():  # no two rows of a group tie: a run a row
+        run_pos = ranking.sorted_y_true[position].astype(np.float64)
+        return group.astype(np.int64), run_pos, 1.0 - run_pos
     first = np.flatnonzero(starts)
     run_rows = np.diff(first, append=len(position))
     run_pos = np.add.reduceat(ranking.sorted_y_true[position], first, dtype=np.int64).astype(np.float64)
     return group[first].astype(np.int64), run_pos, run_rows - run_pos
 
 
-def _within_group_exclusive_cumsum(
-    values: np.ndarray, runs_of_group: np.ndarray, first_run: np.ndarray
-) -> np.ndarray:
-    """Sum of `values` over the earlier runs of the same group (runs sorted by group)."""
+def _within_group_exclusive_cumsum(values: np.ndarray, run_group: np.ndarray, first_run: np.ndarray) -> np.ndarray:
+    """Sum of `values` over the earlier runs of the same group (runs sorted by group; `first_run` of each group)."""
     exclusive = np.cumsum(values)
     exclusive -= values
     group_offset = exclusive[np.minimum(first_run, len(values) - 1)]
-    exclusive -= np.repeat(group_offset, runs_of_group)
+    exclusive -= group_offset[run_group]
     return exclusive

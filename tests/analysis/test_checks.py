@@ -454,3 +454,16 @@ def test_the_bundled_examples_raise_no_sanity_finding(example: str) -> None:
     assert result.columns and not [c.column for c in result.columns if c.separates]
     assert result.model_outputs == {} and result.duplicated_rows == 0
     assert not CHECK_IDS & {f.id for f in ev.findings}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-5, 40), min_size=1, max_size=60), st.integers(-(2**40), 2**40))
+def test_ranks_and_codes_equal_scipys_by_counting_and_by_sorting(values: list[int], shift: int) -> None:
+    from scipy.stats import rankdata
+
+    numbers = np.asarray(values, dtype=np.float64) + shift
+    expected_codes = rankdata(numbers, method="dense") - 1
+    for integers, order in [(True, None), (False, None), (False, np.argsort(numbers))]:
+        ranks, codes = checks._ranked(numbers, order, integers=integers)
+        assert np.array_equal(ranks, rankdata(numbers, method="average")), (integers, order)
+        assert np.array_equal(codes, expected_codes)

@@ -188,3 +188,15 @@ def test_infinite_and_huge_numbers_go_to_their_side_of_a_split():
     errors = (frame["x"] > 0.5).to_numpy(dtype=np.float64)
     nodes = error_tree(frame, ["x"], errors, max_depth=1, min_leaf=10)
     assert [(node.condition, node.n, node.error) for node in nodes[1:]] == [("x ≤ 0.5", 120, 0.0), ("x > 0.5", 180, 1.0)]
+
+
+def test_grown_on_a_sample_every_node_counts_every_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above `MAX_FIT_ROWS` the splits come from a sample; each node's n and error still come from all the rows."""
+    monkeypatch.setattr(error_tree_module, "MAX_FIT_ROWS", 1000)
+    frame = metadata(4)
+    rng = np.random.default_rng(5)
+    frame["age"] = frame["age"].astype("float64").mask(rng.random(ROWS) < 0.1)
+    errors = (rng.random(ROWS) < np.where((frame["noise"] == "car") | frame["age"].isna(), 0.5, 0.05)).astype(float)
+    nodes = error_tree(frame, COLUMNS, errors, max_depth=4)
+    assert nodes[0].n == ROWS and len(nodes) > 3
+    check_nodes(nodes, frame, errors)

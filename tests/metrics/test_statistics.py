@@ -105,3 +105,29 @@ def test_many_groups_and_distinct_scores_equal_sklearn():
         assert s.auc_sum[g] / (s.n_pos[g] * s.n_neg[g]) == pytest.approx(skm.roc_auc_score(yg, pg), abs=1e-9)
         assert s.ap_sum[g] / s.n_pos[g] == pytest.approx(skm.average_precision_score(yg, pg), abs=1e-9)
         assert s.log_loss_sum[g] / mask.sum() == pytest.approx(skm.log_loss(yg, pg, labels=[0, 1]), abs=1e-9)
+
+
+@pytest.mark.parametrize("ties", ["none", "across groups only"])
+def test_runs_of_one_row_equal_sklearn_and_delong_placements(ties: str):
+    """Scores distinct within every group (each run one row): the statistics still equal sklearn's and DeLong's."""
+    rng = np.random.default_rng(9)
+    n, n_groups = 3000, 30
+    y = rng.integers(0, 2, n).astype(np.int8)
+    scores = 0.3 * y + rng.random(n) * 0.7
+    codes = rng.integers(-1, n_groups, n)
+    if ties == "across groups only":  # rows 0..29 each in their own group share one score
+        codes[:n_groups] = np.arange(n_groups)
+        scores[:n_groups] = 0.5
+    rows = Rows.prepare(y, (scores >= 0.5).astype(np.int8), scores)
+    assert (rows.ranking.n_scores == n) == (ties == "none")
+    s = score_stats(codes, rows, n_groups)
+    for g in range(n_groups):
+        mask = codes == g
+        yg, pg = y[mask], scores[mask]
+        assert s.auc_sum[g] / (s.n_pos[g] * s.n_neg[g]) == pytest.approx(skm.roc_auc_score(yg, pg), abs=1e-12)
+        assert s.ap_sum[g] / s.n_pos[g] == pytest.approx(skm.average_precision_score(yg, pg), abs=1e-12)
+        pos, neg = pg[yg == 1], pg[yg == 0]
+        v10 = [(np.sum(neg < x) + 0.5 * np.sum(neg == x)) / len(neg) for x in pos]
+        v01 = [(np.sum(pos > z) + 0.5 * np.sum(pos == z)) / len(pos) for z in neg]
+        assert s.v10_sq[g] == pytest.approx(np.sum(np.square(v10)), rel=1e-12)
+        assert s.v01_sq[g] == pytest.approx(np.sum(np.square(v01)), rel=1e-12)
