@@ -49,6 +49,7 @@ class ReportSection(_Section):
     calibration_bins: Annotated[int, Field(ge=2, le=100)] = 10
     max_groups_shown: Annotated[int, Field(ge=2, le=10_000)] = 20
     page_size: Literal["A4", "Letter"] = "A4"
+    pdf: Literal["sign-off", "full"] = "sign-off"
     base_url: str | None = None
 
     @field_validator("base_url")
