@@ -47,6 +47,11 @@ def to_svgs(specs: Sequence[dict]) -> list[str]:
     return svgs
 
 
+def clear_cache() -> None:
+    """Forget every SVG rendered so far (benchmarks time the rendering itself)."""
+    _cache.clear()
+
+
 def _render(specs: list[dict]) -> list[str]:
     """Render specs here and in worker processes, dealt round-robin so that slow charts spread out."""
     processes = min(_cpus(), MAX_PROCESSES, len(specs) // MIN_SHARE)

@@ -21,8 +21,8 @@ def specs() -> list[dict]:
 
 
 @pytest.fixture
-def empty_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(vega, "_cache", type(vega._cache)())
+def empty_cache() -> None:
+    vega.clear_cache()
 
 
 def _alone(spec: dict) -> str:
