@@ -102,16 +102,17 @@ def render(
     """The bytes of each chosen output, by file name; `progress` is told each step.
 
     Each output links the others written with it; the charts are rendered once for all formats that
-    draw them, unless `options` brings them.
+    draw them (without the HTML page, only those the PDF draws), unless `options` brings them.
     """
     chosen = [FORMATS[name] for name in names]
     beside = tuple(format.file for format in chosen)
     charts = options.charts
     if charts is None and any(format.charts for format in chosen):
-        from reportgen.render import html
+        from reportgen.render import html, pdf
 
         progress("rendering the charts")
-        charts = html.render_charts(report, interactive=options.interactive)
+        sections = None if "html" in names else pdf.PDF_KINDS.get(options.pdf)  # a PDF alone: only its charts
+        charts = html.render_charts(report, interactive=options.interactive, sections=sections)
     shared = Options(interactive=options.interactive, page_size=options.page_size, pdf=options.pdf,
                      base_url=options.base_url, beside=beside, charts=charts)
     files = {}

@@ -14,7 +14,7 @@ import reportgen
 from reportgen.document.schema import Report
 from reportgen.errors import ConfigError
 from reportgen.evaluation import evaluate_config
-from reportgen.render import formats, pdf
+from reportgen.render import formats, html, pdf, vega
 from reportgen.render.html import environment, to_html
 from tests.helpers import synthetic_predictions
 
@@ -162,6 +162,23 @@ def test_sign_off_pdf_says_where_the_detail_is(adult: Report, adult_sign_off: Pa
     text = _words(adult_sign_off)
     assert "All metrics by group of" not in text and "Rates by group" not in text
     assert "Examples of errors where" not in text and "What to try" not in text
+
+
+def test_sign_off_pdf_is_the_same_bytes_again(adult: Report, adult_sign_off: Path) -> None:
+    vega.clear_cache()
+    assert pdf.to_pdf(adult) == adult_sign_off.read_bytes()
+
+
+def test_a_pdf_built_without_the_html_page_renders_only_its_charts(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = []
+    render_charts = html.render_charts
+    monkeypatch.setattr(html, "render_charts",
+                        lambda report, **kw: asked.append(kw["sections"]) or render_charts(report, **kw))
+    report = _small()
+    formats.render(report, ["pdf"])
+    formats.render(report, ["pdf"], formats.Options(pdf="full"))
+    formats.render(report, ["html", "pdf"])
+    assert asked == [("overall", "calibration"), None, None]
 
 
 def test_sign_off_pdf_draws_only_the_overall_charts(adult: Report) -> None:
