@@ -138,7 +138,8 @@ def build(
     evaluation = evaluate_config(config_path, root=root, progress=progress)
     report = evaluation.to_report()
     # render everything before writing anything: an error leaves no partial set of files
-    options = Options(interactive=interactive, page_size=config.report.page_size, base_url=config.report.base_url)
+    options = Options(interactive=interactive, page_size=config.report.page_size, pdf=config.report.pdf,
+                      base_url=config.report.base_url)
     files = render(report, formats, options, progress=progress)
     written = write_set(output_dir, files, names=[format.file for format in FORMATS.values()])
     if site_dir is not None:

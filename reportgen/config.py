@@ -59,6 +59,9 @@ class ReportSection(_Section):
     """The most groups of one slice shown in tables and charts (the rest are summed up)."""
     page_size: Literal["A4", "Letter"] = "A4"
     """Paper size of the PDF."""
+    pdf: Literal["sign-off", "full"] = "sign-off"
+    """What the PDF prints: "sign-off", the headline, gates, findings and summaries a reviewer signs off on (the
+    per-slice detail stays in report.html and report.json), or "full", everything the HTML page holds."""
     base_url: str | None = None
     """http(s) address the report folder is published at (links in summary.md point there)."""
 

@@ -201,9 +201,13 @@ class Evaluation:
         """Write the model card as JSON (see `reportgen/schema/report.schema.json`); returns the path."""
         return self._write(path, "json")
 
-    def to_pdf(self, path: str | Path, *, page_size: str = "A4") -> Path:
-        """Write the model card as a PDF ("A4" or "Letter" pages); returns the path."""
-        return self._write(path, "pdf", page_size=page_size)
+    def to_pdf(self, path: str | Path, *, page_size: str = "A4", pdf: str | None = None) -> Path:
+        """Write the model card as a PDF ("A4" or "Letter" pages); returns the path.
+
+        `pdf` is "sign-off" (the card a reviewer reads; the per-slice detail stays in the HTML and JSON) or
+        "full" (every section); None takes the config's ``[report] pdf``, "sign-off" unless set.
+        """
+        return self._write(path, "pdf", page_size=page_size, pdf=self.config.report.pdf if pdf is None else pdf)
 
     def to_markdown(self, path: str | Path, *, base_url: str | None = None) -> Path:
         """Write the pull-request summary (`summary.md`), linking the report at `base_url` if given."""

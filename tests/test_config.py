@@ -103,6 +103,8 @@ def test_missing_required_table():
         ({"report": {"max_groups_shown": 1}}, r"\[report\] max_groups_shown: 1: input should be greater than or equal to 2"),
         ({"report": {"max_groups_shown": "all"}}, r"\[report\] max_groups_shown: 'all': input should be a valid integer"),
         ({"report": {"max_group_shown": 5}}, r'\[report\] max_group_shown: unknown key; did you mean "max_groups_shown"\?'),
+        ({"report": {"pdf": "ful"}}, r"\[report\] pdf: 'ful': input should be 'sign-off' or 'full'$"),
+        ({"report": {"pdf": True}}, r"\[report\] pdf: True: input should be 'sign-off' or 'full'$"),
     ],
 )
 def test_wrong_type_or_range(raw, pattern):
@@ -293,3 +295,8 @@ def test_issue_12_unknown_key_with_a_line_break_stays_one_line(tmp_path):
     with pytest.raises(ConfigError, match=r"\[report\] a\\nb\\x1b\[2J: unknown key$") as caught:
         load_config(path)
     assert "\n" not in str(caught.value) and "\x1b" not in str(caught.value)
+
+
+def test_pdf_defaults_to_the_sign_off_card():
+    assert _validate({"data": DATA}).report.pdf == "sign-off"
+    assert _validate({"data": DATA, "report": {"pdf": "full"}}).report.pdf == "full"

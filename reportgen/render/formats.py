@@ -29,6 +29,8 @@ class Options:
         HTML: embed the Vega runtime for tooltips (``--interactive``).
     page_size : str
         PDF: "A4" or "Letter".
+    pdf : str
+        PDF: "sign-off" (the default) or "full" (``[report] pdf``).
     base_url : str or None
         Summary: where the report folder is published, to link its files.
     beside : tuple of str or None
@@ -40,6 +42,7 @@ class Options:
 
     interactive: bool = False
     page_size: str = "A4"
+    pdf: str = "sign-off"
     base_url: str | None = None
     beside: tuple[str, ...] | None = None
     charts: dict[str, html.RenderedChart] | None = None
@@ -66,7 +69,7 @@ def _html(report: Report, options: Options) -> bytes:
 def _pdf(report: Report, options: Options) -> bytes:
     from reportgen.render import pdf
 
-    return pdf.to_pdf(report, page_size=options.page_size, rendered=options.charts)
+    return pdf.to_pdf(report, page_size=options.page_size, pdf=options.pdf, rendered=options.charts)
 
 
 def _json(report: Report, options: Options) -> bytes:
@@ -99,18 +102,19 @@ def render(
     """The bytes of each chosen output, by file name; `progress` is told each step.
 
     Each output links the others written with it; the charts are rendered once for all formats that
-    draw them, unless `options` brings them.
+    draw them (without the HTML page, only those the PDF draws), unless `options` brings them.
     """
     chosen = [FORMATS[name] for name in names]
     beside = tuple(format.file for format in chosen)
     charts = options.charts
     if charts is None and any(format.charts for format in chosen):
-        from reportgen.render import html
+        from reportgen.render import html, pdf
 
         progress("rendering the charts")
-        charts = html.render_charts(report, interactive=options.interactive)
-    shared = Options(interactive=options.interactive, page_size=options.page_size, base_url=options.base_url,
-                     beside=beside, charts=charts)
+        sections = None if "html" in names else pdf.PDF_KINDS.get(options.pdf)  # a PDF alone: only its charts
+        charts = html.render_charts(report, interactive=options.interactive, sections=sections)
+    shared = Options(interactive=options.interactive, page_size=options.page_size, pdf=options.pdf,
+                     base_url=options.base_url, beside=beside, charts=charts)
     files = {}
     for format in chosen:
         progress(f"rendering {format.file}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -22,10 +22,9 @@ from reportgen.document.schema import Report
 from reportgen.figures import card_charts, metric_labels
 from reportgen.formatting import count, counted_support, num, pct, pvalue, short, signed
 from reportgen.labels import DISPLAY_SLICE_CHARS
-from reportgen.render import templates
+from reportgen.render import templates, vega
 from reportgen.vocabulary import CALIBRATION_METRICS, RATE_LABELS, headline_metrics
 
-VEGA_LITE_VERSION = "6.4"
 SAFE_SCHEMES = {"http", "https", "mailto"}
 
 
@@ -111,16 +110,20 @@ def finding_anchor(report: Report, finding: Finding) -> str:
 def chart_svg(chart: alt.TopLevelMixin) -> tuple[dict, Markup]:
     """A chart in the card's theme: its Vega-Lite spec and its SVG (vl-convert escapes data text)."""
     spec = charts.theme(chart).to_dict()
-    return spec, Markup(vl_convert.vegalite_to_svg(spec, vl_version=VEGA_LITE_VERSION))
+    return spec, Markup(vega.to_svgs([spec])[0])
 
 
-def render_charts(report: Report, *, interactive: bool) -> dict[str, RenderedChart]:
-    """Render every chart to inline SVG (and keep the spec for interactive pages)."""
-    rendered = {}
-    for figure in card_charts(report):
-        spec, svg = chart_svg(figure.chart)
-        rendered[figure.id] = RenderedChart(figure.id, figure.title, figure.section, svg, spec if interactive else None)
-    return rendered
+def render_charts(
+    report: Report, *, interactive: bool, sections: Collection[str] | None = None,
+) -> dict[str, RenderedChart]:
+    """Render the card's charts to inline SVG, all at once (`vega.to_svgs`), and keep the spec for interactive
+    pages; `sections` keeps only the charts of those card sections (`Figure.section`), None keeps all."""
+    figures = [f for f in card_charts(report) if sections is None or f.section in sections]
+    specs = [charts.theme(figure.chart).to_dict() for figure in figures]
+    return {
+        figure.id: RenderedChart(figure.id, figure.title, figure.section, Markup(svg), spec if interactive else None)
+        for figure, spec, svg in zip(figures, specs, vega.to_svgs(specs), strict=True)
+    }
 
 
 def to_html(
@@ -162,10 +165,10 @@ def _scripts(charts: dict[str, RenderedChart]) -> dict[str, str]:
     """The interactive page's two inline scripts, exactly as the page holds them (the policy hashes them):
     the Vega runtime, then one `vegaEmbed` call per chart with its spec as HTML-safe JSON. Expressions
     are interpreted (`ast: true`), so the runtime needs no `eval`."""
-    vega = vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)
+    bundle = vl_convert.javascript_bundle(vl_version=vega.VEGA_LITE_VERSION)
     calls = "".join(f"vegaEmbed({json.dumps('#' + c.id)}, {htmlsafe_json_dumps(c.spec, sort_keys=True)}, "
                     '{actions: false, renderer: "svg", ast: true});\n' for c in charts.values() if c.spec is not None)
-    scripts = {"vega_bundle": vega, "embed_calls": "\n" + calls}
+    scripts = {"vega_bundle": bundle, "embed_calls": "\n" + calls}
     for name, text in scripts.items():  # "</script" would end the element; CR and NUL change what is hashed
         assert not re.search(r"</script|<!--|[\r\0]", text, re.IGNORECASE), f"{name} cannot be inlined safely"
     return scripts

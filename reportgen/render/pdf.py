@@ -2,7 +2,10 @@
 
 Print mode (``medium="print"`` in `templates/base.html.j2`) adds a cover page, a table of contents with page
 numbers and `templates/print.css`, splits wide metric tables into narrower ones and opens every
-``<details>``. Charts are the vl-convert SVG of the HTML page,
+``<details>``. Two kinds of PDF (`PDF_KINDS`, ``[report] pdf``): "sign-off", the default, a card a reviewer
+reads (the headline, gates, findings, the comparison's and fairness's summary tables, the key metrics of each
+slice, the card's text, the overall charts), saying on its cover that the per-slice detail is in the HTML and
+JSON; and "full", every section of the HTML page. Charts are the vl-convert SVG of the HTML page,
 embedded as ``data:`` URIs and drawn as vectors. The page has no JavaScript, and WeasyPrint gets a URL fetcher
 that refuses every URL except ``data:``: all assets are inline, nothing is read from disk or the network.
 """
@@ -23,8 +26,10 @@ from reportgen.document.schema import Report
 from reportgen.errors import ConfigError, did_you_mean
 from reportgen.render import templates
 from reportgen.render.html import RenderedChart, environment, render_charts
+from reportgen.vocabulary import SLICE_METRICS
 
 PAGE_SIZES = {"A4": "A4", "Letter": "letter"}  # page_size → CSS `@page { size }`
+PDF_KINDS = {"sign-off": ("overall", "calibration"), "full": None}  # pdf → the chart sections it draws
 COLUMNS_PER_TABLE = 7  # metric columns of one printed table, beside the group column
 
 T = TypeVar("T")
@@ -80,7 +85,9 @@ def column_parts(columns: Sequence[T], size: int = COLUMNS_PER_TABLE) -> list[li
     return parts
 
 
-def print_html(report: Report, *, page_size: str = "A4", rendered: dict[str, RenderedChart] | None = None) -> str:
+def print_html(
+    report: Report, *, page_size: str = "A4", pdf: str = "sign-off", rendered: dict[str, RenderedChart] | None = None,
+) -> str:
     """The HTML page that becomes the PDF: the card's templates in print mode, with print.css inlined.
 
     Parameters
@@ -89,34 +96,46 @@ def print_html(report: Report, *, page_size: str = "A4", rendered: dict[str, Ren
         The document.
     page_size : {"A4", "Letter"}
         The paper size.
+    pdf : {"sign-off", "full"}
+        The sign-off card, or every section of the HTML page (`PDF_KINDS`).
     rendered : dict, optional
-        The charts from `render_charts`, when the HTML page has rendered them already.
+        The charts from `render_charts`, when the HTML page has rendered them already; otherwise only
+        those this kind of PDF draws are rendered.
 
     Raises
     ------
     ConfigError
-        If `page_size` is not one of the sizes above.
+        If `page_size` or `pdf` is not one of the values above.
     """
     if page_size not in PAGE_SIZES:
         raise ConfigError(f'page_size: "{page_size}" is not a page size; use "A4" or "Letter"'
                           f"{did_you_mean(page_size, list(PAGE_SIZES))}")
+    if pdf not in PDF_KINDS:
+        raise ConfigError(f'pdf: "{pdf}" is not a kind of PDF; use "sign-off" or "full"'
+                          f"{did_you_mean(pdf, list(PDF_KINDS))}")
+    sections = PDF_KINDS[pdf]
+    if rendered is None:
+        rendered = render_charts(report, interactive=False, sections=sections)
     css = templates.stylesheet("report.css")
     print_css = templates.stylesheet("print.css") + f"@page {{ size: {PAGE_SIZES[page_size]}; }}\n"
     env = environment(report)
-    env.globals.update(column_parts=column_parts)
+    env.globals.update(column_parts=column_parts, slice_metrics=["count", *SLICE_METRICS[report.task]])
     return env.get_template("base.html.j2").render(
         report=report,
-        charts=rendered if rendered is not None else render_charts(report, interactive=False),
+        charts={key: c for key, c in rendered.items() if sections is None or c.section in sections},
         css=Markup(css),
         print_css=Markup(print_css),
         vega_bundle=None,
         interactive=False,
         downloads=[],
         medium="print",
+        pdf=pdf,
     )
 
 
-def to_pdf(report: Report, *, page_size: str = "A4", rendered: dict[str, RenderedChart] | None = None) -> bytes:
+def to_pdf(
+    report: Report, *, page_size: str = "A4", pdf: str = "sign-off", rendered: dict[str, RenderedChart] | None = None,
+) -> bytes:
     """Render the model card to PDF bytes, the same for the same report.
 
     Parameters
@@ -125,6 +144,8 @@ def to_pdf(report: Report, *, page_size: str = "A4", rendered: dict[str, Rendere
         The document.
     page_size : {"A4", "Letter"}
         The paper size.
+    pdf : {"sign-off", "full"}
+        The sign-off card (the default), or every section of the HTML page.
     rendered : dict, optional
         The charts from `render.html.render_charts` (rendered once for the HTML page and the PDF).
 
@@ -137,9 +158,9 @@ def to_pdf(report: Report, *, page_size: str = "A4", rendered: dict[str, Rendere
     Raises
     ------
     ConfigError
-        If `page_size` is not "A4" or "Letter".
+        If `page_size` is not "A4" or "Letter", or `pdf` not "sign-off" or "full".
     """
-    return html_to_pdf(print_html(report, page_size=page_size, rendered=rendered))
+    return html_to_pdf(print_html(report, page_size=page_size, pdf=pdf, rendered=rendered))
 
 
 def html_to_pdf(html: str) -> bytes:

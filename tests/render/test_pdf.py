@@ -14,7 +14,7 @@ import reportgen
 from reportgen.document.schema import Report
 from reportgen.errors import ConfigError
 from reportgen.evaluation import evaluate_config
-from reportgen.render import formats, pdf
+from reportgen.render import formats, html, pdf, vega
 from reportgen.render.html import environment, to_html
 from tests.helpers import synthetic_predictions
 
@@ -74,13 +74,20 @@ def adult() -> Report:
 
 @pytest.fixture(scope="module")
 def adult_html(adult: Report) -> str:
-    return pdf.print_html(adult)
+    return pdf.print_html(adult, pdf="full")
 
 
 @pytest.fixture(scope="module")
 def adult_pdf(adult_html: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("pdf") / "report.pdf"
-    path.write_bytes(pdf.html_to_pdf(adult_html))  # what to_pdf(adult) does
+    path.write_bytes(pdf.html_to_pdf(adult_html))  # what to_pdf(adult, pdf="full") does
+    return path
+
+
+@pytest.fixture(scope="module")
+def adult_sign_off(adult: Report, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sign-off") / "report.pdf"
+    path.write_bytes(pdf.to_pdf(adult))  # the default
     return path
 
 
@@ -105,6 +112,81 @@ def test_headline_numbers_and_sections_are_in_the_text(adult: Report, adult_page
         assert title in text, title
     for result in adult.slices:
         assert f"All metrics by group of {result.name}" in text
+    for result in adult.fairness:
+        assert f"Rates by group, and the difference from {result.reference}" in text
+    for comparison in adult.comparisons:
+        assert f"Difference from {comparison.baseline} by group of {adult.slices[0].name}" in text
+    assert "Examples of errors where" in text and "Scope for improvement" in text and "The sign-off card" not in text
+
+
+def _words(path: Path) -> str:
+    """A PDF's text with every run of white space as one space (lines wrap anywhere)."""
+    return " ".join(_poppler("pdftotext", path).split())
+
+
+def test_sign_off_pdf_of_the_example_fits_twelve_pages(adult_sign_off: Path, adult_pdf: Path) -> None:
+    pages = int(_pdfinfo(adult_sign_off)["Pages"])
+    assert pages <= 12
+    assert int(_pdfinfo(adult_pdf)["Pages"]) > 2 * pages  # the full card prints the detail
+
+
+def test_sign_off_pdf_holds_each_required_section(adult: Report, adult_sign_off: Path) -> None:
+    text = _words(adult_sign_off)
+    for title in ["At a glance", "Quality gates", "Findings", "Comparison with the baseline", "Model details",
+                  "Intended use", "Out-of-scope uses", "Factors", "Metrics", "Evaluation data", "Training data",
+                  "Overall performance", "Calibration", "Performance by slice", "Fairness", "Where the model fails",
+                  "Ethical considerations", "Caveats and recommendations", "Reproducibility"]:
+        assert title in text, title
+    for value in _headline(adult).values():
+        assert value in text
+    for gate in adult.gates:
+        assert " ".join(gate.title.split()) in text
+    for finding in adult.findings:
+        assert " ".join(finding.title.split()) in text
+    for comparison in adult.comparisons:
+        assert f"{comparison.improvements} significant improvements" in text
+    for result in adult.slices:
+        assert f"Key metrics by group of {result.name}" in text
+    assert text.count("Summary gaps (Fairlearn definitions)") == len(adult.fairness)
+    for narrative in (adult.narrative.intended_use, adult.narrative.ethical_considerations, adult.narrative.caveats):
+        words = re.sub(r"[*_`]", "", narrative).split()
+        assert "".join(words[1:8]) in text.replace(" ", ""), words[:8]  # the markdown's first words (pdftotext
+        # spaces code spans apart)
+    assert adult.run.data_fingerprint in text
+
+
+def test_sign_off_pdf_says_where_the_detail_is(adult: Report, adult_sign_off: Path) -> None:
+    cover = " ".join(_poppler("pdftotext", adult_sign_off, "-f", "1", "-l", "1").split())
+    assert "The sign-off card" in cover and "report.html" in cover and "report.json" in cover
+    assert '[report] pdf = "full"' in cover and "Contents" in cover
+    text = _words(adult_sign_off)
+    assert "All metrics by group of" not in text and "Rates by group" not in text
+    assert "Examples of errors where" not in text and "What to try" not in text
+
+
+def test_sign_off_pdf_is_the_same_bytes_again(adult: Report, adult_sign_off: Path) -> None:
+    vega.clear_cache()
+    assert pdf.to_pdf(adult) == adult_sign_off.read_bytes()
+
+
+def test_a_pdf_built_without_the_html_page_renders_only_its_charts(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = []
+    render_charts = html.render_charts
+    monkeypatch.setattr(html, "render_charts",
+                        lambda report, **kw: asked.append(kw["sections"]) or render_charts(report, **kw))
+    report = _small()
+    formats.render(report, ["pdf"])
+    formats.render(report, ["pdf"], formats.Options(pdf="full"))
+    formats.render(report, ["html", "pdf"])
+    assert asked == [("overall", "calibration"), None, None]
+
+
+def test_sign_off_pdf_draws_only_the_overall_charts(adult: Report) -> None:
+    html = pdf.print_html(adult)
+    drawn = re.findall(r'<figure class="chart" id="([^"]+)"', html)
+    assert drawn and all(not name.startswith(("chart-slice", "chart-fairness", "chart-comparison"))
+                         for name in drawn), drawn
+    assert "chart-roc" in drawn and "chart-calibration" in drawn
 
 
 def test_cover_has_title_model_version_and_no_page_number(adult: Report, adult_pages: list[str]) -> None:
@@ -198,6 +280,21 @@ def test_multiclass_and_regression_examples(name: str, tmp_path: Path) -> None:
     assert report.model.name in text and "Caveats and recommendations" in text
     for metric, value in _headline(report).items():
         assert value in text, metric
+
+
+def test_unknown_pdf_kind_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r'pdf: "signoff" is not a kind of PDF; use "sign-off" or "full"; '
+                                          r'did you mean "sign-off"\?'):
+        pdf.print_html(_small(), pdf="signoff")
+
+
+def test_evaluation_to_pdf_takes_the_kind(tmp_path: Path) -> None:
+    ev = reportgen.evaluate(synthetic_predictions(300), label="y", score="p", slices=[{"column": "sex"}],
+                            resamples=100)
+    sign_off = _poppler("pdftotext", ev.to_pdf(tmp_path / "sign-off.pdf"))
+    full = _poppler("pdftotext", ev.to_pdf(tmp_path / "full.pdf", pdf="full"))
+    assert "Key metrics by group of sex" in sign_off and "All metrics by group of sex" not in sign_off
+    assert "All metrics by group of sex" in full and "The sign-off card" not in full
 
 
 def test_unknown_page_size_is_refused() -> None:
