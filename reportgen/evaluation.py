@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from reportgen.analysis.base import SEVERITIES, Context, Finding, TestFamily
+from reportgen.analysis.base import SEVERITIES, Context, Finding, TestFamily, findings_frame
 from reportgen.analysis.comparison import Comparison
 from reportgen.analysis.error_analysis import ErrorAnalysis
 from reportgen.analysis.fairness import Fairness, Thresholds
@@ -81,6 +81,12 @@ class Evaluation:
         return (f"<Evaluation: {self.task}, {len(self.predictions.y_true):,} rows, "
                 f"{len(self.measured.families) - 1} slices, {len(self.findings)} findings"
                 f"{f' ({severities})' if severities else ''}>")
+
+    def _repr_html_(self) -> str:
+        """The card in a notebook: headline metrics, gates and the top findings (`reportgen.render.notebook`)."""
+        from reportgen.render import notebook  # the renderers load only when a card is shown
+
+        return notebook.to_fragment(self.to_report())
 
     @property
     def task(self) -> str:
@@ -193,26 +199,40 @@ class Evaluation:
         """The outcome of each configured quality gate, in config order."""
         return self._report.gates
 
-    def to_html(self, path: str | Path, *, interactive: bool = False) -> Path:
-        """Write the model card as one self-contained HTML file; returns the path."""
-        return self._write(path, "html", interactive=interactive)
+    def findings_frame(self) -> pd.DataFrame:
+        """The findings as a table, one row per finding, most severe first: severity (ordered low < medium < high),
+        id (the rule), section, subject, title, detail, then the finding's lead number (slice, group, metric,
+        value, ci_low, ci_high, compared_with, p_value, q_value, n, support, support_unit) and how many numbers
+        it rests on (evidence; all of them in `findings`)."""
+        return findings_frame(self.findings)
 
-    def to_json(self, path: str | Path) -> Path:
-        """Write the model card as JSON (see `reportgen/schema/report.schema.json`); returns the path."""
-        return self._write(path, "json")
+    def to_html(self, path: str | Path | None = None, *, interactive: bool = False) -> Path | str:
+        """The model card as one self-contained HTML page: written to `path` (returns the path), or returned as
+        text when `path` is None."""
+        return self._output(path, "html", interactive=interactive)
 
-    def to_pdf(self, path: str | Path, *, page_size: str = "A4") -> Path:
-        """Write the model card as a PDF ("A4" or "Letter" pages); returns the path."""
-        return self._write(path, "pdf", page_size=page_size)
+    def to_json(self, path: str | Path | None = None) -> Path | str:
+        """The model card as JSON (see `reportgen/schema/report.schema.json`): written to `path` (returns the
+        path), or returned as text when `path` is None."""
+        return self._output(path, "json")
 
-    def to_markdown(self, path: str | Path, *, base_url: str | None = None) -> Path:
-        """Write the pull-request summary (`summary.md`), linking the report at `base_url` if given."""
-        return self._write(path, "md", base_url=base_url)
+    def to_pdf(self, path: str | Path | None = None, *, page_size: str = "A4") -> Path | bytes:
+        """The model card as a PDF ("A4" or "Letter" pages): written to `path` (returns the path), or returned
+        as bytes when `path` is None."""
+        return self._output(path, "pdf", page_size=page_size)
 
-    def _write(self, path: str | Path, name: str, **options: Any) -> Path:
+    def to_markdown(self, path: str | Path | None = None, *, base_url: str | None = None) -> Path | str:
+        """The pull-request summary (`summary.md`), linking the report at `base_url` if given: written to `path`
+        (returns the path), or returned as text when `path` is None."""
+        return self._output(path, "md", base_url=base_url)
+
+    def _output(self, path: str | Path | None, name: str, **options: Any) -> Path | str | bytes:
         from reportgen.render import formats  # the renderers load only when a card is written
 
-        return formats.write(self.to_report(), Path(path), name, **options)
+        if path is not None:
+            return formats.write(self.to_report(), Path(path), name, **options)
+        data = formats.render_one(self.to_report(), name, **options)
+        return data if formats.FORMATS[name].binary else data.decode("utf-8")
 
 
 def evaluate(
