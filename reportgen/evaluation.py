@@ -6,7 +6,8 @@ the format registry (`reportgen.render.formats`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,11 +22,11 @@ from reportgen.analysis.fairness import Fairness, Thresholds
 from reportgen.analysis.registry import run_analyses
 from reportgen.analysis.training import TrainingSummary
 from reportgen.baseline import Baseline, align_baseline, load_baseline
-from reportgen.config import Config, load_config, validate
+from reportgen.config import Config, keyword_names, load_config, validate
 from reportgen.document.build import build_report
 from reportgen.document.gates import apply_gates
 from reportgen.document.schema import GateResult, Report
-from reportgen.errors import ConfigError, InputError, quoted_list
+from reportgen.errors import ConfigError, InputError, ReportgenError, quoted_list
 from reportgen.history import History, read_history
 from reportgen.io import Predictions, check_predictions, load_predictions
 from reportgen.metrics import calibration, tasks
@@ -34,6 +35,17 @@ from reportgen.metrics.metric import Metric
 from reportgen.paths import project_of
 from reportgen.record import GitState, git_state
 from reportgen.slices import SliceFamily
+
+API = "evaluate()"  # where the Python API's errors say they come from (the CLI's name the config file)
+
+
+@contextmanager
+def _keyword_errors() -> Iterator[None]:
+    """Errors raised inside speak in `evaluate()`'s keyword names, not the config file's tables and keys."""
+    try:
+        yield
+    except ReportgenError as exc:
+        raise type(exc)(keyword_names(str(exc))) from None
 
 
 @dataclass(frozen=True)
@@ -190,9 +202,10 @@ class Evaluation:
 
     @cached_property
     def _report(self) -> Report:
-        report = build_report(self.config, self.predictions, self.measured, self.results, self.findings,
-                              self.test_families, git=self.git, history=self.history)
-        return apply_gates(report, self.config.gates, source=self.config_source)
+        with _keyword_errors() if self.config_source == API else nullcontext():  # a gate's error
+            report = build_report(self.config, self.predictions, self.measured, self.results, self.findings,
+                                  self.test_families, git=self.git, history=self.history)
+            return apply_gates(report, self.config.gates, source=self.config_source)
 
     @property
     def gates(self) -> list[GateResult]:
@@ -235,6 +248,7 @@ class Evaluation:
         return data if formats.FORMATS[name].binary else data.decode("utf-8")
 
 
+@_keyword_errors()
 def evaluate(
     data: pd.DataFrame,
     *,
@@ -325,9 +339,9 @@ def evaluate(
     '  slice   group  value\\noverall overall    0.5\\n    sex       f    1.0\\n    sex       m    0.0'
     """
     given = {
-        "score": score, "scores": None if scores is None else dict(scores), "score_prefix": score_prefix,
+        "score": score, "scores": None if scores is None else _table(scores), "score_prefix": score_prefix,
         "prediction": prediction, "positive_label": positive_label,
-        "top_k": None if top_k is None else list(top_k),
+        "top_k": None if top_k is None else _listed(top_k),
     }
     defaults = {"threshold": (threshold, 0.5), "normalize": (normalize, False)}
     raw = {
@@ -335,30 +349,34 @@ def evaluate(
             "title": title, "confidence_level": confidence_level, "resamples": resamples, "seed": seed,
             "min_support": min_support, "calibration_bins": calibration_bins, "max_groups_shown": max_groups_shown,
         },
-        "model": dict(model or {}) | ({"task": task} if task is not None else {}),
+        "model": _table(model or {}),
         "data": {"label": label}
         | {key: value for key, value in given.items() if value is not None}
         | {key: value for key, (value, default) in defaults.items() if value != default},
-        "slices": [dict(s) for s in slices],
+        "slices": _tables(slices),
         "fairness": {
-            "sensitive": list(sensitive), "reference": dict(reference or {}),
+            "sensitive": _listed(sensitive), "reference": _table(reference or {}),
             "max_difference": max_difference, "min_ratio": min_ratio,
         } | ({"max_error_difference": max_error_difference} if max_error_difference is not None else {}),
         "findings": {"fdr": fdr, "max_ece": max_ece},
-        "card": dict(card or {}),
-        "gates": [dict(g) for g in gates],
-        "error_analysis": dict(error_analysis or {}),
+        "card": _table(card or {}),
+        "gates": _tables(gates),
+        "error_analysis": _table(error_analysis or {}),
     }
-    tables = [] if baseline is None else [baseline] if isinstance(baseline, Mapping) else list(baseline)
-    frames = [table.get("data") for table in tables]
+    if task is not None and isinstance(raw["model"], dict):
+        raw["model"] |= {"task": task}
+    tables = _tables([] if baseline is None else [baseline] if isinstance(baseline, Mapping) else baseline)
+    frames = [table.get("data") if isinstance(table, dict) else None for table in
+              (tables if isinstance(tables, list) else [])]
     named = [("data", data), *(("baseline data", f) for f in frames if f is not None)]
     for name, frame in named:
         _require_text_columns(frame, name)
     raw["baseline"] = [
         {key: value for key, value in table.items() if key != "data"} | ({} if frame is None else {"path": "data frame"})
+        if isinstance(table, dict) else table
         for table, frame in zip(tables, frames, strict=True)
-    ]
-    config: Config = validate(Config, raw, source="evaluate()")
+    ] if isinstance(tables, list) else tables
+    config: Config = validate(Config, raw, source=API)
     predictions = check_predictions(data, config.data, task=config.model.task, source="data frame")
     logs = None if history is None else read_history(Path(history), source=str(history))
     baselines = [
@@ -366,14 +384,31 @@ def evaluate(
         else align_baseline(spec, frame, predictions, config.data)
         for spec, frame in zip(config.baseline, frames, strict=True)
     ]
-    return evaluate_predictions(predictions, config, config_source="evaluate()", history=logs, baselines=baselines)
+    return evaluate_predictions(predictions, config, config_source=API, history=logs, baselines=baselines)
+
+
+def _table(value: Any) -> Any:
+    """A keyword's table (a mapping) as a dict; any other value as given, for validation to refuse by its name."""
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+def _listed(value: Any) -> Any:
+    """A keyword's list (any iterable but text or a mapping) as a list; any other value as given, for validation
+    to refuse by its name (a bare "sex" would otherwise be read as ["s", "e", "x"])."""
+    return list(value) if isinstance(value, Iterable) and not isinstance(value, str | bytes | Mapping) else value
+
+
+def _tables(value: Any) -> Any:
+    """A keyword's list of tables, each as a dict (see `_table` and `_listed`)."""
+    items = _listed(value)
+    return [_table(item) for item in items] if isinstance(items, list) else items
 
 
 def _require_text_columns(frame: pd.DataFrame, name: str) -> None:
     """Column names are what configs, slices and the card refer to: they must be text."""
     other = [column for column in getattr(frame, "columns", ()) if not isinstance(column, str)]
     if other:
-        raise InputError(f"evaluate(): {name}: column names must be text, and {quoted_list(other)} "
+        raise InputError(f"{API}: {name}: column names must be text, and {quoted_list(other)} "
                          f"{'is' if len(other) == 1 else 'are'} not; rename them, e.g. frame.columns = "
                          "frame.columns.astype(str)")
 
