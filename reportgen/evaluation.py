@@ -74,7 +74,9 @@ class Evaluation:
     ci_low, ci_high, n, support, support_unit, undefined_reason), `class_metrics` (multiclass: plus
     class_label, one class against the rest), `confusion`, `fairness_by_group`, `fairness` (the summary gaps, flagged),
     `references`, `fairness_thresholds`, `curves`, `reliability`, `statistics`, `registry`,
-    `class_registry`, `comparisons`, `training` and `error_analysis`.
+    `class_registry`, `comparisons`, `training` and `error_analysis`; `findings_frame()` gives the findings as one.
+    In a notebook the evaluation shows a summary of its card (`_repr_html_`); `to_html()`, `to_json()`,
+    `to_markdown()` and `to_pdf()` write the card to a path, or return it without one (docs/notebook.md).
     """
 
     config: Config
@@ -329,6 +331,12 @@ def evaluate(
     Returns
     -------
     Evaluation
+
+    Raises
+    ------
+    ConfigError, InputError
+        On an invalid keyword or data frame; the one-line message names the keyword as given here
+        (``task``, ``slices[0]["bins"]``), not the config file's table and key.
 
     Examples
     --------
