@@ -36,7 +36,7 @@ from reportgen.paths import project_of
 from reportgen.record import GitState, git_state
 from reportgen.slices import SliceFamily
 
-API = "evaluate()"  # where the Python API's errors say they come from (the CLI's name the config file)
+API = "evaluate()"  # where the Python API's errors say they come from (the CLI's errors name the config file)
 
 
 @contextmanager
@@ -45,7 +45,8 @@ def _keyword_errors() -> Iterator[None]:
     try:
         yield
     except ReportgenError as exc:
-        raise type(exc)(keyword_names(str(exc))) from None
+        exc.args = (keyword_names(str(exc)), *exc.args[1:])  # the same error (class, attributes), renamed
+        raise
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,7 @@ def test_multiclass_and_regression_models_are_compared(task):
 
 def test_a_baseline_of_another_task_is_one_line():
     candidate, baseline = _pair()
-    with pytest.raises(InputError, match=r'^data frame: \[baseline\] "v1": its "scores" make it a multiclass model, '
+    with pytest.raises(InputError, match=r'^data frame: baseline "v1": its "scores" make it a multiclass model, '
                                          r"but the candidate is a binary model; compare models of the same task$"):
         _evaluate(candidate, {"name": "v1", "data": baseline, "scores": {"0": "q", "1": "q"}, "id": "row_id"})
     with pytest.raises(ConfigError, match=r'^c.toml: \[baseline\] "v1": its output \("scores"\) is a multiclass '
