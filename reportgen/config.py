@@ -631,9 +631,10 @@ KEYWORD_KEYS = {("model", "task"): "task", ("training", "history"): "history"}
 _KEYS = sorted({key for table in Config.model_fields
                 for key in getattr(_model_at(Config, (table,)), "model_fields", ())}, key=len, reverse=True)
 # A table (`[data]`, `[[slices]] #2`), then maybe one of its keys (or a key refused as unknown), a path
-# into it (`reference.sex`) and a TOML value (`= true`), or else ": " after the table alone.
+# into it (`reference.sex`) and a TOML value (`= true`), or else ": " after the table alone; a quoted user
+# value (a column named "[data]") is matched whole, to be left as it is.
 _REFERENCE = re.compile(
-    r'(?:\[\[(?P<list>[a-z_]+)\]\](?: #(?P<index>[0-9]+))?|\[(?P<table>[a-z_]+)\])'
+    r'(?P<quoted>"[^"]*")|(?:\[\[(?P<list>[a-z_]+)\]\](?: #(?P<index>[0-9]+))?|\[(?P<table>[a-z_]+)\])'
     rf'(?: (?P<key>"(?:{"|".join(_KEYS)})"|(?:{"|".join(_KEYS)})\b|[^\s:"]+(?=: {UNKNOWN_KEY}))'
     r'(?P<path>(?:\.[^\s:;,()"]+)*)'
     r'(?P<toml> = (?:true\b|false\b|"[^"]*"|[0-9][0-9.]*))?|(?P<colon>: ))?'
@@ -656,13 +657,15 @@ def keyword_names(message: str) -> str:
     'evaluate(): gates[0]["mni"]: unknown key; did you mean "min"?'
     >>> keyword_names("evaluate(): [fairness]: sensitive lists a column twice; add a [[slices]] entry or a [baseline]")
     'evaluate(): sensitive lists a column twice; add a slices entry or a baseline'
+    >>> keyword_names('data frame: no column "[data] label" ([data] label); columns are: "[report]", "[[gates]] #1"')
+    'data frame: no column "[data] label" (label); columns are: "[report]", "[[gates]] #1"'
     """
     return _REFERENCE.sub(_keyword, message)
 
 
 def _keyword(match: re.Match[str]) -> str:
     table = match["list"] or match["table"]
-    if _model_at(Config, (table,)) is None:  # not one of the config's tables
+    if match["quoted"] or _model_at(Config, (table,)) is None:  # user text, or not one of the config's tables
         return match[0]
     whole = table if match["index"] is None else f"{table}[{int(match['index']) - 1}]"
     if match["key"] is None:  # the table itself: the keyword of that name, or nothing where its keys are keywords

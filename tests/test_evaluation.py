@@ -98,6 +98,7 @@ def _frame() -> pd.DataFrame:
     ({"resamples": 5}, ConfigError, r"^evaluate\(\): resamples: 5: input should be greater than or equal to 100$"),
     ({"label": "defaulted"}, InputError, r'^data frame: no column "defaulted" \(label\); columns are: y, p, pred, '),
     ({"score": "proba"}, InputError, r'^data frame: no column "proba" \(score\); columns are'),
+    ({"score": "[data] score"}, InputError, r'^data frame: no column "\[data\] score" \(score\); columns are'),
     ({"slices": [{"column": "sex"}, {"colum": "race"}]}, ConfigError,
      r'^evaluate\(\): slices\[1\]\["colum"\]: unknown key; did you mean "column"\?$'),
     ({"slices": [{"column": "age", "bins": [60, 20]}]}, ConfigError,
@@ -126,7 +127,7 @@ def _frame() -> pd.DataFrame:
 def test_errors_name_the_keywords(keywords: dict, error: type, message: str) -> None:
     with pytest.raises(error, match=message) as info:
         reportgen.evaluate(_frame(), **({"label": "y", "score": "p", "resamples": 100} | keywords))
-    assert "[" not in re.sub(r'\[[0-9]+\]|\["[a-z_]+"\]|\[[-0-9, ]+\]', "", str(info.value))  # no [table]
+    assert "[" not in re.sub(r'\[[0-9]+\]|\["[a-z_]+"\]|\[[-0-9, ]+\]|"[^"]*"', "", str(info.value))  # no [table]
 
 
 def test_errors_found_when_the_card_is_built_name_the_keywords() -> None:
