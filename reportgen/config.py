@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import reprlib
 import tomllib
 from pathlib import Path
@@ -29,6 +30,7 @@ from reportgen.expression import ExpressionError, parse
 from reportgen.vocabulary import OVERALL
 
 Scalar = bool | int | float | str
+UNKNOWN_KEY = "unknown key"
 Task = Literal["binary", "multiclass", "regression"]
 TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
 
@@ -669,10 +671,10 @@ def _describe(model: type[BaseModel], error: Any, raw: Any) -> str:
     if error["type"] == "extra_forbidden":
         parent = _model_at(model, loc[:-1])
         choices = list(parent.model_fields) if parent is not None else []
-        return f"{where}: unknown key{did_you_mean(str(loc[-1]), choices)}"
+        return f"{where}: {UNKNOWN_KEY}{did_you_mean(str(loc[-1]), choices)}"
     if error["type"] == "missing":
         return f"{where}: required key is missing"
-    reason = str(error["msg"]).removeprefix("Value error, ")
+    reason = re.sub(r" or instance of \w+", "", str(error["msg"]).removeprefix("Value error, "))  # not our class names
     if error["type"] not in ("value_error",) and "input" in error:
         reason = f"{_short(error['input'])}: {reason[0].lower()}{reason[1:]}"
     return f"{where}: {reason}" if where else reason
@@ -736,3 +738,60 @@ def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] |
         if getattr(current, "__origin__", None) is list:
             current = current.__args__[0]
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+# `evaluate()` (the Python API) fills these tables from keywords named as their keys (`label`, `resamples`,
+# `sensitive`, `fdr`, ...), and these keys from keywords of their own; every other table is a keyword
+# of its name taking a dict (`model`, `card`, `error_analysis`) or a list of dicts (`slices`, `gates`, `baseline`).
+KEYWORD_TABLES = ("data", "report", "fairness", "findings")
+KEYWORD_KEYS = {("model", "task"): "task", ("training", "history"): "history"}
+_KEYS = sorted({key for table in Config.model_fields
+                for key in getattr(_model_at(Config, (table,)), "model_fields", ())}, key=len, reverse=True)
+# A table (`[data]`, `[[slices]] #2`), then maybe one of its keys (or a key refused as unknown), a path
+# into it (`reference.sex`) and a TOML value (`= true`), or else ": " after the table alone; a quoted user
+# value (a column named "[data]") is matched whole, to be left as it is.
+_REFERENCE = re.compile(
+    r'(?P<quoted>"[^"]*")|(?:\[\[(?P<list>[a-z_]+)\]\](?: #(?P<index>[0-9]+))?|\[(?P<table>[a-z_]+)\])'
+    rf'(?: (?P<key>"(?:{"|".join(_KEYS)})"|(?:{"|".join(_KEYS)})\b|[^\s:"]+(?=: {UNKNOWN_KEY}))'
+    r'(?P<path>(?:\.[^\s:;,()"]+)*)'
+    r'(?P<toml> = (?:true\b|false\b|"[^"]*"|[0-9][0-9.]*))?|(?P<colon>: ))?'
+)
+
+
+def keyword_names(message: str) -> str:
+    """A message about the config with its tables and keys named as `evaluate()`'s keywords, for errors
+    raised from the Python API (messages are written once, in the config file's names).
+
+    Examples
+    --------
+    >>> keyword_names('evaluate(): [model] task: "binar": input should be "binary"; set [data] normalize = true')
+    'evaluate(): task: "binar": input should be "binary"; set normalize=True'
+    >>> keyword_names('data frame: column "y" holds 1.5: for a numeric target set [model] task = "regression"')
+    'data frame: column "y" holds 1.5: for a numeric target set task="regression"'
+    >>> keyword_names("evaluate(): [[slices]] #2 bins: [3, 1] must be increasing; see [fairness] reference.sex")
+    'evaluate(): slices[1]["bins"]: [3, 1] must be increasing; see reference["sex"]'
+    >>> keyword_names('evaluate(): [[gates]] #1 mni: unknown key; did you mean "min"?')
+    'evaluate(): gates[0]["mni"]: unknown key; did you mean "min"?'
+    >>> keyword_names("evaluate(): [fairness]: sensitive lists a column twice; add a [[slices]] entry or a [baseline]")
+    'evaluate(): sensitive lists a column twice; add a slices entry or a baseline'
+    >>> keyword_names('data frame: no column "[data] label" ([data] label); columns are: "[report]", "[[gates]] #1"')
+    'data frame: no column "[data] label" (label); columns are: "[report]", "[[gates]] #1"'
+    """
+    return _REFERENCE.sub(_keyword, message)
+
+
+def _keyword(match: re.Match[str]) -> str:
+    table = match["list"] or match["table"]
+    if match["quoted"] or _model_at(Config, (table,)) is None:  # user text, or not one of the config's tables
+        return match[0]
+    whole = table if match["index"] is None else f"{table}[{int(match['index']) - 1}]"
+    if match["key"] is None:  # the table itself: the keyword of that name, or nothing where its keys are keywords
+        return "" if table in KEYWORD_TABLES else whole + (match["colon"] or "")
+    key = match["key"].strip('"')
+    if (table, key) in KEYWORD_KEYS:
+        name = KEYWORD_KEYS[table, key]
+    else:
+        name = key if table in KEYWORD_TABLES else f'{whole}["{key}"]'
+    name += "".join(f'["{part}"]' for part in match["path"].split(".")[1:])
+    value = (match["toml"] or "").removeprefix(" = ")
+    return name + (f"={value.capitalize() if value in ('true', 'false') else value}" if value else "")

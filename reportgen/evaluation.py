@@ -6,7 +6,8 @@ the format registry (`reportgen.render.formats`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -14,18 +15,18 @@ from typing import Any
 
 import pandas as pd
 
-from reportgen.analysis.base import SEVERITIES, Context, Finding, TestFamily
+from reportgen.analysis.base import SEVERITIES, Context, Finding, TestFamily, findings_frame
 from reportgen.analysis.comparison import Comparison
 from reportgen.analysis.error_analysis import ErrorAnalysis
 from reportgen.analysis.fairness import Fairness, Thresholds
 from reportgen.analysis.registry import run_analyses
 from reportgen.analysis.training import TrainingSummary
 from reportgen.baseline import Baseline, align_baseline, load_baseline
-from reportgen.config import Config, load_config, validate
+from reportgen.config import Config, keyword_names, load_config, validate
 from reportgen.document.build import build_report
 from reportgen.document.gates import apply_gates
 from reportgen.document.schema import GateResult, Report
-from reportgen.errors import ConfigError, InputError, quoted_list
+from reportgen.errors import ConfigError, InputError, ReportgenError, quoted_list
 from reportgen.history import History, read_history
 from reportgen.io import Predictions, check_predictions, load_predictions
 from reportgen.metrics import calibration, tasks
@@ -34,6 +35,18 @@ from reportgen.metrics.metric import Metric
 from reportgen.paths import project_of
 from reportgen.record import GitState, git_state
 from reportgen.slices import SliceFamily
+
+API = "evaluate()"  # where the Python API's errors say they come from (the CLI's errors name the config file)
+
+
+@contextmanager
+def _keyword_errors() -> Iterator[None]:
+    """Errors raised inside speak in `evaluate()`'s keyword names, not the config file's tables and keys."""
+    try:
+        yield
+    except ReportgenError as exc:
+        exc.args = (keyword_names(str(exc)), *exc.args[1:])  # the same error (class, attributes), renamed
+        raise
 
 
 @dataclass(frozen=True)
@@ -62,7 +75,9 @@ class Evaluation:
     ci_low, ci_high, n, support, support_unit, undefined_reason), `class_metrics` (multiclass: plus
     class_label, one class against the rest), `confusion`, `fairness_by_group`, `fairness` (the summary gaps, flagged),
     `references`, `fairness_thresholds`, `curves`, `reliability`, `statistics`, `registry`,
-    `class_registry`, `comparisons`, `training` and `error_analysis`.
+    `class_registry`, `comparisons`, `training` and `error_analysis`; `findings_frame()` gives the findings as one.
+    In a notebook the evaluation shows a summary of its card (`_repr_html_`); `to_html()`, `to_json()`,
+    `to_markdown()` and `to_pdf()` write the card to a path, or return it without one (docs/notebook.md).
     """
 
     config: Config
@@ -81,6 +96,12 @@ class Evaluation:
         return (f"<Evaluation: {self.task}, {len(self.predictions.y_true):,} rows, "
                 f"{len(self.measured.families) - 1} slices, {len(self.findings)} findings"
                 f"{f' ({severities})' if severities else ''}>")
+
+    def _repr_html_(self) -> str:
+        """The card in a notebook: headline metrics, gates and the top findings (`reportgen.render.notebook`)."""
+        from reportgen.render import notebook  # the renderers load only when a card is shown
+
+        return notebook.to_fragment(self.to_report())
 
     @property
     def task(self) -> str:
@@ -184,41 +205,59 @@ class Evaluation:
 
     @cached_property
     def _report(self) -> Report:
-        report = build_report(self.config, self.predictions, self.measured, self.results, self.findings,
-                              self.test_families, git=self.git, history=self.history)
-        return apply_gates(report, self.config.gates, source=self.config_source)
+        with _keyword_errors() if self.config_source == API else nullcontext():  # a gate's error
+            report = build_report(self.config, self.predictions, self.measured, self.results, self.findings,
+                                  self.test_families, git=self.git, history=self.history)
+            return apply_gates(report, self.config.gates, source=self.config_source)
 
     @property
     def gates(self) -> list[GateResult]:
         """The outcome of each configured quality gate, in config order."""
         return self._report.gates
 
-    def to_html(self, path: str | Path, *, interactive: bool = False) -> Path:
-        """Write the model card as one self-contained HTML file; returns the path."""
-        return self._write(path, "html", interactive=interactive)
+    def findings_frame(self) -> pd.DataFrame:
+        """The findings as a table, one row per finding, most severe first: severity (ordered low < medium < high),
+        id (the rule), section, subject, title, detail, then the finding's lead number (slice, group, metric,
+        value, ci_low, ci_high, compared_with, p_value, q_value, n, support, support_unit) and how many numbers
+        it rests on (evidence; all of them in `findings`)."""
+        return findings_frame(self.findings)
 
-    def to_json(self, path: str | Path) -> Path:
-        """Write the model card as JSON (see `reportgen/schema/report.schema.json`); returns the path."""
-        return self._write(path, "json")
+    def to_html(self, path: str | Path | None = None, *, interactive: bool = False) -> Path | str:
+        """The model card as one self-contained HTML page: written to `path` (returns the path), or returned as
+        text when `path` is None."""
+        return self._output(path, "html", interactive=interactive)
 
-    def to_pdf(self, path: str | Path, *, page_size: str = "A4", pdf: str | None = None) -> Path:
-        """Write the model card as a PDF ("A4" or "Letter" pages); returns the path.
+    def to_json(self, path: str | Path | None = None) -> Path | str:
+        """The model card as JSON (see `reportgen/schema/report.schema.json`): written to `path` (returns the
+        path), or returned as text when `path` is None."""
+        return self._output(path, "json")
 
-        `pdf` is "sign-off" (the card a reviewer reads; the per-slice detail stays in the HTML and JSON) or
-        "full" (every section); None takes the config's ``[report] pdf``, "sign-off" unless set.
+    def to_pdf(self, path: str | Path | None = None, *, page_size: str | None = None,
+               pdf: str | None = None) -> Path | bytes:
+        """The model card as a PDF: written to `path` (returns the path), or returned as bytes when `path` is None.
+
+        `page_size` is "A4" or "Letter", and `pdf` is "sign-off" (the card a reviewer reads; the per-slice detail
+        stays in the HTML and JSON) or "full" (every section); None takes the config's ``[report] page_size``
+        and ``[report] pdf`` ("A4" and "sign-off" unless set).
         """
-        return self._write(path, "pdf", page_size=page_size, pdf=self.config.report.pdf if pdf is None else pdf)
+        report = self.config.report
+        return self._output(path, "pdf", page_size=page_size or report.page_size, pdf=pdf or report.pdf)
 
-    def to_markdown(self, path: str | Path, *, base_url: str | None = None) -> Path:
-        """Write the pull-request summary (`summary.md`), linking the report at `base_url` if given."""
-        return self._write(path, "md", base_url=base_url)
+    def to_markdown(self, path: str | Path | None = None, *, base_url: str | None = None) -> Path | str:
+        """The pull-request summary (`summary.md`), linking the report at `base_url` if given: written to `path`
+        (returns the path), or returned as text when `path` is None."""
+        return self._output(path, "md", base_url=base_url)
 
-    def _write(self, path: str | Path, name: str, **options: Any) -> Path:
+    def _output(self, path: str | Path | None, name: str, **options: Any) -> Path | str | bytes:
         from reportgen.render import formats  # the renderers load only when a card is written
 
-        return formats.write(self.to_report(), Path(path), name, **options)
+        if path is not None:
+            return formats.write(self.to_report(), Path(path), name, **options)
+        data = formats.render_one(self.to_report(), name, **options)
+        return data if formats.FORMATS[name].binary else data.decode("utf-8")
 
 
+@_keyword_errors()
 def evaluate(
     data: pd.DataFrame,
     *,
@@ -300,6 +339,12 @@ def evaluate(
     -------
     Evaluation
 
+    Raises
+    ------
+    ConfigError, InputError
+        On an invalid keyword or data frame; the one-line message names the keyword as given here
+        (``task``, ``slices[0]["bins"]``), not the config file's table and key.
+
     Examples
     --------
     >>> import pandas as pd, reportgen
@@ -309,9 +354,9 @@ def evaluate(
     '  slice   group  value\\noverall overall    0.5\\n    sex       f    1.0\\n    sex       m    0.0'
     """
     given = {
-        "score": score, "scores": None if scores is None else dict(scores), "score_prefix": score_prefix,
+        "score": score, "scores": None if scores is None else _table(scores), "score_prefix": score_prefix,
         "prediction": prediction, "positive_label": positive_label,
-        "top_k": None if top_k is None else list(top_k),
+        "top_k": None if top_k is None else _listed(top_k),
     }
     defaults = {"threshold": (threshold, 0.5), "normalize": (normalize, False)}
     raw = {
@@ -319,30 +364,34 @@ def evaluate(
             "title": title, "confidence_level": confidence_level, "resamples": resamples, "seed": seed,
             "min_support": min_support, "calibration_bins": calibration_bins, "max_groups_shown": max_groups_shown,
         },
-        "model": dict(model or {}) | ({"task": task} if task is not None else {}),
+        "model": _table(model or {}),
         "data": {"label": label}
         | {key: value for key, value in given.items() if value is not None}
         | {key: value for key, (value, default) in defaults.items() if value != default},
-        "slices": [dict(s) for s in slices],
+        "slices": _tables(slices),
         "fairness": {
-            "sensitive": list(sensitive), "reference": dict(reference or {}),
+            "sensitive": _listed(sensitive), "reference": _table(reference or {}),
             "max_difference": max_difference, "min_ratio": min_ratio,
         } | ({"max_error_difference": max_error_difference} if max_error_difference is not None else {}),
         "findings": {"fdr": fdr, "max_ece": max_ece},
-        "card": dict(card or {}),
-        "gates": [dict(g) for g in gates],
-        "error_analysis": dict(error_analysis or {}),
+        "card": _table(card or {}),
+        "gates": _tables(gates),
+        "error_analysis": _table(error_analysis or {}),
     }
-    tables = [] if baseline is None else [baseline] if isinstance(baseline, Mapping) else list(baseline)
-    frames = [table.get("data") for table in tables]
+    if task is not None and isinstance(raw["model"], dict):
+        raw["model"] |= {"task": task}
+    tables = _tables([] if baseline is None else [baseline] if isinstance(baseline, Mapping) else baseline)
+    frames = [table.get("data") if isinstance(table, dict) else None for table in
+              (tables if isinstance(tables, list) else [])]
     named = [("data", data), *(("baseline data", f) for f in frames if f is not None)]
     for name, frame in named:
         _require_text_columns(frame, name)
     raw["baseline"] = [
         {key: value for key, value in table.items() if key != "data"} | ({} if frame is None else {"path": "data frame"})
+        if isinstance(table, dict) else table
         for table, frame in zip(tables, frames, strict=True)
-    ]
-    config: Config = validate(Config, raw, source="evaluate()")
+    ] if isinstance(tables, list) else tables
+    config: Config = validate(Config, raw, source=API)
     predictions = check_predictions(data, config.data, task=config.model.task, source="data frame")
     logs = None if history is None else read_history(Path(history), source=str(history))
     baselines = [
@@ -350,14 +399,31 @@ def evaluate(
         else align_baseline(spec, frame, predictions, config.data)
         for spec, frame in zip(config.baseline, frames, strict=True)
     ]
-    return evaluate_predictions(predictions, config, config_source="evaluate()", history=logs, baselines=baselines)
+    return evaluate_predictions(predictions, config, config_source=API, history=logs, baselines=baselines)
+
+
+def _table(value: Any) -> Any:
+    """A keyword's table (a mapping) as a dict; any other value as given, for validation to refuse by its name."""
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+def _listed(value: Any) -> Any:
+    """A keyword's list (any iterable but text or a mapping) as a list; any other value as given, for validation
+    to refuse by its name (a bare "sex" would otherwise be read as ["s", "e", "x"])."""
+    return list(value) if isinstance(value, Iterable) and not isinstance(value, str | bytes | Mapping) else value
+
+
+def _tables(value: Any) -> Any:
+    """A keyword's list of tables, each as a dict (see `_table` and `_listed`)."""
+    items = _listed(value)
+    return [_table(item) for item in items] if isinstance(items, list) else items
 
 
 def _require_text_columns(frame: pd.DataFrame, name: str) -> None:
     """Column names are what configs, slices and the card refer to: they must be text."""
     other = [column for column in getattr(frame, "columns", ()) if not isinstance(column, str)]
     if other:
-        raise InputError(f"evaluate(): {name}: column names must be text, and {quoted_list(other)} "
+        raise InputError(f"{API}: {name}: column names must be text, and {quoted_list(other)} "
                          f"{'is' if len(other) == 1 else 'are'} not; rename them, e.g. frame.columns = "
                          "frame.columns.astype(str)")
 

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from reportgen.baseline import Baseline
 from reportgen.config import Config
 from reportgen.history import History
@@ -84,6 +86,40 @@ class Finding:
     subject: str | None
     evidence: list[Evidence]
     suggestions: list[str] = field(default_factory=list)
+
+
+# `findings_frame`'s columns and their types: the finding's own fields, then its lead number (its first
+# evidence; "evidence" counts them all); absent values are <NA> (text, counts) or NaN (numbers).
+FINDING_COLUMNS = {
+    "severity": pd.CategoricalDtype(list(reversed(SEVERITIES)), ordered=True),  # low < medium < high
+    "id": "string", "section": "string", "subject": "string", "title": "string", "detail": "string",
+    "slice": "string", "group": "string", "metric": "string", "value": "float64", "ci_low": "float64",
+    "ci_high": "float64", "compared_with": "float64", "p_value": "float64", "q_value": "float64", "n": "Int64",
+    "support": "Int64", "support_unit": "string", "evidence": "int64",
+}
+
+
+def findings_frame(findings: Sequence[Finding]) -> pd.DataFrame:
+    """The findings as a table, one row per finding in their order (most severe first), typed as `FINDING_COLUMNS`.
+
+    Examples
+    --------
+    >>> evidence = Evidence("sex", "f", "recall", 0.5, 0.4, 0.6, 80, compared_with=0.7, p_value=0.001)
+    >>> frame = findings_frame([Finding("weak_slice", "high", "Recall is low.", "", "slices", "sex", [evidence])])
+    >>> print(frame[["severity", "id", "group", "metric", "value", "p_value", "evidence"]].to_string(index=False))
+    severity         id group metric  value  p_value  evidence
+        high weak_slice     f recall    0.5    0.001         1
+    """
+    rows = [
+        {"severity": f.severity, "id": f.id, "section": f.section, "subject": f.subject, "title": f.title,
+         "detail": f.detail}
+        | {name: getattr(f.evidence[0], name) if f.evidence else None
+           for name in ("slice", "group", "metric", "value", "ci_low", "ci_high", "compared_with", "p_value",
+                        "q_value", "n", "support", "support_unit")}
+        | {"evidence": len(f.evidence)}
+        for f in findings
+    ]
+    return pd.DataFrame(rows, columns=list(FINDING_COLUMNS)).astype(FINDING_COLUMNS)
 
 
 @dataclass(frozen=True)

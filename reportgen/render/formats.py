@@ -56,6 +56,7 @@ class Format:
     file: str
     render: Callable[[Report, Options], bytes]
     charts: bool = False  # draws the card's charts (rendered once for every such format)
+    binary: bool = False  # bytes that are not UTF-8 text (the PDF)
 
 
 def _html(report: Report, options: Options) -> bytes:
@@ -88,7 +89,7 @@ def _markdown(report: Report, options: Options) -> bytes:
 FORMATS: dict[str, Format] = {
     format.name: format for format in (
         Format("html", "report.html", _html, charts=True),
-        Format("pdf", "report.pdf", _pdf, charts=True),
+        Format("pdf", "report.pdf", _pdf, charts=True, binary=True),
         Format("json", "report.json", _json),
         Format("md", "summary.md", _markdown),
     )
@@ -122,6 +123,11 @@ def render(
     return files
 
 
+def render_one(report: Report, name: str, **options: object) -> bytes:
+    """The bytes of one output (`FORMATS[name]`), written alone. `options` as `Options`."""
+    return FORMATS[name].render(report, Options(**options))  # type: ignore[arg-type]
+
+
 def write(report: Report, path: Path, name: str, **options: object) -> Path:
     """Write one output (`FORMATS[name]`) to `path` atomically; returns the path. `options` as `Options`."""
-    return write_atomic(path, FORMATS[name].render(report, Options(**options)))  # type: ignore[arg-type]
+    return write_atomic(path, render_one(report, name, **options))

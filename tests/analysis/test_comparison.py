@@ -134,7 +134,7 @@ def test_multiclass_and_regression_models_are_compared(task):
 
 def test_a_baseline_of_another_task_is_one_line():
     candidate, baseline = _pair()
-    with pytest.raises(InputError, match=r'^data frame: \[baseline\] "v1": its "scores" make it a multiclass model, '
+    with pytest.raises(InputError, match=r'^data frame: baseline "v1": its "scores" make it a multiclass model, '
                                          r"but the candidate is a binary model; compare models of the same task$"):
         _evaluate(candidate, {"name": "v1", "data": baseline, "scores": {"0": "q", "1": "q"}, "id": "row_id"})
     with pytest.raises(ConfigError, match=r'^c.toml: \[baseline\] "v1": its output \("scores"\) is a multiclass '
@@ -187,13 +187,13 @@ def test_max_regression_on_a_metric_where_lower_is_better_bounds_its_rise():
     ("gate", "message"),
     [
         ({"metric": "selection_rate", "max_regression": 0.02},
-         ("evaluate(): [[gates]] #1 max_regression: Selection rate has no better direction, so it cannot regress; "
+         ('evaluate(): gates[0]["max_regression"]: Selection rate has no better direction, so it cannot regress; '
          "bound it with min or max instead")),
         ({"metric": "average_precision", "max_regression": 0.02, "significant": True},
-         ("evaluate(): [[gates]] #1 significant: the change in Average precision has no paired interval, so a breach "
-         'cannot be tested; remove "significant"')),
+         ('evaluate(): gates[0]["significant"]: the change in Average precision has no paired interval, so a '
+         'breach cannot be tested; remove "significant"')),
         ({"metric": "recall", "max_regression": 0.02, "baseline": "v2"},
-         'evaluate(): [[gates]] #1 baseline: unknown baseline "v2"; baselines are: "v1"'),
+         'evaluate(): gates[0]["baseline"]: unknown baseline "v2"; baselines are: "v1"'),
     ],
 )
 def test_max_regression_errors_are_one_line(gate, message):

@@ -114,7 +114,7 @@ def test_no_candidate_columns_is_said_in_the_card_or_an_error_when_named():
     found = _evaluate(frame).error_analysis
     assert found.message == 'No candidate columns for error analysis ("id" looks like an identifier (every value distinct)).'
     with pytest.raises(ConfigError, match=re.escape(
-            "evaluate(): [error_analysis] columns: no candidate columns: list some, or leave the key out to use every "
+            'evaluate(): error_analysis["columns"]: no candidate columns: list some, or leave the key out to use every '
             "metadata column")):
         _evaluate(frame, columns=[])
 
@@ -122,24 +122,24 @@ def test_no_candidate_columns_is_said_in_the_card_or_an_error_when_named():
 def test_a_named_column_with_one_value_is_one_line():
     frame = _data().assign(one="x")
     with pytest.raises(InputError, match=re.escape(
-            'data frame: column "one" ([error_analysis] columns) has a single value, so it cannot separate slices; '
+            'data frame: column "one" (error_analysis["columns"]) has a single value, so it cannot separate slices; '
             "remove it")):
         _evaluate(frame, columns=["noise", "one"])
 
 
 def test_a_minimum_support_larger_than_the_data_is_one_line():
     with pytest.raises(InputError, match=re.escape(
-            "data frame: [error_analysis] min_support = 4000 leaves no slice to test: a slice and the rest of the data "
+            'data frame: error_analysis["min_support"]=4000 leaves no slice to test: a slice and the rest of the data '
             "each need that many rows, and there are 6,000; lower it")):
         _evaluate(_data(), min_support=4000)
 
 
 def test_a_metric_of_another_task_and_a_missing_display_column_are_one_line():
     with pytest.raises(ConfigError, match=re.escape(
-            'evaluate(): [error_analysis] metric: "abs_error" does not apply to a binary task; use one of "error_rate", '
-            '"fnr", "fpr", "log_loss", "brier"')):
+            'evaluate(): error_analysis["metric"]: "abs_error" does not apply to a binary task; use one of '
+            '"error_rate", "fnr", "fpr", "log_loss", "brier"')):
         _evaluate(_data(), metric="abs_error")
-    with pytest.raises(InputError, match=re.escape('data frame: no column "nope" ([error_analysis] display)')):
+    with pytest.raises(InputError, match=re.escape('data frame: no column "nope" (error_analysis["display"])')):
         _evaluate(_data(), display=["nope"])
 
 
@@ -202,7 +202,8 @@ def test_issue_12_candidate_columns_are_capped_in_file_order_and_the_card_says_s
 def test_issue_12_columns_may_not_list_more_than_max_columns():
     with pytest.raises(ConfigError, match=r"columns lists 3 candidates, more than max_columns = 2; list fewer"):
         _evaluate(_data(), columns=["noise", "device", "snr"], max_columns=2)
-    with pytest.raises(ConfigError, match=r"max_columns: 1001: input should be less than or equal to 1000"):
+    with pytest.raises(ConfigError, match=r'^evaluate\(\): error_analysis\["max_columns"\]: 1001: input should be '
+                                          r'less than or equal to 1000$'):
         _evaluate(_data(), max_columns=1001)
 
 

@@ -61,7 +61,7 @@ def test_reference_defaults_to_the_largest_group():
 
 
 def test_reference_not_among_groups():
-    with pytest.raises(ConfigError, match=r'^\[fairness\] reference\.s: "nope" is not a group of "s"; groups are: "a", "b"$'):
+    with pytest.raises(ConfigError, match=r'^reference\["s"\]: "nope" is not a group of "s"; groups are: "a", "b"$'):
         _evaluate(_frame({"a": (5, 5, 5, 5), "b": (5, 5, 5, 5)}), reference={"s": "nope"})
 
 

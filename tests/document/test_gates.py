@@ -190,15 +190,16 @@ def test_gates_read_back_from_json_give_the_same_outcome(tmp_path) -> None:
     ("gate", "message"),
     [
         ({"metric": "auc", "min": 0.8},
-         r'evaluate\(\): \[\[gates\]\] #1 metric: unknown metric "auc" for a binary task; metrics are: "count", .*'
+         r'^evaluate\(\): gates\[0\]\["metric"\]: unknown metric "auc" for a binary task; metrics are: "count", .*'
          r'"roc_auc", .*; did you mean "roc_auc"\?$'),
         ({"metric": "recall", "slice": "g", "group": "c", "min": 0.5},
-         r'\[\[gates\]\] #1 group: slice "g" has no group "c"; groups are: "a", "b", "tiny"$'),
+         r'^evaluate\(\): gates\[0\]\["group"\]: slice "g" has no group "c"; groups are: "a", "b", "tiny"$'),
         ({"fairness": "equalised_odds_difference", "max": 0.1},
-         r'\[\[gates\]\] #1 fairness: unknown gap "equalised_odds_difference" for a binary task; gaps are: .*'
+         r'^evaluate\(\): gates\[0\]\["fairness"\]: unknown gap "equalised_odds_difference" for a binary task; '
+         r'gaps are: .*'
          r'did you mean "equalized_odds_difference"\?$'),
         ({"metric": "ece", "max": 0.05, "significant": True},
-         r'\[\[gates\]\] #1 significant: ECE has no confidence interval, so a breach cannot be tested; '
+         r'^evaluate\(\): gates\[0\]\["significant"\]: ECE has no confidence interval, so a breach cannot be tested; '
          r'remove "significant"$'),
     ],
 )
