@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, settings
 
 from tests.helpers import CHROMIUM, CHROMIUM_ARGS
 
-
 # Hypothesis' timing checks (a deadline per example, "data generation is too slow") fail on a busy 2-core machine and
 # say nothing about correctness; every other health check stays on.
 settings.register_profile("reportgen", deadline=None, suppress_health_check=[HealthCheck.too_slow])
