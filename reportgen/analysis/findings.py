@@ -300,6 +300,9 @@ def _significance(q_value: float | None, significant: bool) -> str:
     return f"q {p_clause(q_value)}" if significant else f"not significant, q {p_clause(q_value)}"
 
 
+SMALL_EVIDENCE = 20  # the small groups a small_slices finding lists as evidence, first in slice order
+
+
 def small_slices(inputs: FindingInputs) -> list[Finding]:
     """Groups whose numbers rest on fewer than `min_support` rows: all of them (a group with few rows),
     or some metrics' (recall on a group's few positives). Those values are greyed in the card and not tested."""
@@ -317,13 +320,15 @@ def small_slices(inputs: FindingInputs) -> list[Finding]:
         where = f'{display_label(slice_name)} = "{display_label(group)}"'
         if int(rows["n"].iloc[0]) < min_support:  # every number of the group
             described.append(f"{where}: {int(rows['n'].iloc[0]):,} rows")
-            evidence.append(_evidence(inputs, slice_name, group, "count"))
+            if len(evidence) < SMALL_EVIDENCE:
+                evidence.append(_evidence(inputs, slice_name, group, "count"))
             continue
         parts = []
         for (support, unit), of_unit in rows.groupby(["support", "support_unit"], sort=False):
             labels = ", ".join(inputs.measured.registry[m].label for m in of_unit["metric"])
             parts.append(f"{counted_support(int(support), unit)} ({labels})")
-            evidence.append(_evidence(inputs, slice_name, group, str(of_unit["metric"].iloc[0])))
+            if len(evidence) < SMALL_EVIDENCE:  # each looks its row up in the whole table: thousands would cost minutes
+                evidence.append(_evidence(inputs, slice_name, group, str(of_unit["metric"].iloc[0])))
         described.append(f"{where}: {', '.join(parts)}")
     shown = "; ".join(described[:8]) + (f"; and {len(described) - 8} more" if len(described) > 8 else "")
     return [Finding(
@@ -332,7 +337,7 @@ def small_slices(inputs: FindingInputs) -> list[Finding]:
               "rows; they are too uncertain to read alone.",
         detail=f"Greyed in the tables: {shown}. Their intervals are wide and they are left out of the weak-slice tests.",
         section="slices", subject=None,
-        evidence=evidence[:20],
+        evidence=evidence,
     )]
 
 
