@@ -100,11 +100,14 @@ def test_many_groups_and_distinct_scores_equal_sklearn():
     assert n_groups * len(np.unique(scores)) > 2**16  # the case this test is for
     s = score_stats(codes, rows, n_groups)
     for g in range(n_groups):
-        mask = codes == g
-        yg, pg = y[mask], scores[mask]
-        assert s.auc_sum[g] / (s.n_pos[g] * s.n_neg[g]) == pytest.approx(skm.roc_auc_score(yg, pg), abs=1e-9)
-        assert s.ap_sum[g] / s.n_pos[g] == pytest.approx(skm.average_precision_score(yg, pg), abs=1e-9)
-        assert s.log_loss_sum[g] / mask.sum() == pytest.approx(skm.log_loss(yg, pg, labels=[0, 1]), abs=1e-9)
+        _equal_sklearn(s, g, y[codes == g], scores[codes == g], 1e-9)
+
+
+def _equal_sklearn(s, g: int, yg: np.ndarray, pg: np.ndarray, tolerance: float) -> None:
+    """Group `g`'s AUC, average precision and log loss from the statistics `s` equal scikit-learn's on its rows."""
+    assert s.auc_sum[g] / (s.n_pos[g] * s.n_neg[g]) == pytest.approx(skm.roc_auc_score(yg, pg), abs=tolerance)
+    assert s.ap_sum[g] / s.n_pos[g] == pytest.approx(skm.average_precision_score(yg, pg), abs=tolerance)
+    assert s.log_loss_sum[g] / len(yg) == pytest.approx(skm.log_loss(yg, pg, labels=[0, 1]), abs=tolerance)
 
 
 @pytest.mark.parametrize("ties", ["none", "across groups only"])
@@ -124,8 +127,7 @@ def test_runs_of_one_row_equal_sklearn_and_delong_placements(ties: str):
     for g in range(n_groups):
         mask = codes == g
         yg, pg = y[mask], scores[mask]
-        assert s.auc_sum[g] / (s.n_pos[g] * s.n_neg[g]) == pytest.approx(skm.roc_auc_score(yg, pg), abs=1e-12)
-        assert s.ap_sum[g] / s.n_pos[g] == pytest.approx(skm.average_precision_score(yg, pg), abs=1e-12)
+        _equal_sklearn(s, g, yg, pg, 1e-12)
         pos, neg = pg[yg == 1], pg[yg == 0]
         v10 = [(np.sum(neg < x) + 0.5 * np.sum(neg == x)) / len(neg) for x in pos]
         v01 = [(np.sum(pos > z) + 0.5 * np.sum(pos == z)) / len(pos) for z in neg]
