@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import altair as alt
 import pandas as pd
+from altair.utils.schemapi import debug_mode
 
 from reportgen.document.schema import (
     FairnessResult,
@@ -31,7 +32,12 @@ if TYPE_CHECKING:
     from reportgen.analysis.error_tree import TreeNode
 
 T = TypeVar("T")
-FONT = "DejaVu Sans"
+# The charts' font: "Reportgen Sans" is Liberation Sans (metric-compatible with Arial) under another name, shipped
+# with the package and embedded in the page and the PDF (`templates.font_faces`); vl-convert lays the charts out
+# with its own built-in copy of Liberation Sans, the next name, so text is drawn with the widths it was measured
+# with on every machine. (A system font such as DejaVu Sans made vl-convert reopen the font file for every
+# character it measured: three times the CPU for the example's charts.)
+FONT = "Reportgen Sans, Liberation Sans, Arial, sans-serif"
 ACCENT = "#2456a4"
 MUTED = "#8a94a6"
 ALERT = "#c2410c"
@@ -48,21 +54,37 @@ LEGEND_COLUMNS = 4
 LABEL_LIMIT = 220  # pixels for an axis or legend label: a whole `CHART_LABEL_CHARS` label (Vega cuts at 160–180)
 
 
-def theme(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """Apply the card's look: its font, quiet axes, no chart border, legends below in rows of at most
-    `LEGEND_COLUMNS` (a legend of many groups wraps instead of widening the chart past a page); labels
-    are shortened before they reach a chart and drawn whole (`LABEL_LIMIT`), so names cut alike stay apart."""
-    return chart.configure(font=FONT).configure_view(strokeWidth=0).configure_axis(
-        labelFontSize=11, titleFontSize=11, titleFontWeight="normal", gridColor="#e5e7eb", domainColor="#9ca3af",
-        labelLimit=LABEL_LIMIT,
-    ).configure_legend(labelFontSize=11, titleFontSize=11, orient="bottom", columns=LEGEND_COLUMNS,
-                       labelLimit=LABEL_LIMIT)
+THEME = {
+    "font": FONT,
+    "view": {"strokeWidth": 0},
+    "axis": {"labelFontSize": 11, "titleFontSize": 11, "titleFontWeight": "normal", "gridColor": "#e5e7eb",
+             "domainColor": "#9ca3af", "labelLimit": LABEL_LIMIT},
+    "legend": {"labelFontSize": 11, "titleFontSize": 11, "orient": "bottom", "columns": LEGEND_COLUMNS,
+               "labelLimit": LABEL_LIMIT},
+}
+
+
+def spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec in the card's look (`THEME`): its font, quiet axes, no chart border, legends
+    below in rows of at most `LEGEND_COLUMNS` (a legend of many groups wraps instead of widening the chart past a
+    page); labels are shortened before they reach a chart and drawn whole (`LABEL_LIMIT`), so names cut alike
+    stay apart.
+
+    Altair's schema validation is skipped (it took half the time of building the card's charts); the tests
+    validate every chart of the examples against the Vega-Lite schema.
+    """
+    with debug_mode(False):
+        result = chart.to_dict(validate=False)
+    config = result.setdefault("config", {})
+    for key, value in THEME.items():
+        config[key] = {**config.get(key, {}), **value} if isinstance(value, dict) else value
+    return result
 
 
 def _diagonal(low: float = 0.0, high: float = 1.0, color: str = MUTED) -> alt.Chart:
     """The dashed line y = x from `low` to `high`: chance on a ROC curve, perfection elsewhere."""
     data = pd.DataFrame({"x": [low, high], "y": [low, high]})
-    return alt.Chart(data).mark_line(color=color, strokeDash=[4, 4]).encode(x="x:Q", y="y:Q")
+    return alt.Chart(data).mark_line(color=color, strokeDash=[4, 4]).encode(x=alt.X("x:Q"), y=alt.Y("y:Q"))
 
 
 def _unit(field: str, title: str) -> alt.X | alt.Y:
@@ -82,7 +104,7 @@ def roc_chart(curve: Curve, point: OperatingPoint) -> alt.LayerChart:
         marker = pd.DataFrame({"x": [point.fpr], "y": [point.tpr], "label": [f"threshold {point.threshold:g}"]})
         layers.append(
             alt.Chart(marker).mark_point(color=ALERT, filled=True, size=70).encode(
-                x="x:Q", y="y:Q", tooltip=[alt.Tooltip("label:N", title="Operating point")]
+                x=alt.X("x:Q"), y=alt.Y("y:Q"), tooltip=[alt.Tooltip("label:N", title="Operating point")]
             )
         )
     return alt.layer(*layers).properties(width=WIDTH, height=WIDTH, title="ROC curve")
@@ -95,7 +117,7 @@ def precision_recall_chart(curve: Curve, prevalence: float) -> alt.LayerChart:
         x=_unit("x", "Recall"), y=_unit("y", "Precision"),
         tooltip=[alt.Tooltip("x:Q", title="Recall", format=".3f"), alt.Tooltip("y:Q", title="Precision", format=".3f")],
     )
-    baseline = alt.Chart(pd.DataFrame({"y": [prevalence]})).mark_rule(color=MUTED, strokeDash=[4, 4]).encode(y="y:Q")
+    baseline = alt.Chart(pd.DataFrame({"y": [prevalence]})).mark_rule(color=MUTED, strokeDash=[4, 4]).encode(y=alt.Y("y:Q"))
     return alt.layer(baseline, line).properties(width=WIDTH, height=WIDTH, title="Precision-recall curve")
 
 
@@ -112,17 +134,16 @@ def reliability_chart(diagrams: list[Reliability], title: str) -> alt.FacetChart
         alt.Tooltip("y:Q", title="Observed rate", format=".3f"),
         alt.Tooltip("low:Q", format=".3f"), alt.Tooltip("high:Q", format=".3f"), alt.Tooltip("n:Q", title="Rows"),
     ]
-    bars = base.mark_rule(color=ACCENT, opacity=0.6).encode(x="x:Q", y="low:Q", y2="high:Q")
+    bars = base.mark_rule(color=ACCENT, opacity=0.6).encode(x=alt.X("x:Q"), y=alt.Y("low:Q"), y2=alt.Y2("high:Q"))
     line = base.mark_line(color=ACCENT, point=alt.OverlayMarkDef(color=ACCENT, size=30)).encode(
         x=_unit("x", "Mean predicted probability"), y=_unit("y", "Observed rate"), tooltip=tooltip
     )
     diagonal_rule = base.mark_rule(color=MUTED, strokeDash=[4, 4]).encode(
-        x=alt.datum(0), y=alt.datum(0), x2=alt.datum(1), y2=alt.datum(1)
+        x=alt.XDatum(0), y=alt.YDatum(0), x2=alt.X2Datum(1), y2=alt.Y2Datum(1)
     )
-    return alt.layer(diagonal_rule, bars, line, data=pd.DataFrame(rows)).properties(
-        width=WIDTH * 0.85, height=WIDTH * 0.85
-    ).facet(column=alt.Column("strategy:N", title=None, sort=[STRATEGY_TITLES[d.strategy] for d in diagrams])
-            ).properties(title=title)
+    return alt.layer(diagonal_rule, bars, line, data=pd.DataFrame(rows), width=WIDTH * 0.85, height=WIDTH * 0.85).facet(
+        column=alt.Column("strategy:N", title=None, sort=[STRATEGY_TITLES[d.strategy] for d in diagrams]), title=title,
+    )
 
 
 def slice_reliability_chart(result: SliceResult) -> alt.Chart:
@@ -137,7 +158,7 @@ def slice_reliability_chart(result: SliceResult) -> alt.Chart:
         x=_unit("x", "Mean predicted probability"), y=_unit("y", "Observed rate"),
         color=alt.Color("group:N", title=display_label(result.name),
                         sort=list(names.values())),
-        tooltip=["group:N", alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("y:Q", format=".3f"), "n:Q"],
+        tooltip=[alt.Tooltip("group:N"), alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("y:Q", format=".3f"), alt.Tooltip("n:Q")],
     )
     return alt.layer(_diagonal(), lines).properties(width=WIDTH, height=WIDTH,
                                                     title=f"Calibration by {display_label(result.name)}")
@@ -166,7 +187,7 @@ def confusion_chart(matrix: list[list[int]], classes: list[str]) -> alt.HConcatC
         )
         cells = base.mark_rect().encode(
             color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme=scheme), legend=None),
-            tooltip=["actual:N", "predicted:N", "count:Q", alt.Tooltip("share:Q", format=".1%")],
+            tooltip=[alt.Tooltip("actual:N"), alt.Tooltip("predicted:N"), alt.Tooltip("count:Q"), alt.Tooltip("share:Q", format=".1%")],
         )
         labels = base.mark_text(fontSize=10).encode(
             text=f"{text}:N",
@@ -193,11 +214,11 @@ def score_histogram_chart(histogram: ScoreHistogram, positive_label: str) -> alt
         ]
     return alt.Chart(pd.DataFrame(rows)).mark_rect(opacity=0.6).encode(
         x=alt.X("start:Q", title="Score", scale=alt.Scale(domain=[0, 1])),
-        x2="end:Q",
+        x2=alt.X2("end:Q"),
         y=alt.Y("count:Q", title="Rows"),
-        y2=alt.datum(0),
+        y2=alt.Y2Datum(0),
         color=alt.Color("class:N", title="True class", scale=alt.Scale(range=[ACCENT, "#d97706"])),
-        tooltip=["class:N", alt.Tooltip("start:Q", title="From"), alt.Tooltip("end:Q", title="To"), "count:Q"],
+        tooltip=[alt.Tooltip("class:N"), alt.Tooltip("start:Q", title="From"), alt.Tooltip("end:Q", title="To"), alt.Tooltip("count:Q")],
     ).properties(width=WIDTH, height=WIDTH * 0.7, title="Score distribution by class")
 
 
@@ -207,8 +228,8 @@ def density_chart(density: Density) -> alt.LayerChart:
                          "count": density.count})
     scale = alt.Scale(domain=[density.low, density.high])
     cells = alt.Chart(data).mark_rect().encode(
-        x=alt.X("x0:Q", title="Predicted", scale=scale), x2="x1:Q",
-        y=alt.Y("y0:Q", title="Actual", scale=scale), y2="y1:Q",
+        x=alt.X("x0:Q", title="Predicted", scale=scale), x2=alt.X2("x1:Q"),
+        y=alt.Y("y0:Q", title="Actual", scale=scale), y2=alt.Y2("y1:Q"),
         color=alt.Color("count:Q", title="Rows", scale=alt.Scale(type="log", scheme="blues")),
         tooltip=[alt.Tooltip("x0:Q", title="Predicted from", format=".4g"), alt.Tooltip("x1:Q", title="to", format=".4g"),
                  alt.Tooltip("y0:Q", title="Actual from", format=".4g"), alt.Tooltip("y1:Q", title="to", format=".4g"),
@@ -225,16 +246,16 @@ def residual_bands_chart(bands: ResidualBands) -> alt.LayerChart:
     })
     base = alt.Chart(data)
     x = alt.X("x:Q", title="Predicted (bin mean)", scale=alt.Scale(zero=False))
-    outer = base.mark_area(color=ACCENT, opacity=0.15).encode(x=x, y=alt.Y("q10:Q", title="Residual (actual − predicted)"), y2="q90:Q")
-    inner = base.mark_area(color=ACCENT, opacity=0.3).encode(x=x, y="q25:Q", y2="q75:Q")
-    median = base.mark_line(color=ACCENT).encode(x=x, y="median:Q")
+    outer = base.mark_area(color=ACCENT, opacity=0.15).encode(x=x, y=alt.Y("q10:Q", title="Residual (actual − predicted)"), y2=alt.Y2("q90:Q"))
+    inner = base.mark_area(color=ACCENT, opacity=0.3).encode(x=x, y=alt.Y("q25:Q"), y2=alt.Y2("q75:Q"))
+    median = base.mark_line(color=ACCENT).encode(x=x, y=alt.Y("median:Q"))
     mean = base.mark_line(color=ALERT, strokeDash=[4, 3], point=alt.OverlayMarkDef(color=ALERT, size=20)).encode(
-        x=x, y="mean:Q",
+        x=x, y=alt.Y("mean:Q"),
         tooltip=[alt.Tooltip("x:Q", title="Predicted", format=".4g"), alt.Tooltip("mean:Q", title="Mean residual", format=".4g"),
                  alt.Tooltip("median:Q", format=".4g"), alt.Tooltip("q10:Q", format=".4g"), alt.Tooltip("q90:Q", format=".4g"),
                  alt.Tooltip("n:Q", title="Rows")],
     )
-    zero = alt.Chart().mark_rule(color=MUTED).encode(y=alt.datum(0))
+    zero = alt.Chart().mark_rule(color=MUTED).encode(y=alt.YDatum(0))
     return alt.layer(outer, inner, zero, median, mean).properties(
         width=WIDTH, height=WIDTH, title="Residuals by prediction"
     )
@@ -245,11 +266,11 @@ def residual_histogram_chart(histogram: ResidualHistogram) -> alt.Chart:
     edges = histogram.edges
     data = pd.DataFrame({"start": edges[:-1], "end": edges[1:], "count": histogram.counts})
     bars = alt.Chart(data).mark_rect(color=ACCENT, opacity=0.7).encode(
-        x=alt.X("start:Q", title="Residual (actual − predicted)"), x2="end:Q",
-        y=alt.Y("count:Q", title="Rows"), y2=alt.datum(0),
-        tooltip=[alt.Tooltip("start:Q", title="From", format=".4g"), alt.Tooltip("end:Q", title="To", format=".4g"), "count:Q"],
+        x=alt.X("start:Q", title="Residual (actual − predicted)"), x2=alt.X2("end:Q"),
+        y=alt.Y("count:Q", title="Rows"), y2=alt.Y2Datum(0),
+        tooltip=[alt.Tooltip("start:Q", title="From", format=".4g"), alt.Tooltip("end:Q", title="To", format=".4g"), alt.Tooltip("count:Q")],
     )
-    zero = alt.Chart().mark_rule(color=ALERT, strokeDash=[4, 3]).encode(x=alt.datum(0))
+    zero = alt.Chart().mark_rule(color=ALERT, strokeDash=[4, 3]).encode(x=alt.XDatum(0))
     return alt.layer(bars, zero).properties(width=WIDTH, height=WIDTH * 0.7, title="Residual distribution")
 
 
@@ -279,18 +300,16 @@ def slice_chart(
     y = alt.Y("group:N", title=None, sort=order)
     scale = alt.Scale(domain=[0, 1]) if task != "regression" else alt.Scale(zero=False)
     x = alt.X("value:Q", title=None, scale=scale)
-    tooltip = ["group:N", "metric:N", alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("low:Q", format=".3f"),
-               alt.Tooltip("high:Q", format=".3f"), "n:Q"]
-    rule = base.mark_rule(color=MUTED, strokeDash=[4, 3]).encode(x="mean(overall):Q")
-    bars = base.mark_rule(color=ACCENT, strokeWidth=2, opacity=0.5).encode(x="low:Q", x2="high:Q", y=y)
+    tooltip = [alt.Tooltip("group:N"), alt.Tooltip("metric:N"), alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("low:Q", format=".3f"),
+               alt.Tooltip("high:Q", format=".3f"), alt.Tooltip("n:Q")]
+    rule = base.mark_rule(color=MUTED, strokeDash=[4, 3]).encode(x=alt.X("mean(overall):Q"))
+    bars = base.mark_rule(color=ACCENT, strokeWidth=2, opacity=0.5).encode(x=alt.X("low:Q"), x2=alt.X2("high:Q"), y=y)
     points = base.mark_point(color=ACCENT, filled=True, size=45).encode(x=x, y=y, tooltip=tooltip)
-    return alt.layer(rule, bars, points, data=pd.DataFrame(rows)).properties(
-        width=150, height=alt.Step(18)
-    ).facet(
+    return alt.layer(rule, bars, points, data=pd.DataFrame(rows), width=150, height=alt.Step(18)).facet(
         column=alt.Column("metric:N", title=None, sort=[labels[m] for m in shown],
                           header=alt.Header(labelFontSize=12)),
-    ).resolve_scale(x="independent" if task == "regression" else "shared").properties(
-        title=_title(f"{display_label(result.name)}: key metrics by group (dashed: overall)", subtitle)
+        resolve=_x_scales("independent" if task == "regression" else "shared"),
+        title=_title(f"{display_label(result.name)}: key metrics by group (dashed: overall)", subtitle),
     )
 
 
@@ -303,9 +322,9 @@ def trend_chart(rows: list[dict[str, object]], versions: list[str], metrics: lis
     x = alt.X("version:N", title=None, sort=versions, axis=alt.Axis(labelAngle=-30, labelLimit=90))
     y = alt.Y("value:Q", title=None, scale=alt.Scale(zero=False))
     line = base.mark_line(color=MUTED, strokeWidth=1).encode(x=x, y=y)
-    bars = base.mark_rule(color=ACCENT, strokeWidth=2, opacity=0.5).encode(x=x, y="low:Q", y2="high:Q")
+    bars = base.mark_rule(color=ACCENT, strokeWidth=2, opacity=0.5).encode(x=x, y=alt.Y("low:Q"), y2=alt.Y2("high:Q"))
     points = base.mark_point(color=ACCENT, filled=True, size=40).encode(
-        x=x, y=y, tooltip=["version:N", "metric:N", alt.Tooltip("value:Q", format=".3f")]
+        x=x, y=y, tooltip=[alt.Tooltip("version:N"), alt.Tooltip("metric:N"), alt.Tooltip("value:Q", format=".3f")]
     )
     return alt.layer(line, bars, points, data=pd.DataFrame(rows)).properties(width=170, height=110).facet(
         column=alt.Column("metric:N", title=None, sort=metrics, header=alt.Header(labelFontSize=12)),
@@ -332,23 +351,20 @@ def fairness_chart(result: FairnessResult) -> alt.FacetChart:
     base = alt.Chart()
     y = alt.Y("group:N", title=None, sort=list(names.values()))
     x = alt.X("difference:Q", title=f"Difference from {display_label(result.reference)}")
-    band = base.mark_rect(color="#e8eef8").encode(x="min(band_low):Q", x2="max(band_high):Q")
-    zero = base.mark_rule(color=MUTED).encode(x=alt.datum(0))
-    bars = base.mark_rule(color=ACCENT, strokeWidth=2, opacity=0.5).encode(x="low:Q", x2="high:Q", y=y)
+    band = base.mark_rect(color="#e8eef8").encode(x=alt.X("min(band_low):Q"), x2=alt.X2("max(band_high):Q"))
+    zero = base.mark_rule(color=MUTED).encode(x=alt.XDatum(0))
+    bars = base.mark_rule(color=ACCENT, strokeWidth=2, opacity=0.5).encode(x=alt.X("low:Q"), x2=alt.X2("high:Q"), y=y)
     points = base.mark_point(filled=True, size=50).encode(
         x=x, y=y,
         color=alt.Color("breached:N", title=None, scale=alt.Scale(
             domain=["within threshold", "beyond threshold"], range=[ACCENT, ALERT])),
-        tooltip=["group:N", "rate:N", alt.Tooltip("difference:Q", format="+.3f"),
+        tooltip=[alt.Tooltip("group:N"), alt.Tooltip("rate:N"), alt.Tooltip("difference:Q", format="+.3f"),
                  alt.Tooltip("low:Q", format="+.3f"), alt.Tooltip("high:Q", format="+.3f")],
     )
-    return alt.layer(band, zero, bars, points, data=pd.DataFrame(rows)).properties(
-        width=150, height=alt.Step(20)
-    ).facet(
-        facet=alt.Facet("rate:N", title=None, sort=list(dict.fromkeys(row["rate"] for row in rows))), columns=4
-    ).properties(
+    return alt.layer(band, zero, bars, points, data=pd.DataFrame(rows), width=150, height=alt.Step(20)).facet(
+        facet=alt.Facet("rate:N", title=None, sort=list(dict.fromkeys(row["rate"] for row in rows))), columns=4,
         title=_title(f"{display_label(result.sensitive)}: gaps against the reference group "
-                     f"(shaded: ±{result.max_difference:g})", subtitle)
+                     f"(shaded: ±{result.max_difference:g})", subtitle),
     )
 
 
@@ -416,7 +432,7 @@ def learning_curves_chart(
         if best_epoch is not None:
             best = pd.DataFrame({"epoch": [int(best_epoch)], "label": [f"best epoch {best_epoch}"]})
             layers.append(alt.Chart(best).mark_rule(color=MUTED, strokeDash=[4, 4]).encode(
-                x="epoch:Q", tooltip=[alt.Tooltip("label:N", title="Lowest validation loss")]
+                x=alt.X("epoch:Q"), tooltip=[alt.Tooltip("label:N", title="Lowest validation loss")]
             ))
         panels.append(alt.layer(*layers).properties(width=WIDTH, height=WIDTH * 0.7, title=title))
     subtitle = f"dashed: best epoch ({best_epoch}), the lowest validation loss" if best_epoch is not None else ""
@@ -451,6 +467,11 @@ def _largest(groups: list[T]) -> tuple[list[T], str]:
 def _names(groups: list[str]) -> dict[str, str]:
     """Each group's name on a chart: at most `CHART_LABEL_CHARS` characters, the names kept distinct."""
     return dict(zip(groups, display_labels(groups, CHART_LABEL_CHARS), strict=True))
+
+
+def _x_scales(resolution: str) -> alt.Resolve:
+    """Facet panels' x scales: "shared" or "independent" (as `.resolve_scale(x=...)`, without copying the chart)."""
+    return alt.Resolve(scale=alt.ScaleResolveMap(x=resolution))
 
 
 def _title(text: str, subtitle: str) -> alt.TitleParams | str:
@@ -502,7 +523,7 @@ def comparison_chart(
     y = alt.Y("group:N", title=None, sort=order, scale=alt.Scale(domain=order))
     offset = alt.YOffset("model:N", sort=models, scale=alt.Scale(domain=models, paddingInner=0.1))
     x = alt.X("value:Q", title=None, scale=alt.Scale(zero=True), axis=alt.Axis(tickCount=3))
-    tooltip = ["group:N", "metric:N", "model:N", alt.Tooltip("value:Q", format=".3f"),
+    tooltip = [alt.Tooltip("group:N"), alt.Tooltip("metric:N"), alt.Tooltip("model:N"), alt.Tooltip("value:Q", format=".3f"),
                alt.Tooltip("low:Q", format=".3f"), alt.Tooltip("high:Q", format=".3f"), alt.Tooltip("n:Q", title="Rows")]
     base = alt.Chart()
     bars = base.mark_bar(opacity=0.85).encode(
@@ -512,14 +533,12 @@ def comparison_chart(
     )
     intervals = base.mark_rule(color="#1f2933", strokeWidth=1.5).transform_filter(
         "isValid(datum.low) && isValid(datum.high)"
-    ).encode(x="low:Q", x2="high:Q", y=y, yOffset=offset)
+    ).encode(x=alt.X("low:Q"), x2=alt.X2("high:Q"), y=y, yOffset=offset)
     columns = ["group", "metric", "model", "value", "low", "high", "n"]
-    return alt.layer(bars, intervals, data=pd.DataFrame(rows, columns=columns)).properties(
-        width=150, height=alt.Step(13)
-    ).facet(
+    return alt.layer(bars, intervals, data=pd.DataFrame(rows, columns=columns), width=150, height=alt.Step(13)).facet(
         column=alt.Column("metric:N", title=None, sort=[labels[n] for n in names], header=alt.Header(labelFontSize=12)),
-    ).resolve_scale(x="independent").properties(
-        title=_title(f"{name}: candidate and {baseline} by group (lines: intervals)", subtitle)
+        resolve=_x_scales("independent"),
+        title=_title(f"{name}: candidate and {baseline} by group (lines: intervals)", subtitle),
     )
 
 
@@ -549,29 +568,27 @@ def delta_chart(
     order = list(shown_as.values())
     y = alt.Y("group:N", title=None, sort=order, scale=alt.Scale(domain=order))
     flags = list(CHANGE_FLAGS.values())
-    tooltip = ["group:N", alt.Tooltip("metric:N", title="Metric"), alt.Tooltip("difference:Q", format="+.3f"),
+    tooltip = [alt.Tooltip("group:N"), alt.Tooltip("metric:N", title="Metric"), alt.Tooltip("difference:Q", format="+.3f"),
                alt.Tooltip("low:Q", format="+.3f"), alt.Tooltip("high:Q", format="+.3f"), alt.Tooltip("q:Q", format=".3g"),
                alt.Tooltip("flag:N", title="Flag"), alt.Tooltip("n:Q", title="Rows")]
     base = alt.Chart()
-    zero = base.mark_rule(color=MUTED).encode(x=alt.datum(0))
+    zero = base.mark_rule(color=MUTED).encode(x=alt.XDatum(0))
     color = alt.Color("flag:N", title=None, sort=flags, scale=alt.Scale(domain=flags, range=[GOOD, ALERT, MUTED]),
                       legend=alt.Legend(symbolOpacity=1))
     intervals = base.mark_rule(strokeWidth=2, opacity=0.5).transform_filter(
         "isValid(datum.low) && isValid(datum.high)"
-    ).encode(x="low:Q", x2="high:Q", y=y, color=color)
+    ).encode(x=alt.X("low:Q"), x2=alt.X2("high:Q"), y=y, color=color)
     points = base.mark_point(filled=True, size=50, opacity=1).encode(
         x=alt.X("difference:Q", title=["Difference from", baseline], axis=alt.Axis(titleLimit=150)), y=y, color=color,
         tooltip=tooltip,
     )
     columns = ["group", "panel", "metric", "difference", "low", "high", "q", "flag", "n"]
-    return alt.layer(zero, intervals, points, data=pd.DataFrame(rows, columns=columns)).properties(
-        width=150, height=alt.Step(18)
-    ).facet(
+    return alt.layer(zero, intervals, points, data=pd.DataFrame(rows, columns=columns), width=150,
+                     height=alt.Step(18)).facet(
         column=alt.Column("panel:N", title=None, sort=[headers[n] for n in names],
                           header=alt.Header(labelFontSize=12, labelExpr="split(datum.value, '|')")),
-    ).resolve_scale(x="independent" if task == "regression" else "shared").properties(
-        title=_title(f"{name}: difference from {baseline} (candidate − baseline), with paired intervals",
-                     subtitle)
+        resolve=_x_scales("independent" if task == "regression" else "shared"),
+        title=_title(f"{name}: difference from {baseline} (candidate − baseline), with paired intervals", subtitle),
     )
 
 
@@ -616,13 +633,13 @@ def error_tree_chart(nodes: list[TreeNode], *, measure: str) -> alt.LayerChart:
                alt.Tooltip("n:Q", title="Rows", format=","), alt.Tooltip("share:Q", title="Share", format=".1%"),
                alt.Tooltip("error:Q", title=measure, format=".4g")]
     cells = alt.Chart(data).mark_rect(stroke="white", strokeWidth=1.5).encode(
-        x=alt.X("x0:Q", axis=None, scale=x_scale), x2="x1:Q", y=y,
+        x=alt.X("x0:Q", axis=None, scale=x_scale), x2=alt.X2("x1:Q"), y=y,
         color=alt.Color("error:Q", title=measure, scale=alt.Scale(range=["#fff1e6", ALERT], domainMin=0),
                         legend=alt.Legend(type="symbol", symbolType="square")),  # a gradient's SVG id varies
         tooltip=tooltip,
     )
     labels = alt.Chart(data).mark_text(fontSize=10, lineBreak="\n").encode(
-        x=alt.X("middle:Q", axis=None, scale=x_scale), y=y, text="label:N",
+        x=alt.X("middle:Q", axis=None, scale=x_scale), y=y, text=alt.Text("label:N"),
         color=alt.condition("datum.dark", alt.value("white"), alt.value("#1f2937")), tooltip=tooltip,
     )
     return alt.layer(cells, labels).properties(

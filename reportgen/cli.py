@@ -11,6 +11,7 @@ text from a config or data file cannot move the cursor or recolor the terminal.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import sys
 import time
@@ -24,6 +25,7 @@ from reportgen.render.formats import FORMATS, Options
 from reportgen.version import __version__
 
 if TYPE_CHECKING:  # the pipeline is imported by the command that runs it: --help and --version start without it
+    from reportgen.config import Config
     from reportgen.document.schema import GateResult, Report
 
 GATE_FAILED, USER_ERROR = 1, 2
@@ -121,17 +123,30 @@ def build(
 
     `out` (typed by the caller) is used as given; the config's `[report] output_dir` and `[site] dir`
     must lie in the project root (`reportgen.paths`), widened by `root`. The files are written as one
-    set (`write_set`): a failure leaves the previous build's files as they were.
+    set (`write_set`): a failure leaves the previous build's files as they were. When charts are drawn,
+    their worker processes start first, so their engines start while the data is read and evaluated.
     """
     from reportgen.config import load_config
+    from reportgen.render import vega
+
+    progress = _Progress(quiet)
+    config, _ = load_config(config_path)
+    draws_charts = any(FORMATS[name].charts for name in formats)
+    with vega.warm_workers() if draws_charts else contextlib.nullcontext():
+        return _build(config_path, config, out, formats=formats, interactive=interactive, root=root,
+                      progress=progress)
+
+
+def _build(
+    config_path: Path, config: Config, out: Path | None, *, formats: Sequence[str], interactive: bool,
+    root: Path | None, progress: _Progress,
+) -> tuple[Report, list[Path]]:
     from reportgen.evaluation import evaluate_config
     from reportgen.paths import project_of
     from reportgen.render.files import write_set
     from reportgen.render.formats import render
     from reportgen.site import publish
 
-    progress = _Progress(quiet)
-    config, _ = load_config(config_path)
     project = project_of(config_path, root=root)
     output_dir = out if out is not None else project.confine("[report] output_dir", config.report.output_dir)
     site_dir = None if config.site.dir is None else project.confine("[site] dir", config.site.dir)

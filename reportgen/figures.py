@@ -10,10 +10,11 @@ section's template by id (or, for a section of `Report.sections`, it is shown th
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
 import altair as alt
+from altair.utils.schemapi import debug_mode
 
 from reportgen import charts
 from reportgen.document.schema import Report, TrainingResult
@@ -141,8 +142,20 @@ FIGURES: list[FigureEntry] = [
 
 def card_charts(report: Report) -> list[Figure]:
     """Every chart of the card, in page order."""
-    return [Figure(chart_id, title, entry.section, chart)
-            for entry in FIGURES for chart_id, title, chart in entry.build(report)]
+    return list(each_chart(report))
+
+
+def each_chart(report: Report, sections: Collection[str] | None = None) -> Iterator[Figure]:
+    """Every chart of the card (of those `sections`, None: all), in page order, each as soon as it is built (so
+    that it can render while the next is built); built without Altair's validation of each part as it is made
+    (`charts.spec` says why)."""
+    for entry in FIGURES:
+        if sections is not None and entry.section not in sections:
+            continue
+        with debug_mode(False):
+            built = entry.build(report)
+        for chart_id, title, chart in built:
+            yield Figure(chart_id, title, entry.section, chart)
 
 
 def learning_curves(training: TrainingResult) -> tuple[list[int], dict[str, list[float | None]]]:

@@ -109,10 +109,10 @@ def render(
     beside = tuple(format.file for format in chosen)
     charts = options.charts
     if charts is None and any(format.charts for format in chosen):
-        from reportgen.render import html, pdf
+        from reportgen.render import html
 
         progress("rendering the charts")
-        sections = None if "html" in names else pdf.PDF_KINDS.get(options.pdf)  # a PDF alone: only its charts
+        sections = None if "html" in names else _pdf_sections(options.pdf)  # a PDF alone: only its charts
         charts = html.render_charts(report, interactive=options.interactive, sections=sections)
     shared = Options(interactive=options.interactive, page_size=options.page_size, pdf=options.pdf,
                      base_url=options.base_url, beside=beside, charts=charts)
@@ -121,6 +121,12 @@ def render(
         progress(f"rendering {format.file}")
         files[format.file] = format.render(report, shared)
     return files
+
+
+def _pdf_sections(pdf_kind: str) -> tuple[str, ...] | None:
+    from reportgen.render import pdf  # WeasyPrint: imported only when a PDF is made
+
+    return pdf.PDF_KINDS.get(pdf_kind)
 
 
 def render_one(report: Report, name: str, **options: object) -> bytes:

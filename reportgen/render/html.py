@@ -19,7 +19,7 @@ from markupsafe import Markup
 from reportgen import charts
 from reportgen.analysis.base import Finding
 from reportgen.document.schema import Report
-from reportgen.figures import card_charts, metric_labels
+from reportgen.figures import each_chart, metric_labels
 from reportgen.formatting import count, counted_support, num, pct, pvalue, short, signed
 from reportgen.labels import DISPLAY_SLICE_CHARS
 from reportgen.render import templates, vega
@@ -109,20 +109,25 @@ def finding_anchor(report: Report, finding: Finding) -> str:
 
 def chart_svg(chart: alt.TopLevelMixin) -> tuple[dict, Markup]:
     """A chart in the card's theme: its Vega-Lite spec and its SVG (vl-convert escapes data text)."""
-    spec = charts.theme(chart).to_dict()
+    spec = charts.spec(chart)
     return spec, Markup(vega.to_svgs([spec])[0])
 
 
 def render_charts(
     report: Report, *, interactive: bool, sections: Collection[str] | None = None,
 ) -> dict[str, RenderedChart]:
-    """Render the card's charts to inline SVG, all at once (`vega.to_svgs`), and keep the spec for interactive
-    pages; `sections` keeps only the charts of those card sections (`Figure.section`), None keeps all."""
-    figures = [f for f in card_charts(report) if sections is None or f.section in sections]
-    specs = [charts.theme(figure.chart).to_dict() for figure in figures]
+    """Render the card's charts to inline SVG, in one `vega.Batch` (each given to it as soon as it is built), and
+    keep the spec for interactive pages; `sections` keeps only the charts of those card sections
+    (`Figure.section`), None keeps all."""
+    batch = vega.Batch()
+    figures = []
+    for figure in each_chart(report, sections):
+        spec = charts.spec(figure.chart)
+        batch.add(spec)
+        figures.append((figure, spec))
     return {
         figure.id: RenderedChart(figure.id, figure.title, figure.section, Markup(svg), spec if interactive else None)
-        for figure, spec, svg in zip(figures, specs, vega.to_svgs(specs), strict=True)
+        for (figure, spec), svg in zip(figures, batch.svgs(), strict=True)
     }
 
 
@@ -147,7 +152,7 @@ def to_html(
         (for the PDF too).
     """
     env = environment(report)
-    css = templates.stylesheet("report.css")
+    css = templates.font_faces() + templates.stylesheet("report.css")
     charts = rendered if rendered is not None else render_charts(report, interactive=interactive)
     scripts = _scripts(charts) if interactive else {}
     return env.get_template("base.html.j2").render(

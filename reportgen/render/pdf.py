@@ -116,7 +116,7 @@ def print_html(
     sections = PDF_KINDS[pdf]
     if rendered is None:
         rendered = render_charts(report, interactive=False, sections=sections)
-    css = templates.stylesheet("report.css")
+    css = templates.font_faces() + templates.stylesheet("report.css")
     print_css = templates.stylesheet("print.css") + f"@page {{ size: {PAGE_SIZES[page_size]}; }}\n"
     env = environment(report)
     env.globals.update(column_parts=column_parts, slice_metrics=["count", *SLICE_METRICS[report.task]])

@@ -19,7 +19,8 @@ from reportgen.analysis.training import (
     summarize,
     training_findings,
 )
-from reportgen.charts import learning_curves_chart, theme
+from reportgen.charts import learning_curves_chart
+from reportgen.charts import spec as chart_spec
 from reportgen.history import History, read_history
 
 DATA = Path(__file__).parent.parent / "data" / "history"
@@ -250,7 +251,7 @@ def test_learning_curves_chart_stays_small_for_500_epochs():
         "train_acc": (1 - 0.5 * np.exp(-e / 50)).tolist(),
         "val_acc": (0.95 - 0.5 * np.exp(-e / 40)).tolist(),
     }
-    spec = json.dumps(theme(learning_curves_chart(e.tolist(), series, best_epoch=137)).to_dict())
+    spec = json.dumps(chart_spec(learning_curves_chart(e.tolist(), series, best_epoch=137)))
     assert len(spec.encode()) < 50_000
 
 
@@ -279,6 +280,6 @@ def test_learning_curves_chart_renders():
     vl_convert = pytest.importorskip("vl_convert")
     h = read_history(DATA / "lightning_nan_loss.csv", source="metrics.csv")
     names = ["train_loss_epoch", "val_loss", "val_acc"]
-    svg = vl_convert.vegalite_to_svg(theme(learning_curves_chart(
-        h.epochs.tolist(), chart_series(h, names), summarize(h).best_epoch)).to_dict())
+    svg = vl_convert.vegalite_to_svg(chart_spec(learning_curves_chart(
+        h.epochs.tolist(), chart_series(h, names), summarize(h).best_epoch)))
     assert svg.startswith("<svg") and "train_loss_epoch" in svg and "Epoch" in svg

@@ -131,9 +131,9 @@ def test_issue_12_pages_show_labels_cut_with_the_document_value_as_tooltip(built
 def test_issue_12_every_chart_stays_within_the_spec_budget(built):
     ev, _, _ = built
     specs = card_charts(ev.to_report())
-    sizes = {f.id: len(json.dumps(charts.theme(f.chart).to_dict())) for f in specs}
+    sizes = {f.id: len(json.dumps(charts.spec(f.chart))) for f in specs}
     assert max(sizes.values()) < charts.CHART_SPEC_BUDGET, sizes
-    fairness = charts.theme(next(f.chart for f in specs if f.id.startswith("chart-fairness"))).to_dict()
+    fairness = charts.spec(next(f.chart for f in specs if f.id.startswith("chart-fairness")))
     drawn = {row["group"] for rows in fairness["datasets"].values() for row in rows}
     assert len(drawn) == charts.SLICE_CHART_MAX_GROUPS
     assert f"the {charts.SLICE_CHART_MAX_GROUPS} largest of {GROUPS - 1:,} groups" in json.dumps(fairness["title"])

@@ -18,8 +18,8 @@ from reportgen.charts import (
     SLICE_CHART_MAX_GROUPS,
     comparison_chart,
     delta_chart,
-    theme,
 )
+from reportgen.charts import spec as chart_spec
 from reportgen.config import Config, DataSection, validate
 from reportgen.document.schema import GroupChange, Report
 from reportgen.evaluation import evaluate_predictions
@@ -239,7 +239,7 @@ def test_delta_chart_says_which_side_is_better(report: Report) -> None:
     labels = metric_labels(report)
     directions = {m.name: m.higher_is_better for m in report.metrics.metrics}
     change = report.comparisons[0].slices[0]
-    spec = theme(delta_chart(change, "old", labels, directions, report.task)).to_dict()
+    spec = chart_spec(delta_chart(change, "old", labels, directions, report.task))
     panels = {row["metric"]: row["panel"] for row in spec["datasets"][next(iter(spec["datasets"]))]}
     assert panels["Accuracy"] == "Accuracy|better →"
     assert panels["False positive rate"] == "False positive rate|← better"
@@ -254,7 +254,7 @@ def test_charts_draw_at_most_the_largest_groups(report: Report) -> None:
     labels = metric_labels(report)
     directions = {m.name: m.higher_is_better for m in report.metrics.metrics}
     for build in (comparison_chart, delta_chart):
-        spec = theme(build(many, "old", labels, directions, report.task)).to_dict()
+        spec = chart_spec(build(many, "old", labels, directions, report.task))
         drawn = {r["group"] for r in spec["datasets"][next(iter(spec["datasets"]))]}
         assert drawn == {f"group {i}" for i in range(45 - SLICE_CHART_MAX_GROUPS, 45)}  # the largest
         assert f"the {SLICE_CHART_MAX_GROUPS} largest of 45 groups" in json.dumps(spec["title"])
@@ -267,7 +267,7 @@ def test_multiclass_and_regression_cards_compare_too() -> None:
         specs = card_charts(report)
         ids = [f.id for f in specs if "comparison" in f.id]
         assert ids == ["chart-comparison-0-0-bars", "chart-comparison-0-0-delta"], task
-        delta = theme(specs[1].chart).to_dict()
+        delta = chart_spec(specs[1].chart)
         assert better in {row["panel"] for row in delta["datasets"][next(iter(delta["datasets"]))]}
         text = to_markdown(report)
         assert text.split("\n\n")[2].startswith("### Compared with"), task

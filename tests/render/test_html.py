@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+import vl_convert
 
 import reportgen
-from reportgen.charts import theme
+from reportgen.charts import FONT, spec
 from reportgen.figures import card_charts
+from reportgen.render import vega
 from reportgen.render.html import render_charts, to_html
 from tests.helpers import html_tags, synthetic_predictions
 
@@ -79,7 +83,7 @@ def _policy(html: str) -> dict[str, list[str]]:
 def test_issue_12_default_page_forbids_scripts(evaluation: reportgen.Evaluation) -> None:
     policy = _policy(to_html(evaluation.to_report()))
     assert policy == {"default-src": ["'none'"], "script-src": ["'none'"], "style-src": ["'unsafe-inline'"],
-                      "base-uri": ["'none'"], "form-action": ["'none'"]}
+                      "font-src": ["data:"], "base-uri": ["'none'"], "form-action": ["'none'"]}
 
 
 def test_issue_12_interactive_page_allows_exactly_its_own_scripts(evaluation: reportgen.Evaluation) -> None:
@@ -92,7 +96,8 @@ def test_issue_12_interactive_page_allows_exactly_its_own_scripts(evaluation: re
     digests = [base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() for s in scripts]
     assert policy["script-src"] == [f"'sha256-{d}'" for d in digests]  # no 'unsafe-inline', no 'unsafe-eval'
     assert {k: v for k, v in policy.items() if k != "script-src"} == {
-        "default-src": ["'none'"], "style-src": ["'unsafe-inline'"], "base-uri": ["'none'"], "form-action": ["'none'"]}
+        "default-src": ["'none'"], "style-src": ["'unsafe-inline'"], "font-src": ["data:"], "base-uri": ["'none'"],
+        "form-action": ["'none'"]}
     assert scripts[1].count("ast: true") == len(card_charts(report))  # Vega interprets expressions: no eval
     assert to_html(report, interactive=True, rendered=rendered) == html  # the hashes are deterministic
 
@@ -106,10 +111,23 @@ def test_sections_follow_model_card_order(evaluation: reportgen.Evaluation) -> N
     assert "the card&#39;s author did not record ethical considerations" in html.lower()
 
 
+@pytest.mark.parametrize("example", ["adult-income", "penguins", "wage"])
+def test_every_chart_is_valid_vega_lite(example: str) -> None:
+    """`charts.spec` skips Altair's schema validation for speed: every chart of the examples, themed, is checked
+    here against the Vega-Lite schema Altair ships."""
+    from altair.vegalite.v6.schema import core
+
+    from reportgen.evaluation import evaluate_config
+
+    report = evaluate_config(Path(reportgen.__file__).parents[1] / "examples" / example / "config.toml").to_report()
+    for figure in card_charts(report):
+        core.Root.validate(spec(figure.chart))
+
+
 def test_chart_data_stays_small(evaluation: reportgen.Evaluation) -> None:
     for chart in (figure.chart for figure in card_charts(evaluation.to_report())):
-        spec = theme(chart).to_json()
-        assert len(spec) < 40_000, len(spec)
+        size = len(json.dumps(spec(chart)))
+        assert size < 40_000, size
 
 
 def test_chart_data_does_not_grow_with_rows() -> None:
@@ -117,16 +135,45 @@ def test_chart_data_does_not_grow_with_rows() -> None:
     for n in (500, 50_000):
         ev = reportgen.evaluate(synthetic_predictions(n), label="y", score="p", slices=[{"column": "sex"}],
                                 resamples=100)
-        sizes.append(sum(len(theme(f.chart).to_json()) for f in card_charts(ev.to_report())))
+        sizes.append(sum(len(json.dumps(spec(f.chart))) for f in card_charts(ev.to_report())))
     assert sizes[1] < sizes[0] * 1.2
 
 
-def test_charts_use_the_page_font(evaluation: reportgen.Evaluation) -> None:
-    css = (Path(reportgen.__file__).parents[1] / "templates" / "report.css").read_text()
-    font = re.search(r'--font: "([^"]+)"', css)
-    assert font is not None
+def test_charts_draw_with_the_font_the_page_embeds(evaluation: reportgen.Evaluation) -> None:
+    html = to_html(evaluation.to_report())
+    fonts = Path(reportgen.__file__).parents[1] / "templates" / "fonts"
+    faces = re.findall(r'@font-face \{ font-family: "([^"]+)"; font-style: normal; font-weight: (\w+); '
+                       r'src: url\(data:font/ttf;base64,([A-Za-z0-9+/=]+)\) format\("truetype"\); \}', html)
+    assert [(family, weight) for family, weight, _ in faces] == [("Reportgen Sans", "normal"), ("Reportgen Sans", "bold")]
+    assert [base64.b64decode(data) for _, _, data in faces] == [
+        (fonts / "reportgen-sans-regular.ttf").read_bytes(), (fonts / "reportgen-sans-bold.ttf").read_bytes()]
+    assert FONT.split(", ")[0] == "Reportgen Sans"
     for chart in (figure.chart for figure in card_charts(evaluation.to_report())):
-        assert theme(chart).to_dict()["config"]["font"] == font.group(1)
+        assert spec(chart)["config"]["font"] == FONT
+    texts = re.findall(r'<text [^>]*font-family="([^"]+)"', html)
+    assert texts and set(texts) == {FONT}
+
+
+@pytest.mark.parametrize(("weight", "file"), [("normal", "regular"), ("bold", "bold")])
+def test_charts_are_laid_out_with_the_embedded_fonts_widths(weight: str, file: str) -> None:
+    """vl-convert measures chart text with its own Liberation Sans (the name after "Reportgen Sans"): the
+    widths it lays out with are the embedded font's advance widths (at 100 px, to the pixel it rounds to), and
+    not DejaVu Sans's (the page's text font, 4–25% wider on these strings)."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(Path(reportgen.__file__).parents[1] / "templates" / "fonts" / f"reportgen-sans-{file}.ttf")
+    cmap, advances, units = font.getBestCmap(), font["hmtx"], font["head"].unitsPerEm
+    for text in ["Asian-Pac-Islander", "Recall (TPR)", "0123456789", "−0.25 → better"]:  # no kerning pairs
+        widths = []
+        for family in (FONT, "DejaVu Sans"):
+            chart = {"mark": {"type": "text", "align": "left", "baseline": "top", "fontSize": 100, "fontWeight": weight},
+                     "config": {"font": family}, "padding": 0, "data": {"values": [{"t": text}]},
+                     "encoding": {"text": {"field": "t"}}}
+            scene = vl_convert.vegalite_to_scenegraph(chart, vl_version=vega.VEGA_LITE_VERSION)
+            widths.append(scene["width"] - scene["scenegraph"]["items"][0]["items"][0]["items"][0]["x"])
+        expected = sum(advances[cmap[ord(c)]][0] for c in text) * 100 / units
+        assert expected <= widths[0] < expected + 1, (text, widths[0], expected)
+        assert widths[1] > expected * 1.03, (text, widths[1], expected)
 
 
 def test_same_inputs_same_bytes(evaluation: reportgen.Evaluation, tmp_path: Path) -> None:
@@ -165,3 +212,16 @@ def test_issue_14_a_value_on_too_few_positives_is_greyed_in_its_cell_only() -> N
     assert sum("small" in c for c in classes) == sum(m.small for m in group.metrics if m.name != "count") > 0
     assert 'title="6 positives, fewer than 30: too uncertain to read alone, not tested"' in row
     assert "† after a value: fewer than 30 " in html and "positives" in html
+
+
+def test_compiled_templates_are_reused_and_kept_apart_by_escaping(evaluation: reportgen.Evaluation) -> None:
+    from reportgen.render import templates
+    from reportgen.render.markdown import to_markdown
+
+    report = evaluation.to_report()
+    first = templates.environment().bytecode_cache
+    assert templates.environment().bytecode_cache is first  # a new page's environment reuses the compiled code
+    assert templates.environment(autoescape=False).bytecode_cache is not first
+    to_markdown(report)  # compiled without autoescaping
+    assert to_html(report) == to_html(report)
+    assert "&lt;script&gt;" in to_html(replace(report, title="<script>alert(1)</script>"))

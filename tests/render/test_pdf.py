@@ -14,7 +14,7 @@ import reportgen
 from reportgen.document.schema import Report
 from reportgen.errors import ConfigError
 from reportgen.evaluation import evaluate_config
-from reportgen.render import formats, html, pdf, vega
+from reportgen.render import formats, html, pdf, templates, vega
 from reportgen.render.html import environment, to_html
 from tests.helpers import synthetic_predictions
 
@@ -259,11 +259,11 @@ def test_metadata_title_author_and_no_dates(adult: Report, adult_pdf: Path) -> N
     assert b"/CreationDate" not in adult_pdf.read_bytes()
 
 
-def test_every_font_is_dejavu_sans(adult_pdf: Path) -> None:
+def test_text_is_dejavu_sans_and_charts_reportgen_sans(adult_pdf: Path) -> None:
     fonts = subprocess.run(["pdffonts", str(adult_pdf)], capture_output=True, text=True, check=True).stdout
     names = [line.split()[0].split("+")[-1] for line in fonts.splitlines()[2:]]
-    assert "DejaVu-Sans" in names
-    assert all(name.startswith("DejaVu-Sans") for name in names), names  # no serif fallback (margin boxes)
+    assert "DejaVu-Sans" in names and "Reportgen-Sans" in names  # the charts' font, embedded from the page
+    assert all(name.startswith(("DejaVu-Sans", "Reportgen-Sans")) for name in names), names  # no fallback font
 
 
 def test_same_report_same_bytes(small_letter: tuple[Report, Path]) -> None:
@@ -339,7 +339,9 @@ def fetched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_card_text_cannot_load_files_or_network(fetched: list[str], tmp_path: Path) -> None:
     report = _small(**HOSTILE_CARD)
     path = formats.write(report, tmp_path / "hostile.pdf", "pdf")
-    assert fetched and all(url.startswith("data:image/svg+xml,") for url in fetched)  # the charts, nothing else
+    fonts = [url for url in fetched if not url.startswith("data:image/svg+xml,")]  # beside the charts
+    assert len(fonts) < len(fetched) and sorted(fonts) == sorted(re.findall(r"url\((data:font/ttf;[^)]+)\)",
+                                                                          templates.font_faces()))
     text = _poppler("pdftotext", path)
     assert "the passwd link" in text and "remote link" in text  # the text stays, as text
     assert "root:" not in text and "/bin/" not in text

@@ -17,7 +17,7 @@ def specs() -> list[dict]:
     report = reportgen.evaluate(synthetic_predictions(500), label="y", score="p",
                                 slices=[{"column": "sex"}, {"column": "race"}],
                                 sensitive=["sex"], resamples=100).to_report()
-    return [charts.theme(figure.chart).to_dict() for figure in card_charts(report)]
+    return [charts.spec(figure.chart) for figure in card_charts(report)]
 
 
 @pytest.fixture
@@ -65,3 +65,43 @@ def test_the_cache_keeps_the_latest(specs: list[dict], empty_cache: None, monkey
     monkeypatch.setattr(vega, "_cpus", lambda: 1)
     vega.to_svgs(specs[:3])
     assert len(vega._cache) == 2
+
+
+def _running(workers: list[vega.Worker]) -> list[vega.Worker]:
+    return [w for w in workers if w.process is not None and w.process.poll() is None]
+
+
+def test_warm_workers_render_a_batch_as_it_is_made(specs: list[dict], empty_cache: None,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vega, "_cpus", lambda: 2)
+    rendered_here = []
+    svg = vega._svg
+    monkeypatch.setattr(vega, "_svg", lambda spec: rendered_here.append(spec) or svg(spec))
+    with vega.warm_workers():
+        workers = list(vega._warm)
+        assert len(workers) == 2 and len(_running(workers)) == 2  # started before any spec is known
+        batch = vega.Batch()
+        assert vega._warm == []  # the batch took them
+        for spec in specs:
+            batch.add(spec)
+        assert all(w.specs for w in workers)  # sent at once, spread over both
+        assert sum(len(w.specs) for w in workers) == len(specs)
+        assert batch.svgs() == [_alone(spec) for spec in specs]
+    assert rendered_here == [] and _running(workers) == []
+
+
+def test_unused_warm_workers_stop_and_failed_ones_are_replaced(specs: list[dict], empty_cache: None,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vega, "_cpus", lambda: 2)
+    with vega.warm_workers():
+        idle = list(vega._warm)
+    assert len(idle) == 2 and _running(idle) == []
+    monkeypatch.setattr(vega.sys, "executable", "/bin/false")
+    with vega.warm_workers():
+        assert vega.to_svgs(specs[:3]) == [_alone(spec) for spec in specs[:3]]
+
+
+def test_one_cpu_starts_no_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vega, "_cpus", lambda: 1)
+    with vega.warm_workers():
+        assert vega._warm == []
