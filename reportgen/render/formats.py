@@ -8,7 +8,7 @@ writes one file atomically.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -106,21 +106,26 @@ def render(
     draw them (without the HTML page, only those the PDF draws), unless `options` brings them.
     """
     chosen = [FORMATS[name] for name in names]
-    beside = tuple(format.file for format in chosen)
-    charts = options.charts
-    if charts is None and any(format.charts for format in chosen):
+    shared = Options(interactive=options.interactive, page_size=options.page_size, pdf=options.pdf,
+                     base_url=options.base_url, beside=tuple(format.file for format in chosen), charts=options.charts)
+    drawing = [format for format in chosen if format.charts]
+    collect = None
+    if shared.charts is None and drawing:
         from reportgen.render import html
 
         progress("rendering the charts")
         sections = None if "html" in names else _pdf_sections(options.pdf)  # a PDF alone: only its charts
-        charts = html.render_charts(report, interactive=options.interactive, sections=sections)
-    shared = Options(interactive=options.interactive, page_size=options.page_size, pdf=options.pdf,
-                     base_url=options.base_url, beside=beside, charts=charts)
+        collect = html.start_charts(report, interactive=options.interactive, sections=sections)
     files = {}
-    for format in chosen:
+    for format in (format for format in chosen if not format.charts):  # while the charts render
         progress(f"rendering {format.file}")
         files[format.file] = format.render(report, shared)
-    return files
+    if collect is not None:
+        shared = replace(shared, charts=collect())
+    for format in drawing:
+        progress(f"rendering {format.file}")
+        files[format.file] = format.render(report, shared)
+    return {format.file: files[format.file] for format in chosen}
 
 
 def _pdf_sections(pdf_kind: str) -> tuple[str, ...] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -116,19 +116,32 @@ def chart_svg(chart: alt.TopLevelMixin) -> tuple[dict, Markup]:
 def render_charts(
     report: Report, *, interactive: bool, sections: Collection[str] | None = None,
 ) -> dict[str, RenderedChart]:
-    """Render the card's charts to inline SVG, in one `vega.Batch` (each given to it as soon as it is built), and
-    keep the spec for interactive pages; `sections` keeps only the charts of those card sections
-    (`Figure.section`), None keeps all."""
+    """Render the card's charts to inline SVG and keep the spec for interactive pages; `sections` keeps only the
+    charts of those card sections (`Figure.section`), None keeps all (`start_charts`, then its result)."""
+    return start_charts(report, interactive=interactive, sections=sections)()
+
+
+def start_charts(
+    report: Report, *, interactive: bool, sections: Collection[str] | None = None,
+) -> Callable[[], dict[str, RenderedChart]]:
+    """Build the card's charts and give each to one `vega.Batch` as soon as it is built; returns the function
+    that waits for their SVGs (the caller can work meanwhile: with warm workers they render in other
+    processes). The page's templates are compiled before waiting."""
     batch = vega.Batch()
     figures = []
     for figure in each_chart(report, sections):
         spec = charts.spec(figure.chart)
         batch.add(spec)
         figures.append((figure, spec))
-    return {
-        figure.id: RenderedChart(figure.id, figure.title, figure.section, Markup(svg), spec if interactive else None)
-        for (figure, spec), svg in zip(figures, batch.svgs(), strict=True)
-    }
+
+    def result() -> dict[str, RenderedChart]:
+        templates.compile_page(environment(report))
+        return {
+            figure.id: RenderedChart(figure.id, figure.title, figure.section, Markup(svg), spec if interactive else None)
+            for (figure, spec), svg in zip(figures, batch.svgs(), strict=True)
+        }
+
+    return result
 
 
 def to_html(

@@ -104,3 +104,14 @@ def font_faces() -> str:
         rules.append(f'@font-face {{ font-family: "Reportgen Sans"; font-style: normal; font-weight: {weight}; '
                      f'src: url(data:font/ttf;base64,{data}) format("truetype"); }}\n')
     return "".join(rules)
+
+
+PAGE_TEMPLATES = ("base.html.j2", "components.html.j2", "sections/")
+
+
+def compile_page(env: jinja2.Environment) -> None:
+    """Compile the model card's templates now in `env` (a page's environment, with its filters), into this
+    process's cache of compiled templates, e.g. while waiting for the charts, so that rendering the page
+    does not."""
+    for name in env.list_templates(filter_func=lambda name: name.startswith(PAGE_TEMPLATES)):
+        env.get_template(name)

@@ -225,3 +225,22 @@ def test_compiled_templates_are_reused_and_kept_apart_by_escaping(evaluation: re
     to_markdown(report)  # compiled without autoescaping
     assert to_html(report) == to_html(report)
     assert "&lt;script&gt;" in to_html(replace(report, title="<script>alert(1)</script>"))
+
+
+def test_outputs_without_charts_render_while_the_charts_do(evaluation: reportgen.Evaluation,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from reportgen.render import formats, html
+
+    steps = []
+    start_charts = html.start_charts
+
+    def start(report: object, **options: object) -> object:
+        collect = start_charts(report, **options)
+        steps.append("charts sent")
+        return lambda: steps.append("charts collected") or collect()
+
+    monkeypatch.setattr(html, "start_charts", start)
+    files = formats.render(evaluation.to_report(), ["html", "json", "md"], progress=steps.append)
+    assert list(files) == ["report.html", "report.json", "summary.md"]  # in the order asked
+    assert steps == ["rendering the charts", "charts sent", "rendering report.json", "rendering summary.md",
+                     "charts collected", "rendering report.html"]

@@ -171,9 +171,9 @@ def test_sign_off_pdf_is_the_same_bytes_again(adult: Report, adult_sign_off: Pat
 
 def test_a_pdf_built_without_the_html_page_renders_only_its_charts(monkeypatch: pytest.MonkeyPatch) -> None:
     asked = []
-    render_charts = html.render_charts
-    monkeypatch.setattr(html, "render_charts",
-                        lambda report, **kw: asked.append(kw["sections"]) or render_charts(report, **kw))
+    start_charts = html.start_charts
+    monkeypatch.setattr(html, "start_charts",
+                        lambda report, **kw: asked.append(kw["sections"]) or start_charts(report, **kw))
     report = _small()
     formats.render(report, ["pdf"])
     formats.render(report, ["pdf"], formats.Options(pdf="full"))
