@@ -26,7 +26,7 @@ from reportgen.analysis.base import Context, Evidence, Finding, Outcome
 from reportgen.baseline import Baseline
 from reportgen.config import Config
 from reportgen.formatting import count, num, pct
-from reportgen.io import Predictions
+from reportgen.io import ColumnCodes, Predictions
 from reportgen.labels import display_label
 from reportgen.vocabulary import OVERALL
 
@@ -216,7 +216,7 @@ def sanity_checks(predictions: Predictions, declared: Mapping[str, str], baselin
         name = str(column)
         if name in declared:
             continue
-        profile = _Profile.of(frame[column])
+        profile = _Profile.of(predictions.codes, column)
         unique_rows |= profile.n_values == len(frame)
         copy = _output_copy(predictions, profile)
         if copy is not None or looks_like_output(name):
@@ -279,10 +279,12 @@ class _Profile:
     ranks: np.ndarray | None = None
 
     @classmethod
-    def of(cls, values: pd.Series) -> _Profile:
+    def of(cls, codes: ColumnCodes, column: str) -> _Profile:
+        """The profile of one column of the frame whose `codes` are given."""
+        values = codes.frame[column]
         if not _is_number(values):
-            codes, uniques = pd.factorize(values, use_na_sentinel=False)
-            return cls(values, codes, len(uniques))
+            found = codes(column)
+            return cls(values, found.codes, len(found.values))
         numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
         present = ~np.isnan(numbers)
         ranks, present_codes = _ranked(numbers[present], integers=pd.api.types.is_integer_dtype(values))

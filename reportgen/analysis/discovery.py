@@ -24,7 +24,7 @@ from scipy import stats as scipy_stats
 
 from reportgen.config import DEFAULT_CANDIDATE_COLUMNS, MAX_CANDIDATE_COLUMNS, SliceSpec
 from reportgen.errors import ConfigError, InputError, plain_list, quoted_list
-from reportgen.io import Predictions
+from reportgen.io import ColumnCodes, Predictions
 from reportgen.labels import cap_label
 from reportgen.metrics.intervals import mean_interval, wilson
 from reportgen.metrics.significance import benjamini_hochberg
@@ -112,6 +112,7 @@ def error_measure(predictions: Predictions, metric: str | None, *, source: str =
 def candidate_families(
     frame: pd.DataFrame, columns: list[str] | None, exclude: set[str], *, max_values: int, quantiles: int, source: str,
     max_columns: int = DEFAULT_CANDIDATE_COLUMNS, model_outputs: Mapping[str, str] | None = None,
+    codes: ColumnCodes | None = None,
 ) -> tuple[list[SliceFamily], list[str]]:
     """The candidate columns as slice families (values, or quantile bins for numbers with many values).
 
@@ -120,7 +121,9 @@ def candidate_families(
     numbers or text, every value distinct) and columns with one value; text columns with more than
     `max_values` values are left out. The first `max_columns` candidates in the frame's order are
     kept and the columns after the last one are not examined (`columns`, validated against
-    `max_columns` in the config, are all kept). Returns the families and notes on what was left out.
+    `max_columns` in the config, are all kept). Returns the families and notes on what was left out. `codes`
+    are the frame's columns as codes, shared with the evaluation's other analyses (`Predictions.codes`); by
+    default factorized here.
 
     Raises
     ------
@@ -128,6 +131,7 @@ def candidate_families(
         If a named column is missing or has a single value, or no column is left.
     """
     notes: list[str] = []
+    codes = codes if codes is not None else ColumnCodes(frame)
     chosen = columns if columns is not None else [c for c in frame.columns if c not in exclude]
     specs = []
     examined = 0
@@ -144,7 +148,7 @@ def candidate_families(
             notes.append(f'"{cap_label(str(column))}" looks like a model output ({model_outputs[str(column)]})')
             continue
         values = frame[column]
-        distinct = values.nunique(dropna=False)
+        distinct = len(codes(column).values)  # missing values count as one value
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
         if distinct < 2:
             if columns is not None:
@@ -176,7 +180,7 @@ def candidate_families(
             f"searched and the last {len(chosen) - examined:,} columns were not examined; set [error_analysis] "
             f"max_columns (at most {MAX_CANDIDATE_COLUMNS:,}) or list the columns to search in [error_analysis] columns."
         )
-    return build_slices(frame, specs, source=source), found
+    return build_slices(frame, specs, source=source, codes=codes), found
 
 
 def _listed(notes: list[str], limit: int = 5) -> str:

@@ -146,7 +146,8 @@ def analyse_errors(
     try:
         families, notes = candidate_families(frame, settings.columns, exclude, max_values=settings.max_values,
                                              quantiles=settings.quantiles, source=source,
-                                             max_columns=settings.max_columns, model_outputs=model_outputs)
+                                             max_columns=settings.max_columns, model_outputs=model_outputs,
+                                             codes=predictions.codes)
     except InputError as exc:
         if settings.columns is not None:
             raise
@@ -155,7 +156,7 @@ def analyse_errors(
     columns = [family.columns[0] for family in families]
     found = discover(families, measure, depth=settings.depth, min_support=min_support, fdr=fdr, level=level)
     notes += found.notes
-    tree_input = tree_columns(frame, columns)
+    tree_input = tree_columns(frame, columns, codes=predictions.codes)
     if len(tree_input) < len(columns):
         notes.append(f"The error tree is grown on the first {len(tree_input)} of the {len(columns)} searched columns "
                      f"(at most {MAX_FEATURES} input columns, a category counting one per value).")
@@ -188,7 +189,7 @@ def analyse_errors(
                                    min_support, len(frame)),
         examples=examples,
         tree=error_tree(frame, tree_input, measure.values, max_depth=settings.tree_depth, min_leaf=min_support,
-                        classification=measure.binary),
+                        classification=measure.binary, codes=predictions.codes),
         message=message,
         rows={text: searched[mask] for text, mask in masks.items()},
     )

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
+from reportgen.io import ColumnCodes
 from reportgen.slices import group_label
 
 TOP_VALUES = 50  # a categorical column keeps its most frequent values; the rest are pooled as "(other)"
@@ -77,6 +78,7 @@ def error_tree(
     min_leaf: int = 30,
     classification: bool = True,
     seed: int = 0,
+    codes: ColumnCodes | None = None,
 ) -> list[TreeNode]:
     """Fit a shallow decision tree to the per-row errors and describe its nodes.
 
@@ -103,6 +105,9 @@ def error_tree(
     seed : int
         Random state of the tree (it breaks ties between equally good splits) and of the sample it
         is grown on when there are more than `MAX_FIT_ROWS` rows.
+    codes : ColumnCodes, optional
+        The frame's columns as codes, shared with the evaluation's other analyses (`Predictions.codes`); by
+        default factorized here.
 
     Returns
     -------
@@ -124,7 +129,7 @@ def error_tree(
     """
     if not columns:
         raise ValueError("error tree: no columns to split on")
-    features, inputs = _encode(frame, columns)
+    features, inputs = _encode(codes if codes is not None else ColumnCodes(frame), columns)
     params = {"max_depth": max_depth, "min_samples_leaf": min_leaf, "random_state": seed}
     fit = np.arange(len(frame))
     if len(fit) > MAX_FIT_ROWS:  # the splits from a seeded sample; the nodes' counts and errors from every row
@@ -159,7 +164,7 @@ def error_tree(
     return nodes
 
 
-def _encode(frame: pd.DataFrame, columns: list[str]) -> tuple[list[_Feature], dict[str, np.ndarray]]:
+def _encode(codes: ColumnCodes, columns: list[str]) -> tuple[list[_Feature], dict[str, np.ndarray]]:
     """The tree's input features, and each column's values over all rows that `_matrix` reads them from.
 
     A numeric column's values are its numbers as float32 (as the tree uses them; NaN where missing);
@@ -168,7 +173,7 @@ def _encode(frame: pd.DataFrame, columns: list[str]) -> tuple[list[_Feature], di
     features: list[_Feature] = []
     inputs: dict[str, np.ndarray] = {}
     for column in columns:
-        series = frame[column]
+        series = codes.frame[column]
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             features.append(_Feature(column, "number"))
             numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -176,8 +181,9 @@ def _encode(frame: pd.DataFrame, columns: list[str]) -> tuple[list[_Feature], di
             # the rows still fit in float32, as scikit-learn checks them)
             inputs[column] = np.clip(numbers, -LARGEST, LARGEST).astype(np.float32)
             continue
-        codes, uniques = pd.factorize(series)  # -1 where missing
-        counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        found = codes(column)
+        present, uniques = found.present_codes, found.present_values  # -1 where missing
+        counts = np.bincount(present[present >= 0], minlength=len(uniques))
         ranked = sorted(((-count, str(value), position, value) for position, (value, count)
                          in enumerate(zip(pd.Index(uniques), counts, strict=True)) if count > 0),
                         key=lambda item: item[:3])
@@ -186,11 +192,11 @@ def _encode(frame: pd.DataFrame, columns: list[str]) -> tuple[list[_Feature], di
         lookup = np.full(len(uniques) + 1, len(kept) + 1)  # not kept: "other"; the last entry, for -1: "missing"
         lookup[[position for _, _, position, _ in kept]] = np.arange(len(kept))
         lookup[-1] = len(kept)
-        if (codes == -1).any():
+        if found.missing is not None:
             features.append(_Feature(column, "missing", code=len(kept)))
         if len(ranked) > len(kept):
             features.append(_Feature(column, "other", code=len(kept) + 1))
-        inputs[column] = lookup[codes]
+        inputs[column] = lookup[present]
     return features, inputs
 
 
@@ -234,18 +240,22 @@ def _node_sums(tree: Any, features: list[_Feature], inputs: dict[str, np.ndarray
     return n, total, missing
 
 
-def tree_columns(frame: pd.DataFrame, columns: list[str], max_features: int = MAX_FEATURES) -> list[str]:
+def tree_columns(
+    frame: pd.DataFrame, columns: list[str], max_features: int = MAX_FEATURES, *, codes: ColumnCodes | None = None
+) -> list[str]:
     """The first of `columns` whose encoding (`_encode`) has at most `max_features` input columns in all.
 
-    Bounds the tree's input matrix at rows × `max_features` floats whatever the number of candidates.
+    Bounds the tree's input matrix at rows × `max_features` floats whatever the number of candidates. `codes`
+    as in `error_tree`.
     """
+    codes = codes if codes is not None else ColumnCodes(frame)
     kept, total = [], 0
     for column in columns:
         series = frame[column]
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             size = 1
         else:
-            size = min(int(series.nunique()), TOP_VALUES) + 2
+            size = min(len(codes(column).present_values), TOP_VALUES) + 2
         if total + size > max_features:
             break
         kept.append(column)

@@ -27,6 +27,7 @@ from reportgen.analysis.error_analysis import DISCOVERED
 from reportgen.analysis.fairness import GAPS, sensitive_family
 from reportgen.analysis.merge import evidence_rows
 from reportgen.formatting import about, count, figure, num, pct, signed, support_unit
+from reportgen.io import ColumnCodes
 from reportgen.labels import display_label
 from reportgen.vocabulary import OVERALL, RATE_LABELS
 
@@ -54,7 +55,8 @@ class Sources:
         model outputs (the sanity checks')."""
         frame, checks = self.context.predictions.frame, self.context.results["checks"]
         return candidate_columns(frame, set(checks.declared) | set(checks.model_outputs),
-                                 max_values=self.context.config.error_analysis.max_values)
+                                 max_values=self.context.config.error_analysis.max_values,
+                                 codes=self.context.predictions.codes)
 
 
 Builder = Callable[[Finding, Sources], list[str]]
@@ -151,10 +153,14 @@ def _numeric_column(name: str, raw: np.ndarray) -> Column:
     return Column(name, centred, None, totals, valid, offset)
 
 
-def candidate_columns(frame: pd.DataFrame, exclude: set[str], *, max_values: int) -> list[Column]:
+def candidate_columns(
+    frame: pd.DataFrame, exclude: set[str], *, max_values: int, codes: ColumnCodes | None = None
+) -> list[Column]:
     """The columns of `frame` to contrast, each prepared once: numeric ones as numbers, others with at most
     `max_values` values as categories; `exclude` and identifiers (whole numbers or text, every value distinct,
-    as the error analysis leaves out) are left out."""
+    as the error analysis leaves out) are left out. `codes` are the frame's columns as codes, shared with the
+    evaluation's other analyses (`Predictions.codes`); by default factorized here."""
+    codes = codes if codes is not None else ColumnCodes(frame)
     columns = []
     for name in frame.columns:
         values = frame[name]
@@ -163,14 +169,14 @@ def candidate_columns(frame: pd.DataFrame, exclude: set[str], *, max_values: int
         if pd.api.types.is_float_dtype(values):
             columns.append(_numeric_column(name, values.to_numpy(dtype=np.float64, na_value=np.nan)))
             continue
-        codes, labels = pd.factorize(values, use_na_sentinel=False)
-        if len(labels) == len(values):
+        found = codes(name)
+        if len(found.values) == len(values):
             continue
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             columns.append(_numeric_column(name, values.to_numpy(dtype=np.float64, na_value=np.nan)))
-        elif len(labels) <= max_values:
-            columns.append(Column(name, codes, np.asarray(labels, dtype=object),
-                                  np.bincount(codes, minlength=len(labels)).astype(np.float64)))
+        elif len(found.values) <= max_values:
+            columns.append(Column(name, found.codes, np.asarray(found.values, dtype=object),
+                                  np.bincount(found.codes, minlength=len(found.values)).astype(np.float64)))
     return columns
 
 
