@@ -232,7 +232,7 @@ def sanity_checks(predictions: Predictions, declared: Mapping[str, str], baselin
     classes = _class_names(predictions)
     return Checks(
         rows=len(frame),
-        duplicated_rows=0 if unique_rows else int(frame.duplicated().sum()),
+        duplicated_rows=0 if unique_rows else repeated_rows(predictions.codes),
         class_counts={} if predictions.task == "regression" else dict(zip(
             classes, np.bincount(predictions.y_true, minlength=len(classes)).tolist(), strict=True)),
         output=_output_check(predictions, declared, score_order),
@@ -255,6 +255,21 @@ def run(context: Context) -> Outcome:
 
 
 # ---------------------------------------------------------------------------------------------- checks
+
+
+def repeated_rows(codes: ColumnCodes) -> int:
+    """Rows equal in every column to an earlier row, as ``frame.duplicated().sum()`` counts them (missing values
+    equal), from the codes of the frame's columns: the rows less the distinct combinations of codes."""
+    frame = codes.frame
+    key, size = np.zeros(len(frame), dtype=np.int64), 1
+    for column in frame.columns:
+        found = codes(column)
+        if size > np.iinfo(np.int64).max // max(len(found.values), 1):  # renumber the combinations seen so far
+            key, uniques = pd.factorize(key)
+            size = len(uniques)
+        key = key * len(found.values) + found.codes
+        size *= len(found.values)
+    return len(frame) - len(pd.unique(key))
 
 
 def _class_names(predictions: Predictions) -> list[str]:
