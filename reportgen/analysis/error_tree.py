@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from reportgen.io import ColumnCodes
-from reportgen.slices import group_label
+from reportgen.slices import group_label, observed_codes
 
 TOP_VALUES = 50  # a categorical column keeps its most frequent values; the rest are pooled as "(other)"
 MAX_FEATURES = 400  # the tree's input columns (one per number, up to TOP_VALUES + 2 per category): rows × this floats
@@ -214,30 +214,64 @@ def _node_sums(tree: Any, features: list[_Feature], inputs: dict[str, np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per node of the fitted tree: rows reaching it, the sum of their errors, and whether any misses its split's value.
 
-    Every row walks down the tree one depth at a time (as scikit-learn's `apply` does, a missing value
-    going where the split sends missing values), reading only the features the tree splits on; each
-    depth's counts and sums are bincounts of the rows' nodes at that depth, in row order. `tree` is
-    the fitted model's `tree_`.
+    Rows in the same cell (`_cells`) take the same path, so one row of each cell walks down the tree (as
+    scikit-learn's `apply` does, a missing value going where the split sends missing values); each depth's
+    counts and sums are bincounts of every row's node at that depth, in row order. `tree` is the fitted
+    model's `tree_`.
     """
     splits = tree.children_left != tree.children_right  # a leaf's children are both -1
+    cell, first = _cells(tree, features, inputs, splits, len(errors))
     split_features = np.unique(tree.feature[splits])
     column_of = np.zeros(tree.node_count, dtype=np.intp)  # a split node's feature, as a column of `x`
     column_of[splits] = np.searchsorted(split_features, tree.feature[splits])
-    x = _matrix([features[index] for index in split_features], inputs, np.arange(len(errors)))
-    n = np.zeros(tree.node_count, dtype=np.int64)
-    total = np.zeros(tree.node_count)
-    missing = np.zeros(tree.node_count, dtype=bool)
-    rows, node = np.arange(len(errors)), np.zeros(len(errors), dtype=np.intp)
-    while len(rows):
-        n += np.bincount(node, minlength=tree.node_count)
-        total += np.bincount(node, weights=errors[rows], minlength=tree.node_count)
-        rows, node = rows[splits[node]], node[splits[node]]
-        values = x.ravel(order="F")[column_of[node] * len(x) + rows]
+    x = _matrix([features[index] for index in split_features], inputs, first)
+    past = tree.node_count  # the node of a row whose leaf is above the depth: a bin of its own, dropped
+    n = np.zeros(past + 1, dtype=np.int64)
+    total = np.zeros(past + 1)
+    missing = np.zeros(past + 1, dtype=bool)
+    node = np.zeros(len(first), dtype=np.intp)  # each cell's node at the depth
+    while (node < past).any():
+        rows_node = node[cell]
+        n += np.bincount(rows_node, minlength=past + 1)
+        total += np.bincount(rows_node, weights=errors, minlength=past + 1)
+        walking = np.flatnonzero(node < past)
+        walking = walking[splits[node[walking]]]
+        at = node[walking]
+        values = x[walking, column_of[at]]
         absent = np.isnan(values)
-        missing[node[absent]] = True
-        left = np.where(absent, tree.missing_go_to_left[node].astype(bool), values <= tree.threshold[node])
-        node = np.where(left, tree.children_left[node], tree.children_right[node])
-    return n, total, missing
+        missing[at[absent]] = True
+        left = np.where(absent, tree.missing_go_to_left[at].astype(bool), values <= tree.threshold[at])
+        node_next = np.full(len(first), past, dtype=np.intp)
+        node_next[walking] = np.where(left, tree.children_left[at], tree.children_right[at])
+        node = node_next
+    return n[:past], total[:past], missing[:past]
+
+
+def _cells(tree: Any, features: list[_Feature], inputs: dict[str, np.ndarray], splits: np.ndarray, n_rows: int
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's cell, and one row of each cell: rows share a cell when they have the same code (a category) and
+    the same place among the thresholds the tree splits them at, missing apart (a number), in every column the
+    tree splits on."""
+    split_at, thresholds_at = tree.feature[splits], tree.threshold[splits]
+    key, size = np.zeros(n_rows, dtype=np.int64), 1
+    for column in dict.fromkeys(features[index].column for index in split_at):
+        values = inputs[column]
+        if values.dtype.kind == "f":  # a number (`_encode`): its place among the thresholds it is split at
+            own = np.array([features[index].column == column for index in split_at])
+            thresholds = np.unique(thresholds_at[own])  # v ≤ threshold j exactly when v's place is ≤ j
+            place = np.where(np.isnan(values), len(thresholds) + 1, np.searchsorted(thresholds, values))
+            places = len(thresholds) + 2
+        else:  # a category's codes
+            place, places = values, int(values.max(initial=0)) + 1
+        if size > np.iinfo(np.int64).max // places:  # renumber the cells seen so far
+            observed, key = observed_codes(key, size)
+            size = len(observed)
+        key = key * places + place
+        size *= places
+    observed, cell = observed_codes(key, size)
+    first = np.empty(len(observed), dtype=np.intp)
+    first[cell] = np.arange(len(cell))  # any row of the cell will do: they all take its path
+    return cell, first
 
 
 def tree_columns(
