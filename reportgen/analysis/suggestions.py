@@ -106,14 +106,18 @@ def _rate_table(tp: np.ndarray, fp: np.ndarray, positives: int, negatives: int) 
                 "precision": tp / (tp + fp)}
 
 
-def threshold_matching(scores: np.ndarray, y_true: np.ndarray, rate: str, target: float) -> ThresholdMatch | None:
+def threshold_matching(
+    scores: np.ndarray, y_true: np.ndarray, rate: str, target: float, *, order: np.ndarray | None = None
+) -> ThresholdMatch | None:
     """The threshold on these scores whose `rate` (a key of `COSTS`) comes closest to `target`.
 
     Candidates are the distinct scores (one sort; tied scores move together) and "above every score";
     on ties of the distance the highest threshold wins. None when the rate is undefined at every
-    candidate (e.g. TPR of a group without positives).
+    candidate (e.g. TPR of a group without positives). `order` gives the rows to match on, highest
+    score first (tied scores in any order); by default every row, sorted here.
     """
-    order = np.argsort(-scores, kind="stable")
+    if order is None:
+        order = np.argsort(-scores, kind="stable")
     ranked, positive = scores[order], y_true[order] == 1
     ends = np.flatnonzero(np.r_[ranked[1:] != ranked[:-1], True])  # the last row of each run of tied scores
     tp = np.r_[0, np.cumsum(positive)[ends]]
@@ -406,8 +410,9 @@ def _matching_threshold(evidence: Evidence, context: Context) -> tuple[tuple[str
         pair, key=lambda g: abs(current[g][rate] - target))
     if moved == reference or not np.isfinite(target) or not np.isfinite(current[moved][rate]):
         return None
-    mask = family.codes == index[moved]
-    match = threshold_matching(predictions.scores[mask], predictions.y_true[mask], rate, target)
+    descending = context.measured.engine.rows.order[::-1]  # the rows by score, sorted once by `measure`
+    rows = descending[family.codes[descending] == index[moved]]
+    match = threshold_matching(predictions.scores, predictions.y_true, rate, target, order=rows)
     if match is None:
         return None
     before, after = current[moved], match.rates
