@@ -29,6 +29,7 @@ from reportgen.analysis.merge import evidence_rows
 from reportgen.formatting import about, count, figure, num, pct, signed, support_unit
 from reportgen.io import ColumnCodes
 from reportgen.labels import display_label
+from reportgen.slices import SliceFamily
 from reportgen.vocabulary import OVERALL, RATE_LABELS
 
 MIN_STANDARDIZED_DIFFERENCE = 0.2  # a numeric column's means this many pooled SDs apart (Cohen's "small")
@@ -48,6 +49,7 @@ class Sources:
 
     def __init__(self, context: Context) -> None:
         self.context = context
+        self._by_score: dict[str, np.ndarray] = {}
 
     @cached_property
     def columns(self) -> list[Column]:
@@ -57,6 +59,17 @@ class Sources:
         return candidate_columns(frame, set(checks.declared) | set(checks.model_outputs),
                                  max_values=self.context.config.error_analysis.max_values,
                                  codes=self.context.predictions.codes)
+
+
+    def descending(self) -> np.ndarray:
+        """Binary: the rows by descending score (ties in any order), as `measure` sorted them."""
+        return self.context.measured.engine.rows.order[::-1]
+
+    def codes_by_score(self, family: SliceFamily) -> np.ndarray:
+        """Binary: the family's group codes of the rows in `descending` order, taken once per family."""
+        if family.name not in self._by_score:
+            self._by_score[family.name] = family.codes[self.descending()]
+        return self._by_score[family.name]
 
 
 Builder = Callable[[Finding, Sources], list[str]]
@@ -353,7 +366,7 @@ def fairness_gap(finding: Finding, sources: Sources) -> list[str]:
     if context.measured.task == "binary" and context.predictions.scores is not None:
         seen: set[tuple[str, str]] = set()
         for e in finding.evidence:
-            found = _matching_threshold(e, context)
+            found = _matching_threshold(e, sources)
             if found is not None and found[0] not in seen:
                 seen.add(found[0])
                 suggestions.append(found[1])
@@ -387,9 +400,10 @@ def _pair(between: str, labels: list[str]) -> tuple[str, str] | None:
     return None
 
 
-def _matching_threshold(evidence: Evidence, context: Context) -> tuple[tuple[str, str], str] | None:
+def _matching_threshold(evidence: Evidence, sources: Sources) -> tuple[tuple[str, str], str] | None:
     """((rate, group moved), sentence): the threshold for the group of the pair that is not the reference (or, without it,
     the one farther from it) that brings its rate to the reference group's, with the cost."""
+    context = sources.context
     fairness = context.results.get("fairness")
     if fairness is None or evidence.metric not in GAPS:
         return None
@@ -410,8 +424,7 @@ def _matching_threshold(evidence: Evidence, context: Context) -> tuple[tuple[str
         pair, key=lambda g: abs(current[g][rate] - target))
     if moved == reference or not np.isfinite(target) or not np.isfinite(current[moved][rate]):
         return None
-    descending = context.measured.engine.rows.order[::-1]  # the rows by score, sorted once by `measure`
-    rows = descending[family.codes[descending] == index[moved]]
+    rows = sources.descending()[sources.codes_by_score(family) == index[moved]]
     match = threshold_matching(predictions.scores, predictions.y_true, rate, target, order=rows)
     if match is None:
         return None
