@@ -244,7 +244,8 @@ def discover(
     n_rows = len(values)
     total, squares = float(values.sum()), float(np.square(values).sum())
     combos, notes = _combinations(len(families), depth, max_combinations)
-    counted = _counted([_slices_of(combo, families, values, min_support) for combo in combos])
+    squared = None if measure.binary else np.square(values)  # 0/1 values are their own squares
+    counted = _counted([_slices_of(combo, families, values, squared, min_support) for combo in combos])
     if counted.empty:
         return Discovery(counted, counted, total / n_rows, notes)
     p_parents = _against_parents(counted, measure.binary, min_support)
@@ -310,9 +311,11 @@ def _counted(parts: list[_Cells]) -> pd.DataFrame:
     })
 
 
-def _slices_of(combo: tuple[int, ...], families: list[SliceFamily], values: np.ndarray, min_support: int) -> _Cells:
+def _slices_of(combo: tuple[int, ...], families: list[SliceFamily], values: np.ndarray, squared: np.ndarray | None,
+               min_support: int) -> _Cells:
     """Conditions, rows, sum and sum of squares of the measure for every cell of one combination of
-    columns with `min_support` rows or more (a slice is tested when the rest of the data has as many too)."""
+    columns with `min_support` rows or more (a slice is tested when the rest of the data has as many too).
+    `squared` holds the values squared; None when they are their own squares (0/1)."""
     chosen = [families[i] for i in combo]
     sizes = [f.n_groups for f in chosen]
     key = np.zeros(len(values), dtype=np.int64)
@@ -325,11 +328,11 @@ def _slices_of(combo: tuple[int, ...], families: list[SliceFamily], values: np.n
         cells = np.flatnonzero(n >= min_support)
         counts = n[cells]
         sums = np.bincount(key, weights=values, minlength=size)[cells]
-        squares = np.bincount(key, weights=np.square(values), minlength=size)[cells]
+        squares = sums if squared is None else np.bincount(key, weights=squared, minlength=size)[cells]
     else:
         cells, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
         sums = np.bincount(inverse, weights=values)
-        squares = np.bincount(inverse, weights=np.square(values))
+        squares = sums if squared is None else np.bincount(inverse, weights=squared)
         wanted = counts >= min_support
         cells, counts, sums, squares = cells[wanted], counts[wanted], sums[wanted], squares[wanted]
     codes = np.unravel_index(cells, sizes)

@@ -269,8 +269,10 @@ def _improvements(
     """
     wanted = {_canonical(key): level for key, level in targets.items()}
     rows = []
+    tested_columns = [_columns_of(conditions) for conditions in found.tested["conditions"]]
     for row in slices.itertuples():
-        comparable = found.tested[found.tested["conditions"].map(lambda c, r=row: _same_columns(c, r.conditions))]
+        own = _columns_of(row.conditions)
+        comparable = found.tested[[columns == own for columns in tested_columns]]
         rows.append(("discovered", row.slice, int(row.n), float(row.value), comparable[["conditions", "value"]]))
     for family in configured:
         values = measure.values
@@ -303,8 +305,8 @@ def _improvements(
     return frame.sort_values(["gain", "n"], ascending=False, kind="stable").head(MAX_IMPROVEMENTS).reset_index(drop=True)
 
 
-def _same_columns(conditions: tuple[tuple[str, str], ...], of: tuple[tuple[str, str], ...]) -> bool:
-    return {c for c, _ in conditions} == {c for c, _ in of}
+def _columns_of(conditions: tuple[tuple[str, str], ...]) -> frozenset[str]:
+    return frozenset(column for column, _ in conditions)
 
 
 def _canonical(text: str) -> frozenset[str]:
