@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,66 @@ class Predictions:
     positive_label: str | None = None
     classes: list[str] = field(default_factory=list)
     top_k: tuple[int, ...] = ()
+
+    @cached_property
+    def codes(self) -> ColumnCodes:
+        """The columns of `frame` as codes, each factorized once for every analysis of the evaluation."""
+        return ColumnCodes(self.frame)
+
+
+@dataclass(frozen=True)
+class ValueCodes:
+    """One column's distinct values, numbered in order of first appearance, missing values as one more value.
+
+    `codes` and `values` are ``pandas.factorize(column, use_na_sentinel=False)``; `present_codes` and
+    `present_values` are ``pandas.factorize(column)``, without the missing value (-1 where a value is missing).
+
+    Attributes
+    ----------
+    codes : ndarray of intp
+        One code per row, in [0, len(values)).
+    values : Index
+        The distinct values in code order; the missing value (as pandas writes it) among them at `missing`.
+    missing : int or None
+        The code of the missing values; None when no value is missing.
+    """
+
+    codes: np.ndarray
+    values: pd.Index
+    missing: int | None
+
+    @classmethod
+    def of(cls, column: pd.Series) -> ValueCodes:
+        """Factorize a column."""
+        codes, values = pd.factorize(column, use_na_sentinel=False)
+        missing = np.flatnonzero(pd.isna(values))
+        return cls(codes, values, int(missing[0]) if len(missing) else None)
+
+    @cached_property
+    def present_codes(self) -> np.ndarray:
+        """One code per row into `present_values`; -1 where the value is missing."""
+        if self.missing is None:
+            return self.codes
+        return np.where(self.codes == self.missing, -1, self.codes - (self.codes > self.missing))
+
+    @property
+    def present_values(self) -> pd.Index:
+        """The distinct values that are not missing, in code order."""
+        return self.values if self.missing is None else self.values.delete(self.missing)
+
+
+class ColumnCodes:
+    """The columns of one frame as `ValueCodes`, each factorized on first use and kept."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._done: dict[str, ValueCodes] = {}
+
+    def __call__(self, column: str) -> ValueCodes:
+        """The codes of `column` (a column of the frame)."""
+        if column not in self._done:
+            self._done[column] = ValueCodes.of(self.frame[column])
+        return self._done[column]
 
 
 def read_table(path: Path, source: str) -> pd.DataFrame:

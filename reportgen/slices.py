@@ -10,6 +10,7 @@ import pandas as pd
 from reportgen.config import SliceSpec
 from reportgen.errors import ConfigError, InputError, counted, plain_list, shown
 from reportgen.expression import ExpressionError, evaluate, parse
+from reportgen.io import ColumnCodes, ValueCodes
 from reportgen.labels import cap_label, distinct
 from reportgen.vocabulary import OVERALL
 
@@ -108,7 +109,9 @@ def overall_family(n_rows: int) -> SliceFamily:
     return SliceFamily(OVERALL, OVERALL, [], [OVERALL], np.zeros(n_rows, dtype=np.int32))
 
 
-def build_slices(frame: pd.DataFrame, specs: list[SliceSpec], *, source: str) -> list[SliceFamily]:
+def build_slices(
+    frame: pd.DataFrame, specs: list[SliceSpec], *, source: str, codes: ColumnCodes | None = None
+) -> list[SliceFamily]:
     """Turn slice specs into slice families over the rows of `frame`.
 
     Parameters
@@ -119,6 +122,9 @@ def build_slices(frame: pd.DataFrame, specs: list[SliceSpec], *, source: str) ->
         Validated slice definitions.
     source : str
         The data's name, for error messages.
+    codes : ColumnCodes, optional
+        The frame's columns as codes, shared with the evaluation's other analyses (`Predictions.codes`);
+        by default factorized here.
 
     Raises
     ------
@@ -127,20 +133,20 @@ def build_slices(frame: pd.DataFrame, specs: list[SliceSpec], *, source: str) ->
     ConfigError
         If a `where` query is not a valid condition on the columns.
     """
-    value_codes = _ValueCodes(frame)
+    value_codes = _ValueCodes(codes if codes is not None else ColumnCodes(frame))
     return [_build(frame, spec, index, source, value_codes) for index, spec in enumerate(specs)]
 
 
 class _ValueCodes:
     """`_value_codes` of a frame's columns, each computed once (families often share a column)."""
 
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self._frame = frame
+    def __init__(self, codes: ColumnCodes) -> None:
+        self._codes = codes
         self._done: dict[str, tuple[np.ndarray, list[str]]] = {}
 
     def __call__(self, column: str) -> tuple[np.ndarray, list[str]]:
         if column not in self._done:
-            self._done[column] = _value_codes(self._frame[column])
+            self._done[column] = _value_codes(self._codes(column), self._codes.frame[column])
         codes, labels = self._done[column]
         return codes, list(labels)
 
@@ -166,12 +172,15 @@ def _build(
     return SliceFamily(spec.title, "values", columns, distinct(labels), codes, notes, pooled)
 
 
-def _value_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Codes for each distinct value, sorted, with missing values as a last "(missing)" group."""
-    try:
-        codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+def _value_codes(found: ValueCodes, values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes for each distinct value, sorted, with missing values as a last "(missing)" group (`found`: the
+    codes of `values` in order of appearance)."""
+    try:  # sorting the distinct values sorts the column's codes (as `pd.factorize(values, sort=True)` does)
+        rank, uniques = pd.factorize(found.present_values, sort=True)
     except TypeError:  # mixed types that do not sort: order by text instead
         codes, uniques = pd.factorize(values.astype("string"), sort=True, use_na_sentinel=True)
+    else:
+        codes = np.append(rank, -1)[found.present_codes]  # -1 (missing) takes the last entry
     labels = [group_label(v) for v in uniques]
     codes = codes.astype(np.int32)
     missing = codes < 0
@@ -268,15 +277,16 @@ def _intersection_family(frame: pd.DataFrame, spec: SliceSpec, value_codes: _Val
         more_codes, more_labels = value_codes(column)
         # keep only observed combinations after each column, so codes never outgrow the row count
         size = len(labels) * len(more_labels)
-        observed, codes = _observed(codes.astype(np.int64) * len(more_labels) + more_codes, size)
+        observed, codes = observed_codes(codes.astype(np.int64) * len(more_labels) + more_codes, size)
         labels = [cap_label(f"{labels[k // len(more_labels)]} & {more_labels[k % len(more_labels)]}")
                   for k in observed.tolist()]
     codes, labels, notes, pooled = _cap(codes.astype(np.int32), labels, spec.max_groups)
     return SliceFamily(spec.title, "intersection", columns, distinct(labels), codes, notes, pooled)
 
 
-def _observed(combined: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """`np.unique(combined, return_inverse=True)` for values in [0, size), by counting when size is small."""
+def observed_codes(combined: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(combined, return_inverse=True)` for values in [0, size), by counting when size is small: the
+    values that occur, ascending, and for each row its value's position among them."""
     if size > max(2 * len(combined), 1 << 16):
         return np.unique(combined, return_inverse=True)
     present = np.bincount(combined, minlength=size) > 0

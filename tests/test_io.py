@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import reportgen
 from reportgen.config import DataSection
 from reportgen.errors import InputError
-from reportgen.io import check_predictions, load_predictions, read_table
+from reportgen.io import ValueCodes, check_predictions, load_predictions, read_table
 
 DATA = DataSection(label="y", score="p")
 
@@ -385,3 +389,48 @@ def test_issue_12_label_with_a_line_break_stays_one_line(tmp_path):
 def test_a_cell_over_the_csv_module_limit_still_reads(tmp_path):
     path = _write(tmp_path, "preds.csv", "y,p,text\n0,0.5," + "t" * 200_000 + "\n1,0.5,\n")
     assert read_table(path, "preds.csv")["text"].str.len().tolist()[0] == 200_000
+
+
+# ---------------------------------------------------------------------------------------------- shared column codes
+
+_DTYPES = ("object", "str", "category", "Int64", "float64", "string[pyarrow]")
+
+
+def _column(values: list, dtype: str) -> pd.Series:
+    """`values` (small whole numbers, None for missing) as a column of `dtype`."""
+    if dtype in ("Int64", "float64"):
+        return pd.Series(pd.array(values, dtype="Int64")).astype(dtype)
+    mixed = [None if v is None else (v if v % 3 else str(v)) for v in values]  # object: numbers and text
+    return pd.Series(mixed if dtype == "object" else [None if v is None else f"v{v}" for v in values], dtype=dtype)
+
+
+@given(values=st.lists(st.one_of(st.none(), st.integers(0, 6)), min_size=1, max_size=40),
+       dtype=st.sampled_from(_DTYPES))
+@settings(max_examples=150, deadline=None)
+def test_value_codes_are_pandas_factorize_with_and_without_missing(values, dtype):
+    column = _column(values, dtype)
+    found = ValueCodes.of(column)
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    np.testing.assert_array_equal(found.codes, codes)
+    assert found.values.equals(pd.Index(uniques))
+    codes, uniques = pd.factorize(column)
+    np.testing.assert_array_equal(found.present_codes, codes)
+    assert found.present_values.equals(pd.Index(uniques)) and found.present_values.dtype == pd.Index(uniques).dtype
+    assert (found.missing is None) == (not column.isna().any())
+
+
+def test_none_and_nan_in_an_object_column_are_one_missing_value():
+    found = ValueCodes.of(pd.Series(["a", None, np.nan, "b"], dtype=object))
+    assert found.codes.tolist() == [0, 1, 1, 2] and found.missing == 1
+    assert found.present_codes.tolist() == [0, -1, -1, 1]
+
+
+def test_predictions_factorize_each_column_once(monkeypatch):
+    frame = pd.DataFrame({"y": [0, 1, 1, 0], "p": [0.2, 0.8, 0.6, 0.4], "g": ["a", "b", "a", "b"]})
+    predictions = check_predictions(frame, DataSection(label="y", score="p"), source="data frame")
+    calls = []
+    monkeypatch.setattr(ValueCodes, "of", classmethod(lambda cls, column: calls.append(column.name) or None))
+    predictions.codes("g"), predictions.codes("g")
+    assert calls == ["g"] and predictions.codes is predictions.codes
+    restricted = dataclasses.replace(predictions, frame=frame.iloc[:2])
+    assert restricted.codes is not predictions.codes and restricted.codes.frame is restricted.frame

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import reportgen
 from reportgen.config import SliceSpec
 from reportgen.errors import ConfigError, InputError
+from reportgen.io import ColumnCodes
 from reportgen.slices import OTHER, build_slices, shown_groups
 
 
@@ -337,3 +338,22 @@ def test_issue_12_an_intersection_label_is_capped_too():
     (family,) = build_slices(frame, [SliceSpec(columns=["a", "b"])], source="data.csv")
     assert all(len(label) <= MAX_LABEL_CHARS for label in family.labels)
     assert "y & w" in family.labels
+
+
+@given(values=st.lists(st.one_of(st.none(), st.integers(0, 6)), min_size=1, max_size=40),
+       dtype=st.sampled_from(["object", "str", "float64", "Int64", "category"]))
+@settings(max_examples=100, deadline=None)
+def test_value_codes_from_shared_codes_are_the_sorted_factorization(values, dtype):
+    column = pd.Series(values, dtype="Int64").astype(dtype) if dtype in ("float64", "Int64") else pd.Series(
+        [None if v is None else f"v{v}" for v in values], dtype=dtype)
+    frame = pd.DataFrame({"g": column, "h": column})
+    codes = ColumnCodes(frame)
+    (family, pair) = build_slices(frame, [SliceSpec(column="g"), SliceSpec(columns=["g", "h"])], source="d.csv",
+                                  codes=codes)
+    expected, uniques = pd.factorize(column, sort=True)  # the oracle: sorted values, missing last
+    expected = np.where(expected < 0, len(uniques), expected)
+    np.testing.assert_array_equal(family.codes, expected)
+    assert family.labels == [reportgen.slices.group_label(v) for v in uniques] + ["(missing)"] * int(column.isna().any())
+    alone = build_slices(frame, [SliceSpec(column="g")], source="d.csv")[0]  # factorized here: the same
+    assert alone.labels == family.labels and np.array_equal(alone.codes, family.codes)
+    np.testing.assert_array_equal(pair.codes, family.codes)

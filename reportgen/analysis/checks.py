@@ -26,7 +26,7 @@ from reportgen.analysis.base import Context, Evidence, Finding, Outcome
 from reportgen.baseline import Baseline
 from reportgen.config import Config
 from reportgen.formatting import count, num, pct
-from reportgen.io import Predictions
+from reportgen.io import ColumnCodes, Predictions
 from reportgen.labels import display_label
 from reportgen.vocabulary import OVERALL
 
@@ -216,7 +216,7 @@ def sanity_checks(predictions: Predictions, declared: Mapping[str, str], baselin
         name = str(column)
         if name in declared:
             continue
-        profile = _Profile.of(frame[column])
+        profile = _Profile.of(predictions.codes, column)
         unique_rows |= profile.n_values == len(frame)
         copy = _output_copy(predictions, profile)
         if copy is not None or looks_like_output(name):
@@ -232,7 +232,7 @@ def sanity_checks(predictions: Predictions, declared: Mapping[str, str], baselin
     classes = _class_names(predictions)
     return Checks(
         rows=len(frame),
-        duplicated_rows=0 if unique_rows else int(frame.duplicated().sum()),
+        duplicated_rows=0 if unique_rows else repeated_rows(predictions.codes),
         class_counts={} if predictions.task == "regression" else dict(zip(
             classes, np.bincount(predictions.y_true, minlength=len(classes)).tolist(), strict=True)),
         output=_output_check(predictions, declared, score_order),
@@ -257,6 +257,21 @@ def run(context: Context) -> Outcome:
 # ---------------------------------------------------------------------------------------------- checks
 
 
+def repeated_rows(codes: ColumnCodes) -> int:
+    """Rows equal in every column to an earlier row, as ``frame.duplicated().sum()`` counts them (missing values
+    equal), from the codes of the frame's columns: the rows less the distinct combinations of codes."""
+    frame = codes.frame
+    key, size = np.zeros(len(frame), dtype=np.int64), 1
+    for column in frame.columns:
+        found = codes(column)
+        if size > np.iinfo(np.int64).max // max(len(found.values), 1):  # renumber the combinations seen so far
+            key, uniques = pd.factorize(key)
+            size = len(uniques)
+        key = key * len(found.values) + found.codes
+        size *= len(found.values)
+    return len(frame) - len(pd.unique(key))
+
+
 def _class_names(predictions: Predictions) -> list[str]:
     """Class names in code order; binary: "negative" and "positive"."""
     return ["negative", "positive"] if predictions.task == "binary" else list(predictions.classes)
@@ -279,10 +294,12 @@ class _Profile:
     ranks: np.ndarray | None = None
 
     @classmethod
-    def of(cls, values: pd.Series) -> _Profile:
+    def of(cls, codes: ColumnCodes, column: str) -> _Profile:
+        """The profile of one column of the frame whose `codes` are given."""
+        values = codes.frame[column]
         if not _is_number(values):
-            codes, uniques = pd.factorize(values, use_na_sentinel=False)
-            return cls(values, codes, len(uniques))
+            found = codes(column)
+            return cls(values, found.codes, len(found.values))
         numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
         present = ~np.isnan(numbers)
         ranks, present_codes = _ranked(numbers[present], integers=pd.api.types.is_integer_dtype(values))

@@ -24,7 +24,7 @@ from scipy import stats as scipy_stats
 
 from reportgen.config import DEFAULT_CANDIDATE_COLUMNS, MAX_CANDIDATE_COLUMNS, SliceSpec
 from reportgen.errors import ConfigError, InputError, plain_list, quoted_list
-from reportgen.io import Predictions
+from reportgen.io import ColumnCodes, Predictions
 from reportgen.labels import cap_label
 from reportgen.metrics.intervals import mean_interval, wilson
 from reportgen.metrics.significance import benjamini_hochberg
@@ -112,6 +112,7 @@ def error_measure(predictions: Predictions, metric: str | None, *, source: str =
 def candidate_families(
     frame: pd.DataFrame, columns: list[str] | None, exclude: set[str], *, max_values: int, quantiles: int, source: str,
     max_columns: int = DEFAULT_CANDIDATE_COLUMNS, model_outputs: Mapping[str, str] | None = None,
+    codes: ColumnCodes | None = None,
 ) -> tuple[list[SliceFamily], list[str]]:
     """The candidate columns as slice families (values, or quantile bins for numbers with many values).
 
@@ -120,7 +121,9 @@ def candidate_families(
     numbers or text, every value distinct) and columns with one value; text columns with more than
     `max_values` values are left out. The first `max_columns` candidates in the frame's order are
     kept and the columns after the last one are not examined (`columns`, validated against
-    `max_columns` in the config, are all kept). Returns the families and notes on what was left out.
+    `max_columns` in the config, are all kept). Returns the families and notes on what was left out. `codes`
+    are the frame's columns as codes, shared with the evaluation's other analyses (`Predictions.codes`); by
+    default factorized here.
 
     Raises
     ------
@@ -128,6 +131,7 @@ def candidate_families(
         If a named column is missing or has a single value, or no column is left.
     """
     notes: list[str] = []
+    codes = codes if codes is not None else ColumnCodes(frame)
     chosen = columns if columns is not None else [c for c in frame.columns if c not in exclude]
     specs = []
     examined = 0
@@ -144,7 +148,7 @@ def candidate_families(
             notes.append(f'"{cap_label(str(column))}" looks like a model output ({model_outputs[str(column)]})')
             continue
         values = frame[column]
-        distinct = values.nunique(dropna=False)
+        distinct = len(codes(column).values)  # missing values count as one value
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
         if distinct < 2:
             if columns is not None:
@@ -176,7 +180,7 @@ def candidate_families(
             f"searched and the last {len(chosen) - examined:,} columns were not examined; set [error_analysis] "
             f"max_columns (at most {MAX_CANDIDATE_COLUMNS:,}) or list the columns to search in [error_analysis] columns."
         )
-    return build_slices(frame, specs, source=source), found
+    return build_slices(frame, specs, source=source, codes=codes), found
 
 
 def _listed(notes: list[str], limit: int = 5) -> str:
@@ -240,7 +244,8 @@ def discover(
     n_rows = len(values)
     total, squares = float(values.sum()), float(np.square(values).sum())
     combos, notes = _combinations(len(families), depth, max_combinations)
-    counted = _counted([_slices_of(combo, families, values, min_support) for combo in combos])
+    squared = None if measure.binary else np.square(values)  # 0/1 values are their own squares
+    counted = _counted([_slices_of(combo, families, values, squared, min_support) for combo in combos])
     if counted.empty:
         return Discovery(counted, counted, total / n_rows, notes)
     p_parents = _against_parents(counted, measure.binary, min_support)
@@ -306,9 +311,11 @@ def _counted(parts: list[_Cells]) -> pd.DataFrame:
     })
 
 
-def _slices_of(combo: tuple[int, ...], families: list[SliceFamily], values: np.ndarray, min_support: int) -> _Cells:
+def _slices_of(combo: tuple[int, ...], families: list[SliceFamily], values: np.ndarray, squared: np.ndarray | None,
+               min_support: int) -> _Cells:
     """Conditions, rows, sum and sum of squares of the measure for every cell of one combination of
-    columns with `min_support` rows or more (a slice is tested when the rest of the data has as many too)."""
+    columns with `min_support` rows or more (a slice is tested when the rest of the data has as many too).
+    `squared` holds the values squared; None when they are their own squares (0/1)."""
     chosen = [families[i] for i in combo]
     sizes = [f.n_groups for f in chosen]
     key = np.zeros(len(values), dtype=np.int64)
@@ -321,11 +328,11 @@ def _slices_of(combo: tuple[int, ...], families: list[SliceFamily], values: np.n
         cells = np.flatnonzero(n >= min_support)
         counts = n[cells]
         sums = np.bincount(key, weights=values, minlength=size)[cells]
-        squares = np.bincount(key, weights=np.square(values), minlength=size)[cells]
+        squares = sums if squared is None else np.bincount(key, weights=squared, minlength=size)[cells]
     else:
         cells, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
         sums = np.bincount(inverse, weights=values)
-        squares = np.bincount(inverse, weights=np.square(values))
+        squares = sums if squared is None else np.bincount(inverse, weights=squared)
         wanted = counts >= min_support
         cells, counts, sums, squares = cells[wanted], counts[wanted], sums[wanted], squares[wanted]
     codes = np.unravel_index(cells, sizes)

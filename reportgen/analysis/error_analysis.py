@@ -146,7 +146,8 @@ def analyse_errors(
     try:
         families, notes = candidate_families(frame, settings.columns, exclude, max_values=settings.max_values,
                                              quantiles=settings.quantiles, source=source,
-                                             max_columns=settings.max_columns, model_outputs=model_outputs)
+                                             max_columns=settings.max_columns, model_outputs=model_outputs,
+                                             codes=predictions.codes)
     except InputError as exc:
         if settings.columns is not None:
             raise
@@ -155,7 +156,7 @@ def analyse_errors(
     columns = [family.columns[0] for family in families]
     found = discover(families, measure, depth=settings.depth, min_support=min_support, fdr=fdr, level=level)
     notes += found.notes
-    tree_input = tree_columns(frame, columns)
+    tree_input = tree_columns(frame, columns, codes=predictions.codes)
     if len(tree_input) < len(columns):
         notes.append(f"The error tree is grown on the first {len(tree_input)} of the {len(columns)} searched columns "
                      f"(at most {MAX_FEATURES} input columns, a category counting one per value).")
@@ -188,7 +189,7 @@ def analyse_errors(
                                    min_support, len(frame)),
         examples=examples,
         tree=error_tree(frame, tree_input, measure.values, max_depth=settings.tree_depth, min_leaf=min_support,
-                        classification=measure.binary),
+                        classification=measure.binary, codes=predictions.codes),
         message=message,
         rows={text: searched[mask] for text, mask in masks.items()},
     )
@@ -268,8 +269,10 @@ def _improvements(
     """
     wanted = {_canonical(key): level for key, level in targets.items()}
     rows = []
+    tested_columns = [_columns_of(conditions) for conditions in found.tested["conditions"]]
     for row in slices.itertuples():
-        comparable = found.tested[found.tested["conditions"].map(lambda c, r=row: _same_columns(c, r.conditions))]
+        own = _columns_of(row.conditions)
+        comparable = found.tested[[columns == own for columns in tested_columns]]
         rows.append(("discovered", row.slice, int(row.n), float(row.value), comparable[["conditions", "value"]]))
     for family in configured:
         values = measure.values
@@ -302,8 +305,8 @@ def _improvements(
     return frame.sort_values(["gain", "n"], ascending=False, kind="stable").head(MAX_IMPROVEMENTS).reset_index(drop=True)
 
 
-def _same_columns(conditions: tuple[tuple[str, str], ...], of: tuple[tuple[str, str], ...]) -> bool:
-    return {c for c, _ in conditions} == {c for c, _ in of}
+def _columns_of(conditions: tuple[tuple[str, str], ...]) -> frozenset[str]:
+    return frozenset(column for column, _ in conditions)
 
 
 def _canonical(text: str) -> frozenset[str]:

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from reportgen.slices import group_label
+from reportgen.io import ColumnCodes
+from reportgen.slices import group_label, observed_codes
 
 TOP_VALUES = 50  # a categorical column keeps its most frequent values; the rest are pooled as "(other)"
 MAX_FEATURES = 400  # the tree's input columns (one per number, up to TOP_VALUES + 2 per category): rows × this floats
@@ -77,6 +78,7 @@ def error_tree(
     min_leaf: int = 30,
     classification: bool = True,
     seed: int = 0,
+    codes: ColumnCodes | None = None,
 ) -> list[TreeNode]:
     """Fit a shallow decision tree to the per-row errors and describe its nodes.
 
@@ -103,6 +105,9 @@ def error_tree(
     seed : int
         Random state of the tree (it breaks ties between equally good splits) and of the sample it
         is grown on when there are more than `MAX_FIT_ROWS` rows.
+    codes : ColumnCodes, optional
+        The frame's columns as codes, shared with the evaluation's other analyses (`Predictions.codes`); by
+        default factorized here.
 
     Returns
     -------
@@ -124,7 +129,7 @@ def error_tree(
     """
     if not columns:
         raise ValueError("error tree: no columns to split on")
-    features, inputs = _encode(frame, columns)
+    features, inputs = _encode(codes if codes is not None else ColumnCodes(frame), columns)
     params = {"max_depth": max_depth, "min_samples_leaf": min_leaf, "random_state": seed}
     fit = np.arange(len(frame))
     if len(fit) > MAX_FIT_ROWS:  # the splits from a seeded sample; the nodes' counts and errors from every row
@@ -159,7 +164,7 @@ def error_tree(
     return nodes
 
 
-def _encode(frame: pd.DataFrame, columns: list[str]) -> tuple[list[_Feature], dict[str, np.ndarray]]:
+def _encode(codes: ColumnCodes, columns: list[str]) -> tuple[list[_Feature], dict[str, np.ndarray]]:
     """The tree's input features, and each column's values over all rows that `_matrix` reads them from.
 
     A numeric column's values are its numbers as float32 (as the tree uses them; NaN where missing);
@@ -168,7 +173,7 @@ def _encode(frame: pd.DataFrame, columns: list[str]) -> tuple[list[_Feature], di
     features: list[_Feature] = []
     inputs: dict[str, np.ndarray] = {}
     for column in columns:
-        series = frame[column]
+        series = codes.frame[column]
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             features.append(_Feature(column, "number"))
             numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -176,8 +181,9 @@ def _encode(frame: pd.DataFrame, columns: list[str]) -> tuple[list[_Feature], di
             # the rows still fit in float32, as scikit-learn checks them)
             inputs[column] = np.clip(numbers, -LARGEST, LARGEST).astype(np.float32)
             continue
-        codes, uniques = pd.factorize(series)  # -1 where missing
-        counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        found = codes(column)
+        present, uniques = found.present_codes, found.present_values  # -1 where missing
+        counts = np.bincount(present[present >= 0], minlength=len(uniques))
         ranked = sorted(((-count, str(value), position, value) for position, (value, count)
                          in enumerate(zip(pd.Index(uniques), counts, strict=True)) if count > 0),
                         key=lambda item: item[:3])
@@ -186,11 +192,11 @@ def _encode(frame: pd.DataFrame, columns: list[str]) -> tuple[list[_Feature], di
         lookup = np.full(len(uniques) + 1, len(kept) + 1)  # not kept: "other"; the last entry, for -1: "missing"
         lookup[[position for _, _, position, _ in kept]] = np.arange(len(kept))
         lookup[-1] = len(kept)
-        if (codes == -1).any():
+        if found.missing is not None:
             features.append(_Feature(column, "missing", code=len(kept)))
         if len(ranked) > len(kept):
             features.append(_Feature(column, "other", code=len(kept) + 1))
-        inputs[column] = lookup[codes]
+        inputs[column] = lookup[present]
     return features, inputs
 
 
@@ -208,44 +214,82 @@ def _node_sums(tree: Any, features: list[_Feature], inputs: dict[str, np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per node of the fitted tree: rows reaching it, the sum of their errors, and whether any misses its split's value.
 
-    Every row walks down the tree one depth at a time (as scikit-learn's `apply` does, a missing value
-    going where the split sends missing values), reading only the features the tree splits on; each
-    depth's counts and sums are bincounts of the rows' nodes at that depth, in row order. `tree` is
-    the fitted model's `tree_`.
+    Rows in the same cell (`_cells`) take the same path, so one row of each cell walks down the tree (as
+    scikit-learn's `apply` does, a missing value going where the split sends missing values); each depth's
+    counts and sums are bincounts of every row's node at that depth, in row order. `tree` is the fitted
+    model's `tree_`.
     """
     splits = tree.children_left != tree.children_right  # a leaf's children are both -1
+    cell, first = _cells(tree, features, inputs, splits, len(errors))
     split_features = np.unique(tree.feature[splits])
     column_of = np.zeros(tree.node_count, dtype=np.intp)  # a split node's feature, as a column of `x`
     column_of[splits] = np.searchsorted(split_features, tree.feature[splits])
-    x = _matrix([features[index] for index in split_features], inputs, np.arange(len(errors)))
-    n = np.zeros(tree.node_count, dtype=np.int64)
-    total = np.zeros(tree.node_count)
-    missing = np.zeros(tree.node_count, dtype=bool)
-    rows, node = np.arange(len(errors)), np.zeros(len(errors), dtype=np.intp)
-    while len(rows):
-        n += np.bincount(node, minlength=tree.node_count)
-        total += np.bincount(node, weights=errors[rows], minlength=tree.node_count)
-        rows, node = rows[splits[node]], node[splits[node]]
-        values = x.ravel(order="F")[column_of[node] * len(x) + rows]
+    x = _matrix([features[index] for index in split_features], inputs, first)
+    past = tree.node_count  # the node of a row whose leaf is above the depth: a bin of its own, dropped
+    n = np.zeros(past + 1, dtype=np.int64)
+    total = np.zeros(past + 1)
+    missing = np.zeros(past + 1, dtype=bool)
+    node = np.zeros(len(first), dtype=np.intp)  # each cell's node at the depth
+    while (node < past).any():
+        rows_node = node[cell]
+        n += np.bincount(rows_node, minlength=past + 1)
+        total += np.bincount(rows_node, weights=errors, minlength=past + 1)
+        walking = np.flatnonzero(node < past)
+        walking = walking[splits[node[walking]]]
+        at = node[walking]
+        values = x[walking, column_of[at]]
         absent = np.isnan(values)
-        missing[node[absent]] = True
-        left = np.where(absent, tree.missing_go_to_left[node].astype(bool), values <= tree.threshold[node])
-        node = np.where(left, tree.children_left[node], tree.children_right[node])
-    return n, total, missing
+        missing[at[absent]] = True
+        left = np.where(absent, tree.missing_go_to_left[at].astype(bool), values <= tree.threshold[at])
+        node_next = np.full(len(first), past, dtype=np.intp)
+        node_next[walking] = np.where(left, tree.children_left[at], tree.children_right[at])
+        node = node_next
+    return n[:past], total[:past], missing[:past]
 
 
-def tree_columns(frame: pd.DataFrame, columns: list[str], max_features: int = MAX_FEATURES) -> list[str]:
+def _cells(tree: Any, features: list[_Feature], inputs: dict[str, np.ndarray], splits: np.ndarray, n_rows: int
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's cell, and one row of each cell: rows share a cell when they have the same code (a category) and
+    the same place among the thresholds the tree splits them at, missing apart (a number), in every column the
+    tree splits on."""
+    split_at, thresholds_at = tree.feature[splits], tree.threshold[splits]
+    key, size = np.zeros(n_rows, dtype=np.int64), 1
+    for column in dict.fromkeys(features[index].column for index in split_at):
+        values = inputs[column]
+        if values.dtype.kind == "f":  # a number (`_encode`): its place among the thresholds it is split at
+            own = np.array([features[index].column == column for index in split_at])
+            thresholds = np.unique(thresholds_at[own])  # v ≤ threshold j exactly when v's place is ≤ j
+            place = np.where(np.isnan(values), len(thresholds) + 1, np.searchsorted(thresholds, values))
+            places = len(thresholds) + 2
+        else:  # a category's codes
+            place, places = values, int(values.max(initial=0)) + 1
+        if size > np.iinfo(np.int64).max // places:  # renumber the cells seen so far
+            observed, key = observed_codes(key, size)
+            size = len(observed)
+        key = key * places + place
+        size *= places
+    observed, cell = observed_codes(key, size)
+    first = np.empty(len(observed), dtype=np.intp)
+    first[cell] = np.arange(len(cell))  # any row of the cell will do: they all take its path
+    return cell, first
+
+
+def tree_columns(
+    frame: pd.DataFrame, columns: list[str], max_features: int = MAX_FEATURES, *, codes: ColumnCodes | None = None
+) -> list[str]:
     """The first of `columns` whose encoding (`_encode`) has at most `max_features` input columns in all.
 
-    Bounds the tree's input matrix at rows × `max_features` floats whatever the number of candidates.
+    Bounds the tree's input matrix at rows × `max_features` floats whatever the number of candidates. `codes`
+    as in `error_tree`.
     """
+    codes = codes if codes is not None else ColumnCodes(frame)
     kept, total = [], 0
     for column in columns:
         series = frame[column]
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             size = 1
         else:
-            size = min(int(series.nunique()), TOP_VALUES) + 2
+            size = min(len(codes(column).present_values), TOP_VALUES) + 2
         if total + size > max_features:
             break
         kept.append(column)

@@ -27,7 +27,9 @@ from reportgen.analysis.error_analysis import DISCOVERED
 from reportgen.analysis.fairness import GAPS, sensitive_family
 from reportgen.analysis.merge import evidence_rows
 from reportgen.formatting import about, count, figure, num, pct, signed, support_unit
+from reportgen.io import ColumnCodes
 from reportgen.labels import display_label
+from reportgen.slices import SliceFamily
 from reportgen.vocabulary import OVERALL, RATE_LABELS
 
 MIN_STANDARDIZED_DIFFERENCE = 0.2  # a numeric column's means this many pooled SDs apart (Cohen's "small")
@@ -47,6 +49,7 @@ class Sources:
 
     def __init__(self, context: Context) -> None:
         self.context = context
+        self._by_score: dict[str, np.ndarray] = {}
 
     @cached_property
     def columns(self) -> list[Column]:
@@ -54,7 +57,19 @@ class Sources:
         model outputs (the sanity checks')."""
         frame, checks = self.context.predictions.frame, self.context.results["checks"]
         return candidate_columns(frame, set(checks.declared) | set(checks.model_outputs),
-                                 max_values=self.context.config.error_analysis.max_values)
+                                 max_values=self.context.config.error_analysis.max_values,
+                                 codes=self.context.predictions.codes)
+
+
+    def descending(self) -> np.ndarray:
+        """Binary: the rows by descending score (ties in any order), as `measure` sorted them."""
+        return self.context.measured.engine.rows.order[::-1]
+
+    def codes_by_score(self, family: SliceFamily) -> np.ndarray:
+        """Binary: the family's group codes of the rows in `descending` order, taken once per family."""
+        if family.name not in self._by_score:
+            self._by_score[family.name] = family.codes[self.descending()]
+        return self._by_score[family.name]
 
 
 Builder = Callable[[Finding, Sources], list[str]]
@@ -104,14 +119,18 @@ def _rate_table(tp: np.ndarray, fp: np.ndarray, positives: int, negatives: int) 
                 "precision": tp / (tp + fp)}
 
 
-def threshold_matching(scores: np.ndarray, y_true: np.ndarray, rate: str, target: float) -> ThresholdMatch | None:
+def threshold_matching(
+    scores: np.ndarray, y_true: np.ndarray, rate: str, target: float, *, order: np.ndarray | None = None
+) -> ThresholdMatch | None:
     """The threshold on these scores whose `rate` (a key of `COSTS`) comes closest to `target`.
 
     Candidates are the distinct scores (one sort; tied scores move together) and "above every score";
     on ties of the distance the highest threshold wins. None when the rate is undefined at every
-    candidate (e.g. TPR of a group without positives).
+    candidate (e.g. TPR of a group without positives). `order` gives the rows to match on, highest
+    score first (tied scores in any order); by default every row, sorted here.
     """
-    order = np.argsort(-scores, kind="stable")
+    if order is None:
+        order = np.argsort(-scores, kind="stable")
     ranked, positive = scores[order], y_true[order] == 1
     ends = np.flatnonzero(np.r_[ranked[1:] != ranked[:-1], True])  # the last row of each run of tied scores
     tp = np.r_[0, np.cumsum(positive)[ends]]
@@ -151,10 +170,14 @@ def _numeric_column(name: str, raw: np.ndarray) -> Column:
     return Column(name, centred, None, totals, valid, offset)
 
 
-def candidate_columns(frame: pd.DataFrame, exclude: set[str], *, max_values: int) -> list[Column]:
+def candidate_columns(
+    frame: pd.DataFrame, exclude: set[str], *, max_values: int, codes: ColumnCodes | None = None
+) -> list[Column]:
     """The columns of `frame` to contrast, each prepared once: numeric ones as numbers, others with at most
     `max_values` values as categories; `exclude` and identifiers (whole numbers or text, every value distinct,
-    as the error analysis leaves out) are left out."""
+    as the error analysis leaves out) are left out. `codes` are the frame's columns as codes, shared with the
+    evaluation's other analyses (`Predictions.codes`); by default factorized here."""
+    codes = codes if codes is not None else ColumnCodes(frame)
     columns = []
     for name in frame.columns:
         values = frame[name]
@@ -163,14 +186,14 @@ def candidate_columns(frame: pd.DataFrame, exclude: set[str], *, max_values: int
         if pd.api.types.is_float_dtype(values):
             columns.append(_numeric_column(name, values.to_numpy(dtype=np.float64, na_value=np.nan)))
             continue
-        codes, labels = pd.factorize(values, use_na_sentinel=False)
-        if len(labels) == len(values):
+        found = codes(name)
+        if len(found.values) == len(values):
             continue
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             columns.append(_numeric_column(name, values.to_numpy(dtype=np.float64, na_value=np.nan)))
-        elif len(labels) <= max_values:
-            columns.append(Column(name, codes, np.asarray(labels, dtype=object),
-                                  np.bincount(codes, minlength=len(labels)).astype(np.float64)))
+        elif len(found.values) <= max_values:
+            columns.append(Column(name, found.codes, np.asarray(found.values, dtype=object),
+                                  np.bincount(found.codes, minlength=len(found.values)).astype(np.float64)))
     return columns
 
 
@@ -343,7 +366,7 @@ def fairness_gap(finding: Finding, sources: Sources) -> list[str]:
     if context.measured.task == "binary" and context.predictions.scores is not None:
         seen: set[tuple[str, str]] = set()
         for e in finding.evidence:
-            found = _matching_threshold(e, context)
+            found = _matching_threshold(e, sources)
             if found is not None and found[0] not in seen:
                 seen.add(found[0])
                 suggestions.append(found[1])
@@ -377,9 +400,10 @@ def _pair(between: str, labels: list[str]) -> tuple[str, str] | None:
     return None
 
 
-def _matching_threshold(evidence: Evidence, context: Context) -> tuple[tuple[str, str], str] | None:
+def _matching_threshold(evidence: Evidence, sources: Sources) -> tuple[tuple[str, str], str] | None:
     """((rate, group moved), sentence): the threshold for the group of the pair that is not the reference (or, without it,
     the one farther from it) that brings its rate to the reference group's, with the cost."""
+    context = sources.context
     fairness = context.results.get("fairness")
     if fairness is None or evidence.metric not in GAPS:
         return None
@@ -400,8 +424,8 @@ def _matching_threshold(evidence: Evidence, context: Context) -> tuple[tuple[str
         pair, key=lambda g: abs(current[g][rate] - target))
     if moved == reference or not np.isfinite(target) or not np.isfinite(current[moved][rate]):
         return None
-    mask = family.codes == index[moved]
-    match = threshold_matching(predictions.scores[mask], predictions.y_true[mask], rate, target)
+    rows = sources.descending()[sources.codes_by_score(family) == index[moved]]
+    match = threshold_matching(predictions.scores, predictions.y_true, rate, target, order=rows)
     if match is None:
         return None
     before, after = current[moved], match.rates

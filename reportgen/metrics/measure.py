@@ -143,7 +143,7 @@ def measure(predictions: Predictions, specs: Sequence[SliceSpec], settings: Repo
             n_classes=len(predictions.classes), top_k=predictions.top_k, calibration_bins=settings.calibration_bins,
         )
         families = [overall_family(len(predictions.frame))] + build_slices(
-            predictions.frame, specs, source=predictions.source
+            predictions.frame, specs, source=predictions.source, codes=predictions.codes
         )
         engine = engine_ready.result()
         shown = {index: s for index, f in enumerate(families) if (s := shown_groups(f, settings.max_groups_shown))}

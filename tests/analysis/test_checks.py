@@ -26,7 +26,7 @@ from reportgen.analysis.checks import Checks, check_findings, declared_columns, 
 from reportgen.baseline import Baseline
 from reportgen.config import Config, DataSection
 from reportgen.evaluation import evaluate_config
-from reportgen.io import check_predictions
+from reportgen.io import ColumnCodes, check_predictions
 from tests.analysis.test_findings import inputs_for
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -467,3 +467,21 @@ def test_ranks_and_codes_equal_scipys_by_counting_and_by_sorting(values: list[in
         ranks, codes = checks._ranked(numbers, order, integers=integers)
         assert np.array_equal(ranks, rankdata(numbers, method="average")), (integers, order)
         assert np.array_equal(codes, expected_codes)
+
+
+@given(rows=st.lists(st.tuples(st.sampled_from(["a", "b", None]), st.sampled_from([0.0, -0.0, 1.5, np.nan]),
+                               st.integers(0, 2), st.sampled_from([1, "1", None, np.nan, True])),
+                     min_size=1, max_size=30))
+@settings(max_examples=150, deadline=None)
+def test_repeated_rows_are_what_dataframe_duplicated_counts(rows) -> None:
+    frame = pd.DataFrame(rows, columns=["text", "number", "whole", "mixed"]).astype(
+        {"text": "str", "mixed": object})
+    frame["category"] = frame["text"].astype("category")
+    assert checks.repeated_rows(ColumnCodes(frame)) == int(frame.duplicated().sum())
+
+
+def test_repeated_rows_of_many_wide_columns_renumber_before_they_overflow() -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.integers(0, 40, (500, 14)), columns=[f"c{i}" for i in range(14)])  # 40^14 > 2^63
+    frame = pd.concat([frame, frame.iloc[::7]], ignore_index=True)
+    assert checks.repeated_rows(ColumnCodes(frame)) == int(frame.duplicated().sum()) == 72

@@ -9,6 +9,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reportgen.analysis import error_tree as error_tree_module
 from reportgen.analysis.error_tree import TreeNode, error_tree
@@ -20,6 +22,7 @@ COLUMNS = ["noise", "age", "device"]
 NUMBER = re.compile(r"^(\w+) (≤|>) (\S+)( or missing)?$")
 VALUE = re.compile(r'^(\w+) (=|≠) "(.*)"$')
 MISSING = re.compile(r"^(\w+) is (not )?missing$")
+OTHER = re.compile(r"^(\w+) (=|≠) \(other\)$")
 
 
 def metadata(seed: int = 0) -> pd.DataFrame:
@@ -48,6 +51,12 @@ def rows_where(frame: pd.DataFrame, condition: str) -> np.ndarray:
         column, op, value = match.groups()
         equal = frame[column].astype("string").eq(value).fillna(False).to_numpy(dtype=bool)
         return equal if op == "=" else ~equal
+    if match := OTHER.match(condition):  # present, and not among the `TOP_VALUES` most frequent values
+        column, op = match.groups()
+        counts = frame[column].value_counts()
+        kept = sorted(counts.index, key=lambda value: (-counts[value], str(value)))[: error_tree_module.TOP_VALUES]
+        other = (frame[column].notna() & ~frame[column].isin(kept)).to_numpy()
+        return other if op == "=" else ~other
     match = MISSING.match(condition)
     assert match, condition
     column, negated = match.groups()
@@ -200,3 +209,29 @@ def test_grown_on_a_sample_every_node_counts_every_row(monkeypatch: pytest.Monke
     nodes = error_tree(frame, COLUMNS, errors, max_depth=4)
     assert nodes[0].n == ROWS and len(nodes) > 3
     check_nodes(nodes, frame, errors)
+
+
+@given(seed=st.integers(0, 2**32 - 1), depth=st.integers(1, 4), classification=st.booleans(),
+       missing=st.sampled_from([0.0, 0.1, 0.5]), sampled=st.booleans())
+@settings(max_examples=40, deadline=None)
+def test_every_node_counts_its_rows_on_random_data(seed, depth, classification, missing, sampled) -> None:
+    """Numbers with missing values and ties, categories with missing values and more values than `TOP_VALUES`
+    (pooled), 0/1 or real errors, grown on every row or on a sample: each node's n and error are its rows'."""
+    rng = np.random.default_rng(seed)
+    n = 600
+    hole = rng.random((3, n)) < missing
+    frame = pd.DataFrame({
+        "x": np.where(hole[0], np.nan, rng.integers(0, 12, n) / 4),
+        "y": pd.Series(rng.normal(size=n)).mask(hole[1]),
+        "city": pd.Series(rng.choice([f"c{i}" for i in range(error_tree_module.TOP_VALUES + 5)], n)).mask(hole[2]),
+        "kind": rng.choice(["a", "b", "c"], n),
+    })
+    weak = (frame["kind"] == "a") | (frame["x"].fillna(9) > 2)
+    errors = rng.random(n) * np.where(weak, 2.0, 0.5)
+    errors = (errors > 0.6).astype(np.float64) if classification else errors
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(error_tree_module, "MAX_FIT_ROWS", 300 if sampled else n)
+        nodes = error_tree(frame, ["x", "y", "city", "kind"], errors, max_depth=depth, min_leaf=10,
+                           classification=classification)
+    check_nodes(nodes, frame, errors)
+

@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.stats import binomtest
 
@@ -76,6 +76,25 @@ def test_the_matching_threshold_is_the_closest_on_the_data(rows: list[tuple[int,
         assert recomputed[name] == pytest.approx(match.rates[name], nan_ok=True)
     assert abs(recomputed[rate] - target) == pytest.approx(np.nanmin(distances))
 
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 20), st.booleans(), st.booleans()), min_size=1, max_size=60),
+       st.sampled_from(sorted(COSTS)), st.floats(0, 1), st.randoms(use_true_random=False))
+def test_a_given_order_of_some_rows_matches_as_those_rows_alone(rows, rate: str, target: float, rng) -> None:
+    """`order` (a group's rows, highest score first, ties in any order) gives the match of that group's rows."""
+    scores = np.array([s / 20 for s, _, _ in rows])
+    y = np.array([int(label) for _, label, _ in rows])
+    group = np.array([in_group for _, _, in_group in rows])
+    shuffled = np.array(rng.sample(range(len(rows)), len(rows)), dtype=np.intp)  # ties end up in any order
+    order = shuffled[np.argsort(-scores[shuffled], kind="stable")]
+    assume(group.any())
+    given = threshold_matching(scores, y, rate, target, order=order[group[order]])
+    alone = threshold_matching(scores[group], y[group], rate, target)
+    assert (given is None) == (alone is None)
+    if given is not None and alone is not None:
+        assert given.threshold == alone.threshold
+        np.testing.assert_array_equal(list(given.rates.values()), list(alone.rates.values()))
 
 def test_group_rates_are_sklearns() -> None:
     from sklearn.metrics import precision_score, recall_score
