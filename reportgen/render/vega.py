@@ -1,17 +1,22 @@
-"""Vega-Lite specs to SVG with vl-convert: cached by spec, and several processes at once for many charts.
+"""Vega-Lite specs to SVG with vl-convert, in worker processes: cached by spec, several at once.
 
 vl-convert renders in one JavaScript engine per process, behind a lock, and holds the GIL while it
 works, so threads render one chart at a time (measured in `benchmarks/publish.md`). Charts are
-therefore rendered in worker processes, each a fresh ``python -m reportgen.render.vega`` that reads
-specs from stdin, one JSON document a line, and writes the list of their SVGs on stdout when its input
-ends: no fork of a process whose engine is running, no re-import of the caller's script. vl-convert
-gives the same bytes for the same spec in any process, so the split changes no output.
+therefore rendered in worker processes (one per CPU, at most `MAX_PROCESSES`), each a fresh ``python -m
+reportgen.render.vega`` that reads specs from stdin, one JSON document a line, and writes the list of
+their SVGs on stdout when its input ends: no fork of a process whose engine is running, no re-import of
+the caller's script. A `Batch` gives each spec to the least busy worker as soon as it is added, so charts
+render while the next ones are built. A worker's engine takes about half a second to start:
+`reportgen build` starts its workers before it reads the data (`warm_workers`), so they are ready when
+the first chart is; otherwise a batch starts a worker for each of its first specs, up to one per CPU.
 
-A worker's engine takes about half a second to start. `reportgen build` starts its workers first
-(`warm_workers`), so the engines start while the data is read and evaluated, and a `Batch` hands each
-spec to a warm worker as soon as it is made, so the charts render while the next ones are built.
-Without warm workers (the Python API), a batch of at least ``2 * MIN_SHARE`` specs is split between
-this process and workers started then.
+Workers lay text out with vl-convert's built-in Liberation Sans, the font the charts name after the
+page's embedded "Reportgen Sans" (`charts.FONT`), never with a copy installed on the machine: vl-convert
+reopens an installed font's file for every character it measures (three times the CPU of the card's
+charts), and an installed copy may be another version. On Linux, where vl-convert finds installed fonts
+through fontconfig, each worker gets a fontconfig file (`font_config`) listing every font directory but
+those holding Liberation Sans; the others stay for characters Liberation Sans lacks. Every chart is
+rendered this way, so its SVG is the same bytes whichever worker renders it.
 
 SVGs are cached in this process by the spec's canonical JSON (`CACHE_SIZE` entries), so a card
 rendered twice (the HTML page, then the PDF alone) renders each chart once.
@@ -19,19 +24,27 @@ rendered twice (the HTML page, then the PDF alone) renders each chart once.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from pathlib import Path
+from xml.sax.saxutils import escape
 
 VEGA_LITE_VERSION = "6.4"
 CACHE_SIZE = 256  # SVGs kept (a card's charts are 20–60 KB each)
-MIN_SHARE = 6  # charts per process below which a cold worker costs more (its engine starts) than it saves
 MAX_PROCESSES = 4
 WARM_UP = {"mark": "text", "data": {"values": [{"t": "0"}]}, "encoding": {"text": {"field": "t"}}}
+# Where fontdb (vl-convert's font finder) looks without fontconfig, and where fontconfig usually looks
+FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts")
+FONT_FILES = (".ttf", ".otf", ".ttc", ".otc", ".pfa", ".pfb")
+BUILT_IN_FONT = "liberationsans"  # file names of Liberation Sans, lowercased, without "-", "_" or spaces
 
 _cache: OrderedDict[str, str] = OrderedDict()
 _warm: list[Worker] = []
@@ -49,9 +62,11 @@ class Worker:
         self.texts: list[str] = []
         self.load = 0  # bytes of spec sent, to spread the work
         command = [sys.executable, "-m", __name__] + (["--warm"] if warm else [])
+        config = font_config()
+        environment = None if config is None else {**os.environ, "FONTCONFIG_FILE": config}
         try:
             self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environment)
         except OSError:
             self.process = None
 
@@ -99,7 +114,7 @@ class Worker:
 def warm_workers() -> Iterator[None]:
     """Start one worker per CPU (at most `MAX_PROCESSES`) whose engines start now, for the next `Batch`
     of this process; those no batch took are stopped on leaving."""
-    started = [Worker(warm=True) for _ in range(min(_cpus(), MAX_PROCESSES))] if _cpus() > 1 else []
+    started = [Worker(warm=True) for _ in range(_processes())]
     _warm.extend(started)
     try:
         yield
@@ -111,8 +126,8 @@ def warm_workers() -> Iterator[None]:
 
 class Batch:
     """Specs rendered to SVG together: `add` each as it is made, then `svgs`. Identical specs, and specs in
-    the cache, are rendered once. With warm workers (`warm_workers`) each new spec goes at once to the
-    worker with the least work; otherwise all are rendered in `svgs`."""
+    the cache, are rendered once. Each new spec goes at once to the worker with the least work: the warm
+    workers (`warm_workers`) if there are any, else one started for each new spec up to one per CPU."""
 
     def __init__(self) -> None:
         self.keys: list[str] = []
@@ -127,12 +142,16 @@ class Batch:
         if key in _cache or key in self.new:
             return
         self.new[key] = spec
-        if self.workers:
-            min(self.workers, key=lambda worker: worker.load).send(spec, key)
+        if len(self.workers) < min(len(self.new), _processes()):
+            self.workers.append(Worker())
+        min(self.workers, key=lambda worker: worker.load).send(spec, key)
 
     def svgs(self) -> list[str]:
         """The SVG of every spec added, in order."""
-        rendered = self._render_new()
+        rendered: dict[str, str] = {}
+        for worker in self.workers:
+            svgs = worker.svgs() or [_svg(spec) for spec in worker.specs]
+            rendered.update(zip(worker.texts, svgs, strict=True))
         svgs = [rendered[key] if key in rendered else _cache[key] for key in self.keys]
         for key, svg in zip(self.keys, svgs, strict=True):
             _cache[key] = svg
@@ -140,16 +159,6 @@ class Batch:
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
         return svgs
-
-    def _render_new(self) -> dict[str, str]:
-        specs = list(self.new.values())
-        if not self.workers:
-            return dict(zip(self.new, _render(specs), strict=True))
-        rendered: dict[str, str] = {}
-        for worker in self.workers:
-            svgs = worker.svgs() or [_svg(spec) for spec in worker.specs]
-            rendered.update(zip(worker.texts, svgs, strict=True))
-        return rendered
 
 
 def to_svgs(specs: Sequence[dict]) -> list[str]:
@@ -165,36 +174,38 @@ def clear_cache() -> None:
     _cache.clear()
 
 
-def _render(specs: list[dict]) -> list[str]:
-    """Render specs here and, when there are at least ``2 * MIN_SHARE`` of them and more than one CPU, in
-    cold workers at the same time (one per CPU), dealt round-robin so that slow charts spread out."""
-    processes = min(_cpus(), MAX_PROCESSES, len(specs) // MIN_SHARE)
-    if processes <= 1:
-        return [_svg(spec) for spec in specs]
-    shares = [specs[i::processes] for i in range(processes)]
-    workers = [_start(share) for share in shares[1:]]
-    results = [[_svg(spec) for spec in shares[0]]]
-    for worker in workers:
-        results.append(worker.svgs() or [_svg(spec) for spec in worker.specs])
-    svgs: list[str] = [""] * len(specs)
-    for index, result in enumerate(results):
-        svgs[index::processes] = result
-    return svgs
+@functools.cache
+def font_config() -> str | None:
+    """The fontconfig file the workers' vl-convert finds fonts with (Linux): every directory of `FONT_DIRS`
+    holding font files, but those with Liberation Sans in them or below (`BUILT_IN_FONT`), and an empty one
+    (fontdb reads the default directories again when a file lists none). None elsewhere, where vl-convert
+    does not read fontconfig."""
+    if not sys.platform.startswith("linux"):
+        return None
+    kept, built_in = [], set()
+    for root in FONT_DIRS:
+        for folder, _, files in os.walk(os.path.expanduser(root)):
+            names = [name.lower() for name in files if name.lower().endswith(FONT_FILES)]
+            if any(BUILT_IN_FONT in name.replace("-", "").replace("_", "").replace(" ", "") for name in names):
+                built_in.add(Path(folder))
+            elif names:
+                kept.append(Path(folder))
+    kept = [folder for folder in kept if not any(folder in found.parents for found in built_in)]
+    empty = Path(tempfile.mkdtemp(prefix="reportgen-fonts-"))
+    config = empty / "fonts.conf"
+    config.write_text("<?xml version=\"1.0\"?>\n<fontconfig>\n" + "".join(
+        f"  <dir>{escape(str(folder))}</dir>\n" for folder in [empty, *kept]) + "</fontconfig>\n", encoding="utf-8")
+    atexit.register(lambda: (config.unlink(missing_ok=True), empty.rmdir()))
+    return str(config)
 
 
-def _start(specs: list[dict]) -> Worker:
-    """A cold worker, its input already sent."""
-    worker = Worker()
-    for spec in specs:
-        worker.send(spec, json.dumps(spec, separators=(",", ":")))
-    return worker
-
-
-def _cpus() -> int:
+def _processes() -> int:
+    """How many workers a batch uses: one per CPU, at most `MAX_PROCESSES`."""
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    return min(cpus, MAX_PROCESSES)
 
 
 def _svg(spec: dict) -> str:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import vl_convert
 
 import reportgen
 from reportgen.charts import FONT, spec
@@ -156,24 +155,23 @@ def test_charts_draw_with_the_font_the_page_embeds(evaluation: reportgen.Evaluat
 
 @pytest.mark.parametrize(("weight", "file"), [("normal", "regular"), ("bold", "bold")])
 def test_charts_are_laid_out_with_the_embedded_fonts_widths(weight: str, file: str) -> None:
-    """vl-convert measures chart text with its own Liberation Sans (the name after "Reportgen Sans"): the
-    widths it lays out with are the embedded font's advance widths (at 100 px, to the pixel it rounds to), and
-    not DejaVu Sans's (the page's text font, 4–25% wider on these strings)."""
+    """The chart workers measure text with vl-convert's own Liberation Sans (the name after "Reportgen Sans"):
+    the widths they lay out with are the embedded font's advance widths (at 100 px, to the pixel the chart's
+    size is rounded up to), not DejaVu Sans's (the page's text font, 4–25% wider on these strings)."""
     from fontTools.ttLib import TTFont
 
     font = TTFont(Path(reportgen.__file__).parents[1] / "templates" / "fonts" / f"reportgen-sans-{file}.ttf")
     cmap, advances, units = font.getBestCmap(), font["hmtx"], font["head"].unitsPerEm
-    for text in ["Asian-Pac-Islander", "Recall (TPR)", "0123456789", "−0.25 → better"]:  # no kerning pairs
-        widths = []
-        for family in (FONT, "DejaVu Sans"):
-            chart = {"mark": {"type": "text", "align": "left", "baseline": "top", "fontSize": 100, "fontWeight": weight},
-                     "config": {"font": family}, "padding": 0, "data": {"values": [{"t": text}]},
-                     "encoding": {"text": {"field": "t"}}}
-            scene = vl_convert.vegalite_to_scenegraph(chart, vl_version=vega.VEGA_LITE_VERSION)
-            widths.append(scene["width"] - scene["scenegraph"]["items"][0]["items"][0]["items"][0]["x"])
+    texts = ["Asian-Pac-Islander", "Recall (TPR)", "0123456789", "−0.25 → better"]  # no kerning pairs
+    specs = [{"mark": {"type": "text", "align": "left", "baseline": "top", "fontSize": 100, "fontWeight": weight},
+              "config": {"font": family}, "padding": 0, "data": {"values": [{"t": text}]},
+              "encoding": {"text": {"field": "t"}, "x": {"value": 0}}}
+             for family in (FONT, "DejaVu Sans") for text in texts]
+    widths = [float(re.search(r'<svg [^>]*width="([\d.]+)"', svg).group(1)) for svg in vega.to_svgs(specs)]
+    for text, ours, dejavu in zip(texts, widths[:len(texts)], widths[len(texts):], strict=True):
         expected = sum(advances[cmap[ord(c)]][0] for c in text) * 100 / units
-        assert expected <= widths[0] < expected + 1, (text, widths[0], expected)
-        assert widths[1] > expected * 1.03, (text, widths[1], expected)
+        assert expected <= ours < expected + 1, (text, ours, expected)
+        assert dejavu > expected * 1.03, (text, dejavu, expected)
 
 
 def test_same_inputs_same_bytes(evaluation: reportgen.Evaluation, tmp_path: Path) -> None:
