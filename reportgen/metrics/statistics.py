@@ -83,12 +83,14 @@ class Rows:
         1 for the positive class.
     scores : ndarray of float64
         Probability of the positive class.
-    order : ndarray of intp
-        Row indices sorted by ascending score.
+    order : ndarray of int32 (int64 past 2**31 rows)
+        Row indices sorted by ascending score (ties in any order: every statistic sums over tie blocks).
     log_loss, squared_error : ndarray of float64
         Per-row log loss (probabilities clipped to [eps, 1 - eps], as scikit-learn) and (score - label)².
+    ranking : Ranking
+        The scores' dense ranks, from `order`.
 
-    Derived arrays (score ranks, squares of the losses) are computed on first use and kept.
+    Derived arrays (tie runs, confusion cells, squares of the losses) are computed on first use and kept.
     """
 
     y_true: np.ndarray
@@ -97,6 +99,7 @@ class Rows:
     order: np.ndarray
     log_loss: np.ndarray
     squared_error: np.ndarray
+    ranking: Ranking
 
     @classmethod
     def prepare(cls, y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray) -> Rows:
@@ -106,22 +109,20 @@ class Rows:
         evaluated on several threads without computing a cached value twice.
         """
         p_true_class = np.where(y_true == 1, scores, 1.0 - scores)
+        y_true = y_true.astype(np.int8, copy=False)
+        order, ascending = score_order(scores)
         rows = cls(
-            y_true=y_true.astype(np.int8, copy=False),
+            y_true=y_true,
             y_pred=y_pred.astype(np.int8, copy=False),
             scores=scores,
-            order=np.argsort(scores),  # ties in any order: every statistic sums over tie blocks
+            order=order,
             log_loss=-np.log(np.clip(p_true_class, EPS, 1 - EPS)),
             squared_error=(scores - y_true) ** 2,
+            ranking=Ranking.of(order, ascending, y_true[order]),
         )
-        for derived in ("ranking", "score_runs", "cell", "loss_squares"):
+        for derived in ("score_runs", "cell", "loss_squares"):
             getattr(rows, derived)
         return rows
-
-    @cached_property
-    def ranking(self) -> Ranking:
-        """The rows' scores as dense ranks (see `Ranking`)."""
-        return Ranking.of(self)
 
     @cached_property
     def score_runs(self) -> tuple[np.ndarray, np.ndarray]:
@@ -154,12 +155,12 @@ class Ranking:
 
     Attributes
     ----------
-    ranks : ndarray of intp
+    ranks : ndarray of int32 (int64 past 2**31 rows)
         Rank of each row's score, in [0, n_scores).
     n_scores : int
         Number of distinct scores.
     sorted_ranks, sorted_y_true : ndarray
-        Ranks and labels of the rows taken in `Rows.order`.
+        Ranks and labels (int8, 1 for positive) of the rows in ascending score order.
     """
 
     ranks: np.ndarray
@@ -168,19 +169,73 @@ class Ranking:
     sorted_y_true: np.ndarray
 
     @classmethod
-    def of(cls, rows: Rows) -> Ranking:
-        """Rank the scores of `rows`, using its score order."""
-        n_rows = len(rows.order)
-        ascending = rows.scores[rows.order]
+    def of(cls, order: np.ndarray, ascending: np.ndarray, sorted_y_true: np.ndarray) -> Ranking:
+        """Rank scores from the rows in ascending score order (`order`), their scores and labels in that order."""
+        n_rows = len(order)
+        index = index_type(n_rows)
         new_score = np.empty(n_rows, dtype=bool)
         new_score[:1] = True
         np.not_equal(ascending[1:], ascending[:-1], out=new_score[1:])
-        sorted_ranks = np.cumsum(new_score)
+        sorted_ranks = np.cumsum(new_score, dtype=index)
         sorted_ranks -= 1
-        ranks = np.empty(n_rows, dtype=sorted_ranks.dtype)
-        ranks[rows.order] = sorted_ranks
+        ranks = np.empty(n_rows, dtype=index)
+        ranks[order] = sorted_ranks
         n_scores = int(sorted_ranks[-1]) + 1 if n_rows else 0
-        return cls(ranks, n_scores, sorted_ranks, rows.y_true[rows.order])
+        return cls(ranks, n_scores, sorted_ranks, sorted_y_true)
+
+
+def index_type(n_rows: int) -> type[np.signedinteger]:
+    """int32 for row positions and ranks where they fit (half the memory of intp), else int64."""
+    return np.int32 if n_rows < np.iinfo(np.int32).max else np.int64
+
+
+def score_order(scores: np.ndarray, positions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Rows by ascending score (ties in any order) and the scores in that order; scores in [0, 1].
+
+    The same order as `np.argsort`, several times faster: the bits of a non-negative float64
+    ascend with its value, so one `np.sort` of integer keys (the score's leading bits, then the
+    row index in the low bits) orders the rows. Scores that agree in their leading bits but not
+    in the rest (relatively closer than 1e-9 at 10M rows, 1e-15 at 1,000) then sit in index
+    order; those runs are re-sorted by the full score. `positions`, ``arange(rows)`` as uint32,
+    may be passed in to be shared between calls.
+
+    Examples
+    --------
+    >>> order, ascending = score_order(np.array([0.5, 0.25, 1.0, 0.25]))
+    >>> ascending.tolist()
+    [0.25, 0.25, 0.5, 1.0]
+    """
+    n_rows = len(scores)
+    index_bits = max((n_rows - 1).bit_length(), 2)
+    if index_bits > 32:
+        order = np.argsort(scores)
+        return order, scores[order]
+    # A float64 in [0, 1] has its top two bits clear: keep its next 64 - index_bits bits (+ 0.0 makes -0.0 zero).
+    shift = np.uint64(index_bits - 2)
+    key = np.add(scores, 0.0, dtype=np.float64).view(np.uint64)
+    key >>= shift
+    key <<= np.uint64(index_bits)
+    key |= np.arange(n_rows, dtype=np.uint32) if positions is None else positions
+    key.sort()
+    key &= np.uint64((1 << index_bits) - 1)
+    order = key.astype(index_type(n_rows))
+    del key
+    ascending = scores[order]
+    descents = np.flatnonzero(ascending[1:] < ascending[:-1])
+    if len(descents):  # re-sort each run of equal leading bits that holds a descent, by the full score
+        prefix = np.add(ascending, 0.0).view(np.uint64) >> shift
+        run = np.empty(n_rows, dtype=bool)
+        run[0] = True
+        np.not_equal(prefix[1:], prefix[:-1], out=run[1:])
+        del prefix
+        run = np.cumsum(run, dtype=index_type(n_rows))
+        unsorted = np.zeros(int(run[-1]) + 1, dtype=bool)
+        unsorted[run[descents]] = True
+        positions = np.flatnonzero(unsorted[run])
+        resorted = positions[np.lexsort((ascending[positions], run[positions]))]
+        order[positions] = order[resorted]
+        ascending[positions] = ascending[resorted]
+    return order, ascending
 
 
 def confusion(codes: np.ndarray, rows: Rows, n_groups: int) -> Confusion:

@@ -211,3 +211,27 @@ def test_large_untied_families_equal_sklearn(n_groups: int):
         mask = codes == g
         if 0 < y[mask].sum() < mask.sum():
             _equal_sklearn(s, g, y[mask], scores[mask], 1e-9)
+
+
+@given(
+    scores=hnp.arrays(
+        np.float64, st.integers(0, 300),
+        elements=st.one_of(st.floats(0, 1), st.sampled_from([0.0, -0.0, 1.0, 0.5, np.nextafter(0.5, 1)])),
+    ),
+)
+@settings(max_examples=150, deadline=None)
+def test_score_order_sorts_like_argsort(scores):
+    """`score_order` (integer keys) gives the scores ascending, as `np.argsort`, and the rows that hold them."""
+    order, ascending = statistics.score_order(scores)
+    assert sorted(order.tolist()) == list(range(len(scores)))
+    np.testing.assert_array_equal(ascending, np.sort(scores))
+    np.testing.assert_array_equal(scores[order], ascending)
+
+
+def test_score_order_resorts_scores_closer_than_its_key():
+    """Scores equal in the key's leading bits but not in the rest are re-sorted by the full score."""
+    rng = np.random.default_rng(4)
+    scores = 0.3 + rng.integers(0, 50, 5000) * np.finfo(np.float64).eps  # differ only in the last bits
+    order, ascending = statistics.score_order(scores)
+    np.testing.assert_array_equal(ascending, np.sort(scores))
+    np.testing.assert_array_equal(scores[order], ascending)
