@@ -372,22 +372,24 @@ def _sides_of_rows(codes: np.ndarray, all_kept: bool, rows: Rows, n_groups: int)
     n_pos = np.diff(pos_ends, prepend=0)
     n_neg = np.diff(group_ends, prepend=0) - n_pos
     pos_starts, neg_starts = pos_ends - n_pos, group_ends - pos_ends - n_neg
+    pos_group = np.repeat(np.arange(n_groups), n_pos)
+    neg_group = np.repeat(np.arange(n_groups), n_neg)
+    pos_below = np.arange(len(positive), dtype=np.float64)
+    pos_below -= pos_starts[pos_group]
+    return (
+        _Side(pos_group, 1.0, 0.0, pos_below, _others_below(positive, pos_group, neg_starts), n_pos.astype(np.float64)),
+        _Side(neg_group, 0.0, 1.0, _others_below(negative, neg_group, pos_starts), None, n_neg.astype(np.float64)),
+    )
 
-    def side(
-        at: np.ndarray, counts: np.ndarray, starts: np.ndarray, other_starts: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Group, and this class's and the other class's rows below, of the rows of one class at `at`."""
-        group = np.repeat(np.arange(n_groups), counts)
-        same_before = np.arange(len(at))
-        other_before = np.subtract(at, same_before)
-        other_before -= other_starts[group]
-        same_before -= starts[group]
-        return group, same_before.astype(np.float64), other_before.astype(np.float64)
 
-    group, pos_below, neg_below = side(positive, n_pos, pos_starts, neg_starts)
-    positives = _Side(group, 1.0, 0.0, pos_below, neg_below, n_pos.astype(np.float64))
-    group, _, pos_below = side(negative, n_neg, neg_starts, pos_starts)
-    return positives, _Side(group, 0.0, 1.0, pos_below, None, n_neg.astype(np.float64))
+def _others_below(at: np.ndarray, group: np.ndarray, other_starts: np.ndarray) -> np.ndarray:
+    """For the rows of one class at positions `at` of the (group, score) order: rows of the other class below in
+    their group, as float64 (the j-th such row has ``at[j] - j`` before it, ``other_starts`` of them in earlier groups).
+    """
+    below = np.arange(len(at), dtype=np.float64)
+    np.subtract(at, below, out=below)
+    below -= other_starts[group]
+    return below
 
 
 def _rank_sums(
@@ -400,6 +402,7 @@ def _rank_sums(
       neg_lower = neg_below + 0.5 * run_neg;  pos_higher = (group_pos - pos_below - run_pos) + 0.5 * run_pos
       v10 = neg_lower / group_neg;  v01 = pos_higher / group_pos
       precision_at = tp_at / (tp_at + fp_at), tp_at = group_pos - pos_below, fp_at = group_neg - neg_below
+    The sides' arrays of counts below are overwritten (the sides are spent).
     """
     n_pos, n_neg = positive.group_counts, negative.group_counts
 
@@ -411,8 +414,9 @@ def _rank_sums(
     neg_lower = np.multiply(positive.negatives, 0.5)
     neg_lower += below
     group_neg = n_neg[group]
-    fp_at = np.subtract(group_neg, below)
-    tp_at = np.subtract(n_pos[group], positive.pos_below)
+    fp_at = np.subtract(group_neg, below, out=below)
+    tp_at = n_pos[group]
+    tp_at -= positive.pos_below
     with np.errstate(divide="ignore", invalid="ignore"):
         v10 = np.divide(neg_lower, group_neg, out=group_neg)
         fp_at += tp_at
@@ -423,7 +427,7 @@ def _rank_sums(
 
     group, positives = negative.group, negative.positives
     group_pos = n_pos[group]
-    pos_higher = np.subtract(group_pos, negative.pos_below)
+    pos_higher = np.subtract(group_pos, negative.pos_below, out=negative.pos_below)
     pos_higher -= positives
     pos_higher += np.multiply(positives, 0.5)
     with np.errstate(divide="ignore", invalid="ignore"):
