@@ -299,6 +299,7 @@ def score_stats(codes: np.ndarray, rows: Rows, n_groups: int, *, losses: bool = 
         per_row = [rows.log_loss, log_loss_sq, rows.squared_error, squared_sq]
         if not all_kept:
             codes, per_row = codes[keep], [loss[keep] for loss in per_row]
+        codes = codes.astype(np.intp, copy=False)  # bincount would convert the codes on each call
         sums = [np.bincount(codes, weights=loss, minlength=n_groups) for loss in per_row]
     else:
         sums = [np.full(n_groups, np.nan)] * 4
