@@ -330,8 +330,10 @@ def group_stats(codes: np.ndarray, rows: ClassRows, n_groups: int) -> Multiclass
     no_losses = np.zeros(0)
     one_vs_rest = []
     for k in range(n_classes):
-        class_rows = Rows(  # the class against the rest, ranked once by `ClassRows.prepare`; without losses (they
-            y_true=np.equal(rows.y_true, k).view(np.int8),  # are not reported one-vs-rest), so those arrays are empty
+        # The class against the rest, ranked once by `ClassRows.prepare`; its losses are not reported one-vs-rest
+        # (`losses=False`), so those arrays are empty.
+        class_rows = Rows(
+            y_true=np.equal(rows.y_true, k).view(np.int8),
             y_pred=np.equal(rows.y_pred, k).view(np.int8),
             scores=rows.probabilities[:, k],
             order=rows.orders[k],
