@@ -157,9 +157,11 @@ def test_runs_of_one_row_give_the_same_statistics_as_runs(case):
     the bit, to the statistics summed over runs, for single-row, single-class and empty groups and rows in none."""
     rows, codes, n_groups = case
     assert statistics._runs_of_one_row(codes, rows, n_groups)
-    with mock.patch.object(statistics, "_SMALL_TABLE", 0), mock.patch.object(statistics, "_runs_of_one_row",
-                                                                           return_value=True):
+    with (mock.patch.object(statistics, "_SMALL_TABLE", 0),
+          mock.patch.object(statistics, "_runs_of_one_row", return_value=True),
+          mock.patch.object(statistics, "_sides_of_rows", wraps=statistics._sides_of_rows) as row_path):
         by_rows = score_stats(codes, rows, n_groups)
+    assert row_path.called or not (codes >= 0).any()  # with no row in a group, nothing is computed
     with mock.patch.object(statistics, "_runs_of_one_row", return_value=False):
         by_runs = score_stats(codes, rows, n_groups)
     for field in dataclasses.fields(by_rows):
@@ -168,6 +170,26 @@ def test_runs_of_one_row_give_the_same_statistics_as_runs(case):
         mask = codes == g
         if 0 < rows.y_true[mask].sum() < mask.sum():
             _equal_sklearn(by_rows, g, rows.y_true[mask], rows.scores[mask], 1e-12)
+
+
+def test_row_path_pinned_edges_equal_run_path_and_sklearn():
+    """One-row, one-class, empty and no-group rows, ties across groups: the row path equals the run path exactly."""
+    scores = np.array([0.9, 0.1, 0.2, 0.8, 0.3, 0.3, 0.5, 0.7, 0.3, 0.6])
+    y = np.array([1, 0, 0, 1, 1, 0, 1, 0, 1, 0], dtype=np.int8)
+    codes = np.array([0, 1, 1, 2, 3, 4, 4, -1, 2, 4])  # 0: one row; 1: negatives only; 2: positives only; 5: empty
+    rows = Rows.prepare(y, y, scores)
+    assert statistics._runs_of_one_row(codes, rows, 6)
+    with (mock.patch.object(statistics, "_SMALL_TABLE", 0),
+          mock.patch.object(statistics, "_runs_of_one_row", return_value=True),
+          mock.patch.object(statistics, "_sides_of_rows", wraps=statistics._sides_of_rows) as row_path):
+        by_rows = score_stats(codes, rows, 6)
+    assert row_path.called
+    with mock.patch.object(statistics, "_runs_of_one_row", return_value=False):
+        by_runs = score_stats(codes, rows, 6)
+    for field in dataclasses.fields(by_rows):
+        np.testing.assert_array_equal(getattr(by_rows, field.name), getattr(by_runs, field.name), err_msg=field.name)
+    assert by_rows.n_pos.tolist() == [1, 0, 2, 1, 1, 0] and by_rows.n_neg.tolist() == [0, 2, 0, 0, 2, 0]
+    _equal_sklearn(by_rows, 4, y[codes == 4], scores[codes == 4], 1e-12)
 
 
 @pytest.mark.parametrize(
