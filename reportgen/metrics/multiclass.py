@@ -32,6 +32,7 @@ from reportgen.metrics.statistics import (
     Ranking,
     Rows,
     ScoreStats,
+    score_order,
     score_stats,
 )
 from reportgen.metrics.values import EMPTY, Values, divide, empty_is_no_rows
@@ -148,71 +149,12 @@ class ClassRows:
         )
 
 
-def _index_type(n_rows: int) -> type[np.signedinteger]:
-    """int32 for row positions and ranks where they fit (half the memory of intp), else int64."""
-    return np.int32 if n_rows < np.iinfo(np.int32).max else np.int64
-
-
 def _rank_class(
     scores: np.ndarray, y_true: np.ndarray, k: int, positions: np.ndarray | None
 ) -> tuple[np.ndarray, Ranking]:
     """Row order by one class's probability, and its `Ranking` with the class-vs-rest labels."""
-    index = _index_type(len(scores))
-    order, ascending = _score_order(scores, positions)
-    new_score = np.empty(len(scores), dtype=bool)
-    new_score[:1] = True
-    np.not_equal(ascending[1:], ascending[:-1], out=new_score[1:])
-    del ascending
-    sorted_ranks = np.cumsum(new_score, dtype=index)
-    sorted_ranks -= 1
-    ranks = np.empty(len(scores), dtype=index)
-    ranks[order] = sorted_ranks
-    n_scores = int(sorted_ranks[-1]) + 1 if len(scores) else 0
-    sorted_y_true = np.equal(y_true[order], k).view(np.int8)
-    return order, Ranking(ranks, n_scores, sorted_ranks, sorted_y_true)
-
-
-def _score_order(scores: np.ndarray, positions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Rows by ascending score (ties in any order) and the scores in that order; scores in [0, 1].
-
-    The same order as `np.argsort`, several times faster: the bits of a non-negative float64
-    ascend with its value, so one `np.sort` of integer keys (the score's leading bits, then the
-    row index in the low bits) orders the rows. Scores that agree in their leading bits but not
-    in the rest (relatively closer than 1e-9 at 10M rows, 1e-15 at 1,000) then sit in index
-    order; those runs are re-sorted by the full score. `positions`, ``arange(rows)`` as uint32,
-    may be passed in to be shared between calls.
-    """
-    n_rows = len(scores)
-    index_bits = max((n_rows - 1).bit_length(), 2)
-    if index_bits > 32:
-        order = np.argsort(scores)
-        return order, scores[order]
-    # A float64 in [0, 1] has its top two bits clear: keep its next 64 - index_bits bits (+ 0.0 makes -0.0 zero).
-    shift = np.uint64(index_bits - 2)
-    key = np.add(scores, 0.0, dtype=np.float64).view(np.uint64)
-    key >>= shift
-    key <<= np.uint64(index_bits)
-    key |= np.arange(n_rows, dtype=np.uint32) if positions is None else positions
-    key.sort()
-    key &= np.uint64((1 << index_bits) - 1)
-    order = key.astype(_index_type(n_rows))
-    del key
-    ascending = scores[order]
-    descents = np.flatnonzero(ascending[1:] < ascending[:-1])
-    if len(descents):  # re-sort each run of equal leading bits that holds a descent, by the full score
-        prefix = np.add(ascending, 0.0).view(np.uint64) >> shift
-        run = np.empty(n_rows, dtype=bool)
-        run[0] = True
-        np.not_equal(prefix[1:], prefix[:-1], out=run[1:])
-        del prefix
-        run = np.cumsum(run, dtype=_index_type(n_rows))
-        unsorted = np.zeros(int(run[-1]) + 1, dtype=bool)
-        unsorted[run[descents]] = True
-        positions = np.flatnonzero(unsorted[run])
-        resorted = positions[np.lexsort((ascending[positions], run[positions]))]
-        order[positions] = order[resorted]
-        ascending[positions] = ascending[resorted]
-    return order, ascending
+    order, ascending = score_order(scores, positions)
+    return order, Ranking.of(order, ascending, np.equal(y_true[order], k).view(np.int8))
 
 
 def _true_rank(probabilities: np.ndarray, y_true: np.ndarray, p_true: np.ndarray) -> np.ndarray:
@@ -344,24 +286,6 @@ class MulticlassStats:
         return BinaryStats(self.confusion.ovr(k), scores)  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True)
-class _ClassVsRest(Rows):
-    """Binary `Rows` of one class against the rest, as `score_stats` reads them.
-
-    The ranking comes prepared from `ClassRows` (no sort per family). `score_stats` runs with
-    ``losses=False`` on it: the one-vs-rest log loss and Brier score are not reported, so the
-    loss arrays are empty.
-    """
-
-    prepared: Ranking
-
-    @property
-    def ranking(self) -> Ranking:  # type: ignore[override]
-        """The class's prepared `Ranking`."""
-        return self.prepared
-
-
-
 def group_stats(codes: np.ndarray, rows: ClassRows, n_groups: int) -> MulticlassStats:
     """All sufficient statistics of a family: a few bincounts, and `score_stats` once per class.
 
@@ -406,14 +330,16 @@ def group_stats(codes: np.ndarray, rows: ClassRows, n_groups: int) -> Multiclass
     no_losses = np.zeros(0)
     one_vs_rest = []
     for k in range(n_classes):
-        class_rows = _ClassVsRest(
+        # The class against the rest, ranked once by `ClassRows.prepare`; its losses are not reported one-vs-rest
+        # (`losses=False`), so those arrays are empty.
+        class_rows = Rows(
             y_true=np.equal(rows.y_true, k).view(np.int8),
             y_pred=np.equal(rows.y_pred, k).view(np.int8),
             scores=rows.probabilities[:, k],
             order=rows.orders[k],
             log_loss=no_losses,
             squared_error=no_losses,
-            prepared=rows.rankings[k],
+            ranking=rows.rankings[k],
         )
         one_vs_rest.append(score_stats(codes, class_rows, n_groups, losses=False))
     scores = ClassScores(confusion.n, tuple(one_vs_rest), log_loss_sum, log_loss_sq, top_k_hits)

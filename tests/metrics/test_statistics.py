@@ -133,3 +133,127 @@ def test_runs_of_one_row_equal_sklearn_and_delong_placements(ties: str):
         v01 = [(np.sum(pos > z) + 0.5 * np.sum(pos == z)) / len(pos) for z in neg]
         assert s.v10_sq[g] == pytest.approx(np.sum(np.square(v10)), rel=1e-12)
         assert s.v01_sq[g] == pytest.approx(np.sum(np.square(v01)), rel=1e-12)
+
+
+@st.composite
+def distinct_within_groups(draw: st.DrawFn):
+    """Rows whose scores are distinct within each group (tied across groups, or not at all), and their codes."""
+    n = draw(st.integers(1, 60))
+    n_groups = draw(st.integers(1, 5))
+    codes = draw(hnp.arrays(np.int64, n, elements=st.integers(-1, n_groups - 1)))
+    y = draw(hnp.arrays(np.int8, n, elements=st.integers(0, 1)))
+    order = np.array(draw(st.permutations(range(n))), dtype=np.float64)
+    if draw(st.booleans()):  # each group (and the rows in none) takes the scores 1/(n+1), 2/(n+1), ... in that order
+        for g in range(-1, n_groups):
+            in_group = np.flatnonzero(codes == g)
+            order[in_group] = np.argsort(np.argsort(order[in_group]))
+    return Rows.prepare(y, y, (order + 1) / (n + 1)), codes, n_groups
+
+
+@given(case=distinct_within_groups())
+@settings(max_examples=150, deadline=None)
+def test_runs_of_one_row_give_the_same_statistics_as_runs(case):
+    """Where no two rows of a group tie, `score_stats` reads the counts below a row off its position: equal, to
+    the bit, to the statistics summed over runs, for single-row, single-class and empty groups and rows in none."""
+    rows, codes, n_groups = case
+    assert statistics._runs_of_one_row(codes, rows, n_groups)
+    with (mock.patch.object(statistics, "_SMALL_TABLE", 0),
+          mock.patch.object(statistics, "_runs_of_one_row", return_value=True),
+          mock.patch.object(statistics, "_sides_of_rows", wraps=statistics._sides_of_rows) as row_path):
+        by_rows = score_stats(codes, rows, n_groups)
+    assert row_path.called or not (codes >= 0).any()  # with no row in a group, nothing is computed
+    with mock.patch.object(statistics, "_runs_of_one_row", return_value=False):
+        by_runs = score_stats(codes, rows, n_groups)
+    for field in dataclasses.fields(by_rows):
+        np.testing.assert_array_equal(getattr(by_rows, field.name), getattr(by_runs, field.name), err_msg=field.name)
+    for g in range(n_groups):
+        mask = codes == g
+        if 0 < rows.y_true[mask].sum() < mask.sum():
+            _equal_sklearn(by_rows, g, rows.y_true[mask], rows.scores[mask], 1e-12)
+
+
+def test_row_path_pinned_edges_equal_run_path_and_sklearn():
+    """One-row, one-class, empty and no-group rows, ties across groups: the row path equals the run path exactly."""
+    scores = np.array([0.9, 0.1, 0.2, 0.8, 0.3, 0.3, 0.5, 0.7, 0.3, 0.6])
+    y = np.array([1, 0, 0, 1, 1, 0, 1, 0, 1, 0], dtype=np.int8)
+    codes = np.array([0, 1, 1, 2, 3, 4, 4, -1, 2, 4])  # 0: one row; 1: negatives only; 2: positives only; 5: empty
+    rows = Rows.prepare(y, y, scores)
+    assert statistics._runs_of_one_row(codes, rows, 6)
+    with (mock.patch.object(statistics, "_SMALL_TABLE", 0),
+          mock.patch.object(statistics, "_runs_of_one_row", return_value=True),
+          mock.patch.object(statistics, "_sides_of_rows", wraps=statistics._sides_of_rows) as row_path):
+        by_rows = score_stats(codes, rows, 6)
+    assert row_path.called
+    with mock.patch.object(statistics, "_runs_of_one_row", return_value=False):
+        by_runs = score_stats(codes, rows, 6)
+    for field in dataclasses.fields(by_rows):
+        np.testing.assert_array_equal(getattr(by_rows, field.name), getattr(by_runs, field.name), err_msg=field.name)
+    assert by_rows.n_pos.tolist() == [1, 0, 2, 1, 1, 0] and by_rows.n_neg.tolist() == [0, 2, 0, 0, 2, 0]
+    _equal_sklearn(by_rows, 4, y[codes == 4], scores[codes == 4], 1e-12)
+
+
+@pytest.mark.parametrize(
+    ("scores", "codes", "expected"),
+    [
+        ([0.1, 0.2, 0.3], [0, 0, 1], True),  # no ties at all
+        ([0.1, 0.1, 0.3], [0, 1, 1], True),  # a tie across groups
+        ([0.1, 0.1, 0.3], [0, -1, 0], True),  # a tie with a row in no group
+        ([0.1, 0.1, 0.3], [1, 1, 0], False),  # a tie in group 1
+        ([0.1, 0.1, 0.1], [0, 1, 0], False),  # a run of three, its first and last row in group 0
+    ],
+)
+def test_runs_of_one_row_finds_ties_within_groups(scores, codes, expected):
+    rows = Rows.prepare(np.zeros(3, np.int8), np.zeros(3, np.int8), np.array(scores))
+    assert statistics._runs_of_one_row(np.array(codes), rows, 2) is expected
+
+
+def test_many_ties_are_not_looked_into():
+    """With many rows tied, the runs are summed without a search for ties within groups."""
+    scores = np.repeat([0.2, 0.4, 0.6], 10)
+    rows = Rows.prepare(np.zeros(30, np.int8), np.zeros(30, np.int8), scores)
+    codes = np.arange(30)  # a group a row: no tie within a group
+    assert statistics._runs_of_one_row(codes, rows, 30)
+    with mock.patch.object(statistics, "_SMALL_TABLE", 0):
+        assert not statistics._runs_of_one_row(codes, rows, 30)
+
+
+@pytest.mark.parametrize("n_groups", [1, 3, 200, 40_000])
+def test_large_untied_families_equal_sklearn(n_groups: int):
+    """Big enough to take the row path unpatched, with narrow codes of one, two and four bytes."""
+    rng = np.random.default_rng(n_groups)
+    n = 100_000
+    y = rng.integers(0, 2, n).astype(np.int8)
+    scores = np.clip(0.3 * y + rng.random(n) * 0.7, 0, 1)
+    codes = rng.integers(-1, n_groups, n)
+    rows = Rows.prepare(y, (scores >= 0.5).astype(np.int8), scores)
+    with mock.patch.object(statistics, "_sides_of_rows", wraps=statistics._sides_of_rows) as row_path:
+        s = score_stats(codes, rows, n_groups)
+    assert row_path.called
+    for g in rng.choice(n_groups, min(n_groups, 5), replace=False):
+        mask = codes == g
+        if 0 < y[mask].sum() < mask.sum():
+            _equal_sklearn(s, g, y[mask], scores[mask], 1e-9)
+
+
+@given(
+    scores=hnp.arrays(
+        np.float64, st.integers(0, 300),
+        elements=st.one_of(st.floats(0, 1), st.sampled_from([0.0, -0.0, 1.0, 0.5, np.nextafter(0.5, 1)])),
+    ),
+)
+@settings(max_examples=150, deadline=None)
+def test_score_order_sorts_like_argsort(scores):
+    """`score_order` (integer keys) gives the scores ascending, as `np.argsort`, and the rows that hold them."""
+    order, ascending = statistics.score_order(scores)
+    assert sorted(order.tolist()) == list(range(len(scores)))
+    np.testing.assert_array_equal(ascending, np.sort(scores))
+    np.testing.assert_array_equal(scores[order], ascending)
+
+
+def test_score_order_resorts_scores_closer_than_its_key():
+    """Scores equal in the key's leading bits but not in the rest are re-sorted by the full score."""
+    rng = np.random.default_rng(4)
+    scores = 0.3 + rng.integers(0, 50, 5000) * np.finfo(np.float64).eps  # differ only in the last bits
+    order, ascending = statistics.score_order(scores)
+    np.testing.assert_array_equal(ascending, np.sort(scores))
+    np.testing.assert_array_equal(scores[order], ascending)
