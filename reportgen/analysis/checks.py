@@ -232,7 +232,8 @@ def sanity_checks(predictions: Predictions, declared: Mapping[str, str], baselin
     classes = _class_names(predictions)
     return Checks(
         rows=len(frame),
-        duplicated_rows=0 if unique_rows else repeated_rows(predictions.codes),
+        duplicated_rows=0 if unique_rows else repeated_rows(
+            predictions.codes, None if score_order is None else tied(predictions.scores, score_order)),
         class_counts={} if predictions.task == "regression" else dict(zip(
             classes, np.bincount(predictions.y_true, minlength=len(classes)).tolist(), strict=True)),
         output=_output_check(predictions, declared, score_order),
@@ -257,9 +258,15 @@ def run(context: Context) -> Outcome:
 # ---------------------------------------------------------------------------------------------- checks
 
 
-def repeated_rows(codes: ColumnCodes) -> int:
+def repeated_rows(codes: ColumnCodes, candidates: np.ndarray | None = None) -> int:
     """Rows equal in every column to an earlier row, as ``frame.duplicated().sum()`` counts them (missing values
-    equal), from the codes of the frame's columns: the rows less the distinct combinations of codes."""
+    equal), from the codes of the frame's columns: the rows less the distinct combinations of codes.
+
+    `candidates` (optional) marks every row that can equal another (e.g. those whose score ties with another
+    row's, `tied`); the others are left out, and when they are most rows, only the candidates are coded.
+    """
+    if candidates is not None and np.count_nonzero(candidates) < len(candidates) // 2:
+        codes = ColumnCodes(codes.frame[candidates])
     frame = codes.frame
     key, size = np.zeros(len(frame), dtype=np.int64), 1
     for column in frame.columns:
@@ -270,6 +277,21 @@ def repeated_rows(codes: ColumnCodes) -> int:
         key = key * len(found.values) + found.codes
         size *= len(found.values)
     return len(frame) - len(pd.unique(key))
+
+
+def tied(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Which rows hold a value another row holds too (NaN counted as one value), from the rows in ascending
+    order of `values` (``np.argsort(values)``): equal values are neighbours there."""
+    ascending = values[order]
+    same = ascending[1:] == ascending[:-1]
+    marked = np.zeros(len(values), dtype=bool)
+    marked[1:] |= same
+    marked[:-1] |= same
+    found = np.empty(len(values), dtype=bool)
+    found[order] = marked
+    missing = np.isnan(values)
+    found |= missing & (np.count_nonzero(missing) > 1)
+    return found
 
 
 def _class_names(predictions: Predictions) -> list[str]:

@@ -485,3 +485,25 @@ def test_repeated_rows_of_many_wide_columns_renumber_before_they_overflow() -> N
     frame = pd.DataFrame(rng.integers(0, 40, (500, 14)), columns=[f"c{i}" for i in range(14)])  # 40^14 > 2^63
     frame = pd.concat([frame, frame.iloc[::7]], ignore_index=True)
     assert checks.repeated_rows(ColumnCodes(frame)) == int(frame.duplicated().sum()) == 72
+
+
+@given(values=st.lists(st.sampled_from([0.1, 0.25, 0.5, -0.0, 0.0, 0.9, np.nan]) | st.floats(0, 1), min_size=1,
+                       max_size=40),
+       other=st.lists(st.sampled_from(["a", "b"]), min_size=40, max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_rows_whose_score_ties_are_the_only_ones_that_can_repeat(values, other) -> None:
+    scores = np.array(values, dtype=np.float64)
+    marked = checks.tied(scores, np.argsort(scores, kind="stable"))
+    assert marked.tolist() == pd.Series(scores).duplicated(keep=False).tolist()
+    frame = pd.DataFrame({"score": scores, "other": other[:len(scores)]})
+    assert checks.repeated_rows(ColumnCodes(frame), marked) == int(frame.duplicated().sum())
+
+
+def test_untied_scores_leave_only_the_tied_rows_to_code() -> None:
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"score": rng.random(1000), "group": rng.choice(["a", "b"], 1000)})
+    frame.loc[990:, "score"] = 0.5  # ten rows tie, two groups: eight repeats
+    codes = ColumnCodes(frame)
+    marked = checks.tied(frame["score"].to_numpy(), np.argsort(frame["score"].to_numpy()))
+    assert checks.repeated_rows(codes, marked) == int(frame.duplicated().sum()) == 8
+    assert codes._done == {}  # the whole frame's columns were never factorized
