@@ -129,10 +129,14 @@ def start_charts(
     processes). The page's templates are compiled before waiting."""
     batch = vega.Batch()
     figures = []
-    for figure in each_chart(report, sections):
-        spec = charts.spec(figure.chart)
-        batch.add(spec)
-        figures.append((figure, spec))
+    try:
+        for figure in each_chart(report, sections):
+            spec = charts.spec(figure.chart)
+            batch.add(spec)
+            figures.append((figure, spec))
+    except BaseException:
+        batch.stop()  # no worker is left waiting for specs
+        raise
 
     def result() -> dict[str, RenderedChart]:
         templates.compile_page(environment(report))

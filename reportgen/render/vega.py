@@ -146,6 +146,11 @@ class Batch:
             self.workers.append(Worker())
         min(self.workers, key=lambda worker: worker.load).send(spec, key)
 
+    def stop(self) -> None:
+        """End the batch's workers unfinished (the caller failed before asking for the SVGs)."""
+        for worker in self.workers:
+            worker.stop()
+
     def svgs(self) -> list[str]:
         """The SVG of every spec added, in order."""
         rendered: dict[str, str] = {}

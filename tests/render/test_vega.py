@@ -171,3 +171,23 @@ def test_one_warm_worker_per_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(vega.os, "sched_getaffinity", lambda pid: set(range(64)))
     with vega.warm_workers():
         assert len(vega._warm) == vega.MAX_PROCESSES
+
+
+def test_a_failure_while_charts_are_built_leaves_no_worker_waiting(started: list[vega.Worker], empty_cache: None,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from reportgen.render import html
+
+    report = reportgen.evaluate(synthetic_predictions(300), label="y", score="p", slices=[{"column": "sex"}],
+                                resamples=100).to_report()
+    built = html.each_chart
+
+    def failing(*args: object) -> object:
+        for number, figure in enumerate(built(*args)):
+            if number == 2:
+                raise RuntimeError("a chart could not be built")
+            yield figure
+
+    monkeypatch.setattr(html, "each_chart", failing)
+    with pytest.raises(RuntimeError, match="could not be built"):
+        html.render_charts(report, interactive=False)
+    assert started and _running(started) == []
