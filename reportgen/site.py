@@ -66,6 +66,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 from markupsafe import Markup
@@ -78,12 +79,14 @@ from reportgen.document.schema import Report
 from reportgen.errors import InputError, counted, quoted_list, shown
 from reportgen.formatting import count, num
 from reportgen.io import read_json_file
-from reportgen.render import templates
+from reportgen.render import templates, vega
 from reportgen.render.files import check_set, clean_orphans, write_files
-from reportgen.render.html import chart_svg
 from reportgen.render.json import read_json
 from reportgen.version import __version__
 from reportgen.vocabulary import headline_metrics
+
+if TYPE_CHECKING:
+    import altair as alt
 
 FORMAT = 1
 TREND_METRICS = 4  # headline metrics drawn across versions
@@ -522,7 +525,7 @@ def _model_views(entries: Sequence[SiteEntry]) -> list[_ModelView]:
     by_model: dict[str, list[SiteEntry]] = {}
     for entry in sorted(entries, key=_newest_first, reverse=True):
         by_model.setdefault(entry.model, []).append(entry)
-    views = []
+    views, trends = [], []
     for name, versions in by_model.items():  # insertion order: by each model's newest version
         columns: dict[str, str] = {}
         for entry in versions:
@@ -543,13 +546,18 @@ def _model_views(entries: Sequence[SiteEntry]) -> list[_ModelView]:
             tasks=sorted({entry.task for entry in versions}),
             columns=list(columns.items()),
             rows=rows,
-            trend=_trend(versions[::-1], list(columns.items())[:TREND_METRICS]),
+            trend=None,
         ))
+        trends.append(_trend(versions[::-1], list(columns.items())[:TREND_METRICS]))
+    drawn = [index for index, chart in enumerate(trends) if chart is not None]
+    svgs = vega.to_svgs([charts.spec(trends[index]) for index in drawn])  # one batch for every model's trend
+    for index, svg in zip(drawn, svgs, strict=True):
+        views[index] = dataclasses.replace(views[index], trend=Markup(svg))
     return views
 
 
-def _trend(versions: Sequence[SiteEntry], columns: list[tuple[str, str]]) -> Markup | None:
-    """SVG of the headline metrics across a model's versions, oldest first; None for a single version."""
+def _trend(versions: Sequence[SiteEntry], columns: list[tuple[str, str]]) -> alt.FacetChart | None:
+    """The chart of the headline metrics across a model's versions, oldest first; None for a single version."""
     if len(versions) < 2:
         return None
     labels = [_version_label(entry) for entry in versions]
@@ -562,7 +570,7 @@ def _trend(versions: Sequence[SiteEntry], columns: list[tuple[str, str]]) -> Mar
     ]
     if not any(row["value"] is not None for row in rows):
         return None
-    return chart_svg(charts.trend_chart(rows, labels, [label for _, label in columns]))[1]
+    return charts.trend_chart(rows, labels, [label for _, label in columns])
 
 
 def _version_label(entry: SiteEntry) -> str:

@@ -646,3 +646,16 @@ def test_issue_12_hostile_manifest(tmp_path: Path, text: str, reason: str | None
     with pytest.raises(InputError, match=match) as caught:
         read_manifest(site)
     assert "\n" not in str(caught.value) and len(str(caught.value)) < 400
+
+
+def test_every_models_trend_renders_in_one_batch(built: dict[str, Path], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from reportgen.render import vega
+
+    batches = []
+    to_svgs = vega.to_svgs
+    monkeypatch.setattr(vega, "to_svgs", lambda specs: batches.append(len(specs)) or to_svgs(specs))
+    second = [_variant(built[v], tmp_path / f"second-{v}", name="second-model") for v in ("v1", "v2")]
+    publish(tmp_path / "site", [built["v1"], built["v2"], *second])
+    html = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert html.count('<figure class="chart trend"') == 2 and batches == [2]  # two models' trends, one batch

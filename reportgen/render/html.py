@@ -9,7 +9,6 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-import altair as alt
 import jinja2
 import vl_convert
 from jinja2.utils import htmlsafe_json_dumps
@@ -105,12 +104,6 @@ def finding_anchor(report: Report, finding: Finding) -> str:
         if finding.subject in names:
             return f"#{prefix}-{names.index(finding.subject) + 1}"
     return "#" + finding.section.replace("_", "-")
-
-
-def chart_svg(chart: alt.TopLevelMixin) -> tuple[dict, Markup]:
-    """A chart in the card's theme: its Vega-Lite spec and its SVG (vl-convert escapes data text)."""
-    spec = charts.spec(chart)
-    return spec, Markup(vega.to_svgs([spec])[0])
 
 
 def render_charts(
