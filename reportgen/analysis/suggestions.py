@@ -97,14 +97,6 @@ class ThresholdMatch:
     rates: dict[str, float]
 
 
-def group_rates(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    """Selection rate, TPR, FPR and precision of 0/1 labels and predictions; NaN where undefined."""
-    tp = int(np.count_nonzero((y_true == 1) & (y_pred == 1)))
-    fp = int(np.count_nonzero((y_true == 0) & (y_pred == 1)))
-    positives, negatives = int(np.count_nonzero(y_true == 1)), int(np.count_nonzero(y_true == 0))
-    return _rates(np.array([tp]), np.array([fp]), positives, negatives)[0]
-
-
 def _rates(tp: np.ndarray, fp: np.ndarray, positives: int, negatives: int) -> list[dict[str, float]]:
     """The rates of each (tp, fp) pair of a group with these class counts; NaN where a denominator is 0."""
     table = _rate_table(tp, fp, positives, negatives)

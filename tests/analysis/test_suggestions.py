@@ -18,9 +18,9 @@ import reportgen
 from reportgen.analysis.suggestions import (
     COSTS,
     MIN_STANDARDIZED_DIFFERENCE,
+    _rates,
     candidate_columns,
     distinguishing_columns,
-    group_rates,
     more_rows_to_shrink,
     threshold_matching,
 )
@@ -96,11 +96,12 @@ def test_a_given_order_of_some_rows_matches_as_those_rows_alone(rows, rate: str,
         assert given.threshold == alone.threshold
         np.testing.assert_array_equal(list(given.rates.values()), list(alone.rates.values()))
 
-def test_group_rates_are_sklearns() -> None:
+def test_a_groups_rates_from_its_counts_are_sklearns() -> None:
     from sklearn.metrics import precision_score, recall_score
     rng = np.random.default_rng(1)
     y, pred = rng.integers(0, 2, 300), rng.integers(0, 2, 300)
-    found = group_rates(y, pred)
+    tp, fp = np.count_nonzero((y == 1) & (pred == 1)), np.count_nonzero((y == 0) & (pred == 1))
+    found = _rates(np.array([tp]), np.array([fp]), int(np.count_nonzero(y == 1)), int(np.count_nonzero(y == 0)))[0]
     assert found["tpr"] == pytest.approx(recall_score(y, pred))
     assert found["fpr"] == pytest.approx(1 - recall_score(y, pred, pos_label=0))
     assert found["precision"] == pytest.approx(precision_score(y, pred))
