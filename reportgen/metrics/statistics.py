@@ -287,12 +287,14 @@ def score_stats(codes: np.ndarray, rows: Rows, n_groups: int, *, losses: bool = 
     all_kept = bool(keep.all())
     ranking = rows.ranking
     if n_groups * ranking.n_scores <= max(len(codes) // 4, _SMALL_TABLE) and not (n_groups == 1 and all_kept):
-        positive, negative = _sides(*_runs_by_counting(codes, keep, all_kept, rows, n_groups), n_groups)
+        n_pos, n_neg, sums = _rank_sums(*_sides(*_runs_by_counting(codes, keep, all_kept, rows, n_groups), n_groups),
+                                        n_groups)
     elif _runs_of_one_row(codes, rows, n_groups):
-        positive, negative = _sides_of_rows(codes, all_kept, rows, n_groups)
+        n_pos, n_neg, sums = _rank_sums_of_rows(codes, all_kept, rows, n_groups)
     else:
-        positive, negative = _sides(*_runs_by_sorting(codes, all_kept, rows, n_groups), n_groups)
-    auc_sum, v10_sq, ap_sum, v01_sq = _rank_sums(positive, negative, n_groups)
+        n_pos, n_neg, sums = _rank_sums(*_sides(*_runs_by_sorting(codes, all_kept, rows, n_groups), n_groups),
+                                        n_groups)
+    auc_sum, v10_sq, ap_sum, v01_sq = sums
 
     if losses:
         log_loss_sq, squared_sq = rows.loss_squares
@@ -304,8 +306,8 @@ def score_stats(codes: np.ndarray, rows: Rows, n_groups: int, *, losses: bool = 
     else:
         sums = [np.full(n_groups, np.nan)] * 4
     return ScoreStats(
-        n_pos=positive.group_counts.astype(np.int64),
-        n_neg=negative.group_counts.astype(np.int64),
+        n_pos=n_pos.astype(np.int64),
+        n_neg=n_neg.astype(np.int64),
         auc_sum=auc_sum,
         v10_sq=v10_sq,
         v01_sq=v01_sq,
@@ -325,8 +327,8 @@ class _Side:
     ----------
     group : ndarray of int64
         Group of each run (ascending).
-    positives, negatives : ndarray of float64, or float
-        Positives and negatives in each run; a number where every run has the same.
+    positives, negatives : ndarray of float64
+        Positives and negatives in each run.
     pos_below, neg_below : ndarray of float64
         Positives and negatives in the earlier runs of the run's group (`neg_below`: positive side only).
     group_counts : ndarray of float64
@@ -334,8 +336,8 @@ class _Side:
     """
 
     group: np.ndarray
-    positives: np.ndarray | float
-    negatives: np.ndarray | float
+    positives: np.ndarray
+    negatives: np.ndarray
     pos_below: np.ndarray
     neg_below: np.ndarray | None
     group_counts: np.ndarray
@@ -360,43 +362,57 @@ def _sides(
     )
 
 
-def _sides_of_rows(codes: np.ndarray, all_kept: bool, rows: Rows, n_groups: int) -> tuple[_Side, _Side]:
-    """The `_Side`s when every run is one row: the counts below a row follow from its position.
+def _rank_sums_of_rows(
+    codes: np.ndarray, all_kept: bool, rows: Rows, n_groups: int
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Positives and negatives per group, and `_rank_sums`'s sums, when every run is one row: from the positives alone.
 
-    In the rows sorted by group, then score, the i-th positive, at position p, has i positives
-    and p - i negatives before it; those of earlier groups are taken off.
+    In the rows sorted by group, then score, the i-th positive of its group, at position p, has
+    i positives and ``neg_below = p - i`` negatives of its group before it (those of earlier
+    groups taken off). The negatives' DeLong placements need no pass over the negatives: the
+    ``neg_below[i] - neg_below[i - 1]`` negatives between positives i - 1 and i all have
+    ``group_pos - i`` positives above them (those above every positive have none, and add 0).
+    In a one-vs-rest class of a multiclass task the positives are a small share of the rows.
     """
     labels, group_ends = _labels_by_group(codes, all_kept, rows, n_groups)
-    positive = np.flatnonzero(labels)
-    negative = np.flatnonzero(labels == 0)
+    positive = np.flatnonzero(labels.view(bool))  # labels are 0 or 1: as booleans, found faster
+    del labels
     pos_ends = np.searchsorted(positive, group_ends)
     n_pos = np.diff(pos_ends, prepend=0)
     n_neg = np.diff(group_ends, prepend=0) - n_pos
-    pos_starts, neg_starts = pos_ends - n_pos, group_ends - pos_ends - n_neg
-    pos_group = np.repeat(np.arange(n_groups), n_pos)
-    neg_group = np.repeat(np.arange(n_groups), n_neg)
+    pos_starts = pos_ends - n_pos
+    group = np.repeat(np.arange(n_groups), n_pos)
     pos_below = np.arange(len(positive), dtype=np.float64)
-    pos_below -= pos_starts[pos_group]
-    return (
-        _Side(pos_group, 1.0, 0.0, pos_below, _others_below(positive, pos_group, neg_starts), n_pos.astype(np.float64)),
-        _Side(neg_group, 0.0, 1.0, _others_below(negative, neg_group, pos_starts), None, n_neg.astype(np.float64)),
-    )
+    neg_below = np.subtract(positive, pos_below)
+    neg_below -= (group_ends - n_pos - n_neg - pos_starts)[group]  # negatives of earlier groups
+    pos_below -= pos_starts[group]
+    group_pos = n_pos.astype(np.float64)[group]
+    group_neg = n_neg.astype(np.float64)[group]
 
+    def per_group(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(group, weights=weights, minlength=n_groups)
 
-def _others_below(at: np.ndarray, group: np.ndarray, other_starts: np.ndarray) -> np.ndarray:
-    """For the rows of one class at positions `at` of the (group, score) order: rows of the other class below in
-    their group, as float64 (the j-th such row has ``at[j] - j`` before it, ``other_starts`` of them in earlier groups).
-    """
-    below = np.arange(len(at), dtype=np.float64)
-    np.subtract(at, below, out=below)
-    below -= other_starts[group]
-    return below
+    pos_above = np.subtract(group_pos, pos_below, out=pos_below)  # this positive and those above it
+    neg_between = np.diff(neg_below, prepend=0.0)
+    first = pos_starts[n_pos > 0]
+    neg_between[first] = neg_below[first]
+    v01_sq = per_group(np.multiply(neg_between, np.square(pos_above / group_pos), out=neg_between))
+    auc_sum = per_group(neg_below)
+    fp_at = np.subtract(group_neg, neg_below)
+    fp_at += pos_above
+    ap_sum = per_group(np.divide(pos_above, fp_at, out=fp_at))
+    with np.errstate(divide="ignore", invalid="ignore"):  # a group of positives only: 0/0, counted as 0
+        v10 = np.divide(neg_below, group_neg, out=neg_below)
+    np.copyto(v10, 0.0, where=group_neg == 0)
+    v10_sq = per_group(np.square(v10, out=v10))
+    return n_pos, n_neg, (auc_sum, v10_sq, ap_sum, v01_sq)
 
 
 def _rank_sums(
     positive: _Side, negative: _Side, n_groups: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per group: the AUC sum, the squared DeLong placements of positives, the AP sum, those of negatives.
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per group: positives, negatives, and the AUC sum, the squared DeLong placements of positives, the AP sum,
+    those of negatives.
 
     Each sum is weighted by the run's positives (AUC, v10, AP) or negatives (v01), so it runs over
     the runs holding some (the others would add exact zeros), operation for operation as
@@ -434,7 +450,7 @@ def _rank_sums(
     with np.errstate(divide="ignore", invalid="ignore"):
         v01 = np.divide(pos_higher, group_pos, out=group_pos)
     v01_sq = per_group(group, np.multiply(negative.negatives, np.square(v01, out=v01), out=v01))
-    return auc_sum, v10_sq, ap_sum, v01_sq
+    return n_pos, n_neg, (auc_sum, v10_sq, ap_sum, v01_sq)
 
 
 # Below this many (group, score) cells, counting them beats sorting whatever the row count.
