@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from math import isqrt
 
 import numpy as np
@@ -70,10 +71,10 @@ class ClassRows:
     true_rank : ndarray of uint8 or int32, or None
         Where the label stands among the classes ordered as `top_k_accuracy_score` orders them
         (0: first); None without `top_k`. Rows with ``true_rank < k`` are top-k hits.
-    orders : tuple of ndarray of int32, or None
-        Per class, the rows sorted by that class's probability (ties in any order).
-    rankings : tuple of Ranking, or None
-        Per class, the dense ranks of its probabilities and the class-vs-rest labels in that order.
+    one_vs_rest : tuple of Rows, or None
+        Per class, its rows against the rest: class-vs-rest labels and predictions (int8), the
+        class's probabilities, the rows sorted by them (ties in any order) and their dense ranks.
+        Their losses are empty: they are not reported one-vs-rest.
     """
 
     y_true: np.ndarray
@@ -84,8 +85,7 @@ class ClassRows:
     cell: np.ndarray
     log_loss: np.ndarray | None
     true_rank: np.ndarray | None
-    orders: tuple[np.ndarray, ...] | None
-    rankings: tuple[Ranking, ...] | None
+    one_vs_rest: tuple[Rows, ...] | None
 
     @classmethod
     def prepare(
@@ -122,17 +122,18 @@ class ClassRows:
         cell *= cell_type(n_classes)
         cell += y_pred.astype(cell_type, copy=False)
         if probabilities is None:
-            return cls(y_true, y_pred, None, n_classes, tuple(top_k), cell, None, None, None, None)
+            return cls(y_true, y_pred, None, n_classes, tuple(top_k), cell, None, None, None)
         p_true = np.take_along_axis(probabilities, y_true[:, None], axis=1)[:, 0]
         log_loss = -np.log(np.clip(p_true, EPS, 1 - EPS))
         true_rank = _true_rank(probabilities, y_true, p_true) if top_k else None
         del p_true
-        labels = y_true.astype(np.uint8 if n_classes <= 256 else np.int32)  # narrow: gathered once per class
+        narrow = np.uint8 if n_classes <= 256 else np.int32  # compared once per class
+        labels, predictions = y_true.astype(narrow), y_pred.astype(narrow)
         positions = np.arange(len(y_true), dtype=np.uint32) if len(y_true) <= 1 << 32 else None
         # One sort per class; numpy's sorts release the GIL, so the classes are sorted on every core.
         with ThreadPoolExecutor(max_workers=min(n_classes, os.cpu_count() or 1)) as pool:
-            ranked = list(pool.map(
-                lambda k: _rank_class(np.ascontiguousarray(probabilities[:, k]), labels, k, positions),
+            one_vs_rest = tuple(pool.map(
+                lambda k: _against_the_rest(np.ascontiguousarray(probabilities[:, k]), labels, predictions, k, positions),
                 range(n_classes),
             ))
         return cls(
@@ -144,17 +145,25 @@ class ClassRows:
             cell=cell,
             log_loss=log_loss,
             true_rank=true_rank,
-            orders=tuple(order for order, _ in ranked),
-            rankings=tuple(ranking for _, ranking in ranked),
+            one_vs_rest=one_vs_rest,
         )
 
 
-def _rank_class(
-    scores: np.ndarray, y_true: np.ndarray, k: int, positions: np.ndarray | None
-) -> tuple[np.ndarray, Ranking]:
-    """Row order by one class's probability, and its `Ranking` with the class-vs-rest labels."""
+def _against_the_rest(
+    scores: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, k: int, positions: np.ndarray | None
+) -> Rows:
+    """Class `k` against the rest: its labels and predictions, and its probabilities' order and `Ranking`."""
     order, ascending = score_order(scores, positions)
-    return order, Ranking.of(order, ascending, np.equal(y_true[order], k).view(np.int8))
+    no_losses = np.zeros(0)
+    return Rows(
+        y_true=np.equal(y_true, k).view(np.int8),
+        y_pred=np.equal(y_pred, k).view(np.int8),
+        scores=scores,
+        order=order,
+        log_loss=no_losses,
+        squared_error=no_losses,
+        ranking=Ranking.of(order, ascending, np.equal(y_true[order], k).view(np.int8)),
+    )
 
 
 def _true_rank(probabilities: np.ndarray, y_true: np.ndarray, p_true: np.ndarray) -> np.ndarray:
@@ -182,27 +191,28 @@ def _true_rank(probabilities: np.ndarray, y_true: np.ndarray, p_true: np.ndarray
 class ClassConfusion:
     """Confusion matrices per group: ``matrix[..., true, predicted]``, int64 (float in Bayesian-bootstrap draws).
 
-    The leading shape is (groups,) or, for bootstrap replicates, (resamples, groups).
+    The leading shape is (groups,) or, for bootstrap replicates, (resamples, groups). The margins
+    are summed once and kept: every metric of a bootstrap replicate's matrices reads them.
     """
 
     matrix: np.ndarray
 
-    @property
+    @cached_property
     def n(self) -> np.ndarray:
         """Rows per group."""
-        return self.matrix.sum(axis=(-2, -1))
+        return self.true_counts.sum(axis=-1)
 
     @property
     def n_classes(self) -> int:
         """Number of classes K."""
         return self.matrix.shape[-1]
 
-    @property
+    @cached_property
     def true_counts(self) -> np.ndarray:
         """Rows labelled with each class (the support), shape (..., K)."""
         return self.matrix.sum(axis=-1)
 
-    @property
+    @cached_property
     def predicted_counts(self) -> np.ndarray:
         """Rows predicted as each class, shape (..., K)."""
         return self.matrix.sum(axis=-2)
@@ -314,7 +324,7 @@ def group_stats(codes: np.ndarray, rows: ClassRows, n_groups: int) -> Multiclass
     confusion = ClassConfusion(matrix.reshape(n_groups, n_classes, n_classes))
     if rows.probabilities is None:
         return MulticlassStats(confusion, None)
-    assert rows.log_loss is not None and rows.orders is not None and rows.rankings is not None
+    assert rows.log_loss is not None and rows.one_vs_rest is not None
 
     kept, losses = (codes, rows.log_loss) if all_kept else (codes[keep], rows.log_loss[keep])
     log_loss_sum = np.bincount(kept, weights=losses, minlength=n_groups)
@@ -327,21 +337,8 @@ def group_stats(codes: np.ndarray, rows: ClassRows, n_groups: int) -> Multiclass
         within = np.cumsum(by_rank, axis=1)
         top_k_hits = {k: within[:, k - 1] for k in rows.top_k}
 
-    no_losses = np.zeros(0)
-    one_vs_rest = []
-    for k in range(n_classes):
-        # The class against the rest, ranked once by `ClassRows.prepare`; its losses are not reported one-vs-rest
-        # (`losses=False`), so those arrays are empty.
-        class_rows = Rows(
-            y_true=np.equal(rows.y_true, k).view(np.int8),
-            y_pred=np.equal(rows.y_pred, k).view(np.int8),
-            scores=rows.probabilities[:, k],
-            order=rows.orders[k],
-            log_loss=no_losses,
-            squared_error=no_losses,
-            ranking=rows.rankings[k],
-        )
-        one_vs_rest.append(score_stats(codes, class_rows, n_groups, losses=False))
+    # Each class against the rest, ranked once by `ClassRows.prepare`; its losses are not reported one-vs-rest.
+    one_vs_rest = [score_stats(codes, class_rows, n_groups, losses=False) for class_rows in rows.one_vs_rest]
     scores = ClassScores(confusion.n, tuple(one_vs_rest), log_loss_sum, log_loss_sq, top_k_hits)
     return MulticlassStats(confusion, scores)
 

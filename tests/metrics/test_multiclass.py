@@ -222,15 +222,15 @@ def test_prepare_keeps_lean_dtypes():
     rows = ClassRows.prepare(y, y_pred, p, 4, (2,))
     assert rows.cell.dtype == np.int16
     assert rows.true_rank.dtype == np.uint8
-    assert all(order.dtype == np.int32 for order in rows.orders)
-    assert all(r.ranks.dtype == np.int32 and r.sorted_y_true.dtype == np.int8 for r in rows.rankings)
+    assert all(r.order.dtype == np.int32 for r in rows.one_vs_rest)
+    assert all(r.ranking.ranks.dtype == np.int32 and r.ranking.sorted_y_true.dtype == np.int8 for r in rows.one_vs_rest)
     assert ClassRows.prepare(y, y_pred, p, 4).true_rank is None  # no top-k asked for
 
 
 def test_without_probabilities():
     y, y_pred, _, codes = _data()
     rows = ClassRows.prepare(y, y_pred, None, 4)
-    assert rows.orders is None and rows.log_loss is None
+    assert rows.one_vs_rest is None and rows.log_loss is None
     stats = group_stats(codes, rows, 3)
     assert stats.scores is None
     assert stats.one_vs_rest(1).scores is None
