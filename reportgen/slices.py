@@ -253,7 +253,7 @@ def _binned_family(values: pd.Series, spec: SliceSpec, key: str, source: str) ->
                 "widen the bins (TOML accepts -inf and inf)"
             )
     n_bins = max(len(edges) - 1, 1)
-    codes = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, n_bins - 1).astype(np.int32)
+    codes = _bin_codes(x, edges, n_bins)
     labels = [
         f"[{_edge(lo)}, {_edge(hi)}{']' if i == n_bins - 1 else ')'}"
         for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True))
@@ -262,6 +262,28 @@ def _binned_family(values: pd.Series, spec: SliceSpec, key: str, source: str) ->
         codes[~present] = len(labels)
         labels.append(MISSING)
     return SliceFamily(spec.title, kind, [str(spec.column)], labels, codes, notes)
+
+
+def _bin_codes(x: np.ndarray, edges: np.ndarray, n_bins: int) -> np.ndarray:
+    """Each number's bin, ``clip(searchsorted(edges, x, side="right") - 1, 0, n_bins - 1)`` as int32: a bin holds
+    its lower edge, the last bin also its upper one. NaN gets some bin: the caller gives missing values their own.
+
+    With few bins, the inner edges at or below each value are counted, one comparison per edge over all
+    rows, several times faster than a binary search per row.
+    """
+    inner = edges[1:n_bins]
+    if len(inner) > _COUNT_MAX_EDGES:
+        return np.clip(np.searchsorted(edges, x, side="right") - 1, 0, n_bins - 1).astype(np.int32)
+    codes = np.zeros(len(x), dtype=np.int32)
+    at_or_above = np.empty(len(x), dtype=bool)
+    for edge in inner:
+        np.greater_equal(x, edge, out=at_or_above)
+        codes += at_or_above
+    return codes
+
+
+# Up to this many inner edges, `_bin_codes` compares with each edge instead of searching.
+_COUNT_MAX_EDGES = 16
 
 
 def _edge(value: float) -> str:

@@ -14,7 +14,7 @@ import reportgen
 from reportgen.config import SliceSpec
 from reportgen.errors import ConfigError, InputError
 from reportgen.io import ColumnCodes
-from reportgen.slices import OTHER, build_slices, shown_groups
+from reportgen.slices import OTHER, _bin_codes, build_slices, shown_groups
 
 
 @pytest.fixture
@@ -267,6 +267,23 @@ def test_issue_12_bins_error_cuts_the_cell_it_shows(frame):
     with pytest.raises(InputError, match=r': 1 non-numeric value, e\.g\. "x{79}…"; use a plain "column" slice') as caught:
         _build(frame, {"column": "age", "bins": [0, 100]})
     assert "\n" not in str(caught.value) and len(str(caught.value)) < 300
+
+
+@given(
+    edges=st.lists(st.floats(allow_nan=False), min_size=1, max_size=40).map(sorted),
+    x=st.lists(st.floats(allow_nan=False), max_size=60),
+    picks=st.lists(st.integers(0, 39), max_size=10),
+)
+@settings(max_examples=300, deadline=None)
+def test_bin_codes_equal_a_binary_search(edges, x, picks):
+    """Counting the edges at or below a value (few edges) or searching for it (many) puts every number, edges and
+    infinities included, in the bin numpy's `searchsorted` gives."""
+    edges = np.array(edges)
+    x = np.array(x + [edges[i % len(edges)] for i in picks])  # values on the edges too
+    n_bins = max(len(edges) - 1, 1)
+    expected = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, n_bins - 1)
+    codes = _bin_codes(x, edges, n_bins)
+    assert codes.dtype == np.int32 and codes.tolist() == expected.tolist()
 
 
 def test_empty_bin_is_kept_as_a_group(frame):

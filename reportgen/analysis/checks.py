@@ -28,6 +28,7 @@ from reportgen.config import Config
 from reportgen.formatting import count, num, pct
 from reportgen.io import ColumnCodes, Predictions
 from reportgen.labels import display_label
+from reportgen.metrics.statistics import Rows
 from reportgen.vocabulary import OVERALL
 
 # The model's output, too good to be true, or the label itself:
@@ -190,7 +191,7 @@ def looks_like_output(name: str) -> bool:
 
 
 def sanity_checks(predictions: Predictions, declared: Mapping[str, str], baselines: Sequence[Baseline] = (), *,
-                  score_order: np.ndarray | None = None) -> Checks:
+                  score_rows: Rows | None = None) -> Checks:
     """Check the predictions for leakage, copies of the model's output, duplicated rows and a label of one class.
 
     Parameters
@@ -201,14 +202,16 @@ def sanity_checks(predictions: Predictions, declared: Mapping[str, str], baselin
         Column → role of the columns the config names (`declared_columns`): they are not metadata.
     baselines : sequence of Baseline
         Other models' output on the same rows, compared with the model's.
-    score_order : ndarray, optional
-        Binary: the rows by ascending score, ``np.argsort(predictions.scores)``, when already known.
+    score_rows : Rows, optional
+        Binary: the rows sorted and ranked by score (the engine's, from `measure`); made here when not given.
 
     Returns
     -------
     Checks
     """
     frame = predictions.frame
+    if predictions.task == "binary" and score_rows is None:
+        score_rows = Rows.prepare(predictions.y_true, predictions.y_pred, predictions.scores)
     target_ranks = _ranked(predictions.y_true)[0] if predictions.task == "regression" else None
     model_outputs, copies, columns, skipped = {}, [], [], {}
     unique_rows = False  # a column with a distinct value in every row: no two rows are the same
@@ -232,11 +235,11 @@ def sanity_checks(predictions: Predictions, declared: Mapping[str, str], baselin
     classes = _class_names(predictions)
     return Checks(
         rows=len(frame),
-        duplicated_rows=0 if unique_rows else repeated_rows(
-            predictions.codes, None if score_order is None else tied(predictions.scores, score_order)),
+        duplicated_rows=0 if unique_rows else repeated_rows(predictions.codes, None if score_rows is None else tied(
+            predictions.scores, score_rows.order, score_rows.ranking.sorted_ranks)),
         class_counts={} if predictions.task == "regression" else dict(zip(
             classes, np.bincount(predictions.y_true, minlength=len(classes)).tolist(), strict=True)),
-        output=_output_check(predictions, declared, score_order),
+        output=_output_check(predictions, declared, score_rows),
         columns=columns,
         skipped=skipped,
         declared=dict(declared),
@@ -249,9 +252,9 @@ def sanity_checks(predictions: Predictions, declared: Mapping[str, str], baselin
 def run(context: Context) -> Outcome:
     """The sanity checks of an evaluation's inputs (the "checks" analysis): `Checks` and their findings."""
     predictions = context.predictions
-    order = context.measured.engine.rows.order if predictions.task == "binary" else None  # sorted once, by `measure`
+    rows = context.measured.engine.rows if predictions.task == "binary" else None  # sorted once, by `measure`
     checks = sanity_checks(predictions, declared_columns(context.config, predictions.frame), context.baselines,
-                           score_order=order)
+                           score_rows=rows)
     return Outcome(checks, check_findings(checks, predictions.task))
 
 
@@ -279,10 +282,12 @@ def repeated_rows(codes: ColumnCodes, candidates: np.ndarray | None = None) -> i
     return len(frame) - len(pd.unique(key))
 
 
-def tied(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+def tied(values: np.ndarray, order: np.ndarray, ascending: np.ndarray | None = None) -> np.ndarray:
     """Which rows hold a value another row holds too (NaN counted as one value), from the rows in ascending
-    order of `values` (``np.argsort(values)``): equal values are neighbours there."""
-    ascending = values[order]
+    order of `values` (``np.argsort(values)``): equal values are neighbours there. `ascending`, ``values[order]``
+    or any array equal where it is (such as the values' dense ranks in that order), may be passed when known."""
+    if ascending is None:
+        ascending = values[order]
     same = ascending[1:] == ascending[:-1]
     marked = np.zeros(len(values), dtype=bool)
     marked[1:] |= same
@@ -372,9 +377,9 @@ def _class_aucs(ranks: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
         return (rank_sums - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
-def _output_check(predictions: Predictions, declared: Mapping[str, str], score_order: np.ndarray | None) -> OutputCheck:
-    """The model's output against the labels: ROC AUC (binary), top-label accuracy (multiclass) or R²
-    (`score_order`: as `sanity_checks`)."""
+def _output_check(predictions: Predictions, declared: Mapping[str, str], score_rows: Rows | None) -> OutputCheck:
+    """The model's output against the labels: ROC AUC (binary, from `score_rows`), top-label accuracy (multiclass)
+    or R²."""
     y_true, y_pred, scores = predictions.y_true, predictions.y_pred, predictions.scores
     if predictions.task == "regression":
         enough = len(y_true) >= MIN_OUTPUT_ROWS
@@ -387,8 +392,8 @@ def _output_check(predictions: Predictions, declared: Mapping[str, str], score_o
                     np.array_equal(scores, y_true) or np.array_equal(scores, 1 - y_true))):
             equals_label = column
     if predictions.task == "binary":
-        auc = float(_class_aucs(_ranked(scores, score_order)[0], y_true, 2)[1])
-        value = None if np.isnan(auc) else auc
+        assert score_rows is not None
+        value = _roc_auc(score_rows)
         extreme = value is not None and (value >= OUTPUT_AUC or value <= 1 - OUTPUT_AUC)
         return OutputCheck("roc_auc", value, None, equals_label, equals_label is not None or (enough and extreme))
     if predictions.task == "multiclass":
@@ -401,6 +406,18 @@ def _output_check(predictions: Predictions, declared: Mapping[str, str], score_o
     r2 = None if spread == 0 else 1 - float(np.sum((y_true - y_pred) ** 2)) / spread
     extreme = r2 is not None and r2 >= OUTPUT_R2
     return OutputCheck("r2", r2, None, equals_label, equals_label is not None or (enough and extreme))
+
+
+def _roc_auc(rows: Rows) -> float | None:
+    """ROC AUC of the scores (Mann–Whitney: each positive counts the negatives scored lower and half those tied),
+    from the runs of tied scores; None without both classes."""
+    run_pos, run_neg = rows.score_runs
+    positives, negatives = float(run_pos.sum()), float(run_neg.sum())
+    if positives == 0 or negatives == 0:
+        return None
+    lower = np.cumsum(run_neg)
+    lower -= 0.5 * run_neg  # the negatives of earlier runs and half the run's own
+    return float(np.dot(run_pos, lower)) / (positives * negatives)
 
 
 def _output_copy(predictions: Predictions, profile: _Profile) -> str | None:

@@ -127,7 +127,6 @@ def analyse_errors(
     if not settings.enabled:
         return None
     measure = error_measure(predictions, settings.metric, source=config_source)
-    searched = np.arange(len(predictions.y_true)) if measure.rows is None else measure.rows
     if measure.rows is not None:  # an error rate over the rows of one label: the search runs on those rows
         predictions, configured = _restricted(predictions, configured, measure.rows)
     frame, source = predictions.frame, predictions.source
@@ -169,11 +168,11 @@ def analyse_errors(
     elif slices.empty:
         message = (f"No slice is significantly worse than the rest of the data ({len(found.tested):,} tested, "
                    f"false discovery rate {fdr:g}).")
-    masks = {text: _rows_of(conditions, families)
-             for text, conditions in zip(slices["slice"], slices["conditions"], strict=True)}
+    members = {text: np.flatnonzero(_rows_of(conditions, families))
+               for text, conditions in zip(slices["slice"], slices["conditions"], strict=True)}
     confidence = _confidence(predictions, measure) if settings.examples and len(slices) else None
     examples = {} if confidence is None else {
-        text: _examples(predictions, measure, confidence, masks[text],
+        text: _examples(predictions, measure, confidence, members[text],
                         display + [c for c, _ in conditions if c not in display], settings.examples)
         for text, conditions in zip(slices["slice"], slices["conditions"], strict=True)
     }
@@ -191,7 +190,7 @@ def analyse_errors(
         tree=error_tree(frame, tree_input, measure.values, max_depth=settings.tree_depth, min_leaf=min_support,
                         classification=measure.binary, codes=predictions.codes),
         message=message,
-        rows={text: searched[mask] for text, mask in masks.items()},
+        rows=members if measure.rows is None else {text: measure.rows[rows] for text, rows in members.items()},
     )
 
 
@@ -229,11 +228,11 @@ def _rows_of(conditions: tuple[tuple[str, str], ...], families: list[SliceFamily
     return mask
 
 
-def _examples(predictions: Predictions, measure: Measure, confidence: np.ndarray, mask: np.ndarray, display: list[str],
-              limit: int) -> pd.DataFrame:
-    """The slice's most confident wrong predictions (regression, or a loss measure: its largest errors), as text
-    (`confidence` from `_confidence`)."""
-    rows = np.flatnonzero(mask & (measure.values > 0))
+def _examples(predictions: Predictions, measure: Measure, confidence: np.ndarray, members: np.ndarray,
+              display: list[str], limit: int) -> pd.DataFrame:
+    """The most confident wrong predictions among the slice's rows `members` (regression, or a loss measure: its
+    largest errors), as text (`confidence` from `_confidence`)."""
+    rows = members[measure.values[members] > 0]
     order = np.argsort(-confidence[rows], kind="stable")[:limit]
     chosen = predictions.frame.iloc[rows[order]][display]
     return chosen.apply(lambda column: column.map(_text)).reset_index(drop=True)
@@ -275,9 +274,10 @@ def _improvements(
         comparable = found.tested[[columns == own for columns in tested_columns]]
         rows.append(("discovered", row.slice, int(row.n), float(row.value), comparable[["conditions", "value"]]))
     for family in configured:
-        values = measure.values
-        n = np.bincount(family.codes[family.codes >= 0], minlength=family.n_groups)
-        sums = np.bincount(family.codes[family.codes >= 0], weights=values[family.codes >= 0], minlength=family.n_groups)
+        kept = family.codes >= 0
+        codes, values = (family.codes, measure.values) if kept.all() else (family.codes[kept], measure.values[kept])
+        n = np.bincount(codes, minlength=family.n_groups)
+        sums = np.bincount(codes, weights=values, minlength=family.n_groups)
         groups = pd.DataFrame({"conditions": [((family.name, label),) for label in family.labels],
                                "value": np.divide(sums, n, out=np.full(len(n), np.nan), where=n > 0), "n": n})
         groups = groups.iloc[: family.n_listed]  # max_groups' pool is no group to fix

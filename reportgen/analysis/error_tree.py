@@ -179,7 +179,9 @@ def _encode(codes: ColumnCodes, columns: list[str]) -> tuple[list[_Feature], dic
             numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
             # infinities and huge numbers stay on their side of every split, at ±LARGEST (whose sums over
             # the rows still fit in float32, as scikit-learn checks them)
-            inputs[column] = np.clip(numbers, -LARGEST, LARGEST).astype(np.float32)
+            with np.errstate(over="ignore"):  # beyond float32: ±inf, clipped to ±LARGEST as if clipped first
+                as_float32 = numbers.astype(np.float32)
+            inputs[column] = np.clip(as_float32, -LARGEST, LARGEST, out=as_float32)
             continue
         found = codes(column)
         present, uniques = found.present_codes, found.present_values  # -1 where missing
@@ -215,9 +217,9 @@ def _node_sums(tree: Any, features: list[_Feature], inputs: dict[str, np.ndarray
     """Per node of the fitted tree: rows reaching it, the sum of their errors, and whether any misses its split's value.
 
     Rows in the same cell (`_cells`) take the same path, so one row of each cell walks down the tree (as
-    scikit-learn's `apply` does, a missing value going where the split sends missing values); each depth's
-    counts and sums are bincounts of every row's node at that depth, in row order. `tree` is the fitted
-    model's `tree_`.
+    scikit-learn's `apply` does, a missing value going where the split sends missing values); the rows and error
+    sums of each cell are counted once, and each depth's per node from its cells. `tree` is the fitted model's
+    `tree_`.
     """
     splits = tree.children_left != tree.children_right  # a leaf's children are both -1
     cell, first = _cells(tree, features, inputs, splits, len(errors))
@@ -225,15 +227,16 @@ def _node_sums(tree: Any, features: list[_Feature], inputs: dict[str, np.ndarray
     column_of = np.zeros(tree.node_count, dtype=np.intp)  # a split node's feature, as a column of `x`
     column_of[splits] = np.searchsorted(split_features, tree.feature[splits])
     x = _matrix([features[index] for index in split_features], inputs, first)
-    past = tree.node_count  # the node of a row whose leaf is above the depth: a bin of its own, dropped
+    past = tree.node_count  # the node of a cell whose leaf is above the depth: a bin of its own, dropped
+    cell_rows = np.bincount(cell, minlength=len(first))
+    cell_errors = np.bincount(cell, weights=errors, minlength=len(first))
     n = np.zeros(past + 1, dtype=np.int64)
     total = np.zeros(past + 1)
     missing = np.zeros(past + 1, dtype=bool)
     node = np.zeros(len(first), dtype=np.intp)  # each cell's node at the depth
     while (node < past).any():
-        rows_node = node[cell]
-        n += np.bincount(rows_node, minlength=past + 1)
-        total += np.bincount(rows_node, weights=errors, minlength=past + 1)
+        n += np.bincount(node, weights=cell_rows, minlength=past + 1).astype(np.int64)
+        total += np.bincount(node, weights=cell_errors, minlength=past + 1)
         walking = np.flatnonzero(node < past)
         walking = walking[splits[node[walking]]]
         at = node[walking]
@@ -259,7 +262,10 @@ def _cells(tree: Any, features: list[_Feature], inputs: dict[str, np.ndarray], s
         if values.dtype.kind == "f":  # a number (`_encode`): its place among the thresholds it is split at
             own = np.array([features[index].column == column for index in split_at])
             thresholds = np.unique(thresholds_at[own])  # v ≤ threshold j exactly when v's place is ≤ j
-            place = np.where(np.isnan(values), len(thresholds) + 1, np.searchsorted(thresholds, values))
+            place = np.zeros(len(values), dtype=np.intp)  # thresholds below v, as `np.searchsorted(thresholds, v)`
+            for threshold in thresholds:  # a handful (at most one per split): a comparison each beats a search
+                place += values > threshold  # float64 threshold: compared in float64, as the search does
+            place[np.isnan(values)] = len(thresholds) + 1
             places = len(thresholds) + 2
         else:  # a category's codes
             place, places = values, int(values.max(initial=0)) + 1

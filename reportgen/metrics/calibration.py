@@ -215,22 +215,22 @@ def calibration_stats(codes: np.ndarray, rows: CalibrationRows, n_groups: int) -
 
 
 def _bin_stats(codes: np.ndarray, bin_index: np.ndarray, rows: CalibrationRows, n_groups: int, skip: int) -> BinStats:
-    """Sums per (group, bin), keyed (code + skip) * n_bins + bin; the first `skip` groups are dropped."""
+    """Sums per (group, bin), keyed (code + skip) * n_bins + bin; the first `skip` groups are dropped.
+
+    The rows and outcomes come from one count of (group, bin, outcome) cells, the confidences from one weighted
+    count: two passes over the rows, none of them over the outcomes as floats.
+    """
     n_bins = rows.n_bins
     key = np.multiply(codes, n_bins, dtype=np.int64)
     key += bin_index
     if skip:
         key += skip * n_bins
-    shape = (n_groups + skip, n_bins)
-
-    def per_bin(weights: np.ndarray | None = None) -> np.ndarray:
-        return np.bincount(key, weights, minlength=shape[0] * shape[1]).reshape(shape)[skip:]
-
-    return BinStats(
-        n=per_bin().astype(np.int64),
-        confidence_sum=per_bin(rows.confidence),
-        outcome_sum=per_bin(rows.outcome).astype(np.int64),
-    )
+    size = (n_groups + skip) * n_bins
+    confidence_sum = np.bincount(key, rows.confidence, minlength=size).reshape(-1, n_bins)[skip:]
+    key *= 2
+    key += rows.outcome
+    by_outcome = np.bincount(key, minlength=2 * size).reshape(-1, n_bins, 2)[skip:].astype(np.int64)
+    return BinStats(n=by_outcome.sum(axis=-1), confidence_sum=confidence_sum, outcome_sum=by_outcome[..., 1])
 
 
 def _bin_gaps(bins: BinStats) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,49 +43,84 @@ class ScoreHistogram:
     negatives: list[int]
 
 
-def _vertices(rows: Rows) -> tuple[np.ndarray, np.ndarray]:
-    """Cumulative true and false positives at each distinct score, from the highest score down."""
-    run_pos, run_neg = rows.score_runs
-    return np.r_[0, np.cumsum(run_pos[::-1])], np.r_[0, np.cumsum(run_neg[::-1])]
+@dataclass(frozen=True)
+class _Vertices:
+    """Cumulative true and false positives (int64) at each distinct score, from the highest score down, after a
+    first vertex (0, 0); `first`: for each distinct score, highest first, the position in ascending score order
+    of its first row."""
+
+    tps: np.ndarray
+    fps: np.ndarray
+    first: np.ndarray | None  # None: every score distinct, so distinct score i (highest first) is row n - 1 - i
 
 
-def _thin(x: np.ndarray, y: np.ndarray) -> Curve:
-    keep = np.unique(np.linspace(0, len(x) - 1, min(len(x), MAX_POINTS)).round().astype(int))
-    return Curve(x=np.round(x[keep], 4).tolist(), y=np.round(y[keep], 4).tolist())
+def _vertices(rows: Rows) -> _Vertices:
+    ranking = rows.ranking
+    n_rows = len(ranking.sorted_ranks)
+    tps = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(ranking.sorted_y_true[::-1], out=tps[1:])  # positives among the rows scored highest, one row at a time
+    if ranking.n_scores == n_rows:
+        fps = np.arange(n_rows + 1, dtype=np.int64)
+        fps -= tps
+        return _Vertices(tps, fps, None)
+    first = np.flatnonzero(np.diff(ranking.sorted_ranks, prepend=-1))[::-1]
+    seen = np.r_[0, n_rows - first]  # rows scored at or above each distinct score
+    tps = tps[seen]
+    return _Vertices(tps, seen - tps, first)
+
+
+def _thin(n_points: int, x: Callable[[np.ndarray], np.ndarray], y: Callable[[np.ndarray], np.ndarray]) -> Curve:
+    """At most `MAX_POINTS` evenly spaced points of a curve of `n_points`, x and y computed at those only."""
+    keep = np.unique(np.linspace(0, n_points - 1, min(n_points, MAX_POINTS)).round().astype(int))
+    return Curve(x=np.round(x(keep), 4).tolist(), y=np.round(y(keep), 4).tolist())
 
 
 def roc_curve(rows: Rows) -> Curve | None:
     """ROC curve (x: false positive rate, y: true positive rate); None with one class."""
-    tps, fps = _vertices(rows)
-    if tps[-1] == 0 or fps[-1] == 0:
+    v = _vertices(rows)
+    if v.tps[-1] == 0 or v.fps[-1] == 0:
         return None
-    return _thin(fps / fps[-1], tps / tps[-1])
+    return _thin(len(v.tps), lambda i: v.fps[i] / v.fps[-1], lambda i: v.tps[i] / v.tps[-1])
 
 
 def precision_recall_curve(rows: Rows) -> Curve | None:
-    """Precision-recall curve (x: recall, y: precision); None without positives."""
-    tps, fps = _vertices(rows)
-    if tps[-1] == 0:
+    """Precision-recall curve (x: recall, y: precision); None without positives.
+
+    Point 0 is (0, 1); point i ≥ 1 is vertex i's recall and precision.
+    """
+    v = _vertices(rows)
+    if v.tps[-1] == 0:
         return None
-    tps, fps = tps[1:], fps[1:]
-    return _thin(np.r_[0.0, tps / tps[-1]], np.r_[1.0, tps / (tps + fps)])
+
+    def recall(i: np.ndarray) -> np.ndarray:
+        return np.where(i == 0, 0.0, v.tps[i] / v.tps[-1])
+
+    def precision(i: np.ndarray) -> np.ndarray:
+        at = np.maximum(i, 1)
+        return np.where(i == 0, 1.0, v.tps[at] / (v.tps[at] + v.fps[at]))
+
+    return _thin(len(v.tps), recall, precision)
 
 
 def best_thresholds(rows: Rows) -> ThresholdChoice:
     """The thresholds that maximize F1 and Youden's J over the distinct scores (see `ThresholdChoice`)."""
-    tps, fps = _vertices(rows)
-    positives, negatives = tps[-1], fps[-1]
+    v = _vertices(rows)
+    positives, negatives = v.tps[-1], v.fps[-1]
     if positives == 0 or negatives == 0:
         return ThresholdChoice(None, None, None, None)
     # vertex i (i ≥ 1) predicts positive the rows scored at or above the i-th highest distinct score
-    distinct = rows.scores[rows.order][np.flatnonzero(np.diff(rows.ranking.sorted_ranks, prepend=-1))][::-1]
-    tps, fps = tps[1:], fps[1:]
+    tps, fps = v.tps[1:], v.fps[1:]
     f1 = 2 * tps / (tps + fps + positives)
     youden = tps / positives - fps / negatives
     best_f1, best_j = int(np.argmax(f1)), int(np.argmax(youden))  # first maximum: the highest threshold
+
+    def threshold(i: int) -> float:
+        position = len(rows.order) - 1 - i if v.first is None else v.first[i]
+        return float(rows.scores[rows.order[position]])
+
     return ThresholdChoice(
-        f1_threshold=float(distinct[best_f1]), f1=float(f1[best_f1]),
-        youden_threshold=float(distinct[best_j]), youden_j=float(youden[best_j]),
+        f1_threshold=threshold(best_f1), f1=float(f1[best_f1]),
+        youden_threshold=threshold(best_j), youden_j=float(youden[best_j]),
     )
 
 

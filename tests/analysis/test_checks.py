@@ -27,6 +27,7 @@ from reportgen.baseline import Baseline
 from reportgen.config import Config, DataSection
 from reportgen.evaluation import evaluate_config
 from reportgen.io import ColumnCodes, check_predictions
+from reportgen.metrics.statistics import Rows
 from tests.analysis.test_findings import inputs_for
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -95,6 +96,20 @@ def test_a_score_that_separates_perfectly_is_leakage_and_an_inverted_one_too() -
         assert ("inverted" in finding.title) is inverted
         assert finding.evidence[0].metric == "roc_auc"
         assert finding.evidence[0].value == pytest.approx(roc_auc_score(frame["y"], frame["p"]), abs=1e-12)
+
+
+@given(scores=st.lists(st.sampled_from([0.0, 0.25, 0.5, 1.0]) | st.floats(0, 1), min_size=1, max_size=60),
+       labels=st.lists(st.integers(0, 1), min_size=60, max_size=60))
+@settings(max_examples=200, deadline=None)
+def test_output_auc_from_the_score_runs_equals_sklearn(scores, labels) -> None:
+    """The output check's ROC AUC, summed over runs of tied scores, is scikit-learn's; None with one class."""
+    y = np.array(labels[:len(scores)], dtype=np.int8)
+    p = np.array(scores)
+    auc = checks._roc_auc(Rows.prepare(y, y, p))
+    if len(np.unique(y)) < 2:
+        assert auc is None
+    else:
+        assert auc == pytest.approx(roc_auc_score(y, p), abs=1e-12)
 
 
 def test_a_perfect_score_on_a_handful_of_positives_is_not_called_leakage_unless_it_is_the_label() -> None:
