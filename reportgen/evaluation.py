@@ -29,6 +29,7 @@ from reportgen.document.schema import GateResult, Report
 from reportgen.errors import ConfigError, InputError, ReportgenError, quoted_list
 from reportgen.history import History, read_history
 from reportgen.io import Predictions, check_predictions, load_predictions
+from reportgen.memory import reused_memory
 from reportgen.metrics import calibration, tasks
 from reportgen.metrics.measure import Curves, Measured, measure
 from reportgen.metrics.metric import Metric
@@ -488,10 +489,11 @@ def evaluate_predictions(
     `baselines` other models' predictions on the same rows (`load_baseline`), each compared with
     the candidate group by group.
     """
-    measured = measure(predictions, config.all_slices, config.report)
-    context = Context(config=config, predictions=predictions, measured=measured, baselines=baselines,
-                      history=history, config_source=config_source)
-    results, findings, test_families = run_analyses(context)
+    with reused_memory():  # large arrays come and go: their memory is reused, not faulted in again each time
+        measured = measure(predictions, config.all_slices, config.report)
+        context = Context(config=config, predictions=predictions, measured=measured, baselines=baselines,
+                          history=history, config_source=config_source)
+        results, findings, test_families = run_analyses(context)
     return Evaluation(config=config, predictions=predictions, measured=measured, results=results, findings=findings,
                       test_families=test_families,
                       config_source=config_source, git=git, history=history)
