@@ -125,17 +125,22 @@ class ClassRows:
             return cls(y_true, y_pred, None, n_classes, tuple(top_k), cell, None, None, None)
         p_true = np.take_along_axis(probabilities, y_true[:, None], axis=1)[:, 0]
         log_loss = -np.log(np.clip(p_true, EPS, 1 - EPS))
-        true_rank = _true_rank(probabilities, y_true, p_true) if top_k else None
-        del p_true
         narrow = np.uint8 if n_classes <= 256 else np.int32  # compared once per class
         labels, predictions = y_true.astype(narrow), y_pred.astype(narrow)
         positions = np.arange(len(y_true), dtype=np.uint32) if len(y_true) <= 1 << 32 else None
+        ranked = bool(top_k) and n_classes > 2  # with two classes, `_true_rank` reads the prediction instead
+
+        def per_class(k: int) -> tuple[Rows, np.ndarray | None]:
+            column = np.ascontiguousarray(probabilities[:, k])
+            return (_against_the_rest(column, labels, predictions, k, positions),
+                    _ahead(column, p_true, labels, k) if ranked else None)
+
         # One sort per class; numpy's sorts release the GIL, so the classes are sorted on every core.
         with ThreadPoolExecutor(max_workers=min(n_classes, os.cpu_count() or 1)) as pool:
-            one_vs_rest = tuple(pool.map(
-                lambda k: _against_the_rest(np.ascontiguousarray(probabilities[:, k]), labels, predictions, k, positions),
-                range(n_classes),
-            ))
+            per_class_rows = list(pool.map(per_class, range(n_classes)))
+        one_vs_rest = tuple(class_rows for class_rows, _ in per_class_rows)
+        true_rank = _true_rank(probabilities, y_true, [ahead for _, ahead in per_class_rows]) if top_k else None
+        del p_true, per_class_rows
         return cls(
             y_true=y_true,
             y_pred=y_pred,
@@ -166,8 +171,17 @@ def _against_the_rest(
     )
 
 
-def _true_rank(probabilities: np.ndarray, y_true: np.ndarray, p_true: np.ndarray) -> np.ndarray:
-    """Position of each row's label in scikit-learn's top-k order (0 is the top).
+def _ahead(column: np.ndarray, p_true: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Rows whose class `k` comes before their label in `top_k_accuracy_score`'s order: a higher probability, or
+    an equal one and a higher class code (`column`: class k's probabilities; `p_true`: the label's)."""
+    ahead = np.equal(column, p_true)
+    ahead &= labels < k
+    ahead |= column > p_true
+    return ahead
+
+
+def _true_rank(probabilities: np.ndarray, y_true: np.ndarray, aheads: list[np.ndarray | None]) -> np.ndarray:
+    """Position of each row's label in scikit-learn's top-k order (0 is the top): the classes `_ahead` of it.
 
     `top_k_accuracy_score` orders classes by descending probability and, among equal ones, puts
     the higher class code first (a reversed stable argsort). With two classes it instead predicts
@@ -177,12 +191,7 @@ def _true_rank(probabilities: np.ndarray, y_true: np.ndarray, p_true: np.ndarray
     if n_classes == 2:
         return np.not_equal(probabilities[:, 1] > 0.5, y_true == 1).view(np.uint8)
     rank = np.zeros(len(y_true), dtype=np.uint8 if n_classes <= 256 else np.int32)
-    ahead = np.empty(len(y_true), dtype=bool)
-    for j in range(n_classes):
-        column = probabilities[:, j]
-        np.equal(column, p_true, out=ahead)
-        ahead &= y_true < j
-        ahead |= column > p_true
+    for ahead in aheads:
         rank += ahead
     return rank
 
