@@ -3,7 +3,7 @@
 An evaluation of millions of rows allocates and frees many arrays of tens of megabytes. glibc
 serves each such block with its own `mmap` and gives it back with `munmap` when freed, so the
 next array of the same size is faulted in page by page again; on virtual machines, where a page
-fault is dear, that was a third of the engine's time at 10M rows (`benchmarks/results.md`).
+fault is dear, that system time was 26–45% of the engine's CPU time at 10M rows (`benchmarks/results.md`).
 Within `reused_memory`, large blocks come from the heap and freed memory stays there for the
 next array; on leaving, glibc's settings are put back and the free memory is returned to the
 system (`malloc_trim`), so the process does not keep the evaluation's peak.
