@@ -14,6 +14,7 @@ import argparse
 import atexit
 import contextlib
 import errno
+import gc
 import os
 import sys
 import time
@@ -32,6 +33,9 @@ if TYPE_CHECKING:  # the pipeline is imported by the command that runs it: --hel
 
 GATE_FAILED, USER_ERROR = 1, 2
 MAX_LINE = 2000  # characters of one message, a last resort (errors cut user values much shorter)
+# The command's collector thresholds (`run`): young collections every 50,000 allocations (Python: 700), the
+# oldest generation, which walks every library object, next to never.
+GC_THRESHOLDS = (50_000, 20, 1000)
 
 
 def _formats(text: str) -> list[str]:
@@ -266,7 +270,14 @@ def _system_error(args: argparse.Namespace, exc: BaseException) -> str:
 def run() -> NoReturn:
     """The `reportgen` command (its console script): `main`, then the exit handlers, the output flushed, and
     the process ends at once. Python's own shutdown would then free the objects of every library imported,
-    one by one: 0.3–0.5 s after a build, longer than some commands take."""
+    one by one: 0.3–0.5 s after a build, longer than some commands take.
+
+    The cyclic garbage collector runs rarely in this short-lived process (`GC_THRESHOLDS`): with Python's
+    defaults, a build of the example ran 535 young and 4 full collections, each full one walking every object
+    of the libraries imported, about 10% of the build's CPU. Young garbage is still collected, every
+    `GC_THRESHOLDS[0]` allocations.
+    """
+    gc.set_threshold(*GC_THRESHOLDS)
     code = main()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):

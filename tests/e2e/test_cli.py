@@ -203,3 +203,32 @@ def test_user_text_cannot_send_terminal_escapes(tmp_path: Path, capsys: pytest.C
     assert main(["build", str(config), "-q"]) == 2
     err = capsys.readouterr().err
     assert "\x1b" not in err and 'no column "y\\x1b[2J"' in err  # escaped by errors.shown
+
+
+def test_the_command_collects_garbage_rarely_and_ends_with_mains_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`reportgen` (the console script) sets the collector's thresholds before it runs anything, and exits with
+    `main`'s code without Python's teardown; the library (`main`, `evaluate`) leaves the thresholds alone."""
+    import gc
+
+    from reportgen import cli
+
+    seen = {}
+
+    def fake_main() -> int:
+        seen["thresholds"] = gc.get_threshold()
+        return 3
+
+    def fake_exit(code: int) -> None:
+        raise SystemExit(code)
+
+    before = gc.get_threshold()
+    monkeypatch.setattr(cli, "main", fake_main)
+    monkeypatch.setattr(cli.os, "_exit", fake_exit)
+    monkeypatch.setattr(cli.atexit, "_run_exitfuncs", lambda: None)  # this test process's own handlers stay
+    try:
+        with pytest.raises(SystemExit) as ended:
+            cli.run()
+    finally:
+        gc.set_threshold(*before)
+    assert ended.value.code == 3
+    assert seen["thresholds"] == cli.GC_THRESHOLDS != before
