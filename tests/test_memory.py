@@ -25,9 +25,9 @@ def _mmapped_bytes() -> int:
     return libc.mallinfo2().hblkhd
 
 
-def _mmapped_by_a_block() -> int:
+def _mmapped_by_a_block(size: int = BLOCK) -> int:
     before = _mmapped_bytes()
-    block = np.ones(BLOCK)
+    block = np.ones(size)
     grown = _mmapped_bytes() - before
     del block
     return grown
@@ -43,6 +43,16 @@ def test_large_blocks_come_from_the_heap_inside_and_from_mmap_again_after() -> N
     with reused_memory():
         assert _mmapped_by_a_block() == 0
     assert _mmapped_by_a_block() >= BLOCK * 8
+
+
+@needs_glibc
+def test_after_the_block_glibc_is_left_as_its_adaptation_leaves_it() -> None:
+    """Blocks up to 32 MB come from the heap after (glibc's start-up threshold, 128 KB, would map them apart),
+    larger ones are mapped apart and given back when freed."""
+    with reused_memory():
+        pass
+    assert _mmapped_by_a_block(2_000_000) == 0  # 16 MB
+    assert _mmapped_by_a_block(5_000_000) >= 40_000_000  # 40 MB
 
 
 @needs_glibc
