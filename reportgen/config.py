@@ -28,6 +28,7 @@ from pydantic import (
 from reportgen.errors import ConfigError, counted, did_you_mean, quoted_list, shown
 from reportgen.expression import ExpressionError, parse
 from reportgen.vocabulary import OVERALL
+from reportgen.windows import parse_window
 
 Scalar = bool | int | float | str
 UNKNOWN_KEY = "unknown key"
@@ -172,6 +173,8 @@ class SliceSpec(_Section):
     """Cut a numeric column into this many bins of about equal counts."""
     where: str | None = None
     """A query such as "age >= 65 and sex == 'F'": the rows it holds against the rest."""
+    window: str | None = None
+    """A date/time column cut into windows, in time order: a pandas offset alias, e.g. "1D", "7D", "W", "MS"."""
     max_groups: Annotated[int, Field(ge=2, le=10_000)] = 1000
     """The most groups the slice may have (more is an error)."""
 
@@ -184,11 +187,20 @@ class SliceSpec(_Section):
             raise ValueError('"bins" and "quantiles" go with "column"')
         if self.bins is not None and self.quantiles is not None:
             raise ValueError('give "bins" or "quantiles", not both')
+        if self.window is not None and (self.column is None or self.bins is not None or self.quantiles is not None):
+            raise ValueError('"window" goes with "column" alone (not with "columns", "where", "bins" or "quantiles")')
         if self.columns is not None and len(self.columns) < 2:
             raise ValueError('"columns" (an intersection) needs at least two columns; use "column" for one')
         if self.where is not None and not self.where.strip():
             raise ValueError('"where" is empty')
         return self
+
+    @field_validator("window")
+    @classmethod
+    def _known_window(cls, window: str | None) -> str | None:
+        if window is not None:
+            parse_window(window)  # its ValueError says what to write
+        return window
 
     @field_validator("bins")
     @classmethod

@@ -13,6 +13,7 @@ from reportgen.expression import ExpressionError, evaluate, parse
 from reportgen.io import ColumnCodes, ValueCodes
 from reportgen.labels import cap_label, distinct
 from reportgen.vocabulary import OVERALL
+from reportgen.windows import parse_window, window_codes
 
 MISSING = "(missing)"
 OTHER = "(other)"
@@ -27,7 +28,7 @@ class SliceFamily:
     name : str
         The family's name, e.g. "sex" or "sex × race".
     kind : str
-        "values", "bins", "quantiles", "intersection" or "query".
+        "values", "bins", "quantiles", "windows" (of time, in time order), "intersection" or "query".
     columns : list of str
         The data columns it is defined on (empty for a query).
     labels : list of str
@@ -88,6 +89,8 @@ class ShownGroups:
 def shown_groups(family: SliceFamily, max_shown: int) -> ShownGroups | None:
     """The groups the card shows of a family of more than `max_shown` groups; None when it shows them all.
 
+    The largest groups, largest first; of time windows, the latest, in time order. The rest form "(other)".
+
     Examples
     --------
     >>> family = SliceFamily("id", "values", ["id"], ["a", "b", "c"], np.array([0, 1, 1, 2, 2, 2], dtype=np.int32))
@@ -97,8 +100,11 @@ def shown_groups(family: SliceFamily, max_shown: int) -> ShownGroups | None:
     """
     if family.n_groups <= max_shown:
         return None
-    counts = np.bincount(family.codes[family.codes >= 0], minlength=family.n_groups)[: family.n_listed]
-    groups = np.argsort(-counts, kind="stable")[:max_shown]
+    if family.kind == "windows":  # time order kept: the latest windows (and missing times, last)
+        groups = np.arange(family.n_groups)[-max_shown:]
+    else:
+        counts = np.bincount(family.codes[family.codes >= 0], minlength=family.n_groups)[: family.n_listed]
+        groups = np.argsort(-counts, kind="stable")[:max_shown]
     in_other = (family.codes >= 0) & ~np.isin(family.codes, groups)
     other = SliceFamily(family.name, family.kind, family.columns, [OTHER], np.where(in_other, 0, -1).astype(np.int32))
     return ShownGroups(groups.tolist(), other, family.n_distinct - len(groups))
@@ -167,6 +173,8 @@ def _build(
         return _intersection_family(frame, spec, value_codes)
     if spec.bins is not None or spec.quantiles is not None:
         return _binned_family(frame[spec.column], spec, key, source)
+    if spec.window is not None:
+        return _window_family(frame[spec.column], spec, key, source)
     codes, labels = value_codes(spec.column)
     codes, labels, notes, pooled = _cap(codes, labels, spec.max_groups)
     return SliceFamily(spec.title, "values", columns, distinct(labels), codes, notes, pooled)
@@ -284,6 +292,40 @@ def _bin_codes(x: np.ndarray, edges: np.ndarray, n_bins: int) -> np.ndarray:
 
 # Up to this many inner edges, `_bin_codes` compares with each edge instead of searching.
 _COUNT_MAX_EDGES = 16
+
+
+def _window_family(values: pd.Series, spec: SliceSpec, key: str, source: str) -> SliceFamily:
+    """One group per time window (`reportgen.windows`), every window from the first to the last, in time order;
+    missing times last, as "(missing)"."""
+    where = f'column "{shown(spec.column)}" ({key} window "{shown(spec.window)}")'
+    times = _times(values, f"{source}: {where}")
+    codes, labels = window_codes(times, parse_window(str(spec.window)))
+    if len(labels) > spec.max_groups:
+        raise InputError(f"{source}: {where}: {len(labels):,} windows from {labels[0]} to {labels[-1]}, more than "
+                         f"max_groups = {spec.max_groups}; use a longer window or raise max_groups")
+    if (codes < 0).any():
+        codes[codes < 0] = len(labels)
+        labels.append(MISSING)
+    return SliceFamily(spec.title, "windows", [str(spec.column)], labels, codes)
+
+
+def _times(values: pd.Series, where: str) -> pd.Series:
+    """The column as datetimes: as it is, or its text read as ISO 8601 dates and times."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        raise InputError(f"{where}: holds numbers, not dates or times; write them as ISO dates (2024-05-06) or "
+                         "times (2024-05-06 13:30)")
+    text = values.astype("string")
+    try:
+        times = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    except (ValueError, TypeError, OverflowError):  # offsets that differ from row to row: all on UTC
+        times = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
+    unread = times.isna() & text.notna()
+    if unread.any():
+        raise InputError(f'{where}: {counted(int(unread.sum()), "value")} not ISO dates or times, e.g. '
+                         f'"{shown(text[unread].iloc[0])}"; write them as 2024-05-06 or 2024-05-06 13:30')
+    return times
 
 
 def _edge(value: float) -> str:

@@ -374,3 +374,95 @@ def test_value_codes_from_shared_codes_are_the_sorted_factorization(values, dtyp
     alone = build_slices(frame, [SliceSpec(column="g")], source="d.csv")[0]  # factorized here: the same
     assert alone.labels == family.labels and np.array_equal(alone.codes, family.codes)
     np.testing.assert_array_equal(pair.codes, family.codes)
+
+
+# Time windows --------------------------------------------------------------------------------------
+
+
+def _times(*values: str | None) -> pd.DataFrame:
+    return pd.DataFrame({"t": pd.to_datetime(list(values), format="ISO8601")})
+
+
+def test_monthly_windows_in_time_order_with_empty_months_and_missing_last():
+    frame = _times("2024-05-31 23:59", "2024-03-01", None, "2024-05-01")
+    (family,) = _build(frame, {"column": "t", "window": "MS"})
+    assert family.kind == "windows"
+    assert _groups(family) == {"2024-03": [1], "2024-04": [], "2024-05": [0, 3], "(missing)": [2]}
+
+
+@pytest.mark.parametrize(("window", "labels"), [
+    ("W", ["2024-W18", "2024-W19", "2024-W20"]),  # Monday 2024-04-29 to Sunday 2024-05-05 is ISO week 18
+    ("7D", ["2024-05-01", "2024-05-08"]),  # from midnight of the first day
+    ("12h", ["2024-05-01 00:00", "2024-05-01 12:00"] + [f"2024-05-{d:02d} {h}" for d in range(2, 14)
+                                                         for h in ("00:00", "12:00")][:-1]),
+    ("QS", ["2024-Q2"]),
+    ("YE", ["2024"]),
+    ("QS-FEB", ["2024-05"]),
+])
+def test_window_labels(window, labels):
+    (family,) = _build(_times("2024-05-01 09:00", "2024-05-13 10:00"), {"column": "t", "window": window})
+    assert family.labels == labels
+
+
+def test_windows_of_text_and_of_local_times():
+    frame = pd.DataFrame({"t": ["2024-05-06T23:30:00+02:00", "2024-05-07T00:30:00+02:00", None]})
+    (family,) = _build(frame, {"column": "t", "window": "1D"})
+    assert _groups(family) == {"2024-05-06": [0], "2024-05-07": [1], "(missing)": [2]}  # local days
+    aware = pd.DataFrame({"t": pd.to_datetime(["2024-05-06 23:30", "2024-05-07 00:30"]).tz_localize("Europe/Paris")})
+    (family,) = _build(aware, {"column": "t", "window": "1D"})
+    assert family.labels == ["2024-05-06", "2024-05-07"]
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    (["2024-05-06", "last tuesday", "soon"], r'column "t" \(\[\[slices\]\] #1 window "MS"\): 2 values not ISO dates '
+                                             r'or times, e\.g\. "last tuesday"; write them as 2024-05-06'),
+    ([1714953600, 1715040000], r'column "t" \(\[\[slices\]\] #1 window "MS"\): holds numbers, not dates or times'),
+])
+def test_window_of_a_column_that_is_not_times(values, message):
+    with pytest.raises(InputError, match=r"^preds\.csv: " + message):
+        _build(pd.DataFrame({"t": values}), {"column": "t", "window": "MS"})
+
+
+def test_more_windows_than_max_groups_is_an_error_naming_a_longer_window():
+    frame = _times("2024-01-01", "2024-12-31")
+    with pytest.raises(InputError, match=r'window "1D"\): 366 windows from 2024-01-01 to 2024-12-31, more than '
+                                         r"max_groups = 100; use a longer window or raise max_groups$"):
+        _build(frame, {"column": "t", "window": "1D", "max_groups": 100})
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ({"column": "t", "window": "B"}, r'"B" is not a window reportgen can cut time into'),
+    ({"column": "t", "window": "2MS"}, r'"2MS" is not a window'),
+    ({"column": "t", "window": "fortnight"}, r'"fortnight" is not a pandas offset alias'),
+    ({"column": "t", "window": "MS", "quantiles": 4}, r'"window" goes with "column" alone'),
+    ({"columns": ["t", "g"], "window": "MS"}, r'"window" goes with "column" alone'),
+])
+def test_bad_windows_in_the_config(spec, message):
+    with pytest.raises(ValueError, match=message):
+        SliceSpec(**spec)
+
+
+def test_the_card_shows_the_latest_windows_in_time_order():
+    frame = _times(*[f"2024-{m:02d}-15" for m in range(1, 13)])
+    (family,) = _build(frame, {"column": "t", "window": "MS"})
+    shown = shown_groups(family, 5)
+    assert [family.labels[g] for g in shown.groups] == ["2024-08", "2024-09", "2024-10", "2024-11", "2024-12"]
+    assert shown.other.codes.tolist() == [0] * 7 + [-1] * 5
+
+
+@given(
+    days=st.lists(st.integers(0, 400), min_size=1, max_size=40),
+    minutes=st.lists(st.integers(0, 1439), min_size=40, max_size=40),
+    window=st.sampled_from(["1D", "3D", "7D", "6h", "90min", "W", "MS", "ME", "QS", "QE", "YS"]),
+)
+@settings(max_examples=150, deadline=None)
+def test_windows_count_the_rows_pandas_resample_counts(days, minutes, window):
+    """Rows per window, empty windows included, equal pandas' `resample` (origin: midnight of the first day).
+    Calendar windows hold their whole first and last day: the oracle resamples on the period's start, left-closed
+    (pandas' own "W", "ME" and "QE" bins close on the right at midnight of the period's last day)."""
+    times = pd.Timestamp("2023-11-20") + pd.to_timedelta(days, unit="D") + pd.to_timedelta(minutes[:len(days)],
+                                                                                              unit="min")
+    (family,) = _build(pd.DataFrame({"t": times}), {"column": "t", "window": window, "max_groups": 10_000})
+    oracle = {"W": "W-MON", "ME": "MS", "QE": "QS"}.get(window, window)
+    expected = pd.Series(1, index=times).resample(oracle, origin="start_day", closed="left", label="left").size()
+    assert np.bincount(family.codes, minlength=family.n_groups).tolist() == expected.tolist()

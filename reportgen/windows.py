@@ -1,0 +1,133 @@
+"""Time windows: each timestamp's window from a pandas offset alias, windows in time order with readable labels.
+
+A fixed span ("1D", "7D", "12h", "30min") cuts time into equal windows from midnight of the first day
+(pandas' ``origin="start_day"``), each labelled by its start ("2024-05-06", or "2024-05-06 12:00" within
+a day). A calendar period ("W" or "W-MON" … weeks, "MS"/"ME" months, "QS"/"QE" quarters, "YS"/"YE"
+years, anchors allowed) is a period of that calendar, labelled "2024-W18" (weeks Monday to Sunday, ISO),
+"2024-05", "2024-Q2", "2024" (other anchors: the start date). Every window from the first to the last
+timestamp's is a group, empty ones included (a gap in time is a window without rows, never a zero).
+Time-zone-aware timestamps are windowed on their local wall-clock time.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+FIXED_SPANS = ("Day", "Hour", "Minute", "Second")
+CALENDAR = ("Week", "MonthBegin", "MonthEnd", "QuarterBegin", "QuarterEnd", "YearBegin", "YearEnd")
+EXAMPLES = '"1D", "7D", "12h", "W", "MS", "QS" or "YS"'
+_DAY_US = 86_400_000_000
+_MINUTE_US = 60_000_000
+_MONTHS = [name.upper() for name in calendar.month_abbr[1:]]
+_WEEKDAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A parsed window: its alias, and either a fixed span in microseconds or a pandas period frequency.
+
+    Attributes
+    ----------
+    alias : str
+        As written in the config, e.g. "7D" or "MS".
+    span_us : int or None
+        A fixed span's length in microseconds; None for a calendar period.
+    period : str or None
+        A calendar period's pandas period frequency ("W-SUN", "M", "Q-DEC", "Y-DEC", ...); None for a span.
+    """
+
+    alias: str
+    span_us: int | None = None
+    period: str | None = None
+
+
+def parse_window(alias: str) -> Window:
+    """The window an offset alias names.
+
+    Raises
+    ------
+    ValueError
+        If the alias is not a pandas offset, or names one that is not a fixed span or a single calendar period
+        (business days, "2MS", ...).
+
+    Examples
+    --------
+    >>> parse_window("7D").span_us, parse_window("QS").period
+    (604800000000, 'Q-DEC')
+    """
+    from pandas.tseries.frequencies import to_offset
+
+    try:
+        offset = to_offset(alias)
+    except (ValueError, TypeError):
+        raise ValueError(f'"{alias}" is not a pandas offset alias; use e.g. {EXAMPLES}') from None
+    kind = type(offset).__name__
+    if kind in FIXED_SPANS and offset.n >= 1:
+        return Window(alias, span_us=int(pd.Timedelta(offset) // pd.Timedelta(microseconds=1)))
+    if kind in CALENDAR and offset.n == 1:
+        if kind == "Week":
+            if offset.weekday is None:
+                raise ValueError(f'"{alias}" is a week without a weekday; use "W" (Monday to Sunday) or "W-MON" …')
+            return Window(alias, period=f"W-{_WEEKDAYS[offset.weekday]}")
+        if kind in ("MonthBegin", "MonthEnd"):
+            return Window(alias, period="M")
+        # a quarter or year starting in month m ends in month m - 1; one ending in month m ends there
+        month = offset.startingMonth if kind.startswith("Quarter") else offset.month
+        last = (month - 2) % 12 if kind.endswith("Begin") else month - 1
+        return Window(alias, period=f"{kind[0]}-{_MONTHS[last]}")
+    raise ValueError(f'"{alias}" is not a window reportgen can cut time into; use a fixed span or one calendar '
+                     f"period, e.g. {EXAMPLES}")
+
+
+def window_codes(times: pd.Series, window: Window) -> tuple[np.ndarray, list[str]]:
+    """Each timestamp's window (int32 code into the labels; -1 where the time is missing) and the labels of every
+    window from the first timestamp's to the last's, in time order. `times` is a datetime64 column.
+
+    Examples
+    --------
+    >>> times = pd.Series(pd.to_datetime(["2024-05-06", "2024-07-30", None]))
+    >>> codes, labels = window_codes(times, parse_window("MS"))
+    >>> codes.tolist(), labels
+    ([0, 2, -1], ['2024-05', '2024-06', '2024-07'])
+    """
+    if getattr(times.dt, "tz", None) is not None:
+        times = times.dt.tz_localize(None)  # local wall-clock time
+    present = times.notna().to_numpy()
+    codes = np.full(len(times), -1, dtype=np.int32)
+    if not present.any():
+        return codes, []
+    if window.span_us is not None:
+        us = times.to_numpy(dtype="datetime64[us]").astype(np.int64)[present]
+        origin = us.min() // _DAY_US * _DAY_US
+        index = (us - origin) // window.span_us
+        first = int(index.min())  # the first timestamp's window: those before it, from midnight on, hold nothing
+        index -= first
+        starts = pd.to_datetime(origin + (first + np.arange(int(index.max()) + 1)) * window.span_us, unit="us")
+        fmt = "%Y-%m-%d" if window.span_us % _DAY_US == 0 else (
+            "%Y-%m-%d %H:%M" if window.span_us % _MINUTE_US == 0 else "%Y-%m-%d %H:%M:%S")
+        labels = [start.strftime(fmt) for start in starts]
+    else:
+        ordinals = times[present].dt.to_period(window.period).array.asi8
+        first = int(ordinals.min())
+        index = ordinals - first
+        periods = pd.period_range(pd.Period(ordinal=first, freq=window.period), periods=int(index.max()) + 1)
+        labels = [_period_label(period, window.period) for period in periods]
+    codes[present] = index
+    return codes, labels
+
+
+def _period_label(period: pd.Period, frequency: str) -> str:
+    start = period.start_time
+    if frequency == "W-SUN":
+        return start.strftime("%G-W%V")  # Monday to Sunday: the ISO week
+    if frequency == "M":
+        return start.strftime("%Y-%m")
+    if frequency == "Q-DEC":
+        return f"{start.year}-Q{period.quarter}"
+    if frequency == "Y-DEC":
+        return str(start.year)
+    return start.strftime("%Y-%m-%d" if frequency.startswith("W") else "%Y-%m")
