@@ -466,3 +466,13 @@ def test_windows_count_the_rows_pandas_resample_counts(days, minutes, window):
     oracle = {"W": "W-MON", "ME": "MS", "QE": "QS"}.get(window, window)
     expected = pd.Series(1, index=times).resample(oracle, origin="start_day", closed="left", label="left").size()
     assert np.bincount(family.codes, minlength=family.n_groups).tolist() == expected.tolist()
+
+
+def test_the_card_says_a_slice_is_time_windows():
+    frame = pd.DataFrame({"y": [0, 1] * 30, "p": np.linspace(0.05, 0.95, 60),
+                          "t": pd.date_range("2024-01-01", periods=60, freq="7D")})
+    evaluation = reportgen.evaluate(frame, label="y", score="p", slices=[{"column": "t", "window": "QS"}],
+                                    resamples=100)
+    assert "(time windows of t, in time order)" in evaluation.to_html()
+    groups = evaluation.metrics.query("slice == 't' and metric == 'count'")["group"].tolist()
+    assert groups == ["2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4", "2025-Q1"]  # 60 weeks from 2024-01-01
