@@ -13,7 +13,7 @@ from reportgen.expression import ExpressionError, evaluate, parse
 from reportgen.io import ColumnCodes, ValueCodes
 from reportgen.labels import cap_label, distinct
 from reportgen.vocabulary import OVERALL
-from reportgen.windows import parse_window, window_codes
+from reportgen.windows import TooManyWindows, parse_window, window_codes
 
 MISSING = "(missing)"
 OTHER = "(other)"
@@ -299,10 +299,11 @@ def _window_family(values: pd.Series, spec: SliceSpec, key: str, source: str) ->
     missing times last, as "(missing)"."""
     where = f'column "{shown(spec.column)}" ({key} window "{shown(spec.window)}")'
     times = _times(values, f"{source}: {where}")
-    codes, labels = window_codes(times, parse_window(str(spec.window)))
-    if len(labels) > spec.max_groups:
-        raise InputError(f"{source}: {where}: {len(labels):,} windows from {labels[0]} to {labels[-1]}, more than "
-                         f"max_groups = {spec.max_groups}; use a longer window or raise max_groups")
+    try:
+        codes, labels = window_codes(times, parse_window(str(spec.window)), spec.max_groups)
+    except TooManyWindows as exc:
+        raise InputError(f"{source}: {where}: {exc}, more than max_groups = {spec.max_groups}; use a longer window "
+                         "or raise max_groups") from None
     if (codes < 0).any():
         codes[codes < 0] = len(labels)
         labels.append(MISSING)

@@ -83,14 +83,28 @@ def parse_window(alias: str) -> Window:
                      f"period, e.g. {EXAMPLES}")
 
 
-def window_codes(times: pd.Series, window: Window) -> tuple[np.ndarray, list[str]]:
+class TooManyWindows(ValueError):
+    """More windows than allowed: their count and the first and last window's labels (no other label is made)."""
+
+    def __init__(self, count: int, first: str, last: str) -> None:
+        super().__init__(f"{count:,} windows from {first} to {last}")
+        self.count, self.first, self.last = count, first, last
+
+
+def window_codes(times: pd.Series, window: Window, max_windows: int) -> tuple[np.ndarray, list[str]]:
     """Each timestamp's window (int32 code into the labels; -1 where the time is missing) and the labels of every
     window from the first timestamp's to the last's, in time order. `times` is a datetime64 column.
+
+    Raises
+    ------
+    TooManyWindows
+        If there are more than `max_windows` windows; counted before any is labelled, so a window of a second over
+        a century of timestamps costs one pass over the rows.
 
     Examples
     --------
     >>> times = pd.Series(pd.to_datetime(["2024-05-06", "2024-07-30", None]))
-    >>> codes, labels = window_codes(times, parse_window("MS"))
+    >>> codes, labels = window_codes(times, parse_window("MS"), 100)
     >>> codes.tolist(), labels
     ([0, 2, -1], ['2024-05', '2024-06', '2024-07'])
     """
@@ -106,18 +120,24 @@ def window_codes(times: pd.Series, window: Window) -> tuple[np.ndarray, list[str
         index = (us - origin) // window.span_us
         first = int(index.min())  # the first timestamp's window: those before it, from midnight on, hold nothing
         index -= first
-        starts = pd.to_datetime(origin + (first + np.arange(int(index.max()) + 1)) * window.span_us, unit="us")
         fmt = "%Y-%m-%d" if window.span_us % _DAY_US == 0 else (
             "%Y-%m-%d %H:%M" if window.span_us % _MINUTE_US == 0 else "%Y-%m-%d %H:%M:%S")
-        labels = [start.strftime(fmt) for start in starts]
+
+        def label(k: int) -> str:
+            return pd.Timestamp(origin + (first + k) * window.span_us, unit="us").strftime(fmt)
     else:
         ordinals = times[present].dt.to_period(window.period).array.asi8
         first = int(ordinals.min())
         index = ordinals - first
-        periods = pd.period_range(pd.Period(ordinal=first, freq=window.period), periods=int(index.max()) + 1)
-        labels = [_period_label(period, window.period) for period in periods]
+
+        def label(k: int) -> str:
+            return _period_label(pd.Period(ordinal=first + k, freq=window.period), window.period)
+
+    count = int(index.max()) + 1
+    if count > max_windows:
+        raise TooManyWindows(count, label(0), label(count - 1))
     codes[present] = index
-    return codes, labels
+    return codes, [label(k) for k in range(count)]
 
 
 def _period_label(period: pd.Period, frequency: str) -> str:

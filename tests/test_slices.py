@@ -476,3 +476,25 @@ def test_the_card_says_a_slice_is_time_windows():
     assert "(time windows of t, in time order)" in evaluation.to_html()
     groups = evaluation.metrics.query("slice == 't' and metric == 'count'")["group"].tolist()
     assert groups == ["2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4", "2025-Q1"]  # 60 weeks from 2024-01-01
+
+
+def test_a_second_window_over_centuries_fails_at_once():
+    """An attacker's config: one-second windows over 500 years (1.6e10 windows) is refused after one pass over the
+    rows, without a label or an array per window."""
+    frame = pd.DataFrame({"t": ["1600-01-01T00:00:00", "2100-01-01T00:00:00"] * 1000})
+    seconds = int((pd.Timestamp("2100-01-01") - pd.Timestamp("1600-01-01")).total_seconds()) + 1
+    with pytest.raises(InputError, match=rf'window "1s"\): {seconds:,} windows from 1600-01-01 00:00:00 to '
+                                         r"2100-01-01 00:00:00, more than max_groups = 1000"):
+        _build(frame, {"column": "t", "window": "1s"})
+
+
+def test_windows_of_noise_raise_no_finding():
+    """Random labels, scores and timestamps: monthly windows go through the weak-slice tests' one multiplicity
+    policy, and noise is not called significantly worse."""
+    rng = np.random.default_rng(7)
+    n = 4000
+    frame = pd.DataFrame({"y": rng.integers(0, 2, n), "p": rng.random(n),
+                          "t": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365 * 24, n), unit="h")})
+    evaluation = reportgen.evaluate(frame, label="y", score="p", slices=[{"column": "t", "window": "MS"}],
+                                    resamples=100, error_analysis={"enabled": False})
+    assert not [f for f in evaluation.findings if any(e.slice == "t" for e in f.evidence)]
