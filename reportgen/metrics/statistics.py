@@ -287,13 +287,11 @@ def score_stats(codes: np.ndarray, rows: Rows, n_groups: int, *, losses: bool = 
     all_kept = bool(keep.all())
     ranking = rows.ranking
     if n_groups * ranking.n_scores <= max(len(codes) // 4, _SMALL_TABLE) and not (n_groups == 1 and all_kept):
-        n_pos, n_neg, sums = _rank_sums(*_sides(*_runs_by_counting(codes, keep, all_kept, rows, n_groups), n_groups),
-                                        n_groups)
+        n_pos, n_neg, sums = _rank_sums_of_runs(*_runs_by_counting(codes, keep, all_kept, rows, n_groups), n_groups)
     elif _runs_of_one_row(codes, rows, n_groups):
         n_pos, n_neg, sums = _rank_sums_of_rows(codes, all_kept, rows, n_groups)
     else:
-        n_pos, n_neg, sums = _rank_sums(*_sides(*_runs_by_sorting(codes, all_kept, rows, n_groups), n_groups),
-                                        n_groups)
+        n_pos, n_neg, sums = _rank_sums_of_runs(*_runs_by_sorting(codes, all_kept, rows, n_groups), n_groups)
     auc_sum, v10_sq, ap_sum, v01_sq = sums
 
     if losses:
@@ -319,53 +317,10 @@ def score_stats(codes: np.ndarray, rows: Rows, n_groups: int, *, losses: bool = 
     )
 
 
-@dataclass(frozen=True)
-class _Side:
-    """The runs holding positives (or negatives), in run order, and what the rank sums need of them.
-
-    Attributes
-    ----------
-    group : ndarray of int64
-        Group of each run (ascending).
-    positives, negatives : ndarray of float64
-        Positives and negatives in each run.
-    pos_below, neg_below : ndarray of float64
-        Positives and negatives in the earlier runs of the run's group (`neg_below`: positive side only).
-    group_counts : ndarray of float64
-        Per group, this side's class count (positives on the positive side, negatives on the other).
-    """
-
-    group: np.ndarray
-    positives: np.ndarray
-    negatives: np.ndarray
-    pos_below: np.ndarray
-    neg_below: np.ndarray | None
-    group_counts: np.ndarray
-
-
-def _sides(
-    run_group: np.ndarray, run_pos: np.ndarray, run_neg: np.ndarray, n_groups: int
-) -> tuple[_Side, _Side]:
-    """The positive and negative `_Side` of runs sorted by group, then score."""
-    n_pos = np.bincount(run_group, weights=run_pos, minlength=n_groups)
-    n_neg = np.bincount(run_group, weights=run_neg, minlength=n_groups)
-    first_run = np.searchsorted(run_group, np.arange(n_groups))
-    pos_below = _within_group_exclusive_cumsum(run_pos, run_group, first_run)
-    neg_below = _within_group_exclusive_cumsum(run_neg, run_group, first_run)
-
-    positive = np.flatnonzero(run_pos)
-    negative = np.flatnonzero(run_neg)
-    return (
-        _Side(run_group[positive], run_pos[positive], run_neg[positive], pos_below[positive], neg_below[positive],
-              n_pos),
-        _Side(run_group[negative], run_pos[negative], run_neg[negative], pos_below[negative], None, n_neg),
-    )
-
-
 def _rank_sums_of_rows(
     codes: np.ndarray, all_kept: bool, rows: Rows, n_groups: int
 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """Positives and negatives per group, and `_rank_sums`'s sums, when every run is one row: from the positives alone.
+    """Positives and negatives per group, and `_rank_sums_of_runs`'s sums, when every run is one row: from the positives alone.
 
     In the rows sorted by group, then score, the i-th positive of its group, at position p, has
     i positives and ``neg_below = p - i`` negatives of its group before it (those of earlier
@@ -408,48 +363,53 @@ def _rank_sums_of_rows(
     return n_pos, n_neg, (auc_sum, v10_sq, ap_sum, v01_sq)
 
 
-def _rank_sums(
-    positive: _Side, negative: _Side, n_groups: int
+def _rank_sums_of_runs(
+    run_group: np.ndarray, run_pos: np.ndarray, run_neg: np.ndarray, n_groups: int
 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """Per group: positives, negatives, and the AUC sum, the squared DeLong placements of positives, the AP sum,
-    those of negatives.
+    those of negatives; from the runs (group, positives, negatives), sorted by group, then score.
 
     Each sum is weighted by the run's positives (AUC, v10, AP) or negatives (v01), so it runs over
     the runs holding some (the others would add exact zeros), operation for operation as
       neg_lower = neg_below + 0.5 * run_neg;  pos_higher = (group_pos - pos_below - run_pos) + 0.5 * run_pos
       v10 = neg_lower / group_neg;  v01 = pos_higher / group_pos
       precision_at = tp_at / (tp_at + fp_at), tp_at = group_pos - pos_below, fp_at = group_neg - neg_below
-    The sides' arrays of counts below are overwritten (the sides are spent).
     """
-    n_pos, n_neg = positive.group_counts, negative.group_counts
+    n_pos = np.bincount(run_group, weights=run_pos, minlength=n_groups)
+    n_neg = np.bincount(run_group, weights=run_neg, minlength=n_groups)
+    first_run = np.searchsorted(run_group, np.arange(n_groups))
+    pos_below = _within_group_exclusive_cumsum(run_pos, run_group, first_run)
+    neg_below = _within_group_exclusive_cumsum(run_neg, run_group, first_run)
 
     def per_group(group: np.ndarray, weights: np.ndarray) -> np.ndarray:  # NaN (0/0 of an empty class) counts 0
         np.copyto(weights, 0.0, where=np.isnan(weights))
         return np.bincount(group, weights=weights, minlength=n_groups)
 
-    group, below = positive.group, positive.neg_below
-    neg_lower = np.multiply(positive.negatives, 0.5)
+    runs = np.flatnonzero(run_pos)
+    group, positives = run_group[runs], run_pos[runs]
+    below = neg_below[runs]
+    neg_lower = np.multiply(run_neg[runs], 0.5)
     neg_lower += below
     group_neg = n_neg[group]
     fp_at = np.subtract(group_neg, below, out=below)
-    tp_at = n_pos[group]
-    tp_at -= positive.pos_below
+    tp_at = np.subtract(n_pos[group], pos_below[runs])
     with np.errstate(divide="ignore", invalid="ignore"):
         v10 = np.divide(neg_lower, group_neg, out=group_neg)
         fp_at += tp_at
         precision_at = np.divide(tp_at, fp_at, out=tp_at)
-    auc_sum = per_group(group, np.multiply(positive.positives, neg_lower, out=neg_lower))
-    v10_sq = per_group(group, np.multiply(positive.positives, np.square(v10, out=v10), out=v10))
-    ap_sum = per_group(group, np.multiply(positive.positives, precision_at, out=precision_at))
+    auc_sum = per_group(group, np.multiply(positives, neg_lower, out=neg_lower))
+    v10_sq = per_group(group, np.multiply(positives, np.square(v10, out=v10), out=v10))
+    ap_sum = per_group(group, np.multiply(positives, precision_at, out=precision_at))
 
-    group, positives = negative.group, negative.positives
+    runs = np.flatnonzero(run_neg)
+    group, positives = run_group[runs], run_pos[runs]
     group_pos = n_pos[group]
-    pos_higher = np.subtract(group_pos, negative.pos_below, out=negative.pos_below)
+    pos_higher = np.subtract(group_pos, pos_below[runs])
     pos_higher -= positives
     pos_higher += np.multiply(positives, 0.5)
     with np.errstate(divide="ignore", invalid="ignore"):
         v01 = np.divide(pos_higher, group_pos, out=group_pos)
-    v01_sq = per_group(group, np.multiply(negative.negatives, np.square(v01, out=v01), out=v01))
+    v01_sq = per_group(group, np.multiply(run_neg[runs], np.square(v01, out=v01), out=v01))
     return n_pos, n_neg, (auc_sum, v10_sq, ap_sum, v01_sq)
 
 
