@@ -140,7 +140,6 @@ class ClassRows:
             per_class_rows = list(pool.map(per_class, range(n_classes)))
         one_vs_rest = tuple(class_rows for class_rows, _ in per_class_rows)
         true_rank = _true_rank(probabilities, y_true, [ahead for _, ahead in per_class_rows]) if top_k else None
-        del per_class_rows
         return cls(
             y_true=y_true,
             y_pred=y_pred,
