@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -34,6 +35,15 @@ Scalar = bool | int | float | str
 UNKNOWN_KEY = "unknown key"
 Task = Literal["binary", "multiclass", "regression"]
 TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
+
+
+def _window_alias(alias: str) -> str:
+    parse_window(alias)  # its ValueError says what to write
+    return alias
+
+
+# A pandas offset alias of time windows ("7D", "W", "MS"), checked by `reportgen.windows.parse_window`.
+WindowAlias = Annotated[str, AfterValidator(_window_alias)]
 
 
 class _Section(BaseModel):
@@ -173,7 +183,7 @@ class SliceSpec(_Section):
     """Cut a numeric column into this many bins of about equal counts."""
     where: str | None = None
     """A query such as "age >= 65 and sex == 'F'": the rows it holds against the rest."""
-    window: str | None = None
+    window: WindowAlias | None = None
     """A date/time column cut into windows, in time order: a pandas offset alias, e.g. "1D", "7D", "W", "MS"."""
     max_groups: Annotated[int, Field(ge=2, le=10_000)] = 1000
     """The most groups the slice may have (more is an error)."""
@@ -194,13 +204,6 @@ class SliceSpec(_Section):
         if self.where is not None and not self.where.strip():
             raise ValueError('"where" is empty')
         return self
-
-    @field_validator("window")
-    @classmethod
-    def _known_window(cls, window: str | None) -> str | None:
-        if window is not None:
-            parse_window(window)  # its ValueError says what to write
-        return window
 
     @field_validator("bins")
     @classmethod
@@ -447,6 +450,59 @@ class ErrorAnalysisSection(_Section):
         return self
 
 
+class MonitoringSection(_Section):
+    """`[monitoring]`: the deployed model's data against the rows it was validated on, and its performance over time.
+
+    `reference` is a file of the rows the model was validated on (the same columns as `[data]`; labels
+    optional), relative to the config file. Each column's drift from the reference is tested (numbers:
+    Kolmogorov–Smirnov; categories: chi-square) and counts as drift where the test is significant under
+    `[findings] fdr` and the shift is at least `min_wasserstein` (numbers: the Wasserstein distance in
+    reference standard deviations) or `min_jensen_shannon` (categories: the Jensen–Shannon distance).
+    `time` names a date/time column, cut into `window`s (default: chosen from the time span) to follow
+    performance and drift over time; a window's drift is its PSI on `psi_bins` reference-quantile bins,
+    counted where its chi-square test is significant and the PSI is at least `min_psi`.
+    """
+
+    reference: str | None = None
+    """The rows the model was validated on (CSV, Parquet or JSON Lines), relative to the config file."""
+    time: str | None = None
+    """A date/time column of the predictions (and of the reference) to follow performance and drift over time."""
+    window: WindowAlias | None = None
+    """The windows of "time", a pandas offset alias: "1D", "7D", "W", "MS", "QS" (default: from the time span)."""
+    columns: list[str] | None = None
+    """The columns tested for drift (default: every column but the label, the model's outputs and identifiers)."""
+    min_wasserstein: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 0.1
+    """A number column drifts when the Wasserstein distance is at least this many reference standard deviations."""
+    min_jensen_shannon: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.1
+    """A category column drifts when the Jensen–Shannon distance (natural log) is at least this."""
+    min_psi: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 0.1
+    """A window drifts in a column when its population stability index is at least this."""
+    psi_bins: Annotated[int, Field(ge=2, le=100)] = 10
+    """Reference-quantile bins of a number column for the PSI."""
+    max_categories: Annotated[int, Field(ge=2, le=100_000)] = 100
+    """A text column with more distinct values is not tested unless "columns" lists it."""
+    max_windows: Annotated[int, Field(ge=2, le=10_000)] = 1000
+    """The most windows "time" may be cut into (more is an error)."""
+
+    @field_validator("columns")
+    @classmethod
+    def _some_columns(cls, columns: list[str] | None) -> list[str] | None:
+        if columns is not None and not columns:
+            raise ValueError("no columns: list some, or leave the key out to test every column")
+        return columns
+
+    @model_validator(mode="after")
+    def _window_needs_time(self) -> MonitoringSection:
+        if self.window is not None and self.time is None:
+            raise ValueError('"window" needs "time", the date/time column it cuts')
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the card monitors anything: a reference to compare with, or a time column to follow."""
+        return self.reference is not None or self.time is not None
+
+
 class TrainingSection(_Section):
     """`[training]`: the model's training history (per-epoch logs), relative to the config file.
 
@@ -501,6 +557,8 @@ class Config(_Section):
     """Another model's predictions on the same rows, to compare with (one table, or several [[baseline]])."""
     error_analysis: ErrorAnalysisSection = ErrorAnalysisSection()
     """Searching the metadata columns for the slices where the model fails."""
+    monitoring: MonitoringSection = MonitoringSection()
+    """The deployed model's data against a reference, and its performance over time."""
 
     @field_validator("baseline", mode="before")
     @classmethod

@@ -13,7 +13,7 @@ from reportgen.expression import ExpressionError, evaluate, parse
 from reportgen.io import ColumnCodes, ValueCodes
 from reportgen.labels import cap_label, distinct
 from reportgen.vocabulary import OVERALL
-from reportgen.windows import TooManyWindows, parse_window, window_codes
+from reportgen.windows import TooManyWindows, parse_times, parse_window, window_codes
 
 MISSING = "(missing)"
 OTHER = "(other)"
@@ -298,7 +298,7 @@ def _window_family(values: pd.Series, spec: SliceSpec, key: str, source: str) ->
     """One group per time window (`reportgen.windows`), every window from the first to the last, in time order;
     missing times last, as "(missing)"."""
     where = f'column "{shown(spec.column)}" ({key} window "{shown(spec.window)}")'
-    times = _times(values, f"{source}: {where}")
+    times = parse_times(values, f"{source}: {where}")
     try:
         codes, labels = window_codes(times, parse_window(str(spec.window)), spec.max_groups)
     except TooManyWindows as exc:
@@ -308,25 +308,6 @@ def _window_family(values: pd.Series, spec: SliceSpec, key: str, source: str) ->
         codes[codes < 0] = len(labels)
         labels.append(MISSING)
     return SliceFamily(spec.title, "windows", [str(spec.column)], labels, codes)
-
-
-def _times(values: pd.Series, where: str) -> pd.Series:
-    """The column as datetimes: as it is, or its text read as ISO 8601 dates and times."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values
-    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        raise InputError(f"{where}: holds numbers, not dates or times; write them as ISO dates (2024-05-06) or "
-                         "times (2024-05-06 13:30)")
-    text = values.astype("string")
-    try:
-        times = pd.to_datetime(text, errors="coerce", format="ISO8601")
-    except (ValueError, TypeError, OverflowError):  # offsets that differ from row to row: all on UTC
-        times = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
-    unread = times.isna() & text.notna()
-    if unread.any():
-        raise InputError(f'{where}: {counted(int(unread.sum()), "value")} not ISO dates or times, e.g. '
-                         f'"{shown(text[unread].iloc[0])}"; write them as 2024-05-06 or 2024-05-06 13:30')
-    return times
 
 
 def _edge(value: float) -> str:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from reportgen.errors import InputError, counted, shown
+
 FIXED_SPANS = ("Day", "Hour", "Minute", "Second")
 CALENDAR = ("Week", "MonthBegin", "MonthEnd", "QuarterBegin", "QuarterEnd", "YearBegin", "YearEnd")
 EXAMPLES = '"1D", "7D", "12h", "W", "MS", "QS" or "YS"'
@@ -151,3 +153,29 @@ def _period_label(period: pd.Period, frequency: str) -> str:
     if frequency == "Y-DEC":
         return str(start.year)
     return start.strftime("%Y-%m-%d" if frequency.startswith("W") else "%Y-%m")
+
+
+def parse_times(values: pd.Series, where: str) -> pd.Series:
+    """The column as datetimes: as it is, or its text read as ISO 8601 dates and times (offsets that differ
+    from row to row: all on UTC); missing values stay missing.
+
+    Raises
+    ------
+    InputError
+        If the column holds numbers, or text that is not an ISO date or time (`where` starts the message).
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        raise InputError(f"{where}: holds numbers, not dates or times; write them as ISO dates (2024-05-06) or "
+                         "times (2024-05-06 13:30)")
+    text = values.astype("string")
+    try:
+        times = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    except (ValueError, TypeError, OverflowError):  # offsets that differ from row to row: all on UTC
+        times = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
+    unread = times.isna() & text.notna()
+    if unread.any():
+        raise InputError(f'{where}: {counted(int(unread.sum()), "value")} not ISO dates or times, e.g. '
+                         f'"{shown(text[unread].iloc[0])}"; write them as 2024-05-06 or 2024-05-06 13:30')
+    return times
