@@ -15,7 +15,10 @@ import altair as alt
 import pandas as pd
 from altair.utils.schemapi import debug_mode
 
+from reportgen.analysis.data_drift import WindowDrift
+from reportgen.analysis.monitoring import ChangePoint, MetricSeries
 from reportgen.document.schema import (
+    DriftColumn,
     FairnessResult,
     GroupChange,
     OperatingPoint,
@@ -646,3 +649,106 @@ def error_tree_chart(nodes: list[TreeNode], *, measure: str) -> alt.LayerChart:
         width=ICICLE_WIDTH, height=alt.Step(ICICLE_ROW),
         title=alt.TitleParams("Error tree", subtitle=f"width: share of rows; colour: {measure}"),
     )
+
+
+DRIFT_CHART_MAX_COLUMNS = 30  # columns drawn in the drift and by-window charts (largest shift first); the table has all
+DISTRIBUTION_CHARTS = 6  # columns whose distributions are drawn, largest shift first
+EFFECT_TITLES = {"wasserstein": "Wasserstein (reference SDs)", "jensen_shannon": "Jensen–Shannon"}
+
+
+def drift_chart(columns: list[DriftColumn]) -> alt.FacetChart:
+    """Each tested column's shift from the reference, largest first, against the size from which it drifts (a
+    tick), coloured by the verdict; one panel per statistic (numbers: Wasserstein; categories: Jensen–Shannon)."""
+    tested = [c for c in columns if c.effect_value is not None][:DRIFT_CHART_MAX_COLUMNS]
+    names = dict(zip([c.column for c in tested], display_labels([c.column for c in tested], CHART_LABEL_CHARS),
+                     strict=True))
+    rows = [{"column": names[c.column], "effect": EFFECT_TITLES[c.effect], "value": c.effect_value,
+             "threshold": c.threshold, "verdict": "drifted" if c.drifted else "no drift", "q": c.q_value}
+            for c in tested]
+    y = alt.Y("column:N", title=None, sort=[names[c.column] for c in tested])
+    color = alt.Color("verdict:N", title=None, scale=alt.Scale(domain=["drifted", "no drift"], range=[ALERT, MUTED]))
+    bars = alt.Chart().mark_bar(height=12).encode(
+        x=alt.X("value:Q", title=None), y=y, color=color,
+        tooltip=[alt.Tooltip("column:N"), alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("q:Q", format=".3g")])
+    ticks = alt.Chart().mark_tick(color="#111827", thickness=2, size=16).encode(x=alt.X("threshold:Q"), y=y)
+    return alt.layer(bars, ticks, data=pd.DataFrame(rows), width=220, height=alt.Step(18)).facet(
+        row=alt.Row("effect:N", title=None, header=alt.Header(labelFontSize=12)),
+        title=_title("Shift from the reference, largest first (tick: the size from which a column drifts)",
+                     _more(len([c for c in columns if c.effect_value is not None]), len(tested))),
+    ).resolve_scale(x="independent", y="independent")
+
+
+def distribution_chart(column: DriftColumn) -> alt.Chart:
+    """A column's distribution in the reference and now: shares per bin (numbers, as steps) or per category."""
+    d = column.distribution
+    sides = (("reference", d.reference), ("current", d.current))
+    color = alt.Color("side:N", title=None, scale=alt.Scale(domain=["reference", "current"], range=[MUTED, ACCENT]))
+    title = display_label(column.column)
+    if d.edges is not None:
+        rows = [{"side": side, "start": d.edges[i], "share": share} for side, shares in sides
+                for i, share in enumerate([*shares, shares[-1]])]  # the last step drawn to the last edge
+        return alt.Chart(pd.DataFrame(rows), title=title).mark_line(interpolate="step-after").encode(
+            x=alt.X("start:Q", title=None, scale=alt.Scale(zero=False)),
+            y=alt.Y("share:Q", title="Share", axis=alt.Axis(format="%")), color=color,
+        ).properties(width=WIDTH, height=120)
+    labels = display_labels(d.labels, CHART_LABEL_CHARS)
+    rows = [{"side": side, "category": label, "share": share} for side, shares in sides
+            for label, share in zip(labels, shares, strict=True)]
+    return alt.Chart(pd.DataFrame(rows), title=title).mark_bar().encode(
+        y=alt.Y("category:N", title=None, sort=labels), yOffset=alt.YOffset("side:N", sort=["reference", "current"]),
+        x=alt.X("share:Q", title="Share", axis=alt.Axis(format="%")), color=color,
+    ).properties(width=WIDTH, height=alt.Step(8))
+
+
+def drift_heatmap(by_window: WindowDrift) -> alt.LayerChart:
+    """Each column's PSI per time window (darker: larger), a dot where the window drifted in it; empty windows
+    blank."""
+    columns = by_window.columns[:DRIFT_CHART_MAX_COLUMNS]
+    names = display_labels(columns, CHART_LABEL_CHARS)
+    rows = [{"column": name, "window": window, "psi": psi, "drifted": drifted}
+            for name, psis, flags in zip(names, by_window.psi, by_window.drifted, strict=False)
+            for window, psi, drifted in zip(by_window.windows, psis, flags, strict=True) if psi is not None]
+    x = alt.X("window:O", title=None, sort=by_window.windows, axis=alt.Axis(labelAngle=-45))
+    y = alt.Y("column:N", title=None, sort=names)
+    cells = alt.Chart().mark_rect().encode(
+        x=x, y=y, color=alt.Color("psi:Q", title="PSI", scale=alt.Scale(scheme="oranges", domainMin=0)),
+        tooltip=[alt.Tooltip("column:N"), alt.Tooltip("window:O"), alt.Tooltip("psi:Q", format=".3f")])
+    dots = alt.Chart().mark_point(filled=True, color="#111827", size=30).encode(x=x, y=y).transform_filter(
+        alt.datum.drifted)
+    return alt.layer(cells, dots, data=pd.DataFrame(rows)).properties(
+        width=alt.Step(28), height=alt.Step(18),
+        title=_title("PSI by time window (dot: the window drifted in that column)",
+                     _more(len(by_window.columns), len(columns))))
+
+
+def performance_over_time_chart(series: list[MetricSeries], windows: list[str], labels: dict[str, str],
+                                changes: list[ChangePoint]) -> alt.FacetChart:
+    """Metrics per time window with their intervals (band), the reference's interval as a grey band, and where a
+    change detector places the start of a change for the worse (a dashed red rule); a window without rows is a
+    gap, not a zero. One panel per metric."""
+    starts = {(c.metric, c.start) for c in changes if c.worse}
+    rows = [{"metric": labels.get(s.metric, s.metric), "window": v.window, "value": v.value, "low": v.ci_low,
+             "high": v.ci_high, "n": v.n, "reference_low": s.reference_low, "reference_high": s.reference_high,
+             "change": (s.metric, v.window) in starts, "estimate": v.estimate}
+            for s in series for v in s.values]
+    x = alt.X("window:O", title=None, sort=windows, axis=alt.Axis(labelAngle=-45))
+    y = alt.Y("value:Q", title=None, scale=alt.Scale(zero=False))
+    band = alt.Chart().mark_area(color=ACCENT, opacity=0.15).encode(x=x, y=alt.Y("low:Q"), y2=alt.Y2("high:Q"))
+    line = alt.Chart().mark_line(color=ACCENT, point=alt.OverlayMarkDef(color=ACCENT, filled=True, size=30)).encode(
+        x=x, y=y, tooltip=[alt.Tooltip("window:O"), alt.Tooltip("value:Q", format=".3f"),
+                           alt.Tooltip("low:Q", format=".3f"), alt.Tooltip("high:Q", format=".3f"), alt.Tooltip("n:Q")])
+    reference = alt.Chart().mark_area(color=MUTED, opacity=0.25).encode(
+        x=x, y=alt.Y("reference_low:Q"), y2=alt.Y2("reference_high:Q"))
+    change = alt.Chart().mark_rule(color=ALERT, strokeDash=[4, 3]).encode(x=x).transform_filter(alt.datum.change)
+    estimate = alt.Chart().mark_line(color=MUTED, strokeDash=[2, 2]).encode(x=x, y=alt.Y("estimate:Q"))
+    return alt.layer(reference, band, line, estimate, change, data=pd.DataFrame(rows)).properties(width=210, height=120).facet(
+        facet=alt.Facet("metric:N", title=None, sort=[labels.get(s.metric, s.metric) for s in series],
+                        header=alt.Header(labelFontSize=12)),
+        columns=3,
+        title=_title("By time window, with intervals (grey band: the reference's interval; dotted: estimated from "
+                     "the probabilities alone; dashed red: a change for the worse begins)", ""),
+    ).resolve_scale(y="independent")
+
+
+def _more(total: int, shown: int) -> str:
+    return f"the {shown} largest of {total} drawn; the table lists all" if total > shown else ""

@@ -333,12 +333,17 @@ class BaselineSpec(_Section):
 
 
 class GateSpec(_Section):
-    """One `[[gates]]` entry: a bound on a metric or on a fairness gap, or on a metric's change.
+    """One `[[gates]]` entry: a bound on a metric or on a fairness gap, or on a metric's change; or, with
+    `[monitoring]`, on drift or on a metric over time.
 
     A metric gate applies overall, to every group of `slice`, or to one `group` of it; a fairness
     gate to the gap of every sensitive column, or of `sensitive` only. A `max_regression` gate
     bounds how much worse than the baseline (every baseline, or `baseline` only) a metric may get.
     With `significant`, a gate fails only where the interval lies wholly beyond the bound.
+    Monitoring: `drift_share` bounds the share of input columns that drifted, `drift` names a column that
+    may not drift; a metric gate with `windows` ("every" or "latest") checks the metric per time window,
+    against `min`/`max` and, with `below_reference`, fails where a window is significantly worse than the
+    reference.
     """
 
     metric: str | None = None
@@ -361,17 +366,42 @@ class GateSpec(_Section):
     """Compare with this baseline only (default: every baseline)."""
     significant: bool = False
     """Fail only when the whole confidence interval lies beyond the bound."""
+    drift_share: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    """Monitoring: the gate fails when a larger share of the input columns drifted from the reference."""
+    drift: str | None = None
+    """Monitoring: the gate fails when this column drifted from the reference."""
+    windows: Literal["every", "latest"] | None = None
+    """Monitoring: check the metric in every time window, or in the latest window with a value."""
+    below_reference: bool = False
+    """Monitoring (with "windows"): fail where a window is significantly worse than the reference."""
 
     @model_validator(mode="after")
     def _one_bound_on_one_thing(self) -> GateSpec:
-        if (self.metric is None) == (self.fairness is None):
-            raise ValueError('give exactly one of "metric" or "fairness"')
+        kinds = [k for k in ("metric", "fairness", "drift", "drift_share") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError('give exactly one of "metric", "fairness", "drift" or "drift_share"')
+        if self.drift is not None or self.drift_share is not None:
+            others = [k for k in ("slice", "group", "sensitive", "min", "max", "max_regression", "baseline", "windows")
+                      if getattr(self, k) is not None] + (["significant"] if self.significant else [])
+            if others or self.below_reference:
+                key = "drift" if self.drift is not None else "drift_share"
+                raise ValueError(f'"{key}" is a gate of its own: give it without '
+                                 f'{", ".join(f"{chr(34)}{k}{chr(34)}" for k in others or ["below_reference"])}')
+            return self
+        if self.windows is not None and (self.slice is not None or self.max_regression is not None):
+            raise ValueError('"windows" checks the overall metric per time window: give it without "slice" or '
+                             '"max_regression"')
+        if self.below_reference and self.windows is None:
+            raise ValueError('"below_reference" goes with "windows"')
+        if self.windows is not None and self.below_reference and self.min is None and self.max is None:
+            return self
         if self.max_regression is not None:
             if self.min is not None or self.max is not None or self.fairness is not None:
                 raise ValueError('"max_regression" bounds a metric\'s change from the baseline; give it alone, '
                                  'without "min", "max" or "fairness"')
         elif self.min is None and self.max is None:
-            raise ValueError('give "min", "max" or both (or "max_regression")')
+            raise ValueError('give "min", "max" or both (or "below_reference")' if self.windows is not None
+                             else 'give "min", "max" or both (or "max_regression")')
         if self.baseline is not None and self.max_regression is None:
             raise ValueError('"baseline" goes with "max_regression"')
         if self.min is not None and self.max is not None and self.min > self.max:
@@ -620,6 +650,13 @@ class Config(_Section):
                 )
             if gate.fairness is not None and not self.fairness.sensitive:
                 raise ValueError(f"[[gates]] #{index} fairness: no sensitive columns; list them in [fairness] sensitive")
+            needs = "reference" if gate.drift is not None or gate.drift_share is not None else (
+                "time" if gate.windows is not None else None)
+            if needs is not None and getattr(self.monitoring, needs) is None:
+                key = next(k for k in ("drift", "drift_share", "windows") if getattr(gate, k) is not None)
+                raise ValueError(f"[[gates]] #{index} {key}: needs [monitoring] {needs}")
+            if gate.below_reference and self.monitoring.reference is None:
+                raise ValueError(f"[[gates]] #{index} below_reference: needs [monitoring] reference, with labels")
             if gate.max_regression is not None and not self.baseline:
                 raise ValueError(f"[[gates]] #{index} max_regression: no baseline to compare with; add a [baseline]")
             names = [spec.name for spec in self.baseline]

@@ -19,6 +19,7 @@ from reportgen.analysis.base import SEVERITIES, Context, Finding, TestFamily, fi
 from reportgen.analysis.comparison import Comparison
 from reportgen.analysis.error_analysis import ErrorAnalysis
 from reportgen.analysis.fairness import Fairness, Thresholds
+from reportgen.analysis.monitoring import Monitoring
 from reportgen.analysis.registry import run_analyses
 from reportgen.analysis.training import TrainingSummary
 from reportgen.baseline import Baseline, align_baseline, load_baseline
@@ -28,13 +29,22 @@ from reportgen.document.gates import apply_gates
 from reportgen.document.schema import GateResult, Report
 from reportgen.errors import ConfigError, InputError, ReportgenError, quoted_list
 from reportgen.history import History, read_history
-from reportgen.io import Predictions, check_predictions, load_predictions
+from reportgen.io import (
+    Predictions,
+    Unlabelled,
+    check_predictions,
+    check_unlabelled,
+    file_fingerprint,
+    read_table,
+    split_unlabelled,
+)
 from reportgen.memory import reused_memory
 from reportgen.metrics import calibration, tasks
 from reportgen.metrics.measure import Curves, Measured, measure
 from reportgen.metrics.metric import Metric
 from reportgen.paths import project_of
 from reportgen.record import GitState, git_state
+from reportgen.reference import Reference, check_reference, load_reference
 from reportgen.slices import SliceFamily
 
 API = "evaluate()"  # where the Python API's errors say they come from (the CLI's errors name the config file)
@@ -65,7 +75,8 @@ class Evaluation:
     results : dict
         Analysis name → its result (`reportgen.analysis.registry.ANALYSES`): "checks" (`Checks`, the sanity
         checks of the inputs), "fairness" (`Fairness`), "findings" (None), "training" (`TrainingSummary` or
-        None), "comparison" (list of `Comparison`), "error_analysis" (`ErrorAnalysis` or None).
+        None), "comparison" (list of `Comparison`), "error_analysis" (`ErrorAnalysis` or None), "monitoring"
+        (`Monitoring` or None).
     findings : list of Finding
         Plain-language findings of every analysis, most severe first.
     test_families : list of TestFamily
@@ -191,6 +202,11 @@ class Evaluation:
         return self.results.get("error_analysis")
 
     @property
+    def monitoring(self) -> Monitoring | None:
+        """Drift from the reference and performance over time; None without `[monitoring]`."""
+        return self.results.get("monitoring")
+
+    @property
     def _fairness(self) -> Fairness:
         return self.results["fairness"]
 
@@ -292,6 +308,7 @@ def evaluate(
     history: str | Path | None = None,
     baseline: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
     error_analysis: Mapping[str, Any] | None = None,
+    monitoring: Mapping[str, Any] | None = None,
     title: str = "Model card",
 ) -> Evaluation:
     """Evaluate predictions per slice, with intervals, fairness gaps and findings.
@@ -333,6 +350,11 @@ def evaluate(
         As the config's ``[error_analysis]`` table, e.g. ``{"columns": ["noise", "device"], "depth": 3}``
         or ``{"enabled": False}``; by default every metadata column is searched for slices where the
         model fails (``Evaluation.error_analysis``).
+    monitoring : dict, optional
+        As the config's ``[monitoring]`` table: the rows the model was validated on as ``"reference"`` (a
+        file) or ``"data"`` (a frame), and optionally ``"time"``, ``"window"``, ``"columns"``, e.g.
+        ``{"data": reference_df, "time": "scored_at", "window": "MS"}``: drift per column and performance
+        over time (``Evaluation.monitoring``).
     title : str
         The card's title.
 
@@ -378,13 +400,18 @@ def evaluate(
         "card": _table(card or {}),
         "gates": _tables(gates),
         "error_analysis": _table(error_analysis or {}),
+        "monitoring": _table(monitoring or {}),
     }
     if task is not None and isinstance(raw["model"], dict):
         raw["model"] |= {"task": task}
     tables = _tables([] if baseline is None else [baseline] if isinstance(baseline, Mapping) else baseline)
     frames = [table.get("data") if isinstance(table, dict) else None for table in
               (tables if isinstance(tables, list) else [])]
-    named = [("data", data), *(("baseline data", f) for f in frames if f is not None)]
+    reference_frame = raw["monitoring"].pop("data", None) if isinstance(raw["monitoring"], dict) else None
+    if reference_frame is not None:
+        raw["monitoring"]["reference"] = "reference data frame"
+    named = [("data", data), *(("baseline data", f) for f in frames if f is not None),
+             *([("reference data", reference_frame)] if reference_frame is not None else [])]
     for name, frame in named:
         _require_text_columns(frame, name)
     raw["baseline"] = [
@@ -393,14 +420,31 @@ def evaluate(
         for table, frame in zip(tables, frames, strict=True)
     ] if isinstance(tables, list) else tables
     config: Config = validate(Config, raw, source=API)
-    predictions = check_predictions(data, config.data, task=config.model.task, source="data frame")
+    predictions, unlabelled = _current(data, config, "data frame")
     logs = None if history is None else read_history(Path(history), source=str(history))
     baselines = [
         load_baseline(spec, predictions, config.data, path=Path(spec.path)) if frame is None
         else align_baseline(spec, frame, predictions, config.data)
         for spec, frame in zip(config.baseline, frames, strict=True)
     ]
-    return evaluate_predictions(predictions, config, config_source=API, history=logs, baselines=baselines)
+    reference = None
+    if reference_frame is not None:
+        reference = check_reference(reference_frame, predictions, config, source="reference data frame")
+    elif config.monitoring.reference is not None:
+        path = config.monitoring.reference
+        reference = load_reference(Path(path), predictions, config, source=path)
+    return evaluate_predictions(predictions, config, config_source=API, history=logs, baselines=baselines,
+                                reference=reference, unlabelled=unlabelled)
+
+
+def _current(frame: pd.DataFrame, config: Config, source: str, fingerprint: str | None = None
+             ) -> tuple[Predictions, Unlabelled | None]:
+    """The checked predictions; with `[monitoring]`, rows whose label has not arrived yet are set apart (and
+    checked) instead of being an error."""
+    labelled, waiting = split_unlabelled(frame, config.data, source) if config.monitoring.enabled else (frame, None)
+    predictions = check_predictions(labelled, config.data, task=config.model.task, source=source,
+                                    fingerprint=fingerprint)
+    return predictions, None if waiting is None else check_unlabelled(waiting, config.data, predictions, source)
 
 
 def _table(value: Any) -> Any:
@@ -463,23 +507,31 @@ def evaluate_config(
         for index, spec in enumerate(config.baseline, start=1)
     ]
     progress(f"reading {Path(config.data.path).name}")
-    predictions = load_predictions(data_path, config.data, task=config.model.task, source=config.data.path)
+    predictions, unlabelled = _current(read_table(data_path, config.data.path), config, config.data.path,
+                                       fingerprint=file_fingerprint(data_path))
     history = None
     if history_path is not None:
         progress(f"reading the training history {config.training.history}")
         history = read_history(history_path, source=config.training.history)
+    reference_path = None if config.monitoring.reference is None else project.confine(
+        "[monitoring] reference", config.monitoring.reference, tree=True)
     baselines = []
     for spec, path in zip(config.baseline, baseline_paths, strict=True):
         progress(f"reading the baseline {spec.name} ({spec.path})")
         baselines.append(load_baseline(spec, predictions, config.data, path=path))
+    reference = None
+    if reference_path is not None:
+        progress(f"reading the monitoring reference {config.monitoring.reference}")
+        reference = load_reference(reference_path, predictions, config, source=str(config.monitoring.reference))
     progress(f"evaluating {len(predictions.frame):,} rows over {len(config.slices)} slice definitions")
     return evaluate_predictions(predictions, config, config_source=str(config_path), git=git_state(project.base),
-                                history=history, baselines=baselines)
+                                history=history, baselines=baselines, reference=reference, unlabelled=unlabelled)
 
 
 def evaluate_predictions(
     predictions: Predictions, config: Config, *, config_source: str = "config", git: GitState | None = None,
-    history: History | None = None, baselines: Sequence[Baseline] = (),
+    history: History | None = None, baselines: Sequence[Baseline] = (), reference: Reference | None = None,
+    unlabelled: Unlabelled | None = None,
 ) -> Evaluation:
     """Evaluate checked predictions with a validated config (the CLI's entry point).
 
@@ -487,12 +539,13 @@ def evaluate_predictions(
     `git` is the state of the code that produced the predictions, for the card's run record;
     `history` the model's training history (`read_history`), summarized with its findings;
     `baselines` other models' predictions on the same rows (`load_baseline`), each compared with
-    the candidate group by group.
+    the candidate group by group; `reference` the rows the model was validated on (`load_reference`), for
+    monitoring, and `unlabelled` the current rows whose label has not arrived (`check_unlabelled`).
     """
     with reused_memory():  # large arrays come and go: their memory is reused, not faulted in again each time
         measured = measure(predictions, config.all_slices, config.report)
         context = Context(config=config, predictions=predictions, measured=measured, baselines=baselines,
-                          history=history, config_source=config_source)
+                          history=history, reference=reference, unlabelled=unlabelled, config_source=config_source)
         results, findings, test_families = run_analyses(context)
     return Evaluation(config=config, predictions=predictions, measured=measured, results=results, findings=findings,
                       test_families=test_families,

@@ -18,6 +18,7 @@ from altair.utils.schemapi import debug_mode
 
 from reportgen import charts
 from reportgen.document.schema import Report, TrainingResult
+from reportgen.vocabulary import OVERALL, SLICE_METRICS
 
 MAX_CHART_EPOCHS = 500  # learning curves are drawn at about this many epochs at most
 
@@ -128,6 +129,25 @@ def _error_tree(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
     return [("chart-error-tree", "Error tree", charts.error_tree_chart(errors.tree, measure=errors.measure))]
 
 
+def _monitoring(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
+    m = report.monitoring
+    if m is None:
+        return []
+    found: list[tuple[str, str, alt.TopLevelMixin]] = []
+    overall = [s for s in m.performance if s.slice == OVERALL and s.metric in SLICE_METRICS[report.task]]
+    if overall:
+        found.append(("chart-monitoring-performance", "Performance over time",
+                      charts.performance_over_time_chart(overall, m.windows, metric_labels(report), m.changes)))
+    if any(c.effect_value is not None for c in m.columns):
+        found.append(("chart-monitoring-drift", "Drift by column", charts.drift_chart(m.columns)))
+    if m.by_window is not None and m.by_window.columns:
+        found.append(("chart-monitoring-windows", "Drift by time window", charts.drift_heatmap(m.by_window)))
+    drawn = [c for c in m.columns if c.distribution is not None][: charts.DISTRIBUTION_CHARTS]
+    found += [(f"chart-monitoring-distribution-{index}", f"Distribution of {c.column}", charts.distribution_chart(c))
+              for index, c in enumerate(drawn)]
+    return found
+
+
 # In page order: the comparison follows the glance, then performance, training, slices, fairness, errors.
 FIGURES: list[FigureEntry] = [
     FigureEntry("comparison", _comparison),
@@ -137,6 +157,7 @@ FIGURES: list[FigureEntry] = [
     FigureEntry("slices", _slices),
     FigureEntry("fairness", _fairness),
     FigureEntry("error_analysis", _error_tree),
+    FigureEntry("monitoring", _monitoring),
 ]
 
 

@@ -590,6 +590,55 @@ def check_predictions(
     return _binary(frame, data, source, fingerprint)
 
 
+@dataclass(frozen=True)
+class Unlabelled:
+    """Current rows whose label has not arrived yet (`[monitoring]`): compared with the reference, and their
+    metrics estimated from the model's probabilities, never measured.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        The rows, every column.
+    scores : ndarray of float64 or None
+        As `Predictions.scores` (multiclass: on the classes of the labelled rows); None without probabilities.
+    """
+
+    frame: pd.DataFrame
+    scores: np.ndarray | None
+
+
+def split_unlabelled(frame: pd.DataFrame, data: DataSection, source: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The rows with a label, and apart those without one (None when every row has a label).
+
+    Raises
+    ------
+    InputError
+        If the label column is missing, or no row has a label.
+    """
+    if data.label not in frame.columns:
+        return frame, None  # check_predictions says what is missing
+    missing = frame[data.label].isna().to_numpy()
+    if not missing.any():
+        return frame, None
+    if missing.all():
+        raise InputError(f'{source}: column "{shown(data.label)}" ([data] label): no row has a label; the card measures '
+                         "the labelled rows and estimates the rest, so at least some must have arrived")
+    return frame[~missing], frame[missing]
+
+
+def check_unlabelled(frame: pd.DataFrame, data: DataSection, labelled: Predictions, source: str) -> Unlabelled:
+    """Check the model's probabilities on rows without a label as `check_predictions` checks the labelled rows'."""
+    scores = None
+    if labelled.task == "binary":
+        assert data.score is not None, "a binary task has a score column"
+        scores = _checked_scores(frame[data.score], data.score, source)
+    elif labelled.task == "multiclass" and labelled.scores is not None:
+        columns = _probability_columns(frame, data, source)
+        assert columns is not None, "the labelled rows' probabilities came from these columns"
+        scores = _probabilities(frame, [columns[c] for c in labelled.classes], data.normalize, source)
+    return Unlabelled(frame=frame, scores=scores)
+
+
 def _infer_task(labels: pd.Series, data: DataSection, source: str) -> str:
     """The task the `[data]` keys and the labels point to; an InputError when they do not decide it."""
     if data.score is not None:

@@ -155,6 +155,23 @@ def _period_label(period: pd.Period, frequency: str) -> str:
     return start.strftime("%Y-%m-%d" if frequency.startswith("W") else "%Y-%m")
 
 
+# The window chosen for a time span when none is given: the first whose span holds the data in at most ~60 windows.
+DEFAULT_WINDOWS = (("1h", 2.5), ("1D", 60), ("W", 420), ("MS", 1826), ("QS", 5479))  # alias, longest span in days
+
+
+def default_window(first: pd.Timestamp, last: pd.Timestamp) -> str:
+    """The window alias for times from `first` to `last`: hours up to 2.5 days, days up to 60, weeks up to 420,
+    months up to 5 years, quarters up to 15, years beyond.
+
+    Examples
+    --------
+    >>> default_window(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-09-30"))
+    'W'
+    """
+    days = (last - first) / pd.Timedelta(days=1)
+    return next((alias for alias, longest in DEFAULT_WINDOWS if days <= longest), "YS")
+
+
 def parse_times(values: pd.Series, where: str) -> pd.Series:
     """The column as datetimes: as it is, or its text read as ISO 8601 dates and times (offsets that differ
     from row to row: all on UTC); missing values stay missing.

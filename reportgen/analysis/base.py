@@ -16,13 +16,14 @@ import pandas as pd
 from reportgen.baseline import Baseline
 from reportgen.config import Config
 from reportgen.history import History
-from reportgen.io import Predictions
+from reportgen.io import Predictions, Unlabelled
 from reportgen.metrics.measure import Measured
+from reportgen.reference import Reference
 
 SEVERITIES = ("high", "medium", "low")
 # The card sections a finding points at; `Finding.subject` names the slice, sensitive column or
 # baseline within the section, and the renderers turn the two into a link.
-SECTIONS = ("overall", "slices", "fairness", "calibration", "comparison", "training", "error_analysis")
+SECTIONS = ("overall", "slices", "fairness", "calibration", "comparison", "training", "error_analysis", "monitoring")
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,8 @@ class Context:
     measured: Measured
     baselines: Sequence[Baseline] = ()
     history: History | None = None
+    reference: Reference | None = None
+    unlabelled: Unlabelled | None = None
     config_source: str = "config"
     results: Mapping[str, Any] = field(default_factory=dict)
 

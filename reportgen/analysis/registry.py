@@ -11,7 +11,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from reportgen.analysis import checks, comparison, error_analysis, fairness, findings, merge, suggestions, training
+from reportgen.analysis import (
+    checks,
+    comparison,
+    error_analysis,
+    fairness,
+    findings,
+    merge,
+    monitoring,
+    suggestions,
+    training,
+)
 from reportgen.analysis.base import Analysis, Context, Finding, TestFamily, ordered
 
 ANALYSES: tuple[Analysis, ...] = (
@@ -21,6 +31,7 @@ ANALYSES: tuple[Analysis, ...] = (
     Analysis("training", training.run),
     Analysis("comparison", comparison.run),
     Analysis("error_analysis", error_analysis.run),  # reads the checks' model-output columns
+    Analysis("monitoring", monitoring.run),  # reads the checks' model-output columns
 )
 # (findings, context with every result) → findings: one finding per effect, then each one's own suggestions.
 FINISHING: tuple[Callable[[list[Finding], Context], list[Finding]], ...] = (

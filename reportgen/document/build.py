@@ -18,6 +18,7 @@ from reportgen.analysis.base import Finding, TestFamily
 from reportgen.analysis.comparison import Comparison, change_counts
 from reportgen.analysis.error_analysis import ErrorAnalysis
 from reportgen.analysis.fairness import Fairness, sensitive_family
+from reportgen.analysis.monitoring import Monitoring
 from reportgen.analysis.training import TrainingSummary
 from reportgen.config import Config, FairnessSection
 from reportgen.document.schema import (
@@ -27,6 +28,8 @@ from reportgen.document.schema import (
     ClassResult,
     ComparisonResult,
     ConfusionMatrix,
+    DriftColumn,
+    DriftEntry,
     ErrorAnalysisResult,
     ErrorSlice,
     EvaluationData,
@@ -42,6 +45,7 @@ from reportgen.document.schema import (
     MetricsSection,
     MetricValue,
     ModelDetails,
+    MonitoringResult,
     Multiplicity,
     Narrative,
     OperatingPoint,
@@ -106,6 +110,7 @@ def build_report(
         gates=[],
         comparisons=[_comparison_result(measured, comparison, config, total) for comparison in results["comparison"]],
         error_analysis=_error_analysis_result(results["error_analysis"], config),
+        monitoring=_monitoring_result(results.get("monitoring"), config),
         findings=list(findings),
         multiplicity=_multiplicity(config, families),
         model=ModelDetails(
@@ -246,6 +251,42 @@ def _error_analysis_result(found: ErrorAnalysis | None, config: Config) -> Error
             for row in found.improvements.itertuples()
         ],
         tree=list(found.tree),
+    )
+
+
+def _monitoring_result(found: Monitoring | None, config: Config) -> MonitoringResult | None:
+    if found is None:
+        return None
+    settings = config.monitoring
+    first_windows = {}
+    if found.by_window is not None:
+        for column, row in zip(found.by_window.columns, found.by_window.drifted, strict=True):
+            first_windows[column] = found.by_window.windows[row.index(True)] if any(row) else None
+    columns = []
+    for c in found.columns:
+        test, effect = c.significance, c.effect
+        psi = next((t.statistic for t in c.tests if t.test == "psi"), None)
+        columns.append(DriftColumn(
+            column=c.column, role=c.role, kind=c.kind, n_reference=c.n_reference, n_current=c.n_current,
+            missing_reference=c.missing_reference, missing_current=c.missing_current,
+            test=None if test is None else test.test, q_value=None if test is None else test.q_value,
+            effect=None if effect is None else effect.test, effect_value=None if effect is None else effect.statistic,
+            threshold=None if effect is None else effect.threshold, psi=psi, drifted=c.drifted,
+            first_window=first_windows.get(c.column), note=c.note, distribution=c.distribution,
+        ))
+    # the drift table reads largest shift first: drifted columns, then by the size of the shift
+    columns.sort(key=lambda c: (c.drifted is not True, c.drifted is None, -(c.effect_value or 0.0)))
+    return MonitoringResult(
+        reference=found.reference, reference_rows=found.reference_rows, current_rows=found.current_rows,
+        reference_labels=found.reference_labels, time=found.time, window=found.window, windows=found.windows,
+        unlabelled=found.unlabelled,
+        missing_times=found.missing_times, fdr=config.findings.fdr, min_wasserstein=settings.min_wasserstein,
+        min_jensen_shannon=settings.min_jensen_shannon, min_psi=settings.min_psi, tested=len(found.inputs),
+        drift_share=found.drift_share, drifted=[c.column for c in found.inputs if c.drifted],
+        drift=[DriftEntry(c.column, c.role, c.kind, t.test, t.statistic, t.p_value, t.q_value, t.threshold, c.drifted)
+               for c in found.columns for t in c.tests],
+        columns=columns, skipped=found.skipped, by_window=found.by_window, performance=found.performance,
+        performance_tests=found.performance_tests, changes=found.changes, notes=found.notes,
     )
 
 

@@ -12,7 +12,14 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 
 from reportgen.config import GateSpec
-from reportgen.document.schema import ComparisonResult, GateCheck, GateResult, MetricInfo, Report
+from reportgen.document.schema import (
+    ComparisonResult,
+    GateCheck,
+    GateResult,
+    MetricInfo,
+    MonitoringResult,
+    Report,
+)
 from reportgen.errors import ConfigError, did_you_mean, quoted_list
 from reportgen.formatting import counted_support, num, signed
 from reportgen.vocabulary import OVERALL
@@ -44,7 +51,13 @@ def failed(gates: Iterable[GateResult]) -> list[GateResult]:
 
 def _evaluate(spec: GateSpec, report: Report, where: str) -> GateResult:
     bounded = spec
-    if spec.max_regression is not None:
+    if spec.drift_share is not None or spec.drift is not None:
+        title, checks = _drift_checks(spec, report, where)
+        if spec.drift_share is not None:
+            bounded = spec.model_copy(update={"max": spec.drift_share})
+    elif spec.windows is not None:
+        title, checks = _window_checks(spec, report, where)
+    elif spec.max_regression is not None:
         title, checks, bounded = _regression_checks(spec, report, where)
     elif spec.metric is not None:
         title, checks = _metric_checks(spec, report, where)
@@ -63,6 +76,10 @@ def _evaluate(spec: GateSpec, report: Report, where: str) -> GateResult:
         max_regression=spec.max_regression,
         baseline=spec.baseline,
         significant=spec.significant,
+        drift_share=spec.drift_share,
+        drift=spec.drift,
+        windows=spec.windows,
+        below_reference=spec.below_reference,
         status=status,
         detail=_detail(bounded, checks, status),
         checks=checks,
@@ -103,6 +120,73 @@ def _metric_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, lis
         checks.append(_check(spec, group.group, value.value, value.ci_low, value.ci_high, reason,
                              checkable=not value.small))
     return f"{info.label} {_bounds(spec)} {scope}", checks
+
+
+def _monitoring(report: Report, where: str, key: str) -> MonitoringResult:
+    if report.monitoring is None:
+        raise ConfigError(f"{where} {key}: the report has no monitoring; add [monitoring]")
+    return report.monitoring
+
+
+def _drift_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, list[GateCheck]]:
+    """One check: the share of input columns that drifted against `drift_share`, or whether `drift`'s column
+    drifted (its value is the column's shift)."""
+    monitoring = _monitoring(report, where, "drift_share" if spec.drift_share is not None else "drift")
+    if spec.drift_share is not None:
+        share = monitoring.drift_share
+        check = (GateCheck("input columns", None, None, None, None, None, None, "no input column was tested")
+                 if share is None else
+                 GateCheck("input columns", share, None, None, share > spec.drift_share, None,
+                           share <= spec.drift_share, None))
+        return f"At most {spec.drift_share:.0%} of the input columns drift from the reference", [check]
+    columns = {c.column: c for c in monitoring.columns}
+    if spec.drift not in columns:
+        tested = list(columns)
+        raise ConfigError(f'{where} drift: the report has no drift test of column "{spec.drift}"; columns are: '
+                          f"{quoted_list(tested, limit=12) or 'none'}{did_you_mean(str(spec.drift), tested)}")
+    column = columns[spec.drift]
+    if column.drifted is None:
+        check = GateCheck(column.column, None, None, None, None, None, None, column.note or "not tested")
+    else:
+        check = GateCheck(column.column, column.effect_value, None, None, column.drifted, column.drifted,
+                          not column.drifted, None)
+    return f'Column "{spec.drift}" does not drift from the reference', [check]
+
+
+def _window_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, list[GateCheck]]:
+    """A check per time window of the overall metric ("every", or the latest with a value): against min/max (a
+    window on too few rows is not checked), and with `below_reference`, failing where it is significantly worse
+    than the reference."""
+    info = _metric_info(spec, report, where)
+    monitoring = _monitoring(report, where, "windows")
+    series = next((s for s in monitoring.performance if s.slice == OVERALL and s.metric == spec.metric), None)
+    if series is None:
+        raise ConfigError(f"{where} metric: {info.label} is not followed over time; the headline metrics are: "
+                          f"{quoted_list([s.metric for s in monitoring.performance if s.slice == OVERALL])}")
+    if spec.below_reference and series.metric not in {s.metric for s in monitoring.performance
+                                                      if s.slice == OVERALL and s.reference is not None}:
+        raise ConfigError(f"{where} below_reference: the reference has no {info.label} (it needs labels)")
+    values = series.values
+    if spec.windows == "latest":
+        values = [v for v in values if v.value is not None][-1:] or values[-1:]
+    checks = []
+    for v in values:
+        small = v.n < report.metrics.min_support
+        reason = v.undefined_reason or (_too_few(v.n, "rows", report.metrics.min_support) if small else None)
+        if spec.min is None and spec.max is None:  # below_reference alone
+            below = v.window in series.below_reference
+            checks.append(GateCheck(v.window, v.value, v.ci_low, v.ci_high, below, below, not below, None)
+                          if v.value is not None and not small else
+                          GateCheck(v.window, v.value, v.ci_low, v.ci_high, None, None, None, reason or "undefined"))
+            continue
+        check = _check(spec, v.window, v.value, v.ci_low, v.ci_high, reason, checkable=not small)
+        if spec.below_reference and check.passed and v.window in series.below_reference:
+            check = dataclasses.replace(check, breached=True, significant=True, passed=False)
+        checks.append(check)
+    scope = "in every time window" if spec.windows == "every" else "in the latest time window"
+    bounds = _bounds(spec) if spec.min is not None or spec.max is not None else ""
+    against = "not significantly below the reference" if spec.below_reference else ""
+    return f"{info.label} {' and '.join(p for p in (bounds, against) if p)} {scope}", checks
 
 
 def _regression_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, list[GateCheck], GateSpec]:
@@ -247,9 +331,10 @@ def _detail(spec: GateSpec, checks: list[GateCheck], status: str) -> str:
         if len(failing) > MAX_LISTED:
             text += f"; … and {len(failing) - MAX_LISTED} more"
     else:
-        closest = min(checked, key=lambda c: _margin(spec, c.value))  # type: ignore[arg-type]
         text = f"All {len(checked)} checked within bounds" if len(checked) > 1 else "Within bounds"
-        text += f"; closest: {_value(closest, spec)}"
+        if spec.min is not None or spec.max is not None:
+            closest = min(checked, key=lambda c: _margin(spec, c.value))  # type: ignore[arg-type]
+            text += f"; closest: {_value(closest, spec)}"
         breached = [c for c in checked if c.breached]
         if breached:
             text += f"; {len(breached)} beyond the bound but not significantly"

@@ -8,12 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reportgen.analysis.base import Finding, TestFamily
+from reportgen.analysis.data_drift import Distribution, WindowDrift
 from reportgen.analysis.error_tree import TreeNode
+from reportgen.analysis.monitoring import ChangePoint, MetricSeries
 from reportgen.metrics.calibration import Reliability
 from reportgen.metrics.curves import Curve, ScoreHistogram, ThresholdChoice
 from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
 
-SCHEMA_VERSION = "2.8.0"
+SCHEMA_VERSION = "2.9.0"
 
 
 @dataclass(frozen=True)
@@ -391,7 +393,10 @@ class GateResult:
     `significant`, at least one significant breach) or "undefined" (no value could be checked).
     `title` states the gate in words and `detail` its outcome, numbers included. A gate with
     `max_regression` checks each group's difference from the baseline (every baseline, or
-    `baseline`): its checks hold differences, candidate − baseline.
+    `baseline`): its checks hold differences, candidate − baseline. Monitoring gates: `drift_share` (one
+    check, the share of input columns that drifted), `drift` (one check, the column's shift; it passes where
+    the column did not drift), `windows` (a check per time window of the metric; with `below_reference`, it
+    fails where a window is significantly worse than the reference).
     """
 
     title: str
@@ -405,6 +410,10 @@ class GateResult:
     max_regression: float | None
     baseline: str | None
     significant: bool
+    drift_share: float | None
+    drift: str | None
+    windows: str | None
+    below_reference: bool
     status: str
     detail: str
     checks: list[GateCheck]
@@ -603,6 +612,92 @@ class Multiplicity:
 
 
 @dataclass(frozen=True)
+class DriftEntry:
+    """One drift statistic of one column against the reference.
+
+    `test` is "ks" (Kolmogorov–Smirnov), "wasserstein" (the Wasserstein distance in reference standard
+    deviations), "psi", "chi2" or "jensen_shannon" (natural log); `p_value` and `q_value` (Benjamini–Hochberg
+    across the columns) where the test has them; `threshold` the size from which the column drifts, for the
+    statistic that measures it; `drifted` the column's verdict (None: not tested).
+    """
+
+    column: str
+    role: str
+    kind: str
+    test: str
+    statistic: float | None
+    p_value: float | None
+    q_value: float | None
+    threshold: float | None
+    drifted: bool | None
+
+
+@dataclass(frozen=True)
+class DriftColumn:
+    """One column in the drift table: what it is, the test that decides significance and the statistic that
+    measures the shift, its PSI, the verdict and the first window it drifted in; `note` says why it was not
+    tested (or what a statistic cannot say)."""
+
+    column: str
+    role: str
+    kind: str
+    n_reference: int
+    n_current: int
+    missing_reference: float
+    missing_current: float
+    test: str | None
+    q_value: float | None
+    effect: str | None
+    effect_value: float | None
+    threshold: float | None
+    psi: float | None
+    drifted: bool | None
+    first_window: str | None
+    note: str | None
+    distribution: Distribution | None
+
+
+@dataclass(frozen=True)
+class MonitoringResult:
+    """Monitoring: drift from the reference (`[monitoring] reference`) and performance over time (`time`).
+
+    `drift` lists every statistic of every tested column; `columns` one row per column of the drift table
+    (effect first); `drift_share` is the share of tested input columns that drifted (the model's outputs and
+    label are reported apart); `skipped` says why the other columns were not tested. With a time column,
+    `windows` are the window labels in time order (`unlabelled`: each one's rows without a label yet, estimated
+    and not measured), `by_window` each column's PSI per window and `performance`
+    each headline metric (and each slice's key metric) per window against the reference's level, each window of
+    a key metric tested against it (`performance_tests` tests; `below_reference` the windows significantly
+    worse), and `changes` the change detectors' alarms.
+    """
+
+    reference: str | None
+    reference_rows: int
+    current_rows: int
+    reference_labels: bool
+    time: str | None
+    window: str | None
+    windows: list[str]
+    unlabelled: list[int]
+    missing_times: int
+    fdr: float
+    min_wasserstein: float
+    min_jensen_shannon: float
+    min_psi: float
+    tested: int
+    drift_share: float | None
+    drifted: list[str]
+    drift: list[DriftEntry]
+    columns: list[DriftColumn]
+    skipped: dict[str, str]
+    by_window: WindowDrift | None
+    performance: list[MetricSeries]
+    performance_tests: int
+    changes: list[ChangePoint]
+    notes: list[str]
+
+
+@dataclass(frozen=True)
 class Report:
     """The whole model card."""
 
@@ -613,6 +708,7 @@ class Report:
     gates: list[GateResult]
     comparisons: list[ComparisonResult]
     error_analysis: ErrorAnalysisResult | None
+    monitoring: MonitoringResult | None
     findings: list[Finding]
     multiplicity: Multiplicity
     model: ModelDetails

@@ -10,6 +10,7 @@ import pandas as pd
 
 from reportgen.metrics import intervals
 from reportgen.metrics.metric import Bounds, Fraction, Metric
+from reportgen.metrics.values import EMPTY, Values
 
 COLUMNS = ["slice", "group", "metric", "value", "ci_low", "ci_high", "n", "support", "support_unit", "undefined_reason"]
 
@@ -53,9 +54,12 @@ def metric_frame(
     replicates: dict[str, Any] = {}
     values, lows, highs, reasons = [], [], [], []
     supports = [metric.supports(getattr(stats, metric.source)) for metric in metrics]
+    empty = np.asarray(stats.n) == 0
     for metric in metrics:
         source = getattr(stats, metric.source)
         result = metric.values(source)
+        # an undefined value of an empty group: the reason is that it has no rows (e.g. not "no predicted positives")
+        result = Values(result.value, np.where(empty & np.isnan(result.value), EMPTY, result.reason).astype(object))
         if level is not None and metric.interval == intervals.BAYESIAN_BOOTSTRAP and metric.source not in replicates:
             assert rng is not None, "a random generator is needed for bootstrap intervals"
             replicates[metric.source] = intervals.posterior_counts(source, resamples, rng)

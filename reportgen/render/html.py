@@ -76,6 +76,7 @@ def environment(report: Report) -> jinja2.Environment:
     env = templates.environment()
     env.filters.update(num=num, signed=signed, pct=pct, pvalue=pvalue, count=count, counted_support=counted_support,
                        markdown=markdown, short=short, cell=cell)
+    env.tests["startingwith"] = str.startswith  # select the charts of a kind by their id's prefix
     names = [m.name for m in report.metrics.metrics]
     env.globals.update(
         metric_labels=metric_labels(report),

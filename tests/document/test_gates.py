@@ -216,8 +216,8 @@ def test_names_the_report_does_not_have_are_one_line_errors(gate: dict, message:
         ({"metric": "recall"}, r'\[\[gates\]\] #1: give "min", "max" or both'),
         ({"metric": "recall", "min": 0.9, "max": 0.1}, r'"min" \(0.9\) is above "max" \(0.1\)'),
         ({"metric": "recall", "min": float("nan")}, r"\[\[gates\]\] #1 min: nan: input should be a finite number"),
-        ({"metric": "recall", "fairness": "x", "min": 0.1}, 'give exactly one of "metric" or "fairness"'),
-        ({"min": 0.1}, 'give exactly one of "metric" or "fairness"'),
+        ({"metric": "recall", "fairness": "x", "min": 0.1}, 'give exactly one of "metric", "fairness", "drift" or "drift_share"'),
+        ({"min": 0.1}, 'give exactly one of "metric", "fairness", "drift" or "drift_share"'),
         ({"metric": "recall", "group": "a", "min": 0.1}, '"group" needs "slice"'),
         ({"fairness": "demographic_parity_difference", "slice": "g", "max": 0.1}, '"slice" and "group" go with "metric"'),
         ({"metric": "recall", "sensitive": "g", "min": 0.1}, '"sensitive" goes with "fairness"'),
@@ -308,7 +308,7 @@ def _report(overall: GroupResult, *slices: SliceResult, fairness: tuple[Fairness
             infos: tuple[str, ...] = tuple(INFOS)) -> Report:
     return Report(
         schema_version=SCHEMA_VERSION, generator="tests", title="Model card", task=task, gates=[],
-        comparisons=list(comparisons), error_analysis=None, findings=[],
+        comparisons=list(comparisons), error_analysis=None, monitoring=None, findings=[],
         multiplicity=Multiplicity("Benjamini–Hochberg", 0.05, "q ≤ 0.05", []),
         model=ModelDetails("model", "", "", None, [], None, None),
         run=RunRecord("0", "0", None, None, {}, {}),

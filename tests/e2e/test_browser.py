@@ -1,7 +1,7 @@
 """The bundled example reports in a real browser (Debian's Chromium via Playwright), with the network blocked.
 
 One report of each task kind: adult-income (binary, static and interactive), penguins (multiclass) and
-wage (regression). Every chart must render, the console must stay free of errors, no request may leave
+wage (regression), and the monitoring example (drift and performance over time). Every chart must render, the console must stay free of errors, no request may leave
 the file, every finding must link to something on the page, user text must stay text, and the page must
 fit a phone-width screen. CI installs Chromium (.ci/run), so there this test never skips.
 """
@@ -32,6 +32,7 @@ REPORTS = {
     "adult-income-interactive": ("adult-income", True, "binary", 10),
     "penguins": ("penguins", False, "multiclass", 8),
     "wage": ("wage", False, "regression", 8),
+    "monitoring": ("monitoring", False, "binary", 16),
 }
 STATIC = [name for name, (_, interactive, _, _) in REPORTS.items() if not interactive]
 
@@ -58,7 +59,8 @@ def _hostile_config(example: str, folder: Path) -> Path:
     # the same relative paths, so the report shows the same source names
     baselines = config.get("baseline", [])
     baselines = [baselines] if isinstance(baselines, dict) else baselines
-    for path in (config["data"]["path"], config.get("training", {}).get("history"), *(b["path"] for b in baselines)):
+    for path in (config["data"]["path"], config.get("training", {}).get("history"), *(b["path"] for b in baselines),
+                 config.get("monitoring", {}).get("reference")):
         if path is not None:
             (folder / path).symlink_to(source / path)
     (folder / "config.toml").write_text(text, encoding="utf-8")
@@ -154,6 +156,16 @@ def test_task_specific_content(opened, request: pytest.FixtureRequest) -> None:
         for j in range(len(config["slices"])):
             for kind in ("bars", "delta"):
                 assert page.locator(f"figure.chart#chart-comparison-0-{j}-{kind} svg").count() == 1, (j, kind)
+    if "monitoring" in config:  # the drift table with every tested column, each monitoring chart, the windows
+        section = page.locator("section#monitoring")
+        assert section.count() == 1
+        assert section.locator("table.drift tbody tr").count() >= 10
+        for chart in ("performance", "drift", "windows", "distribution-0"):
+            assert section.locator(f"figure.chart#chart-monitoring-{chart} svg").count() == 1, chart
+        windows = section.locator("table.over-time tbody th[scope=row]").all_inner_texts()
+        assert windows[0] == "reference" and windows[1:] == [f"2013-{m:02d}" for m in range(8, 13)] + [
+            f"2014-{m:02d}" for m in range(1, 4)]
+        assert page.locator("nav a[href='#monitoring']").count() == 1
     slices = page.locator("#slices article.slice")
     assert slices.count() == len(config["slices"])
     for i in range(slices.count()):

@@ -40,7 +40,9 @@ def test_definition_is_the_docstring_prose_before_any_numpy_section() -> None:
 
 def test_undefined_reasons_are_found_for_each_edge_case() -> None:
     assert CATALOG["binary"]["count"].undefined_when == ()
-    assert CATALOG["binary"]["precision"].undefined_when == ("no predicted positives in this group",)
+    # an empty group's undefined values say it has no rows (not, for a precision, that nothing was predicted positive)
+    assert CATALOG["binary"]["precision"].undefined_when == ("no predicted positives in this group",
+                                                             "no rows in this group")
     assert set(CATALOG["binary"]["roc_auc"].undefined_when) == {"no rows in this group", "only one class in this group"}
     # R²: one row, and all targets equal (two rows with one target), as its docstring says
     assert set(CATALOG["regression"]["r2"].undefined_when) == {

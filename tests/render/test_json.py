@@ -32,7 +32,7 @@ def test_published_schema_is_current() -> None:
 
 def test_output_validates_against_schema(document: dict) -> None:
     jsonschema.validate(document, published_schema())
-    assert document["schema_version"] == SCHEMA_VERSION == "2.8.0"
+    assert document["schema_version"] == SCHEMA_VERSION == "2.9.0"
 
 
 def test_undefined_is_null_with_reason() -> None:

@@ -1,0 +1,376 @@
+"""Data drift: has each column's distribution moved from the reference, and by how much.
+
+Numbers are tested with Kolmogorov–Smirnov and measured by the Wasserstein distance in reference standard
+deviations; categories are tested with chi-square and measured by the Jensen–Shannon distance; both also get
+the PSI. A column drifts where its test is significant under the card's one multiplicity policy
+(Benjamini–Hochberg across the columns at `[findings] fdr`) and its shift is at least the configured size:
+significance alone would flag trivial shifts in large samples, size alone would flag noise in small ones.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reportgen.config import MonitoringSection
+from reportgen.metrics.drift import category_drift, number_bins, number_drift, window_drift
+from reportgen.metrics.significance import benjamini_hochberg
+from reportgen.slices import group_label
+
+ROLES = ("feature", "score", "prediction", "label")  # what a column is to the model
+MISSING = "(missing)"
+DISTRIBUTION_BINS = 20  # number columns are drawn as this many equal-width bins
+DRAWN_CATEGORIES = 12  # category columns are drawn as their most common categories, the rest as "(other)"
+
+
+@dataclass(frozen=True)
+class DriftTest:
+    """One statistic of a column's drift.
+
+    `test` is "ks", "wasserstein" (in reference standard deviations), "psi", "chi2" or "jensen_shannon";
+    `p_value` and `q_value` (Benjamini–Hochberg across the columns) are set for the tests that have one;
+    `threshold` is the size from which the column counts as drifted, for the statistic that measures it.
+    """
+
+    test: str
+    statistic: float | None
+    p_value: float | None = None
+    q_value: float | None = None
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Reference and current shares per bin or category, for the card's chart.
+
+    Numbers: `edges` of equal-width bins between the two samples' 0.5% and 99.5% quantiles (the tails counted
+    in the end bins), `labels` None. Categories: `labels`, the most common categories then the rest as
+    "(other)", `edges` None.
+    """
+
+    labels: list[str] | None
+    edges: list[float] | None
+    reference: list[float]
+    current: list[float]
+
+
+@dataclass(frozen=True)
+class ColumnDrift:
+    """One column's drift from the reference.
+
+    Attributes
+    ----------
+    column : str
+    role : str
+        One of `ROLES`.
+    kind : str
+        "number" or "category".
+    n_reference, n_current : int
+        Values compared (numbers: finite values; categories: every row, missing values as a category).
+    missing_reference, missing_current : float
+        Shares of rows without a value (numbers: missing or infinite).
+    tests : list of DriftTest
+        Numbers: ks, wasserstein, psi; categories: chi2, jensen_shannon, psi; empty where not tested.
+    drifted : bool or None
+        Significant and at least the threshold; None where the column was not tested.
+    note : str or None
+        Why the column was not tested, or what its numbers cannot say.
+    distribution : Distribution or None
+        Chart data.
+    """
+
+    column: str
+    role: str
+    kind: str
+    n_reference: int
+    n_current: int
+    missing_reference: float
+    missing_current: float
+    tests: list[DriftTest]
+    drifted: bool | None
+    note: str | None
+    distribution: Distribution | None
+
+    @property
+    def effect(self) -> DriftTest | None:
+        """The test that measures the size of the shift (Wasserstein or Jensen–Shannon)."""
+        return next((t for t in self.tests if t.threshold is not None), None)
+
+    @property
+    def significance(self) -> DriftTest | None:
+        """The test whose p-value decides significance (Kolmogorov–Smirnov or chi-square)."""
+        return next((t for t in self.tests if t.p_value is not None), None)
+
+
+@dataclass(frozen=True)
+class WindowDrift:
+    """Drift by time window: each column's PSI per window, and whether the window drifted in it.
+
+    `psi`, `q_value` and `drifted` are column × window (None: the window has no values); a cell drifts where
+    its chi-square test against the reference is significant (Benjamini–Hochberg across every cell) and its
+    PSI is at least `[monitoring] min_psi`.
+    """
+
+    columns: list[str]
+    windows: list[str]
+    psi: list[list[float | None]]
+    q_value: list[list[float | None]]
+    drifted: list[list[bool]]
+    tests: int
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A column as the tests take it: finite numbers, or category codes over both sides."""
+
+    column: str
+    role: str
+    kind: str
+    reference: np.ndarray
+    current: np.ndarray
+    categories: list[str]
+    missing_reference: float
+    missing_current: float
+
+
+def drift_of_columns(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    settings: MonitoringSection,
+    fdr: float,
+    roles: dict[str, str] | None = None,
+    kinds: dict[str, str] | None = None,
+) -> list[ColumnDrift]:
+    """Test each column's drift from `reference` to `current`, on every core; q-values across the columns.
+
+    Parameters
+    ----------
+    reference, current : DataFrame
+        The two samples; both hold `columns`.
+    columns : sequence of str
+        The columns to test, in the order returned.
+    settings : MonitoringSection
+        The thresholds (`min_wasserstein`, `min_jensen_shannon`) and `psi_bins`.
+    fdr : float
+        The false discovery rate of the Benjamini–Hochberg adjustment.
+    roles : dict, optional
+        Column → one of `ROLES` (default "feature").
+    kinds : dict, optional
+        Column → "number" or "category", where the dtype does not tell (a class label written as 0/1).
+
+    Examples
+    --------
+    >>> reference = pd.DataFrame({"x": np.arange(500.0), "c": ["a", "b"] * 250})
+    >>> current = pd.DataFrame({"x": np.arange(500.0) + 200, "c": ["a", "b"] * 250})
+    >>> found = drift_of_columns(reference, current, ["x", "c"], settings=MonitoringSection(), fdr=0.05)
+    >>> [(d.column, d.kind, d.drifted) for d in found]
+    [('x', 'number', True), ('c', 'category', False)]
+    """
+    roles, kinds = roles or {}, kinds or {}
+
+    def one(column: str) -> tuple[_Prepared, object | None]:
+        prepared = _prepare(reference[column], current[column], column, roles.get(column, "feature"),
+                            kinds.get(column))
+        return prepared, _measure(prepared, settings.psi_bins)
+
+    with ThreadPoolExecutor(max_workers=min(len(columns), os.cpu_count() or 1, 8) or 1) as pool:
+        measured = list(pool.map(one, columns))
+    p_values = np.array([_p_value(found) for _, found in measured], dtype=np.float64)
+    tested = ~np.isnan(p_values)
+    q_values = np.full(len(p_values), np.nan)
+    q_values[tested] = benjamini_hochberg(p_values[tested])
+    return [_column_drift(prepared, found, q, settings, fdr) for (prepared, found), q in
+            zip(measured, q_values, strict=True)]
+
+
+def drift_by_window(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    drifts: Sequence[ColumnDrift],
+    codes: np.ndarray,
+    windows: list[str],
+    *,
+    settings: MonitoringSection,
+    fdr: float,
+) -> WindowDrift:
+    """Each tested column's PSI and chi-square test per time window of the current rows (`codes`: each row's
+    window, -1 without one), on the bins of its whole-sample test; q-values across every cell."""
+    tested = [d for d in drifts if d.drifted is not None]
+    n_windows = len(windows)
+
+    def one(drift: ColumnDrift) -> object:
+        reference_bins, current_bins, n_bins = _bins(reference[drift.column], current[drift.column], drift.kind,
+                                                     settings.psi_bins)
+        if drift.role == "label":  # rows without a label yet are in no bin
+            reference_bins = np.where(reference[drift.column].isna().to_numpy(), -1, reference_bins)
+            current_bins = np.where(current[drift.column].isna().to_numpy(), -1, current_bins)
+        counts = np.bincount(reference_bins[reference_bins >= 0], minlength=n_bins)
+        return window_drift(counts, codes, current_bins, n_windows)
+
+    with ThreadPoolExecutor(max_workers=min(len(tested), os.cpu_count() or 1, 8) or 1) as pool:
+        cells = list(pool.map(one, tested))
+    p = np.array([cell.p_value for cell in cells]).reshape(len(tested), n_windows)
+    q = np.full(p.shape, np.nan)
+    q[~np.isnan(p)] = benjamini_hochberg(p[~np.isnan(p)])
+    psi = np.array([cell.psi for cell in cells]).reshape(len(tested), n_windows)
+    drifted = (q <= fdr) & (psi >= settings.min_psi)
+    return WindowDrift(
+        columns=[d.column for d in tested],
+        windows=list(windows),
+        psi=[[_plain(v) for v in row] for row in psi],
+        q_value=[[_plain(v) for v in row] for row in q],
+        drifted=drifted.tolist(),
+        tests=int((~np.isnan(p)).sum()),
+    )
+
+
+def _prepare(reference: pd.Series, current: pd.Series, column: str, role: str, kind: str | None) -> _Prepared:
+    """The column's values as the tests take them, on both sides."""
+    if role == "label":  # rows whose label has not arrived yet say nothing of the labels' distribution
+        reference, current = reference.dropna(), current.dropna()
+    kind = kind or ("number" if _is_number(reference) and _is_number(current) else "category")
+    if kind == "number":
+        ref, cur = _finite(reference), _finite(current)
+        return _Prepared(column, role, kind, ref, cur, [], 1 - len(ref) / len(reference), 1 - len(cur) / len(current))
+    codes, categories = pd.factorize(pd.concat([_text(reference), _text(current)], ignore_index=True),
+                                     use_na_sentinel=False, sort=True)
+    labels = [MISSING if pd.isna(c) else group_label(c) for c in categories]
+    return _Prepared(column, role, kind, codes[: len(reference)], codes[len(reference):], labels,
+                     float(reference.isna().mean()), float(current.isna().mean()))
+
+
+def _measure(prepared: _Prepared, bins: int) -> object | None:
+    """The column's drift statistics; None where there is nothing to test."""
+    if _untested(prepared) is not None:
+        return None
+    if prepared.kind == "number":
+        return number_drift(prepared.reference, prepared.current, bins)
+    k = len(prepared.categories)
+    return category_drift(np.bincount(prepared.reference, minlength=k), np.bincount(prepared.current, minlength=k))
+
+
+def _untested(prepared: _Prepared) -> str | None:
+    """Why a column is not tested, or None."""
+    for side, values in (("reference", prepared.reference), ("current rows", prepared.current)):
+        if len(values) == 0:
+            return f"no values in the {side}"
+    if prepared.kind == "number":
+        if prepared.reference.min() == prepared.reference.max() == prepared.current.min() == prepared.current.max():
+            return "one value in both samples: nothing to compare"
+    elif len(prepared.categories) < 2:
+        return "one value in both samples: nothing to compare"
+    return None
+
+
+def _p_value(found: object | None) -> float:
+    if found is None:
+        return np.nan
+    p = found.ks_p if hasattr(found, "ks_p") else found.chi2_p
+    return float(p)
+
+
+def _column_drift(prepared: _Prepared, found: object | None, q: float, settings: MonitoringSection,
+                  fdr: float) -> ColumnDrift:
+    common = dict(column=prepared.column, role=prepared.role, kind=prepared.kind,
+                  n_reference=len(prepared.reference), n_current=len(prepared.current),
+                  missing_reference=prepared.missing_reference, missing_current=prepared.missing_current)
+    if found is None:
+        return ColumnDrift(**common, tests=[], drifted=None, note=_untested(prepared), distribution=None)
+    significant = bool(q <= fdr)
+    note = None
+    if prepared.kind == "number":
+        normed = found.wasserstein / found.spread if found.spread > 0 else None
+        tests = [DriftTest("ks", found.ks, found.ks_p, _plain(q)),
+                 DriftTest("wasserstein", normed, threshold=settings.min_wasserstein),
+                 DriftTest("psi", found.psi)]
+        if normed is None:
+            note = "constant in the reference: the Wasserstein distance has no spread to be measured in"
+            drifted = significant
+        else:
+            drifted = significant and normed >= settings.min_wasserstein
+        distribution = _number_distribution(prepared.reference, prepared.current)
+    else:
+        tests = [DriftTest("chi2", found.chi2, _plain(found.chi2_p), _plain(q)),
+                 DriftTest("jensen_shannon", found.jensen_shannon, threshold=settings.min_jensen_shannon),
+                 DriftTest("psi", found.psi)]
+        if np.isnan(found.chi2_p):
+            note = "too few values for a chi-square test"
+        drifted = significant and found.jensen_shannon >= settings.min_jensen_shannon
+        distribution = _category_distribution(prepared)
+    return ColumnDrift(**common, tests=tests, drifted=drifted, note=note, distribution=distribution)
+
+
+def _bins(reference: pd.Series, current: pd.Series, kind: str, psi_bins: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Each row's bin on both sides (numbers: the PSI bins; categories: the categories); -1 where missing."""
+    if kind == "number":
+        ref, cur = _numbers(reference), _numbers(current)
+        finite = ref[np.isfinite(ref)]
+        edges = np.unique(np.quantile(finite, np.arange(1, psi_bins) / psi_bins))
+        return (number_bins(np.where(np.isfinite(ref), ref, np.nan), edges),
+                number_bins(np.where(np.isfinite(cur), cur, np.nan), edges), len(edges) + 1)
+    codes, categories = pd.factorize(pd.concat([_text(reference), _text(current)], ignore_index=True),
+                                     use_na_sentinel=False)
+    return codes[: len(reference)], codes[len(reference):], len(categories)
+
+
+def _number_distribution(reference: np.ndarray, current: np.ndarray) -> Distribution:
+    both = np.concatenate([reference, current])
+    low, high = np.quantile(both, [0.005, 0.995])
+    if low == high:
+        low, high = both.min(), both.max()
+    if low == high:
+        return Distribution(None, [float(low), float(low)], [1.0], [1.0])
+    edges = np.linspace(low, high, DISTRIBUTION_BINS + 1)
+
+    def shares(values: np.ndarray) -> list[float]:
+        index = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, DISTRIBUTION_BINS - 1)
+        return (np.bincount(index, minlength=DISTRIBUTION_BINS) / len(values)).round(6).tolist()
+
+    return Distribution(None, [float(e) for e in edges], shares(reference), shares(current))
+
+
+def _category_distribution(prepared: _Prepared) -> Distribution:
+    k = len(prepared.categories)
+    reference = np.bincount(prepared.reference, minlength=k) / len(prepared.reference)
+    current = np.bincount(prepared.current, minlength=k) / len(prepared.current)
+    order = np.argsort(-(reference + current), kind="stable")
+    shown, rest = order[:DRAWN_CATEGORIES], order[DRAWN_CATEGORIES:]
+    labels = [prepared.categories[i] for i in shown]
+    ref, cur = reference[shown].tolist(), current[shown].tolist()
+    if len(rest):
+        labels.append("(other)")
+        ref.append(float(reference[rest].sum()))
+        cur.append(float(current[rest].sum()))
+    return Distribution(labels, None, [round(v, 6) for v in ref], [round(v, 6) for v in cur])
+
+
+def _is_number(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+
+def _numbers(values: pd.Series) -> np.ndarray:
+    return values.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _finite(values: pd.Series) -> np.ndarray:
+    numbers = _numbers(values)
+    return numbers[np.isfinite(numbers)]
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Category values as the two sides compare them: numbers as numbers (a label 1 read as 1.0 where some labels
+    are missing is still 1), anything else as text (True and "True" are one value)."""
+    if _is_number(values):
+        return values.astype(np.float64)
+    return values.astype("string")
+
+
+def _plain(value: float) -> float | None:
+    return None if value is None or np.isnan(value) else float(value)
