@@ -16,7 +16,7 @@ import pandas as pd
 from altair.utils.schemapi import debug_mode
 
 from reportgen.analysis.data_drift import WindowDrift
-from reportgen.analysis.monitoring import ChangePoint, MetricSeries
+from reportgen.analysis.over_time import ChangePoint, MetricSeries
 from reportgen.document.schema import (
     DriftColumn,
     FairnessResult,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from reportgen.analysis.base import Finding, TestFamily
 from reportgen.analysis.data_drift import Distribution, WindowDrift
 from reportgen.analysis.error_tree import TreeNode
-from reportgen.analysis.monitoring import ChangePoint, MetricSeries
+from reportgen.analysis.over_time import ChangePoint, MetricSeries
 from reportgen.metrics.calibration import Reliability
 from reportgen.metrics.curves import Curve, ScoreHistogram, ThresholdChoice
 from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram

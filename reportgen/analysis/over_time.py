@@ -1,0 +1,279 @@
+"""Performance over time: every headline metric per time window against the reference's level, the windows
+significantly worse than it, change detectors' alarms dated by where the change began, and estimates of the
+metrics from a classifier's probabilities alone.
+
+Pure functions of the measured engine, the window codes and the reference's checked predictions; the monitoring
+analysis (`reportgen.analysis.monitoring`) calls them and turns what they find into findings.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from reportgen.config import Config
+from reportgen.formatting import num
+from reportgen.io import Predictions
+from reportgen.metrics import detectors, estimation, tasks
+from reportgen.metrics.intervals import z_value
+from reportgen.metrics.measure import Measured
+from reportgen.metrics.significance import benjamini_hochberg
+from reportgen.metrics.table import metric_frame
+from reportgen.reference import Reference
+from reportgen.slices import SliceFamily
+from reportgen.vocabulary import HEADLINE_METRICS, OVERALL, SLICE_METRICS
+
+MONITORING_STREAM = 7  # seeds the windows' bootstrap apart from the slice families' streams
+MAX_SLICE_GROUPS = 12  # a configured slice's key metric is followed per window for families of at most this many
+CHANGE_MIN_WINDOWS = 6  # Page-Hinkley and ADWIN watch a metric's series of at least this many windows with a value
+# The detectors' settings, chosen on simulations (tests/metrics/test_detectors.py): over 60 windows of z-scores,
+# Page-Hinkley finds a step of 10 standard errors at the change or one window later and ADWIN three windows later,
+# with false alarms on 0.4% and 0.03% of stationary series; on a per-row error stream (error rate 0.1 → 0.3 at row
+# 5,000 of 20,000) DDM finds the step after a median of 390 rows and alarms on 1% of stationary streams, EDDM after
+# ~1,100 rows and on 8%.
+PAGE_HINKLEY_Z = {"min_instances": 5, "delta": 0.5, "threshold": 8.0, "alpha": 1.0}
+ADWIN_Z = {"delta": 0.05, "clock": 1, "min_window_length": 3, "grace_period": 5}
+DDM_QUIET = {"warm_start": 500, "drift_threshold": 4.0}
+EDDM_QUIET = {"warm_start": 300, "beta": 0.7}
+
+
+@dataclass(frozen=True)
+class WindowValue:
+    """A metric in one time window: its value and interval (None where undefined, with the reason), and, for a
+    classifier's probabilities, its estimate from the probabilities alone with the interval the realised value
+    should fall in if they are calibrated (`reportgen.metrics.estimation`; None where not estimated)."""
+
+    window: str
+    n: int
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    undefined_reason: str | None = None
+    estimate: float | None = None
+    estimate_low: float | None = None
+    estimate_high: float | None = None
+
+
+@dataclass(frozen=True)
+class MetricSeries:
+    """A metric across the time windows, for the whole data (slice "overall") or one group of a slice, with the
+    reference's value and interval (None without reference labels), and whether a window fell below it."""
+
+    metric: str
+    slice: str
+    group: str
+    values: list[WindowValue]
+    reference: float | None
+    reference_low: float | None
+    reference_high: float | None
+    below_reference: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ChangePoint:
+    """A change detector's alarm, in time windows.
+
+    Page-Hinkley and ADWIN watch a metric's series of windows (as z-scores: each window's difference from the
+    reference's level over its standard error); DDM and EDDM watch the per-row error stream in time order
+    ("error_rate"). `window` is where the detector fired; `start` where the change most likely began, the best
+    single step in the stream from the previous alarm to this one (`detectors.step_start`); `before` and `after`
+    the metric's mean level on either side of it (DDM, EDDM: error rates); `worse` whether the change is for the
+    worse.
+    """
+
+    detector: str
+    metric: str
+    window: str
+    start: str
+    before: float
+    after: float
+    worse: bool
+
+
+def performance_by_window(predictions: Predictions, reference: Reference | None, measured: Measured, config: Config,
+                 codes: np.ndarray, windows: list[str], estimates: dict[str, estimation.Estimate]
+                 ) -> list[MetricSeries]:
+    """The headline metrics per window (with their `estimates`), then each slice's key metric per group and
+    window."""
+    task, engine, settings = predictions.task, measured.engine, config.report
+    names = [m for m in HEADLINE_METRICS[task] if m in measured.registry]
+    levels = _reference_levels(reference, config, names)
+    rng = np.random.default_rng([settings.seed, MONITORING_STREAM])
+    table = metric_frame("time", windows, engine.group_stats(codes, len(windows)),
+                         [measured.registry[m] for m in names], level=settings.confidence_level,
+                         resamples=settings.resamples, rng=rng)
+    series = [_series(table, metric, OVERALL, OVERALL, windows, levels.get(metric), config, estimates.get(metric))
+              for metric in names]
+    key = next((m for m in SLICE_METRICS[task] if m in measured.registry), None)
+    for index, family in enumerate(measured.families[1:], start=1):
+        if key is None or family.kind == "windows" or family.n_groups > MAX_SLICE_GROUPS:
+            continue
+        cells, labels = _cells(family, codes, len(windows))
+        table = metric_frame(family.name, labels, engine.group_stats(cells, len(labels)), [measured.registry[key]],
+                             level=settings.confidence_level, resamples=settings.resamples,
+                             rng=np.random.default_rng([settings.seed, MONITORING_STREAM, index]))
+        for g, group in enumerate(family.labels):
+            rows = table.iloc[g * len(windows):(g + 1) * len(windows)]
+            series.append(_series(rows, key, family.name, group, windows, levels.get(key), config))
+    return series
+
+
+def estimate_notes(predictions: Predictions, reference: Reference | None, config: Config) -> list[str]:
+    """What the label-free estimates assume, and whether the reference's calibration bears it out."""
+    if predictions.scores is None or predictions.task == "regression":
+        return []
+    assumes = ("Estimates from the probabilities alone (beside each realised value) assume the probabilities are "
+               "calibrated and that the labels' relation to the inputs has not changed (no concept drift)")
+    ece = _reference_levels(reference, config, ["ece"]).get("ece", (None,))[0]
+    if ece is None:
+        return [f"{assumes}; without reference labels their calibration could not be checked."]
+    limit = config.findings.max_ece
+    if ece > limit:
+        return [f"{assumes}; the reference's expected calibration error is {num(ece)}, above [findings] max_ece = "
+                f"{num(limit)}: the estimates may be off."]
+    return [f"{assumes}; the reference's expected calibration error is {num(ece)} (at most [findings] max_ece = "
+            f"{num(limit)})."]
+
+
+def _cells(family: SliceFamily, codes: np.ndarray, n_windows: int) -> tuple[np.ndarray, list[str]]:
+    """Codes of group × window cells (group-major) and their labels."""
+    inside = (family.codes >= 0) & (codes >= 0)
+    cells = np.where(inside, family.codes.astype(np.int64) * n_windows + codes, -1)
+    return cells, [f"{group} · {w}" for group in family.labels for w in range(n_windows)]
+
+
+def _reference_levels(reference: Reference | None, config: Config,
+                      names: list[str]) -> dict[str, tuple[float | None, float | None, float | None]]:
+    """Each metric of the reference rows with its interval; empty without reference labels."""
+    if reference is None or reference.predictions is None:
+        return {}
+    ref = reference.predictions
+    engine = tasks.prepare(ref.task, ref.y_true, ref.y_pred, ref.scores, n_classes=len(ref.classes), top_k=ref.top_k,
+                           calibration_bins=config.report.calibration_bins)
+    registry = {m.name: m for m in engine.metrics}
+    wanted = [registry[m] for m in names if m in registry]
+    table = metric_frame(OVERALL, [OVERALL], engine.group_stats(np.zeros(len(ref.y_true), dtype=np.int32), 1), wanted,
+                         level=config.report.confidence_level, resamples=config.report.resamples,
+                         rng=np.random.default_rng([config.report.seed, MONITORING_STREAM, 0, 1]))
+    return {row.metric: (_plain(row.value), _plain(row.ci_low), _plain(row.ci_high)) for row in table.itertuples()}
+
+
+def estimates_by_window(task: str, scores: np.ndarray | None, config: Config, codes: np.ndarray,
+               n_windows: int) -> dict[str, estimation.Estimate]:
+    """A classifier's metrics per window estimated from its probabilities alone (every row of the window, with a
+    label or not); none without probabilities."""
+    if scores is None or task == "regression":
+        return {}
+    settings = config.report
+    common = {"level": settings.confidence_level, "resamples": settings.resamples, "seed": settings.seed}
+    if task == "binary":
+        found = estimation.estimate_binary(codes, n_windows, scores, threshold=config.data.threshold, **common)
+    else:
+        found = estimation.estimate_multiclass(codes, n_windows, scores, **common)
+    return {e.metric: e for e in found}
+
+
+def _series(rows: pd.DataFrame, metric: str, slice_name: str, group: str, windows: list[str],
+            level: tuple[float | None, float | None, float | None] | None, config: Config,
+            estimate: estimation.Estimate | None = None) -> MetricSeries:
+    rows = rows[rows["metric"] == metric]
+    values = [WindowValue(window, int(row.n), _plain(row.value), _plain(row.ci_low), _plain(row.ci_high),
+                          None if pd.isna(row.undefined_reason) else str(row.undefined_reason),
+                          *((None, None, None) if estimate is None else (
+                              _plain(estimate.values.value[i]), _plain(estimate.ci_low[i]),
+                              _plain(estimate.ci_high[i]))))
+              for i, (window, row) in enumerate(zip(windows, rows.itertuples(), strict=True))]
+    reference, low, high = level or (None, None, None)
+    return MetricSeries(metric, slice_name, group, values, reference, low, high)
+
+
+def _key(series: MetricSeries, task: str) -> bool:
+    """Whether a series is one of the overall key metrics, tested against the reference and watched for change."""
+    return series.slice == OVERALL and series.metric in SLICE_METRICS[task]
+
+
+def _standard_error(low: float | None, high: float | None, z: float) -> float | None:
+    """A value's standard error read from its interval (half its width over z); None without an interval."""
+    return None if low is None or high is None else (high - low) / (2 * z)
+
+
+def below_reference(series: list[MetricSeries], measured: Measured, config: Config) -> tuple[list[MetricSeries], int]:
+    """Mark the windows of the key metrics significantly worse than the reference: a one-sided z-test of the
+    difference, its standard error from the two intervals, on windows of at least `min_support` rows; q-values
+    by Benjamini–Hochberg across every window of every key metric tested."""
+    z = z_value(config.report.confidence_level)
+    tests: list[tuple[int, int, float]] = []  # (series, window, p)
+    for i, s in enumerate(series):
+        better = measured.registry[s.metric].higher_is_better
+        reference_se = _standard_error(s.reference_low, s.reference_high, z)
+        if not _key(s, measured.task) or better is None or s.reference is None or reference_se is None:
+            continue
+        for j, v in enumerate(s.values):
+            se = _standard_error(v.ci_low, v.ci_high, z)
+            if v.value is None or se is None or v.n < config.report.min_support or se + reference_se == 0:
+                continue
+            statistic = (v.value - s.reference) / math.hypot(se, reference_se) * (1 if better else -1)
+            tests.append((i, j, 0.5 * math.erfc(-statistic / math.sqrt(2))))  # P(Z <= statistic): worse is low
+    if not tests:
+        return series, 0
+    q = benjamini_hochberg(np.array([p for _, _, p in tests]))
+    below: dict[int, list[str]] = {}
+    for (i, j, _), q_value in zip(tests, q, strict=True):
+        if q_value <= config.findings.fdr:
+            below.setdefault(i, []).append(series[i].values[j].window)
+    return [replace(s, below_reference=below.get(i, [])) for i, s in enumerate(series)], len(tests)
+
+
+def metric_changes(series: list[MetricSeries], measured: Measured, config: Config) -> list[ChangePoint]:
+    """Page-Hinkley and ADWIN over each key metric's windows with a value, as z-scores against the reference's
+    level (without one: the first window's), each over its standard error."""
+    found = []
+    z = z_value(config.report.confidence_level)
+    for s in series:
+        better = measured.registry[s.metric].higher_is_better
+        defined = [v for v in s.values if v.value is not None and v.ci_low is not None and v.ci_high > v.ci_low]
+        if not _key(s, measured.task) or better is None or len(defined) < CHANGE_MIN_WINDOWS:
+            continue
+        level = s.reference if s.reference is not None else defined[0].value
+        values = np.array([v.value for v in defined])
+        scores = np.array([(v.value - level) / _standard_error(v.ci_low, v.ci_high, z) for v in defined])
+        for alarms in (detectors.page_hinkley(scores, **PAGE_HINKLEY_Z), detectors.adwin(scores, **ADWIN_Z)):
+            for alarm, (reset, start, before, after) in zip(alarms, _steps(values, alarms), strict=True):
+                found.append(ChangePoint(alarm.detector, s.metric, defined[alarm.index].window,
+                                         defined[start].window, before, after, worse=(after < before) == better))
+    return found
+
+
+def error_stream_changes(predictions: Predictions, codes: np.ndarray, windows: list[str]) -> list[ChangePoint]:
+    """DDM and EDDM over the per-row errors of a classifier in time order (rows without a time left out)."""
+    if predictions.task == "regression":
+        return []
+    timed = np.flatnonzero(codes >= 0)
+    order = timed[np.argsort(codes[timed], kind="stable")]  # time order by window, rows of a window as in the file
+    errors = (predictions.y_pred[order] != predictions.y_true[order]).astype(np.int8)
+    found = []
+    for alarms in (detectors.ddm(errors, **DDM_QUIET), detectors.eddm(errors, **EDDM_QUIET)):
+        for alarm, (_, start, before, after) in zip(alarms, _steps(errors, alarms), strict=True):
+            found.append(ChangePoint(alarm.detector, "error_rate", windows[codes[order[alarm.index]]],
+                                     windows[codes[order[start]]], before, after, worse=after > before))
+    return found
+
+
+def _steps(stream: np.ndarray, alarms: list[detectors.Detection]) -> list[tuple[int, int, float, float]]:
+    """For each alarm of one detector: the stretch's first position (after the previous alarm), where the change
+    most likely began (`detectors.step_start`), and the stream's mean before and after that point."""
+    steps, reset = [], 0
+    for alarm in alarms:
+        start = detectors.step_start(stream, reset, alarm.index)
+        steps.append((reset, start, float(stream[reset:start].mean()), float(stream[start:alarm.index + 1].mean())))
+        reset = alarm.index + 1
+    return steps
+
+
+
+
+def _plain(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
