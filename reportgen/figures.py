@@ -142,10 +142,16 @@ def _monitoring(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
         found.append(("chart-monitoring-drift", "Drift by column", charts.drift_chart(m.columns)))
     if m.by_window is not None and m.by_window.columns:
         found.append(("chart-monitoring-windows", "Drift by time window", charts.drift_heatmap(m.by_window)))
-    drawn = [c for c in m.columns if c.distribution is not None][: charts.DISTRIBUTION_CHARTS]
-    found += [(f"chart-monitoring-distribution-{index}", f"Distribution of {c.column}", charts.distribution_chart(c))
-              for index, c in enumerate(drawn)]
     return found
+
+
+def _distributions(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
+    """The columns that shifted most, in the reference and now (the card's detail: not in the sign-off PDF)."""
+    if report.monitoring is None:
+        return []
+    drawn = [c for c in report.monitoring.columns if c.distribution is not None][: charts.DISTRIBUTION_CHARTS]
+    return [(f"chart-monitoring-distribution-{index}", f"Distribution of {c.column}", charts.distribution_chart(c))
+            for index, c in enumerate(drawn)]
 
 
 # In page order: the comparison follows the glance, then performance, training, slices, fairness, errors.
@@ -158,6 +164,7 @@ FIGURES: list[FigureEntry] = [
     FigureEntry("fairness", _fairness),
     FigureEntry("error_analysis", _error_tree),
     FigureEntry("monitoring", _monitoring),
+    FigureEntry("drift_distributions", _distributions),
 ]
 
 

@@ -4,7 +4,7 @@ Print mode (``medium="print"`` in `templates/base.html.j2`) adds a cover page, a
 numbers and `templates/print.css`, splits wide metric tables into narrower ones and opens every
 ``<details>``. Two kinds of PDF (`PDF_KINDS`, ``[report] pdf``): "sign-off", the default, a card a reviewer
 reads (the headline, gates, findings, the comparison's and fairness's summary tables, the key metrics of each
-slice, the card's text, the overall charts), saying on its cover that the per-slice detail is in the HTML and
+slice, the card's text, the overall and monitoring charts), saying on its cover that the per-slice detail is in the HTML and
 JSON; and "full", every section of the HTML page. Charts are the vl-convert SVG of the HTML page,
 embedded as ``data:`` URIs and drawn as vectors. The page has no JavaScript, and WeasyPrint gets a URL fetcher
 that refuses every URL except ``data:``: all assets are inline, nothing is read from disk or the network.
@@ -29,7 +29,7 @@ from reportgen.render.html import RenderedChart, environment, render_charts
 from reportgen.vocabulary import SLICE_METRICS
 
 PAGE_SIZES = {"A4": "A4", "Letter": "letter"}  # page_size → CSS `@page { size }`
-PDF_KINDS = {"sign-off": ("overall", "calibration"), "full": None}  # pdf → the chart sections it draws
+PDF_KINDS = {"sign-off": ("overall", "calibration", "monitoring"), "full": None}  # pdf → the chart sections it draws
 COLUMNS_PER_TABLE = 7  # metric columns of one printed table, beside the group column
 
 T = TypeVar("T")

@@ -178,7 +178,7 @@ def test_a_pdf_built_without_the_html_page_renders_only_its_charts(monkeypatch: 
     formats.render(report, ["pdf"])
     formats.render(report, ["pdf"], formats.Options(pdf="full"))
     formats.render(report, ["html", "pdf"])
-    assert asked == [("overall", "calibration"), None, None]
+    assert asked == [("overall", "calibration", "monitoring"), None, None]
 
 
 def test_sign_off_pdf_draws_only_the_overall_charts(adult: Report) -> None:
