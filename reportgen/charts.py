@@ -750,5 +750,27 @@ def performance_over_time_chart(series: list[MetricSeries], windows: list[str], 
     ).resolve_scale(y="independent")
 
 
+def slice_over_time_chart(series: list[MetricSeries], windows: list[str], label: str, min_support: int
+                          ) -> alt.LayerChart:
+    """One slice's key metric per group and time window, a line per group with its intervals as ticks; a window
+    with fewer than `min_support` of the group's rows is a gap (its value means little on its own)."""
+    names = dict(zip([s.group for s in series], display_labels([s.group for s in series], CHART_LABEL_CHARS),
+                     strict=True))
+    rows = [{"group": names[s.group], "window": v.window, "value": v.value if v.n >= min_support else None,
+             "low": v.ci_low, "high": v.ci_high, "n": v.n} for s in series for v in s.values]
+    x = alt.X("window:O", title=None, sort=windows, axis=alt.Axis(labelAngle=-45))
+    color = alt.Color("group:N", title=None, sort=list(names.values()))
+    line = alt.Chart().mark_line(point=alt.OverlayMarkDef(filled=True, size=25)).encode(
+        x=x, y=alt.Y("value:Q", title=label, scale=alt.Scale(zero=False)), color=color,
+        tooltip=[alt.Tooltip("group:N"), alt.Tooltip("window:O"), alt.Tooltip("value:Q", format=".3f"),
+                 alt.Tooltip("low:Q", format=".3f"), alt.Tooltip("high:Q", format=".3f"), alt.Tooltip("n:Q")])
+    bars = alt.Chart().mark_rule(opacity=0.35, strokeWidth=2).encode(x=x, y=alt.Y("low:Q"), y2=alt.Y2("high:Q"),
+                                                                     color=color)
+    bars = bars.transform_filter(alt.datum.value != None)  # noqa: E711 (a Vega expression, not a Python test)
+    title = _title(f"{display_label(series[0].slice)}: {label} by group and time window",
+                   f"windows of fewer than {min_support} of a group's rows left out")
+    return alt.layer(bars, line, data=pd.DataFrame(rows)).properties(width=560, height=160, title=title)
+
+
 def _more(total: int, shown: int) -> str:
     return f"the {shown} largest of {total} drawn; the table lists all" if total > shown else ""

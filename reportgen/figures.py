@@ -138,6 +138,16 @@ def _monitoring(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
     if overall:
         found.append(("chart-monitoring-performance", "Performance over time",
                       charts.performance_over_time_chart(overall, m.windows, metric_labels(report), m.changes)))
+    by_slice: dict[str, list] = {}
+    for s in m.performance:
+        if s.slice != OVERALL:
+            by_slice.setdefault(s.slice, []).append(s)
+    labels = metric_labels(report)
+    for index, (name, series) in enumerate(by_slice.items()):
+        title = f"{name}: {labels[series[0].metric]} by time window"
+        found.append((f"chart-monitoring-slice-{index}", title,
+                      charts.slice_over_time_chart(series, m.windows, labels[series[0].metric],
+                                                   report.metrics.min_support)))
     if any(c.effect_value is not None for c in m.columns):
         found.append(("chart-monitoring-drift", "Drift by column", charts.drift_chart(m.columns)))
     if m.by_window is not None and m.by_window.columns:
