@@ -10,6 +10,7 @@ the same bins, from one bincount of window × bin codes.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,8 @@ class NumberDrift:
     ks, ks_p : float
         The Kolmogorov–Smirnov statistic (the largest gap between the two empirical distribution
         functions) and its two-sided p-value (exact while neither side has more than `EXACT_KS_ROWS`
-        values, else Smirnov's asymptotic distribution, as scipy's ``ks_2samp``).
+        values, else Smirnov's asymptotic distribution, as scipy's ``ks_2samp``, which also falls back to it
+        where the exact computation fails).
     wasserstein : float
         The first Wasserstein distance, in the column's units.
     spread : float
@@ -242,7 +244,9 @@ def _bin_counts(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 def _ks_p(reference: np.ndarray, current: np.ndarray, ks: float) -> float:
     """The two-sided p-value of the KS statistic, as scipy's ``ks_2samp(method="auto")`` gives it."""
     if max(len(reference), len(current)) <= EXACT_KS_ROWS:
-        return float(stats.ks_2samp(reference, current).pvalue)
+        with warnings.catch_warnings():  # where the exact computation fails scipy says so and uses the asymptotic one
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return float(stats.ks_2samp(reference, current).pvalue)
     m, n = float(len(reference)), float(len(current))
     return float(np.clip(stats.kstwo.sf(ks, np.round(m * n / (m + n))), 0.0, 1.0))
 
