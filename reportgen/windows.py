@@ -12,6 +12,7 @@ Time-zone-aware timestamps are windowed on their local wall-clock time.
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -193,6 +194,20 @@ def parse_times(values: pd.Series, where: str) -> pd.Series:
         times = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
     unread = times.isna() & text.notna()
     if unread.any():
+        example = str(text[unread].iloc[0])
+        if _iso(example):  # pandas holds nanosecond times from 1677 to 2262 only
+            raise InputError(f'{where}: {counted(int(unread.sum()), "time")} such as "{shown(example)}" out of the '
+                             "range pandas holds beside times given to the nanosecond (1677 to 2262); write the "
+                             "times to the microsecond")
         raise InputError(f'{where}: {counted(int(unread.sum()), "value")} not ISO dates or times, e.g. '
-                         f'"{shown(text[unread].iloc[0])}"; write them as 2024-05-06 or 2024-05-06 13:30')
+                         f'"{shown(example)}"; write them as 2024-05-06 or 2024-05-06 13:30')
     return times
+
+
+def _iso(text: str) -> bool:
+    """Whether Python reads the text as an ISO 8601 date or time."""
+    try:
+        dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return True

@@ -15,7 +15,7 @@ import reportgen
 from reportgen.analysis.data_drift import drift_of_columns
 from reportgen.config import MonitoringSection
 from reportgen.errors import ConfigError, InputError
-from tests.helpers import synthetic_predictions
+from tests.helpers import html_tags, synthetic_predictions
 
 
 def stream(n: int, seed: int, *, start: str = "2024-01-01", days: int = 180, shift: float = 0.0) -> pd.DataFrame:
@@ -334,3 +334,43 @@ def test_rows_without_labels_are_an_error_without_monitoring() -> None:
         reportgen.evaluate(current, label="y", score="p", resamples=200)
     with pytest.raises(InputError, match=r"no row has a label"):
         evaluate(current.assign(y=np.nan), stream(300, 25), time="scored_at")
+
+
+def test_hostile_names_and_values_stay_text_in_the_card() -> None:
+    hostile = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    reference, current = stream(400, 26), stream(400, 27, shift=1.0)
+    for frame in (reference, current):
+        frame[hostile] = frame["region"] + hostile
+    ev = evaluate(current, reference, time="scored_at", window="MS")
+    assert hostile in [c.column for c in ev.monitoring.columns]
+    tags = html_tags(ev.to_html())
+    assert not [name for name, _ in tags if name in ("script", "img", "iframe")]
+    assert not [key for _, attributes in tags for key in attributes if key.startswith("on")]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in ev.to_html()
+
+
+def test_too_many_windows_is_an_error_before_any_is_labelled() -> None:
+    current = stream(300, 28)
+    current["scored_at"] = current["scored_at"].str[:10]  # dates
+    current.loc[0, "scored_at"] = "1525-01-01"  # one second windows over 500 years
+    with pytest.raises(InputError, match=r'window "1s" makes .* more than monitoring\["max_windows"\] ?= ?1000; '
+                                         r"use a longer window$"):
+        evaluate(current, None, time="scored_at", window="1s")
+
+
+def test_a_date_pandas_cannot_hold_beside_nanosecond_times_is_named_as_such() -> None:
+    current = stream(300, 32)  # times to the nanosecond
+    current.loc[0, "scored_at"] = "1525-01-01"
+    with pytest.raises(InputError, match=r'1 time such as "1525-01-01" out of the range pandas holds beside times '
+                                         r"given to the nanosecond \(1677 to 2262\); write the times to the microsecond$"):
+        evaluate(current, None, time="scored_at")
+
+
+def test_a_listed_column_of_many_categories_is_tested_and_drawn_capped() -> None:
+    rng = np.random.default_rng(29)
+    reference = stream(3000, 30).assign(code=rng.integers(0, 2000, 3000).astype(str))
+    current = stream(3000, 31).assign(code=rng.integers(0, 2000, 3000).astype(str))
+    m = evaluate(current, reference, columns=["code", "age"]).monitoring
+    code = next(c for c in m.columns if c.column == "code")
+    assert code.drifted is False and code.significance.p_value is not None
+    assert len(code.distribution.labels) == 13 and code.distribution.labels[-1] == "(other)"
