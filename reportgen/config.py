@@ -343,7 +343,7 @@ class GateSpec(_Section):
     Monitoring: `drift_share` bounds the share of input columns that drifted, `drift` names a column that
     may not drift; a metric gate with `windows` ("every" or "latest") checks the metric per time window,
     against `min`/`max` and, with `below_reference`, fails where a window is significantly worse than the
-    reference.
+    reference; with `estimated`, it checks the metric estimated from the probabilities (labels or not).
     """
 
     metric: str | None = None
@@ -374,6 +374,8 @@ class GateSpec(_Section):
     """Monitoring: check the metric in every time window, or in the latest window with a value."""
     below_reference: bool = False
     """Monitoring (with "windows"): fail where a window is significantly worse than the reference."""
+    estimated: bool = False
+    """Monitoring (with "windows"): check the metric estimated from the probabilities, not the realised one."""
 
     @model_validator(mode="after")
     def _one_bound_on_one_thing(self) -> GateSpec:
@@ -383,16 +385,18 @@ class GateSpec(_Section):
         if self.drift is not None or self.drift_share is not None:
             others = [k for k in ("slice", "group", "sensitive", "min", "max", "max_regression", "baseline", "windows")
                       if getattr(self, k) is not None] + (["significant"] if self.significant else [])
-            if others or self.below_reference:
+            if others or self.below_reference or self.estimated:
                 key = "drift" if self.drift is not None else "drift_share"
                 raise ValueError(f'"{key}" is a gate of its own: give it without '
-                                 f'{", ".join(f"{chr(34)}{k}{chr(34)}" for k in others or ["below_reference"])}')
+                                 f'{", ".join(f"{chr(34)}{k}{chr(34)}" for k in others or ["below_reference", "estimated"])}')
             return self
         if self.windows is not None and (self.slice is not None or self.max_regression is not None):
             raise ValueError('"windows" checks the overall metric per time window: give it without "slice" or '
                              '"max_regression"')
         if self.below_reference and self.windows is None:
             raise ValueError('"below_reference" goes with "windows"')
+        if self.estimated and self.windows is None:
+            raise ValueError('"estimated" goes with "windows"')
         if self.windows is not None and self.below_reference and self.min is None and self.max is None:
             return self
         if self.max_regression is not None:

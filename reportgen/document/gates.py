@@ -80,6 +80,7 @@ def _evaluate(spec: GateSpec, report: Report, where: str) -> GateResult:
         drift=spec.drift,
         windows=spec.windows,
         below_reference=spec.below_reference,
+        estimated=spec.estimated,
         status=status,
         detail=_detail(bounded, checks, status),
         checks=checks,
@@ -156,7 +157,9 @@ def _drift_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, list
 def _window_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, list[GateCheck]]:
     """A check per time window of the overall metric ("every", or the latest with a value): against min/max (a
     window on too few rows is not checked), and with `below_reference`, failing where it is significantly worse
-    than the reference."""
+    than the reference. With `estimated`, the estimate from the probabilities (on every row of the window) and
+    the interval the realised value should fall in; below the reference means that interval lies wholly beyond
+    the reference's."""
     info = _metric_info(spec, report, where)
     monitoring = _monitoring(report, where, "windows")
     series = next((s for s in monitoring.performance if s.slice == OVERALL and s.metric == spec.metric), None)
@@ -166,27 +169,43 @@ def _window_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, lis
     if spec.below_reference and series.metric not in {s.metric for s in monitoring.performance
                                                       if s.slice == OVERALL and s.reference is not None}:
         raise ConfigError(f"{where} below_reference: the reference has no {info.label} (it needs labels)")
-    values = series.values
+    if spec.estimated and all(v.estimate is None for v in series.values):
+        raise ConfigError(f"{where} estimated: {info.label} is not estimated; the estimates are of a classifier's "
+                          "accuracy, F1 and ROC AUC (multiclass: macro), from its probabilities")
+    # (window, rows, value, low, high, reason, below the reference); estimates rest on every row of the window
+    windows = [(v.window, v.n + monitoring.unlabelled[i], v.estimate, v.estimate_low, v.estimate_high,
+                None if v.estimate is not None else v.undefined_reason or "not estimated",
+                v.estimate_high is not None and series.reference_low is not None
+                and _worse(v.estimate_high, series.reference_low, info.higher_is_better))
+               if spec.estimated else
+               (v.window, v.n, v.value, v.ci_low, v.ci_high, v.undefined_reason, v.window in series.below_reference)
+               for i, v in enumerate(series.values)]
     if spec.windows == "latest":
-        values = [v for v in values if v.value is not None][-1:] or values[-1:]
+        windows = [w for w in windows if w[2] is not None][-1:] or windows[-1:]
     checks = []
-    for v in values:
-        small = v.n < report.metrics.min_support
-        reason = v.undefined_reason or (_too_few(v.n, "rows", report.metrics.min_support) if small else None)
+    for window, n, value, low, high, undefined, below in windows:
+        small = n < report.metrics.min_support
+        reason = undefined or (_too_few(n, "rows", report.metrics.min_support) if small else None)
         if spec.min is None and spec.max is None:  # below_reference alone
-            below = v.window in series.below_reference
-            checks.append(GateCheck(v.window, v.value, v.ci_low, v.ci_high, below, below, not below, None)
-                          if v.value is not None and not small else
-                          GateCheck(v.window, v.value, v.ci_low, v.ci_high, None, None, None, reason or "undefined"))
+            checks.append(GateCheck(window, value, low, high, below, below, not below, None)
+                          if value is not None and not small else
+                          GateCheck(window, value, low, high, None, None, None, reason or "undefined"))
             continue
-        check = _check(spec, v.window, v.value, v.ci_low, v.ci_high, reason, checkable=not small)
-        if spec.below_reference and check.passed and v.window in series.below_reference:
+        check = _check(spec, window, value, low, high, reason, checkable=not small)
+        if spec.below_reference and check.passed and below:
             check = dataclasses.replace(check, breached=True, significant=True, passed=False)
         checks.append(check)
     scope = "in every time window" if spec.windows == "every" else "in the latest time window"
     bounds = _bounds(spec) if spec.min is not None or spec.max is not None else ""
-    against = "not significantly below the reference" if spec.below_reference else ""
-    return f"{info.label} {' and '.join(p for p in (bounds, against) if p)} {scope}", checks
+    against = ("below the reference's interval" if spec.estimated else "significantly below the reference")
+    against = f"not {against}" if spec.below_reference else ""
+    what = f"{info.label}, estimated from the probabilities," if spec.estimated else info.label
+    return f"{what} {' and '.join(p for p in (bounds, against) if p)} {scope}", checks
+
+
+def _worse(value: float, level: float, higher_is_better: bool | None) -> bool:
+    """Whether `value` lies on the worse side of `level`."""
+    return value < level if higher_is_better is not False else value > level
 
 
 def _regression_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, list[GateCheck], GateSpec]:

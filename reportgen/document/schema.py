@@ -396,7 +396,8 @@ class GateResult:
     `baseline`): its checks hold differences, candidate − baseline. Monitoring gates: `drift_share` (one
     check, the share of input columns that drifted), `drift` (one check, the column's shift; it passes where
     the column did not drift), `windows` (a check per time window of the metric; with `below_reference`, it
-    fails where a window is significantly worse than the reference).
+    fails where a window is significantly worse than the reference; with `estimated`, the checks hold the
+    estimates from the probabilities).
     """
 
     title: str
@@ -414,6 +415,7 @@ class GateResult:
     drift: str | None
     windows: str | None
     below_reference: bool
+    estimated: bool
     status: str
     detail: str
     checks: list[GateCheck]

@@ -374,3 +374,32 @@ def test_a_listed_column_of_many_categories_is_tested_and_drawn_capped() -> None
     code = next(c for c in m.columns if c.column == "code")
     assert code.drifted is False and code.significance.p_value is not None
     assert len(code.distribution.labels) == 13 and code.distribution.labels[-1] == "(other)"
+
+
+def test_an_estimated_metric_gate_checks_the_windows_without_labels() -> None:
+    current = stream(1500, 33, days=150)
+    late = pd.to_datetime(current["scored_at"]) >= "2024-05-01"
+    current["y"] = current["y"].astype("float64").where(~late)
+    gates = [{"metric": "accuracy", "windows": "latest", "estimated": True, "min": 0.5},
+             {"metric": "accuracy", "windows": "latest", "estimated": True, "min": 0.99},
+             {"metric": "accuracy", "windows": "every", "estimated": True, "below_reference": True},
+             {"metric": "accuracy", "windows": "latest", "min": 0.5}]
+    ev = reportgen.evaluate(current, label="y", score="p", prediction="pred", resamples=200, gates=gates,
+                            monitoring={"data": stream(1500, 34), "time": "scored_at", "window": "MS"})
+    low, high, band, realised = ev.gates
+    m = ev.monitoring
+    may = next(s for s in m.performance if s.metric == "accuracy" and s.slice == "overall").values[-1]
+    assert [c.subject for c in low.checks] == ["2024-05"] and low.checks[0].value == may.estimate
+    assert (low.status, high.status) == ("pass", "fail")
+    assert [c.subject for c in band.checks] == m.windows
+    accuracy = next(s for s in m.performance if s.metric == "accuracy" and s.slice == "overall")
+    assert [c.passed for c in band.checks] == [not (v.estimate_high < accuracy.reference_low) for v in accuracy.values]
+    assert realised.checks[0].subject == "2024-04"  # the latest window with a realised value
+    assert "estimated from the probabilities" in low.title
+
+
+def test_an_estimated_gate_on_a_metric_without_estimates_is_an_error() -> None:
+    with pytest.raises(ConfigError, match=r'gates\[0\]\["estimated"\]: Balanced accuracy is not estimated'):
+        reportgen.evaluate(stream(300, 35), label="y", score="p", resamples=200, monitoring={"time": "scored_at"},
+                           gates=[{"metric": "balanced_accuracy", "windows": "every", "estimated": True, "min": 0.5}]
+                           ).to_report()
