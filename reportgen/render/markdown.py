@@ -292,6 +292,9 @@ def _blocks(report: Report, macros: Any, base: Md | None) -> list[_Block]:
         blocks.append(_Block("the quality gates", macros.gates(gates[:MAX_ROWS], len(gates) - MAX_ROWS)))
     findings = report.findings
     blocks.append(_Block("the findings", macros.findings(findings[:MAX_FINDINGS], len(findings) - MAX_FINDINGS, base)))
+    if report.monitoring is not None:
+        labels = {m.name: m.label for m in report.metrics.metrics}
+        blocks.append(_Block("monitoring", macros.monitoring(report.monitoring, labels)))
     if report.fairness:
         flags = _flags(report.fairness)
         blocks.append(_Block("the fairness flags", macros.fairness(

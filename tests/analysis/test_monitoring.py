@@ -255,6 +255,9 @@ def test_a_planted_performance_drop_is_found_and_dated() -> None:
     family = next(f for f in ev.test_families if f.name == "performance by window")
     assert family.tests == m.performance_tests and family.discoveries >= len(accuracy.below_reference)
     assert "Page-Hinkley on Accuracy" in finding.detail
+    summary = ev.to_markdown()  # the pull-request summary says it too
+    assert f"Accuracy significantly below the reference in {len(accuracy.below_reference)} (from 2024-W18)" in summary
+    assert "0 of 5 input columns drifted" in summary
 
 
 def test_a_stationary_stream_raises_no_performance_finding() -> None:
