@@ -18,7 +18,14 @@ import numpy as np
 import pandas as pd
 
 from reportgen.config import MonitoringSection
-from reportgen.metrics.drift import category_drift, number_bins, number_drift, window_drift
+from reportgen.metrics.drift import (
+    bin_counts,
+    category_drift,
+    number_bins,
+    number_drift,
+    sorted_quantiles,
+    window_drift,
+)
 from reportgen.metrics.significance import benjamini_hochberg
 from reportgen.slices import group_label
 
@@ -48,8 +55,8 @@ class DriftTest:
 class Distribution:
     """Reference and current shares per bin or category, for the card's chart.
 
-    Numbers: `edges` of equal-width bins between the two samples' 0.5% and 99.5% quantiles (the tails counted
-    in the end bins), `labels` None. Categories: `labels`, the most common categories then the rest as
+    Numbers: `edges` of equal-width bins from the lower of the two samples' 0.5% quantiles to the higher of their
+    99.5% ones (the tails counted in the end bins), `labels` None. Categories: `labels`, the most common categories then the rest as
     "(other)", `edges` None.
     """
 
@@ -126,7 +133,7 @@ class WindowDrift:
 
 @dataclass(frozen=True)
 class _Prepared:
-    """A column as the tests take it: finite numbers, or category codes over both sides."""
+    """A column as the tests take it: finite numbers, sorted, or category codes over both sides."""
 
     column: str
     role: str
@@ -237,7 +244,7 @@ def _prepare(reference: pd.Series, current: pd.Series, column: str, role: str, k
         reference, current = reference.dropna(), current.dropna()
     kind = kind or ("number" if _is_number(reference) and _is_number(current) else "category")
     if kind == "number":
-        ref, cur = _finite(reference), _finite(current)
+        ref, cur = np.sort(_finite(reference)), np.sort(_finite(current))
         return _Prepared(column, role, kind, ref, cur, [], 1 - len(ref) / len(reference), 1 - len(cur) / len(current))
     codes, categories = pd.factorize(pd.concat([_text(reference), _text(current)], ignore_index=True),
                                      use_na_sentinel=False, sort=True)
@@ -321,17 +328,18 @@ def _bins(reference: pd.Series, current: pd.Series, kind: str, psi_bins: int) ->
 
 
 def _number_distribution(reference: np.ndarray, current: np.ndarray) -> Distribution:
-    both = np.concatenate([reference, current])
-    low, high = np.quantile(both, [0.005, 0.995])
+    """Shares per equal-width bin of two sorted samples, between the lower of their 0.5% quantiles and the higher of
+    their 99.5% ones (the tails counted in the end bins)."""
+    low = min(sorted_quantiles(reference, [0.005])[0], sorted_quantiles(current, [0.005])[0])
+    high = max(sorted_quantiles(reference, [0.995])[0], sorted_quantiles(current, [0.995])[0])
     if low == high:
-        low, high = both.min(), both.max()
+        low, high = min(reference[0], current[0]), max(reference[-1], current[-1])
     if low == high:
         return Distribution(None, [float(low), float(low)], [1.0], [1.0])
     edges = np.linspace(low, high, DISTRIBUTION_BINS + 1)
 
     def shares(values: np.ndarray) -> list[float]:
-        index = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, DISTRIBUTION_BINS - 1)
-        return (np.bincount(index, minlength=DISTRIBUTION_BINS) / len(values)).round(6).tolist()
+        return (bin_counts(values, edges[1:-1]) / len(values)).round(6).tolist()
 
     return Distribution(None, [float(e) for e in edges], shares(reference), shares(current))
 

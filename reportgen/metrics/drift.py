@@ -1,8 +1,8 @@
 """Drift of a column between reference rows and current rows: test statistics from sorted values or counts.
 
 Numbers: the two-sample Kolmogorov–Smirnov test, the first Wasserstein distance and the population stability
-index (PSI) on reference-quantile bins, from each side's values sorted once (scipy's definitions: `ks_2samp`,
-`wasserstein_distance`). Categories: Pearson's chi-square test of homogeneity (`chi2_contingency` without
+index (PSI) on reference-quantile bins, from each side's values sorted once and merged (scipy's definitions:
+`ks_2samp`, `wasserstein_distance`). Categories: Pearson's chi-square test of homogeneity (`chi2_contingency` without
 continuity correction), the Jensen–Shannon distance (natural log, as `scipy.spatial.distance.jensenshannon`) and
 the PSI, from the category counts. Time windows: each window's PSI and chi-square test against the reference, on
 the same bins, from one bincount of window × bin codes.
@@ -40,7 +40,8 @@ class NumberDrift:
     psi : float
         The PSI on `edges`' bins.
     edges : ndarray
-        Inner edges of the PSI bins: the reference's quantiles at 1/bins, …, (bins − 1)/bins, distinct;
+        Inner edges of the PSI bins: the reference's quantiles at 1/bins, …, (bins − 1)/bins (linear
+        interpolation, as ``np.quantile``), distinct;
         a value v is in bin ``searchsorted(edges, v, side="right")``.
     reference_counts, current_counts : ndarray of int64
         Values per PSI bin.
@@ -115,18 +116,14 @@ def number_drift(reference: np.ndarray, current: np.ndarray, bins: int) -> Numbe
     (0.5, 2.0, [2.5], [0, 4])
     """
     reference, current = np.sort(reference), np.sort(current)
-    n_reference, n_current = len(reference), len(current)
-    values = np.sort(np.concatenate([reference, current]))
-    points = values[:-1]  # the distribution functions' gaps between each value and the next (both are 1 after)
-    gaps = (np.searchsorted(reference, points, side="right") / n_reference
-            - np.searchsorted(current, points, side="right") / n_current)
+    values, gaps = _distribution_gaps(reference, current)
     ks = float(np.abs(gaps).max())
-    edges = np.unique(np.quantile(reference, np.arange(1, bins) / bins))
-    reference_counts, current_counts = _bin_counts(reference, edges), _bin_counts(current, edges)
+    edges = np.unique(sorted_quantiles(reference, np.arange(1, bins) / bins))
+    reference_counts, current_counts = bin_counts(reference, edges), bin_counts(current, edges)
     return NumberDrift(
         ks=ks,
         ks_p=_ks_p(reference, current, ks),
-        wasserstein=float(np.dot(np.abs(gaps), np.diff(values))),
+        wasserstein=float(np.dot(np.abs(gaps[:-1]), np.diff(values))),  # the gap between each value and the next
         spread=float(np.std(reference)),
         psi=float(psi(reference_counts, current_counts)),
         edges=edges,
@@ -236,9 +233,37 @@ def number_bins(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(values), -1, np.searchsorted(edges, values, side="right"))
 
 
-def _bin_counts(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def _distribution_gaps(reference: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct value of two sorted samples, in order, and the reference's empirical distribution function
+    minus the current one's there (0 at the last), from one merge of the two: every reference value's place among
+    the current ones, then running counts."""
+    n_reference, n_current = len(reference), len(current)
+    at = np.arange(n_reference) + np.searchsorted(current, reference, side="left")
+    from_reference = np.zeros(n_reference + n_current, dtype=bool)
+    from_reference[at] = True
+    merged = np.empty(n_reference + n_current)
+    merged[at] = reference
+    merged[~from_reference] = current
+    ends = np.flatnonzero(np.append(merged[1:] != merged[:-1], True))  # the last of each run of equal values
+    below = np.cumsum(from_reference)[ends]
+    return merged[ends], below / n_reference - (ends + 1 - below) / n_current
+
+
+def bin_counts(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Values per bin of sorted values: below the first inner edge, between each two, from the last on (a value on
+    an edge is in the bin the edge opens)."""
     below = np.searchsorted(sorted_values, edges, side="left")  # values under each edge
     return np.diff(np.concatenate([[0], below, [len(sorted_values)]])).astype(np.int64)
+
+
+def sorted_quantiles(sorted_values: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``np.quantile(values, q)`` (linear interpolation) of values already sorted, without sorting them again."""
+    position = np.asarray(q, dtype=np.float64) * (len(sorted_values) - 1)
+    low = np.floor(position).astype(np.int64)
+    below, above = sorted_values[low], sorted_values[np.minimum(low + 1, len(sorted_values) - 1)]
+    t = position - low
+    step = above - below
+    return np.where(t >= 0.5, above - step * (1 - t), below + step * t)  # numpy's interpolation, to the bit
 
 
 def _ks_p(reference: np.ndarray, current: np.ndarray, ks: float) -> float:

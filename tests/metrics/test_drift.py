@@ -19,6 +19,7 @@ from reportgen.metrics.drift import (
     number_bins,
     number_drift,
     psi,
+    sorted_quantiles,
     window_drift,
 )
 
@@ -143,3 +144,10 @@ def test_homogeneity_rows_are_independent() -> None:
 
 def test_psi_of_identical_shares_is_zero() -> None:
     assert psi(np.array([10, 20, 30]), np.array([1, 2, 3])) == pytest.approx(0.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=60), st.lists(st.floats(0, 1), min_size=1, max_size=12))
+def test_sorted_quantiles_are_numpys_to_the_bit(values: list[float], q: list[float]) -> None:
+    data = np.sort(np.array(values))
+    assert np.array_equal(sorted_quantiles(data, np.array(q)), np.quantile(data, np.array(q)))
