@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -182,19 +182,19 @@ def drift_of_columns(
     """
     roles, kinds = roles or {}, kinds or {}
 
-    def one(column: str) -> tuple[_Prepared, object | None]:
+    def one(column: str) -> ColumnDrift:  # in a worker: its values are let go as soon as they are measured
         prepared = _prepare(reference[column], current[column], column, roles.get(column, "feature"),
                             kinds.get(column))
-        return prepared, _measure(prepared, settings.psi_bins)
+        return _column_drift(prepared, _measure(prepared, settings.psi_bins), settings)
 
     with ThreadPoolExecutor(max_workers=min(len(columns), os.cpu_count() or 1, 8) or 1) as pool:
         measured = list(pool.map(one, columns))
-    p_values = np.array([_p_value(found) for _, found in measured], dtype=np.float64)
+    p_values = np.array([np.nan if d.significance is None else d.significance.p_value for d in measured],
+                        dtype=np.float64)
     tested = ~np.isnan(p_values)
     q_values = np.full(len(p_values), np.nan)
     q_values[tested] = benjamini_hochberg(p_values[tested])
-    return [_column_drift(prepared, found, q, settings, fdr) for (prepared, found), q in
-            zip(measured, q_values, strict=True)]
+    return [_adjusted(d, q, fdr) for d, q in zip(measured, q_values, strict=True)]
 
 
 def drift_by_window(
@@ -276,42 +276,41 @@ def _untested(prepared: _Prepared) -> str | None:
     return None
 
 
-def _p_value(found: object | None) -> float:
-    if found is None:
-        return np.nan
-    p = found.ks_p if hasattr(found, "ks_p") else found.chi2_p
-    return float(p)
-
-
-def _column_drift(prepared: _Prepared, found: object | None, q: float, settings: MonitoringSection,
-                  fdr: float) -> ColumnDrift:
+def _column_drift(prepared: _Prepared, found: object | None, settings: MonitoringSection) -> ColumnDrift:
+    """The column's drift before its p-value is adjusted with the others': `drifted` says whether the shift is
+    large enough (None: not tested), `_adjusted` adds the significance."""
     common = dict(column=prepared.column, role=prepared.role, kind=prepared.kind,
                   n_reference=len(prepared.reference), n_current=len(prepared.current),
                   missing_reference=prepared.missing_reference, missing_current=prepared.missing_current)
     if found is None:
         return ColumnDrift(**common, tests=[], drifted=None, note=_untested(prepared), distribution=None)
-    significant = bool(q <= fdr)
     note = None
     if prepared.kind == "number":
         normed = found.wasserstein / found.spread if found.spread > 0 else None
-        tests = [DriftTest("ks", found.ks, found.ks_p, _plain(q)),
+        tests = [DriftTest("ks", found.ks, found.ks_p),
                  DriftTest("wasserstein", normed, threshold=settings.min_wasserstein),
                  DriftTest("psi", found.psi)]
         if normed is None:
             note = "constant in the reference: the Wasserstein distance has no spread to be measured in"
-            drifted = significant
-        else:
-            drifted = significant and normed >= settings.min_wasserstein
+        large = normed is None or normed >= settings.min_wasserstein
         distribution = _number_distribution(prepared.reference, prepared.current)
     else:
-        tests = [DriftTest("chi2", found.chi2, _plain(found.chi2_p), _plain(q)),
+        tests = [DriftTest("chi2", found.chi2, _plain(found.chi2_p)),
                  DriftTest("jensen_shannon", found.jensen_shannon, threshold=settings.min_jensen_shannon),
                  DriftTest("psi", found.psi)]
         if np.isnan(found.chi2_p):
             note = "too few values for a chi-square test"
-        drifted = significant and found.jensen_shannon >= settings.min_jensen_shannon
+        large = found.jensen_shannon >= settings.min_jensen_shannon
         distribution = _category_distribution(prepared)
-    return ColumnDrift(**common, tests=tests, drifted=drifted, note=note, distribution=distribution)
+    return ColumnDrift(**common, tests=tests, drifted=bool(large), note=note, distribution=distribution)
+
+
+def _adjusted(drift: ColumnDrift, q: float, fdr: float) -> ColumnDrift:
+    """The column with its q-value, drifted where the shift is large enough and significant."""
+    if drift.drifted is None:
+        return drift
+    tests = [replace(t, q_value=_plain(q)) if t.p_value is not None else t for t in drift.tests]
+    return replace(drift, tests=tests, drifted=drift.drifted and bool(q <= fdr))
 
 
 def _bins(reference: pd.Series, current: pd.Series, kind: str, psi_bins: int) -> tuple[np.ndarray, np.ndarray, int]:
