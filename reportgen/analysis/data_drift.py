@@ -27,10 +27,9 @@ from reportgen.metrics.drift import (
     window_drift,
 )
 from reportgen.metrics.significance import benjamini_hochberg
-from reportgen.slices import group_label
+from reportgen.slices import MISSING, group_label
 
 ROLES = ("feature", "score", "prediction", "label")  # what a column is to the model
-MISSING = "(missing)"
 DISTRIBUTION_BINS = 20  # number columns are drawn as this many equal-width bins
 DRAWN_CATEGORIES = 12  # category columns are drawn as their most common categories, the rest as "(other)"
 

@@ -186,7 +186,8 @@ def _columns(predictions: Predictions, config: Config, outputs: dict[str, str]
     else:
         inputs = []
         for column in map(str, frame.columns):
-            why = _not_an_input(frame[column], column, roles, outputs, settings.time, settings.max_categories)
+            why = _not_an_input(frame[column], len(predictions.codes(column).present_values), column, roles, outputs,
+                                settings.time, settings.max_categories)
             if why is None:
                 inputs.append(column)
             elif why:
@@ -195,9 +196,10 @@ def _columns(predictions: Predictions, config: Config, outputs: dict[str, str]
     return inputs + ordered, skipped, roles, kinds
 
 
-def _not_an_input(values: pd.Series, column: str, roles: dict[str, str], outputs: dict[str, str], time: str | None,
-                  max_categories: int) -> str | None:
-    """Why a column is not tested as an input by default ("" for a column the model declares), or None."""
+def _not_an_input(values: pd.Series, distinct: int, column: str, roles: dict[str, str], outputs: dict[str, str],
+                  time: str | None, max_categories: int) -> str | None:
+    """Why a column is not tested as an input by default ("" for a column the model declares), or None; `distinct`
+    counts its values (from the evaluation's shared factorization, `Predictions.codes`)."""
     if column in roles:
         return ""
     if column == time:
@@ -208,7 +210,6 @@ def _not_an_input(values: pd.Series, column: str, roles: dict[str, str], outputs
         return "dates: name it in [monitoring] time to follow it"
     numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     whole = numeric and pd.api.types.is_integer_dtype(values)
-    distinct = values.nunique(dropna=True)
     if distinct == len(values) and len(values) > 1 and (whole or not numeric):
         return "an identifier (every value distinct)"
     if not numeric and distinct > max_categories:
