@@ -407,3 +407,33 @@ def test_an_estimated_gate_on_a_metric_without_estimates_is_an_error() -> None:
         reportgen.evaluate(stream(300, 35), label="y", score="p", resamples=200, monitoring={"time": "scored_at"},
                            gates=[{"metric": "balanced_accuracy", "windows": "every", "estimated": True, "min": 0.5}]
                            ).to_report()
+
+
+def test_multiclass_and_regression_are_monitored_too() -> None:
+    rng = np.random.default_rng(37)
+    n = 900
+    probabilities = rng.dirichlet([2, 2, 2], n)
+    classes = np.array(["a", "b", "c"])
+    frame = pd.DataFrame({"y": classes[[rng.choice(3, p=p) for p in probabilities]],
+                          **{f"p_{c}": probabilities[:, i] for i, c in enumerate(classes)},
+                          "size": rng.normal(size=n), "when": stream(n, 38)["scored_at"]})
+    ev = reportgen.evaluate(frame.iloc[300:], label="y", score_prefix="p_", resamples=200,
+                            monitoring={"data": frame.iloc[:300], "time": "when", "window": "MS"})
+    m = ev.monitoring
+    assert {c.column: c.role for c in m.columns} == {"size": "feature", "p_a": "score", "p_b": "score",
+                                                     "p_c": "score", "y": "label"}
+    accuracy = next(s for s in m.performance if s.metric == "accuracy" and s.slice == "overall")
+    months = pd.to_datetime(frame["when"].iloc[300:]).dt.strftime("%Y-%m")
+    for value, window in zip(accuracy.values, m.windows, strict=True):
+        rows = frame.iloc[300:][(months == window).to_numpy()]
+        predicted = classes[np.argmax(rows[[f"p_{c}" for c in classes]].to_numpy(), axis=1)]
+        assert value.value == pytest.approx(accuracy_score(rows["y"], predicted), abs=1e-12)
+        assert value.estimate == pytest.approx(rows[[f"p_{c}" for c in classes]].max(axis=1).mean(), rel=1e-9)
+    wage = pd.DataFrame({"wage": rng.normal(100, 10, n), "predicted": rng.normal(100, 10, n),
+                         "age": rng.integers(20, 60, n), "when": stream(n, 39)["scored_at"]})
+    ev = reportgen.evaluate(wage.iloc[300:], label="wage", prediction="predicted", resamples=200,
+                            monitoring={"data": wage.iloc[:300], "time": "when"})
+    m = ev.monitoring
+    assert [c.kind for c in m.columns if c.role in ("prediction", "label")] == ["number", "number"]
+    assert all(v.estimate is None for s in m.performance for v in s.values)  # no probabilities: nothing estimated
+    assert not [c for c in m.changes if c.metric == "error_rate"]  # DDM and EDDM watch a classifier's errors
