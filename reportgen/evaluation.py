@@ -442,9 +442,25 @@ def _current(frame: pd.DataFrame, config: Config, source: str, fingerprint: str 
     """The checked predictions; with `[monitoring]`, rows whose label has not arrived yet are set apart (and
     checked) instead of being an error."""
     labelled, waiting = split_unlabelled(frame, config.data, source) if config.monitoring.enabled else (frame, None)
-    predictions = check_predictions(labelled, config.data, task=config.model.task, source=source,
-                                    fingerprint=fingerprint)
-    return predictions, None if waiting is None else check_unlabelled(waiting, config.data, predictions, source)
+    if waiting is None:
+        return check_predictions(labelled, config.data, task=config.model.task, source=source,
+                                 fingerprint=fingerprint), None
+    with _rows_counted_among("the rows with a label"):
+        predictions = check_predictions(labelled, config.data, task=config.model.task, source=source,
+                                        fingerprint=fingerprint)
+    with _rows_counted_among("the rows without a label"):
+        return predictions, check_unlabelled(waiting, config.data, predictions, source)
+
+
+@contextmanager
+def _rows_counted_among(rows: str) -> Iterator[None]:
+    """An error about rows of a part of the predictions says which part its row numbers count."""
+    try:
+        yield
+    except InputError as exc:
+        if "(row" in str(exc):
+            exc.args = (f"{exc} (row numbers count {rows})", *exc.args[1:])
+        raise
 
 
 def _table(value: Any) -> Any:

@@ -437,3 +437,12 @@ def test_multiclass_and_regression_are_monitored_too() -> None:
     assert [c.kind for c in m.columns if c.role in ("prediction", "label")] == ["number", "number"]
     assert all(v.estimate is None for s in m.performance for v in s.values)  # no probabilities: nothing estimated
     assert not [c for c in m.changes if c.metric == "error_rate"]  # DDM and EDDM watch a classifier's errors
+
+
+def test_row_numbers_of_a_part_say_which_part_they_count() -> None:
+    current = stream(300, 40).astype({"y": "float64"})
+    current.loc[0, "y"] = np.nan
+    current.loc[[5, 9], "p"] = 1.5
+    with pytest.raises(InputError, match=r'column "p": 2 values? .*\(rows 5, 9\).*\(row numbers count the rows with a '
+                                         r"label\)$"):
+        evaluate(current, stream(300, 41), time="scored_at")
