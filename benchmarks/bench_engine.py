@@ -468,10 +468,11 @@ def machine() -> list[str]:
     except (OSError, IndexError, ValueError):
         pass
     try:
+        here = Path(__file__).resolve().parent.parent  # the repository: `git status reportgen` is relative to it
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent, check=True).stdout.strip()
+                                cwd=here, check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "reportgen"], capture_output=True, text=True,
-                               cwd=Path(__file__).parent, check=True).stdout.strip()
+                               cwd=here, check=True).stdout.strip()
         commit += " with uncommitted changes in reportgen/" if dirty else ""
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
