@@ -26,6 +26,7 @@ from reportgen.analysis.over_time import (
     estimates_by_window,
     metric_changes,
     performance_by_window,
+    reference_levels,
 )
 from reportgen.config import Config
 from reportgen.errors import InputError, counted, quoted_list, shown
@@ -145,9 +146,10 @@ def monitor(predictions: Predictions, reference: Reference | None, measured: Mea
         scores = predictions.scores if unlabelled is None or predictions.scores is None else np.concatenate(
             [predictions.scores, unlabelled.scores])
         estimates = estimates_by_window(predictions.task, scores, config, every_code, len(windows))
-        performance = performance_by_window(predictions, reference, measured, config, codes, windows, estimates)
+        levels = reference_levels(reference, config, predictions.task)
+        performance = performance_by_window(predictions, levels, measured, config, codes, windows, estimates)
         waiting = np.bincount(every_code[n_labelled:][every_code[n_labelled:] >= 0], minlength=len(windows)).tolist()
-        notes += estimate_notes(predictions, reference, config)
+        notes += estimate_notes(predictions, levels, config)
         performance, tested = below_reference(performance, measured, config)
         changes = metric_changes(performance, measured, config) + error_stream_changes(predictions, codes, windows)
     elif settings.time is None:

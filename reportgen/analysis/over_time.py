@@ -26,6 +26,8 @@ from reportgen.reference import Reference
 from reportgen.slices import SliceFamily
 from reportgen.vocabulary import HEADLINE_METRICS, OVERALL, SLICE_METRICS
 
+Levels = dict[str, tuple[float | None, float | None, float | None]]  # metric → the reference's value, low, high
+
 MONITORING_STREAM = 7  # seeds the windows' bootstrap apart from the slice families' streams
 MAX_SLICE_GROUPS = 12  # a configured slice's key metric is followed per window for families of at most this many
 CHANGE_MIN_WINDOWS = 6  # Page-Hinkley and ADWIN watch a metric's series of at least this many windows with a value
@@ -93,14 +95,13 @@ class ChangePoint:
     worse: bool
 
 
-def performance_by_window(predictions: Predictions, reference: Reference | None, measured: Measured, config: Config,
-                 codes: np.ndarray, windows: list[str], estimates: dict[str, estimation.Estimate]
-                 ) -> list[MetricSeries]:
-    """The headline metrics per window (with their `estimates`), then each slice's key metric per group and
-    window."""
+def performance_by_window(predictions: Predictions, levels: Levels, measured: Measured, config: Config,
+                          codes: np.ndarray, windows: list[str], estimates: dict[str, estimation.Estimate]
+                          ) -> list[MetricSeries]:
+    """The headline metrics per window (with their `estimates`, against the reference's `levels`), then each
+    slice's key metric per group and window."""
     task, engine, settings = predictions.task, measured.engine, config.report
     names = [m for m in HEADLINE_METRICS[task] if m in measured.registry]
-    levels = _reference_levels(reference, config, names)
     rng = np.random.default_rng([settings.seed, MONITORING_STREAM])
     table = metric_frame("time", windows, engine.group_stats(codes, len(windows)),
                          [measured.registry[m] for m in names], level=settings.confidence_level,
@@ -121,13 +122,14 @@ def performance_by_window(predictions: Predictions, reference: Reference | None,
     return series
 
 
-def estimate_notes(predictions: Predictions, reference: Reference | None, config: Config) -> list[str]:
-    """What the label-free estimates assume, and whether the reference's calibration bears it out."""
+def estimate_notes(predictions: Predictions, levels: Levels, config: Config) -> list[str]:
+    """What the label-free estimates assume, and whether the reference's calibration (its "ece" among `levels`)
+    bears it out."""
     if predictions.scores is None or predictions.task == "regression":
         return []
     assumes = ("Estimates from the probabilities alone (beside each realised value) assume the probabilities are "
                "calibrated and that the labels' relation to the inputs has not changed (no concept drift)")
-    ece = _reference_levels(reference, config, ["ece"]).get("ece", (None,))[0]
+    ece = levels.get("ece", (None,))[0]
     if ece is None:
         return [f"{assumes}; without reference labels their calibration could not be checked."]
     limit = config.findings.max_ece
@@ -145,16 +147,16 @@ def _cells(family: SliceFamily, codes: np.ndarray, n_windows: int) -> tuple[np.n
     return cells, [f"{group} · {w}" for group in family.labels for w in range(n_windows)]
 
 
-def _reference_levels(reference: Reference | None, config: Config,
-                      names: list[str]) -> dict[str, tuple[float | None, float | None, float | None]]:
-    """Each metric of the reference rows with its interval; empty without reference labels."""
+def reference_levels(reference: Reference | None, config: Config, task: str) -> Levels:
+    """The reference rows' headline metrics and expected calibration error, each with its interval; empty without
+    reference labels."""
     if reference is None or reference.predictions is None:
         return {}
     ref = reference.predictions
     engine = tasks.prepare(ref.task, ref.y_true, ref.y_pred, ref.scores, n_classes=len(ref.classes), top_k=ref.top_k,
                            calibration_bins=config.report.calibration_bins)
     registry = {m.name: m for m in engine.metrics}
-    wanted = [registry[m] for m in names if m in registry]
+    wanted = [registry[m] for m in (*HEADLINE_METRICS[task], "ece") if m in registry]
     table = metric_frame(OVERALL, [OVERALL], engine.group_stats(np.zeros(len(ref.y_true), dtype=np.int32), 1), wanted,
                          level=config.report.confidence_level, resamples=config.report.resamples,
                          rng=np.random.default_rng([config.report.seed, MONITORING_STREAM, 0, 1]))
