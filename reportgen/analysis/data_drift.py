@@ -129,6 +129,13 @@ class WindowDrift:
     drifted: list[list[bool]]
     tests: int
 
+    def first_drifted(self, column: str) -> str | None:
+        """The first window the column drifted in; None where it never did (or was not tested)."""
+        if column not in self.columns:
+            return None
+        row = self.drifted[self.columns.index(column)]
+        return self.windows[row.index(True)] if any(row) else None
+
 
 @dataclass(frozen=True)
 class _Prepared:

@@ -342,11 +342,8 @@ def _findings(result: Monitoring, fdr: float) -> list[Finding]:
 def _drift_sentence(column: ColumnDrift, by_window: WindowDrift | None) -> str:
     effect, test = column.effect, column.significance
     size = f"{_effect_name(effect.test)} {num(effect.statistic)}" if effect and effect.statistic is not None else ""
-    since = ""
-    if by_window is not None and column.column in by_window.columns:
-        row = by_window.drifted[by_window.columns.index(column.column)]
-        if any(row):
-            since = f", first in window {by_window.windows[row.index(True)]}"
+    first = None if by_window is None else by_window.first_drifted(column.column)
+    since = "" if first is None else f", first in window {first}"
     return (f'"{shown(column.column)}": {size} (q = {figure(test.q_value)}, {pct(column.missing_current)} missing '
             f"now, {pct(column.missing_reference)} in the reference{since}).")
 

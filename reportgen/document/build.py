@@ -258,10 +258,6 @@ def _monitoring_result(found: Monitoring | None, config: Config) -> MonitoringRe
     if found is None:
         return None
     settings = config.monitoring
-    first_windows = {}
-    if found.by_window is not None:
-        for column, row in zip(found.by_window.columns, found.by_window.drifted, strict=True):
-            first_windows[column] = found.by_window.windows[row.index(True)] if any(row) else None
     columns = []
     for c in found.columns:
         test, effect = c.significance, c.effect
@@ -272,7 +268,8 @@ def _monitoring_result(found: Monitoring | None, config: Config) -> MonitoringRe
             test=None if test is None else test.test, q_value=None if test is None else test.q_value,
             effect=None if effect is None else effect.test, effect_value=None if effect is None else effect.statistic,
             threshold=None if effect is None else effect.threshold, psi=psi, drifted=c.drifted,
-            first_window=first_windows.get(c.column), note=c.note, distribution=c.distribution,
+            first_window=None if found.by_window is None else found.by_window.first_drifted(c.column), note=c.note,
+            distribution=c.distribution,
         ))
     # the drift table reads largest shift first: drifted columns, then by the size of the shift
     columns.sort(key=lambda c: (c.drifted is not True, c.drifted is None, -(c.effect_value or 0.0)))
