@@ -19,7 +19,7 @@ change no alarm.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -203,13 +203,7 @@ def ddm(errors: np.ndarray, *, warm_start: int = 30, drift_threshold: float = 3.
     [(50, 50, 0.0, 1.0)]
     """
     stream = np.asarray(errors)
-    detections = []
-    reset = 0
-    while (found := _ddm_alarm(stream, reset, warm_start, drift_threshold)) is not None:
-        index, start = found
-        detections.append(_detection("ddm", stream, reset, start, index))
-        reset = index + 1
-    return detections
+    return _every_alarm("ddm", stream, lambda reset: _ddm_alarm(stream, reset, warm_start, drift_threshold))
 
 
 def eddm(errors: np.ndarray, *, warm_start: int = 30, beta: float = 0.9) -> list[Detection]:
@@ -244,11 +238,17 @@ def eddm(errors: np.ndarray, *, warm_start: int = 30, beta: float = 0.9) -> list
     """
     stream = np.asarray(errors)
     wrong_at = np.flatnonzero(stream)
-    detections = []
-    reset = 0
-    while (found := _eddm_alarm(wrong_at, reset, warm_start, beta)) is not None:
+    return _every_alarm("eddm", stream, lambda reset: _eddm_alarm(wrong_at, reset, warm_start, beta))
+
+
+def _every_alarm(detector: str, stream: np.ndarray,
+                 next_alarm: Callable[[int], tuple[int, int] | None]) -> list[Detection]:
+    """Every alarm of a detector that starts afresh after each: `next_alarm(reset)` gives the first (index, start)
+    from row `reset` on, or None."""
+    detections, reset = [], 0
+    while (found := next_alarm(reset)) is not None:
         index, start = found
-        detections.append(_detection("eddm", stream, reset, start, index))
+        detections.append(_detection(detector, stream, reset, start, index))
         reset = index + 1
     return detections
 
