@@ -163,6 +163,29 @@ def test_issue_12_baseline_and_history_outside_are_refused(layout: tuple[Path, P
         evaluate_config(two)
 
 
+@pytest.mark.parametrize("how", ["dotdot", "absolute", "symlink", "git"])
+def test_monitoring_reference_outside_or_in_git_is_refused(
+    layout: tuple[Path, Path], capsys: pytest.CaptureFixture[str], how: str
+) -> None:
+    project, outside = layout
+    (project / "ref.csv").symlink_to(outside / "secret.csv")
+    value = {"dotdot": "../outside/secret.csv", "absolute": str(outside / "secret.csv"), "symlink": "ref.csv",
+             "git": ".git/config"}[how]
+    config = _config(project, extra=f"[monitoring]\nreference = {json.dumps(value)}\n")
+    why = "is inside a \\.git folder" if how == "git" else "is outside the project root"
+    with pytest.raises(ConfigError, match=rf"config\.toml: \[monitoring\] reference: .* {why}"):
+        evaluate_config(config)
+    assert "[monitoring] reference" in _refused(config, capsys)
+    assert _files(outside) == {"secret.csv"} and not (project / "out").exists()
+
+
+def test_monitoring_reference_inside_the_project_is_read(layout: tuple[Path, Path]) -> None:
+    project, _ = layout
+    (project / "reference.csv").write_text(DATA)
+    monitoring = evaluate_config(_config(project, extra='[monitoring]\nreference = "reference.csv"\n')).monitoring
+    assert monitoring is not None and monitoring.reference == "reference.csv" and monitoring.reference_rows == 4
+
+
 def test_issue_12_mlflow_run_with_a_symlink_outside_is_refused(layout: tuple[Path, Path]) -> None:
     project, outside = layout
     run = project / "mlruns" / "0" / "abc"
