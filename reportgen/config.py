@@ -384,11 +384,11 @@ class GateSpec(_Section):
             raise ValueError('give exactly one of "metric", "fairness", "drift" or "drift_share"')
         if self.drift is not None or self.drift_share is not None:
             others = [k for k in ("slice", "group", "sensitive", "min", "max", "max_regression", "baseline", "windows")
-                      if getattr(self, k) is not None] + (["significant"] if self.significant else [])
-            if others or self.below_reference or self.estimated:
+                      if getattr(self, k) is not None]
+            others += [k for k in ("significant", "below_reference", "estimated") if getattr(self, k)]
+            if others:
                 key = "drift" if self.drift is not None else "drift_share"
-                raise ValueError(f'"{key}" is a gate of its own: give it without '
-                                 f'{", ".join(f"{chr(34)}{k}{chr(34)}" for k in others or ["below_reference", "estimated"])}')
+                raise ValueError(f'"{key}" is a gate of its own: give it without {quoted_list(others)}')
             return self
         if self.windows is not None and (self.slice is not None or self.max_regression is not None):
             raise ValueError('"windows" checks the overall metric per time window: give it without "slice" or '
