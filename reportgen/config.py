@@ -77,6 +77,20 @@ class ReportSection(_Section):
     per-slice detail stays in report.html and report.json), or "full", everything the HTML page holds."""
     base_url: str | None = None
     """http(s) address the report folder is published at (links in summary.md point there)."""
+    engine: Literal["auto", "numpy", "duckdb", "spark"] = "auto"
+    """Where the statistics are computed: "numpy" reads the predictions into memory; "duckdb" queries the files where
+    they lie, out of core; "spark" runs the same queries on a Spark cluster (`pip install 'reportgen[spark]'`); "auto"
+    takes duckdb for a folder of files or more than 256 MB of them, else numpy. The card is the same; analyses that
+    read every row (sanity checks, baselines, error analysis, monitoring) run with numpy only, and the card says so."""
+    memory_limit: Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)? ?([KMGT]i?B|B)$")] | None = None
+    """The duckdb engine's memory limit, e.g. "2GB" (default: DuckDB's, 80% of the memory); past it, DuckDB spills
+    to a temporary folder."""
+    timings: bool = False
+    """Record each stage's seconds in the card and report.json (off by default: a card is then the same, byte for
+    byte, from the same inputs; the progress output always shows them)."""
+    spark_master: str | None = None
+    """The Spark master for engine = "spark", e.g. "local[4]", "spark://host:7077" or "yarn" (default: the one
+    spark-submit sets, else "local[*]")."""
 
     @field_validator("base_url")
     @classmethod
@@ -112,7 +126,10 @@ class DataSection(_Section):
     """
 
     path: str | None = None
-    """The predictions file (.csv, .parquet or .jsonl), relative to the config file."""
+    """The predictions file (.csv, .parquet or .jsonl), relative to the config file; with the duckdb or spark
+    engine, also a folder of such files (all of one format), read as one table."""
+    spark_table: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")] | None = None
+    """With engine = "spark": a table of the Spark catalog to read instead of `path`, e.g. "sales.predictions"."""
     label: str
     """The column of true labels (classes, or targets for regression)."""
     score: str | None = None
@@ -606,6 +623,19 @@ class Config(_Section):
                 self.data.check_task(self.model.task)
             except ValueError as exc:
                 raise ValueError(f"[data] {exc} (set by [model] task)") from None
+        return self
+
+    @model_validator(mode="after")
+    def _engine_settings_fit(self) -> Config:
+        engine = self.report.engine
+        if self.data.spark_table is not None and engine != "spark":
+            raise ValueError('[data] spark_table: a catalog table is read by the spark engine; set [report] engine = "spark"')
+        if self.data.spark_table is not None and self.data.path is not None:
+            raise ValueError("[data] give either path (files) or spark_table (a Spark catalog table), not both")
+        if self.report.memory_limit is not None and engine not in ("duckdb", "auto"):
+            raise ValueError(f'[report] memory_limit: applies to the duckdb engine, not "{engine}"')
+        if self.report.spark_master is not None and engine != "spark":
+            raise ValueError('[report] spark_master: applies to engine = "spark"')
         return self
 
     @model_validator(mode="after")

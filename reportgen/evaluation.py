@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from reportgen.analysis.base import SEVERITIES, Context, Finding, TestFamily, findings_frame
@@ -20,13 +21,17 @@ from reportgen.analysis.comparison import Comparison
 from reportgen.analysis.error_analysis import ErrorAnalysis
 from reportgen.analysis.fairness import Fairness, Thresholds
 from reportgen.analysis.monitoring import Monitoring
-from reportgen.analysis.registry import run_analyses
+from reportgen.analysis.registry import ANALYSES, run_analyses
 from reportgen.analysis.training import TrainingSummary
 from reportgen.baseline import Baseline, align_baseline, load_baseline
 from reportgen.config import Config, keyword_names, load_config, validate
 from reportgen.document.build import build_report
 from reportgen.document.gates import apply_gates
 from reportgen.document.schema import GateResult, Report
+from reportgen.engines import SQL_ENGINES
+from reportgen.engines.run import EngineRun, Stages
+from reportgen.engines.scan import measure_sql
+from reportgen.engines.source import choose_engine, connect, input_files, numpy_file
 from reportgen.errors import ConfigError, InputError, ReportgenError, quoted_list
 from reportgen.history import History, read_history
 from reportgen.io import (
@@ -35,6 +40,8 @@ from reportgen.io import (
     check_predictions,
     check_unlabelled,
     file_fingerprint,
+    files_fingerprint,
+    frame_fingerprint,
     read_table,
     split_unlabelled,
 )
@@ -46,6 +53,7 @@ from reportgen.paths import project_of
 from reportgen.record import GitState, git_state
 from reportgen.reference import Reference, check_reference, load_reference
 from reportgen.slices import SliceFamily
+from reportgen.vocabulary import OVERALL
 
 API = "evaluate()"  # where the Python API's errors say they come from (the CLI's errors name the config file)
 
@@ -101,11 +109,12 @@ class Evaluation:
     config_source: str = field(default="config", repr=False)
     git: GitState | None = field(default=None, repr=False)
     history: History | None = field(default=None, repr=False)
+    engine: EngineRun | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         """One short line: the task, the rows, the slices and the findings by severity (the tables are properties)."""
         severities = ", ".join(f"{n} {s}" for s in SEVERITIES if (n := sum(f.severity == s for f in self.findings)))
-        return (f"<Evaluation: {self.task}, {len(self.predictions.y_true):,} rows, "
+        return (f"<Evaluation: {self.task}, {int(self.measured.statistics[OVERALL].n[0]):,} rows, "
                 f"{len(self.measured.families) - 1} slices, {len(self.findings)} findings"
                 f"{f' ({severities})' if severities else ''}>")
 
@@ -224,7 +233,7 @@ class Evaluation:
     def _report(self) -> Report:
         with _keyword_errors() if self.config_source == API else nullcontext():  # a gate's error
             report = build_report(self.config, self.predictions, self.measured, self.results, self.findings,
-                                  self.test_families, git=self.git, history=self.history)
+                                  self.test_families, git=self.git, history=self.history, engine=self.engine)
             return apply_gates(report, self.config.gates, source=self.config_source)
 
     @property
@@ -310,6 +319,7 @@ def evaluate(
     error_analysis: Mapping[str, Any] | None = None,
     monitoring: Mapping[str, Any] | None = None,
     title: str = "Model card",
+    engine: str = "numpy",
 ) -> Evaluation:
     """Evaluate predictions per slice, with intervals, fairness gaps and findings.
 
@@ -357,6 +367,9 @@ def evaluate(
         over time (``Evaluation.monitoring``).
     title : str
         The card's title.
+    engine : {"numpy", "duckdb", "spark"}
+        As ``[report] engine``: "duckdb" and "spark" query the frame where it lies (the same statistics and
+        card; the analyses that read every row do not run). "auto" is "numpy" for a frame.
 
     Returns
     -------
@@ -386,6 +399,7 @@ def evaluate(
         "report": {
             "title": title, "confidence_level": confidence_level, "resamples": resamples, "seed": seed,
             "min_support": min_support, "calibration_bins": calibration_bins, "max_groups_shown": max_groups_shown,
+            "engine": engine,
         },
         "model": _table(model or {}),
         "data": {"label": label}
@@ -420,6 +434,10 @@ def evaluate(
         for table, frame in zip(tables, frames, strict=True)
     ] if isinstance(tables, list) else tables
     config: Config = validate(Config, raw, source=API)
+    if config.report.engine in SQL_ENGINES:
+        return _evaluate_sql(config, config.report.engine, f'engine "{engine}" set by evaluate()', source="data frame",
+                             files=None, frame=data, config_source=API, git=None,
+                             history_path=None if history is None else Path(history), progress=lambda message: None)
     predictions, unlabelled = _current(data, config, "data frame")
     logs = None if history is None else read_history(Path(history), source=str(history))
     baselines = [
@@ -512,23 +530,33 @@ def evaluate_config(
     """
     config, _ = load_config(config_path)
     project = project_of(config_path, root=root)
-    if config.data.path is None:
+    if config.data.path is None and config.data.spark_table is None:
         raise ConfigError(f"{config_path}: [data] path: required key is missing (the predictions file)")
-    data_path = project.confine("[data] path", config.data.path, tree=True)
     history_path = None if config.training.history is None else project.confine(
         "[training] history", config.training.history, tree=True)
+    if config.data.path is None:  # a Spark catalog table
+        assert config.data.spark_table is not None, "a table when there is no path"
+        return _evaluate_sql(config, "spark", 'engine "spark" set by [report] engine', source=f'table '
+                             f'"{config.data.spark_table}"', files=None, config_source=str(config_path),
+                             git=git_state(project.base), history_path=history_path, progress=progress)
+    data_path = project.confine("[data] path", config.data.path, tree=True)
+    files = input_files(data_path, config.data.path)
+    engine, why = choose_engine(config.report.engine, files, folder=data_path.is_dir())
+    progress(why)
+    if engine in SQL_ENGINES:
+        return _evaluate_sql(config, engine, why, source=config.data.path, files=files, config_source=str(config_path),
+                             git=git_state(project.base), history_path=history_path, progress=progress)
+    data_path = numpy_file(files, data_path.is_dir(), config.data.path)
     baseline_paths = [
         project.confine(f"[baseline] #{index} path" if len(config.baseline) > 1 else "[baseline] path", spec.path,
                         tree=True)
         for index, spec in enumerate(config.baseline, start=1)
     ]
-    progress(f"reading {Path(config.data.path).name}")
-    predictions, unlabelled = _current(read_table(data_path, config.data.path), config, config.data.path,
-                                       fingerprint=file_fingerprint(data_path))
-    history = None
-    if history_path is not None:
-        progress(f"reading the training history {config.training.history}")
-        history = read_history(history_path, source=config.training.history)
+    stages = Stages("numpy", progress)
+    with stages.stage(f"reading {Path(config.data.path).name}"):
+        predictions, unlabelled = _current(read_table(data_path, config.data.path), config, config.data.path,
+                                           fingerprint=file_fingerprint(data_path))
+    history = _read_history(config, history_path, progress)
     reference_path = None if config.monitoring.reference is None else project.confine(
         "[monitoring] reference", config.monitoring.reference, tree=True)
     baselines = []
@@ -541,13 +569,59 @@ def evaluate_config(
         reference = load_reference(reference_path, predictions, config, source=str(config.monitoring.reference))
     progress(f"evaluating {len(predictions.frame):,} rows over {len(config.slices)} slice definitions")
     return evaluate_predictions(predictions, config, config_source=str(config_path), git=git_state(project.base),
-                                history=history, baselines=baselines, reference=reference, unlabelled=unlabelled)
+                                history=history, baselines=baselines, reference=reference, unlabelled=unlabelled,
+                                stages=stages, notes=[why])
+
+
+def not_run_notes(config: Config) -> list[str]:
+    """Which of the analyses the config asks for read every row, and so do not run with an SQL engine, and why."""
+    asked = {"checks": True, "comparison": bool(config.baseline), "error_analysis": config.error_analysis.enabled,
+             "monitoring": config.monitoring.reference is not None or config.monitoring.time is not None}
+    return [f"not run: {analysis.name.replace('_', ' ')}, as {analysis.rows} (set [report] engine = \"numpy\" to run it)"
+            for analysis in ANALYSES if analysis.rows is not None and asked.get(analysis.name, True)]
+
+
+def _read_history(config: Config, path: Path | None, progress: Callable[[str], None]) -> History | None:
+    if path is None:
+        return None
+    progress(f"reading the training history {config.training.history}")
+    return read_history(path, source=str(config.training.history))
+
+
+def _evaluate_sql(
+    config: Config, engine: str, why: str, *, source: str, files: list[Path] | None, config_source: str,
+    git: GitState | None, history_path: Path | None, progress: Callable[[str], None], frame: pd.DataFrame | None = None,
+) -> Evaluation:
+    """Evaluate with an engine that computes the statistics where the data lies (`reportgen.engines.scan`); the
+    analyses that read every row do not run, and the card's run record says so."""
+    history = _read_history(config, history_path, progress)
+    notes = [why, *not_run_notes(config)]
+    for note in notes[1:]:
+        progress(f"{engine}: {note}")
+    connection = connect(engine, files=files, frame=frame, table=config.data.spark_table, source=source,
+                         settings=config.report)
+    try:
+        fingerprint = files_fingerprint(files) if files else frame_fingerprint(frame) if frame is not None else (
+            "not computed (a catalog table)")
+        predictions, measured, run = measure_sql(connection, config, source=source, fingerprint=fingerprint,
+                                                 engine=engine, version=connection.version(), notes=notes,
+                                                 progress=progress)
+    finally:
+        connection.close()
+    stages = Stages(engine, progress, run.stages)
+    with stages.stage("analyses"):
+        context = Context(config=config, predictions=predictions, measured=measured, history=history,
+                          config_source=config_source)
+        results, findings, test_families = run_analyses(context, rows=False)
+    return Evaluation(config=config, predictions=predictions, measured=measured, results=results, findings=findings,
+                      test_families=test_families, config_source=config_source, git=git, history=history,
+                      engine=replace(run, stages=stages.done))
 
 
 def evaluate_predictions(
     predictions: Predictions, config: Config, *, config_source: str = "config", git: GitState | None = None,
     history: History | None = None, baselines: Sequence[Baseline] = (), reference: Reference | None = None,
-    unlabelled: Unlabelled | None = None,
+    unlabelled: Unlabelled | None = None, stages: Stages | None = None, notes: Sequence[str] = (),
 ) -> Evaluation:
     """Evaluate checked predictions with a validated config (the CLI's entry point).
 
@@ -557,12 +631,18 @@ def evaluate_predictions(
     `baselines` other models' predictions on the same rows (`load_baseline`), each compared with
     the candidate group by group; `reference` the rows the model was validated on (`load_reference`), for
     monitoring, and `unlabelled` the current rows whose label has not arrived (`check_unlabelled`).
+    `stages` times the stages (it may hold those before, e.g. reading the file); `notes` say how the engine was
+    chosen.
     """
+    stages = stages or Stages("numpy", lambda message: None)
     with reused_memory():  # large arrays come and go: their memory is reused, not faulted in again each time
-        measured = measure(predictions, config.all_slices, config.report)
-        context = Context(config=config, predictions=predictions, measured=measured, baselines=baselines,
-                          history=history, reference=reference, unlabelled=unlabelled, config_source=config_source)
-        results, findings, test_families = run_analyses(context)
+        with stages.stage("statistics and metrics"):
+            measured = measure(predictions, config.all_slices, config.report)
+        with stages.stage("analyses"):
+            context = Context(config=config, predictions=predictions, measured=measured, baselines=baselines,
+                              history=history, reference=reference, unlabelled=unlabelled,
+                              config_source=config_source)
+            results, findings, test_families = run_analyses(context)
+    run = EngineRun("numpy", np.__version__, len(predictions.frame), stages.done, list(notes))
     return Evaluation(config=config, predictions=predictions, measured=measured, results=results, findings=findings,
-                      test_families=test_families,
-                      config_source=config_source, git=git, history=history)
+                      test_families=test_families, config_source=config_source, git=git, history=history, engine=run)

@@ -500,10 +500,16 @@ def _no_constant(name: str) -> Any:
 
 def file_fingerprint(path: Path) -> str:
     """Return "sha256:<hex>" of a file's bytes."""
+    return files_fingerprint([path])
+
+
+def files_fingerprint(paths: list[Path]) -> str:
+    """Return "sha256:<hex>" of the bytes of several files in turn (of one file: `file_fingerprint`)."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    for path in paths:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return f"sha256:{digest.hexdigest()}"
 
 
@@ -571,17 +577,7 @@ def check_predictions(
             )
     labels = frame[data.label]
     _reject_missing(labels, data.label, source)
-    inferred = task is None
-    task = _infer_task(labels, data, source) if task is None else task
-    try:
-        data.check_task(task)
-    except ValueError as exc:
-        if not inferred:
-            raise ConfigError(f"[data] {exc} (set by [model] task)") from None
-        raise InputError(
-            f'[data] {exc}; the task was inferred from column "{shown(data.label)}" of {source}: '
-            "set [model] task if that is wrong"
-        ) from None
+    task = checked_task(labels, data, task, source)
     fingerprint = fingerprint or frame_fingerprint(frame)
     if task == "regression":
         return _regression(frame, data, source, fingerprint)
@@ -639,7 +635,29 @@ def check_unlabelled(frame: pd.DataFrame, data: DataSection, labelled: Predictio
     return Unlabelled(frame=frame, scores=scores)
 
 
-def _infer_task(labels: pd.Series, data: DataSection, source: str) -> str:
+def checked_task(labels: pd.Series, data: DataSection, task: str | None, source: str) -> str:
+    """The task (`task`, or inferred from `data` and the labels when None), checked against the `[data]` keys.
+
+    Raises
+    ------
+    ConfigError, InputError
+        If a `[data]` key does not belong to the task set by `[model] task` (ConfigError) or inferred (InputError).
+    """
+    inferred = task is None
+    task = infer_task(labels, data, source) if task is None else task
+    try:
+        data.check_task(task)
+    except ValueError as exc:
+        if not inferred:
+            raise ConfigError(f"[data] {exc} (set by [model] task)") from None
+        raise InputError(
+            f'[data] {exc}; the task was inferred from column "{shown(data.label)}" of {source}: '
+            "set [model] task if that is wrong"
+        ) from None
+    return task
+
+
+def infer_task(labels: pd.Series, data: DataSection, source: str) -> str:
     """The task the `[data]` keys and the labels point to; an InputError when they do not decide it."""
     if data.score is not None:
         return "binary"
@@ -660,6 +678,29 @@ def _all_whole(numbers: np.ndarray) -> bool:
     """Whether every number is a whole number (NaN and infinities are not)."""
     with np.errstate(invalid="ignore"):
         return bool(np.all(np.mod(numbers, 1) == 0))
+
+
+def binary_values(
+    labels: pd.Series, predicted: pd.Series | None, data: DataSection, source: str
+) -> tuple[str, list[object], list[object]]:
+    """Of the distinct values of the label column (and of the prediction column, if any): the positive label as
+    text, and the label values and prediction values that count as positive.
+
+    Engines that never load the rows (`reportgen.engines.scan`) call this on the distinct values, so labels
+    mean the same whichever engine reads them.
+
+    Raises
+    ------
+    InputError
+        As `check_predictions` on a binary task's labels and predictions.
+    """
+    positive = _positive_label(labels, data, source)
+    if predicted is not None:
+        assert data.prediction is not None, "predictions come from the prediction column"
+        _check_prediction_values(predicted, labels, positive, data.prediction, source)
+    label_positives = labels[_is_positive(labels, positive) == 1].tolist()
+    prediction_positives = [] if predicted is None else predicted[_is_positive(predicted, positive) == 1].tolist()
+    return str(positive), label_positives, prediction_positives
 
 
 def _binary(frame: pd.DataFrame, data: DataSection, source: str, fingerprint: str) -> Predictions:
@@ -765,7 +806,86 @@ def _multiclass(frame: pd.DataFrame, data: DataSection, source: str, fingerprint
         source=source,
         fingerprint=fingerprint,
         classes=classes,
-        top_k=_top_k(data, len(classes), scores is not None),
+        top_k=top_k_of(data, len(classes), scores is not None),
+    )
+
+
+@dataclass(frozen=True)
+class ClassValues:
+    """A multiclass task's classes, found from the distinct values of its columns (`multiclass_values`).
+
+    Attributes
+    ----------
+    classes : list of str
+        The class labels in code order, as `Predictions.classes`.
+    label_codes : ndarray of intp
+        The class code of each distinct label value.
+    prediction_codes : ndarray of intp or None
+        The class code of each distinct prediction value; None without a prediction column.
+    probability_columns : list of str or None
+        The probability column of each class, in code order; None without probabilities.
+    """
+
+    classes: list[str]
+    label_codes: np.ndarray
+    prediction_codes: np.ndarray | None
+    probability_columns: list[str] | None
+
+
+def multiclass_values(
+    labels: pd.Series, label_rows: np.ndarray, predicted: pd.Series | None, predicted_rows: np.ndarray | None,
+    columns: list[str], data: DataSection, source: str,
+) -> ClassValues:
+    """The classes of a multiclass task from the distinct values of the label column (and of the prediction column,
+    if any) and the rows holding each, checked as `check_predictions` checks them, short of the probabilities'
+    values and `[data] top_k` (`top_k_of`).
+
+    Engines that never load the rows (`reportgen.engines.multiclass_sql`) call this on the distinct values, so
+    classes mean the same whichever engine reads them.
+
+    Parameters
+    ----------
+    labels, predicted : Series
+        Distinct values of the label and prediction columns (missing labels already refused), in the columns' dtype.
+    label_rows, predicted_rows : ndarray of int
+        Rows holding each of those values.
+    columns : list of str
+        Every column of the input.
+
+    Raises
+    ------
+    InputError
+        On fractional labels, missing probability columns or predictions, or a label or prediction without a
+        probability column.
+    """
+    if pd.api.types.is_float_dtype(labels) and not _all_whole(labels.to_numpy(dtype=np.float64)):
+        raise InputError(
+            f'{source}: column "{shown(data.label)}" holds fractional numbers, not class labels; '
+            'for a numeric target set [model] task = "regression"'
+        )
+    label_text = _class_text(labels)
+    by_class = _probability_columns(pd.DataFrame(columns=columns), data, source)
+    predicted_text = None
+    if predicted is not None:
+        assert data.prediction is not None and predicted_rows is not None, "predictions come from their column"
+        missing = predicted.isna().to_numpy()
+        if missing.any():
+            raise InputError(f'{source}: column "{shown(data.prediction)}": '
+                             f'{counted(int(predicted_rows[missing].sum()), "missing value")}; fill or drop them')
+        predicted_text = _class_text(predicted)
+    if by_class is not None:
+        classes = _sorted_classes(list(by_class))
+        _require_columns_for(label_text, classes, data.label, "label", source, label_rows)
+        if predicted_text is not None:
+            _require_columns_for(predicted_text, classes, data.prediction, "prediction", source, predicted_rows)
+    else:
+        seen = pd.unique(label_text).tolist() + ([] if predicted_text is None else pd.unique(predicted_text).tolist())
+        classes = _sorted_classes(list(dict.fromkeys(seen)))
+    return ClassValues(
+        classes=classes,
+        label_codes=_encode(label_text, classes),
+        prediction_codes=None if predicted_text is None else _encode(predicted_text, classes),
+        probability_columns=None if by_class is None else [by_class[c] for c in classes],
     )
 
 
@@ -814,13 +934,17 @@ def _probability_columns(frame: pd.DataFrame, data: DataSection, source: str) ->
     return found
 
 
-def _require_columns_for(text: np.ndarray, classes: list[str], column: str | None, what: str, source: str) -> None:
-    """Every class in the label (or prediction) column must have a probability column."""
+def _require_columns_for(
+    text: np.ndarray, classes: list[str], column: str | None, what: str, source: str, rows: np.ndarray | None = None
+) -> None:
+    """Every class in the label (or prediction) column must have a probability column; `text` holds one value per
+    row, or with `rows` (the rows holding each) the column's distinct values."""
     unknown = sorted(set(pd.unique(text)) - set(classes))
     if unknown:
-        rows = np.isin(text, unknown)
+        held = np.isin(text, unknown)
+        where = counted_rows(held, "row") if rows is None else counted(int(rows[held].sum()), "row")
         raise InputError(
-            f'{source}: column "{shown(column)}": {what} {quoted_list(unknown)} ({counted_rows(rows, "row")}) has no '
+            f'{source}: column "{shown(column)}": {what} {quoted_list(unknown)} ({where}) has no '
             f"probability column; the probability columns are for {quoted_list(classes)}"
         )
 
@@ -846,7 +970,15 @@ def _probabilities(frame: pd.DataFrame, columns: list[str], normalize: bool, sou
     return scores
 
 
-def _top_k(data: DataSection, n_classes: int, has_probabilities: bool) -> tuple[int, ...]:
+def top_k_of(data: DataSection, n_classes: int, has_probabilities: bool) -> tuple[int, ...]:
+    """The k of each top-k accuracy (`Predictions.top_k`): `[data] top_k`, or those of `DEFAULT_TOP_K` below the
+    number of classes; none without probabilities.
+
+    Raises
+    ------
+    InputError
+        If `[data] top_k` is set without probabilities, or a k is not below the number of classes.
+    """
     if data.top_k is None:
         return tuple(k for k in DEFAULT_TOP_K if k < n_classes) if has_probabilities else ()
     if not has_probabilities:

@@ -39,6 +39,9 @@ class SliceFamily:
         What the reader should know about how the groups were formed (caps, collapsed bins).
     pooled : int
         Values beyond `max_groups` pooled into the last group, "(other)"; 0 when nothing was pooled.
+    sizes : ndarray of int64 or None
+        Of a family with pooled values formed by an engine that keeps no codes: rows per distinct value (or
+        combination), pooled values counted one by one; None otherwise.
     """
 
     name: str
@@ -48,6 +51,7 @@ class SliceFamily:
     codes: np.ndarray
     notes: list[str] = field(default_factory=list)
     pooled: int = 0
+    sizes: np.ndarray | None = None
 
     @property
     def n_groups(self) -> int:
@@ -86,10 +90,12 @@ class ShownGroups:
     merged: int
 
 
-def shown_groups(family: SliceFamily, max_shown: int) -> ShownGroups | None:
+def shown_groups(family: SliceFamily, max_shown: int, counts: np.ndarray | None = None) -> ShownGroups | None:
     """The groups the card shows of a family of more than `max_shown` groups; None when it shows them all.
 
     The largest groups, largest first; of time windows, the latest, in time order. The rest form "(other)".
+    `counts`, the rows per group, are counted from the family's codes unless given (an SQL engine's families
+    have no codes); "(other)" then has no codes either.
 
     Examples
     --------
@@ -103,8 +109,9 @@ def shown_groups(family: SliceFamily, max_shown: int) -> ShownGroups | None:
     if family.kind == "windows":  # time order kept: the latest windows (and missing times, last)
         groups = np.arange(family.n_groups)[-max_shown:]
     else:
-        counts = np.bincount(family.codes[family.codes >= 0], minlength=family.n_groups)[: family.n_listed]
-        groups = np.argsort(-counts, kind="stable")[:max_shown]
+        if counts is None:
+            counts = np.bincount(family.codes[family.codes >= 0], minlength=family.n_groups)
+        groups = np.argsort(-counts[: family.n_listed], kind="stable")[:max_shown]
     in_other = (family.codes >= 0) & ~np.isin(family.codes, groups)
     other = SliceFamily(family.name, family.kind, family.columns, [OTHER], np.where(in_other, 0, -1).astype(np.int32))
     return ShownGroups(groups.tolist(), other, family.n_distinct - len(groups))
@@ -213,7 +220,18 @@ def _cap(
     values were pooled."""
     if len(labels) <= max_groups:
         return codes, labels, [], 0
-    counts = np.bincount(codes[codes >= 0], minlength=len(labels))
+    remap, capped_labels, notes, pooled = cap_groups(np.bincount(codes[codes >= 0], minlength=len(labels)), labels,
+                                                     max_groups)
+    new_codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(np.int32)
+    return new_codes, capped_labels, notes, pooled
+
+
+def cap_groups(counts: np.ndarray, labels: list[str], max_groups: int) -> tuple[np.ndarray, list[str], list[str], int]:
+    """Of groups with these row `counts`, the `max_groups - 1` largest kept (in their order) and the rest pooled
+    as "(other)": each old group's new code, the new labels, a note and how many values were pooled.
+    Groups are left as they are when there are at most `max_groups`."""
+    if len(labels) <= max_groups:
+        return np.arange(len(labels), dtype=np.int32), labels, [], 0
     keep = np.sort(np.argsort(-counts, kind="stable")[: max_groups - 1])
     remap = np.full(len(labels), len(keep), dtype=np.int32)
     remap[keep] = np.arange(len(keep), dtype=np.int32)
@@ -221,8 +239,7 @@ def _cap(
         f"{len(labels)} distinct values: the {len(keep)} largest groups are measured one by one and the other "
         f"{len(labels) - len(keep)} values ({int(counts.sum() - counts[keep].sum())} rows) are pooled as \"{OTHER}\"."
     )
-    new_codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(np.int32)
-    return new_codes, [labels[i] for i in keep] + [OTHER], [note], len(labels) - len(keep)
+    return remap, [labels[i] for i in keep] + [OTHER], [note], len(labels) - len(keep)
 
 
 def _binned_family(values: pd.Series, spec: SliceSpec, key: str, source: str) -> SliceFamily:
@@ -242,34 +259,51 @@ def _binned_family(values: pd.Series, spec: SliceSpec, key: str, source: str) ->
         numbers = x[present]
         # with infinities, interpolating between two of them is undefined: take data values as edges instead
         method = "linear" if np.isfinite(numbers).all() else "inverted_cdf"
-        edges = np.unique(np.quantile(numbers, np.linspace(0, 1, spec.quantiles + 1), method=method))
-        if len(edges) < 2:
-            edges = np.array([edges[0], edges[0]])
-        if len(edges) - 1 < spec.quantiles:
-            notes.append(
-                f"{spec.quantiles} quantile bins were asked for; tied values leave {len(edges) - 1} distinct bins."
-            )
+        edges = quantile_edges(np.quantile(numbers, np.linspace(0, 1, spec.quantiles + 1), method=method))
+        notes += quantile_notes(spec.quantiles, edges)
         kind = "quantiles"
     else:
         edges = np.asarray(spec.bins, dtype=np.float64)
         kind = "bins"
         outside = present & ((x < edges[0]) | (x > edges[-1]))
         if outside.any():
-            raise InputError(
-                f'{source}: column "{shown(spec.column)}" ({key} bins): {counted(int(outside.sum()), "value")} outside '
-                f"[{_edge(edges[0])}, {_edge(edges[-1])}] (data min {_edge(np.nanmin(x))}, max {_edge(np.nanmax(x))}); "
-                "widen the bins (TOML accepts -inf and inf)"
-            )
+            raise bins_outside(f'{source}: column "{shown(spec.column)}" ({key} bins)', int(outside.sum()), edges,
+                               np.nanmin(x), np.nanmax(x))
     n_bins = max(len(edges) - 1, 1)
     codes = _bin_codes(x, edges, n_bins)
-    labels = [
-        f"[{_edge(lo)}, {_edge(hi)}{']' if i == n_bins - 1 else ')'}"
-        for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True))
-    ] or [f"[{_edge(edges[0])}, {_edge(edges[0])}]"]
+    labels = bin_labels(edges)
     if not present.all():
         codes[~present] = len(labels)
         labels.append(MISSING)
     return SliceFamily(spec.title, kind, [str(spec.column)], labels, codes, notes)
+
+
+def bins_outside(where: str, outside: int, edges: np.ndarray, low: float, high: float) -> InputError:
+    """The error for `outside` values of a binned column beyond its bins' `edges` (the data ranging low to high)."""
+    return InputError(f"{where}: {counted(outside, 'value')} outside [{_edge(edges[0])}, {_edge(edges[-1])}] (data min "
+                      f"{_edge(low)}, max {_edge(high)}); widen the bins (TOML accepts -inf and inf)")
+
+
+def quantile_edges(edges: np.ndarray) -> np.ndarray:
+    """The distinct quantiles as bin edges (two equal edges where every value is one)."""
+    edges = np.unique(edges)
+    return np.array([edges[0], edges[0]]) if len(edges) < 2 else edges
+
+
+def quantile_notes(asked: int, edges: np.ndarray) -> list[str]:
+    """What the reader should know when tied values leave fewer quantile bins than asked for."""
+    if len(edges) - 1 < asked:
+        return [f"{asked} quantile bins were asked for; tied values leave {len(edges) - 1} distinct bins."]
+    return []
+
+
+def bin_labels(edges: np.ndarray) -> list[str]:
+    """"[lo, hi)" of each bin between `edges`, the last one closed; one "[x, x]" bin for two equal edges."""
+    n_bins = max(len(edges) - 1, 1)
+    return [
+        f"[{_edge(lo)}, {_edge(hi)}{']' if i == n_bins - 1 else ')'}"
+        for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True))
+    ] or [f"[{_edge(edges[0])}, {_edge(edges[0])}]"]
 
 
 def _bin_codes(x: np.ndarray, edges: np.ndarray, n_bins: int) -> np.ndarray:

@@ -156,6 +156,39 @@ def _period_label(period: pd.Period, frequency: str) -> str:
     return start.strftime("%Y-%m-%d" if frequency.startswith("W") else "%Y-%m")
 
 
+def window_bounds(
+    first: pd.Timestamp, last: pd.Timestamp, window: Window, max_windows: int
+) -> tuple[list[pd.Timestamp], list[str]]:
+    """The start and label of every window from the one holding `first` to the one holding `last` (naive times), as
+    `window_codes` forms them: a time is in window k when it is at or after start k and before start k + 1.
+
+    Engines that never hold the times (`reportgen.engines.families`) find each row's window by comparing it with
+    the starts.
+
+    Raises
+    ------
+    TooManyWindows
+        If there are more than `max_windows` windows.
+
+    Examples
+    --------
+    >>> starts, labels = window_bounds(pd.Timestamp("2024-05-06"), pd.Timestamp("2024-07-30"), parse_window("MS"), 100)
+    >>> [str(start.date()) for start in starts], labels
+    (['2024-05-01', '2024-06-01', '2024-07-01'], ['2024-05', '2024-06', '2024-07'])
+    """
+    ends = pd.Series([first, last]).astype("datetime64[us]")
+    _, labels = window_codes(ends, window, max_windows)
+    if window.span_us is not None:
+        us = ends.to_numpy().astype(np.int64)
+        origin = us[0] // _DAY_US * _DAY_US
+        offset = (us[0] - origin) // window.span_us
+        starts = [pd.Timestamp(origin + (offset + k) * window.span_us, unit="us") for k in range(len(labels))]
+    else:
+        ordinal = pd.Period(ends.iloc[0], freq=window.period).ordinal
+        starts = [pd.Period(ordinal=ordinal + k, freq=window.period).start_time for k in range(len(labels))]
+    return starts, labels
+
+
 # The window chosen for a time span when none is given: the first whose span holds the data in at most ~60 windows.
 DEFAULT_WINDOWS = (("1h", 2.5), ("1D", 60), ("W", 420), ("MS", 1826), ("QS", 5479))  # alias, longest span in days
 

@@ -62,12 +62,15 @@ def test_every_docs_page_is_in_the_nav() -> None:
     assert sorted(nav) == pages
 
 
-def test_the_readme_minimal_config_is_valid(tmp_path: Path) -> None:
+def test_the_readme_configs_are_valid(tmp_path: Path) -> None:
     blocks = re.findall(r"```toml\n(.*?)```", README, flags=re.DOTALL)
-    assert len(blocks) == 1
-    (tmp_path / "config.toml").write_text(blocks[0], encoding="utf-8")
-    config, _ = load_config(tmp_path / "config.toml")
-    assert config.data.label == "defaulted" and config.fairness is not None
+    assert len(blocks) == 2  # the minimal config, and the spark engine's
+    configs = []
+    for index, block in enumerate(blocks):
+        (tmp_path / f"config{index}.toml").write_text(block, encoding="utf-8")
+        configs.append(load_config(tmp_path / f"config{index}.toml")[0])
+    assert configs[0].data.label == "defaulted" and configs[0].fairness is not None
+    assert configs[1].report.engine == "spark" and configs[1].data.spark_table == "sales.scored_orders"
 
 
 def test_the_site_builds_in_strict_mode(tmp_path: Path) -> None:

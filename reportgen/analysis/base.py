@@ -187,10 +187,17 @@ class Analysis:
         The key of its result in `Evaluation.results` (and of its document section).
     run : callable
         Context → Outcome: picks the analysis's inputs and calls its pure function.
+    rows : str or None
+        Why it reads every row, for an analysis that does (the engines that compute statistics where the data
+        lies do not run it, and the card says why); None for one that reads only what was measured.
+    not_run : object
+        Its result when it does not run.
     """
 
     name: str
     run: Callable[[Context], Outcome]
+    rows: str | None = None
+    not_run: Any = None
 
 
 def ordered(findings: Sequence[Finding]) -> list[Finding]:

@@ -81,7 +81,8 @@ def run(context: Context) -> Outcome:
     )
     families = [weak_slice_family(inputs)] if len(inputs.measured.families) > 1 else []
     found = derive_findings(inputs)
-    if context.results["checks"].nearly_one_class:  # its finding says what class_imbalance would, and more
+    checks = context.results["checks"]
+    if checks is not None and checks.nearly_one_class:  # its finding says what class_imbalance would, and more
         found = [f for f in found if f.id != "class_imbalance"]
     return Outcome(None, found, families)
 
@@ -387,19 +388,19 @@ def poor_calibration(inputs: FindingInputs) -> list[Finding]:
 
 def constant_predictions(inputs: FindingInputs) -> list[Finding]:
     """One predicted class (or a near-constant predicted value) for almost every row, or the same scores on every row."""
-    predictions = inputs.predictions
+    predictions, spread = inputs.predictions, inputs.measured.spread
     if inputs.measured.task == "regression":
-        spread, target_spread = float(np.std(predictions.y_pred)), float(np.std(predictions.y_true))
-        if target_spread == 0 or spread >= (1 - NEAR_CONSTANT) * target_spread:
+        assert spread.prediction_std is not None and spread.target_std is not None, "regression spreads are measured"
+        if spread.target_std == 0 or spread.prediction_std >= (1 - NEAR_CONSTANT) * spread.target_std:
             return []
-        detail = (f"The predictions' standard deviation is {figure(spread)}, against {figure(target_spread)} for the targets: "
-                  "the model barely varies its output.")
+        detail = (f"The predictions' standard deviation is {figure(spread.prediction_std)}, against "
+                  f"{figure(spread.target_std)} for the targets: the model barely varies its output.")
     else:
-        counts = np.bincount(predictions.y_pred, minlength=max(len(predictions.classes), 2))
+        counts = spread.predicted
+        assert counts is not None, "classification counts its predicted classes"
         top = int(np.argmax(counts))
         share = counts[top] / counts.sum()
-        scores = predictions.scores
-        constant_scores = scores is not None and len(scores) > 0 and bool(np.all(scores == scores[0]))
+        constant_scores = spread.constant_scores
         if share < NEAR_CONSTANT and not constant_scores:
             return []
         name = predictions.classes[top] if inputs.measured.task == "multiclass" else (
@@ -493,6 +494,8 @@ def _group_sizes(frame: pd.DataFrame, family: SliceFamily, listed: np.ndarray) -
     """Rows per group of the data, values pooled beyond `max_groups` counted one by one."""
     if not family.pooled:
         return np.asarray(listed, dtype=np.int64)
+    if family.sizes is not None:
+        return family.sizes
     return frame.groupby(family.columns, dropna=False, observed=True, sort=False).size().to_numpy()
 
 

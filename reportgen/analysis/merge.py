@@ -156,8 +156,8 @@ def evidence_rows(context: Context) -> Callable[[Evidence], np.ndarray | None]:
             mask[discovered[evidence.group]] = True
             return mask
         family = families.get(evidence.slice)
-        if family is None or evidence.group not in family.labels:
-            return None
+        if family is None or evidence.group not in family.labels or len(family.codes) != n_rows or not n_rows:
+            return None  # an engine that keeps no row codes: rows cannot be compared
         return family.codes == family.labels.index(evidence.group)
 
     return rows_of

@@ -25,13 +25,20 @@ from reportgen.analysis import (
 from reportgen.analysis.base import Analysis, Context, Finding, TestFamily, ordered
 
 ANALYSES: tuple[Analysis, ...] = (
-    Analysis("checks", checks.run),  # first: its findings (leakage) lead their severity
+    # first: its findings (leakage) lead their severity
+    Analysis("checks", checks.run, rows="the sanity checks of the input (leakage, duplicated rows, constant "
+                                        "columns) read every row"),
     Analysis("fairness", fairness.run),
     Analysis("findings", findings.run),  # reads the fairness gaps
     Analysis("training", training.run),
-    Analysis("comparison", comparison.run),
-    Analysis("error_analysis", error_analysis.run),  # reads the checks' model-output columns
-    Analysis("monitoring", monitoring.run),  # reads the checks' model-output columns
+    Analysis("comparison", comparison.run, rows="comparing with a baseline pairs each row with the baseline's",
+             not_run=[]),
+    # reads the checks' model-output columns
+    Analysis("error_analysis", error_analysis.run, rows="the search for slices where errors concentrate reads "
+                                                        "every row's columns"),
+    # reads the checks' model-output columns
+    Analysis("monitoring", monitoring.run, rows="drift and performance over time read every row of the reference "
+                                                "and the current data"),
 )
 # (findings, context with every result) → findings: one finding per effect, then each one's own suggestions.
 FINISHING: tuple[Callable[[list[Finding], Context], list[Finding]], ...] = (
@@ -41,15 +48,21 @@ FINISHING: tuple[Callable[[list[Finding], Context], list[Finding]], ...] = (
 
 
 def run_analyses(
-    context: Context, analyses: Sequence[Analysis] | None = None
+    context: Context, analyses: Sequence[Analysis] | None = None, *, rows: bool = True
 ) -> tuple[dict[str, Any], list[Finding], list[TestFamily]]:
     """Run `analyses` (default `ANALYSES`) in order, then the `FINISHING` passes over their findings; returns
     each result by name, every finding, most severe first (in registry order within a severity), and every
-    family of tests, in registry order."""
+    family of tests, in registry order.
+
+    Without `rows` (an engine that computed the statistics where the data lies), the analyses that read every row
+    are not run: their result is their `not_run` value."""
     results: dict[str, Any] = {}
     found: list[Finding] = []
     families: list[TestFamily] = []
     for analysis in ANALYSES if analyses is None else analyses:
+        if analysis.rows is not None and not rows:
+            results[analysis.name] = analysis.not_run
+            continue
         outcome = analysis.run(replace(context, results=dict(results)))
         results[analysis.name] = outcome.result
         found += outcome.findings

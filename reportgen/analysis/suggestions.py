@@ -54,8 +54,10 @@ class Sources:
     @cached_property
     def columns(self) -> list[Column]:
         """The metadata columns (`candidate_columns`), without the declared columns and those that look like
-        model outputs (the sanity checks')."""
+        model outputs (the sanity checks'); none when the checks did not run (an engine without a row-level pass)."""
         frame, checks = self.context.predictions.frame, self.context.results["checks"]
+        if checks is None:
+            return []
         return candidate_columns(frame, set(checks.declared) | set(checks.model_outputs),
                                  max_values=self.context.config.error_analysis.max_values,
                                  codes=self.context.predictions.codes)
@@ -415,6 +417,8 @@ def _matching_threshold(evidence: Evidence, sources: Sources) -> tuple[tuple[str
     moved = next((g for g in pair if g != reference), pair[0]) if reference in pair else max(
         pair, key=lambda g: abs(current[g][rate] - target))
     if moved == reference or not np.isfinite(target) or not np.isfinite(current[moved][rate]):
+        return None
+    if context.measured.engine.rows is None:  # an engine without a row-level pass: no scores to move a threshold on
         return None
     rows = sources.descending()[sources.codes_by_score(family) == index[moved]]
     match = threshold_matching(predictions.scores, predictions.y_true, rate, target, order=rows)

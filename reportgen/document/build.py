@@ -30,6 +30,8 @@ from reportgen.document.schema import (
     ConfusionMatrix,
     DriftColumn,
     DriftEntry,
+    EngineRecord,
+    EngineStage,
     ErrorAnalysisResult,
     ErrorSlice,
     EvaluationData,
@@ -60,6 +62,7 @@ from reportgen.document.schema import (
     TrainingResult,
     TrainingSeries,
 )
+from reportgen.engines.run import EngineRun
 from reportgen.formatting import count, pct
 from reportgen.history import History
 from reportgen.io import Predictions
@@ -88,6 +91,7 @@ def build_report(
     *,
     git: GitState | None = None,
     history: History | None = None,
+    engine: EngineRun | None = None,
 ) -> Report:
     """Turn what an evaluation measured and found into the model card document (gates not yet checked).
 
@@ -96,7 +100,7 @@ def build_report(
     `families` are the analyses' families of tests, stated in the card's multiplicity policy.
     """
     weak = _weak_metrics(findings)
-    total = len(predictions.frame)
+    total = int(measured.statistics[OVERALL].n[0])
     slices = [_slice_result(measured, family, weak, config.report.min_support, total) for family in measured.families]
     overall = slices[0].groups[0]
     task = measured.task
@@ -129,6 +133,7 @@ def build_report(
             git_dirty=None if git is None else git.dirty,
             params={**({} if history is None else history.params), **config.model.params},
             versions=versions(),
+            engine=None if engine is None else _engine_record(engine, config.report.timings),
         ),
         training=_training_result(history, results["training"]),
         narrative=Narrative(
@@ -327,6 +332,11 @@ def _prediction_source(config: Config, task: str) -> str:
     return "the most probable class"
 
 
+def _engine_record(engine: EngineRun, timings: bool) -> EngineRecord:
+    stages = [EngineStage(stage.name, stage.seconds if timings else None) for stage in engine.stages]
+    return EngineRecord(engine.name, engine.version, engine.rows, stages, list(engine.notes))
+
+
 def _evaluation_data(
     predictions: Predictions, measured: Measured, overall: GroupResult, description: str | None
 ) -> EvaluationData:
@@ -339,7 +349,7 @@ def _evaluation_data(
         positives, negatives = cm.tp + cm.fn, cm.tn + cm.fp
         prevalence = _metric(overall, "prevalence").value
     elif measured.task == "multiclass":
-        counts = np.bincount(predictions.y_true, minlength=len(predictions.classes))
+        counts = measured.statistics[OVERALL].confusion.matrix[0].sum(axis=1)
         classes = [ClassCount(label, int(n), int(n) / overall.n) for label, n in zip(predictions.classes, counts, strict=True)]
     else:
         zero_targets = int(measured.statistics[OVERALL].errors.zero_targets[0])

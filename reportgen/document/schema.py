@@ -15,7 +15,7 @@ from reportgen.metrics.calibration import Reliability
 from reportgen.metrics.curves import Curve, ScoreHistogram, ThresholdChoice
 from reportgen.metrics.residuals import Density, ResidualBands, ResidualHistogram
 
-SCHEMA_VERSION = "2.9.0"
+SCHEMA_VERSION = "2.10.0"
 
 
 @dataclass(frozen=True)
@@ -314,6 +314,28 @@ class PerformanceMetric:
 
 
 @dataclass(frozen=True)
+class EngineStage:
+    """One stage of the engine's run; `seconds` of wall-clock time only with `[report] timings = true` (a card is
+    otherwise the same, byte for byte, from the same inputs), else None."""
+
+    name: str
+    seconds: float | None
+
+
+@dataclass(frozen=True)
+class EngineRecord:
+    """The engine that computed the statistics: "numpy" (in memory), "duckdb" (out of core, over the files) or
+    "spark"; its version, the rows it scanned, its stages in order, and notes: how it was chosen, and the analyses
+    it did not run with why (those that read every row, with an SQL engine)."""
+
+    name: str
+    version: str
+    rows_scanned: int
+    stages: list[EngineStage]
+    notes: list[str]
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """Reproducibility: what produced this card.
 
@@ -321,7 +343,7 @@ class RunRecord:
     predictions file's bytes (or the data frame's content). `git_commit` and `git_dirty` describe the
     working tree holding the config file (None outside git, and for `evaluate()`); `params` are the
     model's hyperparameters (`[model.params]`); `versions` maps python and each installed package of
-    reportgen's stack to its version.
+    reportgen's stack to its version; `engine` is the engine that computed the statistics.
     """
 
     data_fingerprint: str
@@ -330,6 +352,7 @@ class RunRecord:
     git_dirty: bool | None
     params: dict[str, bool | int | float | str]
     versions: dict[str, str]
+    engine: EngineRecord | None = None
 
 
 @dataclass(frozen=True)

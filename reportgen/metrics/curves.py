@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,10 +68,22 @@ def _vertices(rows: Rows) -> _Vertices:
     return _Vertices(tps, seen - tps, first)
 
 
-def _thin(n_points: int, x: Callable[[np.ndarray], np.ndarray], y: Callable[[np.ndarray], np.ndarray]) -> Curve:
-    """At most `MAX_POINTS` evenly spaced points of a curve of `n_points`, x and y computed at those only."""
-    keep = np.unique(np.linspace(0, n_points - 1, min(n_points, MAX_POINTS)).round().astype(int))
-    return Curve(x=np.round(x(keep), 4).tolist(), y=np.round(y(keep), 4).tolist())
+def thinned(n_points: int) -> np.ndarray:
+    """The vertices a curve of `n_points` is drawn at: at most `MAX_POINTS`, evenly spaced, first and last kept."""
+    return np.unique(np.linspace(0, n_points - 1, min(n_points, MAX_POINTS)).round().astype(int))
+
+
+def roc_points(tps: np.ndarray, fps: np.ndarray, positives: float, negatives: float) -> Curve:
+    """ROC curve through vertices with these cumulative true and false positives."""
+    return Curve(x=np.round(fps / negatives, 4).tolist(), y=np.round(tps / positives, 4).tolist())
+
+
+def precision_recall_points(at: np.ndarray, tps: np.ndarray, fps: np.ndarray, positives: float) -> Curve:
+    """Precision-recall curve through vertices `at` with these cumulative counts; vertex 0 is (0, 1)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        recall = np.where(at == 0, 0.0, tps / positives)
+        precision = np.where(at == 0, 1.0, tps / (tps + fps))
+    return Curve(x=np.round(recall, 4).tolist(), y=np.round(precision, 4).tolist())
 
 
 def roc_curve(rows: Rows) -> Curve | None:
@@ -80,7 +91,8 @@ def roc_curve(rows: Rows) -> Curve | None:
     v = _vertices(rows)
     if v.tps[-1] == 0 or v.fps[-1] == 0:
         return None
-    return _thin(len(v.tps), lambda i: v.fps[i] / v.fps[-1], lambda i: v.tps[i] / v.tps[-1])
+    at = thinned(len(v.tps))
+    return roc_points(v.tps[at], v.fps[at], v.tps[-1], v.fps[-1])
 
 
 def precision_recall_curve(rows: Rows) -> Curve | None:
@@ -91,15 +103,8 @@ def precision_recall_curve(rows: Rows) -> Curve | None:
     v = _vertices(rows)
     if v.tps[-1] == 0:
         return None
-
-    def recall(i: np.ndarray) -> np.ndarray:
-        return np.where(i == 0, 0.0, v.tps[i] / v.tps[-1])
-
-    def precision(i: np.ndarray) -> np.ndarray:
-        at = np.maximum(i, 1)
-        return np.where(i == 0, 1.0, v.tps[at] / (v.tps[at] + v.fps[at]))
-
-    return _thin(len(v.tps), recall, precision)
+    at = thinned(len(v.tps))
+    return precision_recall_points(at, v.tps[at], v.fps[at], v.tps[-1])
 
 
 def best_thresholds(rows: Rows) -> ThresholdChoice:

@@ -54,6 +54,36 @@ class Curves:
 
 
 @dataclass(frozen=True)
+class Spread:
+    """How much the model's output varies over the whole set (the constant-output finding reads it).
+
+    Attributes
+    ----------
+    predicted : ndarray of int64 or None
+        Classification: rows per predicted class (binary: negative, positive); None for regression.
+    constant_scores : bool
+        Whether every row has the same score (multiclass: the same probabilities); False without scores.
+    prediction_std, target_std : float or None
+        Regression: the population standard deviations of the predictions and of the targets; None otherwise.
+    """
+
+    predicted: np.ndarray | None
+    constant_scores: bool = False
+    prediction_std: float | None = None
+    target_std: float | None = None
+
+    @classmethod
+    def of(cls, predictions: Predictions) -> Spread:
+        """The spread of checked predictions held in memory."""
+        if predictions.task == "regression":
+            return cls(None, prediction_std=float(np.std(predictions.y_pred)),
+                       target_std=float(np.std(predictions.y_true)))
+        scores = predictions.scores
+        return cls(np.bincount(predictions.y_pred, minlength=max(len(predictions.classes), 2)).astype(np.int64),
+                   constant_scores=scores is not None and len(scores) > 0 and bool(np.all(scores == scores[0])))
+
+
+@dataclass(frozen=True)
 class Other:
     """"(other)" of a family the card shows capped, measured like any group.
 
@@ -100,7 +130,10 @@ class Measured:
     registry, class_registry : dict
         Metric name → its registry entry, for `metrics` and `class_metrics`.
     engine : Engine
-        The per-row arrays the statistics came from (a baseline is compared on them).
+        The per-row arrays the statistics came from (a baseline is compared on them); an engine that computed
+        the statistics where the data lies has none (`rows` is None).
+    spread : Spread
+        How much the model's output varies over the whole set.
     others : dict
         Family name → its "(other)" (`Other`), for the families of more groups than the card shows
         (`[report] max_groups_shown`); the analyses read only the families' own groups.
@@ -118,6 +151,7 @@ class Measured:
     class_registry: dict[str, Metric] = field(repr=False)
     engine: tasks.Engine = field(repr=False)
     others: dict[str, Other] = field(repr=False)
+    spread: Spread = field(repr=False)
 
     def family(self, name: str) -> SliceFamily:
         """The family called `name`."""
@@ -150,6 +184,30 @@ def measure(predictions: Predictions, specs: Sequence[SliceSpec], settings: Repo
         to_measure = families + [s.other for s in shown.values()]
         computed = list(pool.map(lambda f: engine.group_stats(f.codes, f.n_groups), to_measure))
     stats = {family.name: s for family, s in zip(families, computed[: len(families)], strict=True)}
+    others = {s.other.name: (s, of_other) for s, of_other in zip(shown.values(), computed[len(families):], strict=True)}
+    overall_curves, reliability = _chart_data(engine, families, stats, settings.confidence_level)
+    return tabulate(predictions.task, predictions.classes, families, stats, others, engine, overall_curves,
+                    reliability, Spread.of(predictions), settings)
+
+
+def tabulate(
+    task: str,
+    classes: list[str],
+    families: list[SliceFamily],
+    stats: dict[str, tasks.Statistics],
+    others: dict[str, tuple[ShownGroups, tasks.Statistics]],
+    engine: tasks.Engine,
+    overall_curves: Curves,
+    reliability: dict[str, list[list[calibration.Reliability]]],
+    spread: Spread,
+    settings: ReportSection,
+) -> Measured:
+    """Every metric of every group, with intervals, from the families' sufficient statistics, whichever engine
+    gathered them.
+
+    `others`: family name → the groups the card shows and the statistics of "(other)", for the families of more
+    groups than it shows. Random streams are seeded from ``settings.seed`` and each family's (and class's) position.
+    """
     level = settings.confidence_level
 
     def rng(*key: int) -> np.random.Generator:
@@ -160,38 +218,42 @@ def measure(predictions: Predictions, specs: Sequence[SliceSpec], settings: Repo
                             resamples=settings.resamples, rng=rng(*key))
 
     def class_metrics_of(family: SliceFamily, of_family: tasks.Statistics, *key: int) -> pd.DataFrame:
-        return _class_metrics(engine, predictions.classes, family, of_family, level, settings.resamples, rng, key)
+        return _class_metrics(engine, classes, family, of_family, level, settings.resamples, rng, key)
 
     metrics = pd.concat([metrics_of(family, stats[family.name], index) for index, family in enumerate(families)],
                         ignore_index=True)
     class_metrics = [class_metrics_of(family, stats[family.name], index) for index, family in enumerate(families)]
-    others = {}
-    for (index, s), of_other in zip(shown.items(), computed[len(families):], strict=True):
+    index_of = {family.name: index for index, family in enumerate(families)}
+    measured_others = {}
+    for name, (s, of_other) in others.items():
         # seeded apart from the families' streams, (index) and (index, k + 1): seeds are zero-padded, so
         # (index, 0) would repeat (index)'s
-        others[s.other.name] = Other(s, of_other, metrics_of(s.other, of_other, index, 0, 1),
-                                     class_metrics_of(s.other, of_other, index, 0, 1))
-    overall_curves, reliability = _chart_data(engine, families, stats, level)
+        index = index_of[name]
+        measured_others[name] = Other(s, of_other, metrics_of(s.other, of_other, index, 0, 1),
+                                      class_metrics_of(s.other, of_other, index, 0, 1))
     return Measured(
-        task=predictions.task,
+        task=task,
         families=families,
         statistics=stats,
         metrics=metrics,
         class_metrics=(pd.concat(class_metrics, ignore_index=True) if engine.class_metrics
                        else pd.DataFrame(columns=[*COLUMNS, "class_label"])),
-        confusion=_confusion_table(predictions, families, stats),
+        confusion=_confusion_table(task, classes, families, stats),
         curves=overall_curves,
         reliability=reliability,
         registry={metric.name: metric for metric in engine.metrics},
         class_registry={metric.name: metric for metric in engine.class_metrics},
         engine=engine,
-        others=others,
+        others=measured_others,
+        spread=spread,
     )
 
 
-def _chart_data(
+def reliability_diagrams(
     engine: tasks.Engine, families: list[SliceFamily], stats: dict[str, tasks.Statistics], level: float
-) -> tuple[Curves, dict[str, list[list[calibration.Reliability]]]]:
+) -> dict[str, list[list[calibration.Reliability]]]:
+    """Per family of at most `MAX_RELIABILITY_GROUPS` groups, each group's reliability diagrams (uniform, quantile);
+    empty without probabilities."""
     reliability: dict[str, list[list[calibration.Reliability]]] = {}
     if engine.calibration is not None:
         for family in families:
@@ -202,6 +264,13 @@ def _chart_data(
                      for strategy in calibration.STRATEGIES]
                     for group in range(family.n_groups)
                 ]
+    return reliability
+
+
+def _chart_data(
+    engine: tasks.Engine, families: list[SliceFamily], stats: dict[str, tasks.Statistics], level: float
+) -> tuple[Curves, dict[str, list[list[calibration.Reliability]]]]:
+    reliability = reliability_diagrams(engine, families, stats, level)
     overall = reliability.get(OVERALL, [[]])[0]
     rows = engine.rows
     if engine.task == "binary":
@@ -241,23 +310,23 @@ def _class_metrics(
 
 
 def _confusion_table(
-    predictions: Predictions, families: list[SliceFamily], stats: dict[str, tasks.Statistics]
+    task: str, classes: list[str], families: list[SliceFamily], stats: dict[str, tasks.Statistics]
 ) -> pd.DataFrame:
     parts = []
     for family in families:
         of_task = stats[family.name].task
-        if predictions.task == "binary":
+        if task == "binary":
             c = of_task.confusion
             parts.append(pd.DataFrame({"slice": family.name, "group": family.labels, "tn": c.tn, "fp": c.fp,
                                        "fn": c.fn, "tp": c.tp}))
-        elif predictions.task == "multiclass":
+        elif task == "multiclass":
             cells = of_task.confusion.matrix  # (groups, actual, predicted)
             n_groups, n_classes = cells.shape[0], cells.shape[1]
             parts.append(pd.DataFrame({
                 "slice": family.name,
                 "group": np.repeat(family.labels, n_classes * n_classes),
-                "actual": np.tile(np.repeat(predictions.classes, n_classes), n_groups),
-                "predicted": np.tile(predictions.classes, n_groups * n_classes),
+                "actual": np.tile(np.repeat(classes, n_classes), n_groups),
+                "predicted": np.tile(classes, n_groups * n_classes),
                 "count": cells.reshape(-1).astype(np.int64),
             }))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["slice", "group"])

@@ -129,8 +129,7 @@ def density(rows: ErrorRows, bins: int = 40) -> Density:
     >>> grid.low, grid.high, grid.count, grid.outside
     (1.0, 3.9825, [1, 1, 1], 1)
     """
-    low, high = _widened(*_quantiles((rows.y_pred, rows.y_true), TAILS)[0])
-    edges = np.linspace(low, high, bins + 1)
+    edges = density_edges(_quantiles((rows.y_pred, rows.y_true), TAILS)[0], bins)
     counts = np.zeros(bins * bins + 1, dtype=np.int64)
     for block in _blocks(len(rows.y_true)):
         x, x_inside = _bin_index(rows.y_pred[block], edges)
@@ -139,6 +138,18 @@ def density(rows: ErrorRows, bins: int = 40) -> Density:
         x += y
         x[~(x_inside & y_inside)] = bins * bins  # one extra cell for the rows outside
         counts += np.bincount(x, minlength=bins * bins + 1)
+    return density_of(edges, counts)
+
+
+def density_edges(tails: np.ndarray, bins: int = 40) -> np.ndarray:
+    """The grid's edges (`density`) from the `TAILS` quantiles of predictions and targets taken together."""
+    return np.linspace(*_widened(*tails), bins + 1)
+
+
+def density_of(edges: np.ndarray, counts: np.ndarray) -> Density:
+    """The grid from its edges and the rows per cell (predicted bin × bins + actual bin; one more: outside)."""
+    bins = len(edges) - 1
+    low, high = edges[0], edges[-1]
     used = np.flatnonzero(counts[:-1])
     decimals = _decimals(high - low)
     rounded = np.round(edges, decimals)
@@ -176,7 +187,7 @@ def residual_bands(rows: ErrorRows, bins: int = 20) -> ResidualBands:
     ([0.0, 3.5], [3.5, 7.0], [1.5, 5.5], [4, 4])
     """
     cuts = _quantiles((rows.y_pred,), np.linspace(0, 1, bins + 1))[0]
-    inner = np.unique(cuts[1:-1])
+    inner = band_edges(cuts)
     size = len(inner) + 1
     index = np.empty(len(rows.y_pred), dtype=np.int8 if size <= 127 else np.intp)
     n, predicted, residual = np.zeros(size, dtype=np.int64), np.zeros(size), np.zeros(size)
@@ -186,6 +197,19 @@ def residual_bands(rows: ErrorRows, bins: int = 20) -> ResidualBands:
         predicted += np.bincount(at, weights=rows.y_pred[block], minlength=size)
         residual += np.bincount(at, weights=rows.residual[block], minlength=size)
     quantiles = _quantiles((rows.residual,), BAND_QUANTILES, groups=(index,), n_groups=size)
+    return bands_of(cuts, n, predicted, residual, quantiles)
+
+
+def band_edges(cuts: np.ndarray) -> np.ndarray:
+    """The inner edges of the bands: the distinct inner cut points (`residual_bands`)."""
+    return np.unique(cuts[1:-1])
+
+
+def bands_of(cuts: np.ndarray, n: np.ndarray, predicted: np.ndarray, residual: np.ndarray,
+             quantiles: np.ndarray) -> ResidualBands:
+    """The bands from the prediction's cut points, and per bin its rows, sums of predictions and residuals, and the
+    residual's `BAND_QUANTILES` (a row per bin)."""
+    inner = band_edges(cuts)
     used = n > 0
     edges = np.concatenate([cuts[:1], inner, cuts[-1:]])
     x_decimals = _decimals(cuts[-1] - cuts[0])
@@ -232,11 +256,21 @@ def residual_histogram(rows: ErrorRows, bins: int = 40) -> ResidualHistogram:
     low, high = _widened(*_quantiles((rows.residual,), TAILS)[0])
     counts, edges = np.histogram(rows.residual, bins, range=(low, high))
     below = int(np.count_nonzero(rows.residual < low))
+    return histogram_of(edges, counts, below, len(rows.residual) - below - int(counts.sum()))
+
+
+def histogram_edges(tails: np.ndarray, bins: int = 40) -> np.ndarray:
+    """The histogram's edges (`residual_histogram`) from the residual's `TAILS` quantiles, as `np.histogram`'s."""
+    return np.histogram_bin_edges([], bins, range=_widened(*tails))
+
+
+def histogram_of(edges: np.ndarray, counts: np.ndarray, below: int, above: int) -> ResidualHistogram:
+    """The histogram from its edges, the rows per bin and those below and above them."""
     return ResidualHistogram(
-        edges=np.round(edges, _decimals(high - low)).tolist(),
-        counts=counts.tolist(),
-        below=below,
-        above=len(rows.residual) - below - int(counts.sum()),
+        edges=np.round(edges, _decimals(edges[-1] - edges[0])).tolist(),
+        counts=[int(c) for c in counts],
+        below=int(below),
+        above=int(above),
     )
 
 

@@ -364,10 +364,15 @@ def _rank_sums_of_rows(
 
 
 def _rank_sums_of_runs(
-    run_group: np.ndarray, run_pos: np.ndarray, run_neg: np.ndarray, n_groups: int
+    run_group: np.ndarray, run_pos: np.ndarray, run_neg: np.ndarray, n_groups: int,
+    totals: tuple[np.ndarray, np.ndarray] | None = None, earlier: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """Per group: positives, negatives, and the AUC sum, the squared DeLong placements of positives, the AP sum,
     those of negatives; from the runs (group, positives, negatives), sorted by group, then score.
+
+    The runs may be one chunk of a longer ascending stream (`rank_sums_of_chunk`): then `totals` are each
+    group's positives and negatives in the whole stream and `earlier` those in the chunks before; the
+    positives and negatives returned are still the chunk's own.
 
     Each sum is weighted by the run's positives (AUC, v10, AP) or negatives (v01), so it runs over
     the runs holding some (the others would add exact zeros), operation for operation as
@@ -375,11 +380,16 @@ def _rank_sums_of_runs(
       v10 = neg_lower / group_neg;  v01 = pos_higher / group_pos
       precision_at = tp_at / (tp_at + fp_at), tp_at = group_pos - pos_below, fp_at = group_neg - neg_below
     """
-    n_pos = np.bincount(run_group, weights=run_pos, minlength=n_groups)
-    n_neg = np.bincount(run_group, weights=run_neg, minlength=n_groups)
+    chunk_pos = np.bincount(run_group, weights=run_pos, minlength=n_groups)
+    chunk_neg = np.bincount(run_group, weights=run_neg, minlength=n_groups)
+    n_pos, n_neg = (chunk_pos, chunk_neg) if totals is None else (totals[0].astype(np.float64),
+                                                                  totals[1].astype(np.float64))
     first_run = np.searchsorted(run_group, np.arange(n_groups))
     pos_below = _within_group_exclusive_cumsum(run_pos, run_group, first_run)
     neg_below = _within_group_exclusive_cumsum(run_neg, run_group, first_run)
+    if earlier is not None:
+        pos_below += earlier[0][run_group]
+        neg_below += earlier[1][run_group]
 
     def per_group(group: np.ndarray, weights: np.ndarray) -> np.ndarray:  # NaN (0/0 of an empty class) counts 0
         np.copyto(weights, 0.0, where=np.isnan(weights))
@@ -410,7 +420,52 @@ def _rank_sums_of_runs(
     with np.errstate(divide="ignore", invalid="ignore"):
         v01 = np.divide(pos_higher, group_pos, out=group_pos)
     v01_sq = per_group(group, np.multiply(run_neg[runs], np.square(v01, out=v01), out=v01))
-    return n_pos, n_neg, (auc_sum, v10_sq, ap_sum, v01_sq)
+    return chunk_pos, chunk_neg, (auc_sum, v10_sq, ap_sum, v01_sq)
+
+
+def rank_sums_of_chunk(
+    codes: np.ndarray, y_true: np.ndarray, scores: np.ndarray, n_groups: int,
+    totals: tuple[np.ndarray, np.ndarray], earlier: tuple[np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """`_rank_sums_of_runs` of one chunk of a stream of rows in ascending score order (an engine's sorted scan).
+
+    Every run of tied scores must lie in one chunk. `totals`: positives and negatives per group in the whole
+    stream; `earlier`: in the chunks before this one. Summing the returned sums over the chunks gives
+    `score_stats`'s, up to the order of floating-point additions.
+
+    Parameters
+    ----------
+    codes : ndarray of int
+        Group code per row in [0, n_groups); negative codes are left out.
+    y_true : ndarray of int
+        1 for a positive row, else 0.
+    scores : ndarray of float64
+        Ascending.
+    n_groups : int
+        Number of groups.
+    totals, earlier : tuple of ndarray
+        (positives, negatives) per group.
+
+    Returns
+    -------
+    tuple
+        The chunk's positives and negatives per group, and its (AUC, v10², AP, v01²) sums per group.
+    """
+    keep = np.flatnonzero(codes >= 0)
+    if not len(keep):
+        zeros = np.zeros(n_groups)
+        return zeros, zeros.copy(), (zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy())
+    group = np.asarray(codes)[keep]
+    position = keep[np.argsort(group, kind="stable")]  # by group, ascending score within each group
+    group = np.asarray(codes)[position].astype(np.int64)
+    ranked = scores[position]
+    starts = np.ones(len(position), dtype=bool)
+    np.not_equal(group[1:], group[:-1], out=starts[1:])
+    starts[1:] |= ranked[1:] != ranked[:-1]
+    first = np.flatnonzero(starts)
+    run_rows = np.diff(first, append=len(position))
+    run_pos = np.add.reduceat(np.asarray(y_true, dtype=np.int64)[position], first).astype(np.float64)
+    return _rank_sums_of_runs(group[first], run_pos, run_rows - run_pos, n_groups, totals=totals, earlier=earlier)
 
 
 # Below this many (group, score) cells, counting them beats sorting whatever the row count.

@@ -1,0 +1,71 @@
+"""What an SQL engine gives the statistics: a relation to query, its columns, and a dialect.
+
+DuckDB and Spark SQL share almost all the SQL the statistics need; `Dialect` holds the few spellings that
+differ. Values never enter SQL text: constants are positional ``?`` parameters and columns quoted identifiers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The spellings that differ between engines.
+
+    Attributes
+    ----------
+    name : str
+        "duckdb" or "spark".
+    quote : callable
+        Column name → quoted identifier.
+    quantiles : callable
+        (SQL of a number, count of fractions) → an aggregate giving the list of exact quantiles (linear
+        interpolation, as numpy's default) at that many ``?`` fractions.
+    median : callable
+        SQL of a number → an aggregate giving its exact median.
+    """
+
+    name: str
+    quote: Callable[[str], str]
+    quantiles: Callable[[str, int], str]
+    median: Callable[[str], str]
+
+
+class Connection(Protocol):
+    """An open engine over the predictions, visible to SQL as `relation`.
+
+    `streaming`: whether `batches` hands this process a sorted scan chunk by chunk (an embedded engine, whose
+    rank statistics are then summed here as the rows stream by); a cluster engine (Spark) computes the running
+    sums itself, with window functions, and returns per-group results only.
+    """
+
+    dialect: Dialect
+    relation: str
+    streaming: bool
+
+    def frame(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+        """The result of one query (small: per group and bin), as a data frame."""
+        ...
+
+    def batches(self, sql: str, params: Sequence[object] = (), rows: int = 1 << 20) -> Iterator[dict[str, np.ndarray]]:
+        """The result of one (large, sorted) query in chunks of about `rows` rows, column name → values."""
+        ...
+
+    def column_types(self) -> dict[str, str]:
+        """Column name → its SQL type, in the relation's order."""
+        ...
+
+    def close(self) -> None:
+        """Release the engine."""
+        ...
+
+
+def is_infinite(number: str) -> str:
+    """SQL true where a DOUBLE is ±infinity (Spark has no `isinf`)."""
+    return f"ABS({number}) = CAST('Infinity' AS DOUBLE)"

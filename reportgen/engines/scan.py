@@ -1,0 +1,238 @@
+"""Measure predictions where they lie: an SQL engine's statistics, turned into the evaluation's `Measured`.
+
+The inputs are checked as `reportgen.io.check_predictions` checks them, from counts and distinct values the
+engine returns; slice families are formed as `reportgen.slices` forms them; every statistic is the one the
+numpy engine computes (`reportgen.engines.aggregates`); metrics, intervals and chart data then come from the
+shared code (`reportgen.metrics.measure.tabulate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from reportgen.config import Config
+from reportgen.engines import aggregates, families, multiclass_sql
+from reportgen.engines.connection import Connection, is_infinite
+from reportgen.engines.run import EngineRun, Stages
+from reportgen.errors import InputError, plain_list, shown
+from reportgen.expression_sql import kind_of_sql_type
+from reportgen.io import MAX_MAGNITUDE, Predictions, binary_values, checked_task
+from reportgen.metrics import calibration, tasks
+from reportgen.metrics.measure import Curves, Measured, reliability_diagrams, tabulate
+from reportgen.slices import ShownGroups, shown_groups
+
+MAX_LISTED = 1000  # distinct labels or predictions fetched to check a binary task's values
+
+
+def measure_sql(
+    connection: Connection, config: Config, *, source: str, fingerprint: str, engine: str, version: str,
+    notes: list[str], progress: Callable[[str], None] = lambda message: None,
+) -> tuple[Predictions, Measured, EngineRun]:
+    """Check the predictions and measure every metric of every group with an SQL engine.
+
+    Returns
+    -------
+    predictions : Predictions
+        The checked input's description: its columns (no rows), task, source, fingerprint and classes;
+        its per-row arrays are empty.
+    measured : Measured
+        As `reportgen.metrics.measure.measure` gives for the same rows.
+    run : EngineRun
+        The engine, its version, the rows scanned and each stage's time.
+
+    Raises
+    ------
+    InputError, ConfigError
+        As `check_predictions` and `build_slices` on the same input.
+    """
+    stages = Stages(engine, progress)
+    with stages.stage("checking the columns"):
+        types = connection.column_types()
+        rows, task, outputs, predictions = _checked(connection, config, types, source, fingerprint)
+    progress(f"{engine}: {rows:,} rows")
+    with stages.stage("forming the slices"):
+        coded = [families.overall(), *families.families(connection, config.all_slices, source)]
+    with stages.stage("counting the groups"):
+        counts = aggregates.group_counts(connection, outputs, coded)
+        shown: dict[int, ShownGroups] = {}
+        for index, (c, n) in enumerate(zip(coded, counts, strict=True)):
+            found = shown_groups(c.family, config.report.max_groups_shown, counts=n)
+            if found is not None:
+                shown[index] = found
+        others = [families.other_family(coded[index], s.groups) for index, s in shown.items()]
+    settings = config.report
+    engine_task = _engine(task, connection, outputs, settings.calibration_bins)
+    with stages.stage(f"statistics of {len(coded) + len(others)} slice families"):
+        if task == "binary":
+            computed, chart = aggregates.binary_statistics(connection, outputs, coded + others, engine_task.calibration)
+        elif task == "multiclass":
+            assert isinstance(outputs, multiclass_sql.ClassOutputs)
+            computed = multiclass_sql.multiclass_statistics(connection, outputs, coded + others,
+                                                            engine_task.calibration)
+            chart = {}  # a multiclass task's only chart is its reliability diagram, added below
+        else:
+            computed = aggregates.regression_statistics(connection, outputs, coded + others)
+    stats = {c.family.name: s for c, s in zip(coded, computed, strict=False)}
+    with stages.stage("chart data"):
+        found_curves = Curves(**(chart if task != "regression" else aggregates.regression_curves(connection, outputs)))
+    family_list = [c.family for c in coded]
+    reliability = reliability_diagrams(engine_task, family_list, stats, settings.confidence_level)
+    if reliability:
+        found_curves = Curves(**{**found_curves.__dict__, "reliability": reliability[coded[0].family.name][0]})
+    measured_others = {coded[index].family.name: (s, of_other)
+                       for (index, s), of_other in zip(shown.items(), computed[len(coded):], strict=True)}
+    overall_stats = stats[coded[0].family.name].task
+    predicted = None
+    if task == "binary":
+        c = overall_stats.confusion
+        predicted = np.array([int(c.tn[0] + c.fn[0]), int(c.tp[0] + c.fp[0])], dtype=np.int64)
+    if task == "multiclass":
+        assert isinstance(outputs, multiclass_sql.ClassOutputs)
+        output_spread = multiclass_sql.spread(connection, outputs, overall_stats.confusion)
+    else:
+        output_spread = aggregates.spread(connection, outputs, task, predicted)
+    with stages.stage("metrics and intervals"):
+        measured = tabulate(task, predictions.classes, family_list, stats, measured_others, engine_task,
+                            found_curves, reliability, output_spread, settings)
+    return predictions, measured, EngineRun(engine, version, rows, stages.done, notes)
+
+
+def _engine(task: str, connection: Connection, outputs: aggregates.Outputs, n_bins: int) -> tasks.Engine:
+    """The task's metrics, and the calibration bins' edges, without per-row arrays."""
+    if task == "binary":
+        from reportgen.metrics import binary
+
+        bins = aggregates.calibration_rows(connection, outputs, n_bins)
+        return tasks.Engine(task, None, bins, binary.METRICS + calibration.METRICS, ())
+    if task == "multiclass":
+        from reportgen.metrics import multiclass
+
+        assert isinstance(outputs, multiclass_sql.ClassOutputs)
+        has_probabilities = outputs.probabilities is not None
+        metrics = multiclass.registry(len(outputs.classes), outputs.top_k, has_probabilities)
+        bins = aggregates.calibration_rows(connection, outputs, n_bins) if has_probabilities else None
+        return tasks.Engine(task, None, bins, metrics + (calibration.METRICS if has_probabilities else ()),
+                            multiclass.class_metrics(has_probabilities))
+    from reportgen.metrics import regression
+
+    return tasks.Engine(task, None, None, regression.METRICS, ())
+
+
+def _checked(
+    connection: Connection, config: Config, types: dict[str, str], source: str, fingerprint: str
+) -> tuple[int, str, aggregates.Outputs, Predictions]:
+    """The row count, the task, the outputs as SQL and the predictions' description, after the checks
+    `check_predictions` makes."""
+    data = config.data
+    for key in ("label", "score", "prediction"):
+        column = getattr(data, key)
+        if column is not None and column not in types:
+            raise InputError(f'{source}: no column "{shown(column)}" ([data] {key}); columns are: '
+                             f"{plain_list(list(types), limit=12)}")
+    relation, quote = connection.relation, connection.dialect.quote
+    label = quote(data.label)
+    rows = int(connection.frame(f"SELECT COUNT(*) AS n FROM {relation}")["n"].iloc[0])
+    if rows == 0:
+        raise InputError(f"{source}: no rows; the predictions are empty")
+    missing = int(connection.frame(f"SELECT COUNT(*) AS n FROM {relation} WHERE "
+                                   f"{families.missing_sql(label, types[data.label])}")["n"].iloc[0])
+    if missing:
+        raise InputError(f'{source}: column "{shown(data.label)}": {missing:,} missing values; fill or drop them')
+    task = checked_task(_label_sample(connection, data.label, types[data.label]), data, config.model.task, source)
+    description = Predictions(frame=pd.DataFrame(columns=list(types)), task=task, y_true=np.zeros(0, dtype=np.int8),
+                              y_pred=np.zeros(0, dtype=np.int8), scores=None, source=source, fingerprint=fingerprint)
+    if task == "regression":
+        assert data.prediction is not None, "DataSection.check_task requires a prediction column for regression"
+        for column, what in ((data.label, "targets"), (data.prediction, "predicted values")):
+            _finite(connection, column, types[column], what, source)
+        outputs = aggregates.Outputs(f"CAST({label} AS DOUBLE)", f"CAST({quote(data.prediction)} AS DOUBLE)", None,
+                                     [], [])
+        return rows, task, outputs, description
+    if task == "multiclass":
+        found = multiclass_sql.class_outputs(connection, data, types, source)
+        no_rows = np.zeros(0, dtype=np.intp)
+        return rows, task, found, replace(description, y_true=no_rows, y_pred=no_rows, classes=found.classes,
+                                          top_k=found.top_k)
+    assert data.score is not None, "DataSection.check_task requires a score column for binary tasks"
+    score = quote(data.score)
+    if kind_of_sql_type(types[data.score]) != "number":
+        raise InputError(f'{source}: column "{shown(data.score)}" holds {shown(types[data.score])} values; scores must '
+                         "be probabilities")
+    bad = connection.frame(
+        f"SELECT SUM(CASE WHEN {score} IS NULL OR isnan(CAST({score} AS DOUBLE)) OR {is_infinite(f'CAST({score} AS DOUBLE)')} "
+        f"THEN 1 ELSE 0 END) AS not_finite, SUM(CASE WHEN {score} < 0 OR {score} > 1 THEN 1 ELSE 0 END) AS outside "
+        f"FROM {relation}")
+    if int(bad["not_finite"].iloc[0]):
+        raise InputError(f'{source}: column "{shown(data.score)}": {int(bad["not_finite"].iloc[0]):,} missing, NaN or '
+                         "infinite values among the scores")
+    if int(bad["outside"].iloc[0]):
+        raise InputError(f'{source}: column "{shown(data.score)}": {int(bad["outside"].iloc[0]):,} values outside '
+                         "[0, 1]; scores must be probabilities of the positive class")
+    predicted = None
+    if data.prediction is not None:
+        found = connection.frame(f"SELECT {quote(data.prediction)} AS v, COUNT(*) AS n FROM {relation} GROUP BY 1 "
+                                 f"LIMIT {MAX_LISTED + 1}")
+        missing = int(found.loc[found["v"].isna(), "n"].sum())
+        if missing:
+            raise InputError(f'{source}: column "{shown(data.prediction)}": {missing:,} missing values; fill or drop '
+                             "them")
+        predicted = pd.Series(found["v"].tolist(), dtype=object)
+    labels = connection.frame(f"SELECT {label} AS v FROM {relation} GROUP BY 1 LIMIT {MAX_LISTED + 1}")
+    if len(labels) > MAX_LISTED:  # not listed: the numpy engine's message would list them all
+        raise InputError(f'{source}: column "{shown(data.label)}": labels must be binary, found more than '
+                         f'{MAX_LISTED:,} values; for a numeric target set [model] task = "regression"')
+    distinct = pd.Series(labels["v"].tolist(), dtype=object)
+    positive, label_positives, prediction_positives = binary_values(distinct, predicted, data, source)
+    y_true, y_true_params = _one_of(label, label_positives)
+    if data.prediction is None:
+        y_pred, y_pred_params = f"CASE WHEN CAST({score} AS DOUBLE) >= ? THEN 1 ELSE 0 END", [float(data.threshold)]
+    else:
+        y_pred, y_pred_params = _one_of(quote(data.prediction), prediction_positives)
+    outputs = aggregates.Outputs(y_true, y_pred, f"CAST({score} AS DOUBLE)", y_true_params, y_pred_params)
+    return rows, task, outputs, replace(description, positive_label=positive)
+
+
+def _label_sample(connection: Connection, column: str, sql_type: str) -> pd.Series:
+    """Label values that decide the task as `infer_task` infers it: a number that is not whole, if there is one;
+    else a few distinct labels."""
+    quoted = connection.dialect.quote(column)
+    if kind_of_sql_type(sql_type) == "number":
+        number = f"CAST({quoted} AS DOUBLE)"
+        found = connection.frame(f"SELECT {number} AS v FROM {connection.relation} WHERE {is_infinite(number)} OR "
+                                 f"{number} <> FLOOR({number}) LIMIT 1")
+        if len(found):
+            return pd.Series(found["v"].tolist(), dtype=np.float64)
+    found = connection.frame(f"SELECT {quoted} AS v FROM {connection.relation} GROUP BY 1 LIMIT 3")
+    return pd.Series(found["v"].tolist(), dtype=bool if kind_of_sql_type(sql_type) == "bool" else object)
+
+
+def _one_of(column: str, values: list[object]) -> tuple[str, list[object]]:
+    """SQL giving 1 where the column holds one of `values`, else 0."""
+    if not values:
+        return "0", []
+    listed = ", ".join("?" for _ in values)
+    return f"CASE WHEN {column} IN ({listed}) THEN 1 ELSE 0 END", [families.plain(v) for v in values]
+
+
+def _finite(connection: Connection, column: str, sql_type: str, what: str, source: str) -> None:
+    """Regression targets and predictions: numbers, present, finite and below `MAX_MAGNITUDE`."""
+    if kind_of_sql_type(sql_type) != "number":
+        raise InputError(f'{source}: column "{shown(column)}" holds {shown(sql_type)} values; regression {what} must '
+                         'be numbers (for class labels set [model] task = "multiclass")')
+    quoted = connection.dialect.quote(column)
+    number = f"CAST({quoted} AS DOUBLE)"
+    bad = connection.frame(
+        f"SELECT SUM(CASE WHEN {quoted} IS NULL OR isnan({number}) THEN 1 ELSE 0 END) AS missing, "
+        f"SUM(CASE WHEN {is_infinite(number)} THEN 1 ELSE 0 END) AS infinite, "
+        f"SUM(CASE WHEN ABS({number}) > ? AND NOT {is_infinite(number)} THEN 1 ELSE 0 END) AS huge FROM {connection.relation}",
+        [MAX_MAGNITUDE])
+    for name, message in (("missing", "missing values; fill or drop them"), ("infinite", "infinite values"),
+                          ("huge", f"values beyond ±{MAX_MAGNITUDE:.0e}, whose squares overflow; rescale the column "
+                                   "(e.g. to thousands)")):
+        count = int(bad[name].iloc[0] or 0)
+        if count:
+            raise InputError(f'{source}: column "{shown(column)}": {count:,} {message}')

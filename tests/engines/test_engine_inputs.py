@@ -1,0 +1,166 @@
+"""The SQL engines from a config: a folder of files, the automatic choice, the card's run record, and bad or hostile
+input — one line naming the file, column or setting, exit 2, nothing written."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reportgen.cli import main
+from reportgen.engines.source import AUTO_BYTES, choose_engine
+from tests.engines.test_equivalence import frame
+
+
+def _project(tmp_path: Path, data: pd.DataFrame, *, parts: int = 3, report: str = 'engine = "duckdb"',
+             data_keys: str = 'label = "y"\nscore = "p"', slices: str = '[[slices]]\ncolumn = "sex"\n') -> Path:
+    """A project with the rows split over `parts` Parquet files in data/, and a config naming the folder."""
+    (tmp_path / "data").mkdir(exist_ok=True)
+    for index, part in enumerate(np.array_split(np.arange(len(data)), parts)):
+        data.iloc[part].to_parquet(tmp_path / "data" / f"part-{index}.parquet")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[report]\noutput_dir = "out"\n{report}\n[data]\npath = "data"\n{data_keys}\n{slices}')
+    return config
+
+
+def _refused(config: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["build", str(config), "--format", "json", "-q"]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("reportgen: error: "), captured.err
+    assert not (config.parent / "out").exists()
+    return lines[0]
+
+
+def test_a_folder_of_parquet_files_gives_the_numbers_of_the_file_read_in_memory(tmp_path: Path) -> None:
+    data = frame(1500, seed=4)
+    config = _project(tmp_path, data, slices='[[slices]]\ncolumn = "sex"\n[[slices]]\ncolumn = "age"\nquantiles = 4\n'
+                                             '[fairness]\nsensitive = ["sex"]\n')
+    assert main(["build", str(config), "--format", "json", "-q"]) == 0
+    data.to_parquet(tmp_path / "all.parquet")
+    numpy_config = tmp_path / "numpy.toml"
+    numpy_config.write_text(config.read_text().replace('engine = "duckdb"', 'engine = "numpy"')
+                            .replace('path = "data"', 'path = "all.parquet"').replace('"out"', '"out-numpy"'))
+    assert main(["build", str(numpy_config), "--format", "json", "-q"]) == 0
+    sql, memory = (json.loads((tmp_path / out / "report.json").read_text()) for out in ("out", "out-numpy"))
+    assert sql["run"]["engine"]["name"] == "duckdb" and memory["run"]["engine"]["name"] == "numpy"
+    assert sql["run"]["engine"]["rows_scanned"] == memory["run"]["engine"]["rows_scanned"] == 1500
+    assert any("not run: checks" in note for note in sql["run"]["engine"]["notes"])
+    assert all(stage["seconds"] is None for stage in sql["run"]["engine"]["stages"])  # timings only when asked
+    for key in ("slices", "fairness", "overall"):
+        assert _close(sql[key], memory[key]), key
+
+
+def _close(left: object, right: object) -> bool:
+    """Equal, floats to 1e-9 relative."""
+    if isinstance(left, dict):
+        return left.keys() == right.keys() and all(_close(left[k], right[k]) for k in left)
+    if isinstance(left, list):
+        return len(left) == len(right) and all(_close(a, b) for a, b in zip(left, right, strict=True))
+    if isinstance(left, float) and isinstance(right, float):
+        return left == pytest.approx(right, rel=1e-9, abs=1e-12)
+    return left == right
+
+
+def test_timings_are_recorded_when_asked(tmp_path: Path) -> None:
+    config = _project(tmp_path, frame(300), report='engine = "duckdb"\ntimings = true')
+    assert main(["build", str(config), "--format", "json", "-q"]) == 0
+    stages = json.loads((tmp_path / "out" / "report.json").read_text())["run"]["engine"]["stages"]
+    assert [s["name"] for s in stages][:2] == ["checking the columns", "forming the slices"]
+    assert all(s["seconds"] >= 0 for s in stages)
+
+
+def test_auto_takes_duckdb_for_a_folder_or_a_large_file_and_says_so(tmp_path: Path) -> None:
+    small, large = tmp_path / "small.parquet", tmp_path / "large.parquet"
+    small.write_bytes(b"x" * 10)
+    with large.open("wb") as handle:
+        handle.truncate(AUTO_BYTES + 1)  # sparse: no disk used
+    assert choose_engine("auto", [small], folder=False)[0] == "numpy"
+    engine, why = choose_engine("auto", [large], folder=False)
+    assert engine == "duckdb" and "above 268 MB" in why
+    assert choose_engine("auto", [small, small], folder=True)[0] == "duckdb"
+    assert choose_engine("numpy", [large], folder=False)[0] == "numpy"
+
+
+@pytest.mark.parametrize(("keys", "slices", "expected"), [
+    ('label = "truth"\nscore = "p"', "", 'no column "truth" ([data] label)'),
+    ('label = "target"\nscore = "p"', "", 'labels must be binary, found more than 1,000 values'),
+    ('label = "y"\nscore = "p"', '[[slices]]\ncolumn = "regoin"\n', 'no column "regoin" ([[slices]] #1)'),
+    ('label = "y"\nscore = "p"', '[[slices]]\nname = "w"\nwhere = "incme > 3"\n', 'no column "incme"'),
+    ('label = "y"\nscore = "age"', "", 'column "age": 1,500 values outside [0, 1]'),
+    ('label = "y"\nscore = "p"', '[[slices]]\ncolumn = "sex"\nbins = [0, 1]\n', 'holds VARCHAR values, not numbers'),
+])
+def test_bad_columns_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str], keys: str, slices: str,
+                                         expected: str) -> None:
+    line = _refused(_project(tmp_path, frame(1500), data_keys=keys, slices=slices), capsys)
+    assert expected in line
+
+
+def test_missing_labels_and_non_finite_scores_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = frame(600)
+    data.loc[[3, 9], "y"] = np.nan
+    assert 'column "y": 2 missing values' in _refused(_project(tmp_path, data), capsys)
+    data = frame(600)
+    data.loc[5, "p"] = np.inf
+    (tmp_path / "scores").mkdir()
+    line = _refused(_project(tmp_path / "scores", data), capsys)
+    assert "1 missing, NaN or infinite values among the scores" in line
+
+
+def test_a_memory_limit_too_small_names_the_setting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = _project(tmp_path, frame(200_000, tied=False), report='engine = "duckdb"\nmemory_limit = "1MB"')
+    line = _refused(config, capsys)
+    assert "[report] memory_limit = 1MB" in line and "raise memory_limit" in line
+
+
+def test_folder_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = _project(tmp_path, frame(300))
+    (tmp_path / "data" / "extra.csv").write_text("y,p\n1,0.5\n")
+    assert "files of several formats" in _refused(config, capsys)
+    for path in (tmp_path / "data").iterdir():
+        path.unlink()
+    assert "the folder holds no" in _refused(config, capsys)
+    (tmp_path / "data").rmdir()
+    assert "no such predictions file or folder" in _refused(config, capsys)
+
+
+def test_a_symlink_in_the_folder_leading_out_of_the_project_is_refused(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    project, outside = tmp_path / "project", tmp_path / "outside"
+    (project / ".git").mkdir(parents=True)
+    outside.mkdir()
+    frame(100).to_parquet(outside / "secret.parquet")
+    config = _project(project, frame(300))
+    os.symlink(outside / "secret.parquet", project / "data" / "zz.parquet")
+    line = _refused(config, capsys)
+    assert "outside the project root" in line and "symlink" in line
+
+
+def test_hostile_column_names_and_values_are_quoted_not_run(tmp_path: Path) -> None:
+    hostile = 'x"; DROP TABLE reportgen_input; --'
+    data = frame(400).rename(columns={"sex": hostile})
+    data[hostile] = np.where(np.arange(400) % 2, "a'); DROP TABLE t; --", "<script>alert(1)</script>")
+    condition = f"`{hostile}` == '<script>alert(1)</script>'"
+    slices = f'[[slices]]\ncolumn = {json.dumps(hostile)}\n[[slices]]\nname = "q"\nwhere = {json.dumps(condition)}\n'
+    config = _project(tmp_path, data, slices=slices)
+    assert main(["build", str(config), "--format", "json", "-q"]) == 0
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    groups = {s["name"]: [g["group"] for g in s["groups"]] for s in report["slices"]}
+    assert sorted(groups[hostile]) == sorted(["a'); DROP TABLE t; --", "<script>alert(1)</script>"])
+    assert report["slices"][-1]["groups"][0]["n"] == 200  # the condition matched the rows holding that text
+
+
+def test_spark_settings_need_the_spark_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[report]\nengine = "duckdb"\n[data]\nspark_table = "sales.orders"\nlabel = "y"\nscore = "p"\n')
+    assert "spark_table" in _refused(config, capsys)
+    config.write_text('[report]\nengine = "numpy"\nmemory_limit = "2GB"\n[data]\npath = "x.csv"\nlabel = "y"\n'
+                      'score = "p"\n')
+    assert "memory_limit: applies to the duckdb engine" in _refused(config, capsys)
+    config.write_text('[report]\nengine = "duckdb"\nmemory_limit = "lots"\n[data]\npath = "x.csv"\nlabel = "y"\n'
+                      'score = "p"\n')
+    assert "[report] memory_limit" in _refused(config, capsys)

@@ -1,0 +1,170 @@
+"""Engine equivalence: the same rows through the numpy engine and an SQL engine give the same statistics (counts
+exactly, sums to 1e-12 relative), the same groups, metrics, intervals, chart data and findings.
+
+The numpy engine is itself tested against scikit-learn and Fairlearn (tests/metrics, tests/oracle); here it is the
+oracle of the SQL engines. DuckDB runs in every test; Spark (local mode) where PySpark is installed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import reportgen
+from reportgen.analysis.base import Context
+from reportgen.analysis.registry import run_analyses
+from tests.engines.conftest import SQL_ENGINES
+
+SLICES = [
+    {"column": "sex"},
+    {"column": "region", "max_groups": 4},  # values pooled as "(other)"
+    {"column": "flag"},  # true/false with missing values
+    {"column": "level"},  # integers
+    {"column": "age", "quantiles": 4},
+    {"column": "income", "bins": [0, 20_000, 50_000, float("inf")]},  # missing values: their own group
+    {"column": "rating", "quantiles": 5},  # ties: fewer bins than asked
+    {"columns": ["sex", "region"]},
+    {"name": "young earners", "where": "income > 30000 and age < 40"},
+    {"name": "nobody", "where": "age > 1000"},  # no row: an empty group
+    {"column": "scored_at", "window": "MS"},  # months, missing times last
+    {"name": "weeks", "column": "scored_at", "window": "W"},  # ISO weeks, more than max_groups_shown
+    {"name": "half days", "column": "scored_at", "window": "12h"},  # a fixed span starting past midnight
+]
+
+
+def frame(n: int = 3000, seed: int = 0, *, tied: bool = False) -> pd.DataFrame:
+    """Predictions with every kind of column a slice is built on: text with missing values, true/false, integers,
+    floats with missing values, many values, ties."""
+    rng = np.random.default_rng(seed)
+    region = rng.choice([f"r{k}" for k in range(9)], n, p=np.r_[[0.3, 0.2, 0.15, 0.1], np.full(5, 0.05)])
+    score = rng.random(n)
+    if tied:
+        score = np.round(score, 2)
+    income = rng.lognormal(10.3, 0.6, n)
+    income[rng.random(n) < 0.05] = np.nan
+    flag = pd.array(rng.random(n) < 0.4, dtype="boolean")
+    flag[rng.random(n) < 0.05] = pd.NA
+    scored_at = pd.Series(pd.Timestamp("2024-03-14 15:00") + pd.to_timedelta(rng.integers(0, 60 * 86400, n), unit="s"))
+    scored_at[rng.random(n) < 0.02] = pd.NaT
+    sex = pd.array(rng.choice(["f", "m"], n), dtype="string")
+    sex[rng.random(n) < 0.03] = pd.NA
+    return pd.DataFrame({
+        "y": (rng.random(n) < score * 0.8 + 0.1).astype(int),
+        "p": score,
+        "target": 3 * score + rng.normal(0, 0.5, n),
+        "sex": sex,
+        "region": region,
+        "flag": flag,
+        "level": rng.integers(1, 4, n),
+        "age": rng.integers(18, 80, n),
+        "income": income,
+        "rating": rng.choice([1.0, 2.0, 2.0, 2.0, 3.0], n),
+        "scored_at": scored_at.astype("datetime64[us]"),
+    })
+
+
+def evaluations(engine: str, data: pd.DataFrame, **options) -> tuple[reportgen.Evaluation, reportgen.Evaluation]:
+    options = {"slices": SLICES, "resamples": 200, "max_groups_shown": 5, **options}
+    return (reportgen.evaluate(data, engine="numpy", **options),
+            reportgen.evaluate(data, engine=engine, **options))
+
+
+def assert_same_arrays(expected: object, actual: object, where: str) -> None:
+    """Every array field of two statistics dataclasses alike: integers exactly, floats to 1e-12 relative."""
+    for field in dataclasses.fields(expected):
+        left, right = getattr(expected, field.name), getattr(actual, field.name)
+        if dataclasses.is_dataclass(left):
+            assert_same_arrays(left, right, f"{where}.{field.name}")
+        elif isinstance(left, np.ndarray):
+            if left.dtype.kind in "iub":
+                np.testing.assert_array_equal(right, left, err_msg=f"{where}.{field.name}")
+            else:
+                np.testing.assert_allclose(right, left, rtol=1e-12, atol=1e-300, err_msg=f"{where}.{field.name}")
+
+
+def assert_same_rounded(expected: object, actual: object) -> None:
+    """Chart data rounded to 4 decimals alike: counts exactly, each rounded number within one unit of its last
+    decimal (a mean of tied scores can sit exactly half-way, where the order of additions decides the rounding)."""
+    for field in dataclasses.fields(expected):
+        left, right = getattr(expected, field.name), getattr(actual, field.name)
+        if isinstance(left, list) and left and isinstance(left[0], float):
+            np.testing.assert_allclose(np.array(right, float), np.array(left, float), rtol=0, atol=1.01e-4,
+                                       err_msg=field.name)
+        elif isinstance(left, float):
+            assert right == pytest.approx(left, abs=1.01e-4), field.name
+        else:
+            assert right == left, field.name
+
+
+def assert_same_evaluation(expected: reportgen.Evaluation, actual: reportgen.Evaluation) -> None:
+    assert [(f.name, f.kind, f.labels, f.notes, f.pooled) for f in actual.families] == [
+        (f.name, f.kind, f.labels, f.notes, f.pooled) for f in expected.families]
+    for name, stats in expected.statistics.items():
+        assert_same_arrays(stats.task, actual.statistics[name].task, name)
+        if stats.calibration is not None:
+            assert_same_arrays(stats.calibration, actual.statistics[name].calibration, f"{name} calibration")
+    assert expected.measured.others.keys() == actual.measured.others.keys()
+    for name, other in expected.measured.others.items():
+        assert actual.measured.others[name].shown.groups == other.shown.groups
+        assert_same_arrays(other.statistics.task, actual.measured.others[name].statistics.task, f"{name} (other)")
+    left, right = expected.metrics, actual.metrics
+    pd.testing.assert_frame_equal(right[["slice", "group", "metric", "n", "support", "undefined_reason"]],
+                                  left[["slice", "group", "metric", "n", "support", "undefined_reason"]])
+    for column in ("value", "ci_low", "ci_high"):
+        np.testing.assert_allclose(right[column].to_numpy(float), left[column].to_numpy(float), rtol=1e-9,
+                                   atol=1e-12, err_msg=column)
+    assert actual.measured.curves == expected.measured.curves
+    assert actual.measured.reliability.keys() == expected.measured.reliability.keys()
+    for name, diagrams in expected.measured.reliability.items():
+        for left_group, right_group in zip(diagrams, actual.measured.reliability[name], strict=True):
+            for left_diagram, right_diagram in zip(left_group, right_group, strict=True):
+                assert_same_rounded(left_diagram, right_diagram)
+    assert actual.measured.spread.constant_scores == expected.measured.spread.constant_scores
+
+
+@pytest.mark.parametrize("engine", SQL_ENGINES)
+@pytest.mark.parametrize("tied", [False, True], ids=["distinct scores", "tied scores"])
+def test_binary_statistics_and_metrics_equal_the_numpy_engines(engine: str, tied: bool, spark_session) -> None:
+    expected, actual = evaluations(engine, frame(tied=tied), label="y", score="p")
+    assert_same_evaluation(expected, actual)
+    assert [(f.id, f.title) for f in actual.findings] == [(f.id, f.title) for f in without_row_level(expected)]
+
+
+@pytest.mark.parametrize("engine", SQL_ENGINES)
+def test_binary_with_a_prediction_column_and_a_text_positive_label(engine: str, spark_session) -> None:
+    data = frame(800, seed=3)
+    data["y"] = np.where(data["y"] == 1, "fraud", "ok")
+    data["predicted"] = np.where(data["p"] > 0.6, "fraud", "ok")
+    expected, actual = evaluations(engine, data, label="y", score="p", prediction="predicted",
+                                   positive_label="fraud")
+    assert_same_evaluation(expected, actual)
+    assert actual.predictions.positive_label == "fraud"
+
+
+@pytest.mark.parametrize("engine", SQL_ENGINES)
+def test_regression_statistics_and_metrics_equal_the_numpy_engines(engine: str, spark_session) -> None:
+    data = frame(seed=1)
+    data.loc[:40, "target"] = 0.0  # zero targets: left out of MAPE
+    expected, actual = evaluations(engine, data, label="target", prediction="p", task="regression")
+    assert_same_evaluation(expected, actual)
+    assert actual.measured.spread.prediction_std == pytest.approx(expected.measured.spread.prediction_std, rel=1e-12)
+
+
+@pytest.mark.parametrize("engine", SQL_ENGINES)
+def test_one_row_groups_and_single_class_groups(engine: str, spark_session) -> None:
+    data = frame(300, seed=2)
+    data.loc[0, "region"] = "alone"  # a group of one row
+    data.loc[data["level"] == 3, "y"] = 1  # a group of positives only
+    expected, actual = evaluations(engine, data, label="y", score="p",
+                                   slices=[{"column": "region"}, {"column": "level"}])
+    assert_same_evaluation(expected, actual)
+
+
+def without_row_level(evaluation: reportgen.Evaluation) -> list:
+    """The findings of the numpy engine's measurements when the analyses that read every row do not run, as with an
+    SQL engine."""
+    context = Context(config=evaluation.config, predictions=evaluation.predictions, measured=evaluation.measured)
+    return run_analyses(context, rows=False)[1]
