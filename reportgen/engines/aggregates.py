@@ -15,6 +15,7 @@ import pandas as pd
 
 from reportgen.engines.connection import Connection
 from reportgen.engines.families import Coded
+from reportgen.engines.quantiles import quantiles
 from reportgen.metrics import calibration, curves, residuals
 from reportgen.metrics.binary import BinaryStats
 from reportgen.metrics.measure import Spread
@@ -83,14 +84,13 @@ def calibration_rows(connection: Connection, outputs: Outputs, n_bins: int) -> c
     """The bins' edges of both strategies (quantile edges over every row's score, at the fractions numpy's
     `percentile` uses), without per-row arrays."""
     assert outputs.score is not None, "calibration needs probabilities"
-    fractions = np.true_divide(np.linspace(0, 1, n_bins + 1) * 100, 100).tolist()
-    found = connection.frame(f"SELECT {connection.dialect.quantiles(outputs.score, len(fractions))} AS q "
-                             f"FROM {connection.relation}", fractions)
+    fractions = np.true_divide(np.linspace(0, 1, n_bins + 1) * 100, 100)
+    edges = quantiles(connection, outputs.score, [], fractions)[0]
     empty = np.zeros(0)
     return calibration.CalibrationRows(
         confidence=empty, outcome=empty.astype(np.int8), uniform_bin=empty.astype(np.int8),
         quantile_bin=empty.astype(np.int8), uniform_edges=np.linspace(0.0, 1.0, n_bins + 1),
-        quantile_edges=np.asarray(found["q"].iloc[0], dtype=np.float64))
+        quantile_edges=edges)
 
 
 def binary_statistics(
@@ -313,16 +313,15 @@ def regression_statistics(connection: Connection, outputs: Outputs, coded: list[
 def _centred_sums(
     connection: Connection, outputs: Outputs, coded: Coded, y_mean: np.ndarray, e_mean: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Σ(y - ȳ)², Σ(y - ȳ)⁴, Σ(e - ē)², Σ(e - ē)⁴, Σe²(y - ȳ)², Σ(e - ē)²(y - ȳ)² and the median |e| per group, the
-    means passed in as parameters (those the numpy engine computes from the same sums)."""
+    """Σ(y - ȳ)², Σ(y - ȳ)⁴, Σ(e - ē)², Σ(e - ē)⁴, Σe²(y - ȳ)², Σ(e - ē)²(y - ȳ)² per group, the means passed in as
+    parameters (those the numpy engine computes from the same sums); and the median |e| per group."""
     n_groups = coded.family.n_groups
     mean_of = " ".join(f"WHEN {k} THEN ?" for k in range(n_groups))
     found = connection.frame(
         f"""
         SELECT g, SUM(b) AS target_ss, SUM(b * b) AS target_ss_sq, SUM(c) AS residual_ss, SUM(c * c) AS residual_ss_sq,
-               SUM(se * b) AS cross_squared_error, SUM(c * b) AS cross_residual, {connection.dialect.median("ae")}
-               AS median_abs_error
-        FROM (SELECT g, (y - ym) * (y - ym) AS b, (e - em) * (e - em) AS c, e * e AS se, ABS(e) AS ae
+               SUM(se * b) AS cross_squared_error, SUM(c * b) AS cross_residual
+        FROM (SELECT g, (y - ym) * (y - ym) AS b, (e - em) * (e - em) AS c, e * e AS se
               FROM (SELECT g, y, y - yhat AS e, CASE g {mean_of} END AS ym, CASE g {mean_of} END AS em
                     FROM (SELECT {coded.code} AS g, {outputs.y_true} AS y, {outputs.y_pred} AS yhat
                           FROM {connection.relation}) AS r WHERE g >= 0) AS m) AS d
@@ -332,8 +331,9 @@ def _centred_sums(
     sums = {name: np.bincount(g, weights=found[name].to_numpy(dtype=np.float64), minlength=n_groups)
             for name in ("target_ss", "target_ss_sq", "residual_ss", "residual_ss_sq", "cross_squared_error",
                          "cross_residual")}
-    median = np.full(n_groups, np.nan)
-    median[g] = found["median_abs_error"].to_numpy(dtype=np.float64)
+    median = quantiles(connection, f"ABS({outputs.y_true} - {outputs.y_pred})",
+                       [*outputs.y_true_params, *outputs.y_pred_params], [0.5], group=coded.code,
+                       group_params=coded.params, n_groups=n_groups)[:, 0]
     return {**sums, "median_abs_error": median}
 
 
@@ -353,14 +353,12 @@ def spread(connection: Connection, outputs: Outputs, task: str, predicted: np.nd
 def regression_curves(connection: Connection, outputs: Outputs) -> dict[str, object]:
     """The whole set's predicted-against-actual grid, residual bands and residual histogram
     (`reportgen.metrics.residuals`): edges from exact quantiles, then counts, sums and per-bin quantiles."""
-    relation, quantiles = connection.relation, connection.dialect.quantiles
-    rows = (f"(SELECT {outputs.y_true} AS y, {outputs.y_pred} AS yhat FROM {relation}) AS r")
+    rows = (f"(SELECT {outputs.y_true} AS y, {outputs.y_pred} AS yhat FROM {connection.relation}) AS r")
     params = [*outputs.y_true_params, *outputs.y_pred_params]
     tails = list(residuals.TAILS)
 
     def quantiles_of(sql: str, at: list[float], sql_params: list[object]) -> np.ndarray:
-        found = connection.frame(f"SELECT {quantiles('v', len(at))} AS q FROM ({sql}) AS values_", [*at, *sql_params])
-        return np.asarray(found["q"].iloc[0], dtype=np.float64)
+        return quantiles(connection, "v", [], at, source=f"({sql}) AS values_", source_params=sql_params)[0]
 
     both = f"SELECT yhat AS v FROM {rows} UNION ALL SELECT y AS v FROM {rows}"
     edges = residuals.density_edges(quantiles_of(both, tails, params + params))
@@ -378,16 +376,15 @@ def regression_curves(connection: Connection, outputs: Outputs) -> dict[str, obj
     inner = residuals.band_edges(cuts)
     band = " + ".join("CASE WHEN yhat > ? THEN 1 ELSE 0 END" for _ in inner) or "0"
     found = connection.frame(
-        f"SELECT b, COUNT(*) AS n, SUM(yhat) AS predicted, SUM(y - yhat) AS residual, "
-        f"{quantiles('y - yhat', len(residuals.BAND_QUANTILES))} AS q FROM (SELECT *, {band} AS b FROM {rows}) AS banded "
-        "GROUP BY b", [*residuals.BAND_QUANTILES, *inner.tolist(), *params])
+        f"SELECT b, COUNT(*) AS n, SUM(yhat) AS predicted, SUM(y - yhat) AS residual "
+        f"FROM (SELECT *, {band} AS b FROM {rows}) AS banded GROUP BY b", [*inner.tolist(), *params])
     size = len(inner) + 1
     b = found["b"].to_numpy(dtype=np.int64)
     n, predicted, residual = np.zeros(size, dtype=np.int64), np.zeros(size), np.zeros(size)
     n[b], predicted[b] = found["n"].to_numpy(dtype=np.int64), found["predicted"].to_numpy(dtype=np.float64)
     residual[b] = found["residual"].to_numpy(dtype=np.float64)
-    band_quantiles = np.full((size, len(residuals.BAND_QUANTILES)), np.nan)
-    band_quantiles[b] = np.array(found["q"].tolist(), dtype=np.float64)
+    band_quantiles = quantiles(connection, "y - yhat", [], residuals.BAND_QUANTILES, group=band,
+                               group_params=inner.tolist(), n_groups=size, source=rows, source_params=params)
 
     errors = f"SELECT y - yhat AS v FROM {rows}"
     histogram_edges = residuals.histogram_edges(quantiles_of(errors, tails, params))

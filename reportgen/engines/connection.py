@@ -1,7 +1,7 @@
 """What an SQL engine gives the statistics: a relation to query, its columns, and a dialect.
 
-DuckDB and Spark SQL share almost all the SQL the statistics need; `Dialect` holds the few spellings that
-differ. Values never enter SQL text: constants are positional ``?`` parameters and columns quoted identifiers.
+DuckDB and Spark SQL share all the SQL the statistics need but the quoting of names, which `Dialect` holds.
+Values never enter SQL text: constants are positional ``?`` parameters and columns quoted identifiers.
 """
 
 from __future__ import annotations
@@ -24,17 +24,10 @@ class Dialect:
         "duckdb" or "spark".
     quote : callable
         Column name → quoted identifier.
-    quantiles : callable
-        (SQL of a number, count of fractions) → an aggregate giving the list of exact quantiles (linear
-        interpolation, as numpy's default) at that many ``?`` fractions.
-    median : callable
-        SQL of a number → an aggregate giving its exact median.
     """
 
     name: str
     quote: Callable[[str], str]
-    quantiles: Callable[[str, int], str]
-    median: Callable[[str], str]
 
 
 class Connection(Protocol):

@@ -17,19 +17,12 @@ import pandas as pd
 
 from reportgen.engines.connection import Dialect
 from reportgen.errors import InputError, shown
+from reportgen.expression_sql import duckdb_identifier
 
 RELATION = "reportgen_input"
 
 
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _quantiles(number: str, count: int) -> str:
-    return f"quantile_cont({number}, [{', '.join('?' for _ in range(count))}])"
-
-
-DIALECT = Dialect("duckdb", _identifier, _quantiles, lambda number: f"median({number})")
+DIALECT = Dialect("duckdb", duckdb_identifier)
 
 
 class DuckDBConnection:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from reportgen.config import SliceSpec
 from reportgen.engines.connection import Connection, is_infinite
+from reportgen.engines.quantiles import quantiles
 from reportgen.errors import ConfigError, InputError, plain_list, shown
 from reportgen.expression import ExpressionError, column_names, parse
 from reportgen.expression_sql import kind_of_sql_type, to_sql
@@ -203,16 +204,15 @@ def _binned_family(connection: Connection, spec: SliceSpec, key: str, source: st
     present = f"({quoted} IS NOT NULL AND NOT isnan({x}))"
     notes: list[str] = []
     if spec.quantiles is not None:
-        fractions = np.linspace(0, 1, spec.quantiles + 1).tolist()
-        found = connection.frame(
-            f"SELECT COUNT(*) AS n, SUM(CASE WHEN {is_infinite(x)} THEN 1 ELSE 0 END) AS infinite, "
-            f"{connection.dialect.quantiles(x, len(fractions))} AS q FROM {relation} WHERE {present}", fractions)
+        found = connection.frame(f"SELECT COUNT(*) AS n, SUM(CASE WHEN {is_infinite(x)} THEN 1 ELSE 0 END) AS infinite "
+                                 f"FROM {relation} WHERE {present}")
         if int(found["n"].iloc[0]) == 0:
             raise InputError(f'{source}: column "{shown(column)}" ({key}): no numbers to form quantiles from')
         if int(found["infinite"].iloc[0]):
             raise InputError(f'{source}: column "{shown(column)}" ({key}): infinite values; quantile bins of them are '
                              'measured by the numpy engine only; set [report] engine = "numpy"')
-        edges = quantile_edges(np.asarray(found["q"].iloc[0], dtype=np.float64))
+        edges = quantile_edges(quantiles(connection, f"CASE WHEN {present} THEN {x} END", [],
+                                         np.linspace(0, 1, spec.quantiles + 1))[0])
         notes += quantile_notes(spec.quantiles, edges)
         kind = "quantiles"
     else:

@@ -18,19 +18,12 @@ import pandas as pd
 
 from reportgen.engines.connection import Dialect
 from reportgen.errors import InputError, shown
+from reportgen.expression_sql import spark_identifier
 
 _VIEWS = itertools.count()
 
 
-def _identifier(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
-
-
-def _quantiles(number: str, count: int) -> str:
-    return f"percentile({number}, array({', '.join('?' for _ in range(count))}))"
-
-
-DIALECT = Dialect("spark", _identifier, _quantiles, lambda number: f"percentile({number}, 0.5)")
+DIALECT = Dialect("spark", spark_identifier)
 
 
 class SparkConnection:

@@ -1,0 +1,164 @@
+"""Exact quantiles of a column (per group) out of core: numpy's linear interpolation between two order statistics,
+each found by counting the values in buckets of their range and narrowing to the bucket that holds it.
+
+An engine's own quantile aggregates (DuckDB's `quantile_cont`, Spark's `percentile`) hold every value of a group in
+memory: 100M scores need gigabytes. Here each pass is one scan returning per-bucket counts; a rank's bucket is
+found from the cumulative counts; a bucket of one value answers at once, a small bucket's values are fetched, a
+large one is counted again over its own range. Buckets follow the values' order (the bucket of a value never
+decreases as it grows, whatever the rounding), so the values below a bucket are exactly those of the buckets
+before it, and each rank is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from reportgen.engines.connection import Connection
+
+BUCKETS = 4096  # per group and pass
+FETCH = 1 << 16  # a bucket of at most this many values is fetched and partitioned here
+MAX_PASSES = 16
+
+
+def quantiles(
+    connection: Connection, value: str, params: Sequence[object], fractions: Sequence[float], *,
+    group: str = "0", group_params: Sequence[object] = (), n_groups: int = 1, source: str | None = None,
+    source_params: Sequence[object] = (),
+) -> np.ndarray:
+    """`np.quantile(values, fractions)` (linear interpolation) of a number per group, over the relation's rows.
+
+    Parameters
+    ----------
+    connection : Connection
+        The engine.
+    value : str
+        SQL of a DOUBLE; rows where it is NULL are left out (NaN must be filtered by the caller's SQL).
+    params : sequence
+        The parameters of `value`.
+    fractions : sequence of float
+        In [0, 1].
+    group, group_params, n_groups
+        SQL of each row's group in [0, n_groups) (negative: in no group), and its parameters.
+    source, source_params
+        The rows: a subquery and its parameters (default: the connection's relation).
+
+    Returns
+    -------
+    ndarray of float64, shape (n_groups, len(fractions))
+        NaN for a group without values.
+    """
+    rows = (f"(SELECT CAST({group} AS BIGINT) AS g, {value} AS v FROM {source or connection.relation}) AS r "
+            "WHERE v IS NOT NULL AND g >= 0")
+    all_params = [*group_params, *params, *source_params]
+    found = connection.frame(f"SELECT g, COUNT(*) AS n, MIN(v) AS low, MAX(v) AS high FROM {rows} GROUP BY g",
+                             all_params)
+    n = np.zeros(n_groups, dtype=np.int64)
+    low, high = np.full(n_groups, np.nan), np.full(n_groups, np.nan)
+    at = found["g"].to_numpy(dtype=np.int64)
+    n[at] = found["n"].to_numpy(dtype=np.int64)
+    low[at], high[at] = found["low"].to_numpy(dtype=np.float64), found["high"].to_numpy(dtype=np.float64)
+    q = np.asarray(fractions, dtype=np.float64)
+    result = np.full((n_groups, len(q)), np.nan)
+    filled = np.flatnonzero(n)
+    if not len(filled):
+        return result
+    last = (n[filled] - 1)[:, None].astype(np.float64)  # numpy's "linear": virtual index (n - 1)·q
+    virtual = last * q
+    lower = np.floor(virtual)
+    gamma = virtual - lower
+    at_end = virtual >= last
+    upper = np.where(at_end, last, lower + 1)
+    lower = np.where(at_end, last, lower)
+    group_of = np.broadcast_to(filled[:, None], lower.shape)
+    wanted_groups = np.concatenate([group_of.ravel(), group_of.ravel()])
+    wanted_ranks = np.concatenate([lower.ravel(), upper.ravel()]).astype(np.int64)
+    values = _order_statistics(connection, rows, all_params, wanted_groups, wanted_ranks, low, high)
+    below, above = values.reshape(2, *lower.shape)
+    difference = above - below
+    result[filled] = np.where(gamma >= 0.5, above - difference * (1 - gamma), below + difference * gamma)
+    return result
+
+
+def _order_statistics(
+    connection: Connection, rows: str, params: list[object], groups: np.ndarray, ranks: np.ndarray,
+    low: np.ndarray, high: np.ndarray,
+) -> np.ndarray:
+    """The value of each (group, rank), rank 0 a group's smallest; `low`, `high`: each group's range."""
+    result = np.full(len(ranks), np.nan)
+    # each pending rank: its group, its rank among the values in [start, stop], that range
+    pending = np.arange(len(ranks))
+    rank, start, stop = ranks.copy(), low[groups].copy(), high[groups].copy()
+    for _ in range(MAX_PASSES):
+        settled = start[pending] == stop[pending]
+        result[pending[settled]] = start[pending[settled]]
+        pending = pending[~settled]
+        if not len(pending):
+            return result
+        ranges = {(int(groups[i]), float(start[i]), float(stop[i])) for i in pending}
+        counted = _bucket_counts(connection, rows, params, sorted(ranges))
+        fetch = []
+        for i in pending:
+            key = (int(groups[i]), float(start[i]), float(stop[i]))
+            counts, lows, highs = counted[key]
+            cumulative = np.cumsum(counts)
+            bucket = int(np.searchsorted(cumulative, rank[i], side="right"))
+            rank[i] -= cumulative[bucket] - counts[bucket]
+            start[i], stop[i] = lows[bucket], highs[bucket]
+            if start[i] != stop[i] and counts[bucket] <= FETCH:
+                fetch.append(i)
+        if fetch:
+            result[fetch] = _fetched(connection, rows, params, groups[fetch], rank[fetch], start[fetch], stop[fetch])
+            pending = np.setdiff1d(pending, fetch)
+    if len(pending):
+        result[pending] = _fetched(connection, rows, params, groups[pending], rank[pending], start[pending],
+                                   stop[pending])
+    return result
+
+
+def _bucket_counts(
+    connection: Connection, rows: str, params: list[object], ranges: list[tuple[int, float, float]]
+) -> dict[tuple[int, float, float], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per (group, start, stop): the values in [start, stop] counted in `BUCKETS` buckets, with each bucket's
+    smallest and largest value. A range too wide for a double is measured in halves."""
+    cases, case_params, layout = [], [], []
+    for index, (group, start, stop) in enumerate(ranges):
+        half = 0.5 if np.isinf(stop - start) else 1.0
+        layout.append((half, start * half, stop * half - start * half))
+        cases.append(f"WHEN g = ? AND v >= ? AND v <= ? THEN {index}")
+        case_params += [group, start, stop]
+    which = f"CASE {' '.join(cases)} ELSE -1 END"
+    per_range = f"CASE r {' '.join(f'WHEN {i} THEN ?' for i in range(len(ranges)))} END"
+    # the position in the range, in [0, 1], times the buckets: no overflow, however narrow the range
+    bucket = (f"LEAST(CAST(FLOOR((v * ({per_range}) - ({per_range})) / ({per_range}) * {BUCKETS}) AS BIGINT), "
+              f"{BUCKETS - 1})")
+    found = connection.frame(
+        f"SELECT r, {bucket} AS b, COUNT(*) AS n, MIN(v) AS low, MAX(v) AS high "
+        f"FROM (SELECT v, {which} AS r FROM {rows}) AS ranged WHERE r >= 0 GROUP BY 1, 2",
+        [*[x[0] for x in layout], *[x[1] for x in layout], *[x[2] for x in layout], *case_params, *params])
+    counted = {}
+    for index, key in enumerate(ranges):
+        mine = found[found["r"] == index]
+        b = mine["b"].to_numpy(dtype=np.int64)
+        counts, lows, highs = np.zeros(BUCKETS, dtype=np.int64), np.full(BUCKETS, np.nan), np.full(BUCKETS, np.nan)
+        counts[b] = mine["n"].to_numpy(dtype=np.int64)
+        lows[b], highs[b] = mine["low"].to_numpy(dtype=np.float64), mine["high"].to_numpy(dtype=np.float64)
+        counted[key] = (counts, lows, highs)
+    return counted
+
+
+def _fetched(
+    connection: Connection, rows: str, params: list[object], groups: np.ndarray, ranks: np.ndarray,
+    start: np.ndarray, stop: np.ndarray,
+) -> np.ndarray:
+    """The value of rank r among a group's values in [start, stop], each range's values fetched and partitioned."""
+    ranges = sorted({(int(g), float(a), float(b)) for g, a, b in zip(groups, start, stop, strict=True)})
+    cases = " ".join(f"WHEN g = ? AND v >= ? AND v <= ? THEN {index}" for index in range(len(ranges)))
+    found = connection.frame(f"SELECT r, v FROM (SELECT v, CASE {cases} ELSE -1 END AS r FROM {rows}) AS ranged "
+                             "WHERE r >= 0", [*[x for key in ranges for x in key], *params])
+    values = {index: np.sort(found.loc[found["r"] == index, "v"].to_numpy(dtype=np.float64))
+              for index in range(len(ranges))}
+    position = {key: index for index, key in enumerate(ranges)}
+    return np.array([values[position[(int(g), float(a), float(b))]][int(r)]
+                     for g, r, a, b in zip(groups, ranks, start, stop, strict=True)])
