@@ -110,10 +110,10 @@ def _probabilities(
     relation = connection.relation
     raw = [f"CAST({connection.dialect.quote(column)} AS DOUBLE)" for column in columns]
     numeric = [k for k, column in enumerate(columns) if kind_of_sql_type(types[column]) == "number"]
-    bad = connection.frame("SELECT " + ", ".join(
+    counts = ", ".join(
         f"SUM(CASE WHEN {raw[k]} IS NULL OR isnan({raw[k]}) OR {is_infinite(raw[k])} THEN 1 ELSE 0 END) AS missing{k}, "
         f"SUM(CASE WHEN {raw[k]} < 0 OR {raw[k]} > 1 THEN 1 ELSE 0 END) AS outside{k}" for k in numeric)
-        + f" FROM {relation}") if numeric else pd.DataFrame()
+    bad = connection.frame(f"SELECT {counts} FROM {relation}") if numeric else pd.DataFrame()
     for k, column in enumerate(columns):  # column by column, in class order, as `reportgen.io` checks them
         if k not in numeric:
             raise InputError(f'{source}: column "{shown(column)}" holds {shown(types[column])} values; probabilities '
@@ -185,60 +185,59 @@ def multiclass_statistics(
     connection: Connection, outputs: ClassOutputs, coded: list[Coded], bins: calibration.CalibrationRows | None
 ) -> list[Statistics]:
     """Every family's multiclass statistics (`reportgen.metrics.multiclass.group_stats`) and, with probabilities, its
-    top label's calibration bins (`calibration.calibration_stats` on `calibration.top_label`).
+    top label's calibration bins (`calibration.calibration_stats` on `calibration.top_label`); `bins` exactly with
+    probabilities.
 
     Confusion matrices, log-loss sums, top-k hits and calibration bins come from one scan; each class's rank sums
     against the rest from one sorted scan per class streamed through `ScoreStream` (an embedded engine), or from
     window functions per family over the rows taken once per class (a cluster).
     """
-    n_classes = len(outputs.classes)
+    assert (bins is None) == (outputs.probabilities is None), "calibration bins come with probabilities"
     found = _cells(connection, outputs, coded, bins)
-    parts = []
+    n_classes = len(outputs.classes)
+    scanned, confusions = [], []
     for i, c in enumerate(coded):
-        n_groups = c.family.n_groups
         mine = found[found[f"g{i}"].notna() & (found[f"g{i}"] >= 0)]
         cells = mine[mine["y"].notna()]
-        g = cells[f"g{i}"].to_numpy(dtype=np.int64)
-
-        def per_group(weights: np.ndarray, key: np.ndarray = g, size: int = n_groups) -> np.ndarray:
-            return np.bincount(key, weights=weights, minlength=size)
-
-        y, yhat = cells["y"].to_numpy(dtype=np.int64), cells["yhat"].to_numpy(dtype=np.int64)
-        cell = (g * n_classes + y) * n_classes + yhat
-        matrix = per_group(cells["n"].to_numpy(dtype=np.float64), cell, n_groups * n_classes * n_classes)
-        confusion = ClassConfusion(matrix.reshape(n_groups, n_classes, n_classes).astype(np.int64))
-        if outputs.probabilities is None or bins is None:
-            parts.append((confusion, {}, None))
-            continue
-        sums = {name: per_group(cells[name].to_numpy(dtype=np.float64)) for name in ("ll", "ll2")}
-        sums |= {f"hit{j}": per_group(cells[f"hit{j}"].to_numpy(dtype=np.float64)) for j in range(len(outputs.top_k))}
-        binned = []
-        for column in ("ub", "qb"):
-            in_bins = mine[mine[column].notna()]
-            key = in_bins[f"g{i}"].to_numpy(dtype=np.int64) * bins.n_bins + in_bins[column].to_numpy(dtype=np.int64)
-            size, shape = n_groups * bins.n_bins, (n_groups, bins.n_bins)
-            binned.append(calibration.BinStats(
-                n=per_group(in_bins["n"].to_numpy(dtype=np.float64), key, size).reshape(shape).astype(np.int64),
-                confidence_sum=per_group(in_bins["conf"].to_numpy(dtype=np.float64), key, size).reshape(shape),
-                outcome_sum=per_group(in_bins["ok"].to_numpy(dtype=np.float64), key, size).reshape(shape)
-                .astype(np.int64)))
-        parts.append((confusion, sums, calibration.CalibrationStats(*binned)))
-    if outputs.probabilities is None:
-        return [Statistics(MulticlassStats(confusion, None), None) for confusion, _, _ in parts]
-    rank_sums = _one_vs_rest_sums(connection, outputs, coded, [confusion.true_counts for confusion, _, _ in parts])
+        key = ((cells[f"g{i}"].to_numpy(dtype=np.int64) * n_classes + cells["y"].to_numpy(dtype=np.int64)) * n_classes
+               + cells["yhat"].to_numpy(dtype=np.int64))
+        matrix = _summed(cells, "n", key, c.family.n_groups * n_classes * n_classes)
+        confusions.append(ClassConfusion(matrix.reshape(-1, n_classes, n_classes).astype(np.int64)))
+        scanned.append((mine, cells))
+    if bins is None:
+        return [Statistics(MulticlassStats(confusion, None), None) for confusion in confusions]
+    rank_sums = _one_vs_rest_sums(connection, outputs, coded, [confusion.true_counts for confusion in confusions])
     statistics = []
-    for (confusion, sums, binned), of_classes in zip(parts, rank_sums, strict=True):
-        n = confusion.n
-        none_kept = not n.any()  # `score_stats` gives zeros, not NaN, for losses it does not sum, then
-        unsummed = np.zeros(len(n)) if none_kept else np.full(len(n), np.nan)
+    for i, (confusion, (mine, cells), of_classes) in enumerate(zip(confusions, scanned, rank_sums, strict=True)):
+        n, positives = confusion.n, confusion.true_counts
+        g, n_groups = cells[f"g{i}"].to_numpy(dtype=np.int64), len(n)
+        unsummed = np.full(n_groups, np.nan) if n.any() else np.zeros(n_groups)  # `score_stats`: 0 without a row
         one_vs_rest = tuple(
-            ScoreStats(n_pos=confusion.true_counts[:, k], n_neg=n - confusion.true_counts[:, k], **of_classes[k],
-                       log_loss_sum=unsummed, log_loss_sq=unsummed, brier_sum=unsummed, brier_sq=unsummed)
+            ScoreStats(n_pos=positives[:, k], n_neg=n - positives[:, k], **of_classes[k], log_loss_sum=unsummed,
+                       log_loss_sq=unsummed, brier_sum=unsummed, brier_sq=unsummed)
             for k in range(n_classes))
-        hits = {k: sums[f"hit{j}"].astype(np.int64) for j, k in enumerate(outputs.top_k)}
-        scores = ClassScores(n, one_vs_rest, sums["ll"], sums["ll2"], hits)
-        statistics.append(Statistics(MulticlassStats(confusion, scores), binned))
+        hits = {k: _summed(cells, f"hit{j}", g, n_groups).astype(np.int64) for j, k in enumerate(outputs.top_k)}
+        scores = ClassScores(n, one_vs_rest, _summed(cells, "ll", g, n_groups), _summed(cells, "ll2", g, n_groups),
+                             hits)
+        binned = [_bin_stats(mine, f"g{i}", column, n_groups, bins.n_bins) for column in ("ub", "qb")]
+        statistics.append(Statistics(MulticlassStats(confusion, scores), calibration.CalibrationStats(*binned)))
     return statistics
+
+
+def _summed(found: pd.DataFrame, column: str, key: np.ndarray, size: int) -> np.ndarray:
+    """A column of a scan's result summed into `size` cells by `key`."""
+    return np.bincount(key, weights=found[column].to_numpy(dtype=np.float64), minlength=size)
+
+
+def _bin_stats(mine: pd.DataFrame, group: str, column: str, n_groups: int, n_bins: int) -> calibration.BinStats:
+    """A family's rows, confidences and right top labels per group and bin, from the scan's grouping by the group
+    column and the bin column ("ub" uniform, "qb" quantile)."""
+    in_bins = mine[mine[column].notna()]
+    key = in_bins[group].to_numpy(dtype=np.int64) * n_bins + in_bins[column].to_numpy(dtype=np.int64)
+    size, shape = n_groups * n_bins, (n_groups, n_bins)
+    return calibration.BinStats(n=_summed(in_bins, "n", key, size).reshape(shape).astype(np.int64),
+                                confidence_sum=_summed(in_bins, "conf", key, size).reshape(shape),
+                                outcome_sum=_summed(in_bins, "ok", key, size).reshape(shape).astype(np.int64))
 
 
 def _cells(
@@ -257,7 +256,7 @@ def _cells(
         params += c.params
     cols = ", ".join(f"g{i}" for i in range(len(coded)))
     confusion_sets = [f"(g{i}, y, yhat)" for i in range(len(coded))]
-    if not probabilities or bins is None:
+    if bins is None:
         return connection.frame(f"SELECT {cols}, y, yhat, COUNT(*) AS n FROM ({base}) AS rows_ GROUP BY GROUPING SETS "
                                 f"({', '.join(confusion_sets)})", params)
     columns = [f"p{k}" for k in range(len(probabilities))]
@@ -328,8 +327,7 @@ def spread(connection: Connection, outputs: ClassOutputs, confusion: ClassConfus
     if outputs.probabilities is None:
         return Spread(predicted)
     selected = ", ".join(f"{p} AS p{k}" for k, p in enumerate(outputs.probabilities))
-    found = connection.frame("SELECT " + ", ".join(f"MIN(p{k}) AS low{k}, MAX(p{k}) AS high{k}" for k in
-                                                   range(n_classes)) + f" FROM (SELECT {selected} FROM "
-                             f"{connection.relation}) AS p")
+    ranges = ", ".join(f"MIN(p{k}) AS low{k}, MAX(p{k}) AS high{k}" for k in range(n_classes))
+    found = connection.frame(f"SELECT {ranges} FROM (SELECT {selected} FROM {connection.relation}) AS p")
     constant = all(float(found[f"low{k}"].iloc[0]) == float(found[f"high{k}"].iloc[0]) for k in range(n_classes))
     return Spread(predicted, constant_scores=constant)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from reportgen.engines.connection import Connection
+from reportgen.metrics.residuals import interpolated, quantile_ranks
 
 BUCKETS = 4096  # per group and pass
 FETCH = 1 << 16  # a bucket of at most this many values is fetched and partitioned here
@@ -64,20 +65,13 @@ def quantiles(
     filled = np.flatnonzero(n)
     if not len(filled):
         return result
-    last = (n[filled] - 1)[:, None].astype(np.float64)  # numpy's "linear": virtual index (n - 1)·q
-    virtual = last * q
-    lower = np.floor(virtual)
-    gamma = virtual - lower
-    at_end = virtual >= last
-    upper = np.where(at_end, last, lower + 1)
-    lower = np.where(at_end, last, lower)
+    lower, upper, gamma = quantile_ranks(n[filled], q)
     group_of = np.broadcast_to(filled[:, None], lower.shape)
     wanted_groups = np.concatenate([group_of.ravel(), group_of.ravel()])
-    wanted_ranks = np.concatenate([lower.ravel(), upper.ravel()]).astype(np.int64)
+    wanted_ranks = np.concatenate([lower.ravel(), upper.ravel()])
     values = _order_statistics(connection, rows, all_params, wanted_groups, wanted_ranks, low, high)
     below, above = values.reshape(2, *lower.shape)
-    difference = above - below
-    result[filled] = np.where(gamma >= 0.5, above - difference * (1 - gamma), below + difference * gamma)
+    result[filled] = interpolated(below, above, gamma)
     return result
 
 

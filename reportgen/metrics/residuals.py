@@ -348,20 +348,31 @@ def _quantiles(
     result = np.full((n_groups, len(q)), np.nan)
     filled = np.flatnonzero(n)
 
-    # numpy's "linear" method: virtual index (n - 1)·q, between ranks `lower` and `upper`.
-    last = (n[filled] - 1)[:, None].astype(np.float64)
+    lower, upper, gamma = quantile_ranks(n[filled], q)
+    ranks = np.stack([lower, upper])  # (2, groups with values, quantiles)
+    group_of_rank = np.broadcast_to(filled[None, :, None], ranks.shape)
+    below, above = _select(cells, columns, groups, group_of_rank.ravel(), ranks.ravel()).reshape(ranks.shape)
+    result[filled] = interpolated(below, above, gamma)
+    return result
+
+
+def quantile_ranks(n: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """numpy's "linear" quantiles of groups of `n` values (n ≥ 1) at fractions `q`: the ranks below and above each
+    (int64, shape (groups, fractions)) and the weight of the one above, from the virtual index (n - 1)·q."""
+    last = (np.asarray(n) - 1)[:, None].astype(np.float64)
     virtual = last * q
     lower = np.floor(virtual)
     gamma = virtual - lower
     at_end = virtual >= last
     upper = np.where(at_end, last, lower + 1)
     lower = np.where(at_end, last, lower)
-    ranks = np.stack([lower, upper]).astype(np.int64)  # (2, groups with values, quantiles)
-    group_of_rank = np.broadcast_to(filled[None, :, None], ranks.shape)
-    below, above = _select(cells, columns, groups, group_of_rank.ravel(), ranks.ravel()).reshape(ranks.shape)
+    return lower.astype(np.int64), upper.astype(np.int64), gamma
+
+
+def interpolated(below: np.ndarray, above: np.ndarray, gamma: np.ndarray) -> np.ndarray:
+    """numpy's interpolation between the values at the ranks of `quantile_ranks`, operation for operation."""
     difference = above - below
-    result[filled] = np.where(gamma >= 0.5, above - difference * (1 - gamma), below + difference * gamma)
-    return result
+    return np.where(gamma >= 0.5, above - difference * (1 - gamma), below + difference * gamma)
 
 
 def _first_layout(columns: tuple[np.ndarray, ...]) -> tuple[float, float, np.ndarray | None, bool]:
