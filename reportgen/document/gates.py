@@ -125,8 +125,17 @@ def _metric_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, lis
 
 def _monitoring(report: Report, where: str, key: str) -> MonitoringResult:
     if report.monitoring is None:
+        _row_level(report, f"{where} {key}", "monitoring")
         raise ConfigError(f"{where} {key}: the report has no monitoring; add [monitoring]")
     return report.monitoring
+
+
+def _row_level(report: Report, where: str, analysis: str) -> None:
+    """Raise where a gate reads an analysis that the report's engine did not run (it reads every row)."""
+    engine = report.run.engine
+    if engine is not None and any(note.startswith(f"not run: {analysis}") for note in engine.notes):
+        raise ConfigError(f'{where}: the {engine.name} engine did not run the {analysis}, which reads every row; set '
+                          '[report] engine = "numpy" to check this gate')
 
 
 def _drift_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, list[GateCheck]]:
@@ -224,6 +233,7 @@ def _regression_checks(spec: GateSpec, report: Report, where: str) -> tuple[str,
         )
     comparisons = [c for c in report.comparisons if spec.baseline in (None, c.baseline)]
     if not comparisons:
+        _row_level(report, f"{where} max_regression", "comparison")
         raise ConfigError(f"{where} max_regression: the report compares with no baseline; add a [baseline]")
     bound = {"min": -spec.max_regression} if info.higher_is_better else {"max": spec.max_regression}
     bounded = spec.model_copy(update=bound)

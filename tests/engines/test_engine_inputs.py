@@ -164,3 +164,23 @@ def test_spark_settings_need_the_spark_engine(tmp_path: Path, capsys: pytest.Cap
     config.write_text('[report]\nengine = "duckdb"\nmemory_limit = "lots"\n[data]\npath = "x.csv"\nlabel = "y"\n'
                       'score = "p"\n')
     assert "[report] memory_limit" in _refused(config, capsys)
+
+
+def test_the_card_says_up_front_which_analyses_did_not_run(tmp_path: Path) -> None:
+    config = _project(tmp_path, frame(400))
+    assert main(["build", str(config), "--format", "html", "-q"]) == 0
+    html = (tmp_path / "out" / "report.html").read_text()
+    glance = html[html.index('<section id="glance">'):html.index("</section>", html.index('<section id="glance">'))]
+    assert "Computed by the duckdb engine where the data lies" in glance
+    assert "did not run (checks, error analysis)" in glance
+
+
+def test_a_gate_on_an_analysis_the_engine_did_not_run_names_the_engine(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    data = frame(300)
+    data.to_csv(tmp_path / "baseline.csv", index=False)
+    slices = ('[[baseline]]\npath = "baseline.csv"\nname = "v1"\nscore = "p"\n[[gates]]\nmetric = "roc_auc"\n'
+              "max_regression = 0.01\n")
+    line = _refused(_project(tmp_path, data, slices=slices), capsys)
+    assert "max_regression: the duckdb engine did not run the comparison" in line
+    assert 'set [report] engine = "numpy"' in line
