@@ -17,6 +17,8 @@ quintiles, sex × race and a ``where`` condition), written under ``--data`` unle
    different orders);
 2. ``--rows`` rows in 5M-row files with ``engine = "duckdb"`` and ``memory_limit = --memory-limit``.
 
+The duckdb builds use every core (``threads``) and record their stages' times (``timings = true``).
+
 Prints a markdown section; ``--out`` appends it, with the command line, machine and versions, to a file. Exits 1
 when the two engines' numbers differ.
 """
@@ -68,6 +70,8 @@ def with_settings(config: Path, name: str, *, engine: str, path: str, memory_lim
     text = text.replace('path = "data"', f'path = "{path}"')
     if memory_limit is not None:
         text = text.replace(f'engine = "{engine}"', f'engine = "{engine}"\nmemory_limit = "{memory_limit}"')
+    if engine == "duckdb":
+        text = text.replace(f'engine = "{engine}"', f'engine = "{engine}"\nthreads = {os.cpu_count() or 1}\ntimings = true')
     copy = config.with_name(name)
     copy.write_text(text, encoding="utf-8")
     return copy

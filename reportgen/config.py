@@ -85,6 +85,9 @@ class ReportSection(_Section):
     memory_limit: Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)? ?([KMGT]i?B|B)$")] | None = None
     """The duckdb engine's memory limit, e.g. "2GB" (default: DuckDB's, 80% of the memory); past it, DuckDB spills
     to a temporary folder."""
+    threads: Annotated[int, Field(ge=1, le=1024)] = 1
+    """The duckdb engine's worker threads. More are faster, but parallel sums add the same numbers in a varying
+    order, so a card's last digits may differ from run to run; with 1 it is the same, byte for byte."""
     timings: bool = False
     """Record each stage's seconds in the card and report.json (off by default: a card is then the same, byte for
     byte, from the same inputs; the progress output always shows them)."""
@@ -632,8 +635,9 @@ class Config(_Section):
             raise ValueError('[data] spark_table: a catalog table is read by the spark engine; set [report] engine = "spark"')
         if self.data.spark_table is not None and self.data.path is not None:
             raise ValueError("[data] give either path (files) or spark_table (a Spark catalog table), not both")
-        if self.report.memory_limit is not None and engine not in ("duckdb", "auto"):
-            raise ValueError(f'[report] memory_limit: applies to the duckdb engine, not "{engine}"')
+        for key in ("memory_limit", "threads"):
+            if key in self.report.model_fields_set and engine not in ("duckdb", "auto"):
+                raise ValueError(f'[report] {key}: applies to the duckdb engine, not "{engine}"')
         if self.report.spark_master is not None and engine != "spark":
             raise ValueError('[report] spark_master: applies to engine = "spark"')
         return self

@@ -37,7 +37,8 @@ class DuckDBConnection:
     memory_limit : str or None
         DuckDB's memory limit (e.g. "2GB"); its default (80% of RAM) when None.
     threads : int or None
-        Worker threads; DuckDB's default (every core) when None.
+        Worker threads; DuckDB's default (every core) when None. With one, every sum adds its numbers in the
+        files' order, so the same input gives the same bits.
     """
 
     dialect = DIALECT

@@ -79,7 +79,8 @@ def connect(
     if engine == "duckdb":
         from reportgen.engines.duckdb_engine import DuckDBConnection
 
-        return DuckDBConnection(frame if frame is not None else files or [], source, memory_limit=settings.memory_limit)
+        return DuckDBConnection(frame if frame is not None else files or [], source, memory_limit=settings.memory_limit,
+                                threads=settings.threads)
     from reportgen.engines.spark_engine import SparkConnection
 
     return SparkConnection(files=files, frame=frame, table=table, source=source, master=settings.spark_master)

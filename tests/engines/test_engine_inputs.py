@@ -184,3 +184,15 @@ def test_a_gate_on_an_analysis_the_engine_did_not_run_names_the_engine(tmp_path:
     line = _refused(_project(tmp_path, data, slices=slices), capsys)
     assert "max_regression: the duckdb engine did not run the comparison" in line
     assert 'set [report] engine = "numpy"' in line
+
+
+def test_the_same_files_give_the_same_bytes(tmp_path: Path) -> None:
+    """One DuckDB thread (the default) adds every sum in the files' order: two builds are byte-identical."""
+    config = _project(tmp_path, frame(60_000, seed=5), parts=4,
+                      slices='[[slices]]\ncolumn = "region"\n[[slices]]\ncolumn = "age"\nquantiles = 5\n')
+    outputs = []
+    for out in ("first", "second"):
+        assert main(["build", str(config), "--out", str(tmp_path / out), "--format", "json,md,html", "-q"]) == 0
+        outputs.append({name: (tmp_path / out / name).read_bytes() for name in ("report.json", "summary.md",
+                                                                                  "report.html")})
+    assert outputs[0] == outputs[1]
