@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import reportgen
 from reportgen.cli import main
 from reportgen.engines.source import AUTO_BYTES, choose_engine
+from tests.engines.conftest import SQL_ENGINES
 from tests.engines.test_equivalence import frame
 
 
@@ -196,3 +198,20 @@ def test_the_same_files_give_the_same_bytes(tmp_path: Path) -> None:
         outputs.append({name: (tmp_path / out / name).read_bytes() for name in ("report.json", "summary.md",
                                                                                   "report.html")})
     assert outputs[0] == outputs[1]
+
+
+@pytest.mark.skipif("spark" not in SQL_ENGINES, reason="PySpark is not installed")
+def test_a_spark_catalog_table_is_read_by_name(tmp_path: Path, spark_session_started) -> None:
+    data = frame(500, seed=6)
+    spark_session_started.createDataFrame(data[["y", "p", "region"]]).createOrReplaceTempView("scored_orders")
+    config = tmp_path / "config.toml"
+    config.write_text('[report]\noutput_dir = "out"\nengine = "spark"\n[data]\nspark_table = "scored_orders"\n'
+                      'label = "y"\nscore = "p"\n[[slices]]\ncolumn = "region"\n')
+    assert main(["build", str(config), "--format", "json", "-q"]) == 0
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["run"]["engine"]["name"] == "spark" and report["run"]["engine"]["rows_scanned"] == 500
+    assert report["evaluation_data"]["source"] == 'table "scored_orders"'
+    assert report["run"]["data_fingerprint"] == "not computed (a catalog table)"
+    expected = reportgen.evaluate(data, label="y", score="p", slices=[{"column": "region"}], resamples=1000)
+    overall = {m["name"]: m["value"] for m in report["overall"]["metrics"]}
+    assert overall["roc_auc"] == pytest.approx(expected.measured.overall("roc_auc"), rel=1e-12)
