@@ -21,8 +21,8 @@ from reportgen.engines.run import EngineRun, Stages
 from reportgen.errors import InputError, plain_list, shown
 from reportgen.expression_sql import kind_of_sql_type
 from reportgen.io import MAX_MAGNITUDE, Predictions, binary_values, checked_task
-from reportgen.metrics import calibration, tasks
-from reportgen.metrics.measure import Curves, Measured, reliability_diagrams, tabulate
+from reportgen.metrics import binary, calibration, multiclass, regression, tasks
+from reportgen.metrics.measure import Curves, Measured, Spread, reliability_diagrams, tabulate
 from reportgen.slices import ShownGroups, shown_groups
 
 MAX_LISTED = 1000  # distinct labels or predictions fetched to check a binary task's values
@@ -57,12 +57,7 @@ def measure_sql(
     with stages.stage("forming the slices"):
         coded = [families.overall(), *families.families(connection, config.all_slices, source)]
     with stages.stage("counting the groups"):
-        counts = aggregates.group_counts(connection, outputs, coded)
-        shown: dict[int, ShownGroups] = {}
-        for index, (c, n) in enumerate(zip(coded, counts, strict=True)):
-            found = shown_groups(c.family, config.report.max_groups_shown, counts=n)
-            if found is not None:
-                shown[index] = found
+        shown = _shown(coded, aggregates.group_counts(connection, outputs, coded), config.report.max_groups_shown)
         others = [families.other_family(coded[index], s.groups) for index, s in shown.items()]
     settings = config.report
     engine_task = _engine(task, connection, outputs, settings.calibration_bins)
@@ -82,43 +77,50 @@ def measure_sql(
     family_list = [c.family for c in coded]
     reliability = reliability_diagrams(engine_task, family_list, stats, settings.confidence_level)
     if reliability:
-        found_curves = Curves(**{**found_curves.__dict__, "reliability": reliability[coded[0].family.name][0]})
+        found_curves = replace(found_curves, reliability=reliability[coded[0].family.name][0])
     measured_others = {coded[index].family.name: (s, of_other)
                        for (index, s), of_other in zip(shown.items(), computed[len(coded):], strict=True)}
-    overall_stats = stats[coded[0].family.name].task
-    predicted = None
-    if task == "binary":
-        c = overall_stats.confusion
-        predicted = np.array([int(c.tn[0] + c.fn[0]), int(c.tp[0] + c.fp[0])], dtype=np.int64)
-    if task == "multiclass":
-        assert isinstance(outputs, multiclass_sql.ClassOutputs)
-        output_spread = multiclass_sql.spread(connection, outputs, overall_stats.confusion)
-    else:
-        output_spread = aggregates.spread(connection, outputs, task, predicted)
+    output_spread = _spread(task, connection, outputs, stats[coded[0].family.name].task)
     with stages.stage("metrics and intervals"):
         measured = tabulate(task, predictions.classes, family_list, stats, measured_others, engine_task,
                             found_curves, reliability, output_spread, settings)
     return predictions, measured, EngineRun(engine, version, rows, stages.done, notes)
 
 
+def _shown(coded: list[families.Coded], counts: list[np.ndarray], max_shown: int) -> dict[int, ShownGroups]:
+    """By family index, the groups the card shows of each family of more than `max_shown` groups."""
+    shown = {}
+    for index, (c, n) in enumerate(zip(coded, counts, strict=True)):
+        found = shown_groups(c.family, max_shown, counts=n)
+        if found is not None:
+            shown[index] = found
+    return shown
+
+
+def _spread(task: str, connection: Connection, outputs: aggregates.Outputs, overall: object) -> Spread:
+    """How much the model's output varies, from the whole set's statistics (`overall`) and a scan."""
+    if task == "multiclass":
+        assert isinstance(outputs, multiclass_sql.ClassOutputs)
+        return multiclass_sql.spread(connection, outputs, overall.confusion)
+    predicted = None
+    if task == "binary":
+        c = overall.confusion
+        predicted = np.array([int(c.tn[0] + c.fn[0]), int(c.tp[0] + c.fp[0])], dtype=np.int64)
+    return aggregates.spread(connection, outputs, task, predicted)
+
+
 def _engine(task: str, connection: Connection, outputs: aggregates.Outputs, n_bins: int) -> tasks.Engine:
     """The task's metrics, and the calibration bins' edges, without per-row arrays."""
     if task == "binary":
-        from reportgen.metrics import binary
-
         bins = aggregates.calibration_rows(connection, outputs, n_bins)
         return tasks.Engine(task, None, bins, binary.METRICS + calibration.METRICS, ())
     if task == "multiclass":
-        from reportgen.metrics import multiclass
-
         assert isinstance(outputs, multiclass_sql.ClassOutputs)
         has_probabilities = outputs.probabilities is not None
         metrics = multiclass.registry(len(outputs.classes), outputs.top_k, has_probabilities)
         bins = aggregates.calibration_rows(connection, outputs, n_bins) if has_probabilities else None
         return tasks.Engine(task, None, bins, metrics + (calibration.METRICS if has_probabilities else ()),
                             multiclass.class_metrics(has_probabilities))
-    from reportgen.metrics import regression
-
     return tasks.Engine(task, None, None, regression.METRICS, ())
 
 
