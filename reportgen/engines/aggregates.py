@@ -151,12 +151,17 @@ def binary_statistics(
 
 
 def _streamed(
-    connection: Connection, outputs: Outputs, coded: list[Coded], totals: list[tuple[np.ndarray, np.ndarray]]
+    connection: Connection, outputs: Outputs, coded: list[Coded], totals: list[tuple[np.ndarray, np.ndarray]],
+    with_curves: bool = True,
 ) -> tuple[list[dict[str, np.ndarray]], dict[str, object]]:
-    """Rank sums of every family and the whole set's curves from one scan sorted by score, streamed in chunks."""
+    """Rank sums of every family and (`with_curves`) the whole set's curves from one scan sorted by score,
+    streamed in chunks."""
     assert outputs.score is not None, "a binary task has scores"
     score = outputs.score
-    n_scores = int(connection.frame(f"SELECT COUNT(DISTINCT {score}) AS n FROM {connection.relation}")["n"].iloc[0])
+    n_scores = None  # the curves' thinning needs the distinct scores: one more scan
+    if with_curves:
+        distinct = connection.frame(f"SELECT COUNT(DISTINCT {score}) AS n FROM {connection.relation}")
+        n_scores = int(distinct["n"].iloc[0])
     codes = ", ".join(f"CAST({c.code} AS {_integer(c.family.n_groups)}) AS g{i}" for i, c in enumerate(coded))
     params = [*outputs.y_true_params]
     for c in coded:
@@ -181,7 +186,7 @@ def streamed_rank_sums(
     the labels `outputs.y_true` (1 or 0) — one class's probability against the rest, say — from one scan sorted by
     score, streamed through `ScoreStream` (an embedded engine); `totals`: per family, each group's positives and
     negatives."""
-    return _streamed(connection, outputs, coded, totals)[0]
+    return _streamed(connection, outputs, coded, totals, with_curves=False)[0]
 
 
 def _rank_sums(connection: Connection, outputs: Outputs, coded: Coded) -> dict[str, np.ndarray]:

@@ -34,18 +34,20 @@ class ScoreStream:
     ----------
     totals : list of (ndarray, ndarray)
         Per family, the positives and negatives of each group over the whole stream.
-    n_scores : int
-        Distinct scores over the whole stream (the curves are thinned to vertices chosen from it).
+    n_scores : int or None
+        Distinct scores over the whole stream (the curves are thinned to vertices chosen from it); None for rank
+        sums alone, without curves.
     """
 
-    def __init__(self, totals: list[tuple[np.ndarray, np.ndarray]], n_scores: int) -> None:
+    def __init__(self, totals: list[tuple[np.ndarray, np.ndarray]], n_scores: int | None) -> None:
         self._totals = [(pos.astype(np.float64), neg.astype(np.float64)) for pos, neg in totals]
         self._earlier = [(np.zeros(len(pos)), np.zeros(len(pos))) for pos, _ in totals]
         self._sums = [{name: np.zeros(len(pos)) for name in RANK_SUMS} for pos, _ in totals]
         overall_pos, overall_neg = (float(t.sum()) for t in self._totals[0])
         self._positives, self._negatives = overall_pos, overall_neg
-        self._n_scores = n_scores
-        self._keep = curves.thinned(n_scores + 1)  # vertex i: the rows scored at or above the i-th highest score
+        self._curves = n_scores is not None
+        self._n_scores = n_scores or 0
+        self._keep = curves.thinned(self._n_scores + 1)  # vertex i: the rows scored at or above the i-th highest score
         self._tps, self._fps = np.zeros(len(self._keep)), np.zeros(len(self._keep))
         self._runs_seen, self._pos_below, self._neg_below = 0, 0.0, 0.0
         self._best = {"f1": (-np.inf, None), "youden": (-np.inf, None)}
@@ -76,7 +78,8 @@ class ScoreStream:
             self._earlier[family] = (earlier_pos + chunk_pos, earlier_neg + chunk_neg)
             for name, value in zip(RANK_SUMS, sums, strict=True):
                 self._sums[family][name] += value
-        self._vertices(scores, y_true)
+        if self._curves:
+            self._vertices(scores, y_true)
 
     def _vertices(self, scores: np.ndarray, y_true: np.ndarray) -> None:
         """The whole set's runs of tied scores in this chunk: their vertices and threshold criteria."""
@@ -107,9 +110,9 @@ class ScoreStream:
             self._take(*held)
         roc = precision_recall = None
         thresholds = curves.ThresholdChoice(None, None, None, None)
-        if self._positives:
+        if self._positives and self._curves:
             precision_recall = curves.precision_recall_points(self._keep, self._tps, self._fps, self._positives)
-        if self._positives and self._negatives:
+        if self._positives and self._negatives and self._curves:
             roc = curves.roc_points(self._tps, self._fps, self._positives, self._negatives)
             (f1, f1_at), (youden, youden_at) = self._best["f1"], self._best["youden"]
             thresholds = curves.ThresholdChoice(f1_at, f1, youden_at, youden)
