@@ -111,10 +111,7 @@ class DuckDBConnection:
     def batches(self, sql: str, params: Sequence[object] = (), rows: int = 1 << 20) -> Iterator[dict[str, np.ndarray]]:
         """The result of one query in Arrow record batches of about `rows` rows, as numpy arrays."""
         with self._errors():
-            relation = self._connection.sql(sql, params=list(params))
-            # DuckDB 2 streams a relation's reader; 1.x named it fetch_record_batch
-            reader = relation.to_arrow_reader(batch_size=rows) if hasattr(relation, "to_arrow_reader") else (
-                relation.fetch_record_batch(rows))
+            reader = self._connection.sql(sql, params=list(params)).to_arrow_reader(batch_size=rows)  # it streams
             with reader:
                 for batch in reader:
                     yield {name: column.to_numpy(zero_copy_only=False)
