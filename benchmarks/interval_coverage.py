@@ -33,7 +33,8 @@ from scipy import stats as scipy_stats
 
 from reportgen.metrics import binary, intervals, multiclass, regression, tasks
 from reportgen.metrics.multiclass import ClassConfusion, MulticlassStats
-from reportgen.metrics.paired import Pair, compare_family
+from reportgen.metrics.paired import compare_family
+from reportgen.metrics.paired_rows import Pair
 from reportgen.metrics.statistics import Confusion
 from reportgen.metrics.table import metric_frame
 
@@ -260,9 +261,9 @@ def paired(names: tuple[str, ...], aucs: tuple[float, float]) -> Callable:
 
     def table(engines: tuple[tasks.Engine, tasks.Engine], codes: np.ndarray, groups: int, resamples: int,
               rng: np.random.Generator):
-        pair = Pair.prepare(*engines)
-        return compare_family("s", [str(i) for i in range(groups)], codes, pair, engines[0].group_stats(codes, groups),
-                              engines[1].group_stats(codes, groups), level=LEVEL, resamples=resamples, rng=rng)
+        first, second = engines[0].group_stats(codes, groups), engines[1].group_stats(codes, groups)
+        return compare_family("s", [str(i) for i in range(groups)], Pair.prepare(*engines).statistics(codes, first, second),
+                              first, second, level=LEVEL, resamples=resamples, rng=rng)
 
     def run(n: int, reps: int, resamples: int, rng: np.random.Generator) -> Iterator[tuple[str, Cell]]:
         found = table(_paired_rows(n * reps, aucs, rng), np.repeat(np.arange(reps), n), reps, resamples, rng)

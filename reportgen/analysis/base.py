@@ -18,6 +18,7 @@ from reportgen.config import Config
 from reportgen.history import History
 from reportgen.io import Predictions, Unlabelled
 from reportgen.metrics.measure import Measured
+from reportgen.metrics.paired import MeasuredBaseline
 from reportgen.reference import Reference
 
 SEVERITIES = ("high", "medium", "low")
@@ -163,13 +164,16 @@ class Outcome:
 class Context:
     """Everything an evaluation has measured and read, from which each analysis picks its inputs.
 
-    `results` holds the results of the analyses that ran before, by name (registry order).
+    `baselines` are the baselines' predictions read into memory; `measured_baselines` the baselines an SQL engine
+    measured where they lie (the comparison measures `baselines` itself). `results` holds the results of the
+    analyses that ran before, by name (registry order).
     """
 
     config: Config
     predictions: Predictions
     measured: Measured
     baselines: Sequence[Baseline] = ()
+    measured_baselines: Sequence[MeasuredBaseline] = ()
     history: History | None = None
     reference: Reference | None = None
     unlabelled: Unlabelled | None = None

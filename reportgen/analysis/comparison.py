@@ -22,6 +22,7 @@ from reportgen.formatting import num, p_clause, signed
 from reportgen.labels import display_label
 from reportgen.metrics import paired, tasks
 from reportgen.metrics.metric import Metric
+from reportgen.metrics.paired_rows import Pair
 from reportgen.metrics.significance import benjamini_hochberg
 from reportgen.metrics.table import metric_frame
 from reportgen.slices import SliceFamily
@@ -129,20 +130,13 @@ def comparison_family(comparison: Comparison, labels: Mapping[str, str]) -> Test
     )
 
 
-def compare(
-    baseline: Baseline,
-    engine: tasks.Engine,
-    families: list[SliceFamily],
-    stats: Mapping[str, tasks.Statistics],
+def measure_baseline(
+    baseline: Baseline, engine: tasks.Engine, families: list[SliceFamily], stats: Mapping[str, tasks.Statistics],
     settings: ReportSection,
-    *,
-    index: int,
-    fdr: float,
-) -> Comparison:
-    """The candidate against one baseline in every group of every family, with paired intervals and tests.
+) -> paired.MeasuredBaseline:
+    """A baseline's statistics and the paired statistics of every family, from both models' rows (the numpy engine).
 
-    `engine` and `stats` are the candidate's per-row arrays and per-family statistics; `index` (1-based,
-    config order) seeds the baseline's random streams apart from the candidate's and the other baselines'.
+    `engine` and `stats` are the candidate's per-row arrays and per-family statistics.
     """
     theirs = baseline.predictions
     other = tasks.prepare(
@@ -151,23 +145,47 @@ def compare(
     )
     with ThreadPoolExecutor(max_workers=min(len(families), os.cpu_count() or 1, 8)) as pool:
         their_stats = list(pool.map(lambda f: other.group_stats(f.codes, f.n_groups), families))
-    pair = paired.Pair.prepare(engine, other)
+    pair = Pair.prepare(engine, other)
+    return paired.MeasuredBaseline(
+        name=baseline.name, source=baseline.source, fingerprint=theirs.fingerprint, join=baseline.join,
+        unmatched=baseline.unmatched, metrics=other.metrics,
+        statistics={f.name: s for f, s in zip(families, their_stats, strict=True)},
+        paired={f.name: pair.statistics(f.codes, stats[f.name], s) for f, s in zip(families, their_stats, strict=True)},
+    )
 
+
+def compare(
+    baseline: paired.MeasuredBaseline,
+    metrics: Sequence[Metric],
+    families: Sequence[tuple[str, list[str]]],
+    stats: Mapping[str, tasks.Statistics],
+    settings: ReportSection,
+    *,
+    index: int,
+    fdr: float,
+) -> Comparison:
+    """The candidate against one measured baseline in every group of every family, with paired intervals and tests.
+
+    `metrics` are the candidate's, `families` each family's name and group labels, `stats` the candidate's
+    statistics by family; `index` (1-based, config order) seeds the baseline's random streams apart from the
+    candidate's and the other baselines'.
+    """
     def rng(*key: int) -> np.random.Generator:
         return np.random.default_rng([settings.seed, BASELINE_STREAM, index, *key])
 
     level = settings.confidence_level
     own, changes = [], []
-    for position, (family, their) in enumerate(zip(families, their_stats, strict=True)):
-        own.append(metric_frame(family.name, family.labels, their, other.metrics, level=level,
-                                resamples=settings.resamples, rng=rng(position, 0)))
-        change = paired.compare_family(family.name, family.labels, family.codes, pair, stats[family.name],
-                                       their, level=level, resamples=settings.resamples, rng=rng(position, 1))
-        changes.append(with_support(change, family.labels, stats[family.name], their, engine.metrics))
-    table = flag_changes(pd.concat(changes, ignore_index=True), {m.name: m for m in engine.metrics},
+    for position, (name, labels) in enumerate(families):
+        their = baseline.statistics[name]
+        own.append(metric_frame(name, labels, their, baseline.metrics, level=level, resamples=settings.resamples,
+                                rng=rng(position, 0)))
+        change = paired.compare_family(name, labels, baseline.paired[name], stats[name], their, level=level,
+                                       resamples=settings.resamples, rng=rng(position, 1))
+        changes.append(with_support(change, labels, stats[name], their, metrics))
+    table = flag_changes(pd.concat(changes, ignore_index=True), {m.name: m for m in metrics},
                          fdr=fdr, min_support=settings.min_support)
     return Comparison(
-        name=baseline.name, source=baseline.source, fingerprint=theirs.fingerprint, join=baseline.join,
+        name=baseline.name, source=baseline.source, fingerprint=baseline.fingerprint, join=baseline.join,
         unmatched=baseline.unmatched, table=table, baseline_metrics=pd.concat(own, ignore_index=True),
     )
 
@@ -210,10 +228,15 @@ def with_support(
 def run(context: Context) -> Outcome:
     """Every configured baseline against the candidate (the "comparison" analysis): a list of `Comparison`."""
     measured, config = context.measured, context.config
+    baselines = context.measured_baselines or [
+        measure_baseline(baseline, measured.engine, measured.families, measured.statistics, config.report)
+        for baseline in context.baselines
+    ]
+    families = [(family.name, family.labels) for family in measured.families]
     comparisons = [
-        compare(baseline, measured.engine, measured.families, measured.statistics, config.report, index=index,
+        compare(baseline, measured.engine.metrics, families, measured.statistics, config.report, index=index,
                 fdr=config.findings.fdr)
-        for index, baseline in enumerate(context.baselines, start=1)
+        for index, baseline in enumerate(baselines, start=1)
     ]
     labels = {name: metric.label for name, metric in measured.registry.items()}
     return Outcome(comparisons, comparison_findings(comparisons, labels, fdr=config.findings.fdr),

@@ -23,7 +23,7 @@ without an interval or a test.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,11 +31,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-from reportgen.metrics import intervals
+from reportgen.metrics import intervals, regression
 from reportgen.metrics.metric import Fraction, Metric
 from reportgen.metrics.multiclass import ClassConfusion
-from reportgen.metrics.statistics import Confusion, Rows
-from reportgen.metrics.tasks import Engine, Statistics
+from reportgen.metrics.statistics import Confusion
+from reportgen.metrics.tasks import Statistics
 
 BOOTSTRAP = "paired Bayesian bootstrap"
 AUC_MOVER = "MOVER (score intervals, DeLong correlation)"
@@ -55,8 +55,6 @@ COLUMNS = [
 SAME_FOR_BOTH = ("count", "prevalence")
 # Joint cells per group are K³ for K classes; beyond this the bootstrap would not fit in memory.
 MAX_JOINT_CELLS = 20**3
-# Up to this many (group, joint cell) pairs are counted in one table, else only the occupied ones.
-_DENSE_COUNTS = 1 << 24
 # Cells drawn at once (replicates × groups × joint cells) in the bootstrap: bounds its memory.
 _DRAW_BUDGET = 1 << 23
 
@@ -91,49 +89,122 @@ def _marginals(counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return cube.sum(axis=-1).reshape(*counts.shape[:-1], k * k), cube.sum(axis=-2).reshape(*counts.shape[:-1], k * k)
 
 
+def shared_metrics(candidate: tuple[Metric, ...], baseline: tuple[Metric, ...]) -> tuple[Metric, ...]:
+    """The metrics both models have, in the candidate's order, but those of the labels alone (`SAME_FOR_BOTH`)."""
+    shared = {metric.name for metric in baseline} - set(SAME_FOR_BOTH)
+    return tuple(metric for metric in candidate if metric.name in shared)
+
+
 @dataclass(frozen=True)
-class Pair:
-    """A candidate's and a baseline's prepared per-row arrays on the same rows.
+class Sums:
+    """Per group: the sum and the sum of squares of a per-row value, and the rows summed.
+
+    A group with a non-finite value has NaN sums.
+    """
+
+    total: np.ndarray
+    squares: np.ndarray
+    n: np.ndarray
+
+
+@dataclass(frozen=True)
+class Linearization:
+    """Per-group constants of the per-row differences of a regression's smooth functions of means.
+
+    The first-order (delta method) linearization of RMSE's difference on a row is
+    e₁² / (2·RMSE₁) − e₂² / (2·RMSE₂); of R²'s, −(e₁² − e₂²) / Var(y); of the explained variance's,
+    −((e₁ − ē₁)² − (e₂ − ē₂)²) / Var(y), for residuals e and their group means ē.
 
     Attributes
     ----------
-    candidate, baseline : Engine
-        Each model's engine (`tasks.prepare`), labels identical.
-    metrics : tuple of Metric
-        The metrics both models have, in the candidate's order.
-    joint : ndarray of int64 or None
-        Joint confusion cell per row (`JointCells`); None for regression.
+    double_rmse : tuple of ndarray
+        2·RMSE of the candidate and of the baseline, per group.
+    target_variance : ndarray
+        The targets' (population) variance per group.
+    mean_residual : tuple of ndarray
+        The mean residual of the candidate and of the baseline, per group.
     """
 
-    candidate: Engine
-    baseline: Engine
-    metrics: tuple[Metric, ...]
-    joint: np.ndarray | None
+    double_rmse: tuple[np.ndarray, np.ndarray]
+    target_variance: np.ndarray
+    mean_residual: tuple[np.ndarray, np.ndarray]
 
     @classmethod
-    def prepare(cls, candidate: Engine, baseline: Engine) -> Pair:
-        """Pair two engines of one task on the same rows."""
-        assert candidate.task == baseline.task, "the baseline's task is checked when it is read"
-        shared = {metric.name for metric in baseline.metrics} - set(SAME_FOR_BOTH)
-        metrics = tuple(metric for metric in candidate.metrics if metric.name in shared)
-        joint = None
-        if candidate.task != "regression":
-            k = _n_classes(candidate)
-            rows_c, rows_b = candidate.rows, baseline.rows
-            joint = rows_c.y_true.astype(np.int64) * k
-            joint += rows_c.y_pred
-            joint *= k
-            joint += rows_b.y_pred
-        return cls(candidate, baseline, metrics, joint)
-
-    @property
-    def task(self) -> str:
-        """"binary", "multiclass" or "regression"."""
-        return self.candidate.task
+    def of(cls, candidate: Statistics, baseline: Statistics) -> Linearization:
+        """The constants from both models' regression statistics of one family."""
+        first, second = candidate.errors, baseline.errors
+        rmse = regression.BY_NAME["rmse"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return cls(
+                double_rmse=(2 * rmse.values(first).value, 2 * rmse.values(second).value),
+                target_variance=first.target_ss / first.n,
+                mean_residual=(first.residual_sum / first.n, second.residual_sum / second.n),
+            )
 
 
-def _n_classes(engine: Engine) -> int:
-    return 2 if engine.task == "binary" else engine.rows.n_classes
+# The paired differences a regression linearizes with `Linearization`.
+LINEARIZED = ("rmse", "r2", "explained_variance")
+# DeLong's placements: of each model and of their difference, among the positives (1) and the negatives (0).
+PLACEMENTS = tuple((model, label) for model in ("candidate", "baseline", "difference") for label in (1, 0))
+
+
+@dataclass(frozen=True)
+class PairedStats:
+    """What the paired comparison of one family reads: the sufficient statistics of two models on the same rows.
+
+    Attributes
+    ----------
+    task : str
+        "binary", "multiclass" or "regression".
+    metrics : tuple of Metric
+        The metrics compared (`shared_metrics`).
+    joint : OccupiedCells or None
+        Rows per joint cell (label, candidate's prediction, baseline's prediction) per group; None for regression.
+    differences : dict of str to Sums
+        Per metric of a per-row mean (or smooth function of means), the sums of its per-row difference
+        (candidate − baseline; for the smooth functions its linearization, `Linearization`).
+    indicators : frozenset of str
+        The metrics among `differences` whose per-row differences are of 0/1 outcomes (McNemar's test applies).
+    placements : dict or None
+        Binary tasks with ROC AUC: (model, label) → `Sums` of DeLong's placement values (`PLACEMENTS`).
+    """
+
+    task: str
+    metrics: tuple[Metric, ...]
+    joint: OccupiedCells | None
+    differences: Mapping[str, Sums]
+    indicators: frozenset[str] = frozenset()
+    placements: Mapping[tuple[str, int], Sums] | None = None
+
+
+@dataclass(frozen=True)
+class MeasuredBaseline:
+    """A baseline measured on the candidate's slice families, by any engine: what `comparison.compare` reads.
+
+    Attributes
+    ----------
+    name, source, fingerprint : str
+        The baseline's name, its predictions as written in the config, and their hash.
+    join : str
+        How its rows were matched to the candidate's, in words.
+    unmatched : int
+        Baseline rows left out because no candidate row has their id.
+    metrics : tuple of Metric
+        The baseline's own metrics.
+    statistics : dict of str to Statistics
+        The baseline's statistics of each family, by family name.
+    paired : dict of str to PairedStats
+        The paired statistics of each family, by family name.
+    """
+
+    name: str
+    source: str
+    fingerprint: str
+    join: str
+    unmatched: int
+    metrics: tuple[Metric, ...]
+    statistics: Mapping[str, Statistics]
+    paired: Mapping[str, PairedStats]
 
 
 def _single(task: str) -> Callable[[np.ndarray], Any]:
@@ -144,8 +215,7 @@ def _single(task: str) -> Callable[[np.ndarray], Any]:
 def compare_family(
     name: str,
     labels: list[str],
-    codes: np.ndarray,
-    pair: Pair,
+    paired: PairedStats,
     candidate: Statistics,
     baseline: Statistics,
     *,
@@ -159,12 +229,10 @@ def compare_family(
     ----------
     name, labels : str, list of str
         The slice family's name and group labels.
-    codes : ndarray of int
-        Group code per row in [0, n_groups), negative for rows in no group.
-    pair : Pair
-        The two models' per-row arrays.
+    paired : PairedStats
+        The two models' paired statistics of this family (`paired_rows.Pair.statistics`, or an SQL engine's).
     candidate, baseline : Statistics
-        Each model's statistics of this family (`Engine.group_stats` on `codes`).
+        Each model's statistics of this family.
     level : float
         Confidence level of the intervals.
     resamples : int
@@ -179,40 +247,39 @@ def compare_family(
         p_value (two-sided, unadjusted), test, n, undefined_reason.
     """
     n_groups = len(labels)
-    values_c = {m.name: m.values(getattr(candidate, m.source)) for m in pair.metrics}
-    values_b = {m.name: m.values(getattr(baseline, m.source)) for m in pair.metrics}
-    occupied = None if pair.joint is None else _occupied(codes, pair.joint, _n_classes(pair.candidate), n_groups)
-    per_row = _per_row_differences(pair, codes, values_c, values_b, candidate)
-    confusion_metrics = [m for m in pair.metrics if m.source == "confusion"]
+    values_c = {m.name: m.values(getattr(candidate, m.source)) for m in paired.metrics}
+    values_b = {m.name: m.values(getattr(baseline, m.source)) for m in paired.metrics}
+    occupied = paired.joint
+    confusion_metrics = [m for m in paired.metrics if m.source == "confusion"]
     bootstrap = {}
     if occupied is not None and occupied.n_classes**3 <= MAX_JOINT_CELLS:
-        bootstrap = _bootstrap(occupied.dense(), confusion_metrics, pair.task, resamples, rng, level)
+        bootstrap = _bootstrap(occupied.dense(), confusion_metrics, paired.task, resamples, rng, level)
 
     columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
-    for metric in pair.metrics:
+    for metric in paired.metrics:
         first, second = values_c[metric.name], values_b[metric.name]
         difference = first.value - second.value
         if metric.source == "confusion" and occupied is not None:
             low, high, se = bootstrap.get(metric.name, (np.full(n_groups, np.nan),) * 3)
             low, high = np.minimum(low, difference), np.maximum(high, difference)  # as `metric_frame`
             method: str | None = BOOTSTRAP if metric.name in bootstrap else None
-            counts = _discordant(occupied, metric, pair.task)
+            counts = _discordant(occupied, metric, paired.task)
             if counts is not None:
                 p_value, test = mcnemar(*counts), MCNEMAR
             else:
                 p_value, test = _z_test(difference, se, candidate.n), Z_TEST if method else None
-        elif metric.name == "roc_auc" and pair.task == "binary":
-            se, correlation = _delong(codes, n_groups, pair)
+        elif metric.name == "roc_auc" and paired.placements is not None:
+            se, correlation = _delong(paired.placements)
             low, high = intervals.mover_difference(
                 first.value, intervals.auc_score(candidate.scores, first.value, level),
                 second.value, intervals.auc_score(baseline.scores, second.value, level), correlation)
             p_value, method, test = _z_test(difference, se, candidate.n), AUC_MOVER, Z_TEST
-        elif metric.name in per_row:
-            psi, counted, indicator = per_row[metric.name]
-            total, squares, n = _sums(codes, psi, counted, n_groups)
+        elif metric.name in paired.differences:
+            sums = paired.differences[metric.name]
+            total, squares, n = sums.total, sums.squares, sums.n
             se = _standard_error(total, squares, n)
             low, high = _t_bounds(difference, se, n, level)
-            if indicator:  # differences of 0/1 outcomes: the discordant rows are (n₊, n₋)
+            if metric.name in paired.indicators:  # differences of 0/1 outcomes: the discordant rows are (n₊, n₋)
                 p_value, test = mcnemar((squares + total) / 2, (squares - total) / 2), MCNEMAR
             else:
                 p_value, test = _t_test(difference, se, n), T_TEST
@@ -234,7 +301,7 @@ def compare_family(
             ("undefined_reason", reason),
         ):
             columns[column].append(values)
-    if not pair.metrics:
+    if not paired.metrics:
         return pd.DataFrame(columns=COLUMNS)
     return pd.DataFrame({
         column: pd.Series(np.concatenate(parts), dtype=object if column in _TEXT else None)
@@ -277,21 +344,6 @@ class OccupiedCells:
         counts = np.zeros((self.n_groups, self.n_classes**3), dtype=np.int64)
         counts[self.group, self.cell] = self.rows
         return JointCells(counts)
-
-
-def _occupied(codes: np.ndarray, joint: np.ndarray, k: int, n_groups: int) -> OccupiedCells:
-    """Count the rows of each (group, joint cell): one bincount when the table is small, else np.unique."""
-    keep = codes >= 0
-    key = np.multiply(codes, k**3, dtype=np.int64)
-    key += joint
-    key = key if keep.all() else key[keep]
-    if n_groups * k**3 <= _DENSE_COUNTS:
-        counts = np.bincount(key, minlength=n_groups * k**3)
-        found = np.flatnonzero(counts)
-        rows = counts[found]
-    else:
-        found, rows = np.unique(key, return_counts=True)
-    return OccupiedCells(found // k**3, found % k**3, rows.astype(np.int64), n_groups, k)
 
 
 def _bootstrap(
@@ -381,80 +433,13 @@ def _one_row(metric: Metric, task: str, k: int) -> tuple[np.ndarray, np.ndarray]
 _CELLS_AT_ONCE = 256
 
 
-def _per_row_differences(
-    pair: Pair, codes: np.ndarray, values_c: dict[str, Any], values_b: dict[str, Any], stats: Statistics
-) -> dict[str, tuple[np.ndarray, np.ndarray | None, bool]]:
-    """Metric → (per-row paired difference, rows counted or None for all, whether it is of 0/1 outcomes).
-
-    For a mean of a per-row value the group mean of the difference is the metric's difference;
-    for a smooth function of means (RMSE, R², explained variance) it is the first-order (delta
-    method) linearization of that difference.
-    """
-    rows_c, rows_b = pair.candidate.rows, pair.baseline.rows
-    names = {metric.name for metric in pair.metrics}
-    group = np.maximum(codes, 0)  # rows in no group are left out of every sum; any index will do
-
-    def at_group(per_group: np.ndarray) -> np.ndarray:
-        return np.asarray(per_group, dtype=np.float64)[group]
-
-    found: dict[str, tuple[np.ndarray, np.ndarray | None, bool]] = {}
-    if pair.task == "binary":
-        found["log_loss"] = (rows_c.log_loss - rows_b.log_loss, None, False)
-        found["brier"] = (rows_c.squared_error - rows_b.squared_error, None, False)
-    elif pair.task == "multiclass":
-        if rows_c.log_loss is not None and rows_b.log_loss is not None:
-            found["log_loss"] = (rows_c.log_loss - rows_b.log_loss, None, False)
-        for k in set(rows_c.top_k) & set(rows_b.top_k):
-            if rows_c.true_rank is not None and rows_b.true_rank is not None:
-                hits = (rows_c.true_rank < k).astype(np.float64) - (rows_b.true_rank < k)
-                found[f"top_{k}_accuracy"] = (hits, None, True)
-    else:
-        errors = stats.task.errors
-        found["mae"] = (rows_c.abs_error - rows_b.abs_error, None, False)
-        found["mse"] = (rows_c.squared_error - rows_b.squared_error, None, False)
-        found["mean_residual"] = (rows_c.residual - rows_b.residual, None, False)
-        found["mape"] = (rows_c.ape - rows_b.ape, rows_c.y_true != 0, False)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if "rmse" in names:
-                found["rmse"] = (rows_c.squared_error / (2 * at_group(values_c["rmse"].value))
-                                 - rows_b.squared_error / (2 * at_group(values_b["rmse"].value)), None, False)
-            target_variance = at_group(errors.target_ss / errors.n)
-            found["r2"] = (-(rows_c.squared_error - rows_b.squared_error) / target_variance, None, False)
-            if "explained_variance" in names:
-                spread_c = np.square(rows_c.residual - at_group(_group_mean(codes, rows_c.residual, errors.n)))
-                spread_b = np.square(rows_b.residual - at_group(_group_mean(codes, rows_b.residual, errors.n)))
-                found["explained_variance"] = (-(spread_c - spread_b) / target_variance, None, False)
-    return {name: value for name, value in found.items() if name in names}
-
-
-def _group_mean(codes: np.ndarray, values: np.ndarray, n: np.ndarray) -> np.ndarray:
-    keep = codes >= 0
-    total = np.bincount(codes[keep], weights=values[keep], minlength=len(n))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return total / n
-
-
-def _sums(
-    codes: np.ndarray, values: np.ndarray, counted: np.ndarray | None, n_groups: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per group: the sum and sum of squares of `values`, and the rows, over the counted rows."""
-    keep = codes >= 0 if counted is None else (codes >= 0) & counted
-    kept, values = codes[keep], values[keep]
-    values = np.where(np.isfinite(values), values, np.nan)  # a non-finite term makes its group's sum NaN
-    return (
-        np.bincount(kept, weights=values, minlength=n_groups),
-        np.bincount(kept, weights=np.square(values), minlength=n_groups),
-        np.bincount(kept, minlength=n_groups),
-    )
-
-
 def _standard_error(total: np.ndarray, squares: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Standard error of a mean from its sum and sum of squares; NaN with fewer than two rows."""
     _, variance = intervals.mean_and_variance(total, squares, n)
     return np.where(np.asarray(n) >= 2, np.sqrt(variance), np.nan)
 
 
-def _delong(codes: np.ndarray, n_groups: int, pair: Pair) -> tuple[np.ndarray, np.ndarray]:
+def _delong(placements: Mapping[tuple[str, int], Sums]) -> tuple[np.ndarray, np.ndarray]:
     """Standard error of the AUC difference by DeLong's paired method, and the correlation of the two AUCs.
 
     With each row's placement value in its group (a positive: the share of the group's negatives
@@ -463,53 +448,14 @@ def _delong(codes: np.ndarray, n_groups: int, pair: Pair) -> tuple[np.ndarray, n
     and n negatives; the difference of the two models' placements gives Var(ΔAUC) the same way, and
     Cov = (Var₁ + Var₂ − Var(ΔAUC)) / 2. The correlation is NaN where a model's variance is 0.
     """
-    y_true = pair.candidate.rows.y_true
-    first, second = _placements(codes, pair.candidate.rows, n_groups), _placements(codes, pair.baseline.rows, n_groups)
+    def variance(model: str) -> np.ndarray:
+        found = [placements[model, label] for label in (1, 0)]
+        return sum(_standard_error(sums.total, sums.squares, sums.n) ** 2 for sums in found)
 
-    def variance(placements: np.ndarray) -> np.ndarray:
-        found = np.zeros(n_groups)
-        for label in (1, 0):
-            found = found + _standard_error(*_sums(codes, placements, y_true == label, n_groups)) ** 2
-        return found
-
-    of_first, of_second, of_difference = variance(first), variance(second), variance(first - second)
+    of_first, of_second, of_difference = variance("candidate"), variance("baseline"), variance("difference")
     with np.errstate(divide="ignore", invalid="ignore"):
         correlation = (of_first + of_second - of_difference) / (2 * np.sqrt(of_first * of_second))
     return np.sqrt(of_difference), np.clip(correlation, -1.0, 1.0)
-
-
-def _placements(codes: np.ndarray, rows: Rows, n_groups: int) -> np.ndarray:
-    """Each row's DeLong placement value within its group (NaN for rows in no group).
-
-    The rows, already sorted by score (`rows.order`), are stably sorted by group: runs of one
-    group and one score are then contiguous, in ascending score within each group.
-    """
-    by_score = codes[rows.order]
-    order = rows.order[np.argsort(by_score, kind="stable")]
-    order = order[codes[order] >= 0]
-    group, score, label = codes[order], rows.scores[order], rows.y_true[order].astype(np.float64)
-    starts = np.ones(len(order), dtype=bool)
-    starts[1:] = (group[1:] != group[:-1]) | (score[1:] != score[:-1])
-    first = np.flatnonzero(starts)
-    run = np.cumsum(starts) - 1
-    if len(first) == 0:
-        return np.full(len(codes), np.nan)
-    run_pos = np.add.reduceat(label, first)
-    run_neg = np.diff(first, append=len(order)) - run_pos
-    run_group = group[first]
-    positives = np.bincount(run_group, weights=run_pos, minlength=n_groups)
-    negatives = np.bincount(run_group, weights=run_neg, minlength=n_groups)
-    group_start = np.searchsorted(run_group, run_group)  # first run of each run's group
-    neg_below = np.cumsum(run_neg) - run_neg
-    neg_below -= neg_below[group_start]
-    pos_below = np.cumsum(run_pos) - run_pos
-    pos_below -= pos_below[group_start]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        as_positive = (neg_below + 0.5 * run_neg) / negatives[run_group]
-        as_negative = (positives[run_group] - pos_below - 0.5 * run_pos) / positives[run_group]
-    placement = np.full(len(codes), np.nan)
-    placement[order] = np.where(label == 1, as_positive[run], as_negative[run])
-    return placement
 
 
 def _t_bounds(difference: np.ndarray, se: np.ndarray, n: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:

@@ -21,10 +21,10 @@ from reportgen.metrics.paired import (
     T_TEST,
     TOO_MANY_CLASSES,
     Z_TEST,
-    Pair,
     compare_family,
     mcnemar,
 )
+from reportgen.metrics.paired_rows import Pair
 from reportgen.metrics.statistics import Rows, score_stats
 
 LEVEL = 0.95
@@ -41,8 +41,8 @@ def _compare(pair: Pair, codes: np.ndarray, n_groups: int, *, resamples: int = 1
     labels = [str(g) for g in range(n_groups)]
     first = pair.candidate.group_stats(codes, n_groups)
     second = pair.baseline.group_stats(codes, n_groups)
-    table = compare_family("g", labels, codes, pair, first, second, level=LEVEL, resamples=resamples,
-                           rng=np.random.default_rng(seed))
+    table = compare_family("g", labels, pair.statistics(codes, first, second), first, second, level=LEVEL,
+                           resamples=resamples, rng=np.random.default_rng(seed))
     return with_support(table, labels, first, second, pair.metrics)
 
 
