@@ -4,7 +4,7 @@ duckdb engine against the numpy engine's on a 10M-row file.
 Usage::
 
     python benchmarks/bench_scale.py [--rows 100000000] [--compare-rows 10000000] [--data /tmp/reportgen-scale]
-        [--memory-limit 1.5GB] [--skip-large] [--out benchmarks/scale.md]
+        [--memory-limit 1.5GB] [--skip-large] [--baseline] [--out benchmarks/scale.md]
 
 Datasets come from ``benchmarks/make_scale_data.py`` (binary predictions; slices on sex, race, 50 regions, age
 quintiles, sex × race and a ``where`` condition), written under ``--data`` unless already there. Each build is
@@ -16,6 +16,10 @@ quintiles, sex × race and a ``where`` condition), written under ``--data`` unle
    must agree — counts exactly, every other number to 1e-9 relative (the engines add floating-point numbers in
    different orders);
 2. ``--rows`` rows in 5M-row files with ``engine = "duckdb"`` and ``memory_limit = --memory-limit``.
+
+With ``--baseline`` every build also compares with a previous model's scores (``baseline.parquet`` next to the
+data: the same ids in the reverse order, the score with noise on its log-odds), joined on ``id``; the paired
+comparison is then compared between the engines too.
 
 The duckdb builds use every core (``threads``) and record their stages' times (``timings = true``).
 
@@ -36,10 +40,15 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_scale_data import write_dataset  # noqa: E402
 
-COMPARED = ("slices", "fairness", "charts", "overall", "evaluation_data")
+COMPARED = ("slices", "fairness", "charts", "overall", "evaluation_data", "comparisons")
+BASELINE = '\n[baseline]\nname = "previous"\npath = "baseline.parquet"\nscore = "score_old"\nid = "id"\n'
 
 
 def build(config: Path, out: Path) -> tuple[float, float]:
@@ -64,9 +73,26 @@ def dataset(root: Path, rows: int, rows_per_file: int) -> Path:
     return folder / "config.toml"
 
 
-def with_settings(config: Path, name: str, *, engine: str, path: str, memory_limit: str | None = None) -> Path:
-    """A copy of `config` next to it with another engine, data path and memory limit."""
+def baseline_file(folder: Path) -> None:
+    """A previous model's scores for every id of the dataset in `folder` (``baseline.parquet``: id, score_old, in
+    the reverse order), written first if missing: the score with seeded noise on its log-odds."""
+    path = folder / "baseline.parquet"
+    if path.exists():
+        return
+    table = pq.read_table(folder / "data", columns=["id", "score"])
+    score = table["score"].to_numpy()
+    noise = np.random.default_rng(1).normal(0.0, 0.6, len(score))
+    old = 1 / (1 + np.exp(-(np.log(score / (1 - score)) * 0.9 + noise)))
+    pq.write_table(pa.table({"id": table["id"].to_numpy()[::-1], "score_old": old[::-1]}), path)
+
+
+def with_settings(config: Path, name: str, *, engine: str, path: str, memory_limit: str | None = None,
+                  baseline: bool = False) -> Path:
+    """A copy of `config` next to it with another engine, data path and memory limit, and (`baseline`) a
+    [baseline] joined on the id."""
     text = config.read_text(encoding="utf-8").replace('engine = "duckdb"', f'engine = "{engine}"')
+    if baseline:
+        text += BASELINE
     text = text.replace('path = "data"', f'path = "{path}"')
     if memory_limit is not None:
         text = text.replace(f'engine = "{engine}"', f'engine = "{engine}"\nmemory_limit = "{memory_limit}"')
@@ -102,14 +128,19 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("/tmp/reportgen-scale"))
     parser.add_argument("--memory-limit", default="1.5GB")
     parser.add_argument("--skip-large", action="store_true", help="only the comparison of the engines")
+    parser.add_argument("--baseline", action="store_true",
+                        help="compare with a previous model's scores (baseline.parquet, joined on id) in every build")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
     compare = dataset(args.data, args.compare_rows, args.compare_rows)
     file = next((compare.parent / "data").glob("*.parquet")).relative_to(compare.parent)
+    if args.baseline:
+        baseline_file(compare.parent)
     runs = {}
     for engine in ("numpy", "duckdb"):
-        config = with_settings(compare, f"config-{engine}.toml", engine=engine, path=str(file))
+        config = with_settings(compare, f"config-{engine}.toml", engine=engine, path=str(file),
+                               baseline=args.baseline)
         runs[engine] = build(config, compare.parent / f"out-{engine}")
         print(f"{engine}: {args.compare_rows:,} rows in {runs[engine][0]:.1f} s, peak {runs[engine][1]:.2f} GiB",
               file=sys.stderr)
@@ -118,20 +149,24 @@ def main() -> None:
     groups = sum(len(s["groups"]) for s in reports["numpy"]["slices"])
     numbers = sum(len(g["metrics"]) for s in reports["numpy"]["slices"] for g in s["groups"])
 
-    lines = [f"## {args.compare_rows:,} rows: the numpy and duckdb engines", "",
+    with_baseline = " with a baseline" if args.baseline else ""
+    lines = [f"## {args.compare_rows:,} rows{with_baseline}: the numpy and duckdb engines", "",
              "| engine | wall (s) | peak RSS (GiB) |", "|---|---:|---:|"]
     lines += [f"| {engine} | {seconds:.1f} | {peak:.2f} |" for engine, (seconds, peak) in runs.items()]
-    lines += ["", f"{numbers:,} metric values of {groups} groups, the fairness gaps and the chart data compared: "
+    compared = " and the paired comparison" if args.baseline else ""
+    lines += ["", f"{numbers:,} metric values of {groups} groups, the fairness gaps, the chart data{compared} compared: "
               + ("all equal (counts exactly, the rest to 1e-9 relative)." if not found else
                  f"{len(found)} differ, e.g. {found[:5]}")]
     if not args.skip_large:
         large = dataset(args.data, args.rows, 5_000_000)
+        if args.baseline:
+            baseline_file(large.parent)
         config = with_settings(large, "config-limited.toml", engine="duckdb", path="data",
-                               memory_limit=args.memory_limit)
+                               memory_limit=args.memory_limit, baseline=args.baseline)
         seconds, peak = build(config, large.parent / "out")
         stages = json.loads((large.parent / "out" / "report.json").read_text())["run"]["engine"]
         size = sum(p.stat().st_size for p in (large.parent / "data").glob("*.parquet"))
-        lines += ["", f"## {args.rows:,} rows, duckdb engine, memory_limit = {args.memory_limit}", "",
+        lines += ["", f"## {args.rows:,} rows{with_baseline}, duckdb engine, memory_limit = {args.memory_limit}", "",
                   f"{size / 1e9:.2f} GB of Parquet ({len(list((large.parent / 'data').glob('*.parquet')))} files): "
                   f"**{seconds:.0f} s** wall, **peak RSS {peak:.2f} GiB** (DuckDB spilled to disk past its limit); "
                   f"{stages['rows_scanned']:,} rows scanned."]

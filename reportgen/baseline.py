@@ -101,7 +101,7 @@ def align_baseline(
     `fingerprint` is of the file the frame was read from; by default, of the frame's contents.
     """
     source = spec.path
-    section = _section(spec, candidate.task, data)
+    section = baseline_section(spec, candidate.task, data)
     outputs = _output_columns(spec, frame, data.label)
     if spec.id is None:
         _check_row_order(frame, candidate, spec, data)
@@ -121,7 +121,7 @@ def align_baseline(
         )
     except InputError as exc:
         ids = None if spec.id is None else candidate.frame[spec.id]
-        raise InputError(_in_baseline_terms(str(exc), ids)) from None
+        raise InputError(in_baseline_terms(str(exc), ids)) from None
     predictions = _on_candidate_classes(predictions, candidate, source)
     assert np.array_equal(predictions.y_true, candidate.y_true), "the aligned labels are the candidate's"
     assert predictions.positive_label == candidate.positive_label, "the same labels pick the same positive"
@@ -130,7 +130,7 @@ def align_baseline(
     )
 
 
-def _in_baseline_terms(message: str, ids: pd.Series | None) -> str:
+def in_baseline_terms(message: str, ids: pd.Series | None) -> str:
     """A message of `io.check_predictions` on the aligned frame, naming the baseline's keys, and ids for rows."""
     message = _BASELINE_KEYS.sub(r"[baseline] \1", message)
     if ids is None:
@@ -143,7 +143,7 @@ def _in_baseline_terms(message: str, ids: pd.Series | None) -> str:
     return _ROW_NUMBERS.sub(by_id, message)
 
 
-def _section(spec: BaselineSpec, task: str, data: DataSection) -> DataSection:
+def baseline_section(spec: BaselineSpec, task: str, data: DataSection) -> DataSection:
     """The `[data]` table the baseline is checked with: its own output keys, the candidate's label."""
     if spec.task not in (None, task):
         key = output_key(spec)

@@ -24,11 +24,12 @@ from reportgen.analysis.monitoring import Monitoring
 from reportgen.analysis.registry import ANALYSES, run_analyses
 from reportgen.analysis.training import TrainingSummary
 from reportgen.baseline import Baseline, align_baseline, load_baseline
-from reportgen.config import Config, keyword_names, load_config, validate
+from reportgen.config import BaselineSpec, Config, keyword_names, load_config, validate
 from reportgen.document.build import build_report
 from reportgen.document.gates import apply_gates
 from reportgen.document.schema import GateResult, Report
 from reportgen.engines import SQL_ENGINES
+from reportgen.engines.paired_sql import BaselineInput
 from reportgen.engines.run import EngineRun, Stages
 from reportgen.engines.scan import measure_sql
 from reportgen.engines.source import choose_engine, connect, input_files, numpy_file
@@ -435,9 +436,11 @@ def evaluate(
     ] if isinstance(tables, list) else tables
     config: Config = validate(Config, raw, source=API)
     if config.report.engine in SQL_ENGINES:
+        inputs = [_baseline_input(spec, frame) for spec, frame in zip(config.baseline, frames, strict=True)]
         return _evaluate_sql(config, config.report.engine, f'engine "{engine}" set by evaluate()', source="data frame",
                              files=None, frame=data, config_source=API, git=None,
-                             history_path=None if history is None else Path(history), progress=lambda message: None)
+                             history_path=None if history is None else Path(history), progress=lambda message: None,
+                             baselines=inputs)
     predictions, unlabelled = _current(data, config, "data frame")
     logs = None if history is None else read_history(Path(history), source=str(history))
     baselines = [
@@ -453,6 +456,14 @@ def evaluate(
         reference = load_reference(Path(path), predictions, config, source=path)
     return evaluate_predictions(predictions, config, config_source=API, history=logs, baselines=baselines,
                                 reference=reference, unlabelled=unlabelled)
+
+
+def _baseline_input(spec: BaselineSpec, frame: pd.DataFrame | None) -> BaselineInput:
+    """A baseline an SQL engine compares: its data frame, else the files of its path."""
+    if frame is not None:
+        return BaselineInput(spec, frame, frame_fingerprint(frame))
+    files = input_files(Path(spec.path), spec.path)
+    return BaselineInput(spec, files, files_fingerprint(files))
 
 
 def _current(frame: pd.DataFrame, config: Config, source: str, fingerprint: str | None = None
@@ -534,24 +545,31 @@ def evaluate_config(
         raise ConfigError(f"{config_path}: [data] path: required key is missing (the predictions file)")
     history_path = None if config.training.history is None else project.confine(
         "[training] history", config.training.history, tree=True)
+    baseline_paths = [
+        project.confine(f"[baseline] #{index} path" if len(config.baseline) > 1 else "[baseline] path", spec.path,
+                        tree=True)
+        for index, spec in enumerate(config.baseline, start=1)
+    ]
+    baseline_files = [input_files(path, spec.path) for spec, path in zip(config.baseline, baseline_paths, strict=True)]
+    inputs = [BaselineInput(spec, files, files_fingerprint(files))
+              for spec, files in zip(config.baseline, baseline_files, strict=True)]
     if config.data.path is None:  # a Spark catalog table
         assert config.data.spark_table is not None, "a table when there is no path"
         return _evaluate_sql(config, "spark", 'engine "spark" set by [report] engine', source=f'table '
                              f'"{config.data.spark_table}"', files=None, config_source=str(config_path),
-                             git=git_state(project.base), history_path=history_path, progress=progress)
+                             git=git_state(project.base), history_path=history_path, progress=progress,
+                             baselines=inputs)
     data_path = project.confine("[data] path", config.data.path, tree=True)
     files = input_files(data_path, config.data.path)
     engine, why = choose_engine(config.report.engine, files, folder=data_path.is_dir())
     progress(why)
     if engine in SQL_ENGINES:
         return _evaluate_sql(config, engine, why, source=config.data.path, files=files, config_source=str(config_path),
-                             git=git_state(project.base), history_path=history_path, progress=progress)
+                             git=git_state(project.base), history_path=history_path, progress=progress,
+                             baselines=inputs)
     data_path = numpy_file(files, data_path.is_dir(), config.data.path)
-    baseline_paths = [
-        project.confine(f"[baseline] #{index} path" if len(config.baseline) > 1 else "[baseline] path", spec.path,
-                        tree=True)
-        for index, spec in enumerate(config.baseline, start=1)
-    ]
+    baseline_paths = [numpy_file(found, path.is_dir(), spec.path)
+                      for spec, path, found in zip(config.baseline, baseline_paths, baseline_files, strict=True)]
     stages = Stages("numpy", progress)
     with stages.stage(f"reading {Path(config.data.path).name}"):
         predictions, unlabelled = _current(read_table(data_path, config.data.path), config, config.data.path,
@@ -591,9 +609,11 @@ def _read_history(config: Config, path: Path | None, progress: Callable[[str], N
 def _evaluate_sql(
     config: Config, engine: str, why: str, *, source: str, files: list[Path] | None, config_source: str,
     git: GitState | None, history_path: Path | None, progress: Callable[[str], None], frame: pd.DataFrame | None = None,
+    baselines: Sequence[BaselineInput] = (),
 ) -> Evaluation:
-    """Evaluate with an engine that computes the statistics where the data lies (`reportgen.engines.scan`); the
-    analyses that read every row do not run, and the card's run record says so."""
+    """Evaluate with an engine that computes the statistics where the data lies (`reportgen.engines.scan`), with
+    `baselines` measured there too; the analyses that read every row do not run, and the card's run record says
+    so."""
     history = _read_history(config, history_path, progress)
     notes = [why, *not_run_notes(config)]
     for note in notes[1:]:
@@ -603,15 +623,15 @@ def _evaluate_sql(
     try:
         fingerprint = files_fingerprint(files) if files else frame_fingerprint(frame) if frame is not None else (
             "not computed (a catalog table)")
-        predictions, measured, run = measure_sql(connection, config, source=source, fingerprint=fingerprint,
-                                                 engine=engine, version=connection.version(), notes=notes,
-                                                 progress=progress)
+        predictions, measured, run, measured_baselines = measure_sql(
+            connection, config, source=source, fingerprint=fingerprint, engine=engine, version=connection.version(),
+            notes=notes, progress=progress, baselines=baselines)
     finally:
         connection.close()
     stages = Stages(engine, progress, run.stages)
     with stages.stage("analyses"):
         context = Context(config=config, predictions=predictions, measured=measured, history=history,
-                          config_source=config_source)
+                          config_source=config_source, measured_baselines=measured_baselines)
         results, findings, test_families = run_analyses(context, rows=False)
     return Evaluation(config=config, predictions=predictions, measured=measured, results=results, findings=findings,
                       test_families=test_families, config_source=config_source, git=git, history=history,

@@ -214,10 +214,11 @@ def with_support(
         (`Metric.supports`). They differ where the denominator depends on the predictions (precision: the
         predicted positives).
     """
+    compared = set(table["metric"])  # a metric only the candidate has has no support in the baseline's statistics
     fewest = {
         m.name: np.minimum(m.supports(getattr(candidate, m.source)).count,
                            m.supports(getattr(baseline, m.source)).count)
-        for m in metrics
+        for m in metrics if m.name in compared
     }
     position = {label: index for index, label in enumerate(labels)}
     support = [int(fewest[metric][position[group]])

@@ -31,8 +31,7 @@ ANALYSES: tuple[Analysis, ...] = (
     Analysis("fairness", fairness.run),
     Analysis("findings", findings.run),  # reads the fairness gaps
     Analysis("training", training.run),
-    Analysis("comparison", comparison.run, rows="comparing with a baseline pairs each row with the baseline's",
-             not_run=[]),
+    Analysis("comparison", comparison.run),  # an SQL engine measures the baselines (`Context.measured_baselines`)
     # reads the checks' model-output columns
     Analysis("error_analysis", error_analysis.run, rows="the search for slices where errors concentrate reads "
                                                         "every row's columns"),

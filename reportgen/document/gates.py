@@ -233,7 +233,6 @@ def _regression_checks(spec: GateSpec, report: Report, where: str) -> tuple[str,
         )
     comparisons = [c for c in report.comparisons if spec.baseline in (None, c.baseline)]
     if not comparisons:
-        _row_level(report, f"{where} max_regression", "comparison")
         raise ConfigError(f"{where} max_regression: the report compares with no baseline; add a [baseline]")
     bound = {"min": -spec.max_regression} if info.higher_is_better else {"max": spec.max_regression}
     bounded = spec.model_copy(update=bound)

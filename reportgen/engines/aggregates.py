@@ -94,10 +94,11 @@ def calibration_rows(connection: Connection, outputs: Outputs, n_bins: int) -> c
 
 
 def binary_statistics(
-    connection: Connection, outputs: Outputs, coded: list[Coded], bins: calibration.CalibrationRows
+    connection: Connection, outputs: Outputs, coded: list[Coded], bins: calibration.CalibrationRows, *,
+    chart: bool = True,
 ) -> tuple[list[Statistics], dict[str, object]]:
-    """Every family's binary statistics, and the whole set's chart data (`reportgen.metrics.measure.Curves`' roc,
-    precision_recall, thresholds and scores).
+    """Every family's binary statistics, and (with `chart`) the whole set's chart data
+    (`reportgen.metrics.measure.Curves`' roc, precision_recall, thresholds and scores).
 
     Confusion counts, losses and calibration bins come from one scan; the rank sums and the curves from one sorted
     scan streamed through `ScoreStream` (an embedded engine), or from window functions per family (a cluster).
@@ -105,8 +106,7 @@ def binary_statistics(
     base, params = _base(connection, outputs, coded)
     uniform, uniform_params = bin_sql("s", bins.uniform_edges)
     quantile, quantile_params = bin_sql("s", bins.quantile_edges)
-    p_true = "CASE WHEN y = 1 THEN s ELSE 1.0 - s END"
-    log_loss = f"-LN(LEAST(GREATEST({p_true}, ?), ?))"
+    log_loss = log_loss_sql("s", "y")
     cols = ", ".join(f"g{i}" for i in range(len(coded)))
     sets = ", ".join(f"(g{i}, y, yhat, ub, qb)" for i in range(len(coded)))
     found = connection.frame(
@@ -139,15 +139,24 @@ def binary_statistics(
                 outcome_sum=per_group(n * y, key, size).reshape(n_groups, n_bins).astype(np.int64)))
         parts.append((confusion, losses, calibration.CalibrationStats(*binned)))
     totals = [(c.tp + c.fn, c.tn + c.fp) for c, _, _ in parts]
+    found_chart: dict[str, object] = {}
     if connection.streaming:
-        sums, chart = _streamed(connection, outputs, coded, totals)
+        sums, found_chart = _streamed(connection, outputs, coded, totals, with_curves=chart)
     else:
         sums = [_rank_sums(connection, outputs, c) for c in coded]
-        chart = _windowed_curves(connection, outputs, int(totals[0][0][0]), int(totals[0][1][0]))
-    chart["scores"] = _score_histogram(connection, outputs)
+        if chart:
+            found_chart = _windowed_curves(connection, outputs, int(totals[0][0][0]), int(totals[0][1][0]))
+    if chart:
+        found_chart["scores"] = _score_histogram(connection, outputs)
     statistics = [Statistics(BinaryStats(confusion, ScoreStats(n_pos=pos, n_neg=neg, **rank_sums, **losses)), binned)
                   for (confusion, losses, binned), (pos, neg), rank_sums in zip(parts, totals, sums, strict=True)]
-    return statistics, chart
+    return statistics, found_chart
+
+
+def log_loss_sql(score: str, y: str) -> str:
+    """SQL of a row's log loss (`statistics.Rows`): −ln of the probability given to the label, clipped to
+    [EPS, 1 − EPS]; its parameters are EPS and 1 − EPS."""
+    return f"-LN(LEAST(GREATEST(CASE WHEN {y} = 1 THEN {score} ELSE 1.0 - {score} END, ?), ?))"
 
 
 def _streamed(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -50,8 +51,16 @@ class Connection(Protocol):
         """The result of one (large, sorted) query in chunks of about `rows` rows, column name → values."""
         ...
 
-    def column_types(self) -> dict[str, str]:
-        """Column name → its SQL type, in the relation's order."""
+    def column_types(self, relation: str = ...) -> dict[str, str]:
+        """Column name → its SQL type, in the order of the input's relation (or of another `relation`)."""
+        ...
+
+    def attach(self, paths: Sequence[Path] | pd.DataFrame, source: str) -> str:
+        """Open another input (files of one format, or a data frame) as a relation, and give its name."""
+        ...
+
+    def view(self, name: str, sql: str) -> None:
+        """Name a query with no parameters as a view, dropped when the connection closes."""
         ...
 
     def close(self) -> None:
@@ -62,3 +71,33 @@ class Connection(Protocol):
 def is_infinite(number: str) -> str:
     """SQL true where a DOUBLE is ±infinity (Spark has no `isinf`)."""
     return f"ABS({number}) = CAST('Infinity' AS DOUBLE)"
+
+
+@dataclass(frozen=True)
+class Over:
+    """An open engine with another of its relations (a view) as the one queried: the same connection."""
+
+    connection: Connection
+    relation: str
+
+    @property
+    def dialect(self) -> Dialect:
+        """The engine's dialect."""
+        return self.connection.dialect
+
+    @property
+    def streaming(self) -> bool:
+        """Whether the engine streams sorted scans (`Connection`)."""
+        return self.connection.streaming
+
+    def frame(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+        """As `Connection.frame`."""
+        return self.connection.frame(sql, params)
+
+    def batches(self, sql: str, params: Sequence[object] = (), rows: int = 1 << 20) -> Iterator[dict[str, np.ndarray]]:
+        """As `Connection.batches`."""
+        return self.connection.batches(sql, params, rows)
+
+    def column_types(self) -> dict[str, str]:
+        """Column name → SQL type of this relation."""
+        return self.connection.column_types(self.relation)

@@ -7,6 +7,7 @@ by pasting a path into SQL); every constant in a query is a parameter.
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -52,6 +53,7 @@ class DuckDBConnection:
         self._duckdb = duckdb
         self.source = source
         self.memory_limit = memory_limit
+        self._others = itertools.count(1)
         self._spill = tempfile.TemporaryDirectory(prefix="reportgen-duckdb-")
         config = {"temp_directory": self._spill.name, "preserve_insertion_order": False}
         if memory_limit is not None:
@@ -74,21 +76,38 @@ class DuckDBConnection:
             raise
 
     def _open(self, files: list[str]) -> None:
+        self._read(files, self.source).create_view(RELATION)
+
+    def _read(self, files: list[str], source: str) -> object:
+        """A DuckDB relation over files of one format."""
         suffix = Path(files[0]).suffix.lower()
         connection = self._connection
         try:
             if suffix == ".parquet":
-                relation = connection.read_parquet(files)
-            elif suffix == ".csv":
-                relation = connection.read_csv(files, header=True)
-            elif suffix == ".jsonl":
-                relation = connection.read_json(files, format="newline_delimited")
-            else:
-                raise InputError(f'{self.source}: unknown format "{shown(suffix)}"; the duckdb engine reads .parquet, '
-                                 ".csv and .jsonl files")
-            relation.create_view(RELATION)
+                return connection.read_parquet(files)
+            if suffix == ".csv":
+                return connection.read_csv(files, header=True)
+            if suffix == ".jsonl":
+                return connection.read_json(files, format="newline_delimited")
         except self._duckdb.Error as exc:
-            raise InputError(f"{self.source}: not readable by DuckDB ({_first_line(exc)})") from None
+            raise InputError(f"{source}: not readable by DuckDB ({_first_line(exc)})") from None
+        raise InputError(f'{source}: unknown format "{shown(suffix)}"; the duckdb engine reads .parquet, .csv and '
+                         ".jsonl files")
+
+    def attach(self, paths: Sequence[Path] | pd.DataFrame, source: str) -> str:
+        """Open another input (a baseline's predictions: files or a data frame) as a relation; its name."""
+        name = f"reportgen_other_{next(self._others)}"
+        with self._errors():
+            if isinstance(paths, pd.DataFrame):
+                self._connection.register(name, paths)
+            else:
+                self._read([str(path) for path in paths], source).create_view(name)
+        return name
+
+    def view(self, name: str, sql: str) -> None:
+        """Name a query (with no parameters) as a view."""
+        with self._errors():
+            self._connection.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
 
     def frame(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
         """The result of one query as a data frame; a DuckDB error becomes a one-line InputError."""
@@ -117,9 +136,9 @@ class DuckDBConnection:
                     yield {name: column.to_numpy(zero_copy_only=False)
                            for name, column in zip(batch.schema.names, batch.columns, strict=True)}
 
-    def column_types(self) -> dict[str, str]:
-        """Column name → DuckDB type name, in the files' order."""
-        described = self._connection.execute(f"DESCRIBE {RELATION}").fetchall()
+    def column_types(self, relation: str = RELATION) -> dict[str, str]:
+        """Column name → DuckDB type name of the input (or of another `relation`), in the files' order."""
+        described = self._connection.execute(f"DESCRIBE {relation}").fetchall()
         return {str(row[0]): str(row[1]) for row in described}
 
     def version(self) -> str:

@@ -10,7 +10,7 @@ as the numpy engine's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -265,7 +265,7 @@ def _cells(
                f"FROM ({base}) AS b")
     uniform, uniform_params = aggregates.bin_sql("conf", bins.uniform_edges)
     quantile, quantile_params = aggregates.bin_sql("conf", bins.quantile_edges)
-    ranked = f", {_true_rank(columns)} AS r" if outputs.top_k else ""
+    ranked = f", {true_rank(columns)} AS r" if outputs.top_k else ""
     rows = (f"SELECT *, -LN(LEAST(GREATEST(p_true, ?), ?)) AS ll, CASE WHEN top = y THEN 1 ELSE 0 END AS ok, "
             f"{uniform} AS ub, {quantile} AS qb{ranked} FROM ({derived}) AS d")
     hits = "".join(f", SUM(CASE WHEN r < ? THEN 1 ELSE 0 END) AS hit{j}" for j in range(len(outputs.top_k)))
@@ -276,13 +276,14 @@ def _cells(
         [*outputs.top_k, EPS, 1 - EPS, *uniform_params, *quantile_params, *params])
 
 
-def _true_rank(columns: list[str]) -> str:
+def true_rank(columns: list[str], p_true: str = "p_true") -> str:
     """SQL of where a row's label stands among the classes in `top_k_accuracy_score`'s order
     (`reportgen.metrics.multiclass._true_rank`): the classes more probable, or as probable with a higher code; with
-    two classes, 0 where class 1's probability above 0.5 predicts the label, else 1."""
+    two classes, 0 where class 1's probability above 0.5 predicts the label, else 1. `p_true` names the column of the
+    label's probability, `y` is the label's code."""
     if len(columns) == 2:
         return f"CASE WHEN ({columns[1]} > 0.5 AND y = 1) OR ({columns[1]} <= 0.5 AND y <> 1) THEN 0 ELSE 1 END"
-    return " + ".join(f"CASE WHEN {p} > p_true OR ({p} = p_true AND y < {k}) THEN 1 ELSE 0 END"
+    return " + ".join(f"CASE WHEN {p} > {p_true} OR ({p} = {p_true} AND y < {k}) THEN 1 ELSE 0 END"
                       for k, p in enumerate(columns))
 
 
@@ -316,6 +317,29 @@ def _one_vs_rest_sums(
         result.append([{name: values.reshape(n_groups, n_classes)[:, k] for name, values in sums.items()}
                        for k in range(n_classes)])
     return result
+
+
+def on_classes(outputs: ClassOutputs, classes: list[str], labels: Outputs, source: str) -> ClassOutputs:
+    """A baseline's outputs coded on the candidate's `classes`, its labels the candidate's (`labels`): as
+    `reportgen.baseline` re-codes a baseline that predicts fewer classes; with probabilities the classes must be the
+    same.
+
+    Raises
+    ------
+    InputError
+        If the baseline has a class the candidate has not, or has probabilities for other classes.
+    """
+    if outputs.classes == classes:
+        return replace(outputs, y_true=labels.y_true, y_true_params=labels.y_true_params)
+    foreign = [c for c in outputs.classes if c not in classes]
+    if outputs.probabilities is None and not foreign:
+        codes = " ".join(f"WHEN {k} THEN {classes.index(c)}" for k, c in enumerate(outputs.classes))
+        return replace(outputs, y_true=labels.y_true, y_true_params=labels.y_true_params,
+                       y_pred=f"CASE ({outputs.y_pred}) {codes} END", classes=list(classes))
+    only = [f"{quoted_list(names)} only in {where}" for names, where in (
+        (foreign, source), ([c for c in classes if c not in outputs.classes], "the predictions")) if names]
+    raise InputError(f"{source}: the classes differ from the predictions' ({', '.join(only)}); the two models must "
+                     "have the same classes")
 
 
 def spread(connection: Connection, outputs: ClassOutputs, confusion: ClassConfusion) -> Spread:

@@ -50,8 +50,8 @@ def quantiles(
     ndarray of float64, shape (n_groups, len(fractions))
         NaN for a group without values.
     """
-    rows = (f"(SELECT CAST({group} AS BIGINT) AS g, {value} AS v FROM {source or connection.relation}) AS r "
-            "WHERE v IS NOT NULL AND g >= 0")
+    rows = (f"(SELECT g, v FROM (SELECT CAST({group} AS BIGINT) AS g, {value} AS v FROM {source or connection.relation}) "
+            "AS r WHERE v IS NOT NULL AND g >= 0) AS values_")
     all_params = [*group_params, *params, *source_params]
     found = connection.frame(f"SELECT g, COUNT(*) AS n, MIN(v) AS low, MAX(v) AS high FROM {rows} GROUP BY g",
                              all_params)
@@ -116,21 +116,19 @@ def _bucket_counts(
 ) -> dict[tuple[int, float, float], tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per (group, start, stop): the values in [start, stop] counted in `BUCKETS` buckets, with each bucket's
     smallest and largest value. A range too wide for a double is measured in halves."""
-    cases, case_params, layout = [], [], []
+    # the ranges as a table joined on the group (a CASE over the ranges would repeat the group's SQL in every branch)
+    table, table_params = [], []
     for index, (group, start, stop) in enumerate(ranges):
         half = 0.5 if np.isinf(stop - start) else 1.0
-        layout.append((half, start * half, stop * half - start * half))
-        cases.append(f"WHEN g = ? AND v >= ? AND v <= ? THEN {index}")
-        case_params += [group, start, stop]
-    which = f"CASE {' '.join(cases)} ELSE -1 END"
-    per_range = f"CASE r {' '.join(f'WHEN {i} THEN ?' for i in range(len(ranges)))} END"
+        table.append(f"({index}, {group}, ?, ?, ?, ?, ?)")
+        table_params += [start, stop, half, start * half, stop * half - start * half]
     # the position in the range, in [0, 1], times the buckets: no overflow, however narrow the range
-    bucket = (f"LEAST(CAST(FLOOR((v * ({per_range}) - ({per_range})) / ({per_range}) * {BUCKETS}) AS BIGINT), "
-              f"{BUCKETS - 1})")
+    bucket = f"LEAST(CAST(FLOOR((v * k.half - k.base) / k.width * {BUCKETS}) AS BIGINT), {BUCKETS - 1})"
     found = connection.frame(
-        f"SELECT r, {bucket} AS b, COUNT(*) AS n, MIN(v) AS low, MAX(v) AS high "
-        f"FROM (SELECT v, {which} AS r FROM {rows}) AS ranged WHERE r >= 0 GROUP BY 1, 2",
-        [*[x[0] for x in layout], *[x[1] for x in layout], *[x[2] for x in layout], *case_params, *params])
+        f"SELECT k.r AS r, {bucket} AS b, COUNT(*) AS n, MIN(v) AS low, MAX(v) AS high FROM {rows} "
+        f"JOIN (VALUES {', '.join(table)}) AS k(r, g, start, stop, half, base, width) "
+        "ON values_.g = k.g AND v >= k.start AND v <= k.stop GROUP BY 1, 2",
+        [*params, *table_params])
     counted = {}
     for index, key in enumerate(ranges):
         mine = found[found["r"] == index]
@@ -148,9 +146,10 @@ def _fetched(
 ) -> np.ndarray:
     """The value of rank r among a group's values in [start, stop], each range's values fetched and partitioned."""
     ranges = sorted({(int(g), float(a), float(b)) for g, a, b in zip(groups, start, stop, strict=True)})
-    cases = " ".join(f"WHEN g = ? AND v >= ? AND v <= ? THEN {index}" for index in range(len(ranges)))
-    found = connection.frame(f"SELECT r, v FROM (SELECT v, CASE {cases} ELSE -1 END AS r FROM {rows}) AS ranged "
-                             "WHERE r >= 0", [*[x for key in ranges for x in key], *params])
+    table = ", ".join(f"({index}, {group}, ?, ?)" for index, (group, _, _) in enumerate(ranges))
+    found = connection.frame(f"SELECT k.r AS r, v FROM {rows} JOIN (VALUES {table}) AS k(r, g, start, stop) "
+                             "ON values_.g = k.g AND v >= k.start AND v <= k.stop",
+                             [*params, *[x for _, a, b in ranges for x in (a, b)]])
     values = {index: np.sort(found.loc[found["r"] == index, "v"].to_numpy(dtype=np.float64))
               for index in range(len(ranges))}
     position = {key: index for index, key in enumerate(ranges)}

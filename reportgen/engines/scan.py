@@ -8,21 +8,24 @@ shared code (`reportgen.metrics.measure.tabulate`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from reportgen.config import Config
-from reportgen.engines import aggregates, families, multiclass_sql
+from reportgen.engines import aggregates, families, multiclass_sql, paired_sql
 from reportgen.engines.connection import Connection, is_infinite
+from reportgen.engines.paired_sql import BaselineInput
 from reportgen.engines.run import EngineRun, Stages
 from reportgen.errors import InputError, plain_list, shown
 from reportgen.expression_sql import kind_of_sql_type
 from reportgen.io import MAX_MAGNITUDE, Predictions, binary_values, checked_task
 from reportgen.metrics import binary, calibration, multiclass, regression, tasks
 from reportgen.metrics.measure import Curves, Measured, Spread, reliability_diagrams, tabulate
+from reportgen.metrics.paired import MeasuredBaseline, shared_metrics
+from reportgen.metrics.tasks import Statistics
 from reportgen.slices import ShownGroups, shown_groups
 
 MAX_LISTED = 1000  # distinct labels or predictions fetched to check a binary task's values
@@ -30,9 +33,10 @@ MAX_LISTED = 1000  # distinct labels or predictions fetched to check a binary ta
 
 def measure_sql(
     connection: Connection, config: Config, *, source: str, fingerprint: str, engine: str, version: str,
-    notes: list[str], progress: Callable[[str], None] = lambda message: None,
-) -> tuple[Predictions, Measured, EngineRun]:
-    """Check the predictions and measure every metric of every group with an SQL engine.
+    notes: list[str], progress: Callable[[str], None] = lambda message: None, baselines: Sequence[BaselineInput] = (),
+) -> tuple[Predictions, Measured, EngineRun, list[MeasuredBaseline]]:
+    """Check the predictions and measure every metric of every group with an SQL engine; and each baseline's
+    statistics with the paired ones the comparison reads.
 
     Returns
     -------
@@ -43,6 +47,8 @@ def measure_sql(
         As `reportgen.metrics.measure.measure` gives for the same rows.
     run : EngineRun
         The engine, its version, the rows scanned and each stage's time.
+    measured_baselines : list of MeasuredBaseline
+        Each baseline, in `baselines`' order (`reportgen.engines.paired_sql`).
 
     Raises
     ------
@@ -57,8 +63,8 @@ def measure_sql(
     with stages.stage("forming the slices"):
         coded = [families.overall(), *families.families(connection, config.all_slices, source)]
     with stages.stage("counting the groups"):
-        shown = _shown(coded, aggregates.group_counts(connection, outputs, coded), config.report.max_groups_shown)
-        others = [families.other_family(coded[index], s.groups) for index, s in shown.items()]
+        capped = _shown(coded, aggregates.group_counts(connection, outputs, coded), config.report.max_groups_shown)
+        others = [families.other_family(coded[index], s.groups) for index, s in capped.items()]
     settings = config.report
     engine_task = _engine(task, connection, outputs, settings.calibration_bins)
     with stages.stage(f"statistics of {len(coded) + len(others)} slice families"):
@@ -79,12 +85,50 @@ def measure_sql(
     if reliability:
         found_curves = replace(found_curves, reliability=reliability[coded[0].family.name][0])
     measured_others = {coded[index].family.name: (s, of_other)
-                       for (index, s), of_other in zip(shown.items(), computed[len(coded):], strict=True)}
+                       for (index, s), of_other in zip(capped.items(), computed[len(coded):], strict=True)}
     output_spread = _spread(task, connection, outputs, stats[coded[0].family.name].task)
     with stages.stage("metrics and intervals"):
         measured = tabulate(task, predictions.classes, family_list, stats, measured_others, engine_task,
                             found_curves, reliability, output_spread, settings)
-    return predictions, measured, EngineRun(engine, version, rows, stages.done, notes)
+    found_baselines = []
+    for baseline in baselines:
+        with stages.stage(f"the baseline {shown(baseline.spec.name)}"):
+            found_baselines.append(_measure_baseline(connection, config, baseline, task, outputs, coded,
+                                                     [stats[c.family.name] for c in coded], engine_task, source))
+    return predictions, measured, EngineRun(engine, version, rows, stages.done, notes), found_baselines
+
+
+def _measure_baseline(
+    connection: Connection, config: Config, baseline: BaselineInput, task: str, outputs: aggregates.Outputs,
+    coded: list[families.Coded], stats: list[Statistics], engine_task: tasks.Engine, source: str,
+) -> MeasuredBaseline:
+    """A baseline's statistics of every family and the paired ones, over its rows joined to the candidate's."""
+    spec = baseline.spec
+    joined = paired_sql.join_baseline(connection, baseline, config.data, task, source)
+    over = joined.connection
+    try:
+        _, _, theirs, _ = _checked(over, config.model_copy(update={"data": joined.section}), over.column_types(),
+                                   spec.path, baseline.fingerprint)
+        if task == "multiclass":
+            assert isinstance(outputs, multiclass_sql.ClassOutputs) and isinstance(theirs, multiclass_sql.ClassOutputs)
+            theirs = multiclass_sql.on_classes(theirs, outputs.classes, outputs, spec.path)
+    except InputError as exc:
+        raise InputError(joined.in_baseline_terms(str(exc))) from None
+    their_task = _engine(task, over, theirs, config.report.calibration_bins)
+    if task == "binary":
+        their_stats = aggregates.binary_statistics(over, theirs, coded, their_task.calibration, chart=False)[0]
+    elif task == "multiclass":
+        assert isinstance(theirs, multiclass_sql.ClassOutputs)
+        their_stats = multiclass_sql.multiclass_statistics(over, theirs, coded, their_task.calibration)
+    else:
+        their_stats = aggregates.regression_statistics(over, theirs, coded)
+    metrics = shared_metrics(engine_task.metrics, their_task.metrics)
+    pairs = paired_sql.paired_statistics(over, task, outputs, theirs, coded, stats, their_stats, metrics)
+    names = [c.family.name for c in coded]
+    return MeasuredBaseline(
+        name=spec.name, source=spec.path, fingerprint=baseline.fingerprint, join=f'on column "{shown(spec.id)}"',
+        unmatched=joined.unmatched, metrics=their_task.metrics, statistics=dict(zip(names, their_stats, strict=True)),
+        paired=dict(zip(names, pairs, strict=True)))
 
 
 def _shown(coded: list[families.Coded], counts: list[np.ndarray], max_shown: int) -> dict[int, ShownGroups]:

@@ -67,14 +67,15 @@ class SparkConnection:
             self._spark = builder.getOrCreate()
             self._spark.sparkContext.setLogLevel("OFF")  # its errors become one-line messages here
         self.relation = f"reportgen_input_{os.getpid()}_{next(_VIEWS)}"
+        self._views: list[str] = []
         try:
-            self._frame = self._read(files, frame, table)
+            self._frame = self._read(files, frame, table, source)
             self._frame.createOrReplaceTempView(self.relation)
         except Exception:
             self.close()
             raise
 
-    def _read(self, files: Sequence[Path] | None, frame: pd.DataFrame | None, table: str | None) -> object:
+    def _read(self, files: Sequence[Path] | None, frame: pd.DataFrame | None, table: str | None, source: str) -> object:
         reader = self._spark.read
         try:
             if table is not None:
@@ -90,8 +91,8 @@ class SparkConnection:
             if suffix == ".jsonl":
                 return reader.json(paths)
         except self._errors as exc:
-            raise InputError(f"{self.source}: not readable by Spark ({_first_line(exc)})") from None
-        raise InputError(f'{self.source}: unknown format "{shown(suffix)}"; the spark engine reads .parquet, .csv and '
+            raise InputError(f"{source}: not readable by Spark ({_first_line(exc)})") from None
+        raise InputError(f'{source}: unknown format "{shown(suffix)}"; the spark engine reads .parquet, .csv and '
                          ".jsonl files")
 
     def frame(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
@@ -103,9 +104,28 @@ class SparkConnection:
             raise InputError(f"{self.source}: Spark could not compute a statistic ({_first_line(exc)})") from None
         return pd.DataFrame([tuple(row) for row in rows], columns=result.columns)
 
-    def column_types(self) -> dict[str, str]:
-        """Column name → Spark SQL type name, in the input's order."""
-        return dict(self._frame.dtypes)
+    def attach(self, paths: Sequence[Path] | pd.DataFrame, source: str) -> str:
+        """Open another input (a baseline's predictions: files or a data frame) as a temporary view; its name."""
+        name = f"reportgen_other_{os.getpid()}_{next(_VIEWS)}"
+        if isinstance(paths, pd.DataFrame):
+            found = self._read(None, paths, None, source)
+        else:
+            found = self._read(paths, None, None, source)
+        found.createOrReplaceTempView(name)
+        self._views.append(name)
+        return name
+
+    def view(self, name: str, sql: str) -> None:
+        """Name a query (with no parameters) as a temporary view."""
+        try:
+            self._spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {name} AS {sql}")
+        except self._errors as exc:
+            raise InputError(f"{self.source}: Spark could not compute a statistic ({_first_line(exc)})") from None
+        self._views.append(name)
+
+    def column_types(self, relation: str | None = None) -> dict[str, str]:
+        """Column name → Spark SQL type name of the input (or of another `relation`), in its order."""
+        return dict((self._frame if relation is None else self._spark.table(relation)).dtypes)
 
     def version(self) -> str:
         """Spark's version."""
@@ -113,6 +133,8 @@ class SparkConnection:
 
     def close(self) -> None:
         """Drop the view; stop the session if this connection started it."""
+        for name in getattr(self, "_views", []):
+            self._spark.catalog.dropTempView(name)
         if hasattr(self, "_frame"):
             self._spark.catalog.dropTempView(self.relation)
         if self._own:

@@ -446,7 +446,7 @@ def _delong(placements: Mapping[tuple[str, int], Sums]) -> tuple[np.ndarray, np.
     scored below it, ties counting half; a negative: the share of positives scored above it), the
     placements v give Var(AUC) = Var(v | positives) / m + Var(v | negatives) / n, for m positives
     and n negatives; the difference of the two models' placements gives Var(ΔAUC) the same way, and
-    Cov = (Var₁ + Var₂ − Var(ΔAUC)) / 2. The correlation is NaN where a model's variance is 0.
+    Cov = (Var₁ + Var₂ − Var(ΔAUC)) / 2. The correlation is NaN where a model's variance is 0 (up to rounding).
     """
     def variance(model: str) -> np.ndarray:
         found = [placements[model, label] for label in (1, 0)]
@@ -455,7 +455,15 @@ def _delong(placements: Mapping[tuple[str, int], Sums]) -> tuple[np.ndarray, np.
     of_first, of_second, of_difference = variance("candidate"), variance("baseline"), variance("difference")
     with np.errstate(divide="ignore", invalid="ignore"):
         correlation = (of_first + of_second - of_difference) / (2 * np.sqrt(of_first * of_second))
-    return np.sqrt(of_difference), np.clip(correlation, -1.0, 1.0)
+    # A model whose placements do not vary (an AUC of 0 or 1) has no correlation: the numerator is then rounding
+    # noise, whose sign would decide between -1 and 1.
+    degenerate = (of_first <= _NO_VARIANCE) | (of_second <= _NO_VARIANCE)
+    return np.sqrt(of_difference), np.where(degenerate, np.nan, np.clip(correlation, -1.0, 1.0))
+
+
+# A variance of the AUC at or below this is 0 up to rounding: placements lie in [0, 1], so rounding their sums leaves
+# a few times 1e-16 of a variance that is 0 (the variance of a real AUC on 1e9 rows is still above 1e-12).
+_NO_VARIANCE = 1e-15
 
 
 def _t_bounds(difference: np.ndarray, se: np.ndarray, n: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:

@@ -179,13 +179,26 @@ def test_the_card_says_up_front_which_analyses_did_not_run(tmp_path: Path) -> No
 
 def test_a_gate_on_an_analysis_the_engine_did_not_run_names_the_engine(tmp_path: Path,
                                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    data = frame(300)
-    data.to_csv(tmp_path / "baseline.csv", index=False)
-    slices = ('[[baseline]]\npath = "baseline.csv"\nname = "v1"\nscore = "p"\n[[gates]]\nmetric = "roc_auc"\n'
-              "max_regression = 0.01\n")
-    line = _refused(_project(tmp_path, data, slices=slices), capsys)
-    assert "max_regression: the duckdb engine did not run the comparison" in line
+    frame(300, seed=9).to_parquet(tmp_path / "reference.parquet")
+    slices = '[monitoring]\nreference = "reference.parquet"\n[[gates]]\ndrift_share = 0.5\n'
+    line = _refused(_project(tmp_path, frame(300), slices=slices), capsys)
+    assert "drift_share: the duckdb engine did not run the monitoring" in line
     assert 'set [report] engine = "numpy"' in line
+
+
+def test_a_gate_on_the_comparison_with_a_baseline_is_checked(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """The engine compares with the baseline where the data lies: a gate on a regression holds it to account."""
+    data = frame(2000, seed=8).assign(row_id=lambda d: np.arange(len(d)))
+    data.assign(p=np.clip(0.1 + 0.8 * data["y"], 0, 1))[["row_id", "p"]].to_parquet(tmp_path / "baseline.parquet")
+    slices = ('[[baseline]]\npath = "baseline.parquet"\nname = "v1"\nscore = "p"\nid = "row_id"\n[[gates]]\n'
+              'metric = "roc_auc"\nmax_regression = 0.01\n')
+    config = _project(tmp_path, data, slices=slices)
+    assert main(["build", str(config), "--format", "json", "-q", "--fail-on-gate"]) == 1  # far worse: the gate fails
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    (comparison,) = report["comparisons"]
+    assert comparison["baseline"] == "v1" and comparison["join"] == 'on column "row_id"'
+    assert not any("not run: comparison" in note for note in report["run"]["engine"]["notes"])
 
 
 def test_the_same_files_give_the_same_bytes(tmp_path: Path) -> None:
@@ -215,3 +228,77 @@ def test_a_spark_catalog_table_is_read_by_name(tmp_path: Path, spark_session_sta
     expected = reportgen.evaluate(data, label="y", score="p", slices=[{"column": "region"}], resamples=1000)
     overall = {m["name"]: m["value"] for m in report["overall"]["metrics"]}
     assert overall["roc_auc"] == pytest.approx(expected.measured.overall("roc_auc"), rel=1e-12)
+
+
+def _with_baseline(tmp_path: Path, baseline: pd.DataFrame, keys: str, data: pd.DataFrame | None = None,
+                   parts: int = 1) -> Path:
+    """A duckdb project whose [baseline] is `baseline`, split over `parts` Parquet files in a folder when > 1."""
+    data = frame(400, seed=10).assign(row_id=lambda d: np.arange(len(d))) if data is None else data
+    if parts > 1:
+        (tmp_path / "old").mkdir()
+        for index, part in enumerate(np.array_split(np.arange(len(baseline)), parts)):
+            baseline.iloc[part].to_parquet(tmp_path / "old" / f"part-{index}.parquet")
+        path = "old"
+    else:
+        baseline.to_parquet(tmp_path / "old.parquet")
+        path = "old.parquet"
+    return _project(tmp_path, data, slices=f'[[slices]]\ncolumn = "sex"\n[[baseline]]\npath = "{path}"\n{keys}\n')
+
+
+def _old(rows: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    return pd.DataFrame({"row_id": np.arange(rows)[::-1], "p_old": rng.random(rows)})
+
+
+@pytest.mark.parametrize(("baseline", "keys", "expected"), [
+    (_old(), 'score = "p_old"', '[baseline] "baseline": the duckdb engine joins a baseline\'s rows to the predictions '
+                                'on an id column'),
+    (_old(), 'score = "p_gone"\nid = "row_id"', 'no column "p_gone" ([baseline] score)'),
+    (_old(), 'score = "p_old"\nid = "key"', '[baseline] id "key": no column "key" in data'),
+    (_old(399), 'score = "p_old"\nid = "row_id"', "1 of the 400 predictions has no baseline row (e.g. id 399)"),
+    (pd.concat([_old(), _old().iloc[:3]]), 'score = "p_old"\nid = "row_id"', "3 duplicate ids in old.parquet (e.g. "
+                                                                                "397, 398, 399)"),
+    (_old().assign(p_old=lambda d: d["p_old"] + 1), 'score = "p_old"\nid = "row_id"',
+     'column "p_old": 400 values outside [0, 1]'),
+    (_old().assign(y=1), 'score = "p_old"\nid = "row_id"', 'column "y" differs from the predictions for'),
+    (_old(), 'prediction = "p_old"\nid = "row_id"', "a binary model's baseline needs \"score\""),
+], ids=["no id", "missing column", "missing id column", "uncovered rows", "duplicate ids", "scores out of range",
+        "labels differ", "no score"])
+def test_bad_baselines_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str], baseline: pd.DataFrame,
+                                           keys: str, expected: str) -> None:
+    line = _refused(_with_baseline(tmp_path, baseline, keys), capsys)
+    assert expected in line, line
+    assert "reportgen_" not in line  # the engine's own names never reach a message
+
+
+def test_a_multiclass_baseline_with_another_class_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = frame(300, seed=12).assign(row_id=lambda d: np.arange(len(d)), label=lambda d: d["level"].map({1: "a", 2: "b",
+                                                                                                         3: "c"}))
+    config = _project(tmp_path, data, data_keys='label = "label"\nprediction = "label"',
+                      slices='[[baseline]]\npath = "old.parquet"\nprediction = "old"\nid = "row_id"\n')
+    data.assign(old=np.where(data["level"] == 1, "z", data["label"]))[["row_id", "old"]].to_parquet(
+        tmp_path / "old.parquet")
+    line = _refused(config, capsys)
+    assert "old.parquet: the classes differ from the predictions' (\"z\" only in old.parquet)" in line, line
+
+
+def test_a_baseline_folder_with_hostile_names_is_joined_on_its_id(tmp_path: Path) -> None:
+    """A folder of baseline files; its score column and the id named to break out of SQL: quoted, joined, measured as
+    the numpy engine measures the same rows."""
+    hostile = 'p"; DROP TABLE reportgen_input; --'
+    data = frame(600, seed=13).assign(**{"id`x": lambda d: [f"r'{k}" for k in range(len(d))]})
+    baseline = pd.DataFrame({"id`x": data["id`x"][::-1].to_numpy(), hostile: data["p"][::-1].to_numpy() ** 2})
+    keys = f'score = "{hostile.replace(chr(34), chr(92) + chr(34))}"\nid = "id`x"\nname = "squared"'
+    config = _with_baseline(tmp_path, baseline, keys, data=data, parts=3)
+    assert main(["build", str(config), "--format", "json", "-q"]) == 0
+    found = reportgen.evaluate(data, label="y", score="p", slices=[{"column": "sex"}], engine="numpy",
+                               baseline={"data": baseline, "score": hostile, "id": "id`x", "name": "squared"})
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    (comparison,) = report["comparisons"]
+    overall = {m["name"]: m for m in comparison["overall"]["metrics"]}
+    expected = found.comparisons[0].table
+    expected = expected[expected["slice"] == "overall"].set_index("metric")
+    for name, metric in overall.items():
+        for key in ("difference", "p_value"):
+            value = np.nan if metric[key] is None else metric[key]
+            assert value == pytest.approx(expected.loc[name, key], rel=1e-9, abs=1e-300, nan_ok=True), name

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 import reportgen
+from reportgen.analysis import comparison
 from reportgen.analysis.base import Context
 from reportgen.analysis.registry import run_analyses
 from tests.engines.conftest import SQL_ENGINES
@@ -168,3 +169,134 @@ def without_row_level(evaluation: reportgen.Evaluation) -> list:
     SQL engine."""
     context = Context(config=evaluation.config, predictions=evaluation.predictions, measured=evaluation.measured)
     return run_analyses(context, rows=False)[1]
+
+
+def baseline_of(data: pd.DataFrame, column: str, values: np.ndarray, seed: int) -> pd.DataFrame:
+    """Another model's outputs on the same rows, shuffled, with the label and with rows of ids the candidate lacks."""
+    rng = np.random.default_rng(seed)
+    theirs = pd.DataFrame({"row_id": data["row_id"], column: values, "y": data["y"]}).sample(frac=1.0, random_state=seed)
+    extra = pd.DataFrame({"row_id": [-1, -2], column: values[:2], "y": data["y"].iloc[:2]})
+    return pd.concat([theirs, extra], ignore_index=True).assign(noise=rng.random(len(theirs) + 2))
+
+
+def paired_statistics(engine: str, evaluation: reportgen.Evaluation, data: pd.DataFrame, baseline: pd.DataFrame,
+                      spec: dict) -> tuple[dict, dict]:
+    """Each family's paired statistics from both models' rows (the numpy engine) and from the SQL engine."""
+    from reportgen.baseline import align_baseline
+    from reportgen.config import BaselineSpec
+    from reportgen.engines.paired_sql import BaselineInput
+    from reportgen.engines.scan import measure_sql
+    from reportgen.engines.source import connect
+
+    config, measured = evaluation.config, evaluation.measured
+    spec = BaselineSpec(path="data frame", **{key: value for key, value in spec.items() if key != "data"})
+    found = align_baseline(spec, baseline, evaluation.predictions, config.data)
+    numpy_pairs = comparison.measure_baseline(found, measured.engine, measured.families, measured.statistics,
+                                              config.report).paired
+    sql_config = config.model_copy(update={"report": config.report.model_copy(update={"engine": engine})})
+    connection = connect(engine, files=None, frame=data, table=None, source="data frame", settings=sql_config.report)
+    try:
+        sql_pairs = measure_sql(connection, sql_config, source="data frame", fingerprint="-", engine=engine,
+                                version="-", notes=[], baselines=[BaselineInput(spec, baseline, "-")])[3][0].paired
+    finally:
+        connection.close()
+    return numpy_pairs, sql_pairs
+
+
+def assert_same_paired(expected: dict, actual: dict) -> None:
+    """Joint cells exactly; sums of per-row differences and of placements to 1e-12 relative (to the sum of the
+    terms' sizes, as a sum of differences can cancel to about zero)."""
+    assert actual.keys() == expected.keys()
+    for name, left in expected.items():
+        right = actual[name]
+        assert [m.name for m in right.metrics] == [m.name for m in left.metrics]
+        assert (left.joint is None) == (right.joint is None), name
+        if left.joint is not None:
+            assert_same_arrays(left.joint, right.joint, f"{name} joint cells")
+        assert right.indicators == left.indicators
+        sums = [(key, left.differences[key], right.differences[key]) for key in left.differences]
+        assert right.differences.keys() == left.differences.keys()
+        assert (left.placements is None) == (right.placements is None)
+        sums += [(key, left.placements[key], right.placements[key]) for key in left.placements or {}]
+        for key, one, other in sums:
+            np.testing.assert_array_equal(other.n, one.n, err_msg=f"{name} {key} n")
+            for field in ("total", "squares"):
+                a, b = getattr(one, field), getattr(other, field)
+                np.testing.assert_array_equal(np.isnan(b), np.isnan(a), err_msg=f"{name} {key} {field}")
+                # the sum of |terms|: the squares themselves, and for the total at most √(squares · n)
+                size = np.nan_to_num(one.squares) if field == "squares" else np.sqrt(np.nan_to_num(one.squares) * one.n)
+                scale = size + 1e-300
+                assert np.all(np.abs(np.nan_to_num(b - a)) <= 1e-12 * scale), f"{name} {key} {field}"
+
+
+def assert_same_comparison(expected: reportgen.Evaluation, actual: reportgen.Evaluation) -> None:
+    (left,), (right,) = expected.comparisons, actual.comparisons
+    assert (right.name, right.join, right.unmatched) == (left.name, left.join, left.unmatched)
+    text = ["slice", "group", "metric", "method", "test", "undefined_reason", "flag", "mirror_of", "n", "support"]
+    pd.testing.assert_frame_equal(right.table[text], left.table[text])
+    for column in ("candidate", "baseline", "difference", "ci_low", "ci_high", "p_value", "q_value"):
+        np.testing.assert_allclose(right.table[column].to_numpy(float), left.table[column].to_numpy(float), rtol=1e-9,
+                                   atol=1e-12, err_msg=column)
+    pd.testing.assert_frame_equal(right.baseline_metrics[["slice", "group", "metric", "n"]],
+                                  left.baseline_metrics[["slice", "group", "metric", "n"]])
+    np.testing.assert_allclose(right.baseline_metrics["value"].to_numpy(float),
+                               left.baseline_metrics["value"].to_numpy(float), rtol=1e-9, atol=1e-12)
+    compared = [(f.id, f.title, f.detail) for f in expected.findings if f.section == "comparison"]
+    assert [(f.id, f.title, f.detail) for f in actual.findings if f.section == "comparison"] == compared
+
+
+@pytest.mark.parametrize("engine", SQL_ENGINES)
+@pytest.mark.parametrize("task", ["binary", "regression", "multiclass", "fewer classes"])
+def test_a_baseline_gives_the_numpy_engines_paired_statistics_and_comparison(engine: str, task: str,
+                                                                             spark_session) -> None:
+    data = frame(2000, seed=5, tied=True).assign(row_id=lambda d: np.arange(len(d)) * 7 + 3)
+    rng = np.random.default_rng(6)
+    if task == "binary":  # a better baseline where level is 1, so that some regressions are significant
+        theirs = np.where(data["level"] == 1, 0.15 + 0.7 * data["y"], rng.random(len(data))).round(2)
+        options = {"label": "y", "score": "p"}
+        spec = {"score": "p_old", "id": "row_id", "name": "old model"}
+        column = "p_old"
+    elif task in ("multiclass", "fewer classes"):
+        data["label"] = data["level"].map({1: "a", 2: "b", 3: "c"})
+        raw = rng.random((len(data), 3)) + 1.5 * np.eye(3)[data["level"].to_numpy() - 1] * (data["age"].to_numpy() < 50)[:, None]
+        for k, name in enumerate("abc"):  # the candidate: probabilities, rounded (ties), top-2 accuracy
+            data[f"p_{name}"] = (raw[:, k] / raw.sum(axis=1)).round(2)
+        options = {"label": "label", "score_prefix": "p_", "normalize": True, "top_k": [2]}
+        better = np.eye(3)[data["level"].to_numpy() - 1] * 2 + rng.random((len(data), 3))
+        if task == "multiclass":
+            theirs = better / better.sum(axis=1, keepdims=True)
+            spec = {"score_prefix": "old_", "id": "row_id", "name": "old model", "normalize": True}
+            column = "old_a"
+        else:  # predictions only, and never class "c": coded on the candidate's classes
+            theirs = np.where(better[:, 0] > better[:, 1], "a", "b")
+            spec = {"prediction": "old_class", "id": "row_id", "name": "old model"}
+            column = "old_class"
+    else:
+        theirs = data["target"].to_numpy() + rng.normal(0, np.where(data["level"] == 1, 0.1, 0.8))
+        data.loc[data["sex"] == "f", "target"] = 1.5  # a constant target and a perfect model: undefined R², RMSE 0
+        data.loc[data["sex"] == "f", "p"] = 1.5
+        data.loc[:30, "target"] = 0.0  # zero targets: left out of MAPE
+        options = {"label": "target", "prediction": "p", "task": "regression"}
+        spec = {"prediction": "pred_old", "id": "row_id", "name": "old model"}
+        column = "pred_old"
+    if task == "multiclass":
+        baseline = baseline_of(data, column, theirs[:, 0], seed=7).drop(columns="y")
+        order = baseline["row_id"].map(dict(zip(data["row_id"], range(len(data))))).fillna(0).astype(int).to_numpy()
+        for k, name in enumerate("abc"):
+            baseline[f"old_{name}"] = theirs[order, k]
+    else:
+        baseline = baseline_of(data, column, theirs, seed=7)
+    if task in ("multiclass", "fewer classes"):
+        baseline = baseline.drop(columns="y", errors="ignore")
+    if task == "regression":
+        baseline["y"] = baseline["row_id"].map(data.set_index("row_id")["target"])
+        baseline = baseline.rename(columns={"y": "target"})
+    spec["data"] = baseline
+    if engine == "spark":  # a query per family and statistic: Spark's overhead; every kind of family but one of each
+        options["slices"] = [SLICES[k] for k in (1, 3, 4, 5, 8, 9, 12)]
+    expected, actual = evaluations(engine, data, **options, baseline=spec)
+    assert_same_comparison(expected, actual)
+    assert expected.comparisons[0].unmatched == 2
+    assert_same_paired(*paired_statistics(engine, expected, data, baseline, spec))
+    if task != "regression":
+        assert any(f.section == "comparison" for f in expected.findings), "the case should hold a regression"
