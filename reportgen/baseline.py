@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,7 +103,7 @@ def align_baseline(
     """
     source = spec.path
     section = baseline_section(spec, candidate.task, data)
-    outputs = _output_columns(spec, frame, data.label)
+    outputs = output_columns(spec, list(frame.columns), data.label)
     if spec.id is None:
         _check_row_order(frame, candidate, spec, data)
         order = np.arange(len(frame))
@@ -180,21 +181,22 @@ def baseline_section(spec: BaselineSpec, task: str, data: DataSection) -> DataSe
     return section
 
 
-def _output_columns(spec: BaselineSpec, frame: pd.DataFrame, label: str) -> list[str]:
-    """The baseline's output columns in `frame`, each checked to exist and not to be the label."""
+def output_columns(spec: BaselineSpec, available: Sequence[object], label: str) -> list[str]:
+    """The baseline's output columns among the columns of its file (`available`), each checked to exist and not to
+    be the label."""
     prefix = spec.score_prefix
     named = {
         "score": [spec.score],
         "scores": list((spec.scores or {}).values()),
-        "score_prefix": [c for c in frame.columns if prefix and str(c).startswith(prefix) and str(c) != prefix],
+        "score_prefix": [c for c in available if prefix and str(c).startswith(prefix) and str(c) != prefix],
         "prediction": [spec.prediction],
     }
     for key, columns in named.items():
-        missing = [column for column in columns if column is not None and column not in frame.columns]
+        missing = [column for column in columns if column is not None and column not in available]
         if missing:
             raise InputError(
                 f"{spec.path}: no column {quoted_list(missing)} ([baseline] {key}); "
-                f"columns are: {plain_list(frame.columns, limit=12)}"
+                f"columns are: {plain_list(available, limit=12)}"
             )
         if label in columns:
             raise InputError(
@@ -205,7 +207,7 @@ def _output_columns(spec: BaselineSpec, frame: pd.DataFrame, label: str) -> list
         raise InputError(
             f'{spec.path}: [baseline] score_prefix "{shown(prefix)}" matches {counted(len(named["score_prefix"]), "column")}; '
             f"a multiclass model needs one probability column per class; columns are: "
-            f"{plain_list(frame.columns, limit=12)}"
+            f"{plain_list(available, limit=12)}"
         )
     return list(dict.fromkeys(c for columns in named.values() for c in columns if c is not None))
 

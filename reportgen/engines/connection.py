@@ -25,10 +25,14 @@ class Dialect:
         "duckdb" or "spark".
     quote : callable
         Column name → quoted identifier.
+    materialized : str
+        What asks for a common table expression read several times to be computed once ("MATERIALIZED " in DuckDB;
+        Spark has no such hint).
     """
 
     name: str
     quote: Callable[[str], str]
+    materialized: str = ""
 
 
 class Connection(Protocol):

@@ -23,7 +23,7 @@ from reportgen.expression_sql import duckdb_identifier
 RELATION = "reportgen_input"
 
 
-DIALECT = Dialect("duckdb", duckdb_identifier)
+DIALECT = Dialect("duckdb", duckdb_identifier, materialized="MATERIALIZED ")
 
 
 class DuckDBConnection:

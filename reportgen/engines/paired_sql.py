@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reportgen.baseline import baseline_section, in_baseline_terms
+from reportgen.baseline import baseline_section, in_baseline_terms, output_columns
 from reportgen.config import BaselineSpec, DataSection
 from reportgen.engines.aggregates import Outputs, log_loss_sql
 from reportgen.engines.connection import Connection, Over
@@ -102,7 +102,7 @@ def join_baseline(connection: Connection, baseline: BaselineInput, data: DataSec
         if spec.id not in types:
             raise InputError(f'{where}: no column "{shown(spec.id)}" in {file}; columns are: '
                              f"{plain_list(list(types), limit=12)}")
-    outputs = _output_columns(spec, list(theirs), data.label)
+    outputs = output_columns(spec, list(theirs), data.label)
     clashing = [c for c in ours if c in (KEY, LABEL) or c.startswith(OUTPUT)]
     if clashing:
         raise InputError(f"{source}: column {quoted_list(clashing)} has a name the {connection.dialect.name} engine "
@@ -139,27 +139,6 @@ def join_baseline(connection: Connection, baseline: BaselineInput, data: DataSec
     if section.scores is not None:
         named["scores"] = {label: f"{OUTPUT}{column}" for label, column in section.scores.items()}
     return Joined(Over(connection, joined), section.model_copy(update=named), theirs_rows - rows)
-
-
-def _output_columns(spec: BaselineSpec, columns: list[str], label: str) -> list[str]:
-    """The baseline's output columns, each checked to exist and not to be the label (`baseline._output_columns`)."""
-    prefix = spec.score_prefix
-    named = {"score": [spec.score], "scores": list((spec.scores or {}).values()),
-             "score_prefix": [c for c in columns if prefix and c.startswith(prefix) and c != prefix],
-             "prediction": [spec.prediction]}
-    for key, listed in named.items():
-        missing = [column for column in listed if column is not None and column not in columns]
-        if missing:
-            raise InputError(f"{spec.path}: no column {quoted_list(missing)} ([baseline] {key}); columns are: "
-                             f"{plain_list(columns, limit=12)}")
-        if label in listed:
-            raise InputError(f'{spec.path}: [baseline] {key}: column "{shown(label)}" is the label of the predictions '
-                             "([data] label); the baseline's output must be in columns of its own")
-    if prefix is not None and len(named["score_prefix"]) < 2:
-        raise InputError(f'{spec.path}: [baseline] score_prefix "{shown(prefix)}" matches '
-                         f'{counted(len(named["score_prefix"]), "column")}; a multiclass model needs one probability '
-                         f"column per class; columns are: {plain_list(columns, limit=12)}")
-    return list(dict.fromkeys(c for listed in named.values() for c in listed if c is not None))
 
 
 def _key_type(ours: str, theirs: str) -> str:
@@ -218,8 +197,8 @@ def paired_statistics(
     names = {metric.name for metric in metrics}
     if task == "binary":
         cells = _binary_cells(connection, candidate, baseline, coded)
-        placements = [_placement_sums(connection, candidate, baseline, c) if "roc_auc" in names else None
-                      for c in coded]
+        placements = (_placement_sums(connection, candidate, baseline, coded) if "roc_auc" in names
+                      else [None] * len(coded))
         return [PairedStats(task, metrics, joint, {name: sums for name, sums in differences.items() if name in names},
                             frozenset(), placed)
                 for (joint, differences), placed in zip(cells, placements, strict=True)]
@@ -324,32 +303,52 @@ def _class_cells(
     return result
 
 
-def _placement_sums(connection: Connection, candidate: Outputs, baseline: Outputs, coded: Coded
-                    ) -> dict[tuple[str, int], Sums]:
-    """`Sums` of DeLong's placement values of each model and of their difference among each label's rows of each
-    group (`paired_rows._placements`): each row's runs of tied scores in its group counted by window functions."""
-    n_groups = coded.family.n_groups
-    below = "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
-    windows = ", ".join(
-        f"SUM(y) OVER (PARTITION BY g ORDER BY s{m} {below}) AS pos_le{m}, SUM(1 - y) OVER (PARTITION BY g ORDER BY "
-        f"s{m} {below}) AS neg_le{m}, SUM(y) OVER (PARTITION BY g, s{m}) AS pos_tie{m}, "
-        f"SUM(1 - y) OVER (PARTITION BY g, s{m}) AS neg_tie{m}" for m in (1, 2))
-    placed = ", ".join(
-        f"CASE WHEN y = 1 THEN (CASE WHEN n_neg > 0 THEN ((neg_le{m} - neg_tie{m}) + 0.5 * neg_tie{m}) / n_neg END) "
-        f"ELSE (CASE WHEN n_pos > 0 THEN ((n_pos - (pos_le{m} - pos_tie{m})) - 0.5 * pos_tie{m}) / n_pos END) END "
-        f"AS v{m}" for m in (1, 2))
-    rows = (f"SELECT {coded.code} AS g, CAST({candidate.y_true} AS DOUBLE) AS y, {candidate.score} AS s1, "
-            f"{baseline.score} AS s2 FROM {connection.relation}")
+def _placement_sums(connection: Connection, candidate: Outputs, baseline: Outputs, coded: Sequence[Coded]
+                    ) -> list[dict[tuple[str, int], Sums]]:
+    """Per family, the `Sums` of DeLong's placement values of each model and of their difference among each label's
+    rows of each group (`paired_rows._placements`), from one query: each model's runs of tied scores per group,
+    cumulated in score order by a window function, give each run's placement of a positive and of a negative; every
+    row is then joined to its run under both models."""
+    window = "PARTITION BY g ORDER BY s ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+
+    def runs(i: int, m: int) -> str:
+        group = f"g{i}" if m == 1 else f"h{i}"
+        return f"""(SELECT g, s, CASE WHEN n_neg > 0 THEN (neg_below + 0.5 * neg) / n_neg END AS as_positive,
+                        CASE WHEN n_pos > 0 THEN ((n_pos - pos_below) - 0.5 * pos) / n_pos END AS as_negative
+                 FROM (SELECT g, s, pos, neg, SUM(pos) OVER ({window}) - pos AS pos_below,
+                              SUM(neg) OVER ({window}) - neg AS neg_below, SUM(pos) OVER (PARTITION BY g) AS n_pos,
+                              SUM(neg) OVER (PARTITION BY g) AS n_neg
+                       FROM (SELECT {group} AS g, s{m} AS s, SUM(y) AS pos, COUNT(*) - SUM(y) AS neg FROM r
+                             WHERE g{i} >= 0 GROUP BY {group}, s{m}) AS counted) AS cumulated)"""
+
+    # Each family's group under two names (h = -1 - g): joined on one group column, an optimizer would infer that
+    # the two runs tables share it and might join them to each other on the group alone (a cross product).
+    codes = ", ".join(f"{c.code} AS g{i}" for i, c in enumerate(coded))
+    twice = ", ".join(f"g{i}, -1 - g{i} AS h{i}" for i in range(len(coded)))
+    params: list[object] = []
+    for c in coded:
+        params += c.params
+    # + 0.0: a score of -0.0 is 0.0's tie, as in numpy
+    rows = (f"SELECT {twice}, CAST(y AS DOUBLE) AS y, s1 + 0.0 AS s1, s2 + 0.0 AS s2 FROM (SELECT {codes}, "
+            f"{candidate.y_true} AS y, {candidate.score} AS s1, {baseline.score} AS s2 FROM {connection.relation}) "
+            "AS coded")
+    placed = ", ".join(f"CASE WHEN r.y = 1 THEN p{m}.as_positive ELSE p{m}.as_negative END AS v{m}" for m in (1, 2))
+    parts = " UNION ALL ".join(
+        f"SELECT {i} AS f, r.g{i} AS g, r.y AS y, {placed} FROM r JOIN {runs(i, 1)} AS p1 ON r.g{i} = p1.g AND "
+        f"r.s1 = p1.s JOIN {runs(i, 2)} AS p2 ON r.h{i} = p2.g AND r.s2 = p2.s" for i in range(len(coded)))
     found = connection.frame(
         f"""
-        SELECT g, y, COUNT(*) AS n, SUM(v1) AS t1, SUM(v1 * v1) AS q1, SUM(v2) AS t2, SUM(v2 * v2) AS q2,
+        WITH r AS {connection.dialect.materialized}({rows})
+        SELECT f, g, y, COUNT(*) AS n, SUM(v1) AS t1, SUM(v1 * v1) AS q1, SUM(v2) AS t2, SUM(v2 * v2) AS q2,
                SUM(v1 - v2) AS t3, SUM((v1 - v2) * (v1 - v2)) AS q3
-        FROM (SELECT g, y, {placed}
-              FROM (SELECT g, y, {windows}, SUM(y) OVER (PARTITION BY g) AS n_pos,
-                           SUM(1 - y) OVER (PARTITION BY g) AS n_neg
-                    FROM ({rows}) AS r WHERE g >= 0) AS w) AS v
-        GROUP BY g, y""",
-        [*coded.params, *candidate.y_true_params])
+        FROM ({parts}) AS v
+        GROUP BY f, g, y""",
+        [*params, *candidate.y_true_params])
+    return [_placements_of(found[found["f"] == i], c.family.n_groups) for i, c in enumerate(coded)]
+
+
+def _placements_of(found: pd.DataFrame, n_groups: int) -> dict[tuple[str, int], Sums]:
+    """One family's placement sums from the rows of `_placement_sums`' query."""
     sums = {}
     for label in (1, 0):
         mine = found[found["y"] == label]
