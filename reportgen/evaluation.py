@@ -593,7 +593,7 @@ def evaluate_config(
 
 def not_run_notes(config: Config) -> list[str]:
     """Which of the analyses the config asks for read every row, and so do not run with an SQL engine, and why."""
-    asked = {"checks": True, "comparison": bool(config.baseline), "error_analysis": config.error_analysis.enabled,
+    asked = {"checks": True, "error_analysis": config.error_analysis.enabled,
              "monitoring": config.monitoring.reference is not None or config.monitoring.time is not None}
     return [f"not run: {analysis.name.replace('_', ' ')}, as {analysis.rows} (set [report] engine = \"numpy\" to run it)"
             for analysis in ANALYSES if analysis.rows is not None and asked.get(analysis.name, True)]

@@ -25,6 +25,7 @@ from reportgen.engines.families import Coded
 from reportgen.engines.multiclass_sql import ClassOutputs, true_rank
 from reportgen.errors import InputError, counted, plain_list, quoted_list, shown
 from reportgen.expression_sql import kind_of_sql_type
+from reportgen.metrics.metric import Metric
 from reportgen.metrics.paired import Linearization, OccupiedCells, PairedStats, Sums
 from reportgen.metrics.statistics import EPS
 from reportgen.metrics.tasks import Statistics
@@ -187,7 +188,7 @@ def _check_labels(connection: Connection, joined: str, label: str, ours: str, th
 
 def paired_statistics(
     connection: Connection, task: str, candidate: Outputs, baseline: Outputs, coded: Sequence[Coded],
-    candidate_stats: Sequence[Statistics], baseline_stats: Sequence[Statistics], metrics: tuple,
+    candidate_stats: Sequence[Statistics], baseline_stats: Sequence[Statistics], metrics: tuple[Metric, ...],
 ) -> list[PairedStats]:
     """Each family's paired statistics, as `paired_rows.Pair.statistics` computes them from the same rows.
 

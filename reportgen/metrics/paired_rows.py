@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reportgen.metrics.metric import Metric
 from reportgen.metrics.paired import LINEARIZED, Linearization, OccupiedCells, PairedStats, Sums, shared_metrics
 from reportgen.metrics.statistics import Rows
 from reportgen.metrics.tasks import Engine, Statistics
@@ -51,7 +52,7 @@ class Pair:
         return self.candidate.task
 
     @property
-    def metrics(self) -> tuple:
+    def metrics(self) -> tuple[Metric, ...]:
         """The metrics compared (`paired.shared_metrics`)."""
         return shared_metrics(self.candidate.metrics, self.baseline.metrics)
 
