@@ -144,6 +144,21 @@ def test_issue_14_auc_difference_of_two_perfect_models_does_not_collapse():
     assert -0.2 < row["ci_low"] < -0.02 and 0.02 < row["ci_high"] < 0.2  # both models' own intervals reach below 1
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_a_perfect_models_auc_difference_takes_no_correlation_from_rounding(seed: int):
+    """A model with an AUC of 1 has placement values that do not vary: the correlation of the two AUCs is undefined
+    (MOVER then takes it as 0), not ±1 by the sign of the rounding left in Var₁ + Var₂ − Var(ΔAUC)."""
+    rng = np.random.default_rng(seed)
+    y = rng.permutation(np.repeat([0, 1], 40))
+    p_c = np.where(y == 1, 0.6 + 0.3 * rng.random(80), 0.4 * rng.random(80))  # perfect
+    p_b = np.clip(0.3 * y + 0.7 * rng.random(80), 0, 1)
+    row = _row(_compare(_binary_pair(y, p_c, p_b), np.zeros(80, dtype=np.int64), 1), "roc_auc")
+    auc_b = sk.roc_auc_score(y, p_b)
+    low, high = intervals.mover_difference(np.array([1.0]), _score_interval(y, p_c), np.array([auc_b]),
+                                           _score_interval(y, p_b), np.array([0.0]))
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((low[0], high[0]), rel=1e-12)
+
+
 def test_auc_difference_is_undefined_with_the_reason_in_a_one_class_group():
     y = np.array([1, 1, 1, 0, 1, 0, 1, 0])
     codes = np.array([0, 0, 0, 1, 1, 1, 1, 1])
