@@ -231,7 +231,7 @@ def test_a_spark_catalog_table_is_read_by_name(tmp_path: Path, spark_session_sta
 
 
 def _with_baseline(tmp_path: Path, baseline: pd.DataFrame, keys: str, data: pd.DataFrame | None = None,
-                   parts: int = 1) -> Path:
+                   parts: int = 1, engine: str = "duckdb") -> Path:
     """A duckdb project whose [baseline] is `baseline`, split over `parts` Parquet files in a folder when > 1."""
     data = frame(400, seed=10).assign(row_id=lambda d: np.arange(len(d))) if data is None else data
     if parts > 1:
@@ -242,7 +242,8 @@ def _with_baseline(tmp_path: Path, baseline: pd.DataFrame, keys: str, data: pd.D
     else:
         baseline.to_parquet(tmp_path / "old.parquet")
         path = "old.parquet"
-    return _project(tmp_path, data, slices=f'[[slices]]\ncolumn = "sex"\n[[baseline]]\npath = "{path}"\n{keys}\n')
+    return _project(tmp_path, data, slices=f'[[slices]]\ncolumn = "sex"\n[[baseline]]\npath = "{path}"\n{keys}\n',
+                    report=f'engine = "{engine}"')
 
 
 def _old(rows: int = 400) -> pd.DataFrame:
@@ -282,14 +283,15 @@ def test_a_multiclass_baseline_with_another_class_is_refused(tmp_path: Path, cap
     assert "old.parquet: the classes differ from the predictions' (\"z\" only in old.parquet)" in line, line
 
 
-def test_a_baseline_folder_with_hostile_names_is_joined_on_its_id(tmp_path: Path) -> None:
-    """A folder of baseline files; its score column and the id named to break out of SQL: quoted, joined, measured as
-    the numpy engine measures the same rows."""
+@pytest.mark.parametrize("engine", SQL_ENGINES)
+def test_a_baseline_folder_with_hostile_names_is_joined_on_its_id(tmp_path: Path, engine: str, spark_session) -> None:
+    """A folder of baseline files (read by the engine, not through pandas); its score column and the id named to break
+    out of SQL: quoted, joined, measured as the numpy engine measures the same rows."""
     hostile = 'p"; DROP TABLE reportgen_input; --'
     data = frame(600, seed=13).assign(**{"id`x": lambda d: [f"r'{k}" for k in range(len(d))]})
     baseline = pd.DataFrame({"id`x": data["id`x"][::-1].to_numpy(), hostile: data["p"][::-1].to_numpy() ** 2})
     keys = f'score = "{hostile.replace(chr(34), chr(92) + chr(34))}"\nid = "id`x"\nname = "squared"'
-    config = _with_baseline(tmp_path, baseline, keys, data=data, parts=3)
+    config = _with_baseline(tmp_path, baseline, keys, data=data, parts=3, engine=engine)
     assert main(["build", str(config), "--format", "json", "-q"]) == 0
     found = reportgen.evaluate(data, label="y", score="p", slices=[{"column": "sex"}], engine="numpy",
                                baseline={"data": baseline, "score": hostile, "id": "id`x", "name": "squared"})
