@@ -217,38 +217,10 @@ def _binary_cells(
     """Per family: the joint cells (label, candidate's prediction, baseline's prediction) of each group, and the
     sums of the per-row differences of log loss and Brier score, from one scan."""
     assert candidate.score is not None and baseline.score is not None, "binary models have scores"
-    codes = ", ".join(f"{c.code} AS g{i}" for i, c in enumerate(coded))
-    params = [*candidate.y_true_params, *candidate.y_pred_params, *baseline.y_pred_params]
-    for c in coded:
-        params += c.params
-    rows = (f"SELECT {candidate.y_true} AS y, {candidate.y_pred} AS yc, {baseline.y_pred} AS yb, "
-            f"{candidate.score} AS sc, {baseline.score} AS sb, {codes} FROM {connection.relation}")
-    differences = (f"SELECT *, ({log_loss_sql('sc', 'y')}) - ({log_loss_sql('sb', 'y')}) AS dll, "
-                   f"(sc - y) * (sc - y) - (sb - y) * (sb - y) AS dse FROM ({rows}) AS r")
-    cols = ", ".join(f"g{i}" for i in range(len(coded)))
-    sets = ", ".join(f"(g{i}, y, yc, yb)" for i in range(len(coded)))
-    found = connection.frame(
-        f"SELECT {cols}, y, yc, yb, COUNT(*) AS n, SUM(dll) AS dll, SUM(dll * dll) AS dll2, SUM(dse) AS dse, "
-        f"SUM(dse * dse) AS dse2 FROM ({differences}) AS d GROUP BY GROUPING SETS ({sets})",
-        [EPS, 1 - EPS, EPS, 1 - EPS, *params])
-    result = []
-    for i, c in enumerate(coded):
-        n_groups = c.family.n_groups
-        mine = found[found[f"g{i}"].notna() & (found[f"g{i}"] >= 0)]
-        g = mine[f"g{i}"].to_numpy(dtype=np.int64)
-        cell = ((mine["y"].to_numpy(dtype=np.int64) * 2 + mine["yc"].to_numpy(dtype=np.int64)) * 2
-                + mine["yb"].to_numpy(dtype=np.int64))
-        n = mine["n"].to_numpy(dtype=np.int64)
-        order = np.argsort(g * 8 + cell, kind="stable")
-        joint = OccupiedCells(g[order], cell[order], n[order], n_groups, 2)
-        rows_per_group = np.bincount(g, weights=n, minlength=n_groups).astype(np.int64)
-
-        def summed(column: str) -> np.ndarray:
-            return np.bincount(g, weights=mine[column].to_numpy(dtype=np.float64), minlength=n_groups)
-
-        result.append((joint, {"log_loss": Sums(summed("dll"), summed("dll2"), rows_per_group),
-                               "brier": Sums(summed("dse"), summed("dse2"), rows_per_group)}))
-    return result
+    scores = f", {candidate.score} AS sc, {baseline.score} AS sb"
+    terms = {"log_loss": f"({log_loss_sql('sc', 'y')}) - ({log_loss_sql('sb', 'y')})",
+             "brier": "(sc - y) * (sc - y) - (sb - y) * (sb - y)"}
+    return _joint_cells(connection, candidate, baseline, coded, 2, scores, "", terms, [EPS, 1 - EPS, EPS, 1 - EPS])
 
 
 def _class_cells(
@@ -257,33 +229,42 @@ def _class_cells(
     """Per family: the joint cells (label, candidate's class, baseline's class) of each group, and the sums of the
     per-row differences of log loss and of the top-k hits both models have, from one scan."""
     k = len(candidate.classes)
+    models = {"c": candidate.probabilities, "b": baseline.probabilities}
+    probabilities = "".join(f", {p} AS p{m}{j}" for m, columns in models.items() for j, p in enumerate(columns or ()))
+    columns = {m: [f"p{m}{j}" for j in range(k)] for m, listed in models.items() if listed is not None}
+    true = "".join(f", CASE y {' '.join(f'WHEN {j} THEN {p}' for j, p in enumerate(listed))} END AS t{m}"
+                   for m, listed in columns.items())
+    terms, term_params = {}, []
+    if "log_loss" in names:
+        terms["log_loss"] = "(-LN(LEAST(GREATEST(tc, ?), ?))) - (-LN(LEAST(GREATEST(tb, ?), ?)))"
+        term_params += [EPS, 1 - EPS, EPS, 1 - EPS]
+    for top in sorted(set(candidate.top_k) & set(baseline.top_k)):
+        if f"top_{top}_accuracy" in names:
+            terms[f"top_{top}_accuracy"] = (f"CASE WHEN ({true_rank(columns['c'], 'tc')}) < ? THEN 1.0 ELSE 0.0 END - "
+                                            f"CASE WHEN ({true_rank(columns['b'], 'tb')}) < ? THEN 1.0 ELSE 0.0 END")
+            term_params += [top, top]
+    return _joint_cells(connection, candidate, baseline, coded, k, probabilities, true, terms, term_params)
+
+
+def _joint_cells(
+    connection: Connection, candidate: Outputs, baseline: Outputs, coded: Sequence[Coded], k: int, selected: str,
+    derived: str, terms: dict[str, str], term_params: list[object],
+) -> list[tuple[OccupiedCells, dict[str, Sums]]]:
+    """One scan grouped by each family's (group, label, candidate's prediction, baseline's prediction), `k` classes:
+    per family the joint cells and the `Sums` of each per-row difference in `terms` (name → SQL over the columns
+    y, yc, yb, the extra columns `selected` and those `derived` from them; parameters `term_params`)."""
     codes = ", ".join(f"{c.code} AS g{i}" for i, c in enumerate(coded))
     params = [*candidate.y_true_params, *candidate.y_pred_params, *baseline.y_pred_params]
     for c in coded:
         params += c.params
-    models = {"c": candidate.probabilities, "b": baseline.probabilities}
-    probabilities = "".join(f", {p} AS p{m}{j}" for m, columns in models.items() for j, p in enumerate(columns or ()))
-    rows = (f"SELECT {candidate.y_true} AS y, {candidate.y_pred} AS yc, {baseline.y_pred} AS yb{probabilities}, "
-            f"{codes} FROM {connection.relation}")
-    columns = {m: [f"p{m}{j}" for j in range(k)] for m, listed in models.items() if listed is not None}
-    true = "".join(f", CASE y {' '.join(f'WHEN {j} THEN {p}' for j, p in enumerate(listed))} END AS t{m}"
-                   for m, listed in columns.items())
-    terms, term_params = [], []
-    if "log_loss" in names:
-        terms.append("(-LN(LEAST(GREATEST(tc, ?), ?))) - (-LN(LEAST(GREATEST(tb, ?), ?))) AS d_log_loss")
-        term_params += [EPS, 1 - EPS, EPS, 1 - EPS]
-    hits = [top for top in sorted(set(candidate.top_k) & set(baseline.top_k)) if f"top_{top}_accuracy" in names]
-    for top in hits:
-        terms.append(f"CASE WHEN ({true_rank(columns['c'], 'tc')}) < ? THEN 1.0 ELSE 0.0 END - "
-                     f"CASE WHEN ({true_rank(columns['b'], 'tb')}) < ? THEN 1.0 ELSE 0.0 END AS d_top_{top}_accuracy")
-        term_params += [top, top]
-    wanted = [term.rsplit(" AS d_", 1)[1] for term in terms]
-    differences = "".join(f", {term}" for term in terms)
+    rows = (f"SELECT {candidate.y_true} AS y, {candidate.y_pred} AS yc, {baseline.y_pred} AS yb{selected}, {codes} "
+            f"FROM {connection.relation}")
+    differences = "".join(f", {term} AS d_{name}" for name, term in terms.items())
+    summed = "".join(f", SUM(d_{name}) AS t_{name}, SUM(d_{name} * d_{name}) AS q_{name}" for name in terms)
     cols = ", ".join(f"g{i}" for i in range(len(coded)))
     sets = ", ".join(f"(g{i}, y, yc, yb)" for i in range(len(coded)))
-    summed = "".join(f", SUM(d_{name}) AS t_{name}, SUM(d_{name} * d_{name}) AS q_{name}" for name in wanted)
     found = connection.frame(
-        f"SELECT {cols}, y, yc, yb, COUNT(*) AS n{summed} FROM (SELECT *{differences} FROM (SELECT *{true} FROM "
+        f"SELECT {cols}, y, yc, yb, COUNT(*) AS n{summed} FROM (SELECT *{differences} FROM (SELECT *{derived} FROM "
         f"({rows}) AS r) AS t) AS d GROUP BY GROUPING SETS ({sets})", [*term_params, *params])
     result = []
     for i, c in enumerate(coded):
@@ -300,7 +281,7 @@ def _class_cells(
             return np.bincount(g, weights=mine[column].to_numpy(dtype=np.float64), minlength=n_groups)
 
         result.append((OccupiedCells(g[order], cell[order], n[order], n_groups, k),
-                       {name: Sums(per_group(f"t_{name}"), per_group(f"q_{name}"), rows_per_group) for name in wanted}))
+                       {name: Sums(per_group(f"t_{name}"), per_group(f"q_{name}"), rows_per_group) for name in terms}))
     return result
 
 
