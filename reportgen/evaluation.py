@@ -623,16 +623,16 @@ def _evaluate_sql(
     try:
         fingerprint = files_fingerprint(files) if files else frame_fingerprint(frame) if frame is not None else (
             "not computed (a catalog table)")
-        predictions, measured, run, measured_baselines = measure_sql(
+        predictions, measured, run, measured_baselines, scanned = measure_sql(
             connection, config, source=source, fingerprint=fingerprint, engine=engine, version=connection.version(),
             notes=notes, progress=progress, baselines=baselines)
+        stages = Stages(engine, progress, run.stages)
+        with stages.stage("analyses"):  # the error analysis queries the engine: it is still open
+            context = Context(config=config, predictions=predictions, measured=measured, history=history,
+                              config_source=config_source, measured_baselines=measured_baselines, scanned=scanned)
+            results, findings, test_families = run_analyses(context, rows=False)
     finally:
         connection.close()
-    stages = Stages(engine, progress, run.stages)
-    with stages.stage("analyses"):
-        context = Context(config=config, predictions=predictions, measured=measured, history=history,
-                          config_source=config_source, measured_baselines=measured_baselines)
-        results, findings, test_families = run_analyses(context, rows=False)
     return Evaluation(config=config, predictions=predictions, measured=measured, results=results, findings=findings,
                       test_families=test_families, config_source=config_source, git=git, history=history,
                       engine=replace(run, stages=stages.done))

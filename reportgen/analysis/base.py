@@ -15,6 +15,7 @@ import pandas as pd
 
 from reportgen.baseline import Baseline
 from reportgen.config import Config
+from reportgen.engines.scan import Scanned
 from reportgen.history import History
 from reportgen.io import Predictions, Unlabelled
 from reportgen.metrics.measure import Measured
@@ -166,7 +167,8 @@ class Context:
 
     `baselines` are the baselines' predictions read into memory; `measured_baselines` the baselines an SQL engine
     measured where they lie (the comparison measures `baselines` itself). `results` holds the results of the
-    analyses that ran before, by name (registry order).
+    analyses that ran before, by name (registry order). `scanned` is the SQL engine that measured the predictions,
+    still open, for the analyses that query it; None when the rows are in memory.
     """
 
     config: Config
@@ -179,6 +181,7 @@ class Context:
     unlabelled: Unlabelled | None = None
     config_source: str = "config"
     results: Mapping[str, Any] = field(default_factory=dict)
+    scanned: Scanned | None = None
 
 
 @dataclass(frozen=True)

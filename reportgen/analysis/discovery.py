@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,6 +45,7 @@ TASK_MEASURES = {
     "multiclass": ("error_rate", "log_loss"),
     "regression": ("abs_error", "squared_error"),
 }
+BINARY_MEASURES = ("error_rate", "fnr", "fpr")  # 0/1 per row: error rates
 MAX_COMBINATIONS = 10_000  # combinations of candidate columns searched, over all depths
 # (group, cell) tables up to this size are counted with one bincount, larger ones through np.unique.
 _DENSE_CELLS = 1 << 24
@@ -54,9 +55,9 @@ _DENSE_CELLS = 1 << 24
 class Measure:
     """The per-row error measure slices are ranked by.
 
-    `values` holds one value per row; `binary` says whether they are 0/1 (an error rate). `rows`
-    selects the rows the measure is defined on (binary FNR: the positive labels; FPR: the negative
-    ones), None for all.
+    `values` holds one value per row (none for rows an engine holds where they lie: `unmeasured`); `binary` says
+    whether they are 0/1 (an error rate). `rows` selects the rows the measure is defined on (binary FNR: the positive
+    labels; FPR: the negative ones), None for all.
     """
 
     name: str
@@ -66,8 +67,34 @@ class Measure:
     rows: np.ndarray | None = None
 
 
+def measure_name(task: str, metric: str | None, has_probabilities: bool, *, source: str = "config") -> str:
+    """The error measure of `[error_analysis] metric` (default: error rate, or absolute error for regression).
+
+    Raises
+    ------
+    ConfigError
+        If the metric does not apply to the task, or needs probabilities the predictions lack.
+    """
+    name = metric or TASK_MEASURES[task][0]
+    if name not in TASK_MEASURES[task]:
+        raise ConfigError(
+            f'{source}: [error_analysis] metric: "{name}" does not apply to a {task} task; use one of '
+            f"{quoted_list(TASK_MEASURES[task])}"
+        )
+    if name in ("log_loss", "brier") and not has_probabilities:
+        raise ConfigError(
+            f'{source}: [error_analysis] metric: "{name}" needs probabilities; name the probability columns in [data]'
+        )
+    return name
+
+
+def unmeasured(name: str) -> Measure:
+    """The measure `name` of rows an engine holds where they lie: no per-row values here."""
+    return Measure(name, MEASURES[name], np.zeros(0), name in BINARY_MEASURES)
+
+
 def error_measure(predictions: Predictions, metric: str | None, *, source: str = "config") -> Measure:
-    """The per-row error measure of `metric` (default: error rate, or absolute error for regression).
+    """The per-row error measure of `metric` (`measure_name`).
 
     "fnr" and "fpr" (binary) are error rates over the rows of one label: their `values` cover
     `rows` only. `source` (the config file) starts error messages.
@@ -78,17 +105,8 @@ def error_measure(predictions: Predictions, metric: str | None, *, source: str =
         If the metric does not apply to the task, or needs probabilities the predictions lack.
     """
     task = predictions.task
-    name = metric or TASK_MEASURES[task][0]
-    if name not in TASK_MEASURES[task]:
-        raise ConfigError(
-            f'{source}: [error_analysis] metric: "{name}" does not apply to a {task} task; use one of '
-            f"{quoted_list(TASK_MEASURES[task])}"
-        )
     y_true, y_pred, scores = predictions.y_true, predictions.y_pred, predictions.scores
-    if name in ("log_loss", "brier") and scores is None:
-        raise ConfigError(
-            f'{source}: [error_analysis] metric: "{name}" needs probabilities; name the probability columns in [data]'
-        )
+    name = measure_name(task, metric, scores is not None, source=source)
     rows = None
     if name == "error_rate":
         values = (y_true != y_pred).astype(np.float64)
@@ -106,24 +124,33 @@ def error_measure(predictions: Predictions, metric: str | None, *, source: str =
         values = np.abs(y_true - y_pred)
     else:
         values = (y_true - y_pred) ** 2
-    return Measure(name, MEASURES[name], np.asarray(values, dtype=np.float64), name in ("error_rate", "fnr", "fpr"), rows)
+    return Measure(name, MEASURES[name], np.asarray(values, dtype=np.float64), name in BINARY_MEASURES, rows)
 
 
-def candidate_families(
-    frame: pd.DataFrame, columns: list[str] | None, exclude: set[str], *, max_values: int, quantiles: int, source: str,
-    max_columns: int = DEFAULT_CANDIDATE_COLUMNS, model_outputs: Mapping[str, str] | None = None,
-    codes: ColumnCodes | None = None,
-) -> tuple[list[SliceFamily], list[str]]:
-    """The candidate columns as slice families (values, or quantile bins for numbers with many values).
+@dataclass(frozen=True)
+class ColumnProfile:
+    """What the choice of candidate columns reads of a column: its distinct values (a missing value counting as
+    one), whether it holds real numbers (not booleans), and whether they are floating-point (never an identifier)."""
+
+    distinct: int
+    numeric: bool
+    floating: bool
+
+
+def candidate_specs(
+    names: Sequence[str], n_rows: int, profile: Callable[[str], ColumnProfile], columns: list[str] | None,
+    exclude: set[str], *, max_values: int, quantiles: int, source: str, max_columns: int = DEFAULT_CANDIDATE_COLUMNS,
+    model_outputs: Mapping[str, str] | None = None,
+) -> tuple[list[SliceSpec], list[str]]:
+    """The candidate columns as slice specs (values, or quantile bins for numbers with many values), whatever the
+    engine: `names` are the input's columns in order and `profile` gives a column's `ColumnProfile`.
 
     Without `columns`, every column not in `exclude` is a candidate except columns that look like
     model outputs (`model_outputs`: column → why, from `reportgen.analysis.checks`), identifiers (whole
     numbers or text, every value distinct) and columns with one value; text columns with more than
-    `max_values` values are left out. The first `max_columns` candidates in the frame's order are
+    `max_values` values are left out. The first `max_columns` candidates in the input's order are
     kept and the columns after the last one are not examined (`columns`, validated against
-    `max_columns` in the config, are all kept). Returns the families and notes on what was left out. `codes`
-    are the frame's columns as codes, shared with the evaluation's other analyses (`Predictions.codes`); by
-    default factorized here.
+    `max_columns` in the config, are all kept). Returns the specs and notes on what was left out.
 
     Raises
     ------
@@ -131,26 +158,23 @@ def candidate_families(
         If a named column is missing or has a single value, or no column is left.
     """
     notes: list[str] = []
-    codes = codes if codes is not None else ColumnCodes(frame)
-    chosen = columns if columns is not None else [c for c in frame.columns if c not in exclude]
+    chosen = columns if columns is not None else [c for c in names if c not in exclude]
     specs = []
     examined = 0
     for column in chosen:
         if len(specs) == max_columns and columns is None:
             break
         examined += 1
-        if column not in frame.columns:
+        if column not in names:
             raise InputError(
                 f'{source}: no column "{column}" ([error_analysis] columns); columns are: '
-                f"{plain_list(frame.columns, limit=12)}"
+                f"{plain_list(names, limit=12)}"
             )
         if columns is None and model_outputs and str(column) in model_outputs:
             notes.append(f'"{cap_label(str(column))}" looks like a model output ({model_outputs[str(column)]})')
             continue
-        values = frame[column]
-        distinct = len(codes(column).values)  # missing values count as one value
-        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-        if distinct < 2:
+        found = profile(column)
+        if found.distinct < 2:
             if columns is not None:
                 raise InputError(
                     f'{source}: column "{column}" ([error_analysis] columns) has a single value, so it cannot '
@@ -158,29 +182,57 @@ def candidate_families(
                 )
             notes.append(f'"{cap_label(str(column))}" has a single value')
             continue
-        if columns is None and distinct == len(values) and not pd.api.types.is_float_dtype(values):
+        if columns is None and found.distinct == n_rows and not found.floating:
             notes.append(f'"{cap_label(str(column))}" looks like an identifier (every value distinct)')
             continue
-        if numeric and distinct > max_values:
+        if found.numeric and found.distinct > max_values:
             specs.append(SliceSpec(column=column, quantiles=quantiles))
-        elif distinct <= max_values or columns is not None:
+        elif found.distinct <= max_values or columns is not None:
             specs.append(SliceSpec(column=column, max_groups=max(max_values, 2)))
         else:
-            notes.append(f'"{cap_label(str(column))}" has {distinct} distinct values (more than {max_values})')
+            notes.append(f'"{cap_label(str(column))}" has {found.distinct} distinct values (more than {max_values})')
     if not specs:
         raise InputError(
             f"{source}: no candidate columns for error analysis"
             + (f" ({_listed(notes)})" if notes else "")
             + "; add metadata columns to the predictions or list them in [error_analysis] columns"
         )
-    found = [f"Left out: {_listed(notes)}."] if notes else []
+    found_notes = [f"Left out: {_listed(notes)}."] if notes else []
     if examined < len(chosen):
-        found.append(
+        found_notes.append(
             f"{len(chosen):,} metadata columns: the first {len(specs):,} candidates in the file's order were "
             f"searched and the last {len(chosen) - examined:,} columns were not examined; set [error_analysis] "
             f"max_columns (at most {MAX_CANDIDATE_COLUMNS:,}) or list the columns to search in [error_analysis] columns."
         )
-    return build_slices(frame, specs, source=source, codes=codes), found
+    return specs, found_notes
+
+
+def candidate_families(
+    frame: pd.DataFrame, columns: list[str] | None, exclude: set[str], *, max_values: int, quantiles: int, source: str,
+    max_columns: int = DEFAULT_CANDIDATE_COLUMNS, model_outputs: Mapping[str, str] | None = None,
+    codes: ColumnCodes | None = None,
+) -> tuple[list[SliceFamily], list[str]]:
+    """The candidate columns of a frame as slice families (`candidate_specs`), and notes on what was left out.
+
+    `codes` are the frame's columns as codes, shared with the evaluation's other analyses (`Predictions.codes`); by
+    default factorized here.
+
+    Raises
+    ------
+    InputError
+        If a named column is missing or has a single value, or no column is left.
+    """
+    codes = codes if codes is not None else ColumnCodes(frame)
+
+    def profile(column: str) -> ColumnProfile:
+        values = frame[column]
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        return ColumnProfile(len(codes(column).values), numeric, pd.api.types.is_float_dtype(values))
+
+    specs, notes = candidate_specs(list(frame.columns), len(frame), profile, columns, exclude, max_values=max_values,
+                                   quantiles=quantiles, source=source, max_columns=max_columns,
+                                   model_outputs=model_outputs)
+    return build_slices(frame, specs, source=source, codes=codes), notes
 
 
 def _listed(notes: list[str], limit: int = 5) -> str:
@@ -241,27 +293,43 @@ def discover(
         combine the first columns only, and `Discovery.notes` says so).
     """
     values = measure.values
-    n_rows = len(values)
-    total, squares = float(values.sum()), float(np.square(values).sum())
-    combos, notes = _combinations(len(families), depth, max_combinations)
     squared = None if measure.binary else np.square(values)  # 0/1 values are their own squares
-    counted = _counted([_slices_of(combo, families, values, squared, min_support) for combo in combos])
+
+    def count(combos: Sequence[tuple[int, ...]]) -> list[Cells]:
+        return [count_cells(combo, families, values, squared, min_support) for combo in combos]
+
+    totals = (float(values.sum()), float(np.square(values).sum()), len(values))
+    return discover_cells(families, count, totals, measure.binary, depth=depth, min_support=min_support, fdr=fdr,
+                          level=level, max_combinations=max_combinations)
+
+
+def discover_cells(
+    families: Sequence[SliceFamily], count: Callable[[Sequence[tuple[int, ...]]], list[Cells]],
+    totals: tuple[float, float, int], binary: bool, *, depth: int, min_support: int, fdr: float, level: float,
+    max_combinations: int = MAX_COMBINATIONS,
+) -> Discovery:
+    """`discover` from counts any engine makes: `count` gives, for combinations of the families (indices), each
+    combination's `Cells` with `min_support` rows or more (`cells`); `totals` are the measure's sum, sum of squares
+    and rows."""
+    total, squares, n_rows = totals
+    combos, notes = _combinations(len(families), depth, max_combinations)
+    counted = _counted(count(combos))
     if counted.empty:
         return Discovery(counted, counted, total / n_rows, notes)
-    p_parents = _against_parents(counted, measure.binary, min_support)
+    p_parents = _against_parents(counted, binary, min_support)
     testable = (counted["n"] <= n_rows - min_support).to_numpy()
     tested, p_parents = counted[testable].reset_index(drop=True), p_parents[testable]
     if tested.empty:
         return Discovery(tested, tested, total / n_rows, notes)
     rest = (total - tested["total"].to_numpy(), squares - tested["squares"].to_numpy(), n_rows - tested["n"].to_numpy())
     value, rest_value, p_rest = _worse_than(
-        (tested["total"].to_numpy(), tested["squares"].to_numpy(), tested["n"].to_numpy()), rest, measure.binary)
+        (tested["total"].to_numpy(), tested["squares"].to_numpy(), tested["n"].to_numpy()), rest, binary)
     p_value = np.maximum(np.nan_to_num(p_rest, nan=1.0), p_parents)
     tested = tested.assign(value=value, rest=rest_value, difference=value - rest_value, p_rest=p_rest,
                            p_value=p_value, q_value=benjamini_hochberg(p_value))
     tested["significant"] = (tested["q_value"] <= fdr) & (tested["difference"] > 0)
     reported = tested[tested["significant"]]
-    low, high = _interval(reported, measure.binary, level)
+    low, high = _interval(reported, binary, level)
     reported = reported.assign(ci_low=low, ci_high=high).sort_values(
         ["difference", "n"], ascending=[False, False], kind="stable").reset_index(drop=True)
     reported["rank"] = np.arange(1, len(reported) + 1)
@@ -295,10 +363,10 @@ def slice_text(conditions: tuple[tuple[str, str], ...]) -> str:
     return " & ".join(f"{column} = {label}" for column, label in conditions)
 
 
-_Cells = tuple[list[tuple[tuple[str, str], ...]], np.ndarray, np.ndarray, np.ndarray]
+Cells = tuple[list[tuple[tuple[str, str], ...]], np.ndarray, np.ndarray, np.ndarray]
 
 
-def _counted(parts: list[_Cells]) -> pd.DataFrame:
+def _counted(parts: list[Cells]) -> pd.DataFrame:
     """The cells of every combination as one table (built once: a frame per combination costs more
     than its counting)."""
     if not parts:
@@ -311,11 +379,11 @@ def _counted(parts: list[_Cells]) -> pd.DataFrame:
     })
 
 
-def _slices_of(combo: tuple[int, ...], families: list[SliceFamily], values: np.ndarray, squared: np.ndarray | None,
-               min_support: int) -> _Cells:
-    """Conditions, rows, sum and sum of squares of the measure for every cell of one combination of
-    columns with `min_support` rows or more (a slice is tested when the rest of the data has as many too).
-    `squared` holds the values squared; None when they are their own squares (0/1)."""
+def count_cells(combo: tuple[int, ...], families: list[SliceFamily], values: np.ndarray, squared: np.ndarray | None,
+              min_support: int) -> Cells:
+    """The cells of one combination of columns with `min_support` rows or more, counted from the rows (a slice is
+    tested when the rest of the data has as many too). `squared` holds the values squared; None when they are their
+    own squares (0/1)."""
     chosen = [families[i] for i in combo]
     sizes = [f.n_groups for f in chosen]
     key = np.zeros(len(values), dtype=np.int64)
@@ -335,12 +403,19 @@ def _slices_of(combo: tuple[int, ...], families: list[SliceFamily], values: np.n
         squares = sums if squared is None else np.bincount(inverse, weights=squared)
         wanted = counts >= min_support
         cells, counts, sums, squares = cells[wanted], counts[wanted], sums[wanted], squares[wanted]
-    codes = np.unravel_index(cells, sizes)
+    return cells_of(chosen, np.unravel_index(cells, sizes), counts, sums, squares)
+
+
+def cells_of(chosen: Sequence[SliceFamily], codes: Sequence[np.ndarray], counts: np.ndarray, sums: np.ndarray,
+             squares: np.ndarray) -> Cells:
+    """A combination's `Cells`: each cell's conditions (from its group code in each of the `chosen` families),
+    rows, sum and sum of squares of the measure."""
     conditions = [
         tuple((family.columns[0], family.labels[code]) for family, code in zip(chosen, per_cell, strict=True))
-        for per_cell in zip(*(c.tolist() for c in codes), strict=True)
+        for per_cell in zip(*(np.asarray(c).tolist() for c in codes), strict=True)
     ]
-    return conditions, counts.astype(np.int64), sums.astype(np.float64), squares.astype(np.float64)
+    return (conditions, np.asarray(counts, dtype=np.int64), np.asarray(sums, dtype=np.float64),
+            np.asarray(squares, dtype=np.float64))
 
 
 def _worse_than(

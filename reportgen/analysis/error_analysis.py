@@ -15,19 +15,23 @@ import numpy as np
 import pandas as pd
 
 from reportgen.analysis.base import Context, Evidence, Finding, Outcome, TestFamily
+from reportgen.analysis.checks import declared_columns
 from reportgen.analysis.discovery import (
     Discovery,
     Measure,
-    candidate_families,
-    discover,
+    candidate_specs,
+    discover_cells,
     error_measure,
+    measure_name,
     slice_text,
+    unmeasured,
 )
-from reportgen.analysis.error_tree import MAX_FEATURES, TreeNode, error_tree, tree_columns
+from reportgen.analysis.error_sources import ErrorSource, RowErrors, SqlErrors
+from reportgen.analysis.error_tree import MAX_FEATURES, TreeNode
 from reportgen.config import ErrorAnalysisSection
+from reportgen.engines.error_counts import error_relation
 from reportgen.errors import InputError, plain_list
 from reportgen.formatting import num, p_clause, pct
-from reportgen.io import Predictions
 from reportgen.labels import MAX_EXAMPLE_CHARS, display_label, shorten
 from reportgen.slices import SliceFamily
 from reportgen.vocabulary import OVERALL
@@ -90,16 +94,16 @@ class ErrorAnalysis:
 
 
 def analyse_errors(
-    predictions: Predictions, settings: ErrorAnalysisSection, configured: list[SliceFamily], *, min_support: int,
+    source: ErrorSource, settings: ErrorAnalysisSection, configured: list[SliceFamily], *, min_support: int,
     fdr: float, level: float, exclude: set[str], shown: list[str], model_outputs: Mapping[str, str] | None = None,
     config_source: str = "config",
-) -> ErrorAnalysis | None:
-    """Search the metadata columns for where the model fails; None when `[error_analysis] enabled` is false.
+) -> ErrorAnalysis:
+    """Search the metadata columns for where the model fails.
 
     Parameters
     ----------
-    predictions : Predictions
-        The checked predictions.
+    source : ErrorSource
+        The rows searched, in memory or where an engine holds them (`reportgen.analysis.error_sources`).
     settings : ErrorAnalysisSection
         ``[error_analysis]``.
     configured : list of SliceFamily
@@ -121,46 +125,42 @@ def analyse_errors(
     ------
     InputError
         If named candidate or display columns are missing, or a named candidate has a single value.
-    ConfigError
-        If the metric does not fit the task.
     """
-    if not settings.enabled:
-        return None
-    measure = error_measure(predictions, settings.metric, source=config_source)
-    if measure.rows is not None:  # an error rate over the rows of one label: the search runs on those rows
-        predictions, configured = _restricted(predictions, configured, measure.rows)
-    frame, source = predictions.frame, predictions.source
+    measure, names = source.measure, source.names
+    total, _, n_rows = source.totals
     min_support = settings.min_support or min_support
-    display = _display_columns(settings.display, frame, source) if settings.display is not None else shown
-    empty = ErrorAnalysis(measure, [], [], 0, 0, float(measure.values.mean()), pd.DataFrame(), pd.DataFrame(), {}, [],
-                          None)
-    if not measure.values.any():
+    display = _display_columns(settings.display, names, source.source) if settings.display is not None else shown
+    empty = ErrorAnalysis(measure, [], [], 0, 0, total / n_rows if n_rows else float("nan"), pd.DataFrame(),
+                          pd.DataFrame(), {}, [], None)
+    if total == 0:
         what = "prediction is correct" if measure.binary else "row has a zero error"
         return _with(empty, message=f"Every {what}: there is nothing to find.")
-    if settings.min_support is not None and 2 * min_support > len(frame):
+    if settings.min_support is not None and 2 * min_support > n_rows:
         raise InputError(
-            f"{source}: [error_analysis] min_support = {min_support} leaves no slice to test: a slice and the rest "
-            f"of the data each need that many rows, and there are {len(frame):,}; lower it"
+            f"{source.source}: [error_analysis] min_support = {min_support} leaves no slice to test: a slice and the "
+            f"rest of the data each need that many rows, and there are {n_rows:,}; lower it"
         )
     try:
-        families, notes = candidate_families(frame, settings.columns, exclude, max_values=settings.max_values,
-                                             quantiles=settings.quantiles, source=source,
-                                             max_columns=settings.max_columns, model_outputs=model_outputs,
-                                             codes=predictions.codes)
+        specs, notes = candidate_specs(names, n_rows, source.profile, settings.columns, exclude,
+                                       max_values=settings.max_values, quantiles=settings.quantiles,
+                                       source=source.source, max_columns=settings.max_columns,
+                                       model_outputs=model_outputs)
     except InputError as exc:
         if settings.columns is not None:
             raise
-        return _with(empty, message=str(exc).removeprefix(f"{source}: ").split("; add")[0].capitalize() + ".")
+        return _with(empty, message=str(exc).removeprefix(f"{source.source}: ").split("; add")[0].capitalize() + ".")
+    families = source.families(specs)
     notes += [f'"{family.columns[0]}": {note}' for family in families for note in family.notes]
     columns = [family.columns[0] for family in families]
-    found = discover(families, measure, depth=settings.depth, min_support=min_support, fdr=fdr, level=level)
+    found = discover_cells(families, lambda combos: source.cells(families, combos, min_support), source.totals,
+                           measure.binary, depth=settings.depth, min_support=min_support, fdr=fdr, level=level)
     notes += found.notes
-    tree_input = tree_columns(frame, columns, codes=predictions.codes)
-    if len(tree_input) < len(columns):
-        notes.append(f"The error tree is grown on the first {len(tree_input)} of the {len(columns)} searched columns "
+    tree, tree_input = source.tree(columns, max_depth=settings.tree_depth, min_leaf=min_support)
+    if tree_input < len(columns):
+        notes.append(f"The error tree is grown on the first {tree_input} of the {len(columns)} searched columns "
                      f"(at most {MAX_FEATURES} input columns, a category counting one per value).")
     slices = found.reported.head(settings.max_slices)
-    slices = slices.assign(slice=slices["conditions"].map(slice_text), share=slices["n"] / len(frame))
+    slices = slices.assign(slice=slices["conditions"].map(slice_text), share=slices["n"] / n_rows)
     message = None
     if found.tested.empty:
         message = (f"No slice has {min_support} rows or more with as many outside it: too few rows to search "
@@ -168,14 +168,13 @@ def analyse_errors(
     elif slices.empty:
         message = (f"No slice is significantly worse than the rest of the data ({len(found.tested):,} tested, "
                    f"false discovery rate {fdr:g}).")
-    members = {text: np.flatnonzero(_rows_of(conditions, families))
-               for text, conditions in zip(slices["slice"], slices["conditions"], strict=True)}
-    confidence = _confidence(predictions, measure) if settings.examples and len(slices) else None
-    examples = {} if confidence is None else {
-        text: _examples(predictions, measure, confidence, members[text],
-                        display + [c for c, _ in conditions if c not in display], settings.examples)
+    examples = {} if not settings.examples else {
+        text: _as_text(source.examples(conditions, families, display + [c for c, _ in conditions if c not in display],
+                                       settings.examples))
         for text, conditions in zip(slices["slice"], slices["conditions"], strict=True)
     }
+    members = {text: source.members(conditions, families)
+               for text, conditions in zip(slices["slice"], slices["conditions"], strict=True)}
     return ErrorAnalysis(
         measure=measure,
         columns=columns,
@@ -184,68 +183,33 @@ def analyse_errors(
         discoveries=len(found.reported),
         overall=found.overall,
         slices=slices,
-        improvements=_improvements(found, slices, configured, measure, settings.target, settings.targets,
-                                   min_support, len(frame)),
+        improvements=_improvements(found, slices, configured, source, settings.target, settings.targets,
+                                   min_support, n_rows),
         examples=examples,
-        tree=error_tree(frame, tree_input, measure.values, max_depth=settings.tree_depth, min_leaf=min_support,
-                        classification=measure.binary, codes=predictions.codes),
+        tree=tree,
         message=message,
-        rows=members if measure.rows is None else {text: measure.rows[rows] for text, rows in members.items()},
+        rows={text: rows if measure.rows is None else measure.rows[rows]
+              for text, rows in members.items() if rows is not None},
     )
-
-
-def _restricted(
-    predictions: Predictions, configured: list[SliceFamily], rows: np.ndarray
-) -> tuple[Predictions, list[SliceFamily]]:
-    """The predictions and configured slices of the given rows only."""
-    scores = None if predictions.scores is None else predictions.scores[rows]
-    kept = dataclasses.replace(predictions, frame=predictions.frame.iloc[rows].reset_index(drop=True),
-                               y_true=predictions.y_true[rows], y_pred=predictions.y_pred[rows], scores=scores)
-    return kept, [dataclasses.replace(family, codes=family.codes[rows]) for family in configured]
 
 
 def _with(analysis: ErrorAnalysis, *, message: str) -> ErrorAnalysis:
     return ErrorAnalysis(**{**analysis.__dict__, "message": message})
 
 
-def _display_columns(display: list[str], frame: pd.DataFrame, source: str) -> list[str]:
+def _display_columns(display: list[str], names: list[str], source: str) -> list[str]:
     for column in display:
-        if column not in frame.columns:
+        if column not in names:
             raise InputError(
                 f'{source}: no column "{column}" ([error_analysis] display); columns are: '
-                f"{plain_list(frame.columns, limit=12)}"
+                f"{plain_list(names, limit=12)}"
             )
     return list(display)
 
 
-def _rows_of(conditions: tuple[tuple[str, str], ...], families: list[SliceFamily]) -> np.ndarray:
-    """The rows of a slice: every condition's group code, from the candidate families."""
-    by_column = {family.columns[0]: family for family in families}
-    mask = np.ones(len(families[0].codes), dtype=bool)
-    for column, label in conditions:
-        family = by_column[column]
-        mask &= family.codes == family.labels.index(label)
-    return mask
-
-
-def _examples(predictions: Predictions, measure: Measure, confidence: np.ndarray, members: np.ndarray,
-              display: list[str], limit: int) -> pd.DataFrame:
-    """The most confident wrong predictions among the slice's rows `members` (regression, or a loss measure: its
-    largest errors), as text (`confidence` from `_confidence`)."""
-    rows = members[measure.values[members] > 0]
-    order = np.argsort(-confidence[rows], kind="stable")[:limit]
-    chosen = predictions.frame.iloc[rows[order]][display]
-    return chosen.apply(lambda column: column.map(_text)).reset_index(drop=True)
-
-
-def _confidence(predictions: Predictions, measure: Measure) -> np.ndarray:
-    """How sure the model was of a wrong prediction: the predicted class's probability; else the error size."""
-    scores = predictions.scores
-    if not measure.binary or scores is None:
-        return measure.values
-    if predictions.task == "binary":
-        return np.where(predictions.y_pred == 1, scores, 1 - scores)
-    return np.take_along_axis(scores, predictions.y_pred[:, None], axis=1)[:, 0]
+def _as_text(rows: pd.DataFrame) -> pd.DataFrame:
+    """Example rows as text (`_text`), numbered from 0."""
+    return rows.apply(lambda column: column.map(_text).astype(object)).reset_index(drop=True)
 
 
 def _text(value: object) -> str:
@@ -258,7 +222,7 @@ def _text(value: object) -> str:
 
 
 def _improvements(
-    found: Discovery, slices: pd.DataFrame, configured: list[SliceFamily], measure: Measure, target: str,
+    found: Discovery, slices: pd.DataFrame, configured: list[SliceFamily], source: ErrorSource, target: str,
     targets: dict[str, float], min_support: int, n_rows: int,
 ) -> pd.DataFrame:
     """The scope-for-improvement table: each slice's share, measure, target and the overall gain at the target.
@@ -273,11 +237,8 @@ def _improvements(
         own = _columns_of(row.conditions)
         comparable = found.tested[[columns == own for columns in tested_columns]]
         rows.append(("discovered", row.slice, int(row.n), float(row.value), comparable[["conditions", "value"]]))
-    for family in configured:
-        kept = family.codes >= 0
-        codes, values = (family.codes, measure.values) if kept.all() else (family.codes[kept], measure.values[kept])
-        n = np.bincount(codes, minlength=family.n_groups)
-        sums = np.bincount(codes, weights=values, minlength=family.n_groups)
+    for index, family in enumerate(configured):
+        n, sums = source.configured(index)
         groups = pd.DataFrame({"conditions": [((family.name, label),) for label in family.labels],
                                "value": np.divide(sums, n, out=np.full(len(n), np.nan), where=n > 0), "n": n})
         groups = groups.iloc[: family.n_listed]  # max_groups' pool is no group to fix
@@ -289,17 +250,17 @@ def _improvements(
     table = []
     for origin, text, size, value, comparable in rows:
         if _canonical(text) in wanted:
-            level, source = wanted[_canonical(text)], "config"
+            level, source_text = wanted[_canonical(text)], "config"
         elif target == "best":
             others = comparable[comparable["conditions"].map(slice_text) != text]
             best = others.loc[others["value"].idxmin()] if len(others) else None
-            level, source = (overall, OVERALL) if best is None else (
+            level, source_text = (overall, OVERALL) if best is None else (
                 float(best["value"]), f"best: {slice_text(best['conditions'])}")
         else:
-            level, source = overall, OVERALL
+            level, source_text = overall, OVERALL
         share = size / n_rows
         table.append({"slice": text, "origin": origin, "n": size, "share": share, "value": value, "target": level,
-                      "target_source": source, "gain": share * max(value - level, 0.0)})
+                      "target_source": source_text, "gain": share * max(value - level, 0.0)})
     frame = pd.DataFrame(table, columns=["slice", "origin", "n", "share", "value", "target", "target_source", "gain"])
     frame = frame.drop_duplicates("slice", keep="first")  # a configured group that was also discovered: once
     return frame.sort_values(["gain", "n"], ascending=False, kind="stable").head(MAX_IMPROVEMENTS).reset_index(drop=True)
@@ -349,18 +310,37 @@ def error_findings(analysis: ErrorAnalysis | None, fdr: float) -> list[Finding]:
 def run(context: Context) -> Outcome:
     """Where the model fails (the "error_analysis" analysis): an `ErrorAnalysis`, None when turned off.
 
-    The sanity checks' result (`context.results["checks"]`) says which columns are not candidates: those
-    the config names (the label, the model's output, join keys) and those that look like model outputs.
+    The rows are searched in memory, or where an SQL engine holds them (`context.scanned`). The sanity checks'
+    result (`context.results["checks"]`) says which columns are not candidates: those the config names (the label,
+    the model's output, join keys) and those that look like model outputs; an SQL engine, which runs no sanity
+    checks, finds the latter itself.
     """
-    config, predictions, checks = context.config, context.predictions, context.results["checks"]
+    config, predictions, checks = context.config, context.predictions, context.results.get("checks")
+    settings = config.error_analysis
+    if not settings.enabled:
+        return Outcome(None)
     data = config.data
+    declared = declared_columns(config, predictions.frame) if checks is None else checks.declared
+    if context.scanned is None:
+        measure = error_measure(predictions, settings.metric, source=context.config_source)
+        source: ErrorSource = RowErrors.of(predictions, measure, context.measured.families[1:])
+        model_outputs = {} if checks is None else checks.model_outputs  # none known when the checks did not run
+    else:
+        scanned = context.scanned
+        measure = unmeasured(measure_name(predictions.task, settings.metric, scanned.has_probabilities,
+                                          source=context.config_source))
+        relation = error_relation(scanned.connection, predictions.task, scanned.outputs, measure.name,
+                                  scanned.view("errors"))
+        source = SqlErrors(relation, measure, scanned.coded[1:], predictions.source)
+        model_outputs = source.model_outputs(predictions.task, scanned.outputs,
+                                             [c for c in source.names if c not in declared])
     found = analyse_errors(
-        predictions, config.error_analysis, context.measured.families[1:], min_support=config.report.min_support,
-        fdr=config.findings.fdr, level=config.report.confidence_level, exclude=set(checks.declared),
+        source, settings, context.measured.families[1:], min_support=config.report.min_support,
+        fdr=config.findings.fdr, level=config.report.confidence_level, exclude=set(declared),
         shown=[c for c in (data.label, data.score, data.prediction) if c is not None],
-        model_outputs=checks.model_outputs, config_source=context.config_source,
+        model_outputs=model_outputs, config_source=context.config_source,
     )
-    families = [] if found is None or not found.tested else [error_family(found, config.error_analysis.depth)]
+    families = [] if not found.tested else [error_family(found, settings.depth)]
     return Outcome(found, error_findings(found, config.findings.fdr), families)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
+from reportgen.engines.error_counts import Split
 from reportgen.io import ColumnCodes
 from reportgen.slices import group_label, observed_codes
 
@@ -127,6 +128,32 @@ def error_tree(
     >>> [(node.condition, node.n, node.error) for node in error_tree(frame, ["noise"], errors, min_leaf=10)]
     [('all rows', 100, 0.25), ('noise ≠ "car"', 75, 0.0), ('noise = "car"', 25, 1.0)]
     """
+    grown = grow(frame, columns, errors, max_depth=max_depth, min_leaf=min_leaf, classification=classification,
+                 seed=seed, codes=codes)
+    return describe(grown, *_node_sums(grown.tree, grown.features, grown.inputs, errors), n_rows=len(frame))
+
+
+@dataclass(frozen=True)
+class Grown:
+    """A tree grown on the errors: its input features, scikit-learn's fitted `tree_`, and each column's values over
+    the rows it was given (`_encode`)."""
+
+    features: list[_Feature]
+    tree: Any
+    inputs: dict[str, np.ndarray]
+
+
+def grow(
+    frame: pd.DataFrame, columns: list[str], errors: np.ndarray, *, max_depth: int = 3, min_leaf: int = 30,
+    classification: bool = True, seed: int = 0, codes: ColumnCodes | None = None,
+) -> Grown:
+    """Fit the error tree's splits (`error_tree`), on a seeded sample of `MAX_FIT_ROWS` rows when there are more.
+
+    Raises
+    ------
+    ValueError
+        If `columns` is empty.
+    """
     if not columns:
         raise ValueError("error tree: no columns to split on")
     features, inputs = _encode(codes if codes is not None else ColumnCodes(frame), columns)
@@ -139,8 +166,13 @@ def error_tree(
         model = DecisionTreeClassifier(criterion="entropy", **params).fit(x, errors[fit].astype(np.int64))
     else:
         model = DecisionTreeRegressor(**params).fit(x, errors[fit])
-    tree = model.tree_
-    n, total, missing = _node_sums(tree, features, inputs, errors)
+    return Grown(features, model.tree_, inputs)
+
+
+def describe(grown: Grown, n: np.ndarray, total: np.ndarray, missing: np.ndarray, *, n_rows: int) -> list[TreeNode]:
+    """The nodes of a grown tree in pre-order, root first, from each node's rows `n`, error sum `total` and whether
+    any of its rows misses its split's value (`missing`), all indexed by scikit-learn's node ids."""
+    tree, features = grown.tree, grown.features
     error = total / n
     nodes: list[TreeNode] = []
 
@@ -148,7 +180,7 @@ def error_tree(
         left, right = tree.children_left[node], tree.children_right[node]
         nodes.append(TreeNode(
             id=len(nodes), parent=parent, depth=depth, condition=condition, n=int(n[node]),
-            share=float(n[node] / len(frame)), error=float(error[node]), leaf=bool(left == right),
+            share=float(n[node] / n_rows), error=float(error[node]), leaf=bool(left == right),
         ))
         if left == right:
             return
@@ -162,6 +194,28 @@ def error_tree(
 
     visit(0, None, 0, ROOT)
     return nodes
+
+
+def paths(grown: Grown) -> tuple[list[list[tuple[Split, bool]]], list[Split | None]]:
+    """For an engine that counts the nodes' rows where the data lies: each node's path from the root (its splits,
+    each with whether it goes left), and each node's own split (None for a leaf), by scikit-learn's node ids."""
+    tree, features = grown.tree, grown.features
+    kept = {column: tuple(f.value for f in features if f.column == column and f.kind == "value")
+            for column in {f.column for f in features}}
+    splits: list[Split | None] = [None] * tree.node_count
+    found: list[list[tuple[Split, bool]]] = [[] for _ in range(tree.node_count)]
+    for node in range(tree.node_count):  # a child's id is larger than its parent's: parents are done first
+        left, right = tree.children_left[node], tree.children_right[node]
+        if left == right:
+            continue
+        feature = features[tree.feature[node]]
+        split = Split(feature.column, feature.kind,
+                      float(tree.threshold[node]) if feature.kind == "number" else feature.value,
+                      kept[feature.column] if feature.kind == "other" else (), bool(tree.missing_go_to_left[node]))
+        splits[node] = split
+        found[left] = [*found[node], (split, True)]
+        found[right] = [*found[node], (split, False)]
+    return found, splits
 
 
 def _encode(codes: ColumnCodes, columns: list[str]) -> tuple[list[_Feature], dict[str, np.ndarray]]:

@@ -32,9 +32,8 @@ ANALYSES: tuple[Analysis, ...] = (
     Analysis("findings", findings.run),  # reads the fairness gaps
     Analysis("training", training.run),
     Analysis("comparison", comparison.run),  # an SQL engine measures the baselines (`Context.measured_baselines`)
-    # reads the checks' model-output columns
-    Analysis("error_analysis", error_analysis.run, rows="the search for slices where errors concentrate reads "
-                                                        "every row's columns"),
+    # reads the checks' model-output columns (an SQL engine finds them itself)
+    Analysis("error_analysis", error_analysis.run),
     # reads the checks' model-output columns
     Analysis("monitoring", monitoring.run, rows="drift and performance over time read every row of the reference "
                                                 "and the current data"),

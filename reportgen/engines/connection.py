@@ -28,11 +28,14 @@ class Dialect:
     materialized : str
         What asks for a common table expression read several times to be computed once ("MATERIALIZED " in DuckDB;
         Spark has no such hint).
+    hash : str
+        A function of any number of values giving a 64-bit hash.
     """
 
     name: str
     quote: Callable[[str], str]
     materialized: str = ""
+    hash: str = "hash"
 
 
 class Connection(Protocol):
@@ -63,8 +66,8 @@ class Connection(Protocol):
         """Open another input (files of one format, or a data frame) as a relation, and give its name."""
         ...
 
-    def view(self, name: str, sql: str) -> None:
-        """Name a query with no parameters as a view, dropped when the connection closes."""
+    def view(self, name: str, sql: str, params: Sequence[object] = ()) -> None:
+        """Name a query (its parameters bound) as a view, dropped when the connection closes."""
         ...
 
     def close(self) -> None:

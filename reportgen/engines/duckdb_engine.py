@@ -104,10 +104,10 @@ class DuckDBConnection:
                 self._read([str(path) for path in paths], source).create_view(name)
         return name
 
-    def view(self, name: str, sql: str) -> None:
-        """Name a query (with no parameters) as a view."""
+    def view(self, name: str, sql: str, params: Sequence[object] = ()) -> None:
+        """Name a query (its parameters bound) as a view."""
         with self._errors():
-            self._connection.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+            self._connection.sql(sql, params=list(params)).create_view(name)
 
     def frame(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
         """The result of one query as a data frame; a DuckDB error becomes a one-line InputError."""

@@ -9,7 +9,7 @@ shared code (`reportgen.metrics.measure.tabulate`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -31,10 +31,38 @@ from reportgen.slices import ShownGroups, shown_groups
 MAX_LISTED = 1000  # distinct labels or predictions fetched to check a binary task's values
 
 
+@dataclass(frozen=True)
+class Scanned:
+    """The relation an SQL engine measured, still open, for the analyses that query it (the error analysis).
+
+    Attributes
+    ----------
+    connection : Connection
+        The engine over the predictions.
+    outputs : Outputs
+        The model's outputs as SQL over it.
+    coded : list of Coded
+        Every slice family measured with its SQL code: the whole set first, then the configured ones, in
+        `Measured.families`' order.
+    has_probabilities : bool
+        Whether the outputs hold class probabilities (a binary task's score; a multiclass task's probability
+        columns).
+    """
+
+    connection: Connection
+    outputs: aggregates.Outputs
+    coded: list[families.Coded]
+    has_probabilities: bool
+
+    def view(self, purpose: str) -> str:
+        """The name of a view of the connection's for `purpose` (one word), unique to this input."""
+        return f"{self.connection.relation}_{purpose}"
+
+
 def measure_sql(
     connection: Connection, config: Config, *, source: str, fingerprint: str, engine: str, version: str,
     notes: list[str], progress: Callable[[str], None] = lambda message: None, baselines: Sequence[BaselineInput] = (),
-) -> tuple[Predictions, Measured, EngineRun, list[MeasuredBaseline]]:
+) -> tuple[Predictions, Measured, EngineRun, list[MeasuredBaseline], Scanned]:
     """Check the predictions and measure every metric of every group with an SQL engine; and each baseline's
     statistics with the paired ones the comparison reads.
 
@@ -49,6 +77,8 @@ def measure_sql(
         The engine, its version, the rows scanned and each stage's time.
     measured_baselines : list of MeasuredBaseline
         Each baseline, in `baselines`' order (`reportgen.engines.paired_sql`).
+    scanned : Scanned
+        What the analyses that query the predictions need, while `connection` is open.
 
     Raises
     ------
@@ -95,7 +125,10 @@ def measure_sql(
         with stages.stage(f"the baseline {shown(baseline.spec.name)}"):
             found_baselines.append(_measure_baseline(connection, config, baseline, task, outputs, coded,
                                                      [stats[c.family.name] for c in coded], engine_task, source))
-    return predictions, measured, EngineRun(engine, version, rows, stages.done, notes), found_baselines
+    has_probabilities = task == "binary" or (isinstance(outputs, multiclass_sql.ClassOutputs)
+                                             and outputs.probabilities is not None)
+    return (predictions, measured, EngineRun(engine, version, rows, stages.done, notes), found_baselines,
+            Scanned(connection, outputs, coded, has_probabilities))
 
 
 def _measure_baseline(

@@ -23,7 +23,7 @@ from reportgen.expression_sql import spark_identifier
 _VIEWS = itertools.count()
 
 
-DIALECT = Dialect("spark", spark_identifier)
+DIALECT = Dialect("spark", spark_identifier, hash="xxhash64")
 
 
 class SparkConnection:
@@ -115,10 +115,11 @@ class SparkConnection:
         self._views.append(name)
         return name
 
-    def view(self, name: str, sql: str) -> None:
-        """Name a query (with no parameters) as a temporary view."""
+    def view(self, name: str, sql: str, params: Sequence[object] = ()) -> None:
+        """Name a query (its parameters bound) as a temporary view."""
         try:
-            self._spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {name} AS {sql}")
+            self._spark.sql(sql, args=[p.item() if isinstance(p, np.generic) else p for p in params]
+                            ).createOrReplaceTempView(name)
         except self._errors as exc:
             raise InputError(f"{self.source}: Spark could not compute a statistic ({_first_line(exc)})") from None
         self._views.append(name)
