@@ -195,10 +195,9 @@ class SqlErrors:
         """The `columns` that look like model outputs, each with why (as the sanity checks find them: named like
         one, or a copy of one)."""
         self._profile_all(columns)
-        named = {c: "named like one" for c in columns if looks_like_output(c)}
-        copies = error_counts.output_copies(self.relation, task, outputs, [c for c in columns if c not in named],
+        copies = error_counts.output_copies(self.relation, task, outputs, columns,
                                             {c: p.distinct for c, p in self._profiles.items()})
-        return {c: named.get(c) or copies[c] for c in columns if c in named or c in copies}
+        return {c: copies.get(c) or "named like one" for c in columns if c in copies or looks_like_output(c)}
 
     def _profile_all(self, columns: Sequence[str]) -> None:
         wanted = [c for c in columns if c not in self._profiles]
