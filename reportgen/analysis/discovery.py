@@ -136,6 +136,13 @@ class ColumnProfile:
     numeric: bool
     floating: bool
 
+    @classmethod
+    def of(cls, codes: ColumnCodes, column: str) -> ColumnProfile:
+        """The profile of a column of the frame whose `codes` are given."""
+        values = codes.frame[column]
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        return cls(len(codes(column).values), numeric, pd.api.types.is_float_dtype(values))
+
 
 def candidate_specs(
     names: Sequence[str], n_rows: int, profile: Callable[[str], ColumnProfile], columns: list[str] | None,
@@ -223,13 +230,8 @@ def candidate_families(
         If a named column is missing or has a single value, or no column is left.
     """
     codes = codes if codes is not None else ColumnCodes(frame)
-
-    def profile(column: str) -> ColumnProfile:
-        values = frame[column]
-        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-        return ColumnProfile(len(codes(column).values), numeric, pd.api.types.is_float_dtype(values))
-
-    specs, notes = candidate_specs(list(frame.columns), len(frame), profile, columns, exclude, max_values=max_values,
+    specs, notes = candidate_specs(list(frame.columns), len(frame), lambda column: ColumnProfile.of(codes, column),
+                                   columns, exclude, max_values=max_values,
                                    quantiles=quantiles, source=source, max_columns=max_columns,
                                    model_outputs=model_outputs)
     return build_slices(frame, specs, source=source, codes=codes), notes

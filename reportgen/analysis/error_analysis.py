@@ -1,7 +1,8 @@
 """Where the model fails: discovered slices, the scope for improvement, examples of errors and the error tree.
 
-`analyse_errors` runs the parts in order from the checked predictions and the `[error_analysis]`
-settings; the statistics live in `discovery` (slices) and `error_tree` (the tree).
+`analyse_errors` runs the parts in order from the rows searched — in memory, or where an SQL engine holds them
+(`error_sources`) — and the `[error_analysis]` settings; the statistics live in `discovery` (slices) and
+`error_tree` (the tree).
 """
 
 from __future__ import annotations
@@ -96,7 +97,6 @@ class ErrorAnalysis:
 def analyse_errors(
     source: ErrorSource, settings: ErrorAnalysisSection, configured: list[SliceFamily], *, min_support: int,
     fdr: float, level: float, exclude: set[str], shown: list[str], model_outputs: Mapping[str, str] | None = None,
-    config_source: str = "config",
 ) -> ErrorAnalysis:
     """Search the metadata columns for where the model fails.
 
@@ -118,8 +118,6 @@ def analyse_errors(
     min_support, fdr, level
         As ``[report] min_support`` (unless ``[error_analysis] min_support`` is set), ``[findings] fdr`` and
         ``[report] confidence_level``.
-    config_source : str
-        The config file, starting the messages of config errors.
 
     Raises
     ------
@@ -338,7 +336,7 @@ def run(context: Context) -> Outcome:
         source, settings, context.measured.families[1:], min_support=config.report.min_support,
         fdr=config.findings.fdr, level=config.report.confidence_level, exclude=set(declared),
         shown=[c for c in (data.label, data.score, data.prediction) if c is not None],
-        model_outputs=model_outputs, config_source=context.config_source,
+        model_outputs=model_outputs,
     )
     families = [] if not found.tested else [error_family(found, settings.depth)]
     return Outcome(found, error_findings(found, config.findings.fdr), families)

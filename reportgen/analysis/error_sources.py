@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
@@ -87,7 +88,6 @@ class RowErrors:
     predictions: Predictions
     measure: Measure
     configured_families: list[SliceFamily]
-    confidence: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, predictions: Predictions, measure: Measure, configured: list[SliceFamily]) -> RowErrors:
@@ -99,7 +99,12 @@ class RowErrors:
                 predictions, frame=predictions.frame.iloc[rows].reset_index(drop=True), y_true=predictions.y_true[rows],
                 y_pred=predictions.y_pred[rows], scores=scores)
             configured = [dataclasses.replace(family, codes=family.codes[rows]) for family in configured]
-        return cls(predictions, measure, configured, _confidence(predictions, measure))
+        return cls(predictions, measure, configured)
+
+    @cached_property
+    def confidence(self) -> np.ndarray:
+        """How sure the model was of each row's prediction (`_confidence`)."""
+        return _confidence(self.predictions, self.measure)
 
     @property
     def source(self) -> str:
@@ -115,9 +120,7 @@ class RowErrors:
         return float(values.sum()), float(np.square(values).sum()), len(values)
 
     def profile(self, column: str) -> ColumnProfile:
-        values = self.predictions.frame[column]
-        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-        return ColumnProfile(len(self.predictions.codes(column).values), numeric, pd.api.types.is_float_dtype(values))
+        return ColumnProfile.of(self.predictions.codes, column)
 
     def families(self, specs: list[SliceSpec]) -> list[SliceFamily]:
         return build_slices(self.predictions.frame, specs, source=self.source, codes=self.predictions.codes)
@@ -144,7 +147,6 @@ class RowErrors:
                  limit: int) -> pd.DataFrame:
         members = self.members(conditions, families)
         rows = members[self.measure.values[members] > 0]
-        assert self.confidence is not None, "made by `of`"
         order = np.argsort(-self.confidence[rows], kind="stable")[:limit]
         return self.predictions.frame.iloc[rows[order]][display]
 
