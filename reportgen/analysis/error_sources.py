@@ -225,8 +225,12 @@ class SqlErrors:
                 for combo, found in zip(combos, counted, strict=True)]
 
     def configured(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        coded = self._configured[index]
-        return error_counts.group_sums(self.relation, coded, coded.family.n_groups)
+        return self._configured_sums[index]
+
+    @cached_property
+    def _configured_sums(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Every configured family's rows and error sums per group, counted at once."""
+        return error_counts.group_sums(self.relation, self._configured)
 
     def tree(self, columns: list[str], *, max_depth: int, min_leaf: int) -> tuple[list[TreeNode], int]:
         frame, errors = error_counts.tree_rows(self.relation, columns, MAX_FIT_ROWS)

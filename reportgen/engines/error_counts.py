@@ -217,16 +217,24 @@ def slice_cells(relation: ErrorRelation, coded: Sequence[Coded], combos: Sequenc
 
 
 
-def group_sums(relation: ErrorRelation, coded: Coded, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """A family's rows and error sum per group, over the rows searched."""
+def group_sums(relation: ErrorRelation, coded: Sequence[Coded]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each family's rows and error sum per group, over the rows searched; one scan (GROUPING SETS)."""
+    if not coded:
+        return []
     over = relation.connection
-    found = over.frame(f"SELECT g, COUNT(*) AS n, SUM({ERROR_ALIAS}) AS total FROM (SELECT {coded.code} AS g, "
-                       f"{relation.error} AS {ERROR_ALIAS} FROM {over.relation}) AS coded WHERE g >= 0 GROUP BY g",
-                       coded.params)
-    groups = found["g"].to_numpy(dtype=np.intp)
-    n, total = np.zeros(n_groups, dtype=np.int64), np.zeros(n_groups)
-    n[groups], total[groups] = found["n"].to_numpy(dtype=np.int64), found["total"].to_numpy(dtype=np.float64)
-    return n, total
+    codes = ", ".join(f"{c.code} AS g{i}" for i, c in enumerate(coded))
+    sets = ", ".join(f"(g{i})" for i in range(len(coded)))
+    found = over.frame(f"SELECT {', '.join(f'g{i}' for i in range(len(coded)))}, COUNT(*) AS n, SUM({ERROR_ALIAS}) "
+                       f"AS total FROM (SELECT {codes}, {relation.error} AS {ERROR_ALIAS} FROM {over.relation}) AS coded "
+                       f"GROUP BY GROUPING SETS ({sets})", [p for c in coded for p in c.params])
+    sums = []
+    for i, c in enumerate(coded):
+        mine = found[found[f"g{i}"].notna() & (found[f"g{i}"] >= 0)]
+        groups = mine[f"g{i}"].to_numpy(dtype=np.intp)
+        n, total = np.zeros(c.family.n_groups, dtype=np.int64), np.zeros(c.family.n_groups)
+        n[groups], total[groups] = mine["n"].to_numpy(dtype=np.int64), mine["total"].to_numpy(dtype=np.float64)
+        sums.append((n, total))
+    return sums
 
 
 def tree_rows(relation: ErrorRelation, columns: Sequence[str], limit: int) -> tuple[pd.DataFrame, np.ndarray]:
