@@ -10,7 +10,7 @@ significance alone would flag trivial shifts in large samples, size alone would 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -191,16 +191,22 @@ def drift_of_columns(
     def one(column: str) -> ColumnDrift:  # in a worker: its values are let go as soon as they are measured
         prepared = _prepare(reference[column], current[column], column, roles.get(column, "feature"),
                             kinds.get(column))
-        return _column_drift(prepared, _measure(prepared, settings.psi_bins), settings)
+        return column_drift(_compared(prepared, settings.psi_bins), settings)
 
     with ThreadPoolExecutor(max_workers=min(len(columns), os.cpu_count() or 1, 8) or 1) as pool:
         measured = list(pool.map(one, columns))
+    return adjusted(measured, fdr)
+
+
+def adjusted(measured: list[ColumnDrift], fdr: float) -> list[ColumnDrift]:
+    """The columns' drifts with their q-values (Benjamini–Hochberg across the tested columns): drifted where the
+    shift is large enough and significant."""
     p_values = np.array([np.nan if d.significance is None else d.significance.p_value for d in measured],
                         dtype=np.float64)
     tested = ~np.isnan(p_values)
     q_values = np.full(len(p_values), np.nan)
     q_values[tested] = benjamini_hochberg(p_values[tested])
-    return [_adjusted(d, q, fdr) for d, q in zip(measured, q_values, strict=True)]
+    return [_with_q(d, q, fdr) for d, q in zip(measured, q_values, strict=True)]
 
 
 def drift_by_window(
@@ -259,39 +265,68 @@ def _prepare(reference: pd.Series, current: pd.Series, column: str, role: str, k
                      float(reference.isna().mean()), float(current.isna().mean()))
 
 
-def _measure(prepared: _Prepared, bins: int) -> object | None:
-    """The column's drift statistics; None where there is nothing to test."""
-    if _untested(prepared) is not None:
-        return None
-    if prepared.kind == "number":
-        return number_drift(prepared.reference, prepared.current, bins)
-    k = len(prepared.categories)
-    return category_drift(np.bincount(prepared.reference, minlength=k), np.bincount(prepared.current, minlength=k))
+@dataclass(frozen=True)
+class Compared:
+    """A column's two sides as the drift tests read them, whatever the engine that counted them.
+
+    `n_reference` and `n_current` count the values compared (numbers: finite values; categories: every row, missing
+    values as a category); `untested` says why there is no test (then `found` and `distribution` are None); `found`
+    is a `NumberDrift` or a `CategoryDrift`.
+    """
+
+    column: str
+    role: str
+    kind: str
+    n_reference: int
+    n_current: int
+    missing_reference: float
+    missing_current: float
+    untested: str | None
+    found: object | None
+    distribution: Distribution | None
 
 
-def _untested(prepared: _Prepared) -> str | None:
-    """Why a column is not tested, or None."""
-    for side, values in (("reference", prepared.reference), ("current rows", prepared.current)):
-        if len(values) == 0:
+def _compared(prepared: _Prepared, bins: int) -> Compared:
+    """A column's drift statistics and chart data from its values in memory."""
+    reference, current = prepared.reference, prepared.current
+    constant = prepared.kind == "number" and len(reference) > 0 and len(current) > 0 and (
+        reference.min() == reference.max() == current.min() == current.max())
+    why = untested_reason(prepared.kind, len(reference), len(current), constant=constant,
+                          categories=len(prepared.categories))
+    found, distribution = None, None
+    if why is None and prepared.kind == "number":
+        found, distribution = number_drift(reference, current, bins), _number_distribution(reference, current)
+    elif why is None:
+        k = len(prepared.categories)
+        reference_counts, current_counts = np.bincount(reference, minlength=k), np.bincount(current, minlength=k)
+        found = category_drift(reference_counts, current_counts)
+        distribution = category_distribution(prepared.categories, reference_counts, current_counts)
+    return Compared(prepared.column, prepared.role, prepared.kind, len(reference), len(current),
+                    prepared.missing_reference, prepared.missing_current, why, found, distribution)
+
+
+def untested_reason(kind: str, n_reference: int, n_current: int, *, constant: bool, categories: int) -> str | None:
+    """Why a column is not tested, or None: no values on a side; one value in both samples (`constant`, numbers;
+    fewer than two `categories`)."""
+    for side, n in (("reference", n_reference), ("current rows", n_current)):
+        if n == 0:
             return f"no values in the {side}"
-    if prepared.kind == "number":
-        if prepared.reference.min() == prepared.reference.max() == prepared.current.min() == prepared.current.max():
-            return "one value in both samples: nothing to compare"
-    elif len(prepared.categories) < 2:
+    if (constant if kind == "number" else categories < 2):
         return "one value in both samples: nothing to compare"
     return None
 
 
-def _column_drift(prepared: _Prepared, found: object | None, settings: MonitoringSection) -> ColumnDrift:
+def column_drift(compared: Compared, settings: MonitoringSection) -> ColumnDrift:
     """The column's drift before its p-value is adjusted with the others': `drifted` says whether the shift is
-    large enough (None: not tested), `_adjusted` adds the significance."""
-    common = dict(column=prepared.column, role=prepared.role, kind=prepared.kind,
-                  n_reference=len(prepared.reference), n_current=len(prepared.current),
-                  missing_reference=prepared.missing_reference, missing_current=prepared.missing_current)
+    large enough (None: not tested), `adjusted` adds the significance."""
+    common = dict(column=compared.column, role=compared.role, kind=compared.kind, n_reference=compared.n_reference,
+                  n_current=compared.n_current, missing_reference=compared.missing_reference,
+                  missing_current=compared.missing_current)
+    found = compared.found
     if found is None:
-        return ColumnDrift(**common, tests=[], drifted=None, note=_untested(prepared), distribution=None)
+        return ColumnDrift(**common, tests=[], drifted=None, note=compared.untested, distribution=None)
     note = None
-    if prepared.kind == "number":
+    if compared.kind == "number":
         normed = found.wasserstein / found.spread if found.spread > 0 else None
         tests = [DriftTest("ks", found.ks, found.ks_p),
                  DriftTest("wasserstein", normed, threshold=settings.min_wasserstein),
@@ -299,7 +334,6 @@ def _column_drift(prepared: _Prepared, found: object | None, settings: Monitorin
         if normed is None:
             note = "constant in the reference: the Wasserstein distance has no spread to be measured in"
         large = normed is None or normed >= settings.min_wasserstein
-        distribution = _number_distribution(prepared.reference, prepared.current)
     else:
         tests = [DriftTest("chi2", found.chi2, _plain(found.chi2_p)),
                  DriftTest("jensen_shannon", found.jensen_shannon, threshold=settings.min_jensen_shannon),
@@ -307,11 +341,10 @@ def _column_drift(prepared: _Prepared, found: object | None, settings: Monitorin
         if np.isnan(found.chi2_p):
             note = "too few values for a chi-square test"
         large = found.jensen_shannon >= settings.min_jensen_shannon
-        distribution = _category_distribution(prepared)
-    return ColumnDrift(**common, tests=tests, drifted=bool(large), note=note, distribution=distribution)
+    return ColumnDrift(**common, tests=tests, drifted=bool(large), note=note, distribution=compared.distribution)
 
 
-def _adjusted(drift: ColumnDrift, q: float, fdr: float) -> ColumnDrift:
+def _with_q(drift: ColumnDrift, q: float, fdr: float) -> ColumnDrift:
     """The column with its q-value, drifted where the shift is large enough and significant."""
     if drift.drifted is None:
         return drift
@@ -333,29 +366,42 @@ def _bins(reference: pd.Series, current: pd.Series, kind: str, psi_bins: int) ->
 
 
 def _number_distribution(reference: np.ndarray, current: np.ndarray) -> Distribution:
-    """Shares per equal-width bin of two sorted samples, between the lower of their 0.5% quantiles and the higher of
-    their 99.5% ones (the tails counted in the end bins)."""
-    low = min(sorted_quantiles(reference, [0.005])[0], sorted_quantiles(current, [0.005])[0])
-    high = max(sorted_quantiles(reference, [0.995])[0], sorted_quantiles(current, [0.995])[0])
+    """Shares per equal-width bin of two sorted samples (`number_distribution`)."""
+    return number_distribution(
+        lambda q: (sorted_quantiles(reference, [q])[0], sorted_quantiles(current, [q])[0]),
+        (min(reference[0], current[0]), max(reference[-1], current[-1])),
+        lambda inner: (bin_counts(reference, inner), bin_counts(current, inner)), len(reference), len(current))
+
+
+def number_distribution(
+    quantile: Callable[[float], tuple[float, float]], extremes: tuple[float, float],
+    counts: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], n_reference: int, n_current: int,
+) -> Distribution:
+    """Shares per equal-width bin of two samples of numbers, between the lower of their 0.5% quantiles and the higher
+    of their 99.5% ones (the tails counted in the end bins), whatever the engine: `quantile` gives both samples'
+    quantile at a fraction, `extremes` the lowest and highest value of both, `counts` each sample's values per bin
+    of inner edges (`bin_counts`)."""
+    low_reference, low_current = quantile(0.005)
+    high_reference, high_current = quantile(0.995)
+    low, high = min(low_reference, low_current), max(high_reference, high_current)
     if low == high:
-        low, high = min(reference[0], current[0]), max(reference[-1], current[-1])
+        low, high = extremes
     if low == high:
         return Distribution(None, [float(low), float(low)], [1.0], [1.0])
     edges = np.linspace(low, high, DISTRIBUTION_BINS + 1)
-
-    def shares(values: np.ndarray) -> list[float]:
-        return (bin_counts(values, edges[1:-1]) / len(values)).round(6).tolist()
-
-    return Distribution(None, [float(e) for e in edges], shares(reference), shares(current))
+    reference_counts, current_counts = counts(edges[1:-1])
+    return Distribution(None, [float(e) for e in edges], (reference_counts / n_reference).round(6).tolist(),
+                        (current_counts / n_current).round(6).tolist())
 
 
-def _category_distribution(prepared: _Prepared) -> Distribution:
-    k = len(prepared.categories)
-    reference = np.bincount(prepared.reference, minlength=k) / len(prepared.reference)
-    current = np.bincount(prepared.current, minlength=k) / len(prepared.current)
+def category_distribution(categories: list[str], reference_counts: np.ndarray, current_counts: np.ndarray
+                          ) -> Distribution:
+    """Shares of the most common categories on both sides, the rest as "(other)"."""
+    reference = reference_counts / reference_counts.sum()
+    current = current_counts / current_counts.sum()
     order = np.argsort(-(reference + current), kind="stable")
     shown, rest = order[:DRAWN_CATEGORIES], order[DRAWN_CATEGORIES:]
-    labels = [prepared.categories[i] for i in shown]
+    labels = [categories[i] for i in shown]
     ref, cur = reference[shown].tolist(), current[shown].tolist()
     if len(rest):
         labels.append("(other)")

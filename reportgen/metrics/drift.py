@@ -11,6 +11,7 @@ the same bins, from one bincount of window × bin codes.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -270,12 +271,20 @@ def sorted_quantiles(sorted_values: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 def _ks_p(reference: np.ndarray, current: np.ndarray, ks: float) -> float:
     """The two-sided p-value of the KS statistic, as scipy's ``ks_2samp(method="auto")`` gives it."""
-    if max(len(reference), len(current)) <= EXACT_KS_ROWS:
+    return ks_p_value(ks, len(reference), len(current), lambda: (reference, current))
+
+
+def ks_p_value(ks: float, m: int, n: int, samples: Callable[[], tuple[np.ndarray, np.ndarray]]) -> float:
+    """The two-sided p-value of the KS statistic `ks` of samples of `m` and `n` values, as scipy's
+    ``ks_2samp(method="auto")`` gives it: exact while neither has more than `EXACT_KS_ROWS` values (then `samples`
+    gives them), else Smirnov's asymptotic distribution."""
+    if max(m, n) <= EXACT_KS_ROWS:
+        reference, current = samples()
         with warnings.catch_warnings():  # where the exact computation fails scipy says so and uses the asymptotic one
             warnings.simplefilter("ignore", RuntimeWarning)
             return float(stats.ks_2samp(reference, current).pvalue)
-    m, n = float(len(reference)), float(len(current))
-    return float(np.clip(stats.kstwo.sf(ks, np.round(m * n / (m + n))), 0.0, 1.0))
+    m_, n_ = float(m), float(n)
+    return float(np.clip(stats.kstwo.sf(ks, np.round(m_ * n_ / (m_ + n_))), 0.0, 1.0))
 
 
 def _relative_entropy(p: np.ndarray, m: np.ndarray) -> np.ndarray:
