@@ -29,6 +29,7 @@ from reportgen.document.build import build_report
 from reportgen.document.gates import apply_gates
 from reportgen.document.schema import GateResult, Report
 from reportgen.engines import SQL_ENGINES
+from reportgen.engines.drift_counts import ReferenceInput
 from reportgen.engines.paired_sql import BaselineInput
 from reportgen.engines.run import EngineRun, Stages
 from reportgen.engines.scan import measure_sql
@@ -437,10 +438,15 @@ def evaluate(
     config: Config = validate(Config, raw, source=API)
     if config.report.engine in SQL_ENGINES:
         inputs = [_baseline_input(spec, frame) for spec, frame in zip(config.baseline, frames, strict=True)]
+        reference_input = None
+        if reference_frame is not None:
+            reference_input = ReferenceInput(reference_frame, "reference data frame", frame_fingerprint(reference_frame))
+        elif config.monitoring.reference is not None:
+            reference_input = _reference_input(Path(config.monitoring.reference), config.monitoring.reference)
         return _evaluate_sql(config, config.report.engine, f'engine "{engine}" set by evaluate()', source="data frame",
                              files=None, frame=data, config_source=API, git=None,
                              history_path=None if history is None else Path(history), progress=lambda message: None,
-                             baselines=inputs)
+                             baselines=inputs, reference=reference_input)
     predictions, unlabelled = _current(data, config, "data frame")
     logs = None if history is None else read_history(Path(history), source=str(history))
     baselines = [
@@ -464,6 +470,12 @@ def _baseline_input(spec: BaselineSpec, frame: pd.DataFrame | None) -> BaselineI
         return BaselineInput(spec, frame, frame_fingerprint(frame))
     files = input_files(Path(spec.path), spec.path)
     return BaselineInput(spec, files, files_fingerprint(files))
+
+
+def _reference_input(path: Path, source: str) -> ReferenceInput:
+    """`[monitoring] reference` for an SQL engine: its files."""
+    files = input_files(path, source)
+    return ReferenceInput(files, source, files_fingerprint(files))
 
 
 def _current(frame: pd.DataFrame, config: Config, source: str, fingerprint: str | None = None
@@ -553,12 +565,14 @@ def evaluate_config(
     baseline_files = [input_files(path, spec.path) for spec, path in zip(config.baseline, baseline_paths, strict=True)]
     inputs = [BaselineInput(spec, files, files_fingerprint(files))
               for spec, files in zip(config.baseline, baseline_files, strict=True)]
+    reference_input = None if config.monitoring.reference is None else _reference_input(
+        project.confine("[monitoring] reference", config.monitoring.reference, tree=True), config.monitoring.reference)
     if config.data.path is None:  # a Spark catalog table
         assert config.data.spark_table is not None, "a table when there is no path"
         return _evaluate_sql(config, "spark", 'engine "spark" set by [report] engine', source=f'table '
                              f'"{config.data.spark_table}"', files=None, config_source=str(config_path),
                              git=git_state(project.base), history_path=history_path, progress=progress,
-                             baselines=inputs)
+                             baselines=inputs, reference=reference_input)
     data_path = project.confine("[data] path", config.data.path, tree=True)
     files = input_files(data_path, config.data.path)
     engine, why = choose_engine(config.report.engine, files, folder=data_path.is_dir())
@@ -566,7 +580,7 @@ def evaluate_config(
     if engine in SQL_ENGINES:
         return _evaluate_sql(config, engine, why, source=config.data.path, files=files, config_source=str(config_path),
                              git=git_state(project.base), history_path=history_path, progress=progress,
-                             baselines=inputs)
+                             baselines=inputs, reference=reference_input)
     data_path = numpy_file(files, data_path.is_dir(), config.data.path)
     baseline_paths = [numpy_file(found, path.is_dir(), spec.path)
                       for spec, path, found in zip(config.baseline, baseline_paths, baseline_files, strict=True)]
@@ -595,8 +609,8 @@ def not_run_notes(config: Config) -> list[str]:
     """Which of the analyses the config asks for read every row, and so do not run with an SQL engine, and why."""
     asked = {"checks": True, "error_analysis": config.error_analysis.enabled,
              "monitoring": config.monitoring.reference is not None or config.monitoring.time is not None}
-    return [f"not run: {analysis.name.replace('_', ' ')}, as {analysis.rows} (set [report] engine = \"numpy\" to run it)"
-            for analysis in ANALYSES if analysis.rows is not None and asked.get(analysis.name, True)]
+    return [f"not run: {analysis.name.replace('_', ' ')}, as {why} (set [report] engine = \"numpy\" to run it)"
+            for analysis in ANALYSES if (why := analysis.reads_rows(config)) is not None and asked.get(analysis.name, True)]
 
 
 def _read_history(config: Config, path: Path | None, progress: Callable[[str], None]) -> History | None:
@@ -609,11 +623,11 @@ def _read_history(config: Config, path: Path | None, progress: Callable[[str], N
 def _evaluate_sql(
     config: Config, engine: str, why: str, *, source: str, files: list[Path] | None, config_source: str,
     git: GitState | None, history_path: Path | None, progress: Callable[[str], None], frame: pd.DataFrame | None = None,
-    baselines: Sequence[BaselineInput] = (),
+    baselines: Sequence[BaselineInput] = (), reference: ReferenceInput | None = None,
 ) -> Evaluation:
     """Evaluate with an engine that computes the statistics where the data lies (`reportgen.engines.scan`), with
-    `baselines` measured there too; the analyses that read every row do not run, and the card's run record says
-    so."""
+    `baselines` measured there too and `reference` (`[monitoring] reference`) read there; the analyses that read every
+    row do not run, and the card's run record says so."""
     history = _read_history(config, history_path, progress)
     notes = [why, *not_run_notes(config)]
     for note in notes[1:]:
@@ -629,7 +643,8 @@ def _evaluate_sql(
         stages = Stages(engine, progress, run.stages)
         with stages.stage("analyses"):  # the error analysis queries the engine: it is still open
             context = Context(config=config, predictions=predictions, measured=measured, history=history,
-                              config_source=config_source, measured_baselines=measured_baselines, scanned=scanned)
+                              config_source=config_source, measured_baselines=measured_baselines, scanned=scanned,
+                              reference_input=reference)
             results, findings, test_families = run_analyses(context, rows=False)
     finally:
         connection.close()

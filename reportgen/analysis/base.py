@@ -15,6 +15,7 @@ import pandas as pd
 
 from reportgen.baseline import Baseline
 from reportgen.config import Config
+from reportgen.engines.drift_counts import ReferenceInput
 from reportgen.engines.scan import Scanned
 from reportgen.history import History
 from reportgen.io import Predictions, Unlabelled
@@ -168,7 +169,8 @@ class Context:
     `baselines` are the baselines' predictions read into memory; `measured_baselines` the baselines an SQL engine
     measured where they lie (the comparison measures `baselines` itself). `results` holds the results of the
     analyses that ran before, by name (registry order). `scanned` is the SQL engine that measured the predictions,
-    still open, for the analyses that query it; None when the rows are in memory.
+    still open, for the analyses that query it; None when the rows are in memory. `reference_input` is
+    `[monitoring] reference` for that engine to read (`reference` is the one read into memory).
     """
 
     config: Config
@@ -182,6 +184,7 @@ class Context:
     config_source: str = "config"
     results: Mapping[str, Any] = field(default_factory=dict)
     scanned: Scanned | None = None
+    reference_input: ReferenceInput | None = None
 
 
 @dataclass(frozen=True)
@@ -194,17 +197,22 @@ class Analysis:
         The key of its result in `Evaluation.results` (and of its document section).
     run : callable
         Context → Outcome: picks the analysis's inputs and calls its pure function.
-    rows : str or None
+    rows : str, callable or None
         Why it reads every row, for an analysis that does (the engines that compute statistics where the data
-        lies do not run it, and the card says why); None for one that reads only what was measured.
+        lies do not run it, and the card says why), or a function of the config that says it for the configs it
+        does; None for one that reads only what was measured.
     not_run : object
         Its result when it does not run.
     """
 
     name: str
     run: Callable[[Context], Outcome]
-    rows: str | None = None
+    rows: str | Callable[[Config], str | None] | None = None
     not_run: Any = None
+
+    def reads_rows(self, config: Config) -> str | None:
+        """Why it reads every row under `config` (`rows`), or None."""
+        return self.rows(config) if callable(self.rows) else self.rows
 
 
 def ordered(findings: Sequence[Finding]) -> list[Finding]:

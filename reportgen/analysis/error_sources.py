@@ -25,7 +25,9 @@ from reportgen.analysis.error_tree import MAX_FIT_ROWS, TreeNode, describe, erro
 from reportgen.config import SliceSpec
 from reportgen.engines import error_counts
 from reportgen.engines.aggregates import Outputs
+from reportgen.engines.connection import Connection
 from reportgen.engines.families import Coded, families
+from reportgen.expression_sql import kind_of_sql_type
 from reportgen.io import Predictions
 from reportgen.slices import SliceFamily, build_slices
 
@@ -194,17 +196,18 @@ class SqlErrors:
         self._coded: dict[str, Coded] = {}
 
     def model_outputs(self, task: str, outputs: Outputs, columns: list[str]) -> dict[str, str]:
-        """The `columns` that look like model outputs, each with why (as the sanity checks find them: named like
-        one, or a copy of one)."""
+        """The `columns` that look like model outputs, each with why (`sql_model_outputs`)."""
         self._profile_all(columns)
-        copies = error_counts.output_copies(self.relation, task, outputs, columns,
-                                            {c: p.distinct for c, p in self._profiles.items()})
-        return {c: copies.get(c) or "named like one" for c in columns if c in copies or looks_like_output(c)}
+        return sql_model_outputs(self.relation.connection, task, outputs, columns,
+                                 {c: p.distinct for c, p in self._profiles.items()})
 
     def _profile_all(self, columns: Sequence[str]) -> None:
         wanted = [c for c in columns if c not in self._profiles]
-        for column, (distinct, numeric, floating) in error_counts.profiles(self.relation, wanted).items():
-            self._profiles[column] = ColumnProfile(distinct, numeric, floating)
+        types = self.relation.connection.column_types()
+        for column, (present, missing) in error_counts.profiles(self.relation.connection, wanted).items():
+            numeric = kind_of_sql_type(types[column]) == "number"
+            self._profiles[column] = ColumnProfile(present + int(missing > 0), numeric,
+                                                   numeric and error_counts.is_floating(types[column]))
 
     def profile(self, column: str) -> ColumnProfile:
         if column not in self._profiles:  # the next columns are likely wanted next: profiled in one scan
@@ -251,3 +254,11 @@ class SqlErrors:
     def members(self, conditions: tuple[tuple[str, str], ...], families: list[SliceFamily]) -> None:
         return None
 
+
+def sql_model_outputs(over: Connection, task: str, outputs: Outputs, columns: list[str],
+                      distinct: dict[str, int]) -> dict[str, str]:
+    """The `columns` that look like model outputs, each with why, as the sanity checks find them: a copy of one
+    (`reportgen.engines.error_counts.output_copies`), else named like one. `distinct` counts each column's values,
+    a missing value counting as one."""
+    copies = error_counts.output_copies(over, task, outputs, columns, distinct)
+    return {c: copies.get(c) or "named like one" for c in columns if c in copies or looks_like_output(c)}

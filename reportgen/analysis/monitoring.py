@@ -9,6 +9,7 @@ outputs or the labels moved, and where performance fell below the reference, wit
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +17,19 @@ import pandas as pd
 
 from reportgen.analysis.base import Context, Evidence, Finding, Outcome, TestFamily
 from reportgen.analysis.checks import declared_columns
-from reportgen.analysis.data_drift import ColumnDrift, WindowDrift, drift_by_window, drift_of_columns
+from reportgen.analysis.data_drift import (
+    ColumnDrift,
+    Compared,
+    WindowDrift,
+    adjusted,
+    category_distribution,
+    column_drift,
+    drift_by_window,
+    drift_of_columns,
+    number_distribution,
+    untested_reason,
+)
+from reportgen.analysis.error_sources import sql_model_outputs
 from reportgen.analysis.over_time import (
     ChangePoint,
     MetricSeries,
@@ -29,6 +42,17 @@ from reportgen.analysis.over_time import (
     reference_levels,
 )
 from reportgen.config import Config
+from reportgen.engines.connection import Connection
+from reportgen.engines.drift_counts import (
+    ReferenceInput,
+    Side,
+    category_counts,
+    check_reference,
+    column_kind,
+    number_counts,
+)
+from reportgen.engines.error_counts import is_floating, profiles
+from reportgen.engines.scan import Scanned
 from reportgen.errors import InputError, counted, quoted_list, shown
 from reportgen.formatting import figure, num, pct
 from reportgen.io import Predictions, Unlabelled
@@ -103,13 +127,90 @@ class Monitoring:
         return sum(bool(c.drifted) for c in self.inputs) / len(self.inputs) if self.inputs else None
 
 
+def rows_read(config: Config) -> str | None:
+    """Why monitoring reads every row, under `config`: performance and drift over time do (`[monitoring] time`);
+    drift against the reference is counted where the data lies (`monitor_where`)."""
+    if config.monitoring.time is None:
+        return None
+    return "drift and performance over time ([monitoring] time) read every row of the reference and the current data"
+
+
 def run(context: Context) -> Outcome:
     """Monitoring, where `[monitoring]` names a reference or a time column; None otherwise."""
     config = context.config
     if not config.monitoring.enabled:
         return Outcome(None)
+    if context.scanned is not None:
+        return monitor_where(context.scanned, context.reference_input, context.measured, config,
+                             source=context.predictions.source)
     return monitor(context.predictions, context.reference, context.measured, config, context.results["checks"],
                    context.unlabelled)
+
+
+def monitor_where(scanned: Scanned, reference: ReferenceInput, measured: Measured, config: Config, *,
+                  source: str) -> Outcome:
+    """Drift of every column from the reference, counted by the SQL engine that holds the current rows (without
+    `[monitoring] time`: `rows_read`); see `Monitoring`."""
+    connection, settings = scanned.connection, config.monitoring
+    current = Side(connection.relation, connection.column_types())
+    rows = int(connection.frame(f"SELECT COUNT(*) AS n FROM {current.relation}")["n"].iloc[0])
+    theirs = connection.attach(reference.data, reference.source)
+    side = Side(theirs, connection.column_types(theirs))
+    reference_rows, labelled = check_reference(connection, side, current, config, source=reference.source,
+                                               fingerprint=reference.fingerprint, current_source=source)
+    names = list(current.types)
+    declared = declared_columns(config, pd.DataFrame(columns=names))
+    undeclared = [c for c in names if c not in declared]
+    counted = profiles(connection, undeclared)
+    outputs = sql_model_outputs(connection, measured.task, scanned.outputs, undeclared,
+                                {c: present + int(missing > 0) for c, (present, missing) in counted.items()})
+
+    def profile(column: str) -> tuple[str, int]:
+        kind = column_kind(current.types[column])
+        if kind == "numbers" and not is_floating(current.types[column]) and "decimal" not in current.types[column].lower():
+            kind = "whole numbers"
+        return ("other" if kind in ("text", "true/false") else kind), counted[column][0]
+
+    columns, skipped, roles, kinds = chosen_columns(names, rows, profile, measured.task, config, outputs)
+    compared = [c for c in columns if c in side.types]
+    for column in columns:
+        if column not in compared:  # the label, where the reference has none
+            skipped[column] = "not in the reference"
+    drifts = adjusted([column_drift(_compared_where(connection, side, current, column, roles.get(column, "feature"),
+                                                    kinds.get(column), settings.psi_bins), settings)
+                       for column in compared], config.findings.fdr)
+    notes = [] if labelled else [f'The reference has no labels ("{config.data.label}"): the model\'s performance is '
+                                 "followed over time without a reference level to compare with."]
+    notes.append("No time column ([monitoring] time): drift is measured over all current rows at once, and "
+                 "performance is not followed over time.")
+    result = Monitoring(
+        reference=reference.source, reference_rows=reference_rows, current_rows=rows, unlabelled=[],
+        reference_labels=labelled, time=None, window=None, windows=[], missing_times=0, columns=drifts,
+        skipped=skipped, by_window=None, performance=[], changes=[], performance_tests=0, notes=notes,
+    )
+    return Outcome(result, _findings(result, config.findings.fdr), _families(result, config.findings.fdr))
+
+
+def _compared_where(connection: Connection, reference: Side, current: Side, column: str, role: str,
+                    kind: str | None, bins: int) -> Compared:
+    """A column's comparison from the engine's counts (`reportgen.engines.drift_counts`)."""
+    numbers = all(column_kind(side.types[column]) == "numbers" for side in (reference, current))
+    kind = kind or ("number" if numbers else "category")
+    label = role == "label"
+    if kind == "number":
+        found = number_counts(connection, reference, current, column, label=label, bins=bins)
+    else:
+        found = category_counts(connection, reference, current, column, label=label, numbers=numbers)
+    why = untested_reason(kind, found.n_reference, found.n_current, constant=found.constant,
+                          categories=len(found.categories))
+    distribution = None
+    if why is None and kind == "number":
+        distribution = number_distribution(found.quantile, found.extremes, found.counts, found.n_reference,
+                                           found.n_current)
+    elif why is None:
+        distribution = category_distribution(found.categories, *found.counts(np.zeros(0)))
+    return Compared(column, role, kind, found.n_reference, found.n_current, found.missing_reference,
+                    found.missing_current, why, found.found if why is None else None, distribution)
 
 
 def monitor(predictions: Predictions, reference: Reference | None, measured: Measured, config: Config,
@@ -174,22 +275,41 @@ def monitor(predictions: Predictions, reference: Reference | None, measured: Mea
 
 def _columns(predictions: Predictions, config: Config, outputs: dict[str, str]
              ) -> tuple[list[str], dict[str, str], dict[str, str], dict[str, str]]:
+    """The columns to test of predictions in memory (`chosen_columns`)."""
+    frame = predictions.frame
+
+    def profile(column: str) -> tuple[str, int]:
+        values = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            kind = "dates"
+        elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            kind = "whole numbers" if pd.api.types.is_integer_dtype(values) else "numbers"
+        else:
+            kind = "other"
+        return kind, len(predictions.codes(column).present_values)
+
+    return chosen_columns([str(c) for c in frame.columns], len(frame), profile, predictions.task, config, outputs)
+
+
+def chosen_columns(names: list[str], n_rows: int, profile: Callable[[str], tuple[str, int]], task: str,
+                   config: Config, outputs: Mapping[str, str]
+                   ) -> tuple[list[str], dict[str, str], dict[str, str], dict[str, str]]:
     """The columns to test (inputs, then the model's outputs and label), those skipped with why, and each tested
-    column's role and, where the dtype does not tell, kind."""
-    frame, settings = predictions.frame, config.monitoring
-    declared = declared_columns(config, frame)
+    column's role and, where the values do not tell, kind; whatever the engine: `profile` gives a column's kind
+    ("dates", "whole numbers", "numbers" or "other") and its distinct present values."""
+    settings = config.monitoring
+    declared = declared_columns(config, pd.DataFrame(columns=names))
     roles = {column: {"label": "label", "score": "score", "probability": "score", "prediction": "prediction"}[role]
-             for column, role in declared.items() if role != "join key" and column in frame.columns}
-    classification = predictions.task != "regression"
+             for column, role in declared.items() if role != "join key" and column in names}
+    classification = task != "regression"
     kinds = {column: "category" for column, role in roles.items() if classification and role in ("label", "prediction")}
     skipped: dict[str, str] = {}
     if settings.columns is not None:
         inputs = [c for c in settings.columns if c not in roles]
     else:
         inputs = []
-        for column in map(str, frame.columns):
-            why = _not_an_input(frame[column], len(predictions.codes(column).present_values), column, roles, outputs,
-                                settings.time, settings.max_categories)
+        for column in names:
+            why = _not_an_input(column, n_rows, profile, roles, outputs, settings.time, settings.max_categories)
             if why is None:
                 inputs.append(column)
             elif why:
@@ -198,21 +318,20 @@ def _columns(predictions: Predictions, config: Config, outputs: dict[str, str]
     return inputs + ordered, skipped, roles, kinds
 
 
-def _not_an_input(values: pd.Series, distinct: int, column: str, roles: dict[str, str], outputs: dict[str, str],
-                  time: str | None, max_categories: int) -> str | None:
-    """Why a column is not tested as an input by default ("" for a column the model declares), or None; `distinct`
-    counts its values (from the evaluation's shared factorization, `Predictions.codes`)."""
+def _not_an_input(column: str, n_rows: int, profile: Callable[[str], tuple[str, int]], roles: dict[str, str],
+                  outputs: Mapping[str, str], time: str | None, max_categories: int) -> str | None:
+    """Why a column is not tested as an input by default ("" for a column the model declares), or None."""
     if column in roles:
         return ""
     if column == time:
         return "the time column: followed through the windows"
     if column in outputs:
         return f"looks like a model output ({outputs[column]})"
-    if pd.api.types.is_datetime64_any_dtype(values):
+    kind, distinct = profile(column)
+    if kind == "dates":
         return "dates: name it in [monitoring] time to follow it"
-    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-    whole = numeric and pd.api.types.is_integer_dtype(values)
-    if distinct == len(values) and len(values) > 1 and (whole or not numeric):
+    numeric = kind in ("numbers", "whole numbers")
+    if distinct == n_rows and n_rows > 1 and (kind == "whole numbers" or not numeric):
         return "an identifier (every value distinct)"
     if not numeric and distinct > max_categories:
         return f"{distinct:,} distinct values, more than [monitoring] max_categories = {max_categories}"

@@ -35,8 +35,8 @@ ANALYSES: tuple[Analysis, ...] = (
     # reads the checks' model-output columns (an SQL engine finds them itself)
     Analysis("error_analysis", error_analysis.run),
     # reads the checks' model-output columns
-    Analysis("monitoring", monitoring.run, rows="drift and performance over time read every row of the reference "
-                                                "and the current data"),
+    # an SQL engine measures drift against the reference; performance over time reads every row
+    Analysis("monitoring", monitoring.run, rows=monitoring.rows_read),
 )
 # (findings, context with every result) → findings: one finding per effect, then each one's own suggestions.
 FINISHING: tuple[Callable[[list[Finding], Context], list[Finding]], ...] = (
@@ -58,7 +58,7 @@ def run_analyses(
     found: list[Finding] = []
     families: list[TestFamily] = []
     for analysis in ANALYSES if analyses is None else analyses:
-        if analysis.rows is not None and not rows:
+        if not rows and analysis.reads_rows(context.config) is not None:
             results[analysis.name] = analysis.not_run
             continue
         outcome = analysis.run(replace(context, results=dict(results)))

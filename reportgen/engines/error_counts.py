@@ -121,10 +121,9 @@ def _class_probability(task: str, outputs: Outputs, y: Sql) -> Sql:
     return f"CASE {y[0]} {branches} END", y[1]
 
 
-def profiles(relation: ErrorRelation, columns: Sequence[str]) -> dict[str, tuple[int, bool, bool]]:
-    """Per column: its distinct values over the rows searched (a missing value counting as one), whether it holds
-    numbers and whether floating-point ones; `PROFILED_PER_QUERY` columns a scan."""
-    over = relation.connection
+def profiles(over: Connection, columns: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """Per column: its distinct present values and its missing values over the relation's rows;
+    `PROFILED_PER_QUERY` columns a scan."""
     types, quote = over.column_types(), over.dialect.quote
     found = {}
     for start in range(0, len(columns), PROFILED_PER_QUERY):
@@ -136,17 +135,20 @@ def profiles(relation: ErrorRelation, columns: Sequence[str]) -> dict[str, tuple
                       f"SUM(CASE WHEN {missing} THEN 1 ELSE 0 END) AS m{k}"]
         counted = over.frame(f"SELECT {', '.join(terms)} FROM {over.relation}").iloc[0]
         for k, column in enumerate(part):
-            numeric = kind_of_sql_type(types[column]) == "number"
-            distinct = int(counted[f"d{k}"]) + int((counted[f"m{k}"] or 0) > 0)
-            found[column] = (distinct, numeric, numeric and types[column].lower() in FLOATING)
+            found[column] = (int(counted[f"d{k}"]), int(counted[f"m{k}"] or 0))
     return found
 
 
-def output_copies(relation: ErrorRelation, task: str, outputs: Outputs, columns: Sequence[str],
+def is_floating(sql_type: str) -> bool:
+    """Whether a column of this SQL type holds floating-point numbers (never an identifier)."""
+    return sql_type.lower() in FLOATING
+
+
+def output_copies(over: Connection, task: str, outputs: Outputs, columns: Sequence[str],
                   distinct: dict[str, int]) -> dict[str, str]:
     """The columns among `columns` that copy a model output, each with how (`reportgen.analysis.checks`'s
-    `_output_copy`): grouping the rows as the predicted class does, or equal to a numeric output in every row."""
-    over = relation.connection
+    `_output_copy`): grouping the rows as the predicted class does, or equal to a numeric output in every row.
+    `distinct` counts each column's values, a missing value counting as one."""
     types, quote, relation_name = over.column_types(), over.dialect.quote, over.relation
     found: dict[str, str] = {}
     y_pred = (f"({outputs.y_pred})", list(outputs.y_pred_params))

@@ -88,7 +88,7 @@ def measure_sql(
     stages = Stages(engine, progress)
     with stages.stage("checking the columns"):
         types = connection.column_types()
-        rows, task, outputs, predictions = _checked(connection, config, types, source, fingerprint)
+        rows, task, outputs, predictions = checked_outputs(connection, config, types, source, fingerprint)
     progress(f"{engine}: {rows:,} rows")
     with stages.stage("forming the slices"):
         coded = [families.overall(), *families.families(connection, config.all_slices, source)]
@@ -140,7 +140,7 @@ def _measure_baseline(
     joined = paired_sql.join_baseline(connection, baseline, config.data, task, source)
     over = joined.connection
     try:
-        _, _, theirs, _ = _checked(over, config.model_copy(update={"data": joined.section}), over.column_types(),
+        _, _, theirs, _ = checked_outputs(over, config.model_copy(update={"data": joined.section}), over.column_types(),
                                    spec.path, baseline.fingerprint)
         if task == "multiclass":
             assert isinstance(outputs, multiclass_sql.ClassOutputs) and isinstance(theirs, multiclass_sql.ClassOutputs)
@@ -201,11 +201,11 @@ def _engine(task: str, connection: Connection, outputs: aggregates.Outputs, n_bi
     return tasks.Engine(task, None, None, regression.METRICS, ())
 
 
-def _checked(
+def checked_outputs(
     connection: Connection, config: Config, types: dict[str, str], source: str, fingerprint: str
 ) -> tuple[int, str, aggregates.Outputs, Predictions]:
-    """The row count, the task, the outputs as SQL and the predictions' description, after the checks
-    `check_predictions` makes."""
+    """The row count, the task, the outputs as SQL and the predictions' description of the connection's relation,
+    after the checks `check_predictions` makes (the predictions', a baseline's, the monitoring reference's)."""
     data = config.data
     for key in ("label", "score", "prediction"):
         column = getattr(data, key)

@@ -181,10 +181,22 @@ def test_the_card_says_up_front_which_analyses_did_not_run(tmp_path: Path) -> No
 def test_a_gate_on_an_analysis_the_engine_did_not_run_names_the_engine(tmp_path: Path,
                                                                        capsys: pytest.CaptureFixture[str]) -> None:
     frame(300, seed=9).to_parquet(tmp_path / "reference.parquet")
-    slices = '[monitoring]\nreference = "reference.parquet"\n[[gates]]\ndrift_share = 0.5\n'
+    slices = '[monitoring]\nreference = "reference.parquet"\ntime = "scored_at"\n[[gates]]\ndrift_share = 0.5\n'
     line = _refused(_project(tmp_path, frame(300), slices=slices), capsys)
     assert "drift_share: the duckdb engine did not run the monitoring" in line
     assert 'set [report] engine = "numpy"' in line
+
+
+def test_a_gate_on_drift_from_the_reference_is_checked(tmp_path: Path) -> None:
+    reference = frame(300, seed=9)
+    reference["age"] = reference["age"] + 30  # drifted: the gate fails
+    reference.to_parquet(tmp_path / "reference.parquet")
+    slices = '[monitoring]\nreference = "reference.parquet"\n[[gates]]\ndrift_share = 0.1\n'
+    config = _project(tmp_path, frame(300), slices=slices)
+    assert main(["build", str(config), "--format", "json", "-q", "--fail-on-gate"]) == 1
+    found = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert [c["column"] for c in found["monitoring"]["columns"] if c["drifted"]] == ["age"]
+    assert not any(note.startswith("not run: monitoring") for note in found["run"]["engine"]["notes"])
 
 
 def test_a_gate_on_the_comparison_with_a_baseline_is_checked(tmp_path: Path,

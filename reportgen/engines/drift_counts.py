@@ -1,0 +1,246 @@
+"""What drift against a reference counts, where the data lies: each column's statistics over the reference's rows
+and the current ones (`reportgen.analysis.data_drift` reads them as it reads the numpy engine's).
+
+Numbers: the values' runs of equal values over both sides, cumulated in order by window functions, give the
+Kolmogorov–Smirnov statistic and the Wasserstein distance exactly as the merged sorted samples do; the PSI bins are
+the reference's exact quantiles (`reportgen.engines.quantiles`); a side of at most `EXACT_KS_ROWS` values is fetched
+for scipy's exact p-value. Categories: counts per value on each side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from reportgen.config import Config
+from reportgen.engines.connection import Connection, Over, is_infinite
+from reportgen.engines.families import missing_sql
+from reportgen.engines.quantiles import quantiles
+from reportgen.engines.scan import checked_outputs
+from reportgen.errors import InputError, quoted_list, shown
+from reportgen.expression_sql import kind_of_sql_type
+from reportgen.metrics.drift import (
+    NumberDrift,
+    category_drift,
+    ks_p_value,
+    psi,
+)
+from reportgen.slices import MISSING, group_label
+
+TIMES = ("date", "timestamp", "timestamp_ns", "timestamp_ms", "timestamp_s", "timestamp_ntz", "datetime",
+         "timestamp with time zone", "timestamptz", "timestamp_ltz")
+
+
+@dataclass(frozen=True)
+class ReferenceInput:
+    """`[monitoring] reference` as an SQL engine reads it: its files (or a data frame), naming it `source`."""
+
+    data: Sequence[Path] | pd.DataFrame
+    source: str
+    fingerprint: str
+
+
+def column_kind(sql_type: str) -> str:
+    """ "numbers", "true/false", "dates" or "text": what a column holds, as `reportgen.reference` tells them apart."""
+    if sql_type.lower() in ("boolean", "bool"):
+        return "true/false"
+    if kind_of_sql_type(sql_type) == "number":
+        return "numbers"
+    if sql_type.lower() in TIMES or sql_type.lower().startswith("timestamp"):
+        return "dates"
+    return "text"
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a comparison: a relation of the engine and one of its column's SQL types."""
+
+    relation: str
+    types: dict[str, str]
+
+
+@dataclass(frozen=True)
+class SideCounts:
+    """What the shared drift code reads of a column (`reportgen.analysis.data_drift.Compared`'s numbers)."""
+
+    n_reference: int
+    n_current: int
+    missing_reference: float
+    missing_current: float
+    constant: bool
+    categories: list[str]
+    found: object | None
+    quantile: Callable[[float], tuple[float, float]] | None = None
+    extremes: tuple[float, float] | None = None
+    counts: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
+
+
+def _union(connection: Connection, reference: Side, current: Side, value: Callable[[Side], str], where: str) -> str:
+    """Both sides' `value` (the column as SQL) with a side flag r (1: reference), rows where `where` holds."""
+    parts = [f"SELECT {value(side)} AS x, {flag} AS r FROM {side.relation} WHERE {where.format(side=side)}"
+             for side, flag in ((reference, 1), (current, 0))]
+    return f"({parts[0]} UNION ALL {parts[1]}) AS sides"
+
+
+def number_counts(connection: Connection, reference: Side, current: Side, column: str, *, label: bool,
+                  bins: int) -> SideCounts:
+    """A number column's counts and statistics on both sides (rows with a missing label left out for a label)."""
+    quote = connection.dialect.quote
+    quoted = quote(column)
+    number = f"CAST({quoted} AS DOUBLE)"
+    finite = f"({quoted} IS NOT NULL AND NOT isnan({number}) AND NOT {is_infinite(number)})"
+
+    def kept(side: Side) -> str:
+        return f"NOT {missing_sql(quoted, side.types[column])}" if label else "TRUE"
+
+    sizes = {}
+    for name, side in (("reference", reference), ("current", current)):
+        found = connection.frame(f"SELECT COUNT(*) AS n_rows, SUM(CASE WHEN {finite} THEN 1 ELSE 0 END) AS n, "
+                                 f"MIN(CASE WHEN {finite} THEN {number} END) AS low, MAX(CASE WHEN {finite} THEN "
+                                 f"{number} END) AS high FROM {side.relation} WHERE {kept(side)}").iloc[0]
+        sizes[name] = (int(found["n_rows"]), int(found["n"] or 0), found["low"], found["high"])
+    (rows_r, n_r, low_r, high_r), (rows_c, n_c, low_c, high_c) = sizes["reference"], sizes["current"]
+    missing = (1 - n_r / rows_r if rows_r else float("nan"), 1 - n_c / rows_c if rows_c else float("nan"))
+    constant = n_r > 0 and n_c > 0 and low_r == high_r == low_c == high_c
+    common = dict(n_reference=n_r, n_current=n_c, missing_reference=missing[0], missing_current=missing[1],
+                  constant=constant, categories=[])
+    if n_r == 0 or n_c == 0 or constant:
+        return SideCounts(**common, found=None)
+    values = _union(connection, reference, current, lambda side: number, f"{finite}")
+
+    def quantile_of(side: Side, fractions: Sequence[float]) -> np.ndarray:
+        return quantiles(connection, f"CASE WHEN {finite} THEN {number} END", [], fractions, source=side.relation)[0]
+
+    def counts(inner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        bin_of = " + ".join("CASE WHEN x >= ? THEN 1 ELSE 0 END" for _ in inner) or "0"
+        found = connection.frame(f"SELECT r, {bin_of} AS b, COUNT(*) AS n FROM {values} GROUP BY 1, 2",
+                                 [float(e) for e in inner])
+        by_side = []
+        for flag in (1, 0):
+            mine = found[found["r"] == flag]
+            per_bin = np.zeros(len(inner) + 1, dtype=np.int64)
+            per_bin[mine["b"].to_numpy(dtype=np.intp)] = mine["n"].to_numpy(dtype=np.int64)
+            by_side.append(per_bin)
+        return by_side[0], by_side[1]
+
+    gaps = connection.frame(
+        f"SELECT MAX(ABS(gap)) AS ks, SUM(CASE WHEN next_x IS NULL THEN 0.0 ELSE ABS(gap) * (next_x - x) END) AS w "
+        f"FROM (SELECT x, CAST(SUM(nr) OVER (ORDER BY x ROWS UNBOUNDED PRECEDING) AS DOUBLE) / {n_r} "
+        f"- CAST(SUM(nc) OVER (ORDER BY x ROWS UNBOUNDED PRECEDING) AS DOUBLE) / {n_c} AS gap, "
+        f"LEAD(x) OVER (ORDER BY x) AS next_x FROM (SELECT x, SUM(r) AS nr, SUM(1 - r) AS nc FROM {values} "
+        "GROUP BY x) AS runs) AS cumulated").iloc[0]
+    ks = float(gaps["ks"])
+    mean = connection.frame(f"SELECT AVG({number}) AS m FROM {reference.relation} WHERE {finite}")["m"].iloc[0]
+    spread = float(np.sqrt(connection.frame(
+        f"SELECT SUM(({number} - ?) * ({number} - ?)) AS s FROM {reference.relation} WHERE {finite}",
+        [float(mean), float(mean)])["s"].iloc[0] / n_r))
+    edges = np.unique(quantile_of(reference, np.arange(1, bins) / bins))
+    reference_counts, current_counts = counts(edges)
+
+    def samples() -> tuple[np.ndarray, np.ndarray]:
+        found = connection.frame(f"SELECT x, r FROM {values}")
+        return (np.sort(found.loc[found["r"] == 1, "x"].to_numpy(dtype=np.float64)),
+                np.sort(found.loc[found["r"] == 0, "x"].to_numpy(dtype=np.float64)))
+
+    found = NumberDrift(ks=ks, ks_p=ks_p_value(ks, n_r, n_c, samples), wasserstein=float(gaps["w"]), spread=spread,
+                        psi=float(psi(reference_counts, current_counts)), edges=edges,
+                        reference_counts=reference_counts, current_counts=current_counts)
+    tails = {side.relation: quantile_of(side, [0.005, 0.995]) for side in (reference, current)}
+    return SideCounts(**common, found=found,
+                      quantile=lambda q: (tails[reference.relation][int(q > 0.5)], tails[current.relation][int(q > 0.5)]),
+                      extremes=(min(low_r, low_c), max(high_r, high_c)), counts=counts)
+
+
+def category_counts(connection: Connection, reference: Side, current: Side, column: str, *, label: bool,
+                    numbers: bool) -> SideCounts:
+    """A category column's counts per value on both sides: numbers as numbers, true/false as "True"/"False", anything
+    else as text; a missing value is a category ("(missing)"), but for a label, whose missing rows are left out."""
+    quote = connection.dialect.quote
+    quoted = quote(column)
+
+    def value(side: Side) -> str:
+        sql_type = side.types[column]
+        missing = missing_sql(quoted, sql_type)
+        if numbers:
+            shown = f"CAST({quoted} AS DOUBLE)"
+        elif sql_type.lower() in ("boolean", "bool"):
+            shown = f"CASE WHEN {quoted} THEN 'True' ELSE 'False' END"
+        else:
+            shown = f"CAST({quoted} AS STRING)"
+        return f"CASE WHEN {missing} THEN NULL ELSE {shown} END"
+
+    def kept(side: Side) -> str:
+        return f"NOT {missing_sql(quoted, side.types[column])}" if label else "TRUE"
+
+    parts = [f"SELECT {value(side)} AS x, {flag} AS r FROM {side.relation} WHERE {kept(side)}"
+             for side, flag in ((reference, 1), (current, 0))]
+    found = connection.frame(f"SELECT x, SUM(r) AS nr, SUM(1 - r) AS nc FROM ({parts[0]} UNION ALL {parts[1]}) AS "
+                             "sides GROUP BY x")
+    values = pd.Series(found["x"].tolist(), dtype=np.float64 if numbers else "string")
+    codes, categories = pd.factorize(values, use_na_sentinel=False, sort=True)
+    labels = [MISSING if pd.isna(c) else group_label(c) for c in categories]
+    reference_counts = np.bincount(codes, weights=found["nr"].to_numpy(np.float64), minlength=len(labels))
+    current_counts = np.bincount(codes, weights=found["nc"].to_numpy(np.float64), minlength=len(labels))
+    n_r, n_c = int(reference_counts.sum()), int(current_counts.sum())
+    missing_at = [i for i, c in enumerate(categories) if pd.isna(c)]
+    missing_r = float(reference_counts[missing_at].sum() / n_r) if n_r else float("nan")
+    missing_c = float(current_counts[missing_at].sum() / n_c) if n_c else float("nan")
+    common = dict(n_reference=n_r, n_current=n_c, missing_reference=missing_r, missing_current=missing_c,
+                  constant=False, categories=labels)
+    if n_r == 0 or n_c == 0 or len(labels) < 2:
+        return SideCounts(**common, found=None)
+    found_drift = category_drift(reference_counts.astype(np.int64), current_counts.astype(np.int64))
+    return SideCounts(**common, found=found_drift,
+                      counts=lambda _: (reference_counts.astype(np.int64), current_counts.astype(np.int64)))
+
+
+def check_reference(connection: Connection, reference: Side, current: Side, config: Config, *, source: str,
+                    fingerprint: str, current_source: str) -> tuple[int, bool]:
+    """Check the reference's rows against the predictions as `reportgen.reference.check_reference` does: its rows
+    and whether it has labels (checked as the predictions' are).
+
+    Raises
+    ------
+    InputError
+        If the reference has no rows, lacks columns the comparison needs, holds a column of another kind than the
+        predictions', or (with its label column) fails the checks the predictions' label and outputs get.
+    """
+    rows = int(connection.frame(f"SELECT COUNT(*) AS n FROM {reference.relation}")["n"].iloc[0])
+    if rows == 0:
+        raise InputError(f"{source}: no rows; the reference is empty")
+    monitoring, label = config.monitoring, config.data.label
+    needed = list(monitoring.columns) if monitoring.columns is not None else [
+        column for column in current.types if column not in (label, monitoring.time)]
+    missing = [column for column in needed if column not in reference.types]
+    if missing:
+        raise InputError(
+            f"{source}: no column {quoted_list(missing)}, which the predictions have; add "
+            f"{'it' if len(missing) == 1 else 'them'} to the reference, or list the columns to compare in "
+            "[monitoring] columns")
+    unknown = [column for column in needed if column not in current.types]
+    if unknown:
+        raise InputError(f"{current_source}: no column {quoted_list(unknown)} ([monitoring] columns); columns are: "
+                         f"{quoted_list(list(current.types), limit=12)}")
+    differing = [c for c in needed if column_kind(reference.types[c]) != column_kind(current.types[c])]
+    quote = connection.dialect.quote
+    other_kind = [f'"{shown(column)}" ({column_kind(reference.types[column])} here, '
+                  f"{column_kind(current.types[column])} in {shown(current_source)})"
+                  for column in differing if all(_any_value(connection, side.relation, quote(column))
+                                                 for side in (reference, current))]  # empty: any kind
+    if other_kind:
+        raise InputError(f"{source}: columns of another kind than in the predictions: {', '.join(other_kind[:5])}"
+                         f"{f' … and {len(other_kind) - 5} more' if len(other_kind) > 5 else ''}; "
+                         "write each column the same way in both files")
+    if label not in reference.types:
+        return rows, False
+    over = Over(connection, reference.relation)
+    checked_outputs(over, config, reference.types, source, fingerprint)
+    return rows, True
+
+
+def _any_value(connection: Connection, relation: str, quoted: str) -> bool:
+    return bool(len(connection.frame(f"SELECT 1 AS one FROM {relation} WHERE {quoted} IS NOT NULL LIMIT 1")))
