@@ -46,8 +46,8 @@ from reportgen.engines.connection import Connection
 from reportgen.engines.drift_counts import (
     ReferenceInput,
     Side,
+    attach_reference,
     category_counts,
-    check_reference,
     column_kind,
     number_counts,
 )
@@ -154,10 +154,7 @@ def monitor_where(scanned: Scanned, reference: ReferenceInput, measured: Measure
     connection, settings = scanned.connection, config.monitoring
     current = Side(connection.relation, connection.column_types())
     rows = int(connection.frame(f"SELECT COUNT(*) AS n FROM {current.relation}")["n"].iloc[0])
-    theirs = connection.attach(reference.data, reference.source)
-    side = Side(theirs, connection.column_types(theirs))
-    reference_rows, labelled = check_reference(connection, side, current, config, source=reference.source,
-                                               fingerprint=reference.fingerprint, current_source=source)
+    side, reference_rows, labelled = attach_reference(connection, reference, current, config, current_source=source)
     names = list(current.types)
     declared = declared_columns(config, pd.DataFrame(columns=names))
     undeclared = [c for c in names if c not in declared]

@@ -198,10 +198,11 @@ def category_counts(connection: Connection, reference: Side, current: Side, colu
                       counts=lambda _: (reference_counts.astype(np.int64), current_counts.astype(np.int64)))
 
 
-def check_reference(connection: Connection, reference: Side, current: Side, config: Config, *, source: str,
-                    fingerprint: str, current_source: str) -> tuple[int, bool]:
-    """Check the reference's rows against the predictions as `reportgen.reference.check_reference` does: its rows
-    and whether it has labels (checked as the predictions' are).
+def attach_reference(connection: Connection, found: ReferenceInput, current: Side, config: Config, *,
+                     current_source: str) -> tuple[Side, int, bool]:
+    """Open the reference with the engine and check its rows against the predictions as
+    `reportgen.reference.check_reference` does: the reference's side, its rows and whether it has labels (checked
+    as the predictions' are).
 
     Raises
     ------
@@ -209,9 +210,14 @@ def check_reference(connection: Connection, reference: Side, current: Side, conf
         If the reference has no rows, lacks columns the comparison needs, holds a column of another kind than the
         predictions', or (with its label column) fails the checks the predictions' label and outputs get.
     """
+    source, empty = found.source, f"{found.source}: no rows; the reference is empty"
+    if isinstance(found.data, pd.DataFrame) and found.data.empty:  # Spark infers no columns from no rows
+        raise InputError(empty)
+    name = connection.attach(found.data, source)
+    reference = Side(name, connection.column_types(name))
     rows = int(connection.frame(f"SELECT COUNT(*) AS n FROM {reference.relation}")["n"].iloc[0])
     if rows == 0:
-        raise InputError(f"{source}: no rows; the reference is empty")
+        raise InputError(empty)
     monitoring, label = config.monitoring, config.data.label
     needed = list(monitoring.columns) if monitoring.columns is not None else [
         column for column in current.types if column not in (label, monitoring.time)]
@@ -236,10 +242,9 @@ def check_reference(connection: Connection, reference: Side, current: Side, conf
                          f"{f' … and {len(other_kind) - 5} more' if len(other_kind) > 5 else ''}; "
                          "write each column the same way in both files")
     if label not in reference.types:
-        return rows, False
-    over = Over(connection, reference.relation)
-    checked_outputs(over, config, reference.types, source, fingerprint)
-    return rows, True
+        return reference, rows, False
+    checked_outputs(Over(connection, reference.relation), config, reference.types, source, found.fingerprint)
+    return reference, rows, True
 
 
 def _any_value(connection: Connection, relation: str, quoted: str) -> bool:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from reportgen.config import SliceSpec
 from reportgen.engines.connection import Connection, is_infinite
-from reportgen.engines.quantiles import quantiles
+from reportgen.engines.quantiles import data_quantiles, quantiles
 from reportgen.errors import ConfigError, InputError, plain_list, shown
 from reportgen.expression import ExpressionError, column_names, parse
 from reportgen.expression_sql import kind_of_sql_type, to_sql
@@ -208,11 +208,10 @@ def _binned_family(connection: Connection, spec: SliceSpec, key: str, source: st
                                  f"FROM {relation} WHERE {present}")
         if int(found["n"].iloc[0]) == 0:
             raise InputError(f'{source}: column "{shown(column)}" ({key}): no numbers to form quantiles from')
-        if int(found["infinite"].iloc[0]):
-            raise InputError(f'{source}: column "{shown(column)}" ({key}): infinite values; quantile bins of them are '
-                             'measured by the numpy engine only; set [report] engine = "numpy"')
-        edges = quantile_edges(quantiles(connection, f"CASE WHEN {present} THEN {x} END", [],
-                                         np.linspace(0, 1, spec.quantiles + 1))[0])
+        # with infinities, interpolating between two of them is undefined: data values are the edges instead
+        quantiles_of = data_quantiles if int(found["infinite"].iloc[0]) else lambda *args: quantiles(*args)[0]
+        edges = quantile_edges(quantiles_of(connection, f"CASE WHEN {present} THEN {x} END", [],
+                                            np.linspace(0, 1, spec.quantiles + 1)))
         notes += quantile_notes(spec.quantiles, edges)
         kind = "quantiles"
     else:

@@ -75,6 +75,36 @@ def quantiles(
     return result
 
 
+def data_quantiles(
+    connection: Connection, value: str, params: Sequence[object], fractions: Sequence[float], *,
+    source: str | None = None, source_params: Sequence[object] = (),
+) -> np.ndarray:
+    """`np.quantile(values, fractions, method="inverted_cdf")` of a number over the relation's rows: each a value of
+    the data, so that infinities (between which nothing interpolates) may be among them. `value`, `params`, `source`
+    and `source_params` as in `quantiles`; NaN for every fraction without values."""
+    infinity = "CAST('Infinity' AS DOUBLE)"
+    every = f"(SELECT {value} AS v FROM {source or connection.relation}) AS r WHERE v IS NOT NULL"
+    all_params = [*params, *source_params]
+    found = connection.frame(
+        f"SELECT COUNT(*) AS n, SUM(CASE WHEN v = -{infinity} THEN 1 ELSE 0 END) AS below, "
+        f"SUM(CASE WHEN v = {infinity} THEN 1 ELSE 0 END) AS above, MIN(CASE WHEN ABS(v) < {infinity} THEN v END) "
+        f"AS low, MAX(CASE WHEN ABS(v) < {infinity} THEN v END) AS high FROM {every}", all_params).iloc[0]
+    q = np.asarray(fractions, dtype=np.float64)
+    n = int(found["n"])
+    if n == 0:
+        return np.full(len(q), np.nan)
+    below, above = int(found["below"]), int(found["above"])
+    ranks = np.clip(np.ceil(n * q - 1), 0, n - 1).astype(np.int64)  # numpy's inverted_cdf index
+    result = np.where(ranks < below, -np.inf, np.inf)
+    finite = (ranks >= below) & (ranks < n - above)
+    if finite.any():
+        rows = f"(SELECT 0 AS g, v FROM {every} AND ABS(v) < {infinity}) AS values_"
+        result[finite] = _order_statistics(connection, rows, all_params, np.zeros(int(finite.sum()), dtype=np.int64),
+                                           ranks[finite] - below, np.array([float(found["low"])]),
+                                           np.array([float(found["high"])]))
+    return result
+
+
 def _order_statistics(
     connection: Connection, rows: str, params: list[object], groups: np.ndarray, ranks: np.ndarray,
     low: np.ndarray, high: np.ndarray,

@@ -304,3 +304,14 @@ def test_a_baseline_gives_the_numpy_engines_paired_statistics_and_comparison(eng
     assert_same_paired(*paired_statistics(engine, expected, data, baseline, spec))
     if task != "regression":
         assert any(f.section == "comparison" for f in expected.findings), "the case should hold a regression"
+
+
+@pytest.mark.parametrize("engine", SQL_ENGINES)
+def test_quantile_bins_of_a_column_with_infinities_are_the_numpy_engines(engine: str, spark_session) -> None:
+    data = frame(1000, seed=11)
+    rng = np.random.default_rng(11)
+    data["spiky"] = np.where(rng.random(1000) < 0.3, np.inf, rng.normal(0, 1, 1000))  # the top quantile: infinite
+    data.loc[data.index[:20], "spiky"] = -np.inf
+    expected, actual = evaluations(engine, data, label="y", score="p", slices=[{"column": "spiky", "quantiles": 4}])
+    assert "∞" in expected.families[1].labels[-1]
+    assert_same_evaluation(expected, actual)

@@ -53,3 +53,28 @@ def test_many_ties_and_a_wide_range_settle_in_a_few_passes(monkeypatch: pytest.M
     values[rng.random(len(values)) < 0.01] = np.nan  # left out, as missing
     monkeypatch.setattr(module, "FETCH", 100)
     np.testing.assert_array_equal(exact(values, groups, 4), expected(values, groups, 4))
+
+
+@given(st.lists(st.one_of(numbers, st.sampled_from([np.inf, -np.inf])), min_size=1, max_size=200), st.booleans())
+def test_data_quantiles_equal_numpys_inverted_cdf_infinities_included(values: list[float], tiny_buckets: bool) -> None:
+    values_array = np.array(values)
+    frame = pd.DataFrame({"v": values_array})
+    connection = DuckDBConnection(frame, "test")
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            if tiny_buckets:  # several passes and fetches
+                patch.setattr(module, "BUCKETS", 4)
+                patch.setattr(module, "FETCH", 2)
+            found = module.data_quantiles(connection, '"v"', [], FRACTIONS)
+    finally:
+        connection.close()
+    np.testing.assert_array_equal(found, np.quantile(values_array, FRACTIONS, method="inverted_cdf"))
+
+
+def test_data_quantiles_of_no_values_are_undefined() -> None:
+    connection = DuckDBConnection(pd.DataFrame({"v": [np.nan, np.nan]}), "test")
+    try:
+        found = module.data_quantiles(connection, 'CASE WHEN isnan("v") THEN NULL ELSE "v" END', [], [0.0, 0.5])
+    finally:
+        connection.close()
+    assert np.isnan(found).all()
