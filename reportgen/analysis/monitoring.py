@@ -201,13 +201,13 @@ def _compared_where(connection: Connection, reference: Side, current: Side, colu
     why = untested_reason(kind, found.n_reference, found.n_current, constant=found.constant,
                           categories=len(found.categories))
     distribution = None
-    if why is None and kind == "number":
-        distribution = number_distribution(found.quantile, found.extremes, found.counts, found.n_reference,
+    if found.found is not None and kind == "number":
+        distribution = number_distribution(found.quantile, found.extremes, found.bins, found.n_reference,
                                            found.n_current)
-    elif why is None:
-        distribution = category_distribution(found.categories, *found.counts(np.zeros(0)))
+    elif found.found is not None:
+        distribution = category_distribution(found.categories, *found.per_category)
     return Compared(column, role, kind, found.n_reference, found.n_current, found.missing_reference,
-                    found.missing_current, why, found.found if why is None else None, distribution)
+                    found.missing_current, why, found.found, distribution)
 
 
 def monitor(predictions: Predictions, reference: Reference | None, measured: Measured, config: Config,

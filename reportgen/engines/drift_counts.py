@@ -57,7 +57,7 @@ def column_kind(sql_type: str) -> str:
 
 @dataclass(frozen=True)
 class Side:
-    """One side of a comparison: a relation of the engine and one of its column's SQL types."""
+    """One side of a comparison: a relation of the engine, and its columns' SQL types."""
 
     relation: str
     types: dict[str, str]
@@ -65,7 +65,13 @@ class Side:
 
 @dataclass(frozen=True)
 class SideCounts:
-    """What the shared drift code reads of a column (`reportgen.analysis.data_drift.Compared`'s numbers)."""
+    """What the shared drift code reads of a column (`reportgen.analysis.data_drift.Compared`'s numbers).
+
+    `found` is a `NumberDrift` or a `CategoryDrift`, None where there is nothing to test (no values on a side, one
+    value in both: `constant`, or fewer than two `categories`). The chart's data: for numbers, `quantile` (both
+    sides' quantile at a fraction), `extremes` (the lowest and highest value of both) and `bins` (each side's values
+    per bin of inner edges); for categories, `per_category` (each side's count per category).
+    """
 
     n_reference: int
     n_current: int
@@ -76,7 +82,8 @@ class SideCounts:
     found: object | None
     quantile: Callable[[float], tuple[float, float]] | None = None
     extremes: tuple[float, float] | None = None
-    counts: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
+    bins: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
+    per_category: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def _union(connection: Connection, reference: Side, current: Side, value: Callable[[Side], str], where: str) -> str:
@@ -152,7 +159,7 @@ def number_counts(connection: Connection, reference: Side, current: Side, column
     tails = {side.relation: quantile_of(side, [0.005, 0.995]) for side in (reference, current)}
     return SideCounts(**common, found=found,
                       quantile=lambda q: (tails[reference.relation][int(q > 0.5)], tails[current.relation][int(q > 0.5)]),
-                      extremes=(min(low_r, low_c), max(high_r, high_c)), counts=counts)
+                      extremes=(min(low_r, low_c), max(high_r, high_c)), bins=counts)
 
 
 def category_counts(connection: Connection, reference: Side, current: Side, column: str, *, label: bool,
@@ -193,9 +200,8 @@ def category_counts(connection: Connection, reference: Side, current: Side, colu
                   constant=False, categories=labels)
     if n_r == 0 or n_c == 0 or len(labels) < 2:
         return SideCounts(**common, found=None)
-    found_drift = category_drift(reference_counts.astype(np.int64), current_counts.astype(np.int64))
-    return SideCounts(**common, found=found_drift,
-                      counts=lambda _: (reference_counts.astype(np.int64), current_counts.astype(np.int64)))
+    per_category = (reference_counts.astype(np.int64), current_counts.astype(np.int64))
+    return SideCounts(**common, found=category_drift(*per_category), per_category=per_category)
 
 
 def attach_reference(connection: Connection, found: ReferenceInput, current: Side, config: Config, *,

@@ -174,10 +174,11 @@ def test_the_tree_sample_is_the_same_rows_however_they_are_ordered() -> None:
     np.testing.assert_allclose(shares.reindex(expected.index).to_numpy(), expected.to_numpy(), atol=0.02)
 
 
-def test_the_tree_of_a_sample_counts_every_row(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("engine", SQL_ENGINES)
+def test_the_tree_of_a_sample_counts_every_row(engine: str, monkeypatch: pytest.MonkeyPatch, spark_session) -> None:
     data = predictions(3000, seed=2)
     monkeypatch.setattr(error_sources, "MAX_FIT_ROWS", 1000)  # grown on a sample, counted over every row
-    found = reportgen.evaluate(data, engine="duckdb", label="y", score="p", resamples=100).results["error_analysis"]
+    found = reportgen.evaluate(data, engine=engine, label="y", score="p", resamples=100).results["error_analysis"]
     tree = found.tree
     assert tree[0].n == 3000 and len(tree) > 1
     assert tree[0].error == pytest.approx(found.overall, rel=1e-12)
