@@ -31,6 +31,10 @@ def predictions(n: int = 3000, seed: int = 0) -> pd.DataFrame:
     data["y"] = np.where(flipped, 1 - (data["p"] >= 0.5), data["p"] >= 0.5).astype(int)
     data["kind"] = rng.choice(["cat", "dog", "fox"], n, p=[0.5, 0.3, 0.2])
     data["kind_predicted"] = np.where(data["p"] >= 0.4, data["kind"], "cat")
+    shares = rng.dirichlet([2, 2, 2], n) + np.where(planted, 0.0, 1.0)[:, None] * np.eye(3)[
+        pd.Categorical(data["kind"], categories=["cat", "dog", "fox"]).codes]
+    for k, kind in enumerate(["cat", "dog", "fox"]):  # probabilities, sharper outside the planted slices
+        data[f"prob_{kind}"] = shares[:, k] / shares.sum(axis=1)
     data["target"] = 3 * data["p"] + np.where(planted, rng.normal(0, 2.0, n), rng.normal(0, 0.3, n))
     data["fit"] = 3 * data["p"]
     data["p_copy"] = data["p"]
@@ -45,8 +49,11 @@ CASES = {
     "binary error rate": dict(label="y", score="p", error_analysis={"depth": 3, "target": "best"}),
     "binary fnr": dict(label="y", score="p", error_analysis={"metric": "fnr", "targets": {"sex = m": 0.1}}),
     "binary log loss": dict(label="y", score="p", error_analysis={"metric": "log_loss", "display": ["p", "row_id"]}),
+    "binary brier": dict(label="y", score="p", error_analysis={"metric": "brier"}),
     "multiclass": dict(label="kind", prediction="kind_predicted", task="multiclass",
                        error_analysis={"target": "best"}),
+    "multiclass log loss": dict(label="kind", scores={c: f"prob_{c}" for c in ("cat", "dog", "fox")},
+                                task="multiclass", error_analysis={"metric": "log_loss"}),
     "regression": dict(label="target", prediction="fit", error_analysis={"metric": "squared_error", "depth": 3}),
 }
 
@@ -70,7 +77,7 @@ def test_the_error_analysis_equals_the_numpy_engines(engine: str, case: str, spa
                       exact=["slice", "origin", "n", "target_source"])
     assert actual.examples.keys() == expected.examples.keys() and actual.examples
     for text, rows in expected.examples.items():
-        if "score" in CASES[case] or case == "regression":
+        if "score" in CASES[case] or "scores" in CASES[case] or case == "regression":
             pd.testing.assert_frame_equal(actual.examples[text], rows)
         else:  # every error equally confident: the engine shows the first in the columns' order, numpy in the file's
             assert_errors_of_the_slice(actual.examples[text], data, expected, text)
