@@ -187,12 +187,15 @@ def test_a_gate_on_an_analysis_the_engine_did_not_run_names_the_engine(tmp_path:
     assert 'set [report] engine = "numpy"' in line
 
 
-def test_a_gate_on_drift_from_the_reference_is_checked(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", SQL_ENGINES)
+def test_a_gate_on_drift_from_the_reference_is_checked(tmp_path: Path, engine: str, spark_session) -> None:
     reference = frame(300, seed=9)
     reference["age"] = reference["age"] + 30  # drifted: the gate fails
-    reference.to_parquet(tmp_path / "reference.parquet")
-    slices = '[monitoring]\nreference = "reference.parquet"\n[[gates]]\ndrift_share = 0.1\n'
-    config = _project(tmp_path, frame(300), slices=slices)
+    (tmp_path / "reference").mkdir()
+    for index, part in enumerate(np.array_split(np.arange(300), 2)):  # a folder of Parquet files
+        reference.iloc[part].to_parquet(tmp_path / "reference" / f"part-{index}.parquet")
+    slices = '[monitoring]\nreference = "reference"\n[[gates]]\ndrift_share = 0.1\n'
+    config = _project(tmp_path, frame(300), slices=slices, report=f'engine = "{engine}"')
     assert main(["build", str(config), "--format", "json", "-q", "--fail-on-gate"]) == 1
     found = json.loads((tmp_path / "out" / "report.json").read_text())
     assert [c["column"] for c in found["monitoring"]["columns"] if c["drifted"]] == ["age"]
