@@ -13,7 +13,8 @@ quintiles, sex × race and a ``where`` condition), written under ``--data`` unle
 
 1. ``--compare-rows`` rows in one Parquet file, once with ``engine = "numpy"`` and once with ``engine = "duckdb"``:
    every slice's groups, metrics and intervals, the fairness gaps, the chart data and the error analysis (but its
-   tree, grown on a sample each engine draws its own way) of the two report.json files must agree — counts exactly, every other number to 1e-9 relative (the engines add floating-point numbers in
+   tree, grown on a sample each engine draws its own way) of the two report.json files must agree — counts exactly,
+   every other number to 1e-9 relative (the engines add floating-point numbers in
    different orders);
 2. ``--rows`` rows in 5M-row files with ``engine = "duckdb"`` and ``memory_limit = --memory-limit``.
 
@@ -157,8 +158,8 @@ def main() -> None:
              "| engine | wall (s) | peak RSS (GiB) |", "|---|---:|---:|"]
     lines += [f"| {engine} | {seconds:.1f} | {peak:.2f} |" for engine, (seconds, peak) in runs.items()]
     compared = " and the paired comparison" if args.baseline else ""
-    lines += ["", f"{numbers:,} metric values of {groups} groups, the fairness gaps, the chart data, the error analysis (but "
-              f"its tree){compared} compared: "
+    lines += ["", f"{numbers:,} metric values of {groups} groups, the fairness gaps, the chart data, the error "
+              f"analysis (but its tree){compared} compared: "
               + ("all equal (counts exactly, the rest to 1e-9 relative)." if not found else
                  f"{len(found)} differ, e.g. {found[:5]}")]
     if not args.skip_large:

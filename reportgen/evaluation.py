@@ -440,7 +440,8 @@ def evaluate(
         inputs = [_baseline_input(spec, frame) for spec, frame in zip(config.baseline, frames, strict=True)]
         reference_input = None
         if reference_frame is not None:
-            reference_input = ReferenceInput(reference_frame, "reference data frame", frame_fingerprint(reference_frame))
+            reference_input = ReferenceInput(reference_frame, "reference data frame",
+                                             frame_fingerprint(reference_frame))
         elif config.monitoring.reference is not None:
             reference_input = _reference_input(Path(config.monitoring.reference), config.monitoring.reference)
         return _evaluate_sql(config, config.report.engine, f'engine "{engine}" set by evaluate()', source="data frame",
@@ -610,7 +611,8 @@ def not_run_notes(config: Config) -> list[str]:
     asked = {"checks": True, "error_analysis": config.error_analysis.enabled,
              "monitoring": config.monitoring.reference is not None or config.monitoring.time is not None}
     return [f"not run: {analysis.name.replace('_', ' ')}, as {why} (set [report] engine = \"numpy\" to run it)"
-            for analysis in ANALYSES if (why := analysis.reads_rows(config)) is not None and asked.get(analysis.name, True)]
+            for analysis in ANALYSES
+            if (why := analysis.reads_rows(config)) is not None and asked.get(analysis.name, True)]
 
 
 def _read_history(config: Config, path: Path | None, progress: Callable[[str], None]) -> History | None:

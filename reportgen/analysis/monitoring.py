@@ -163,8 +163,9 @@ def monitor_where(scanned: Scanned, reference: ReferenceInput, measured: Measure
                                 {c: present + int(missing > 0) for c, (present, missing) in counted.items()})
 
     def profile(column: str) -> tuple[str, int]:
-        kind = column_kind(current.types[column])
-        if kind == "numbers" and not is_floating(current.types[column]) and "decimal" not in current.types[column].lower():
+        sql_type = current.types[column]
+        kind = column_kind(sql_type)
+        if kind == "numbers" and not is_floating(sql_type) and "decimal" not in sql_type.lower():
             kind = "whole numbers"
         return ("other" if kind in ("text", "true/false") else kind), counted[column][0]
 

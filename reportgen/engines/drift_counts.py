@@ -156,9 +156,8 @@ def number_counts(connection: Connection, reference: Side, current: Side, column
     found = NumberDrift(ks=ks, ks_p=ks_p_value(ks, n_r, n_c, samples), wasserstein=float(gaps["w"]), spread=spread,
                         psi=float(psi(reference_counts, current_counts)), edges=edges,
                         reference_counts=reference_counts, current_counts=current_counts)
-    tails = {side.relation: quantile_of(side, [0.005, 0.995]) for side in (reference, current)}
-    return SideCounts(**common, found=found,
-                      quantile=lambda q: (tails[reference.relation][int(q > 0.5)], tails[current.relation][int(q > 0.5)]),
+    tails = [quantile_of(side, [0.005, 0.995]) for side in (reference, current)]
+    return SideCounts(**common, found=found, quantile=lambda q: (tails[0][int(q > 0.5)], tails[1][int(q > 0.5)]),
                       extremes=(min(low_r, low_c), max(high_r, high_c)), bins=counts)
 
 

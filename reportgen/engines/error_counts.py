@@ -227,8 +227,8 @@ def group_sums(relation: ErrorRelation, coded: Sequence[Coded]) -> list[tuple[np
     codes = ", ".join(f"{c.code} AS g{i}" for i, c in enumerate(coded))
     sets = ", ".join(f"(g{i})" for i in range(len(coded)))
     found = over.frame(f"SELECT {', '.join(f'g{i}' for i in range(len(coded)))}, COUNT(*) AS n, SUM({ERROR_ALIAS}) "
-                       f"AS total FROM (SELECT {codes}, {relation.error} AS {ERROR_ALIAS} FROM {over.relation}) AS coded "
-                       f"GROUP BY GROUPING SETS ({sets})", [p for c in coded for p in c.params])
+                       f"AS total FROM (SELECT {codes}, {relation.error} AS {ERROR_ALIAS} FROM {over.relation}) "
+                       f"AS coded GROUP BY GROUPING SETS ({sets})", [p for c in coded for p in c.params])
     sums = []
     for i, c in enumerate(coded):
         mine = found[found[f"g{i}"].notna() & (found[f"g{i}"] >= 0)]
@@ -317,7 +317,9 @@ def _step(split: Split, left: bool, types: dict[str, str], quote: object) -> Sql
         indicator, params = missing, []
     else:
         listed = ", ".join("?" for _ in split.kept)
-        indicator = f"NOT ({missing}) AND NOT COALESCE({column} IN ({listed}), FALSE)" if split.kept else f"NOT ({missing})"
+        indicator = f"NOT ({missing})"
+        if split.kept:
+            indicator += f" AND NOT COALESCE({column} IN ({listed}), FALSE)"
         params = [_parameter(v) for v in split.kept]
     return (f"NOT ({indicator})", params) if left else (indicator, params)
 

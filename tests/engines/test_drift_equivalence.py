@@ -84,8 +84,8 @@ def test_drift_from_the_reference_equals_the_numpy_engines(engine: str, case: st
 BAD = {
     "empty": (lambda r: r.iloc[:0], "no rows; the reference is empty"),
     "a missing column": (lambda r: r.drop(columns=["income"]), 'no column "income", which the predictions have'),
-    "another kind": (lambda r: r.assign(level=r["level"].astype(str)), 'columns of another kind than in the predictions: '
-                     '"level" (text here, numbers in data frame)'),
+    "another kind": (lambda r: r.assign(level=r["level"].astype(str)),
+                     'columns of another kind than in the predictions: "level" (text here, numbers in data frame)'),
     "a label out of place": (lambda r: r.assign(p=r["p"] * 3), "values outside [0, 1]"),
 }
 
@@ -111,4 +111,5 @@ def test_with_a_time_column_monitoring_is_not_run_and_the_card_says_why(engine: 
     found = reportgen.evaluate(current, engine=engine, label="y", score="p", resamples=100,
                                monitoring={"data": frame(300, 5), "time": "scored_at"})
     assert found.results["monitoring"] is None
-    assert any(note.startswith("not run: monitoring, as drift and performance over time") for note in found.engine.notes)
+    notes = found.engine.notes
+    assert any(note.startswith("not run: monitoring, as drift and performance over time") for note in notes)

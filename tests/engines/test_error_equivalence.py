@@ -26,7 +26,8 @@ def predictions(n: int = 3000, seed: int = 0) -> pd.DataFrame:
     an identifier, a constant, and a text column with a hostile name and values."""
     data = frame(n, seed)
     rng = np.random.default_rng(seed + 1)
-    planted = ((data["sex"] == "m").fillna(False) & (data["level"] == 2)).to_numpy() | (data["region"] == "r1").to_numpy()
+    planted = ((data["sex"] == "m").fillna(False) & (data["level"] == 2)).to_numpy()
+    planted |= (data["region"] == "r1").to_numpy()
     flipped = rng.random(n) < np.where(planted, 0.45, 0.1)
     data["y"] = np.where(flipped, 1 - (data["p"] >= 0.5), data["p"] >= 0.5).astype(int)
     data["kind"] = rng.choice(["cat", "dog", "fox"], n, p=[0.5, 0.3, 0.2])
