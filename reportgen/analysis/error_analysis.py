@@ -329,7 +329,9 @@ def run(context: Context) -> Outcome:
                                           source=context.config_source))
         relation = error_relation(scanned.connection, predictions.task, scanned.outputs, measure.name,
                                   scanned.view("errors"))
-        source = SqlErrors(relation, measure, scanned.coded[1:], predictions.source)
+        every_row = measure.name not in SEARCHED  # else the rows of one label
+        source = SqlErrors(relation, measure, scanned.coded[1:], predictions.source,
+                           profiles=scanned.profiles if every_row else None)
         model_outputs = source.model_outputs(predictions.task, scanned.outputs,
                                              [c for c in source.names if c not in declared])
     found = analyse_errors(

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
@@ -184,12 +184,16 @@ class SqlErrors:
         The configured slice families, as the engine measured them.
     source : str
         The predictions, naming them in messages.
+    profiles : callable, optional
+        Columns → each one's distinct present values and missing values over the rows searched; by default counted
+        here (an engine's shared count, `Scanned.profiles`, where every row is searched).
     """
 
     def __init__(self, relation: error_counts.ErrorRelation, measure: Measure, configured: list[Coded],
-                 source: str) -> None:
+                 source: str, profiles: Callable[[Sequence[str]], dict[str, tuple[int, int]]] | None = None) -> None:
         self.relation, self.measure, self.source = relation, measure, source
         self._configured = configured
+        self._count = profiles or (lambda columns: error_counts.profiles(relation.connection, columns))
         self.names = relation.names
         self.totals = (relation.total, relation.squares, relation.rows)
         self._profiles: dict[str, ColumnProfile] = {}
@@ -204,7 +208,7 @@ class SqlErrors:
     def _profile_all(self, columns: Sequence[str]) -> None:
         wanted = [c for c in columns if c not in self._profiles]
         types = self.relation.connection.column_types()
-        for column, (present, missing) in error_counts.profiles(self.relation.connection, wanted).items():
+        for column, (present, missing) in self._count(wanted).items():
             numeric = kind_of_sql_type(types[column]) == "number"
             self._profiles[column] = ColumnProfile(present + int(missing > 0), numeric,
                                                    numeric and error_counts.is_floating(types[column]))

@@ -51,7 +51,7 @@ from reportgen.engines.drift_counts import (
     column_kind,
     number_counts,
 )
-from reportgen.engines.error_counts import is_floating, profiles
+from reportgen.engines.error_counts import is_floating
 from reportgen.engines.scan import Scanned
 from reportgen.errors import InputError, counted, quoted_list, shown
 from reportgen.formatting import figure, num, pct
@@ -158,7 +158,7 @@ def monitor_where(scanned: Scanned, reference: ReferenceInput, measured: Measure
     names = list(current.types)
     declared = declared_columns(config, pd.DataFrame(columns=names))
     undeclared = [c for c in names if c not in declared]
-    counted = profiles(connection, undeclared)
+    counted = scanned.profiles(undeclared)
     outputs = sql_model_outputs(connection, measured.task, scanned.outputs, undeclared,
                                 {c: present + int(missing > 0) for c, (present, missing) in counted.items()})
 

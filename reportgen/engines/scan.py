@@ -9,13 +9,13 @@ shared code (`reportgen.metrics.measure.tabulate`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from reportgen.config import Config
-from reportgen.engines import aggregates, families, multiclass_sql, paired_sql
+from reportgen.engines import aggregates, error_counts, families, multiclass_sql, paired_sql
 from reportgen.engines.connection import Connection, is_infinite
 from reportgen.engines.paired_sql import BaselineInput
 from reportgen.engines.run import EngineRun, Stages
@@ -53,6 +53,15 @@ class Scanned:
     outputs: aggregates.Outputs
     coded: list[families.Coded]
     has_probabilities: bool
+    _profiled: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
+
+    def profiles(self, columns: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """Per column of the predictions: its distinct present values and its missing values
+        (`reportgen.engines.error_counts.profiles`), each column counted once for every analysis that asks."""
+        wanted = [c for c in dict.fromkeys(columns) if c not in self._profiled]
+        if wanted:
+            self._profiled.update(error_counts.profiles(self.connection, wanted))
+        return {c: self._profiled[c] for c in columns}
 
     def view(self, purpose: str) -> str:
         """The name of a view of the connection's for `purpose` (one word), unique to this input."""
