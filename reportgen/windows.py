@@ -69,8 +69,9 @@ def parse_window(alias: str) -> Window:
     except (ValueError, TypeError):
         raise ValueError(f'"{alias}" is not a pandas offset alias; use e.g. {EXAMPLES}') from None
     kind = type(offset).__name__
-    if kind in FIXED_SPANS and offset.n >= 1:
-        return Window(alias, span_us=int(pd.Timedelta(offset) // pd.Timedelta(microseconds=1)))
+    if kind in FIXED_SPANS and offset.n >= 1:  # pandas 3.0 takes no Day offset as a Timedelta: counted in days here
+        span = offset.n * _DAY_US if kind == "Day" else int(pd.Timedelta(offset) // pd.Timedelta(microseconds=1))
+        return Window(alias, span_us=span)
     if kind in CALENDAR and offset.n == 1:
         if kind == "Week":
             if offset.weekday is None:
