@@ -34,10 +34,12 @@ def layout(tmp_path: Path) -> tuple[Path, Path]:
     return project, outside
 
 
-def _config(folder: Path, data_path: str = "predictions.csv", extra: str = "", output_dir: str = "out") -> Path:
+def _config(folder: Path, data_path: str = "predictions.csv", extra: str = "", output_dir: str = "out",
+            report: str = "") -> Path:
     config = folder / "config.toml"
     config.write_text(
-        f'[report]\noutput_dir = {json.dumps(output_dir)}\n[data]\npath = {json.dumps(data_path)}\nlabel = "y"\n'
+        f'[report]\noutput_dir = {json.dumps(output_dir)}\n{report}\n'
+        f'[data]\npath = {json.dumps(data_path)}\nlabel = "y"\n'
         f'score = "p"\n[[slices]]\ncolumn = "sex"\n{extra}'
     )
     return config
@@ -163,15 +165,19 @@ def test_issue_12_baseline_and_history_outside_are_refused(layout: tuple[Path, P
         evaluate_config(two)
 
 
-@pytest.mark.parametrize("how", ["dotdot", "absolute", "symlink", "git"])
+@pytest.mark.parametrize("engine", ["numpy", "duckdb"])  # an SQL engine reads the reference itself
+@pytest.mark.parametrize("how", ["dotdot", "absolute", "symlink", "folder", "git"])
 def test_monitoring_reference_outside_or_in_git_is_refused(
-    layout: tuple[Path, Path], capsys: pytest.CaptureFixture[str], how: str
+    layout: tuple[Path, Path], capsys: pytest.CaptureFixture[str], how: str, engine: str
 ) -> None:
     project, outside = layout
     (project / "ref.csv").symlink_to(outside / "secret.csv")
+    (project / "refs").mkdir()
+    (project / "refs" / "part-0.csv").symlink_to(outside / "secret.csv")  # a folder of files, one of them outside
     value = {"dotdot": "../outside/secret.csv", "absolute": str(outside / "secret.csv"), "symlink": "ref.csv",
-             "git": ".git/config"}[how]
-    config = _config(project, extra=f"[monitoring]\nreference = {json.dumps(value)}\n")
+             "folder": "refs", "git": ".git/config"}[how]
+    config = _config(project, extra=f"[monitoring]\nreference = {json.dumps(value)}\n",
+                     report=f'engine = "{engine}"')
     why = "is inside a \\.git folder" if how == "git" else "is outside the project root"
     with pytest.raises(ConfigError, match=rf"config\.toml: \[monitoring\] reference: .* {why}"):
         evaluate_config(config)

@@ -113,3 +113,23 @@ def test_with_a_time_column_monitoring_is_not_run_and_the_card_says_why(engine: 
     assert found.results["monitoring"] is None
     notes = found.engine.notes
     assert any(note.startswith("not run: monitoring, as drift and performance over time") for note in notes)
+
+
+def test_noise_raises_no_drift_and_no_error_slice_on_an_sql_engine() -> None:
+    """Reference and current rows from one distribution, errors independent of every column: across seeds, the
+    duckdb engine calls at most one seed's result significant (each family is held at a 5% false discovery rate,
+    so under noise any discovery has at most a 5% chance per seed)."""
+    fired = []
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+
+        def noise(n: int) -> pd.DataFrame:
+            return pd.DataFrame({"y": rng.integers(0, 2, n), "p": rng.random(n), "amount": rng.normal(0, 1, n),
+                                 "city": rng.choice([f"c{k}" for k in range(8)], n), "level": rng.integers(0, 5, n),
+                                 "flag": rng.random(n) < 0.3})
+
+        found = reportgen.evaluate(noise(3000), engine="duckdb", label="y", score="p", resamples=100,
+                                   monitoring={"data": noise(2000)})
+        assert found.results["error_analysis"].tested > 0  # the search ran
+        fired.append([f.id for f in found.findings if f.id in ("data_drift", "error_slice")])
+    assert sum(bool(ids) for ids in fired) <= 1, fired
