@@ -51,7 +51,7 @@ from reportgen.engines.drift_counts import (
     column_kind,
     number_counts,
 )
-from reportgen.engines.error_counts import is_floating
+from reportgen.engines.error_counts import is_whole
 from reportgen.engines.scan import Scanned
 from reportgen.errors import InputError, counted, quoted_list, shown
 from reportgen.formatting import figure, num, pct
@@ -164,9 +164,7 @@ def monitor_where(scanned: Scanned, reference: ReferenceInput, measured: Measure
 
     def profile(column: str) -> tuple[str, int]:
         sql_type = current.types[column]
-        kind = column_kind(sql_type)
-        if kind == "numbers" and not is_floating(sql_type) and "decimal" not in sql_type.lower():
-            kind = "whole numbers"
+        kind = "whole numbers" if is_whole(sql_type) else column_kind(sql_type)
         return ("other" if kind in ("text", "true/false") else kind), counted[column][0]
 
     columns, skipped, roles, kinds = chosen_columns(names, rows, profile, measured.task, config, outputs)

@@ -144,6 +144,12 @@ def is_floating(sql_type: str) -> bool:
     return sql_type.lower() in FLOATING
 
 
+def is_whole(sql_type: str) -> bool:
+    """Whether a column of this SQL type holds whole numbers (integers, not decimals or floating-point ones)."""
+    return (kind_of_sql_type(sql_type) == "number" and not is_floating(sql_type)
+            and not sql_type.lower().startswith("decimal"))
+
+
 def output_copies(over: Connection, task: str, outputs: Outputs, columns: Sequence[str],
                   distinct: dict[str, int]) -> dict[str, str]:
     """The columns among `columns` that copy a model output, each with how (`reportgen.analysis.checks`'s
