@@ -4,7 +4,7 @@ duckdb engine against the numpy engine's on a 10M-row file.
 Usage::
 
     python benchmarks/bench_scale.py [--rows 100000000] [--compare-rows 10000000] [--data /tmp/reportgen-scale]
-        [--memory-limit 1.5GB] [--skip-large] [--baseline] [--out benchmarks/scale.md]
+        [--memory-limit 1.5GB] [--skip-large] [--baseline] [--monitoring] [--out benchmarks/scale.md]
 
 Datasets come from ``benchmarks/make_scale_data.py`` (binary predictions; slices on sex, race, 50 regions, age
 quintiles, sex × race and a ``where`` condition), written under ``--data`` unless already there. Each build is
@@ -20,7 +20,10 @@ quintiles, sex × race and a ``where`` condition), written under ``--data`` unle
 
 With ``--baseline`` every build also compares with a previous model's scores (``baseline.parquet`` next to the
 data: the same ids in the reverse order, the score with noise on its log-odds), joined on ``id``; the paired
-comparison is then compared between the engines too.
+comparison is then compared between the engines too. With ``--monitoring`` every build also follows the model over
+time (``[monitoring] time = "signup"``: monthly windows, performance by window and slice × window, the change
+detectors over the rows' errors in time order); the monitoring result is then compared between the engines too,
+but for its notes on the label-free estimates, which the SQL engines do not make.
 
 The duckdb builds use every core (``threads``) and record their stages' times (``timings = true``).
 
@@ -50,6 +53,7 @@ from make_scale_data import write_dataset  # noqa: E402
 
 COMPARED = ("slices", "fairness", "charts", "overall", "evaluation_data", "comparisons")
 BASELINE = '\n[baseline]\nname = "previous"\npath = "baseline.parquet"\nscore = "score_old"\nid = "id"\n'
+MONITORING = '\n[monitoring]\ntime = "signup"\n'
 
 
 def build(config: Path, out: Path) -> tuple[float, float]:
@@ -88,12 +92,14 @@ def baseline_file(folder: Path) -> None:
 
 
 def with_settings(config: Path, name: str, *, engine: str, path: str, memory_limit: str | None = None,
-                  baseline: bool = False) -> Path:
+                  baseline: bool = False, monitoring: bool = False) -> Path:
     """A copy of `config` next to it with another engine, data path and memory limit, and (`baseline`) a
-    [baseline] joined on the id."""
+    [baseline] joined on the id, (`monitoring`) [monitoring] over the signup times."""
     text = config.read_text(encoding="utf-8").replace('engine = "duckdb"', f'engine = "{engine}"')
     if baseline:
         text += BASELINE
+    if monitoring:
+        text += MONITORING
     text = text.replace('path = "data"', f'path = "{path}"')
     if memory_limit is not None:
         text = text.replace(f'engine = "{engine}"', f'engine = "{engine}"\nmemory_limit = "{memory_limit}"')
@@ -131,6 +137,8 @@ def main() -> None:
     parser.add_argument("--skip-large", action="store_true", help="only the comparison of the engines")
     parser.add_argument("--baseline", action="store_true",
                         help="compare with a previous model's scores (baseline.parquet, joined on id) in every build")
+    parser.add_argument("--monitoring", action="store_true",
+                        help="follow the model over time ([monitoring] time = \"signup\") in every build")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
@@ -141,7 +149,7 @@ def main() -> None:
     runs = {}
     for engine in ("numpy", "duckdb"):
         config = with_settings(compare, f"config-{engine}.toml", engine=engine, path=str(file),
-                               baseline=args.baseline)
+                               baseline=args.baseline, monitoring=args.monitoring)
         runs[engine] = build(config, compare.parent / f"out-{engine}")
         print(f"{engine}: {args.compare_rows:,} rows in {runs[engine][0]:.1f} s, peak {runs[engine][1]:.2f} GiB",
               file=sys.stderr)
@@ -150,14 +158,18 @@ def main() -> None:
     # the error analysis but its tree, grown on 200,000 rows each engine draws its own way (docs/engines.md)
     errors = [{k: v for k, v in (reports[engine]["error_analysis"] or {}).items() if k != "tree"} for engine in runs]
     found += differences(*errors, "error_analysis")
+    if args.monitoring:  # but the notes on the label-free estimates, made by the numpy engine only
+        watched = [{k: v for k, v in reports[engine]["monitoring"].items() if k != "notes"} for engine in runs]
+        found += differences(*watched, "monitoring")
     groups = sum(len(s["groups"]) for s in reports["numpy"]["slices"])
     numbers = sum(len(g["metrics"]) for s in reports["numpy"]["slices"] for g in s["groups"])
 
-    with_baseline = " with a baseline" if args.baseline else ""
+    with_baseline = (" with a baseline" if args.baseline else "") + (" and monitoring over time" if args.monitoring
+                                                                      else "")
     lines = [f"## {args.compare_rows:,} rows{with_baseline}: the numpy and duckdb engines", "",
              "| engine | wall (s) | peak RSS (GiB) |", "|---|---:|---:|"]
     lines += [f"| {engine} | {seconds:.1f} | {peak:.2f} |" for engine, (seconds, peak) in runs.items()]
-    compared = " and the paired comparison" if args.baseline else ""
+    compared = (", the paired comparison" if args.baseline else "") + (", monitoring" if args.monitoring else "")
     lines += ["", f"{numbers:,} metric values of {groups} groups, the fairness gaps, the chart data, the error "
               f"analysis (but its tree){compared} compared: "
               + ("all equal (counts exactly, the rest to 1e-9 relative)." if not found else
@@ -167,7 +179,7 @@ def main() -> None:
         if args.baseline:
             baseline_file(large.parent)
         config = with_settings(large, "config-limited.toml", engine="duckdb", path="data",
-                               memory_limit=args.memory_limit, baseline=args.baseline)
+                               memory_limit=args.memory_limit, baseline=args.baseline, monitoring=args.monitoring)
         seconds, peak = build(config, large.parent / "out")
         stages = json.loads((large.parent / "out" / "report.json").read_text())["run"]["engine"]
         size = sum(p.stat().st_size for p in (large.parent / "data").glob("*.parquet"))

@@ -745,9 +745,18 @@ def performance_over_time_chart(series: list[MetricSeries], windows: list[str], 
         facet=alt.Facet("metric:N", title=None, sort=[labels.get(s.metric, s.metric) for s in series],
                         header=alt.Header(labelFontSize=12)),
         columns=3,
-        title=_title("By time window, with intervals (grey band: the reference's interval; dotted: estimated from "
-                     "the probabilities alone; dashed red: a change for the worse begins)", ""),
+        title=_title(f"By time window, with intervals{_over_time_key(series, starts)}", ""),
     ).resolve_scale(y="independent")
+
+
+def _over_time_key(series: list[MetricSeries], starts: set[tuple[str, str]]) -> str:
+    """The key to what the performance chart draws besides the values: only what it draws."""
+    drawn = [("grey band: the reference's interval", any(s.reference_low is not None for s in series)),
+             ("dotted: estimated from the probabilities alone", any(v.estimate is not None for s in series
+                                                                     for v in s.values)),
+             ("dashed red: a change for the worse begins", bool(starts))]
+    shown = [what for what, present in drawn if present]
+    return f" ({'; '.join(shown)})" if shown else ""
 
 
 def slice_over_time_chart(series: list[MetricSeries], windows: list[str], label: str, min_support: int

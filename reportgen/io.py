@@ -629,7 +629,7 @@ def check_unlabelled(frame: pd.DataFrame, data: DataSection, labelled: Predictio
         assert data.score is not None, "a binary task has a score column"
         scores = _checked_scores(frame[data.score], data.score, source)
     elif labelled.task == "multiclass" and labelled.scores is not None:
-        columns = _probability_columns(frame, data, source)
+        columns = probability_columns(frame, data, source)
         assert columns is not None, "the labelled rows' probabilities came from these columns"
         scores = _probabilities(frame, [columns[c] for c in labelled.classes], data.normalize, source)
     return Unlabelled(frame=frame, scores=scores)
@@ -773,7 +773,7 @@ def _multiclass(frame: pd.DataFrame, data: DataSection, source: str, fingerprint
             'for a numeric target set [model] task = "regression"'
         )
     label_text = _class_text(labels)
-    columns = _probability_columns(frame, data, source)
+    columns = probability_columns(frame, data, source)
     predicted_text = None
     if data.prediction is not None:
         _reject_missing(frame[data.prediction], data.prediction, source)
@@ -864,7 +864,7 @@ def multiclass_values(
             'for a numeric target set [model] task = "regression"'
         )
     label_text = _class_text(labels)
-    by_class = _probability_columns(pd.DataFrame(columns=columns), data, source)
+    by_class = probability_columns(pd.DataFrame(columns=columns), data, source)
     predicted_text = None
     if predicted is not None:
         assert data.prediction is not None and predicted_rows is not None, "predictions come from their column"
@@ -911,7 +911,7 @@ def _encode(text: np.ndarray, classes: list[str]) -> np.ndarray:
     return order[np.searchsorted(sorted_classes, text)].astype(np.intp)
 
 
-def _probability_columns(frame: pd.DataFrame, data: DataSection, source: str) -> dict[str, str] | None:
+def probability_columns(frame: pd.DataFrame, data: DataSection, source: str) -> dict[str, str] | None:
     """Class name → probability column, from `scores` or `score_prefix`; None when neither is set."""
     if data.scores is not None:
         missing = [column for column in data.scores.values() if column not in frame.columns]

@@ -18,12 +18,14 @@ import numpy as np
 import pandas as pd
 
 from reportgen.config import MonitoringSection
+from reportgen.metrics.drift import WindowDrift as WindowTests
 from reportgen.metrics.drift import (
     bin_counts,
     category_drift,
     number_bins,
     number_drift,
     sorted_quantiles,
+    window_bin_counts,
     window_drift,
 )
 from reportgen.metrics.significance import benjamini_hochberg
@@ -231,17 +233,25 @@ def drift_by_window(
             reference_bins = np.where(reference[drift.column].isna().to_numpy(), -1, reference_bins)
             current_bins = np.where(current[drift.column].isna().to_numpy(), -1, current_bins)
         counts = np.bincount(reference_bins[reference_bins >= 0], minlength=n_bins)
-        return window_drift(counts, codes, current_bins, n_windows)
+        return window_drift(counts, window_bin_counts(codes, current_bins, n_windows, n_bins))
 
     with ThreadPoolExecutor(max_workers=min(len(tested), os.cpu_count() or 1, 8) or 1) as pool:
         cells = list(pool.map(one, tested))
-    p = np.array([cell.p_value for cell in cells]).reshape(len(tested), n_windows)
+    return windows_drift([d.column for d in tested], cells, windows, settings=settings, fdr=fdr)
+
+
+def windows_drift(columns: Sequence[str], cells: Sequence[WindowTests], windows: list[str], *,
+                  settings: MonitoringSection, fdr: float) -> WindowDrift:
+    """Drift by window from each tested column's tests per window (`reportgen.metrics.drift.window_drift`, whatever
+    engine counted them); q-values across every cell."""
+    n_windows = len(windows)
+    p = np.array([cell.p_value for cell in cells]).reshape(len(columns), n_windows)
     q = np.full(p.shape, np.nan)
     q[~np.isnan(p)] = benjamini_hochberg(p[~np.isnan(p)])
-    psi = np.array([cell.psi for cell in cells]).reshape(len(tested), n_windows)
+    psi = np.array([cell.psi for cell in cells]).reshape(len(columns), n_windows)
     drifted = (q <= fdr) & (psi >= settings.min_psi)
     return WindowDrift(
-        columns=[d.column for d in tested],
+        columns=list(columns),
         windows=list(windows),
         psi=[[_plain(v) for v in row] for row in psi],
         q_value=[[_plain(v) for v in row] for row in q],

@@ -28,34 +28,46 @@ from reportgen.analysis.data_drift import (
     drift_of_columns,
     number_distribution,
     untested_reason,
+    windows_drift,
 )
 from reportgen.analysis.error_sources import sql_model_outputs
 from reportgen.analysis.over_time import (
     ChangePoint,
+    Levels,
     MetricSeries,
+    RowWindows,
     below_reference,
-    error_stream_changes,
+    error_changes,
+    error_stream,
     estimate_notes,
     estimates_by_window,
+    levels_of,
     metric_changes,
     performance_by_window,
     reference_levels,
 )
 from reportgen.config import Config
-from reportgen.engines.connection import Connection
+from reportgen.engines.aggregates import Outputs
+from reportgen.engines.connection import Connection, Over
 from reportgen.engines.drift_counts import (
     ReferenceInput,
     Side,
+    SideCounts,
     attach_reference,
     category_counts,
     column_kind,
     number_counts,
+    window_counts,
 )
 from reportgen.engines.error_counts import is_whole
-from reportgen.engines.scan import Scanned
+from reportgen.engines.families import overall
+from reportgen.engines.scan import Scanned, statistics, task_engine
+from reportgen.engines.time_counts import SqlWindows, TimeWindows, rows_by_window, time_ordered_errors, time_windows
 from reportgen.errors import InputError, counted, quoted_list, shown
 from reportgen.formatting import figure, num, pct
 from reportgen.io import Predictions, Unlabelled
+from reportgen.metrics.drift import NumberDrift, window_drift
+from reportgen.metrics.drift import WindowDrift as WindowTests
 from reportgen.metrics.measure import Measured
 from reportgen.reference import Reference
 from reportgen.windows import TooManyWindows, default_window, parse_times, parse_window, window_codes
@@ -127,14 +139,6 @@ class Monitoring:
         return sum(bool(c.drifted) for c in self.inputs) / len(self.inputs) if self.inputs else None
 
 
-def rows_read(config: Config) -> str | None:
-    """Why monitoring reads every row, under `config`: performance and drift over time do (`[monitoring] time`);
-    drift against the reference is counted where the data lies (`monitor_where`)."""
-    if config.monitoring.time is None:
-        return None
-    return "drift and performance over time ([monitoring] time) read every row of the reference and the current data"
-
-
 def run(context: Context) -> Outcome:
     """Monitoring, where `[monitoring]` names a reference or a time column; None otherwise."""
     config = context.config
@@ -147,56 +151,135 @@ def run(context: Context) -> Outcome:
                    context.unlabelled)
 
 
-def monitor_where(scanned: Scanned, reference: ReferenceInput, measured: Measured, config: Config, *,
+def monitor_where(scanned: Scanned, reference: ReferenceInput | None, measured: Measured, config: Config, *,
                   source: str) -> Outcome:
-    """Drift of every column from the reference, counted by the SQL engine that holds the current rows (without
-    `[monitoring] time`: `rows_read`); see `Monitoring`."""
-    connection, settings = scanned.connection, config.monitoring
-    current = Side(connection.relation, connection.column_types())
-    rows = int(connection.frame(f"SELECT COUNT(*) AS n FROM {current.relation}")["n"].iloc[0])
-    side, reference_rows, labelled = attach_reference(connection, reference, current, config, current_source=source)
-    names = list(current.types)
+    """Drift from the reference and performance over time, counted by the SQL engine that holds the current rows
+    (`reportgen.engines.drift_counts`, `reportgen.engines.time_counts`); see `Monitoring`. The label-free estimates
+    are not made: they draw a label for every row."""
+    connection, settings, fdr = scanned.connection, config.monitoring, config.findings.fdr
+    current = Side(scanned.current, connection.column_types())
+    rows = _rows(connection, current.relation)
+    windows = None if settings.time is None else time_windows(Over(connection, current.relation), settings.time,
+                                                              settings.window, settings.max_windows, source)
+    notes: list[str] = []
+    if scanned.unlabelled is not None:
+        notes.append(f"{counted(_rows(connection, scanned.unlabelled), 'current row')} without a label yet: compared "
+                     f"with the reference; measured only once labelled (the {connection.dialect.name} engine does not "
+                     "estimate their metrics).")
+    columns, skipped, roles, kinds = _columns_where(scanned, current, measured.task, config)
+    side, reference_rows, reference_outputs, drifts, found = None, 0, None, [], {}
+    if reference is not None:
+        side, reference_rows, reference_outputs = attach_reference(connection, reference, current, config,
+                                                                   current_source=source)
+        compared = [c for c in columns if c in side.types]
+        for column in columns:
+            if column not in compared:  # the label, where the reference has none
+                skipped[column] = "not in the reference"
+        found = {column: _counted_where(connection, side, current, column, roles.get(column, "feature"),
+                                        kinds.get(column), settings.psi_bins) for column in compared}
+        drifts = adjusted([column_drift(_compared_where(column, counts), settings) for column, counts in found.items()],
+                          fdr)
+        if reference_outputs is None:
+            notes.append(f'The reference has no labels ("{config.data.label}"): the model\'s performance is followed '
+                         "over time without a reference level to compare with.")
+    by_window, performance, changes, tested, waiting = None, [], [], 0, []
+    if windows is not None:
+        tested_columns = [d.column for d in drifts if d.drifted is not None]
+        if drifts:
+            by_window = windows_drift(tested_columns, [_window_drift(connection, current, c, found[c], windows)
+                                                       for c in tested_columns], windows.labels, settings=settings,
+                                      fdr=fdr)
+        levels = {} if reference_outputs is None else _levels_where(connection, side, reference_outputs, measured.task,
+                                                                    config)
+        statistics = SqlWindows(connection, scanned.outputs, scanned.coded, windows, measured.task, measured.engine)
+        performance, tested = below_reference(
+            performance_by_window(statistics, levels, measured, config, windows.labels, {}), measured, config)
+        changes = metric_changes(performance, measured, config)
+        if measured.task != "regression":
+            changes += error_changes(*time_ordered_errors(connection, scanned.outputs, settings.time, windows),
+                                     windows.labels)
+        waiting = ([0] * len(windows.labels) if scanned.unlabelled is None else
+                   rows_by_window(connection, scanned.unlabelled, windows).tolist())
+        if scanned.has_probabilities:
+            notes.append("The metrics are not estimated from the model's probabilities alone with the "
+                         f"{connection.dialect.name} engine: the estimates draw a label for every row (set [report] "
+                         'engine = "numpy" for them).')
+    else:
+        notes.append("No time column ([monitoring] time): drift is measured over all current rows at once, and "
+                     "performance is not followed over time.")
+    result = Monitoring(
+        reference=None if reference is None else reference.source, reference_rows=reference_rows, current_rows=rows,
+        unlabelled=waiting, reference_labels=reference_outputs is not None, time=settings.time,
+        window=None if windows is None else windows.alias, windows=[] if windows is None else windows.labels,
+        missing_times=0 if windows is None else windows.missing, columns=drifts, skipped=skipped,
+        by_window=by_window, performance=performance, changes=changes, performance_tests=tested, notes=notes,
+    )
+    return Outcome(result, _findings(result, fdr) + _performance_findings(result, measured), _families(result, fdr))
+
+
+def _rows(connection: Connection, relation: str) -> int:
+    return int(connection.frame(f"SELECT COUNT(*) AS n FROM {relation}")["n"].iloc[0])
+
+
+def _columns_where(scanned: Scanned, current: Side, task: str, config: Config
+                   ) -> tuple[list[str], dict[str, str], dict[str, str], dict[str, str]]:
+    """The columns to test (`chosen_columns`), profiled by the engine over the labelled rows (as the numpy engine
+    profiles the predictions)."""
+    connection, names = scanned.connection, list(current.types)
     declared = declared_columns(config, pd.DataFrame(columns=names))
-    undeclared = [c for c in names if c not in declared]
-    counted = scanned.profiles(undeclared)
-    outputs = sql_model_outputs(connection, measured.task, scanned.outputs, undeclared,
-                                {c: present + int(missing > 0) for c, (present, missing) in counted.items()})
+    undeclared = [c for c in names if c not in declared and c != config.monitoring.time]
+    profiled = scanned.profiles(undeclared)
+    outputs = sql_model_outputs(connection, task, scanned.outputs, undeclared,
+                                {c: present + int(missing > 0) for c, (present, missing) in profiled.items()})
 
     def profile(column: str) -> tuple[str, int]:
         sql_type = current.types[column]
         kind = "whole numbers" if is_whole(sql_type) else column_kind(sql_type)
-        return ("other" if kind in ("text", "true/false") else kind), counted[column][0]
+        return ("other" if kind in ("text", "true/false") else kind), profiled[column][0]
 
-    columns, skipped, roles, kinds = chosen_columns(names, rows, profile, measured.task, config, outputs)
-    compared = [c for c in columns if c in side.types]
-    for column in columns:
-        if column not in compared:  # the label, where the reference has none
-            skipped[column] = "not in the reference"
-    drifts = adjusted([column_drift(_compared_where(connection, side, current, column, roles.get(column, "feature"),
-                                                    kinds.get(column), settings.psi_bins), settings)
-                       for column in compared], config.findings.fdr)
-    notes = [] if labelled else [f'The reference has no labels ("{config.data.label}"): the model\'s performance is '
-                                 "followed over time without a reference level to compare with."]
-    notes.append("No time column ([monitoring] time): drift is measured over all current rows at once, and "
-                 "performance is not followed over time.")
-    result = Monitoring(
-        reference=reference.source, reference_rows=reference_rows, current_rows=rows, unlabelled=[],
-        reference_labels=labelled, time=None, window=None, windows=[], missing_times=0, columns=drifts,
-        skipped=skipped, by_window=None, performance=[], changes=[], performance_tests=0, notes=notes,
-    )
-    return Outcome(result, _findings(result, config.findings.fdr), _families(result, config.findings.fdr))
+    return chosen_columns(names, _rows(connection, connection.relation), profile, task, config, outputs)
 
 
-def _compared_where(connection: Connection, reference: Side, current: Side, column: str, role: str,
-                    kind: str | None, bins: int) -> Compared:
-    """A column's comparison from the engine's counts (`reportgen.engines.drift_counts`)."""
+def _counted_where(connection: Connection, reference: Side, current: Side, column: str, role: str,
+                   kind: str | None, bins: int) -> tuple[str, str, SideCounts]:
+    """A column's role, kind and counts on both sides (`reportgen.engines.drift_counts`)."""
     numbers = all(column_kind(side.types[column]) == "numbers" for side in (reference, current))
     kind = kind or ("number" if numbers else "category")
     label = role == "label"
     if kind == "number":
-        found = number_counts(connection, reference, current, column, label=label, bins=bins)
+        return role, kind, number_counts(connection, reference, current, column, label=label, bins=bins)
+    return role, kind, category_counts(connection, reference, current, column, label=label, numbers=numbers)
+
+
+def _window_drift(connection: Connection, current: Side, column: str, counted: tuple[str, str, SideCounts],
+                  windows: TimeWindows) -> WindowTests:
+    """A tested column's drift in each time window, on the bins of its whole-sample test."""
+    role, kind, found = counted
+    if kind == "number":
+        assert isinstance(found.found, NumberDrift), "a tested number column has its PSI bins"
+        reference = found.found.reference_counts
+        counts = window_counts(connection, current, column, windows.coded, label=role == "label",
+                               edges=found.found.edges)
     else:
-        found = category_counts(connection, reference, current, column, label=label, numbers=numbers)
+        assert found.per_category is not None, "a tested category column has its counts"
+        reference = found.per_category[0]
+        numbers = column_kind(current.types[column]) == "numbers"
+        counts = window_counts(connection, current, column, windows.coded, label=role == "label",
+                               categories=found.categories, numbers=numbers)
+    return window_drift(reference, counts)
+
+
+def _levels_where(connection: Connection, reference: Side, outputs: Outputs, task: str, config: Config) -> Levels:
+    """The reference's headline metrics and calibration error (`levels_of`), from its statistics counted by the
+    engine."""
+    over = Over(connection, reference.relation)
+    engine = task_engine(task, over, outputs, config.report.calibration_bins)
+    return levels_of(engine.metrics, statistics(task, over, outputs, [overall()], engine)[0], config, task)
+
+
+def _compared_where(column: str, counted: tuple[str, str, SideCounts]) -> Compared:
+    """A column's comparison from the engine's counts."""
+    role, kind, found = counted
     why = untested_reason(kind, found.n_reference, found.n_current, constant=found.constant,
                           categories=len(found.categories))
     distribution = None
@@ -233,7 +316,7 @@ def monitor(predictions: Predictions, reference: Reference | None, measured: Mea
         if reference.predictions is None:
             notes.append(f'The reference has no labels ("{config.data.label}"): the model\'s performance is followed '
                          "over time without a reference level to compare with.")
-    every_code, windows, window, missing_times = _windows(current, predictions.source, config)
+    every_code, times, windows, window, missing_times = _windows(current, predictions.source, config)
     by_window, performance, changes, tested, waiting = None, [], [], 0, []
     if every_code is not None:
         codes = every_code[:n_labelled]
@@ -244,11 +327,15 @@ def monitor(predictions: Predictions, reference: Reference | None, measured: Mea
             [predictions.scores, unlabelled.scores])
         estimates = estimates_by_window(predictions.task, scores, config, every_code, len(windows))
         levels = reference_levels(reference, config, predictions.task)
-        performance = performance_by_window(predictions, levels, measured, config, codes, windows, estimates)
+        performance = performance_by_window(RowWindows(measured, codes, len(windows)), levels, measured, config,
+                                            windows, estimates)
         waiting = np.bincount(every_code[n_labelled:][every_code[n_labelled:] >= 0], minlength=len(windows)).tolist()
-        notes += estimate_notes(predictions, levels, config)
+        if estimates:
+            notes += estimate_notes(levels, config)
         performance, tested = below_reference(performance, measured, config)
-        changes = metric_changes(performance, measured, config) + error_stream_changes(predictions, codes, windows)
+        changes = metric_changes(performance, measured, config)
+        if predictions.task != "regression":
+            changes += error_changes(*error_stream(predictions, codes, times[:n_labelled]), windows)
     elif settings.time is None:
         notes.append("No time column ([monitoring] time): drift is measured over all current rows at once, and "
                      "performance is not followed over time.")
@@ -337,11 +424,13 @@ def _not_an_input(column: str, n_rows: int, profile: Callable[[str], tuple[str, 
 # ---------------------------------------------------------------------------------------------- windows
 
 
-def _windows(frame: pd.DataFrame, source: str, config: Config) -> tuple[np.ndarray | None, list[str], str | None, int]:
-    """Each current row's window (-1 without a time), the window labels and the alias used."""
+def _windows(frame: pd.DataFrame, source: str, config: Config
+             ) -> tuple[np.ndarray | None, np.ndarray | None, list[str], str | None, int]:
+    """Each current row's window (-1 without a time) and its time (wall-clock microseconds, for the order of rows),
+    the window labels, the alias used and the rows without a time."""
     settings = config.monitoring
     if settings.time is None:
-        return None, [], None, 0
+        return None, None, [], None, 0
     if settings.time not in frame.columns:
         raise InputError(f'{source}: no column "{shown(settings.time)}" ([monitoring] time); columns '
                          f"are: {quoted_list(frame.columns, limit=12)}")
@@ -355,7 +444,8 @@ def _windows(frame: pd.DataFrame, source: str, config: Config) -> tuple[np.ndarr
     except TooManyWindows as exc:
         raise InputError(f'{where}: window "{shown(alias)}" makes {exc}, more than [monitoring] max_windows = '
                          f"{settings.max_windows}; use a longer window") from None
-    return codes, labels, alias, int((codes < 0).sum())
+    wall_clock = times.dt.tz_localize(None) if getattr(times.dt, "tz", None) is not None else times
+    return codes, wall_clock.to_numpy(dtype="datetime64[us]").astype(np.int64), labels, alias, int((codes < 0).sum())
 
 
 # ---------------------------------------------------------------------------------------------- findings

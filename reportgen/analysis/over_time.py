@@ -9,7 +9,9 @@ analysis (`reportgen.analysis.monitoring`) calls them and turns what they find i
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -20,10 +22,11 @@ from reportgen.io import Predictions
 from reportgen.metrics import detectors, estimation, tasks
 from reportgen.metrics.intervals import z_value
 from reportgen.metrics.measure import Measured
+from reportgen.metrics.metric import Metric
 from reportgen.metrics.significance import benjamini_hochberg
 from reportgen.metrics.table import metric_frame
+from reportgen.metrics.tasks import Statistics
 from reportgen.reference import Reference
-from reportgen.slices import SliceFamily
 from reportgen.vocabulary import HEADLINE_METRICS, OVERALL, SLICE_METRICS
 
 Levels = dict[str, tuple[float | None, float | None, float | None]]  # metric → the reference's value, low, high
@@ -95,25 +98,55 @@ class ChangePoint:
     worse: bool
 
 
-def performance_by_window(predictions: Predictions, levels: Levels, measured: Measured, config: Config,
-                          codes: np.ndarray, windows: list[str], estimates: dict[str, estimation.Estimate]
-                          ) -> list[MetricSeries]:
+class WindowStatistics(Protocol):
+    """The sufficient statistics of the labelled rows by time window, whatever engine counts them."""
+
+    def by_window(self) -> Statistics:
+        """Per window (group k: window k)."""
+
+    def by_groups(self, indices: Sequence[int]) -> list[Statistics]:
+        """Per group and window of each of `Measured.families[indices]`: group g, window w is cell g × windows + w."""
+
+
+@dataclass(frozen=True)
+class RowWindows:
+    """`WindowStatistics` of the rows in memory: each row's window `codes` (-1: no time)."""
+
+    measured: Measured
+    codes: np.ndarray
+    n_windows: int
+
+    def by_window(self) -> Statistics:
+        return self.measured.engine.group_stats(self.codes, self.n_windows)
+
+    def by_groups(self, indices: Sequence[int]) -> list[Statistics]:
+        found = []
+        for index in indices:
+            family = self.measured.families[index]
+            inside = (family.codes >= 0) & (self.codes >= 0)
+            cells = np.where(inside, family.codes.astype(np.int64) * self.n_windows + self.codes, -1)
+            found.append(self.measured.engine.group_stats(cells, family.n_groups * self.n_windows))
+        return found
+
+
+def performance_by_window(statistics: WindowStatistics, levels: Levels, measured: Measured, config: Config,
+                          windows: list[str], estimates: dict[str, estimation.Estimate]) -> list[MetricSeries]:
     """The headline metrics per window (with their `estimates`, against the reference's `levels`), then each
-    slice's key metric per group and window."""
-    task, engine, settings = predictions.task, measured.engine, config.report
+    slice's key metric per group and window (slices of at most `MAX_SLICE_GROUPS` groups, not windows)."""
+    task, settings = measured.task, config.report
     names = [m for m in HEADLINE_METRICS[task] if m in measured.registry]
     rng = np.random.default_rng([settings.seed, MONITORING_STREAM])
-    table = metric_frame("time", windows, engine.group_stats(codes, len(windows)),
-                         [measured.registry[m] for m in names], level=settings.confidence_level,
-                         resamples=settings.resamples, rng=rng)
+    table = metric_frame("time", windows, statistics.by_window(), [measured.registry[m] for m in names],
+                         level=settings.confidence_level, resamples=settings.resamples, rng=rng)
     series = [_series(table, metric, OVERALL, OVERALL, windows, levels.get(metric), config, estimates.get(metric))
               for metric in names]
     key = next((m for m in SLICE_METRICS[task] if m in measured.registry), None)
-    for index, family in enumerate(measured.families[1:], start=1):
-        if key is None or family.kind == "windows" or family.n_groups > MAX_SLICE_GROUPS:
-            continue
-        cells, labels = _cells(family, codes, len(windows))
-        table = metric_frame(family.name, labels, engine.group_stats(cells, len(labels)), [measured.registry[key]],
+    followed = [] if key is None else [index for index, family in enumerate(measured.families) if index > 0
+                                       and family.kind != "windows" and family.n_groups <= MAX_SLICE_GROUPS]
+    for index, found in zip(followed, statistics.by_groups(followed), strict=True):
+        family = measured.families[index]
+        labels = [f"{group} · {w}" for group in family.labels for w in range(len(windows))]
+        table = metric_frame(family.name, labels, found, [measured.registry[key]],
                              level=settings.confidence_level, resamples=settings.resamples,
                              rng=np.random.default_rng([settings.seed, MONITORING_STREAM, index]))
         for g, group in enumerate(family.labels):
@@ -122,11 +155,9 @@ def performance_by_window(predictions: Predictions, levels: Levels, measured: Me
     return series
 
 
-def estimate_notes(predictions: Predictions, levels: Levels, config: Config) -> list[str]:
+def estimate_notes(levels: Levels, config: Config) -> list[str]:
     """What the label-free estimates assume, and whether the reference's calibration (its "ece" among `levels`)
     bears it out."""
-    if predictions.scores is None or predictions.task == "regression":
-        return []
     assumes = ("Estimates from the probabilities alone (beside each realised value) assume the probabilities are "
                "calibrated and that the labels' relation to the inputs has not changed (no concept drift)")
     ece = levels.get("ece", (None,))[0]
@@ -140,13 +171,6 @@ def estimate_notes(predictions: Predictions, levels: Levels, config: Config) -> 
             f"{num(limit)})."]
 
 
-def _cells(family: SliceFamily, codes: np.ndarray, n_windows: int) -> tuple[np.ndarray, list[str]]:
-    """Codes of group × window cells (group-major) and their labels."""
-    inside = (family.codes >= 0) & (codes >= 0)
-    cells = np.where(inside, family.codes.astype(np.int64) * n_windows + codes, -1)
-    return cells, [f"{group} · {w}" for group in family.labels for w in range(n_windows)]
-
-
 def reference_levels(reference: Reference | None, config: Config, task: str) -> Levels:
     """The reference rows' headline metrics and expected calibration error, each with its interval; empty without
     reference labels."""
@@ -155,10 +179,16 @@ def reference_levels(reference: Reference | None, config: Config, task: str) -> 
     ref = reference.predictions
     engine = tasks.prepare(ref.task, ref.y_true, ref.y_pred, ref.scores, n_classes=len(ref.classes), top_k=ref.top_k,
                            calibration_bins=config.report.calibration_bins)
-    registry = {m.name: m for m in engine.metrics}
+    return levels_of(engine.metrics, engine.group_stats(np.zeros(len(ref.y_true), dtype=np.int32), 1), config, task)
+
+
+def levels_of(metrics: Sequence[Metric], overall: Statistics, config: Config, task: str) -> Levels:
+    """The reference's headline metrics and expected calibration error, each with its interval, from its
+    statistics as one group (`overall`) and its task's `metrics`, whatever engine counted them."""
+    registry = {m.name: m for m in metrics}
     wanted = [registry[m] for m in (*HEADLINE_METRICS[task], "ece") if m in registry]
-    table = metric_frame(OVERALL, [OVERALL], engine.group_stats(np.zeros(len(ref.y_true), dtype=np.int32), 1), wanted,
-                         level=config.report.confidence_level, resamples=config.report.resamples,
+    table = metric_frame(OVERALL, [OVERALL], overall, wanted, level=config.report.confidence_level,
+                         resamples=config.report.resamples,
                          rng=np.random.default_rng([config.report.seed, MONITORING_STREAM, 0, 1]))
     return {row.metric: (_plain(row.value), _plain(row.ci_low), _plain(row.ci_high)) for row in table.itertuples()}
 
@@ -249,18 +279,28 @@ def metric_changes(series: list[MetricSeries], measured: Measured, config: Confi
     return found
 
 
-def error_stream_changes(predictions: Predictions, codes: np.ndarray, windows: list[str]) -> list[ChangePoint]:
-    """DDM and EDDM over the per-row errors of a classifier in time order (rows without a time left out)."""
-    if predictions.task == "regression":
-        return []
+def error_stream(predictions: Predictions, codes: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A classifier's per-row errors in time order (rows without a time left out; rows of one time in the file's
+    order), and the rows per window: the stream `error_changes` reads."""
     timed = np.flatnonzero(codes >= 0)
-    order = timed[np.argsort(codes[timed], kind="stable")]  # time order by window, rows of a window as in the file
+    order = timed[np.argsort(times[timed], kind="stable")]
     errors = (predictions.y_pred[order] != predictions.y_true[order]).astype(np.int8)
+    return errors, np.bincount(codes[timed], minlength=int(codes.max(initial=-1)) + 1)
+
+
+def error_changes(errors: np.ndarray, sizes: np.ndarray, windows: list[str]) -> list[ChangePoint]:
+    """DDM and EDDM over a classifier's per-row errors in time order; `sizes` are the rows of each window, in
+    order (the windows follow time, so the stream's first sizes[0] rows are window 0's, and so on)."""
+    ends = np.cumsum(sizes)
+
+    def window(position: int) -> str:
+        return windows[int(np.searchsorted(ends, position, side="right"))]
+
     found = []
     for alarms in (detectors.ddm(errors, **DDM_QUIET), detectors.eddm(errors, **EDDM_QUIET)):
         for alarm, (_, start, before, after) in zip(alarms, _steps(errors, alarms), strict=True):
-            found.append(ChangePoint(alarm.detector, "error_rate", windows[codes[order[alarm.index]]],
-                                     windows[codes[order[start]]], before, after, worse=after > before))
+            found.append(ChangePoint(alarm.detector, "error_rate", window(alarm.index), window(start), before, after,
+                                     worse=after > before))
     return found
 
 

@@ -36,7 +36,7 @@ ANALYSES: tuple[Analysis, ...] = (
     Analysis("error_analysis", error_analysis.run),
     # reads the checks' model-output columns
     # an SQL engine measures drift against the reference; performance over time reads every row
-    Analysis("monitoring", monitoring.run, rows=monitoring.rows_read),
+    Analysis("monitoring", monitoring.run),
 )
 # (findings, context with every result) → findings: one finding per effect, then each one's own suggestions.
 FINISHING: tuple[Callable[[list[Finding], Context], list[Finding]], ...] = (

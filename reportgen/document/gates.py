@@ -125,17 +125,8 @@ def _metric_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, lis
 
 def _monitoring(report: Report, where: str, key: str) -> MonitoringResult:
     if report.monitoring is None:
-        _row_level(report, f"{where} {key}", "monitoring")
         raise ConfigError(f"{where} {key}: the report has no monitoring; add [monitoring]")
     return report.monitoring
-
-
-def _row_level(report: Report, where: str, analysis: str) -> None:
-    """Raise where a gate reads an analysis that the report's engine did not run (it reads every row)."""
-    engine = report.run.engine
-    if engine is not None and any(note.startswith(f"not run: {analysis}") for note in engine.notes):
-        raise ConfigError(f'{where}: the {engine.name} engine did not run the {analysis}, which reads every row; set '
-                          '[report] engine = "numpy" to check this gate')
 
 
 def _drift_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, list[GateCheck]]:
@@ -178,6 +169,11 @@ def _window_checks(spec: GateSpec, report: Report, where: str) -> tuple[str, lis
     if spec.below_reference and series.metric not in {s.metric for s in monitoring.performance
                                                       if s.slice == OVERALL and s.reference is not None}:
         raise ConfigError(f"{where} below_reference: the reference has no {info.label} (it needs labels)")
+    engine = report.run.engine
+    if spec.estimated and engine is not None and engine.name != "numpy":
+        raise ConfigError(f"{where} estimated: the {engine.name} engine does not estimate metrics from the "
+                          "probabilities alone (the estimates draw a label for every row); set [report] engine = "
+                          '"numpy" to check this gate')
     if spec.estimated and all(v.estimate is None for v in series.values):
         raise ConfigError(f"{where} estimated: {info.label} is not estimated; the estimates are of a classifier's "
                           "accuracy, F1 and ROC AUC (multiclass: macro), from its probabilities")

@@ -41,9 +41,9 @@ class Dialect:
 class Connection(Protocol):
     """An open engine over the predictions, visible to SQL as `relation`.
 
-    `streaming`: whether `batches` hands this process a sorted scan chunk by chunk (an embedded engine, whose
-    rank statistics are then summed here as the rows stream by); a cluster engine (Spark) computes the running
-    sums itself, with window functions, and returns per-group results only.
+    `streaming`: whether the rank statistics are summed here as `batches` hands this process a sorted scan chunk by
+    chunk (an embedded engine); a cluster engine (Spark) computes the running sums itself, with window functions,
+    and returns per-group results only (its `batches` serve narrow results only: the change detectors' stream).
     """
 
     dialect: Dialect
@@ -105,6 +105,14 @@ class Over:
         """As `Connection.batches`."""
         return self.connection.batches(sql, params, rows)
 
-    def column_types(self) -> dict[str, str]:
-        """Column name → SQL type of this relation."""
-        return self.connection.column_types(self.relation)
+    def column_types(self, relation: str | None = None) -> dict[str, str]:
+        """Column name → SQL type of this relation (or of another `relation`)."""
+        return self.connection.column_types(relation or self.relation)
+
+    def attach(self, paths: Sequence[Path] | pd.DataFrame, source: str) -> str:
+        """As `Connection.attach`."""
+        return self.connection.attach(paths, source)
+
+    def view(self, name: str, sql: str, params: Sequence[object] = ()) -> None:
+        """As `Connection.view`."""
+        self.connection.view(name, sql, params)

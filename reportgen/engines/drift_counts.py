@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from reportgen.config import Config
+from reportgen.engines.aggregates import Outputs
 from reportgen.engines.connection import Connection, Over, is_infinite
-from reportgen.engines.families import missing_sql
+from reportgen.engines.families import Coded, missing_sql
 from reportgen.engines.quantiles import quantiles
 from reportgen.engines.scan import checked_outputs
 from reportgen.errors import InputError, quoted_list, shown
@@ -102,7 +103,7 @@ def number_counts(connection: Connection, reference: Side, current: Side, column
     finite = f"({quoted} IS NOT NULL AND NOT isnan({number}) AND NOT {is_infinite(number)})"
 
     def kept(side: Side) -> str:
-        return f"NOT {missing_sql(quoted, side.types[column])}" if label else "TRUE"
+        return _kept(quoted, side.types[column], label)
 
     sizes = {}
     for name, side in (("reference", reference), ("current", current)):
@@ -168,31 +169,15 @@ def category_counts(connection: Connection, reference: Side, current: Side, colu
     quote = connection.dialect.quote
     quoted = quote(column)
 
-    def value(side: Side) -> str:
-        sql_type = side.types[column]
-        missing = missing_sql(quoted, sql_type)
-        if numbers:
-            shown = f"CAST({quoted} AS DOUBLE)"
-        elif sql_type.lower() in ("boolean", "bool"):
-            shown = f"CASE WHEN {quoted} THEN 'True' ELSE 'False' END"
-        else:
-            shown = f"CAST({quoted} AS STRING)"
-        return f"CASE WHEN {missing} THEN NULL ELSE {shown} END"
-
-    def kept(side: Side) -> str:
-        return f"NOT {missing_sql(quoted, side.types[column])}" if label else "TRUE"
-
-    parts = [f"SELECT {value(side)} AS x, {flag} AS r FROM {side.relation} WHERE {kept(side)}"
-             for side, flag in ((reference, 1), (current, 0))]
+    parts = [f"SELECT {_category(quoted, side.types[column], numbers)} AS x, {flag} AS r FROM {side.relation} "
+             f"WHERE {_kept(quoted, side.types[column], label)}" for side, flag in ((reference, 1), (current, 0))]
     found = connection.frame(f"SELECT x, SUM(r) AS nr, SUM(1 - r) AS nc FROM ({parts[0]} UNION ALL {parts[1]}) AS "
                              "sides GROUP BY x")
-    values = pd.Series(found["x"].tolist(), dtype=np.float64 if numbers else "string")
-    codes, categories = pd.factorize(values, use_na_sentinel=False, sort=True)
-    labels = [MISSING if pd.isna(c) else group_label(c) for c in categories]
+    codes, labels = _category_labels(found["x"], numbers)
     reference_counts = np.bincount(codes, weights=found["nr"].to_numpy(np.float64), minlength=len(labels))
     current_counts = np.bincount(codes, weights=found["nc"].to_numpy(np.float64), minlength=len(labels))
     n_r, n_c = int(reference_counts.sum()), int(current_counts.sum())
-    missing_at = [i for i, c in enumerate(categories) if pd.isna(c)]
+    missing_at = [i for i, label in enumerate(labels) if label == MISSING]
     missing_r = float(reference_counts[missing_at].sum() / n_r) if n_r else float("nan")
     missing_c = float(current_counts[missing_at].sum() / n_c) if n_c else float("nan")
     common = dict(n_reference=n_r, n_current=n_c, missing_reference=missing_r, missing_current=missing_c,
@@ -203,11 +188,62 @@ def category_counts(connection: Connection, reference: Side, current: Side, colu
     return SideCounts(**common, found=category_drift(*per_category), per_category=per_category)
 
 
+def _kept(quoted: str, sql_type: str, label: bool) -> str:
+    """SQL true for the rows a column's test reads: a label's rows without a label yet are left out."""
+    return f"NOT {missing_sql(quoted, sql_type)}" if label else "TRUE"
+
+
+def _category(quoted: str, sql_type: str, numbers: bool) -> str:
+    """A category column's value as the tests read it: numbers as numbers, true/false as "True"/"False", anything else
+    as text; NULL where missing."""
+    if numbers:
+        value = f"CAST({quoted} AS DOUBLE)"
+    elif sql_type.lower() in ("boolean", "bool"):
+        value = f"CASE WHEN {quoted} THEN 'True' ELSE 'False' END"
+    else:
+        value = f"CAST({quoted} AS STRING)"
+    return f"CASE WHEN {missing_sql(quoted, sql_type)} THEN NULL ELSE {value} END"
+
+
+def _category_labels(values: pd.Series, numbers: bool) -> tuple[np.ndarray, list[str]]:
+    """Each fetched category value's code into the sorted categories' labels ("(missing)" for NULL, last)."""
+    codes, categories = pd.factorize(pd.Series(values.tolist(), dtype=np.float64 if numbers else "string"),
+                                     use_na_sentinel=False, sort=True)
+    return codes, [MISSING if pd.isna(c) else group_label(c) for c in categories]
+
+
+def window_counts(connection: Connection, current: Side, column: str, windows: Coded, *, label: bool,
+                  edges: np.ndarray | None = None, categories: Sequence[str] = (), numbers: bool = True) -> np.ndarray:
+    """The current rows per time window (`windows`: each row's, -1 without one) and bin of a column's test
+    (windows × bins): a number column's finite values in the bins of inner `edges`; else each of `categories` (the
+    labels `category_counts` gives)."""
+    quoted = connection.dialect.quote(column)
+    sql_type = current.types[column]
+    if edges is not None:
+        number = f"CAST({quoted} AS DOUBLE)"
+        finite = f"{quoted} IS NOT NULL AND NOT isnan({number}) AND NOT {is_infinite(number)}"
+        value = f"CASE WHEN {finite} THEN {number} END"
+        bin_of = " + ".join("CASE WHEN x >= ? THEN 1 ELSE 0 END" for _ in edges) or "0"
+        params, n_bins = [float(e) for e in edges], len(edges) + 1
+    else:
+        value, bin_of, params, n_bins = _category(quoted, sql_type, numbers), "x", [], len(categories)
+    found = connection.frame(
+        f"SELECT w, {bin_of} AS b, COUNT(*) AS n FROM (SELECT {windows.code} AS w, {value} AS x FROM "
+        f"{current.relation} WHERE {_kept(quoted, sql_type, label)}) AS windowed WHERE w >= 0"
+        f"{' AND x IS NOT NULL' if edges is not None else ''} GROUP BY 1, 2", [*params, *windows.params])
+    if edges is None:  # categories: the values' places among `categories`
+        codes, labels = _category_labels(found["b"], numbers)
+        found["b"] = np.array([list(categories).index(label) for label in labels])[codes]
+    counts = np.zeros((windows.family.n_groups, n_bins), dtype=np.int64)
+    counts[found["w"].to_numpy(dtype=np.intp), found["b"].to_numpy(dtype=np.intp)] = found["n"].to_numpy(np.int64)
+    return counts
+
+
 def attach_reference(connection: Connection, found: ReferenceInput, current: Side, config: Config, *,
-                     current_source: str) -> tuple[Side, int, bool]:
+                     current_source: str) -> tuple[Side, int, Outputs | None]:
     """Open the reference with the engine and check its rows against the predictions as
-    `reportgen.reference.check_reference` does: the reference's side, its rows and whether it has labels (checked
-    as the predictions' are).
+    `reportgen.reference.check_reference` does: the reference's side, its rows and, where it has labels (checked
+    as the predictions' are), the model's outputs over it as SQL.
 
     Raises
     ------
@@ -247,9 +283,9 @@ def attach_reference(connection: Connection, found: ReferenceInput, current: Sid
                          f"{f' … and {len(other_kind) - 5} more' if len(other_kind) > 5 else ''}; "
                          "write each column the same way in both files")
     if label not in reference.types:
-        return reference, rows, False
-    checked_outputs(Over(connection, reference.relation), config, reference.types, source, found.fingerprint)
-    return reference, rows, True
+        return reference, rows, None
+    return reference, rows, checked_outputs(Over(connection, reference.relation), config, reference.types, source,
+                                            found.fingerprint)[2]
 
 
 def _any_value(connection: Connection, relation: str, quoted: str) -> bool:

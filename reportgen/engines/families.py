@@ -243,28 +243,48 @@ def _window_family(connection: Connection, spec: SliceSpec, key: str, source: st
     times last, as "(missing)". The times must be dates or naive timestamps."""
     column = str(spec.column)
     where = f'{source}: column "{shown(column)}" ({key} window "{shown(spec.window)}")'
+    first, last, missing = time_range(connection, column, sql_type, where)
+    if first is None:
+        starts, labels = [], []
+    else:
+        try:
+            starts, labels = window_bounds(first, last, parse_window(str(spec.window)), spec.max_groups)
+        except TooManyWindows as exc:
+            raise InputError(f"{where}: {exc}, more than max_groups = {spec.max_groups}; use a longer window or raise "
+                             "max_groups") from None
+    if missing:
+        labels.append(MISSING)
+    counted_starts, params = window_of(connection.dialect.quote(column), starts)
+    code = f"CASE WHEN {connection.dialect.quote(column)} IS NULL THEN {len(labels) - 1} ELSE {counted_starts} END"
+    return Coded(SliceFamily(spec.title, "windows", [column], labels, NO_CODES), code, params)
+
+
+def time_range(connection: Connection, column: str, sql_type: str, where: str
+               ) -> tuple[pd.Timestamp | None, pd.Timestamp | None, int]:
+    """A time column's first and last time (None without any) and its missing values.
+
+    Raises
+    ------
+    InputError
+        If the column holds other values than dates or naive timestamps (`where` starts the message).
+    """
     if sql_type.lower() not in NAIVE_TIMES:
         raise InputError(f"{where}: holds {shown(sql_type)} values; the {connection.dialect.name} engine forms windows "
                          "of dates or timestamps without a time zone (store them so in Parquet), or set [report] "
                          'engine = "numpy" to parse text and zoned times')
     quoted = connection.dialect.quote(column)
     found = connection.frame(f"SELECT MIN({quoted}) AS first, MAX({quoted}) AS last, SUM(CASE WHEN {quoted} IS NULL "
-                             f"THEN 1 ELSE 0 END) AS missing FROM {connection.relation}")
-    if pd.isna(found["first"].iloc[0]):
-        starts, labels = [], []
-    else:
-        try:
-            starts, labels = window_bounds(pd.Timestamp(found["first"].iloc[0]), pd.Timestamp(found["last"].iloc[0]),
-                                           parse_window(str(spec.window)), spec.max_groups)
-        except TooManyWindows as exc:
-            raise InputError(f"{where}: {exc}, more than max_groups = {spec.max_groups}; use a longer window or raise "
-                             "max_groups") from None
-    counted_starts = " + ".join(f"CASE WHEN {quoted} >= ? THEN 1 ELSE 0 END" for _ in starts[1:]) or "0"
-    if int(found["missing"].iloc[0] or 0):
-        labels.append(MISSING)
-    code = f"CASE WHEN {quoted} IS NULL THEN {len(labels) - 1} ELSE {counted_starts} END"
-    return Coded(SliceFamily(spec.title, "windows", [column], labels, NO_CODES), code,
-                 [start.to_pydatetime() for start in starts[1:]])
+                             f"THEN 1 ELSE 0 END) AS missing FROM {connection.relation}").iloc[0]
+    if pd.isna(found["first"]):
+        return None, None, int(found["missing"] or 0)
+    return pd.Timestamp(found["first"]), pd.Timestamp(found["last"]), int(found["missing"] or 0)
+
+
+def window_of(quoted: str, starts: Sequence[pd.Timestamp]) -> tuple[str, list[object]]:
+    """SQL of a present time's window among windows starting at `starts` (`reportgen.windows.window_bounds`): the
+    starts after the first it is at or after."""
+    counted = " + ".join(f"CASE WHEN {quoted} >= ? THEN 1 ELSE 0 END" for _ in starts[1:]) or "0"
+    return counted, [start.to_pydatetime() for start in starts[1:]]
 
 
 def _query_family(connection: Connection, spec: SliceSpec, key: str, types: dict[str, str]) -> Coded:

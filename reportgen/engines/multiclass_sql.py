@@ -72,7 +72,7 @@ def class_outputs(connection: Connection, data: DataSection, types: dict[str, st
     found = multiclass_values(labels, label_rows, predicted, predicted_rows, list(types), data, source)
     probabilities = None
     if found.probability_columns is not None:
-        probabilities = _probabilities(connection, found.probability_columns, types, data.normalize, source)
+        probabilities = checked_probabilities(connection, found.probability_columns, types, data.normalize, source)
     top_k = top_k_of(data, len(found.classes), probabilities is not None)
     quote = connection.dialect.quote
     y_true, y_true_params = _coded(quote(data.label), labels, found.label_codes)
@@ -102,7 +102,7 @@ def _coded(column: str, values: pd.Series, codes: np.ndarray) -> tuple[str, list
     return f"CASE {column} {branches} END", [plain(v) for v in values.tolist()]
 
 
-def _probabilities(
+def checked_probabilities(
     connection: Connection, columns: list[str], types: dict[str, str], normalize: bool, source: str
 ) -> tuple[str, ...]:
     """Each class's probability as SQL, after `reportgen.io`'s checks: numbers, none missing, NaN or infinite, all in

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from reportgen.config import Config
+from reportgen.config import Config, DataSection
 from reportgen.engines import aggregates, error_counts, families, multiclass_sql, paired_sql
-from reportgen.engines.connection import Connection, is_infinite
+from reportgen.engines.connection import Connection, Over, is_infinite
 from reportgen.engines.paired_sql import BaselineInput
 from reportgen.engines.run import EngineRun, Stages
 from reportgen.errors import InputError, plain_list, shown
 from reportgen.expression_sql import kind_of_sql_type
-from reportgen.io import MAX_MAGNITUDE, Predictions, binary_values, checked_task
+from reportgen.io import MAX_MAGNITUDE, Predictions, binary_values, checked_task, probability_columns
 from reportgen.metrics import binary, calibration, multiclass, regression, tasks
 from reportgen.metrics.measure import Curves, Measured, Spread, reliability_diagrams, tabulate
 from reportgen.metrics.paired import MeasuredBaseline, shared_metrics
@@ -47,12 +47,17 @@ class Scanned:
     has_probabilities : bool
         Whether the outputs hold class probabilities (a binary task's score; a multiclass task's probability
         columns).
+    current : str
+        The relation of every current row: `connection.relation` holds those with a label, `unlabelled` (a relation;
+        None when every row has one) those without, with `[monitoring]` (`labelled`).
     """
 
     connection: Connection
     outputs: aggregates.Outputs
     coded: list[families.Coded]
     has_probabilities: bool
+    current: str
+    unlabelled: str | None = None
     _profiled: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
 
     def profiles(self, columns: Sequence[str]) -> dict[str, tuple[int, int]]:
@@ -95,9 +100,14 @@ def measure_sql(
         As `check_predictions` and `build_slices` on the same input.
     """
     stages = Stages(engine, progress)
+    current, unlabelled = connection.relation, None
     with stages.stage("checking the columns"):
         types = connection.column_types()
+        if config.monitoring.enabled:
+            connection, unlabelled = labelled(connection, types, config.data.label, source)
         rows, task, outputs, predictions = checked_outputs(connection, config, types, source, fingerprint)
+        if unlabelled is not None:
+            _check_unlabelled(Over(connection, unlabelled), config.data, outputs, types, source)
     progress(f"{engine}: {rows:,} rows")
     with stages.stage("forming the slices"):
         coded = [families.overall(), *families.families(connection, config.all_slices, source)]
@@ -105,17 +115,13 @@ def measure_sql(
         capped = _shown(coded, aggregates.group_counts(connection, outputs, coded), config.report.max_groups_shown)
         others = [families.other_family(coded[index], s.groups) for index, s in capped.items()]
     settings = config.report
-    engine_task = _engine(task, connection, outputs, settings.calibration_bins)
+    engine_task = task_engine(task, connection, outputs, settings.calibration_bins)
     with stages.stage(f"statistics of {len(coded) + len(others)} slice families"):
         if task == "binary":
             computed, chart = aggregates.binary_statistics(connection, outputs, coded + others, engine_task.calibration)
-        elif task == "multiclass":
-            assert isinstance(outputs, multiclass_sql.ClassOutputs)
-            computed = multiclass_sql.multiclass_statistics(connection, outputs, coded + others,
-                                                            engine_task.calibration)
-            chart = {}  # a multiclass task's only chart is its reliability diagram, added below
         else:
-            computed = aggregates.regression_statistics(connection, outputs, coded + others)
+            computed = statistics(task, connection, outputs, coded + others, engine_task)
+            chart = {}  # a multiclass task's only chart is its reliability diagram, added below
     stats = {c.family.name: s for c, s in zip(coded, computed, strict=False)}
     with stages.stage("chart data"):
         found_curves = Curves(**(chart if task != "regression" else aggregates.regression_curves(connection, outputs)))
@@ -137,7 +143,46 @@ def measure_sql(
     has_probabilities = task == "binary" or (isinstance(outputs, multiclass_sql.ClassOutputs)
                                              and outputs.probabilities is not None)
     return (predictions, measured, EngineRun(engine, version, rows, stages.done, notes), found_baselines,
-            Scanned(connection, outputs, coded, has_probabilities))
+            Scanned(connection, outputs, coded, has_probabilities, current, unlabelled))
+
+
+def labelled(connection: Connection, types: dict[str, str], label: str, source: str) -> tuple[Connection, str | None]:
+    """The rows with a label (the connection itself, or a view of it), and apart those without one (a view; None
+    when every row has a label), as `reportgen.io.split_unlabelled` splits them.
+
+    Raises
+    ------
+    InputError
+        If no row has a label.
+    """
+    if label not in types:
+        return connection, None  # checked_outputs says what is missing
+    relation = connection.relation
+    missing = families.missing_sql(connection.dialect.quote(label), types[label])
+    found = connection.frame(f"SELECT COUNT(*) AS n, SUM(CASE WHEN {missing} THEN 1 ELSE 0 END) AS missing "
+                             f"FROM {relation}").iloc[0]
+    if not int(found["missing"] or 0):
+        return connection, None
+    if int(found["missing"]) == int(found["n"]):
+        raise InputError(f'{source}: column "{shown(label)}" ([data] label): no row has a label; the card measures '
+                         "the labelled rows and estimates the rest, so at least some must have arrived")
+    connection.view(f"{relation}_labelled", f"SELECT * FROM {relation} WHERE NOT {missing}")
+    connection.view(f"{relation}_unlabelled", f"SELECT * FROM {relation} WHERE {missing}")
+    return Over(connection, f"{relation}_labelled"), f"{relation}_unlabelled"
+
+
+def _check_unlabelled(connection: Connection, data: DataSection, outputs: aggregates.Outputs, types: dict[str, str],
+                      source: str) -> None:
+    """Check the model's probabilities on rows without a label as `reportgen.io.check_unlabelled` does (the labelled
+    rows' `outputs` checked before)."""
+    if isinstance(outputs, multiclass_sql.ClassOutputs):
+        columns = probability_columns(pd.DataFrame(columns=list(types)), data, source)
+        if outputs.probabilities is not None and columns is not None:
+            multiclass_sql.checked_probabilities(connection, [columns[c] for c in outputs.classes], types,
+                                                 data.normalize, source)
+    elif outputs.score is not None:
+        assert data.score is not None, "a binary task's score is its column"
+        _checked_score(connection, data.score, source)
 
 
 def _measure_baseline(
@@ -156,14 +201,8 @@ def _measure_baseline(
             theirs = multiclass_sql.on_classes(theirs, outputs.classes, outputs, spec.path)
     except InputError as exc:
         raise InputError(joined.in_baseline_terms(str(exc))) from None
-    their_task = _engine(task, over, theirs, config.report.calibration_bins)
-    if task == "binary":
-        their_stats = aggregates.binary_statistics(over, theirs, coded, their_task.calibration, chart=False)[0]
-    elif task == "multiclass":
-        assert isinstance(theirs, multiclass_sql.ClassOutputs)
-        their_stats = multiclass_sql.multiclass_statistics(over, theirs, coded, their_task.calibration)
-    else:
-        their_stats = aggregates.regression_statistics(over, theirs, coded)
+    their_task = task_engine(task, over, theirs, config.report.calibration_bins)
+    their_stats = statistics(task, over, theirs, coded, their_task)
     metrics = shared_metrics(engine_task.metrics, their_task.metrics)
     pairs = paired_sql.paired_statistics(over, task, outputs, theirs, coded, stats, their_stats, metrics)
     names = [c.family.name for c in coded]
@@ -195,8 +234,19 @@ def _spread(task: str, connection: Connection, outputs: aggregates.Outputs, over
     return aggregates.spread(connection, outputs, task, predicted)
 
 
-def _engine(task: str, connection: Connection, outputs: aggregates.Outputs, n_bins: int) -> tasks.Engine:
-    """The task's metrics, and the calibration bins' edges, without per-row arrays."""
+def statistics(task: str, connection: Connection, outputs: aggregates.Outputs, coded: Sequence[families.Coded],
+               engine: tasks.Engine) -> list[Statistics]:
+    """Each family's statistics of the model's `outputs` (no chart data), on the calibration bins of `engine`."""
+    if task == "binary":
+        return aggregates.binary_statistics(connection, outputs, list(coded), engine.calibration, chart=False)[0]
+    if task == "multiclass":
+        assert isinstance(outputs, multiclass_sql.ClassOutputs)
+        return multiclass_sql.multiclass_statistics(connection, outputs, list(coded), engine.calibration)
+    return aggregates.regression_statistics(connection, outputs, list(coded))
+
+
+def task_engine(task: str, connection: Connection, outputs: aggregates.Outputs, n_bins: int) -> tasks.Engine:
+    """The task's metrics, and the calibration bins' edges (of these outputs' scores), without per-row arrays."""
     if task == "binary":
         bins = aggregates.calibration_rows(connection, outputs, n_bins)
         return tasks.Engine(task, None, bins, binary.METRICS + calibration.METRICS, ())
@@ -250,16 +300,7 @@ def checked_outputs(
     if kind_of_sql_type(types[data.score]) != "number":
         raise InputError(f'{source}: column "{shown(data.score)}" holds {shown(types[data.score])} values; scores must '
                          "be probabilities")
-    bad = connection.frame(
-        f"SELECT SUM(CASE WHEN {score} IS NULL OR isnan(CAST({score} AS DOUBLE)) OR {is_infinite(f'CAST({score} AS DOUBLE)')} "
-        f"THEN 1 ELSE 0 END) AS not_finite, SUM(CASE WHEN {score} < 0 OR {score} > 1 THEN 1 ELSE 0 END) AS outside "
-        f"FROM {relation}")
-    if int(bad["not_finite"].iloc[0]):
-        raise InputError(f'{source}: column "{shown(data.score)}": {int(bad["not_finite"].iloc[0]):,} missing, NaN or '
-                         "infinite values among the scores")
-    if int(bad["outside"].iloc[0]):
-        raise InputError(f'{source}: column "{shown(data.score)}": {int(bad["outside"].iloc[0]):,} values outside '
-                         "[0, 1]; scores must be probabilities of the positive class")
+    _checked_score(connection, data.score, source)
     predicted = None
     if data.prediction is not None:
         found = connection.frame(f"SELECT {quote(data.prediction)} AS v, COUNT(*) AS n FROM {relation} GROUP BY 1 "
@@ -282,6 +323,23 @@ def checked_outputs(
         y_pred, y_pred_params = _one_of(quote(data.prediction), prediction_positives)
     outputs = aggregates.Outputs(y_true, y_pred, f"CAST({score} AS DOUBLE)", y_true_params, y_pred_params)
     return rows, task, outputs, replace(description, positive_label=positive)
+
+
+def _checked_score(connection: Connection, column: str, source: str) -> None:
+    """A binary task's scores: none missing, NaN or infinite, all in [0, 1]."""
+    score = connection.dialect.quote(column)
+    number = f"CAST({score} AS DOUBLE)"
+    bad = connection.frame(
+        f"SELECT SUM(CASE WHEN {score} IS NULL OR isnan({number}) OR {is_infinite(number)} THEN 1 ELSE 0 END) "
+        f"AS not_finite, SUM(CASE WHEN {score} < 0 OR {score} > 1 THEN 1 ELSE 0 END) AS outside "
+        f"FROM {connection.relation}").iloc[0]
+    not_finite, outside = int(bad["not_finite"] or 0), int(bad["outside"] or 0)
+    if not_finite:
+        raise InputError(f'{source}: column "{shown(column)}": {not_finite:,} missing, NaN or infinite '
+                         f"value{'s' if not_finite > 1 else ''} among the scores")
+    if outside:
+        raise InputError(f'{source}: column "{shown(column)}": {outside:,} value{"s" if outside > 1 else ""} outside '
+                         "[0, 1]; scores must be probabilities of the positive class")
 
 
 def _label_sample(connection: Connection, column: str, sql_type: str) -> pd.Series:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -103,6 +103,23 @@ class SparkConnection:
         except self._errors as exc:
             raise InputError(f"{self.source}: Spark could not compute a statistic ({_first_line(exc)})") from None
         return pd.DataFrame([tuple(row) for row in rows], columns=result.columns)
+
+    def batches(self, sql: str, params: Sequence[object] = (), rows: int = 1 << 20) -> Iterator[dict[str, np.ndarray]]:
+        """The result of one (sorted) query brought to the driver a partition at a time, in order, in chunks of
+        `rows` rows (each row passes through Python: meant for narrow results, as the change detectors' one byte a
+        row)."""
+        try:
+            result = self._spark.sql(sql, args=[p.item() if isinstance(p, np.generic) else p for p in params])
+            names, chunk = result.columns, []
+            for row in result.toLocalIterator():
+                chunk.append(tuple(row))
+                if len(chunk) == rows:
+                    yield {name: np.array(values) for name, values in zip(names, zip(*chunk), strict=True)}
+                    chunk = []
+        except self._errors as exc:
+            raise InputError(f"{self.source}: Spark could not compute a statistic ({_first_line(exc)})") from None
+        if chunk:
+            yield {name: np.array(values) for name, values in zip(names, zip(*chunk), strict=True)}
 
     def attach(self, paths: Sequence[Path] | pd.DataFrame, source: str) -> str:
         """Open another input (a baseline's predictions: files or a data frame) as a temporary view; its name."""

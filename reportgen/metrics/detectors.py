@@ -420,12 +420,25 @@ def step_start(stream: np.ndarray, reset: int, index: int) -> int:
     >>> step_start(np.array([0.0, 0, 0, 0, 1, 1]), 0, 5)
     4
     """
-    values = np.asarray(stream[reset:index + 1], dtype=np.float64)
+    values = np.asarray(stream[reset:index + 1])
     n = len(values)
     if n < 2:
         return reset + 1
-    before = np.arange(1, n)
-    sums = np.cumsum(values)[:-1]
-    gap = sums / before - (values.sum() - sums) / (n - before)
-    statistic = np.sqrt(before * (n - before) / n) * np.abs(gap)
-    return reset + 1 + int(np.argmax(statistic))
+    total = float(np.sum(values, dtype=np.float64))
+    best, best_at, carried = -math.inf, 0, 0.0
+    for lo, hi in _pieces(n - 1):  # in pieces: memory stays bounded on a stream of any length
+        before = np.arange(lo + 1, hi + 1, dtype=np.float64)
+        sums = carried + np.cumsum(values[lo:hi], dtype=np.float64)
+        carried = float(sums[-1])
+        gap = sums / before - (total - sums) / (n - before)
+        statistic = np.sqrt(before * (n - before) / n) * np.abs(gap)
+        at = int(np.argmax(statistic))
+        if statistic[at] > best:
+            best, best_at = float(statistic[at]), lo + at
+    return reset + 1 + best_at
+
+
+def _pieces(n: int) -> Iterator[tuple[int, int]]:
+    """Consecutive stretches [lo, hi) of at most `_MAX_CHUNK` covering [0, n)."""
+    for lo in range(0, n, _MAX_CHUNK):
+        yield lo, min(lo + _MAX_CHUNK, n)

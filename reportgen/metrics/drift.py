@@ -158,16 +158,18 @@ def category_drift(reference_counts: np.ndarray, current_counts: np.ndarray) -> 
     )
 
 
-def window_drift(reference_counts: np.ndarray, codes: np.ndarray, bins: np.ndarray, n_windows: int) -> WindowDrift:
-    """Each window's PSI and chi-square test against the reference's counts over the same bins.
-
-    `codes` are the current rows' windows and `bins` their bins (in [0, len(reference_counts)));
-    rows with either below 0 (missing) are left out.
-    """
-    n_bins = len(reference_counts)
+def window_bin_counts(codes: np.ndarray, bins: np.ndarray, n_windows: int, n_bins: int) -> np.ndarray:
+    """The current rows per window and bin (windows × bins), from each row's window `codes` and `bins`; rows with
+    either below 0 (missing) are left out."""
     kept = (codes >= 0) & (bins >= 0)
     counts = np.bincount(codes[kept].astype(np.int64) * n_bins + bins[kept], minlength=n_windows * n_bins)
-    counts = counts.reshape(n_windows, n_bins).astype(np.float64)
+    return counts.reshape(n_windows, n_bins)
+
+
+def window_drift(reference_counts: np.ndarray, counts: np.ndarray) -> WindowDrift:
+    """Each window's PSI and chi-square test against the reference's counts over the same bins; `counts` are the
+    current rows per window and bin (windows × bins, `window_bin_counts`)."""
+    counts = np.asarray(counts, dtype=np.float64)
     n = counts.sum(axis=1)
     statistic, dof, _ = category_homogeneity(np.asarray(reference_counts, dtype=np.float64), counts)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -105,16 +105,6 @@ def test_a_bad_reference_is_refused_in_one_line_as_by_the_numpy_engine(engine: s
     assert messages[1].split(":")[0] == messages[0].split(":")[0] == "reference data frame"
 
 
-@pytest.mark.parametrize("engine", SQL_ENGINES)
-def test_with_a_time_column_monitoring_is_not_run_and_the_card_says_why(engine: str, spark_session) -> None:
-    current = frame(400, 0)
-    found = reportgen.evaluate(current, engine=engine, label="y", score="p", resamples=100,
-                               monitoring={"data": frame(300, 5), "time": "scored_at"})
-    assert found.results["monitoring"] is None
-    notes = found.engine.notes
-    assert any(note.startswith("not run: monitoring, as drift and performance over time") for note in notes)
-
-
 def test_noise_raises_no_drift_and_no_error_slice_on_an_sql_engine() -> None:
     """Reference and current rows from one distribution, errors independent of every column: across seeds, the
     duckdb engine calls at most one seed's result significant (each family is held at a 5% false discovery rate,

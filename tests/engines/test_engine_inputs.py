@@ -110,7 +110,7 @@ def test_missing_labels_and_non_finite_scores_are_refused(tmp_path: Path, capsys
     data.loc[5, "p"] = np.inf
     (tmp_path / "scores").mkdir()
     line = _refused(_project(tmp_path / "scores", data), capsys)
-    assert "1 missing, NaN or infinite values among the scores" in line
+    assert "1 missing, NaN or infinite value among the scores" in line
 
 
 def test_a_memory_limit_too_small_names_the_setting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -178,13 +178,35 @@ def test_the_card_says_up_front_which_analyses_did_not_run(tmp_path: Path) -> No
     assert '<section id="error-analysis"' in html
 
 
-def test_a_gate_on_an_analysis_the_engine_did_not_run_names_the_engine(tmp_path: Path,
-                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_gate_on_estimates_names_the_engine_that_does_not_make_them(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
     frame(300, seed=9).to_parquet(tmp_path / "reference.parquet")
-    slices = '[monitoring]\nreference = "reference.parquet"\ntime = "scored_at"\n[[gates]]\ndrift_share = 0.5\n'
+    slices = ('[monitoring]\nreference = "reference.parquet"\ntime = "scored_at"\n[[gates]]\nmetric = "accuracy"\n'
+              'windows = "every"\nmin = 0.5\nestimated = true\n')
     line = _refused(_project(tmp_path, frame(300), slices=slices), capsys)
-    assert "drift_share: the duckdb engine did not run the monitoring" in line
+    assert "estimated: the duckdb engine does not estimate metrics from the probabilities alone" in line
     assert 'set [report] engine = "numpy"' in line
+
+
+@pytest.mark.parametrize("engine", SQL_ENGINES)
+def test_a_gate_on_performance_over_time_is_checked(tmp_path: Path, engine: str, spark_session) -> None:
+    data = frame(2000, seed=3)
+    late = data["scored_at"] > data["scored_at"].quantile(0.6)
+    data.loc[late, "p"] = 1 - data.loc[late, "p"]  # the model turns wrong: the later windows fall below the reference
+    frame(1500, seed=9).to_parquet(tmp_path / "reference.parquet")
+    slices = ('[monitoring]\nreference = "reference.parquet"\ntime = "scored_at"\nwindow = "W"\n[[gates]]\n'
+              'metric = "accuracy"\nwindows = "every"\nbelow_reference = true\n')
+    config = _project(tmp_path, data, slices=slices, report=f'engine = "{engine}"')
+    assert main(["build", str(config), "--format", "json", "-q", "--fail-on-gate"]) == 1
+    data.to_parquet(tmp_path / "all.parquet")
+    numpy_config = tmp_path / "numpy.toml"
+    numpy_config.write_text(config.read_text().replace(f'engine = "{engine}"', 'engine = "numpy"')
+                            .replace('path = "data"', 'path = "all.parquet"').replace('"out"', '"out-numpy"'))
+    assert main(["build", str(numpy_config), "--format", "json", "-q", "--fail-on-gate"]) == 1
+    sql, memory = (json.loads((tmp_path / out / "report.json").read_text())["gates"][0] for out in ("out", "out-numpy"))
+    failed = [check["subject"] for check in sql["checks"] if check["passed"] is False]
+    assert len(failed) >= 3 and failed == [check["subject"] for check in memory["checks"] if check["passed"] is False]
+    assert sql["detail"] == memory["detail"]
 
 
 @pytest.mark.parametrize("engine", SQL_ENGINES)

@@ -340,3 +340,28 @@ def test_errors_as_list_or_bool_or_int():
     stream = error_step(3)
     assert ddm(stream) == ddm(stream.astype(np.int8)) == ddm(stream.tolist())
     assert eddm(stream) == eddm(stream.astype(np.int8)) == eddm(stream.tolist())
+
+
+def _best_step(values: np.ndarray) -> int:
+    """The split k (1 ≤ k < n) maximising sqrt(k (n − k) / n) · |mean before − mean after|, the first on ties, from
+    the whole stretch at once."""
+    n = len(values)
+    before = np.arange(1, n)
+    sums = np.cumsum(values)[:-1]
+    statistic = np.sqrt(before * (n - before) / n) * np.abs(sums / before - (values.sum() - sums) / (n - before))
+    return 1 + int(np.argmax(statistic))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(0, 1), min_size=2, max_size=60), st.integers(1, 9), st.integers(0, 5))
+def test_step_start_read_in_pieces_is_the_best_split_of_the_whole_stretch(values: list[int], piece: int,
+                                                                          reset: int) -> None:
+    stream = np.array([0] * reset + values, dtype=np.int8)
+    with mock.patch.object(detectors, "_MAX_CHUNK", piece):
+        found = detectors.step_start(stream, reset, len(stream) - 1)
+    assert found == reset + _best_step(np.array(values, dtype=np.float64))
+
+
+def test_step_start_of_a_metric_series_is_the_planted_step() -> None:
+    series = np.r_[np.random.default_rng(3).normal(0, 1, 40), np.random.default_rng(4).normal(6, 1, 25)]
+    assert detectors.step_start(series, 0, len(series) - 1) == 40

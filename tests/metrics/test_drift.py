@@ -20,6 +20,7 @@ from reportgen.metrics.drift import (
     number_drift,
     psi,
     sorted_quantiles,
+    window_bin_counts,
     window_drift,
 )
 
@@ -122,7 +123,7 @@ def test_window_drift_is_each_windows_own_test(n_windows: int, n_bins: int, seed
     reference = rng.integers(0, 60, n_bins).astype(np.float64) + 1
     rows = int(rng.integers(0, 400))
     codes, bins = rng.integers(-1, n_windows, rows), rng.integers(-1, n_bins, rows)
-    found = window_drift(reference, codes, bins, n_windows)
+    found = window_drift(reference, window_bin_counts(codes, bins, n_windows, n_bins))
     for window in range(n_windows):
         current = np.bincount(bins[(codes == window) & (bins >= 0)], minlength=n_bins).astype(np.float64)
         assert found.n[window] == current.sum()

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import reportgen
-from reportgen.charts import FONT, spec
+from reportgen.analysis.over_time import ChangePoint, MetricSeries, WindowValue
+from reportgen.charts import FONT, performance_over_time_chart, spec
 from reportgen.figures import card_charts
 from reportgen.render import vega
 from reportgen.render.html import render_charts, to_html
@@ -242,3 +243,18 @@ def test_outputs_without_charts_render_while_the_charts_do(evaluation: reportgen
     assert list(files) == ["report.html", "report.json", "summary.md"]  # in the order asked
     assert steps == ["rendering the charts", "charts sent", "rendering report.json", "rendering summary.md",
                      "charts collected", "rendering report.html"]
+
+
+def test_the_performance_chart_keys_only_what_it_draws() -> None:
+    def title(series: list[MetricSeries], changes: list[ChangePoint]) -> str:
+        return performance_over_time_chart(series, ["w1", "w2"], {"accuracy": "Accuracy"}, changes).to_dict()["title"]
+
+    values = [WindowValue("w1", 50, 0.8, 0.7, 0.9), WindowValue("w2", 50, 0.6, 0.5, 0.7)]
+    bare = MetricSeries("accuracy", "overall", "overall", values, None, None, None)
+    assert title([bare], []) == "By time window, with intervals"
+    estimated = replace(bare, values=[replace(v, estimate=0.75) for v in values], reference=0.8, reference_low=0.75,
+                        reference_high=0.85)
+    change = ChangePoint("page_hinkley", "accuracy", "w2", "w2", 0.8, 0.6, worse=True)
+    assert title([estimated], [change]) == ("By time window, with intervals (grey band: the reference's interval; "
+                                            "dotted: estimated from the probabilities alone; dashed red: a change "
+                                            "for the worse begins)")
