@@ -106,9 +106,10 @@ def test_a_bad_reference_is_refused_in_one_line_as_by_the_numpy_engine(engine: s
 
 
 def test_noise_raises_no_drift_and_no_error_slice_on_an_sql_engine() -> None:
-    """Reference and current rows from one distribution, errors independent of every column: across seeds, the
-    duckdb engine calls at most one seed's result significant (each family is held at a 5% false discovery rate,
-    so under noise any discovery has at most a 5% chance per seed)."""
+    """Reference and current rows from one distribution, errors independent of every column and of time: across
+    seeds, the duckdb engine calls at most one seed's result significant (each family is held at a 5% false
+    discovery rate, so under noise any discovery has at most a 5% chance per seed), drift and performance by
+    window included."""
     fired = []
     for seed in range(6):
         rng = np.random.default_rng(seed)
@@ -116,10 +117,13 @@ def test_noise_raises_no_drift_and_no_error_slice_on_an_sql_engine() -> None:
         def noise(n: int) -> pd.DataFrame:
             return pd.DataFrame({"y": rng.integers(0, 2, n), "p": rng.random(n), "amount": rng.normal(0, 1, n),
                                  "city": rng.choice([f"c{k}" for k in range(8)], n), "level": rng.integers(0, 5, n),
-                                 "flag": rng.random(n) < 0.3})
+                                 "flag": rng.random(n) < 0.3,
+                                 "at": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 70 * 86_400, n),
+                                                                                    unit="s")})
 
         found = reportgen.evaluate(noise(3000), engine="duckdb", label="y", score="p", resamples=100,
-                                   monitoring={"data": noise(2000)})
+                                   monitoring={"data": noise(2000).drop(columns=["at"]), "time": "at", "window": "W"})
         assert found.results["error_analysis"].tested > 0  # the search ran
-        fired.append([f.id for f in found.findings if f.id in ("data_drift", "error_slice")])
+        assert found.results["monitoring"].by_window.tests > 0 and found.results["monitoring"].performance_tests > 0
+        fired.append([f.id for f in found.findings if f.id in ("data_drift", "error_slice", "performance_drop")])
     assert sum(bool(ids) for ids in fired) <= 1, fired
