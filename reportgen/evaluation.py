@@ -606,13 +606,10 @@ def evaluate_config(
                                 stages=stages, notes=[why])
 
 
-def not_run_notes(config: Config) -> list[str]:
-    """Which of the analyses the config asks for read every row, and so do not run with an SQL engine, and why."""
-    asked = {"checks": True, "error_analysis": config.error_analysis.enabled,
-             "monitoring": config.monitoring.reference is not None or config.monitoring.time is not None}
-    return [f"not run: {analysis.name.replace('_', ' ')}, as {why} (set [report] engine = \"numpy\" to run it)"
-            for analysis in ANALYSES
-            if (why := analysis.reads_rows(config)) is not None and asked.get(analysis.name, True)]
+def not_run_notes() -> list[str]:
+    """Which analyses read every row, and so do not run with an SQL engine, and why."""
+    return [f"not run: {analysis.name.replace('_', ' ')}, as {analysis.rows} (set [report] engine = \"numpy\" to run "
+            "it)" for analysis in ANALYSES if analysis.rows is not None]
 
 
 def _read_history(config: Config, path: Path | None, progress: Callable[[str], None]) -> History | None:
@@ -631,7 +628,7 @@ def _evaluate_sql(
     `baselines` measured there too and `reference` (`[monitoring] reference`) read there; the analyses that read every
     row do not run, and the card's run record says so."""
     history = _read_history(config, history_path, progress)
-    notes = [why, *not_run_notes(config)]
+    notes = [why, *not_run_notes()]
     for note in notes[1:]:
         progress(f"{engine}: {note}")
     connection = connect(engine, files=files, frame=frame, table=config.data.spark_table, source=source,

@@ -197,22 +197,17 @@ class Analysis:
         The key of its result in `Evaluation.results` (and of its document section).
     run : callable
         Context → Outcome: picks the analysis's inputs and calls its pure function.
-    rows : str, callable or None
+    rows : str or None
         Why it reads every row, for an analysis that does (the engines that compute statistics where the data
-        lies do not run it, and the card says why), or a function of the config that says it for the configs it
-        does; None for one that reads only what was measured.
+        lies do not run it, and the card says why); None for one that reads only what was measured.
     not_run : object
         Its result when it does not run.
     """
 
     name: str
     run: Callable[[Context], Outcome]
-    rows: str | Callable[[Config], str | None] | None = None
+    rows: str | None = None
     not_run: Any = None
-
-    def reads_rows(self, config: Config) -> str | None:
-        """Why it reads every row under `config` (`rows`), or None."""
-        return self.rows(config) if callable(self.rows) else self.rows
 
 
 def ordered(findings: Sequence[Finding]) -> list[Finding]:

@@ -58,7 +58,7 @@ def run_analyses(
     found: list[Finding] = []
     families: list[TestFamily] = []
     for analysis in ANALYSES if analyses is None else analyses:
-        if not rows and analysis.reads_rows(context.config) is not None:
+        if not rows and analysis.rows is not None:
             results[analysis.name] = analysis.not_run
             continue
         outcome = analysis.run(replace(context, results=dict(results)))
