@@ -118,6 +118,28 @@ class ModelSection(_Section):
     """The task; inferred from [data] and the labels when left out."""
     params: dict[str, Scalar] = {}
     """Hyperparameters, shown as a table (name = number, text or true/false)."""
+    artifact: str | None = None
+    """The fitted model, to explain what drives its predictions: a scikit-learn model or pipeline saved with skops
+    (.skops, loaded with skops' secure loader), relative to the config file; a pickle (.pkl, .pickle, .joblib)
+    only with `allow_pickle`."""
+    trusted: list[str] = []
+    """Types in the artifact beyond those skops trusts, that you have reviewed and trust (full names, e.g.
+    "xgboost.sklearn.XGBClassifier"); any other unknown type is refused, and listed."""
+    features: list[str] | None = None
+    """The model's input columns in the [data] file, in the order the model takes them (required with
+    `artifact`)."""
+    allow_pickle: bool = False
+    """Load a pickled artifact: a pickle runs code when it is loaded, so only for a file you trust (the card says
+    it was)."""
+
+    @model_validator(mode="after")
+    def _features_with_the_artifact(self) -> ModelSection:
+        if self.artifact is not None and not self.features:
+            raise ValueError("artifact needs features: the model's input columns in the [data] file, in order")
+        if self.features is not None and len(set(self.features)) < len(self.features):
+            twice = next(f for f in self.features if self.features.count(f) > 1)
+            raise ValueError(f'features lists "{shown(twice)}" more than once')
+        return self
 
 
 class DataSection(_Section):
@@ -274,6 +296,22 @@ class FairnessSection(_Section):
                     f'reference names "{shown(column)}", which is not in sensitive: {quoted_list(self.sensitive)}'
                 )
         return self
+
+
+class ExplanationsSection(_Section):
+    """`[explanations]`: what drives the predictions of the model `[model] artifact` names.
+
+    Permutation importance (scikit-learn's, seeded) on the metric of the task, over a seeded sample of at most
+    `max_rows` rows, `repeats` permutations a feature, for all rows and per group of every sensitive column
+    (groups with fewer than `[report] min_support` rows of the sample are left out).
+    """
+
+    enabled: bool = True
+    """Explain the model, where `[model] artifact` names one."""
+    max_rows: Annotated[int, Field(ge=10)] = 5000
+    """The most rows permutation importance runs on (a seeded sample; the card says how many)."""
+    repeats: Annotated[int, Field(ge=2, le=100)] = 10
+    """Permutations of each feature; the importance is their mean, its interval from their spread."""
 
 
 class FindingsSection(_Section):
@@ -613,6 +651,8 @@ class Config(_Section):
     """Searching the metadata columns for the slices where the model fails."""
     monitoring: MonitoringSection = MonitoringSection()
     """The deployed model's data against a reference, and its performance over time."""
+    explanations: ExplanationsSection = ExplanationsSection()
+    """What drives the predictions of the model `[model] artifact` names."""
 
     @field_validator("baseline", mode="before")
     @classmethod

@@ -51,6 +51,7 @@ from reportgen.memory import reused_memory
 from reportgen.metrics import calibration, tasks
 from reportgen.metrics.measure import Curves, Measured, measure
 from reportgen.metrics.metric import Metric
+from reportgen.model_artifact import LoadedModel, in_memory, load_model
 from reportgen.paths import project_of
 from reportgen.record import GitState, git_state
 from reportgen.reference import Reference, check_reference, load_reference
@@ -320,6 +321,7 @@ def evaluate(
     baseline: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
     error_analysis: Mapping[str, Any] | None = None,
     monitoring: Mapping[str, Any] | None = None,
+    explanations: Mapping[str, Any] | None = None,
     title: str = "Model card",
     engine: str = "numpy",
 ) -> Evaluation:
@@ -346,7 +348,9 @@ def evaluate(
     fdr, max_ece
         As the config's ``[findings]`` table.
     model, card : dict, optional
-        As the config's ``[model]`` and ``[card]`` tables.
+        As the config's ``[model]`` and ``[card]`` tables. ``model`` may name the fitted model as ``"artifact"``
+        (a .skops file, loaded securely) or give it as ``"fitted"`` (an estimator in memory), with its
+        ``"features"``: what drives its predictions is then explained (``Evaluation.results["explanations"]``).
     gates : iterable of dict
         As the config's ``[[gates]]`` entries, e.g. ``{"metric": "roc_auc", "min": 0.8}``,
         ``{"metric": "recall", "slice": "sex", "min": 0.7, "significant": True}``; checked when the
@@ -367,6 +371,8 @@ def evaluate(
         file) or ``"data"`` (a frame), and optionally ``"time"``, ``"window"``, ``"columns"``, e.g.
         ``{"data": reference_df, "time": "scored_at", "window": "MS"}``: drift per column and performance
         over time (``Evaluation.monitoring``).
+    explanations : dict, optional
+        As the config's ``[explanations]`` table, e.g. ``{"max_rows": 2000, "repeats": 5}``.
     title : str
         The card's title.
     engine : {"numpy", "duckdb", "spark"}
@@ -417,9 +423,13 @@ def evaluate(
         "gates": _tables(gates),
         "error_analysis": _table(error_analysis or {}),
         "monitoring": _table(monitoring or {}),
+        "explanations": _table(explanations or {}),
     }
     if task is not None and isinstance(raw["model"], dict):
         raw["model"] |= {"task": task}
+    fitted = raw["model"].pop("fitted", None) if isinstance(raw["model"], dict) else None
+    if fitted is not None:
+        raw["model"]["artifact"] = "fitted model"
     tables = _tables([] if baseline is None else [baseline] if isinstance(baseline, Mapping) else baseline)
     frames = [table.get("data") if isinstance(table, dict) else None for table in
               (tables if isinstance(tables, list) else [])]
@@ -461,8 +471,13 @@ def evaluate(
     elif config.monitoring.reference is not None:
         path = config.monitoring.reference
         reference = load_reference(Path(path), predictions, config, source=path)
+    model = None
+    if fitted is not None and config.explanations.enabled:
+        model = in_memory(fitted, config.model)
+    elif config.model.artifact is not None and config.explanations.enabled:
+        model = load_model(Path(config.model.artifact), config.model, source=config.model.artifact)
     return evaluate_predictions(predictions, config, config_source=API, history=logs, baselines=baselines,
-                                reference=reference, unlabelled=unlabelled)
+                                reference=reference, unlabelled=unlabelled, model=model)
 
 
 def _baseline_input(spec: BaselineSpec, frame: pd.DataFrame | None) -> BaselineInput:
@@ -600,16 +615,22 @@ def evaluate_config(
     if reference_path is not None:
         progress(f"reading the monitoring reference {config.monitoring.reference}")
         reference = load_reference(reference_path, predictions, config, source=str(config.monitoring.reference))
+    model = None
+    if config.model.artifact is not None and config.explanations.enabled:
+        progress(f"loading the model {config.model.artifact}")
+        model = load_model(project.confine("[model] artifact", config.model.artifact), config.model,
+                           source=config.model.artifact)
     progress(f"evaluating {len(predictions.frame):,} rows over {len(config.slices)} slice definitions")
     return evaluate_predictions(predictions, config, config_source=str(config_path), git=git_state(project.base),
                                 history=history, baselines=baselines, reference=reference, unlabelled=unlabelled,
-                                stages=stages, notes=[why])
+                                stages=stages, notes=[why], model=model)
 
 
-def not_run_notes() -> list[str]:
-    """Which analyses read every row, and so do not run with an SQL engine, and why."""
+def not_run_notes(config: Config) -> list[str]:
+    """Which of the analyses the config asks for read every row, and so do not run with an SQL engine, and why."""
+    asked = {"explanations": config.model.artifact is not None and config.explanations.enabled}
     return [f"not run: {analysis.name.replace('_', ' ')}, as {analysis.rows} (set [report] engine = \"numpy\" to run "
-            "it)" for analysis in ANALYSES if analysis.rows is not None]
+            "it)" for analysis in ANALYSES if analysis.rows is not None and asked.get(analysis.name, True)]
 
 
 def _read_history(config: Config, path: Path | None, progress: Callable[[str], None]) -> History | None:
@@ -628,7 +649,7 @@ def _evaluate_sql(
     `baselines` measured there too and `reference` (`[monitoring] reference`) read there; the analyses that read every
     row do not run, and the card's run record says so."""
     history = _read_history(config, history_path, progress)
-    notes = [why, *not_run_notes()]
+    notes = [why, *not_run_notes(config)]
     for note in notes[1:]:
         progress(f"{engine}: {note}")
     connection = connect(engine, files=files, frame=frame, table=config.data.spark_table, source=source,
@@ -656,6 +677,7 @@ def evaluate_predictions(
     predictions: Predictions, config: Config, *, config_source: str = "config", git: GitState | None = None,
     history: History | None = None, baselines: Sequence[Baseline] = (), reference: Reference | None = None,
     unlabelled: Unlabelled | None = None, stages: Stages | None = None, notes: Sequence[str] = (),
+    model: LoadedModel | None = None,
 ) -> Evaluation:
     """Evaluate checked predictions with a validated config (the CLI's entry point).
 
@@ -666,7 +688,7 @@ def evaluate_predictions(
     the candidate group by group; `reference` the rows the model was validated on (`load_reference`), for
     monitoring, and `unlabelled` the current rows whose label has not arrived (`check_unlabelled`).
     `stages` times the stages (it may hold those before, e.g. reading the file); `notes` say how the engine was
-    chosen.
+    chosen; `model` is the fitted model `[model] artifact` names (`load_model`), for the explanations.
     """
     stages = stages or Stages("numpy", lambda message: None)
     with reused_memory():  # large arrays come and go: their memory is reused, not faulted in again each time
@@ -675,7 +697,7 @@ def evaluate_predictions(
         with stages.stage("analyses"):
             context = Context(config=config, predictions=predictions, measured=measured, baselines=baselines,
                               history=history, reference=reference, unlabelled=unlabelled,
-                              config_source=config_source)
+                              config_source=config_source, model=model)
             results, findings, test_families = run_analyses(context)
     run = EngineRun("numpy", np.__version__, len(predictions.frame), stages.done, list(notes))
     return Evaluation(config=config, predictions=predictions, measured=measured, results=results, findings=findings,

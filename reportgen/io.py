@@ -772,12 +772,12 @@ def _multiclass(frame: pd.DataFrame, data: DataSection, source: str, fingerprint
             f'{source}: column "{shown(data.label)}" holds fractional numbers, not class labels; '
             'for a numeric target set [model] task = "regression"'
         )
-    label_text = _class_text(labels)
+    label_text = class_text(labels)
     columns = probability_columns(frame, data, source)
     predicted_text = None
     if data.prediction is not None:
         _reject_missing(frame[data.prediction], data.prediction, source)
-        predicted_text = _class_text(frame[data.prediction])
+        predicted_text = class_text(frame[data.prediction])
     if columns is not None:
         classes = _sorted_classes(list(columns))
         _require_columns_for(label_text, classes, data.label, "label", source)
@@ -863,7 +863,7 @@ def multiclass_values(
             f'{source}: column "{shown(data.label)}" holds fractional numbers, not class labels; '
             'for a numeric target set [model] task = "regression"'
         )
-    label_text = _class_text(labels)
+    label_text = class_text(labels)
     by_class = probability_columns(pd.DataFrame(columns=columns), data, source)
     predicted_text = None
     if predicted is not None:
@@ -872,7 +872,7 @@ def multiclass_values(
         if missing.any():
             raise InputError(f'{source}: column "{shown(data.prediction)}": '
                              f'{counted(int(predicted_rows[missing].sum()), "missing value")}; fill or drop them')
-        predicted_text = _class_text(predicted)
+        predicted_text = class_text(predicted)
     if by_class is not None:
         classes = _sorted_classes(list(by_class))
         _require_columns_for(label_text, classes, data.label, "label", source, label_rows)
@@ -889,7 +889,7 @@ def multiclass_values(
     )
 
 
-def _class_text(values: pd.Series) -> np.ndarray:
+def class_text(values: pd.Series) -> np.ndarray:
     """Class labels as text, integers without a trailing ".0" (a CSV column with gaps reads as floats)."""
     if pd.api.types.is_float_dtype(values):
         values = values.astype(np.int64)

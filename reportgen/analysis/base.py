@@ -21,6 +21,7 @@ from reportgen.history import History
 from reportgen.io import Predictions, Unlabelled
 from reportgen.metrics.measure import Measured
 from reportgen.metrics.paired import MeasuredBaseline
+from reportgen.model_artifact import LoadedModel
 from reportgen.reference import Reference
 
 SEVERITIES = ("high", "medium", "low")
@@ -170,7 +171,8 @@ class Context:
     measured where they lie (the comparison measures `baselines` itself). `results` holds the results of the
     analyses that ran before, by name (registry order). `scanned` is the SQL engine that measured the predictions,
     still open, for the analyses that query it; None when the rows are in memory. `reference_input` is
-    `[monitoring] reference` for that engine to read (`reference` is the one read into memory).
+    `[monitoring] reference` for that engine to read (`reference` is the one read into memory). `model` is the
+    fitted model `[model] artifact` names, loaded.
     """
 
     config: Config
@@ -185,6 +187,7 @@ class Context:
     results: Mapping[str, Any] = field(default_factory=dict)
     scanned: Scanned | None = None
     reference_input: ReferenceInput | None = None
+    model: LoadedModel | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from reportgen.analysis import (
     checks,
     comparison,
     error_analysis,
+    explanations,
     fairness,
     findings,
     merge,
@@ -34,9 +35,10 @@ ANALYSES: tuple[Analysis, ...] = (
     Analysis("comparison", comparison.run),  # an SQL engine measures the baselines (`Context.measured_baselines`)
     # reads the checks' model-output columns (an SQL engine finds them itself)
     Analysis("error_analysis", error_analysis.run),
-    # reads the checks' model-output columns
-    # an SQL engine measures drift against the reference; performance over time reads every row
+    # reads the checks' model-output columns (an SQL engine finds them itself)
     Analysis("monitoring", monitoring.run),
+    Analysis("explanations", explanations.run, rows="what drives the predictions: the model predicts on a sample "
+                                                     "of the rows"),
 )
 # (findings, context with every result) → findings: one finding per effect, then each one's own suggestions.
 FINISHING: tuple[Callable[[list[Finding], Context], list[Finding]], ...] = (

@@ -1,0 +1,242 @@
+"""What drives the predictions: permutation importance of the model `[model] artifact` names, overall and per
+group of every sensitive column.
+
+Each feature's importance is scikit-learn's `permutation_importance` on the metric of the task (ROC AUC for a
+binary classifier with probabilities, else accuracy; MAE for regression: the drop in the metric, or the rise in
+the error, when the feature's values are shuffled), seeded, over a seeded sample of at most `[explanations]
+max_rows` rows, `repeats` shuffles a feature; its interval is a t-interval over the shuffles (how much the
+shuffling moves it, not how much another sample of rows would). Per sensitive group, the same on the group's rows
+of the sample. The model is first checked against the predictions: where it does not reproduce them, what it
+explains is another model, and a finding says so.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from reportgen.analysis.base import Context, Evidence, Finding, Outcome
+from reportgen.config import Config
+from reportgen.errors import InputError, quoted_list, shown
+from reportgen.formatting import num
+from reportgen.io import Predictions, class_text
+from reportgen.model_artifact import LoadedModel
+from reportgen.slices import MISSING, group_label
+
+SECTION = "explanations"
+EXPLAIN_STREAM = 11  # seeds the sample of rows apart from every other random draw of the evaluation
+REPRODUCED = 1e-6  # a model reproduces a probability or value when it is this close to the file's
+METRICS = {  # the metric of the task → what a feature's importance measures, in the card's words
+    "roc_auc": "the drop in ROC AUC",
+    "accuracy": "the drop in accuracy",
+    "mae": "the rise in mean absolute error",
+}
+
+
+@dataclass(frozen=True)
+class Importance:
+    """One feature's permutation importance: the mean over the shuffles and its t-interval over them."""
+
+    feature: str
+    value: float
+    ci_low: float
+    ci_high: float
+
+
+@dataclass(frozen=True)
+class GroupImportances:
+    """The importances on one group's rows of the sample, for a sensitive column (features in the overall order)."""
+
+    column: str
+    group: str
+    n: int
+    importances: list[Importance]
+
+
+@dataclass(frozen=True)
+class Explanations:
+    """What `explain` found.
+
+    Attributes
+    ----------
+    artifact, loader : str
+        The model's file and how it was loaded ("skops", or "pickle" with `[model] allow_pickle`).
+    trusted : list of str
+        Types beyond skops' own that the file needed and `[model] trusted` allowed.
+    metric : str
+        "roc_auc", "accuracy" or "mae" (`METRICS`).
+    rows, total_rows : int
+        The sample's rows and the predictions' rows.
+    repeats, seed : int
+        Shuffles of each feature, and the `random_state` scikit-learn shuffled them with.
+    reproduced : float
+        The share of the sample's rows whose prediction the model reproduces (probability or value within
+        `REPRODUCED`, or the same class).
+    overall : list of Importance
+        Every feature, most important first.
+    groups : list of GroupImportances
+        Per sensitive column, each group of at least `[report] min_support` sampled rows.
+    notes : list of str
+        What the numbers rest on, and what was left out.
+    """
+
+    artifact: str
+    loader: str
+    trusted: list[str]
+    metric: str
+    rows: int
+    total_rows: int
+    repeats: int
+    seed: int
+    reproduced: float
+    overall: list[Importance]
+    groups: list[GroupImportances]
+    notes: list[str]
+
+
+def run(context: Context) -> Outcome:
+    """Explanations of the model `[model] artifact` names; None without one."""
+    if context.model is None or not context.config.explanations.enabled:
+        return Outcome(None)
+    found = explain(context.model, context.predictions, context.config)
+    return Outcome(found, _findings(found))
+
+
+def explain(model: LoadedModel, predictions: Predictions, config: Config) -> Explanations:
+    """Permutation importance of `model`'s features, overall and per sensitive group (see the module docstring).
+
+    Raises
+    ------
+    InputError
+        If a feature is not a column of the predictions, or the model was fitted on other columns.
+    """
+    frame, settings = predictions.frame, config.explanations
+    missing = [f for f in model.features if f not in frame.columns]
+    if missing:
+        raise InputError(f"{predictions.source}: no column {quoted_list(missing)} ([model] features); columns are: "
+                         f"{quoted_list(frame.columns, limit=12)}")
+    fitted = getattr(model.model, "feature_names_in_", None)
+    if fitted is not None and [str(f) for f in fitted] != model.features:
+        raise InputError(f"{model.source}: the model was fitted on the columns {quoted_list(list(fitted), limit=8)}; "
+                         "list them in that order in [model] features")
+    rng = np.random.default_rng([config.report.seed, EXPLAIN_STREAM])
+    n = len(frame)
+    rows = np.sort(rng.choice(n, size=min(settings.max_rows, n), replace=False))
+    X = frame[model.features].iloc[rows].reset_index(drop=True)
+    metric, scorer, y = _scoring(model, predictions, config.data.label, rows)
+    reproduced = _reproduced(model, predictions, X, rows)
+    seed = int(np.random.default_rng([config.report.seed, EXPLAIN_STREAM, 1]).integers(2**31 - 1))
+    level = config.report.confidence_level
+    overall = sorted(importances(model.model, X, y, scorer, settings.repeats, seed, level),
+                     key=lambda i: -i.value)
+    order = [i.feature for i in overall]
+    groups, notes = [], []
+    for column in config.fairness.sensitive:
+        values = frame[column].iloc[rows].reset_index(drop=True)
+        labels = values.map(lambda v: MISSING if pd.isna(v) else group_label(v))
+        small = []
+        for group in sorted(labels.unique()):
+            mine = np.flatnonzero((labels == group).to_numpy())
+            if len(mine) < config.report.min_support:
+                small.append(group)
+                continue
+            found = {i.feature: i for i in importances(model.model, X.iloc[mine], y[mine], scorer, settings.repeats,
+                                                        seed, level)}
+            groups.append(GroupImportances(column, group, len(mine), [found[f] for f in order]))
+        if small:
+            notes.append(f'"{shown(column)}": {len(small)} group{"s" if len(small) > 1 else ""} with fewer than '
+                         f"{config.report.min_support} sampled rows left out ({quoted_list(small, limit=5)}).")
+    if rows.size < n:
+        notes.insert(0, f"Permutation importance on a seeded sample of {len(rows):,} of the {n:,} rows "
+                        "([explanations] max_rows).")
+    warning = model.warning
+    return Explanations(model.source, model.loader, model.trusted, metric, len(rows), n, settings.repeats, seed,
+                        reproduced, overall, groups, ([warning] if warning else []) + notes)
+
+
+def importances(model: object, X: pd.DataFrame, y: np.ndarray, scorer: Callable[[object, pd.DataFrame, np.ndarray],
+                float], repeats: int, seed: int, level: float) -> list[Importance]:
+    """scikit-learn's permutation importance of every column of `X` (in its order), in parallel over the columns,
+    each with the t-interval of its `repeats` shuffles at `level`."""
+    from joblib import parallel_config
+    from sklearn.inspection import permutation_importance
+
+    with parallel_config(backend="threading"):
+        found = permutation_importance(model, X, y, scoring=scorer, n_repeats=repeats, random_state=seed,
+                                       n_jobs=min(X.shape[1], os.cpu_count() or 1))
+    half = stats.t.ppf((1 + level) / 2, repeats - 1) * found.importances_std * np.sqrt(repeats / (repeats - 1)) / (
+        np.sqrt(repeats))
+    return [Importance(str(column), float(mean), float(mean - h), float(mean + h))
+            for column, mean, h in zip(X.columns, found.importances_mean, half, strict=True)]
+
+
+def _scoring(model: LoadedModel, predictions: Predictions, label: str, rows: np.ndarray
+             ) -> tuple[str, Callable[[object, pd.DataFrame, np.ndarray], float], np.ndarray]:
+    """The metric of the task, its scorer (higher is better) and the labels it reads, on the sampled `rows`."""
+    from sklearn.metrics import accuracy_score, mean_absolute_error, roc_auc_score
+
+    estimator = model.model
+    if predictions.task == "regression":
+        return "mae", lambda m, X, y: -mean_absolute_error(y, m.predict(X)), predictions.y_true[rows]
+    if predictions.task == "binary" and callable(getattr(estimator, "predict_proba", None)):
+        positive = _positive_index(model, predictions)
+        return ("roc_auc", lambda m, X, y: roc_auc_score(y, m.predict_proba(X)[:, positive]),
+                predictions.y_true[rows].astype(np.int64))
+    labels = class_text(predictions.frame[label].iloc[rows].reset_index(drop=True))
+    return "accuracy", lambda m, X, y: accuracy_score(y, class_text(pd.Series(m.predict(X)))), labels
+
+
+def _positive_index(model: LoadedModel, predictions: Predictions) -> int:
+    """Where the positive label is among the model's classes.
+
+    Raises
+    ------
+    InputError
+        If the model has no such class.
+    """
+    classes = list(class_text(pd.Series(getattr(model.model, "classes_", []))))
+    positive = str(predictions.positive_label)
+    if positive not in classes:
+        raise InputError(f"{model.source}: the model's classes are {quoted_list(classes, limit=8)}; none is the "
+                         f'positive label "{shown(positive)}" of the predictions')
+    return classes.index(positive)
+
+
+def _reproduced(model: LoadedModel, predictions: Predictions, X: pd.DataFrame, rows: np.ndarray) -> float:
+    """The share of sampled rows whose prediction in the file the model gives again: a binary classifier's
+    probability (or, without probabilities, its class), a regression's value, a multiclass classifier's class."""
+    estimator = model.model
+    if predictions.task == "binary" and callable(getattr(estimator, "predict_proba", None)):
+        given = estimator.predict_proba(X)[:, _positive_index(model, predictions)]
+        assert predictions.scores is not None, "a binary task has scores"
+        return float(np.mean(np.abs(given - predictions.scores[rows]) <= REPRODUCED))
+    if predictions.task == "regression":
+        given = np.asarray(estimator.predict(X), dtype=np.float64)
+        return float(np.mean(np.abs(given - predictions.y_pred[rows]) <= REPRODUCED))
+    given = class_text(pd.Series(estimator.predict(X)))
+    if predictions.task == "binary":
+        return float(np.mean((given == str(predictions.positive_label)) == (predictions.y_pred[rows] == 1)))
+    expected = np.asarray(predictions.classes, dtype=object)[predictions.y_pred[rows]]
+    return float(np.mean(given == expected))
+
+
+def _findings(found: Explanations) -> list[Finding]:
+    if found.reproduced >= 1.0:
+        return []
+    share = 1 - found.reproduced
+    return [Finding(
+        id="model_mismatch", severity="high",
+        title=f'The model "{shown(found.artifact)}" does not give the predictions evaluated on '
+              f"{num(100 * share)}% of the sampled rows.",
+        detail=f"On {found.rows:,} sampled rows the model's prediction differs from the file's on "
+               f"{round(share * found.rows):,}: what this section explains is another model than the one the card "
+               "measures (another version, or other inputs). Save the model that made the predictions.",
+        section=SECTION, subject=None,
+        evidence=[Evidence(slice="explanations", group="reproduced", metric="share", value=found.reproduced,
+                           ci_low=None, ci_high=None, n=found.rows)],
+    )]

@@ -1,0 +1,170 @@
+"""What drives the predictions: permutation importance equals scikit-learn's on the same rows and seed, overall and
+per sensitive group; a planted dominant feature ranks first and a random one does not matter; a model that does not
+reproduce the predictions is said so; the card's section; the SQL engines say they did not run it."""
+
+from __future__ import annotations
+
+import json
+from html import unescape
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.inspection import permutation_importance
+from sklearn.linear_model import LogisticRegression
+from sklearn.tree import DecisionTreeClassifier
+
+import reportgen
+from reportgen.cli import main
+from reportgen.errors import InputError
+
+FEATURES = ["strong", "weak", "noise"]
+
+
+def planted(n: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Features where "strong" decides the label, "weak" nudges it and "noise" is random; a sensitive column."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({name: rng.normal(size=n) for name in FEATURES})
+    frame["sex"] = rng.choice(["f", "m"], n)
+    frame["y"] = (2 * frame["strong"] + 0.4 * frame["weak"] + rng.normal(size=n) > 0).astype(int)
+    frame["target"] = 3 * frame["strong"] + frame["weak"] + rng.normal(size=n)
+    frame["kind"] = np.select([frame["strong"] > 0.5, frame["strong"] < -0.5], ["high", "low"], "mid")
+    return frame
+
+
+def test_binary_importance_is_scikit_learns_overall_and_per_group() -> None:
+    data = planted()
+    model = LogisticRegression().fit(data[FEATURES], data["y"])
+    data["p"] = model.predict_proba(data[FEATURES])[:, 1]
+    found = reportgen.evaluate(data, label="y", score="p", sensitive=["sex"], resamples=100,
+                               model={"fitted": model, "features": FEATURES}, explanations={"repeats": 4},
+                               error_analysis={"enabled": False}).results["explanations"]
+    assert (found.metric, found.rows, found.total_rows, found.reproduced) == ("roc_auc", 2000, 2000, 1.0)
+    oracle = permutation_importance(model, data[FEATURES], data["y"], scoring="roc_auc", n_repeats=4,
+                                    random_state=found.seed)
+    by_feature = {i.feature: i for i in found.overall}
+    for k, feature in enumerate(FEATURES):
+        assert by_feature[feature].value == pytest.approx(oracle.importances_mean[k], rel=1e-12, abs=1e-15)
+        sd = np.std(oracle.importances[k], ddof=1)
+        half = 3.182446305284263 * sd / 2  # t(0.975, 3) × sd / √4
+        assert by_feature[feature].ci_high - by_feature[feature].value == pytest.approx(half, rel=1e-9, abs=1e-15)
+    assert [i.feature for i in found.overall][0] == "strong"
+    noise = by_feature["noise"]
+    assert abs(noise.value) < 0.01 and noise.ci_low <= 0.0 or noise.value < 0.002
+    for group in found.groups:
+        rows = (data["sex"] == group.group).to_numpy()
+        theirs = permutation_importance(model, data.loc[rows, FEATURES], data.loc[rows, "y"], scoring="roc_auc",
+                                        n_repeats=4, random_state=found.seed)
+        mine = {i.feature: i.value for i in group.importances}
+        assert [mine[f] for f in FEATURES] == pytest.approx(list(theirs.importances_mean), rel=1e-12, abs=1e-15)
+        assert group.n == rows.sum()
+    assert [(g.column, g.group) for g in found.groups] == [("sex", "f"), ("sex", "m")]
+
+
+def test_regression_and_multiclass_importance_is_scikit_learns() -> None:
+    data = planted(800, seed=1)
+    forest = RandomForestRegressor(n_estimators=20, random_state=0).fit(data[FEATURES], data["target"])
+    data["predicted"] = forest.predict(data[FEATURES])
+    found = reportgen.evaluate(data, label="target", prediction="predicted", resamples=100,
+                               model={"fitted": forest, "features": FEATURES}, explanations={"repeats": 3},
+                               error_analysis={"enabled": False}).results["explanations"]
+    oracle = permutation_importance(forest, data[FEATURES], data["target"], scoring="neg_mean_absolute_error",
+                                    n_repeats=3, random_state=found.seed)
+    assert found.metric == "mae" and found.reproduced == 1.0
+    assert [i.value for i in sorted(found.overall, key=lambda i: FEATURES.index(i.feature))] == pytest.approx(
+        list(oracle.importances_mean), rel=1e-12)
+    tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(data[FEATURES], data["kind"])
+    data["kind_predicted"] = tree.predict(data[FEATURES])
+    found = reportgen.evaluate(data, label="kind", prediction="kind_predicted", task="multiclass", resamples=100,
+                               model={"fitted": tree, "features": FEATURES}, explanations={"repeats": 3},
+                               error_analysis={"enabled": False}).results["explanations"]
+    oracle = permutation_importance(tree, data[FEATURES], data["kind"], scoring="accuracy", n_repeats=3,
+                                    random_state=found.seed)
+    assert found.metric == "accuracy" and found.reproduced == 1.0 and found.overall[0].feature == "strong"
+    assert [i.value for i in sorted(found.overall, key=lambda i: FEATURES.index(i.feature))] == pytest.approx(
+        list(oracle.importances_mean), rel=1e-12, abs=1e-15)
+
+
+def test_a_sample_of_rows_is_seeded_and_stated() -> None:
+    data = planted(3000)
+    model = LogisticRegression().fit(data[FEATURES], data["y"])
+    data["p"] = model.predict_proba(data[FEATURES])[:, 1]
+    options = {"label": "y", "score": "p", "resamples": 100, "model": {"fitted": model, "features": FEATURES},
+               "explanations": {"max_rows": 500, "repeats": 2}, "error_analysis": {"enabled": False}}
+    first, second = (reportgen.evaluate(data, **options).results["explanations"] for _ in range(2))
+    assert first.rows == 500 and first.overall == second.overall
+    assert "a seeded sample of 500 of the 3,000 rows" in first.notes[0].replace("Permutation importance on ", "a ")
+
+
+def test_a_model_that_does_not_give_the_predictions_is_a_finding() -> None:
+    data = planted()
+    model = LogisticRegression().fit(data[FEATURES], data["y"])
+    data["p"] = model.predict_proba(data[FEATURES])[:, 1]
+    other = LogisticRegression().fit(data[["strong", "weak", "noise"]].iloc[:200], data["y"].iloc[:200])
+    found = reportgen.evaluate(data, label="y", score="p", resamples=100, model={"fitted": other, "features": FEATURES},
+                               explanations={"repeats": 2}, error_analysis={"enabled": False})
+    assert found.results["explanations"].reproduced < 0.5
+    assert [f.id for f in found.findings if f.section == "explanations"] == ["model_mismatch"]
+
+
+def test_features_the_data_lacks_or_the_model_was_not_fitted_on_are_refused() -> None:
+    data = planted(300)
+    model = LogisticRegression().fit(data[FEATURES], data["y"])
+    data["p"] = model.predict_proba(data[FEATURES])[:, 1]
+    for features, words in ((["strong", "weak", "income"], 'data frame: no column "income" (model["features"])'),
+                            (["weak", "strong", "noise"], "fitted model: the model was fitted on the columns")):
+        with pytest.raises(InputError) as raised:
+            reportgen.evaluate(data, label="y", score="p", resamples=100, model={"fitted": model, "features": features})
+        assert str(raised.value).startswith(words) and "\n" not in str(raised.value)
+
+
+def _project(tmp_path: Path, data: pd.DataFrame, model: object, engine: str = "numpy") -> Path:
+    data.to_csv(tmp_path / "predictions.csv", index=False)
+    skops.io.dump(model, tmp_path / "model.skops")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[report]\noutput_dir = "out"\nengine = "{engine}"\nresamples = 100\n'
+                      '[model]\nartifact = "model.skops"\nfeatures = ["strong", "weak", "noise"]\n'
+                      '[data]\npath = "predictions.csv"\nlabel = "y"\nscore = "p"\n'
+                      '[fairness]\nsensitive = ["sex"]\n[explanations]\nrepeats = 3\n')
+    return config
+
+
+def test_the_card_shows_what_drives_the_predictions(tmp_path: Path) -> None:
+    data = planted(600)
+    model = LogisticRegression().fit(data[FEATURES], data["y"])
+    data["p"] = model.predict_proba(data[FEATURES])[:, 1]
+    assert main(["build", str(_project(tmp_path, data, model)), "-q"]) == 0
+    html = (tmp_path / "out" / "report.html").read_text()
+    section = html[html.index('<section id="explanations">'):]
+    section = unescape(section[:section.index("</section>")])
+    assert "What drives the predictions" in section and "loaded with skops' secure loader" in section
+    assert section.index(">strong<") < section.index(">weak<") < section.index(">noise<")
+    assert "sex = f (n = " in section
+    sections = json.loads((tmp_path / "out" / "report.json").read_text())["sections"]
+    assert [s["analysis"] for s in sections] == ["explanations"]
+
+
+def test_an_sql_engine_says_it_did_not_explain(tmp_path: Path) -> None:
+    data = planted(300)
+    model = LogisticRegression().fit(data[FEATURES], data["y"])
+    data["p"] = model.predict_proba(data[FEATURES])[:, 1]
+    assert main(["build", str(_project(tmp_path, data, model, engine="duckdb")), "-q", "--format", "json"]) == 0
+    found = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert found["sections"] == []
+    assert any(note.startswith("not run: explanations") for note in found["run"]["engine"]["notes"])
+
+
+def test_an_artifact_outside_the_project_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = planted(300)
+    model = LogisticRegression().fit(data[FEATURES], data["y"])
+    data["p"] = model.predict_proba(data[FEATURES])[:, 1]
+    project = tmp_path / "project"
+    project.mkdir()
+    config = _project(project, data, model)
+    config.write_text(config.read_text().replace('artifact = "model.skops"', 'artifact = "../outside.skops"'))
+    skops.io.dump(model, tmp_path / "outside.skops")
+    assert main(["build", str(config), "-q"]) == 2
+    assert "[model] artifact" in capsys.readouterr().err and not (project / "out").exists()
