@@ -783,3 +783,27 @@ def slice_over_time_chart(series: list[MetricSeries], windows: list[str], label:
 
 def _more(total: int, shown: int) -> str:
     return f"the {shown} largest of {total} drawn; the table lists all" if total > shown else ""
+
+
+IMPORTANCE_CHART_FEATURES = 20  # the permutation-importance chart draws this many features, most important first
+
+
+def importance_chart(features: list[str], values: list[float], lows: list[float], highs: list[float],
+                     what: str) -> alt.LayerChart:
+    """Each feature's permutation importance (a bar, most important first) with its interval over the shuffles
+    (a rule); 0 (the feature does not matter) marked."""
+    shown = display_labels(features[:IMPORTANCE_CHART_FEATURES], CHART_LABEL_CHARS)
+    data = pd.DataFrame({"feature": shown, "value": values[:len(shown)], "low": lows[:len(shown)],
+                         "high": highs[:len(shown)]})
+    y = alt.Y("feature:N", title=None, sort=shown)
+    bars = alt.Chart().mark_bar(color=ACCENT, opacity=0.8).encode(
+        y=y, x=alt.X("value:Q", title=what), tooltip=[alt.Tooltip("feature:N"), alt.Tooltip("value:Q", format=".4f"),
+                                                     alt.Tooltip("low:Q", format=".4f"),
+                                                     alt.Tooltip("high:Q", format=".4f")])
+    intervals = alt.Chart().mark_rule(color="#111827").encode(y=y, x=alt.X("low:Q"), x2=alt.X2("high:Q"))
+    zero = alt.Chart().mark_rule(color=MUTED).encode(x=alt.XDatum(0))
+    return alt.layer(bars, intervals, zero, data=data).properties(
+        width=WIDTH, height=alt.Step(16),
+        title=_title("Permutation importance (line: the interval over the shuffles)",
+                     _more(len(features), len(shown))))
+

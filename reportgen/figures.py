@@ -164,6 +164,17 @@ def _distributions(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
             for index, c in enumerate(drawn)]
 
 
+def _explanations(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
+    section = next((s for s in report.sections if s.analysis == "explanations"), None)
+    if section is None:
+        return []
+    rows = section.tables[0].rows  # feature, importance, interval low, interval high: most important first
+    what = section.tables[0].columns[1]
+    return [("chart-explanations-importance", "Permutation importance",
+             charts.importance_chart([str(r[0]) for r in rows], [float(r[1]) for r in rows],
+                                     [float(r[2]) for r in rows], [float(r[3]) for r in rows], what))]
+
+
 # In page order: the comparison follows the glance, then performance, training, slices, fairness, errors.
 FIGURES: list[FigureEntry] = [
     FigureEntry("comparison", _comparison),
@@ -175,6 +186,7 @@ FIGURES: list[FigureEntry] = [
     FigureEntry("error_analysis", _error_tree),
     FigureEntry("monitoring", _monitoring),
     FigureEntry("drift_distributions", _distributions),
+    FigureEntry("explanations", _explanations),
 ]
 
 

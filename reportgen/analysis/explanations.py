@@ -30,7 +30,8 @@ from reportgen.slices import MISSING, group_label
 
 SECTION = "explanations"
 EXPLAIN_STREAM = 11  # seeds the sample of rows apart from every other random draw of the evaluation
-REPRODUCED = 1e-6  # a model reproduces a probability or value when it is this close to the file's
+REPRODUCED = 1e-3  # a model reproduces a probability or value this close to the file's (absolute, or relative for
+# large values): files often round them (the adult example's to 4 decimals)
 METRICS = {  # the metric of the task → what a feature's importance measures, in the card's words
     "roc_auc": "the drop in ROC AUC",
     "accuracy": "the drop in accuracy",
@@ -75,8 +76,8 @@ class Explanations:
     repeats, seed : int
         Shuffles of each feature, and the `random_state` scikit-learn shuffled them with.
     reproduced : float
-        The share of the sample's rows whose prediction the model reproduces (probability or value within
-        `REPRODUCED`, or the same class).
+        The share of the sample's rows whose prediction the model reproduces (a probability within `REPRODUCED`, a
+        value within `REPRODUCED` absolute or relative, or the same class).
     overall : list of Importance
         Every feature, most important first.
     groups : list of GroupImportances
@@ -214,10 +215,10 @@ def _reproduced(model: LoadedModel, predictions: Predictions, X: pd.DataFrame, r
     if predictions.task == "binary" and callable(getattr(estimator, "predict_proba", None)):
         given = estimator.predict_proba(X)[:, _positive_index(model, predictions)]
         assert predictions.scores is not None, "a binary task has scores"
-        return float(np.mean(np.abs(given - predictions.scores[rows]) <= REPRODUCED))
+        return float(np.mean(np.isclose(given, predictions.scores[rows], rtol=0.0, atol=REPRODUCED)))
     if predictions.task == "regression":
         given = np.asarray(estimator.predict(X), dtype=np.float64)
-        return float(np.mean(np.abs(given - predictions.y_pred[rows]) <= REPRODUCED))
+        return float(np.mean(np.isclose(given, predictions.y_pred[rows], rtol=REPRODUCED, atol=REPRODUCED)))
     given = class_text(pd.Series(estimator.predict(X)))
     if predictions.task == "binary":
         return float(np.mean((given == str(predictions.positive_label)) == (predictions.y_pred[rows] == 1)))

@@ -28,7 +28,8 @@ def explanations_section(found: Explanations) -> Section:
         "matter to the model, and one below 0 only by chance.",
         *found.notes,
     ]
-    tables = [SectionTable(["Feature", "Importance", "Interval low", "Interval high"],
+    tables = [SectionTable(["Feature", f"Importance ({METRICS[found.metric].removeprefix('the ')})", "Interval low",
+                            "Interval high"],
                            [[i.feature, i.value, i.ci_low, i.ci_high] for i in found.overall])]
     for column in dict.fromkeys(g.column for g in found.groups):
         groups = [g for g in found.groups if g.column == column]

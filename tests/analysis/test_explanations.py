@@ -142,7 +142,8 @@ def test_the_card_shows_what_drives_the_predictions(tmp_path: Path) -> None:
     section = unescape(section[:section.index("</section>")])
     assert "What drives the predictions" in section and "loaded with skops' secure loader" in section
     assert section.index(">strong<") < section.index(">weak<") < section.index(">noise<")
-    assert "sex = f (n = " in section
+    assert "sex = f (n = " in section and "Importance (drop in ROC AUC)" in section
+    assert 'id="chart-explanations-importance"' in section  # the chart, drawn from the section's table
     sections = json.loads((tmp_path / "out" / "report.json").read_text())["sections"]
     assert [s["analysis"] for s in sections] == ["explanations"]
 
