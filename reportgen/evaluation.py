@@ -628,7 +628,8 @@ def evaluate_config(
 
 def not_run_notes(config: Config) -> list[str]:
     """Which of the analyses the config asks for read every row, and so do not run with an SQL engine, and why."""
-    asked = {"explanations": config.model.artifact is not None and config.explanations.enabled}
+    asked = {"explanations": config.model.artifact is not None and config.explanations.enabled,
+             "proxies": bool(config.model.features) and bool(config.fairness.sensitive) and config.explanations.enabled}
     return [f"not run: {analysis.name.replace('_', ' ')}, as {analysis.rows} (set [report] engine = \"numpy\" to run "
             "it)" for analysis in ANALYSES if analysis.rows is not None and asked.get(analysis.name, True)]
 

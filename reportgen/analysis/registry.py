@@ -20,6 +20,7 @@ from reportgen.analysis import (
     findings,
     merge,
     monitoring,
+    proxies,
     suggestions,
     training,
 )
@@ -39,6 +40,8 @@ ANALYSES: tuple[Analysis, ...] = (
     Analysis("monitoring", monitoring.run),
     Analysis("explanations", explanations.run, rows="what drives the predictions: the model predicts on a sample "
                                                      "of the rows"),
+    Analysis("proxies", proxies.run, rows="the proxies of the sensitive columns: each feature is tested against "
+                                          "them row by row"),
 )
 # (findings, context with every result) → findings: one finding per effect, then each one's own suggestions.
 FINISHING: tuple[Callable[[list[Finding], Context], list[Finding]], ...] = (

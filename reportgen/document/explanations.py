@@ -1,9 +1,11 @@
-"""The card section "What drives the predictions" (`reportgen.analysis.explanations`): how the model was loaded
-and checked, each feature's permutation importance with its interval, and per sensitive group."""
+"""The card sections "What drives the predictions" (`reportgen.analysis.explanations`: how the model was loaded and
+checked, each feature's permutation importance with its interval, and per sensitive group) and "Proxies of the
+sensitive columns" (`reportgen.analysis.proxies`)."""
 
 from __future__ import annotations
 
 from reportgen.analysis.explanations import METRICS, Explanations, Importance
+from reportgen.analysis.proxies import Proxies
 from reportgen.document.schema import Section, SectionTable
 from reportgen.formatting import num, pct
 
@@ -42,3 +44,26 @@ def explanations_section(found: Explanations) -> Section:
 
 def _with_interval(importance: Importance) -> str:
     return f"{num(importance.value)} ({num(importance.ci_low)} to {num(importance.ci_high)})"
+
+
+def proxies_section(found: Proxies) -> Section:
+    """The proxies section: what was tested and how, and every feature × sensitive column pair."""
+    proxies = found.found
+    paragraphs = [
+        "Each of the model's features is tested against each sensitive column on the rows where both are present: "
+        "a number feature by how well its value alone tells one group from the rest (ROC AUC, at least 0.5; "
+        "Kruskal–Wallis test), a category feature by Cramér's V of the feature × group table (chi-square test). "
+        f"A feature is a proxy where its test is significant (q at most {num(found.fdr)}, Benjamini–Hochberg "
+        f"across every pair) and its association at least {num(found.min_auc)} (ROC AUC) or {num(found.min_v)} "
+        "(Cramér's V).",
+        (f"{len(proxies)} proxies found. " if len(proxies) != 1 else "1 proxy found. ") +
+        "A model that does not take a sensitive column as an input can still learn it from its proxies: leaving the "
+        "column out does not keep its influence out of the predictions; the fairness section measures the outcome."
+        if proxies else "No feature is a proxy of a sensitive column.",
+    ]
+    rows = [[a.sensitive, a.feature, {"auc": "ROC AUC", "cramers_v": "Cramér's V", None: None}[a.measure], a.value,
+             a.p_value, a.q_value, a.n, "yes" if a.proxy else (a.note or "no")] for a in found.associations]
+    return Section(analysis="proxies", title="Proxies of the sensitive columns", paragraphs=paragraphs,
+                   tables=[SectionTable(["Sensitive column", "Feature", "Association", "Value", "p", "q", "Rows",
+                                         "Proxy"], rows)])
+
