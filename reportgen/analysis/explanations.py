@@ -13,7 +13,8 @@ explains is another model, and a finding says so.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,34 +131,56 @@ def explain(model: LoadedModel, predictions: Predictions, config: Config) -> Exp
     rows = np.sort(rng.choice(n, size=min(settings.max_rows, n), replace=False))
     X = frame[model.features].iloc[rows].reset_index(drop=True)
     metric, scorer, y = _scoring(model, predictions, config.data.label, rows)
-    reproduced = _reproduced(model, predictions, X, rows)
+    with _predicting(model):
+        reproduced = _reproduced(model, predictions, X, rows)
+    if metric == "roc_auc" and len(np.unique(y)) < 2:
+        raise InputError(f"{predictions.source}: the {len(rows):,} rows explained hold one class only; ROC AUC, the "
+                         "metric the importances are measured on, needs both")
     seed = int(np.random.default_rng([config.report.seed, EXPLAIN_STREAM, 1]).integers(2**31 - 1))
     level = config.report.confidence_level
-    overall = sorted(importances(model.model, X, y, scorer, settings.repeats, seed, level),
-                     key=lambda i: -i.value)
+    with _predicting(model):
+        overall = sorted(importances(model.model, X, y, scorer, settings.repeats, seed, level),
+                         key=lambda i: -i.value)
     order = [i.feature for i in overall]
     groups, notes = [], []
     for column in config.fairness.sensitive:
         values = frame[column].iloc[rows].reset_index(drop=True)
         labels = values.map(lambda v: MISSING if pd.isna(v) else group_label(v))
-        small = []
+        left_out = []
         for group in sorted(labels.unique()):
             mine = np.flatnonzero((labels == group).to_numpy())
             if len(mine) < config.report.min_support:
-                small.append(group)
+                left_out.append(f"{group}: fewer than {config.report.min_support} sampled rows")
                 continue
-            found = {i.feature: i for i in importances(model.model, X.iloc[mine], y[mine], scorer, settings.repeats,
-                                                        seed, level)}
+            if metric == "roc_auc" and len(np.unique(y[mine])) < 2:
+                left_out.append(f"{group}: one class only, no ROC AUC")
+                continue
+            with _predicting(model):
+                found = {i.feature: i for i in importances(model.model, X.iloc[mine], y[mine], scorer,
+                                                            settings.repeats, seed, level)}
             groups.append(GroupImportances(column, group, len(mine), [found[f] for f in order]))
-        if small:
-            notes.append(f'"{shown(column)}": {len(small)} group{"s" if len(small) > 1 else ""} with fewer than '
-                         f"{config.report.min_support} sampled rows left out ({quoted_list(small, limit=5)}).")
+        if left_out:
+            notes.append(f'"{shown(column)}": {len(left_out)} group{"s" if len(left_out) > 1 else ""} left out '
+                         f"({'; '.join(shown(g) for g in left_out[:5])}{' …' if len(left_out) > 5 else ''}).")
     if rows.size < n:
         notes.insert(0, f"Permutation importance on a seeded sample of {len(rows):,} of the {n:,} rows "
                         "([explanations] max_rows).")
     warning = model.warning
     return Explanations(model.source, model.loader, model.trusted, metric, len(rows), n, settings.repeats, seed,
                         reproduced, overall, groups, ([warning] if warning else []) + notes)
+
+
+@contextmanager
+def _predicting(model: LoadedModel) -> Iterator[None]:
+    """The model's own errors (features of another kind than it was fitted on, ...) as one-line InputErrors."""
+    try:
+        yield
+    except InputError:
+        raise
+    except Exception as exc:  # whatever the user's model raises on these features
+        text = str(exc).strip().splitlines()
+        raise InputError(f"{model.source}: the model could not predict on [model] features "
+                         f"({shown(type(exc).__name__ + (': ' + text[0] if text else ''), 200)})") from None
 
 
 def importances(model: object, X: pd.DataFrame, y: np.ndarray, scorer: Callable[[object, pd.DataFrame, np.ndarray],

@@ -145,7 +145,7 @@ def test_the_card_shows_what_drives_the_predictions(tmp_path: Path) -> None:
     assert "sex = f (n = " in section and "Importance (drop in ROC AUC)" in section
     assert 'id="chart-explanations-importance"' in section  # the chart, drawn from the section's table
     sections = json.loads((tmp_path / "out" / "report.json").read_text())["sections"]
-    assert [s["analysis"] for s in sections] == ["explanations"]
+    assert [s["analysis"] for s in sections] == ["explanations", "proxies"]  # features and a sensitive column
 
 
 def test_an_sql_engine_says_it_did_not_explain(tmp_path: Path) -> None:
@@ -169,3 +169,27 @@ def test_an_artifact_outside_the_project_is_refused(tmp_path: Path, capsys: pyte
     skops.io.dump(model, tmp_path / "outside.skops")
     assert main(["build", str(config), "-q"]) == 2
     assert "[model] artifact" in capsys.readouterr().err and not (project / "out").exists()
+
+
+def test_a_model_that_cannot_predict_on_the_features_is_a_one_line_error() -> None:
+    data = planted(300)
+    model = LogisticRegression().fit(data[FEATURES], data["y"])
+    data["p"] = model.predict_proba(data[FEATURES])[:, 1]
+    data["weak"] = data["weak"].map(lambda v: f"w{v:.3f}")  # text where the model was fitted on numbers
+    with pytest.raises(InputError) as raised:
+        reportgen.evaluate(data, label="y", score="p", resamples=100, model={"fitted": model, "features": FEATURES})
+    assert str(raised.value).startswith('fitted model: the model could not predict on model["features"] (ValueError')
+    assert "\n" not in str(raised.value)
+
+
+def test_a_group_of_one_class_is_left_out_and_said_so() -> None:
+    data = planted(1200)
+    data["region"] = np.where(np.arange(1200) < 100, "tiny", "main")
+    data.loc[data["region"] == "tiny", "y"] = 0  # no positive: no ROC AUC in that group
+    model = LogisticRegression().fit(data[FEATURES], data["y"])
+    data["p"] = model.predict_proba(data[FEATURES])[:, 1]
+    found = reportgen.evaluate(data, label="y", score="p", sensitive=["region"], resamples=100,
+                               model={"fitted": model, "features": FEATURES}, explanations={"repeats": 2},
+                               error_analysis={"enabled": False}).results["explanations"]
+    assert [g.group for g in found.groups] == ["main"]
+    assert '"region": 1 group left out (tiny: one class only, no ROC AUC).' in found.notes
