@@ -155,7 +155,9 @@ def test_an_sql_engine_says_it_did_not_explain(tmp_path: Path) -> None:
     assert main(["build", str(_project(tmp_path, data, model, engine="duckdb")), "-q", "--format", "json"]) == 0
     found = json.loads((tmp_path / "out" / "report.json").read_text())
     assert found["sections"] == []
-    assert any(note.startswith("not run: explanations") for note in found["run"]["engine"]["notes"])
+    notes = found["run"]["engine"]["notes"]
+    assert any(note.startswith("not run: explanations") for note in notes)
+    assert any(note.startswith("not run: proxies") for note in notes)
 
 
 def test_an_artifact_outside_the_project_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
