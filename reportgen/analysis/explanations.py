@@ -30,7 +30,7 @@ from reportgen.model_artifact import LoadedModel
 from reportgen.slices import MISSING, group_label
 
 SECTION = "explanations"
-EXPLAIN_STREAM = 11  # seeds the sample of rows apart from every other random draw of the evaluation
+EXPLAIN_STREAM = 2_000_003  # seeds the sample of rows and the shuffles apart from every other random draw
 REPRODUCED = 1e-3  # a model reproduces a probability or value this close to the file's (absolute, or relative for
 # large values): files often round them (the adult example's to 4 decimals)
 METRICS = {  # the metric of the task → what a feature's importance measures, in the card's words
