@@ -807,3 +807,24 @@ def importance_chart(features: list[str], values: list[float], lows: list[float]
         title=_title("Permutation importance (line: the interval over the shuffles)",
                      _more(len(features), len(shown))))
 
+
+def dependence_chart(feature: str, rows: list[list[object]], output: str) -> alt.LayerChart:
+    """One feature's partial dependence (a line per group of rows: "overall", "sex = f", ...) with the overall ICE
+    band (10% to 90% of the rows' curves) and its median (dashed); rows are (group, value, average, ICE 10%,
+    ICE 50%, ICE 90%)."""
+    data = pd.DataFrame(rows, columns=["rows", "value", "average", "low", "middle", "high"])
+    numeric = all(isinstance(v, int | float) for v in data["value"])
+    x = alt.X("value:Q" if numeric else "value:N", title=display_labels([feature], CHART_LABEL_CHARS)[0],
+              sort=None if numeric else list(dict.fromkeys(data["value"])))
+    overall = data[data["rows"] == "overall"]
+    band = alt.Chart(overall).mark_area(color=MUTED, opacity=0.25).encode(x=x, y=alt.Y("low:Q", title=output),
+                                                                          y2=alt.Y2("high:Q"))
+    middle = alt.Chart(overall).mark_line(color=MUTED, strokeDash=[4, 3]).encode(x=x, y=alt.Y("middle:Q"))
+    lines = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=20)).encode(
+        x=x, y=alt.Y("average:Q"), color=alt.Color("rows:N", title=None, sort=list(dict.fromkeys(data["rows"]))),
+        tooltip=[alt.Tooltip("rows:N"), alt.Tooltip("value"), alt.Tooltip("average:Q", format=".4f")])
+    return alt.layer(band, middle, lines).properties(
+        width=WIDTH, height=160,
+        title=_title(f"Partial dependence on {display_labels([feature], CHART_LABEL_CHARS)[0]}",
+                     "grey band: 10% to 90% of the rows' ICE curves, dashed: their median"))
+

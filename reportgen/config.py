@@ -303,7 +303,8 @@ class ExplanationsSection(_Section):
 
     Permutation importance (scikit-learn's, seeded) on the metric of the task, over a seeded sample of at most
     `max_rows` rows, `repeats` permutations a feature, for all rows and per group of every sensitive column
-    (groups with fewer than `[report] min_support` rows of the sample are left out). Proxies: each of `[model]
+    (groups with fewer than `[report] min_support` rows of the sample are left out). Partial dependence and ICE
+    for the `dependence_features` most important features, at up to `grid` values. Proxies: each of `[model]
     features` tested against each sensitive column (no model needed), a proxy where significant and at least
     `min_proxy_auc` (a number feature) or `min_proxy_v` (a category feature).
     """
@@ -314,6 +315,10 @@ class ExplanationsSection(_Section):
     """The most rows permutation importance runs on (a seeded sample; the card says how many)."""
     repeats: Annotated[int, Field(ge=2, le=100)] = 10
     """Permutations of each feature; the importance is their mean, its interval from their spread."""
+    dependence_features: Annotated[int, Field(ge=0, le=20)] = 3
+    """Partial dependence and ICE for this many of the most important features (0: none)."""
+    grid: Annotated[int, Field(ge=2, le=100)] = 20
+    """The most values a number feature's partial dependence is computed at (between its 5th and 95th percentiles)."""
     min_proxy_auc: Annotated[float, Field(gt=0.5, le=1.0)] = 0.7
     """A number feature is a proxy of a sensitive column from this ROC AUC (one group against the rest) on."""
     min_proxy_v: Annotated[float, Field(gt=0.0, le=1.0)] = 0.3

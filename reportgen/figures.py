@@ -17,6 +17,7 @@ import altair as alt
 from altair.utils.schemapi import debug_mode
 
 from reportgen import charts
+from reportgen.document.explanations import DEPENDENCE_KEYS
 from reportgen.document.schema import Report, TrainingResult
 from reportgen.vocabulary import OVERALL, SLICE_METRICS
 
@@ -170,9 +171,17 @@ def _explanations(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
         return []
     rows = section.tables[0].rows  # feature, importance, interval low, interval high: most important first
     what = section.tables[0].columns[1]
-    return [("chart-explanations-importance", "Permutation importance",
-             charts.importance_chart([str(r[0]) for r in rows], [float(r[1]) for r in rows],
-                                     [float(r[2]) for r in rows], [float(r[3]) for r in rows], what))]
+    found = [("chart-explanations-importance", "Permutation importance",
+              charts.importance_chart([str(r[0]) for r in rows], [float(r[1]) for r in rows],
+                                      [float(r[2]) for r in rows], [float(r[3]) for r in rows], what))]
+    dependence = next((t for t in section.tables if t.columns[:3] == DEPENDENCE_KEYS), None)
+    if dependence is not None:
+        features = list(dict.fromkeys(str(r[0]) for r in dependence.rows))
+        output = dependence.columns[3].removeprefix("Partial dependence (").removesuffix(")")
+        found += [(f"chart-explanations-dependence-{k}", f"Partial dependence on {feature}",
+                   charts.dependence_chart(feature, [r[1:] for r in dependence.rows if r[0] == feature], output))
+                  for k, feature in enumerate(features)]
+    return found
 
 
 # In page order: the comparison follows the glance, then performance, training, slices, fairness, errors.

@@ -61,6 +61,20 @@ class GroupImportances:
 
 
 @dataclass(frozen=True)
+class Dependence:
+    """How the model's output follows one feature, on one group's rows ("overall": every sampled row): at each grid
+    value, the partial dependence (the mean output with the feature set to that value on every row) and the ICE
+    curves' quantiles across the rows (`ICE_QUANTILES`: each row's own curve, summarized as a band)."""
+
+    feature: str
+    column: str
+    group: str
+    grid: list[float | str]
+    average: list[float]
+    ice: list[list[float]]
+
+
+@dataclass(frozen=True)
 class Explanations:
     """What `explain` found.
 
@@ -83,6 +97,11 @@ class Explanations:
         Every feature, most important first.
     groups : list of GroupImportances
         Per sensitive column, each group of at least `[report] min_support` sampled rows.
+    output : str
+        What the partial dependence follows: "probability of <positive label>" or "predicted value"; "" without.
+    dependence : list of Dependence
+        The `[explanations] dependence_features` most important features, overall and per group of every sensitive
+        column (binary classifiers with probabilities and regressions).
     notes : list of str
         What the numbers rest on, and what was left out.
     """
@@ -98,6 +117,8 @@ class Explanations:
     reproduced: float
     overall: list[Importance]
     groups: list[GroupImportances]
+    output: str
+    dependence: list[Dependence]
     notes: list[str]
 
 
@@ -144,8 +165,7 @@ def explain(model: LoadedModel, predictions: Predictions, config: Config) -> Exp
     order = [i.feature for i in overall]
     groups, notes = [], []
     for column in config.fairness.sensitive:
-        values = frame[column].iloc[rows].reset_index(drop=True)
-        labels = values.map(lambda v: MISSING if pd.isna(v) else group_label(v))
+        labels = _labels(frame[column].iloc[rows])
         left_out = []
         for group in sorted(labels.unique()):
             mine = np.flatnonzero((labels == group).to_numpy())
@@ -165,9 +185,49 @@ def explain(model: LoadedModel, predictions: Predictions, config: Config) -> Exp
     if rows.size < n:
         notes.insert(0, f"Permutation importance on a seeded sample of {len(rows):,} of the {n:,} rows "
                         "([explanations] max_rows).")
+    output, dependence = "", []
+    if predictions.task == "regression" or metric == "roc_auc":
+        output = "predicted value" if predictions.task == "regression" else (
+            f"probability of {shown(str(predictions.positive_label))}")
+        by_group = [("overall", "overall", np.arange(len(rows)))] + [
+            (g.column, g.group, np.flatnonzero((_labels(frame[g.column].iloc[rows]) == g.group).to_numpy()))
+            for g in groups]
+        with _predicting(model):
+            dependence = [dependence_of(model, predictions, X.iloc[mine], feature, column, group, settings.grid)
+                          for feature in order[:settings.dependence_features] for column, group, mine in by_group]
+    elif settings.dependence_features:
+        notes.append("No partial dependence: it follows a binary classifier's probability or a regression's value.")
     warning = model.warning
     return Explanations(model.source, model.loader, model.trusted, metric, len(rows), n, settings.repeats, seed,
-                        reproduced, overall, groups, ([warning] if warning else []) + notes)
+                        reproduced, overall, groups, output, dependence, ([warning] if warning else []) + notes)
+
+
+ICE_QUANTILES = (0.1, 0.5, 0.9)  # the ICE curves are summarized by these quantiles across the rows at each value
+
+
+def dependence_of(model: LoadedModel, predictions: Predictions, X: pd.DataFrame, feature: str, column: str,
+                  group: str, grid: int) -> Dependence:
+    """scikit-learn's partial dependence and ICE curves of `feature` on the rows `X` (brute force, at most `grid`
+    values between the 5th and 95th percentiles; a category feature at each of its values), the ICE curves as
+    `ICE_QUANTILES` bands; a binary classifier's output is the positive class's probability."""
+    from sklearn.inspection import partial_dependence
+
+    categorical = not pd.api.types.is_numeric_dtype(X[feature]) or pd.api.types.is_bool_dtype(X[feature])
+    found = partial_dependence(model.model, X, [feature], kind="both", grid_resolution=grid, method="brute",
+                               categorical_features=[feature] if categorical else None)
+    average, individual = found["average"][0], found["individual"][0]
+    if predictions.task == "binary" and _positive_index(model, predictions) == 0:
+        average, individual = 1 - average, 1 - individual  # scikit-learn follows the second class's probability
+    values = found["grid_values"][0]
+    grid_values = [str(v) for v in values] if categorical else [float(v) for v in values]
+    bands = np.quantile(individual, ICE_QUANTILES, axis=0)
+    return Dependence(feature, column, group, grid_values, [float(v) for v in average],
+                      [[float(v) for v in band] for band in bands])
+
+
+def _labels(values: pd.Series) -> pd.Series:
+    """A sensitive column's values as its groups' labels."""
+    return values.reset_index(drop=True).map(lambda v: MISSING if pd.isna(v) else group_label(v))
 
 
 @contextmanager

@@ -39,7 +39,23 @@ def explanations_section(found: Explanations) -> Section:
             ["Feature", *(f"{column} = {g.group} (n = {g.n:,})" for g in groups)],
             [[feature.feature, *(_with_interval(g.importances[k]) for g in groups)]
              for k, feature in enumerate(found.overall)]))
+    if found.dependence:
+        paragraphs.append(
+            f"Partial dependence: the model's {found.output} averaged over the rows with a feature set to each value in "
+            "turn, for the most important features, overall and per sensitive group; the ICE band (10% to 90% of "
+            "the rows' own curves, the middle line their median) shows how differently rows respond. A flat line: "
+            "the output does not follow the feature; lines apart per group: the model treats the groups "
+            "differently at the same value.")
+        tables.append(SectionTable([*DEPENDENCE_KEYS, f"Partial dependence ({found.output})", *ICE_COLUMNS], [
+            [d.feature, "overall" if d.column == "overall" else f"{d.column} = {d.group}", value, average,
+             *(band[k] for band in d.ice)]
+            for d in found.dependence for k, (value, average) in enumerate(zip(d.grid, d.average, strict=True))],
+            drawn=True))
     return Section(analysis="explanations", title=TITLE, paragraphs=paragraphs, tables=tables)
+
+
+DEPENDENCE_KEYS = ["Feature", "Rows", "Value"]  # the partial dependence table's first columns (the chart finds it so)
+ICE_COLUMNS = ["ICE 10%", "ICE 50%", "ICE 90%"]
 
 
 def _with_interval(importance: Importance) -> str:

@@ -603,10 +603,12 @@ class ErrorAnalysisResult:
 
 @dataclass(frozen=True)
 class SectionTable:
-    """A table of a `Section`: column headers, then rows of counts, numbers or text (None: undefined)."""
+    """A table of a `Section`: column headers, then rows of counts, numbers or text (None: undefined). A table
+    `drawn` is the data of a chart: the card draws it (the figure registry) rather than print it."""
 
     columns: list[str]
     rows: list[list[int | float | str | None]]
+    drawn: bool = False
 
 
 @dataclass(frozen=True)

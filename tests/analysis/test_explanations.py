@@ -12,9 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import skops.io
+from sklearn.compose import make_column_transformer
 from sklearn.ensemble import RandomForestRegressor
-from sklearn.inspection import permutation_importance
+from sklearn.inspection import partial_dependence, permutation_importance
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
 from sklearn.tree import DecisionTreeClassifier
 
 import reportgen
@@ -144,6 +147,7 @@ def test_the_card_shows_what_drives_the_predictions(tmp_path: Path) -> None:
     assert section.index(">strong<") < section.index(">weak<") < section.index(">noise<")
     assert "sex = f (n = " in section and "Importance (drop in ROC AUC)" in section
     assert 'id="chart-explanations-importance"' in section  # the chart, drawn from the section's table
+    assert 'id="chart-explanations-dependence-0"' in section and ">Partial dependence (" not in section  # drawn only
     sections = json.loads((tmp_path / "out" / "report.json").read_text())["sections"]
     assert [s["analysis"] for s in sections] == ["explanations", "proxies"]  # features and a sensitive column
 
@@ -195,3 +199,63 @@ def test_a_group_of_one_class_is_left_out_and_said_so() -> None:
                                error_analysis={"enabled": False}).results["explanations"]
     assert [g.group for g in found.groups] == ["main"]
     assert '"region": 1 group left out (tiny: one class only, no ROC AUC).' in found.notes
+
+
+def test_partial_dependence_and_ice_are_scikit_learns() -> None:
+    data = planted(600)
+    data["colour"] = np.where(data["strong"] > 0, "red", np.where(data["weak"] > 0, "green", "blue"))
+    features = ["strong", "colour", "noise"]
+    model = make_pipeline(make_column_transformer((OneHotEncoder(), ["colour"]), remainder="passthrough"),
+                          LogisticRegression()).fit(data[features], data["y"])
+    data["p"] = model.predict_proba(data[features])[:, 1]
+    found = reportgen.evaluate(data, label="y", score="p", sensitive=["sex"], resamples=100,
+                               model={"fitted": model, "features": features},
+                               explanations={"repeats": 2, "dependence_features": 2, "grid": 7},
+                               error_analysis={"enabled": False}).results["explanations"]
+    assert found.output == "probability of 1"
+    assert [(d.feature, d.group) for d in found.dependence] == [
+        (f, g) for f in [i.feature for i in found.overall][:2] for g in ("overall", "f", "m")]
+    for d in found.dependence:
+        rows = data if d.group == "overall" else data[data["sex"] == d.group]
+        categorical = d.feature == "colour"
+        theirs = partial_dependence(model, rows[features], [d.feature], kind="both", grid_resolution=7,
+                                    method="brute", categorical_features=[d.feature] if categorical else None)
+        assert d.grid == ([str(v) for v in theirs["grid_values"][0]] if categorical else
+                          pytest.approx(list(theirs["grid_values"][0]), rel=1e-12))
+        assert d.average == pytest.approx(list(theirs["average"][0]), rel=1e-12)
+        bands = np.quantile(theirs["individual"][0], [0.1, 0.5, 0.9], axis=0)
+        assert np.allclose(d.ice, bands, rtol=1e-12, atol=0)
+
+
+def test_partial_dependence_follows_the_positive_class_and_the_regression_value() -> None:
+
+    data = planted(500)
+    data["outcome"] = np.where(data["y"] == 1, "bad", "good")  # the positive label "bad" is the model's first class
+    model = LogisticRegression().fit(data[FEATURES], data["outcome"])
+    data["p_bad"] = model.predict_proba(data[FEATURES])[:, 0]
+    found = reportgen.evaluate(data, label="outcome", score="p_bad", positive_label="bad", resamples=100,
+                               model={"fitted": model, "features": FEATURES}, explanations={"repeats": 2},
+                               error_analysis={"enabled": False}).results["explanations"]
+    theirs = partial_dependence(model, data[FEATURES], ["strong"], grid_resolution=20, method="brute")
+    assert found.reproduced == 1.0 and found.output == "probability of bad"
+    strong = next(d for d in found.dependence if d.feature == "strong")
+    assert strong.average == pytest.approx(list(1 - theirs["average"][0]), rel=1e-12)  # of "bad", not of "good"
+    forest = RandomForestRegressor(n_estimators=10, random_state=0).fit(data[FEATURES], data["target"])
+    data["predicted"] = forest.predict(data[FEATURES])
+    found = reportgen.evaluate(data, label="target", prediction="predicted", resamples=100,
+                               model={"fitted": forest, "features": FEATURES}, explanations={"repeats": 2},
+                               error_analysis={"enabled": False}).results["explanations"]
+    theirs = partial_dependence(forest, data[FEATURES], [found.overall[0].feature], grid_resolution=20,
+                                method="brute")
+    assert found.output == "predicted value"
+    assert found.dependence[0].average == pytest.approx(list(theirs["average"][0]), rel=1e-12)
+
+
+def test_a_multiclass_model_has_no_partial_dependence_and_says_so() -> None:
+    data = planted(400)
+    tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(data[FEATURES], data["kind"])
+    data["kind_predicted"] = tree.predict(data[FEATURES])
+    found = reportgen.evaluate(data, label="kind", prediction="kind_predicted", task="multiclass", resamples=100,
+                               model={"fitted": tree, "features": FEATURES}, explanations={"repeats": 2},
+                               error_analysis={"enabled": False}).results["explanations"]
+    assert found.dependence == [] and any(note.startswith("No partial dependence") for note in found.notes)
