@@ -41,8 +41,8 @@ def explanations_section(found: Explanations) -> Section:
              for k, feature in enumerate(found.overall)]))
     if found.dependence:
         paragraphs.append(
-            f"Partial dependence: the model's {found.output} averaged over the rows with a feature set to each value in "
-            "turn, for the most important features, overall and per sensitive group; the ICE band (10% to 90% of "
+            f"Partial dependence: the model's {found.output} averaged over the rows with a feature set to each value "
+            "in turn, for the most important features, overall and per sensitive group; the ICE band (10% to 90% of "
             "the rows' own curves, the middle line their median) shows how differently rows respond. A flat line: "
             "the output does not follow the feature; lines apart per group: the model treats the groups "
             "differently at the same value.")
