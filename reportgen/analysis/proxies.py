@@ -24,7 +24,7 @@ from scipy.stats.contingency import association
 
 from reportgen.analysis.base import Context, Evidence, Finding, Outcome, TestFamily
 from reportgen.config import Config
-from reportgen.errors import quoted_list, shown
+from reportgen.errors import InputError, quoted_list, shown
 from reportgen.formatting import figure, num
 from reportgen.metrics.significance import benjamini_hochberg
 
@@ -75,7 +75,12 @@ def run(context: Context) -> Outcome:
     features, sensitive = config.model.features, config.fairness.sensitive
     if not features or not sensitive or not config.explanations.enabled:
         return Outcome(None)
-    found = find_proxies(context.predictions.frame, features, sensitive, config)
+    frame = context.predictions.frame
+    missing = [f for f in features if f not in frame.columns]
+    if missing:
+        raise InputError(f"{context.predictions.source}: no column {quoted_list(missing)} ([model] features); "
+                         f"columns are: {quoted_list(frame.columns, limit=12)}")
+    found = find_proxies(frame, features, sensitive, config)
     families = [TestFamily(
         name="proxies",
         description="Each feature against each sensitive column: Kruskal–Wallis (numbers) or chi-square "
@@ -88,8 +93,7 @@ def run(context: Context) -> Outcome:
 def find_proxies(frame: pd.DataFrame, features: list[str], sensitive: list[str], config: Config) -> Proxies:
     """Test every feature against every sensitive column (see the module docstring)."""
     settings = config.explanations
-    pairs = [_associate(frame[f], frame[s], f, s) for s in sensitive for f in features if f != s and f in frame
-             and s in frame]
+    pairs = [_associate(frame[f], frame[s], f, s) for s in sensitive for f in features if f != s]
     p = np.array([np.nan if a.p_value is None else a.p_value for a in pairs])
     q = np.full(len(p), np.nan)
     if (~np.isnan(p)).any():

@@ -87,3 +87,9 @@ def test_the_card_lists_every_pair() -> None:
     section = html[html.index('<section id="proxies">'):]
     section = section[:section.index("</section>")]
     assert "Proxies of the sensitive columns" in section and section.count("<tr>") == 3  # header and two pairs
+
+
+def test_a_feature_the_data_lacks_is_a_one_line_error() -> None:
+    with pytest.raises(reportgen.InputError) as raised:
+        proxies_of(people(200, 4), ["height", "weight"])
+    assert str(raised.value).startswith('data frame: no column "weight" (model["features"])')
