@@ -126,7 +126,10 @@ def run(context: Context) -> Outcome:
     """Explanations of the model `[model] artifact` names; None without one."""
     if context.model is None or not context.config.explanations.enabled:
         return Outcome(None)
-    found = explain(context.model, context.predictions, context.config)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):  # the features run in parallel threads: one thread each inside the model
+        found = explain(context.model, context.predictions, context.config)
     return Outcome(found, _findings(found))
 
 
