@@ -250,11 +250,7 @@ def _join_on_id(frame: pd.DataFrame, candidate: Predictions, spec: BaselineSpec,
     """Positions of the baseline's rows in the candidate's row order, matched on `spec.id`."""
     assert spec.id is not None, "joining needs [baseline] id"
     where = f'{spec.path}: [baseline] id "{shown(spec.id)}"'
-    wanted = _id_column(candidate.frame, spec.id, candidate.source, where)
-    have = _id_column(frame, spec.id, spec.path, where)
-    by_value = _is_number(wanted) and _is_number(have)
-    keys = _unique_keys(wanted, by_value, candidate.source, where)
-    order = _unique_keys(have, by_value, spec.path, where).get_indexer(keys)
+    order, wanted = match_ids(candidate.frame, frame, spec.id, (candidate.source, spec.path), where)
     absent = order < 0
     n = int(absent.sum())
     if n:
@@ -271,6 +267,24 @@ def _join_on_id(frame: pd.DataFrame, candidate: Predictions, spec: BaselineSpec,
                 f"(e.g. {_few(_text(wanted[differ]))}); an id must name the same row in both files"
             )
     return order
+
+
+def match_ids(wanted: pd.DataFrame, have: pd.DataFrame, column: str, files: tuple[str, str], where: str
+              ) -> tuple[np.ndarray, pd.Series]:
+    """Where each row of `wanted` is in `have`, matched on their `column` (−1: nowhere), and `wanted`'s ids; both
+    files' ids checked complete and unique (numbers matched by value, or else as text: 17, 17.0 and "17" match).
+
+    Raises
+    ------
+    InputError
+        Starting with `where`, if a file (`files`: `wanted`'s, `have`'s) lacks the column, or has missing or
+        repeated ids.
+    """
+    wanted_ids = _id_column(wanted, column, files[0], where)
+    have_ids = _id_column(have, column, files[1], where)
+    by_value = _is_number(wanted_ids) and _is_number(have_ids)
+    keys = _unique_keys(wanted_ids, by_value, files[0], where)
+    return _unique_keys(have_ids, by_value, files[1], where).get_indexer(keys), wanted_ids
 
 
 def _id_column(frame: pd.DataFrame, column: str, file: str, where: str) -> pd.Series:

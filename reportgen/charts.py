@@ -789,9 +789,10 @@ IMPORTANCE_CHART_FEATURES = 20  # the permutation-importance chart draws this ma
 
 
 def importance_chart(features: list[str], values: list[float], lows: list[float], highs: list[float],
-                     what: str) -> alt.LayerChart:
-    """Each feature's permutation importance (a bar, most important first) with its interval over the shuffles
-    (a rule); 0 (the feature does not matter) marked."""
+                     what: str, title: str = "Permutation importance (line: the interval over the shuffles)"
+                     ) -> alt.LayerChart:
+    """Each feature's importance (a bar, most important first) with its interval (a rule); 0 (the feature does not
+    matter) marked."""
     shown = display_labels(features[:IMPORTANCE_CHART_FEATURES], CHART_LABEL_CHARS)
     data = pd.DataFrame({"feature": shown, "value": values[:len(shown)], "low": lows[:len(shown)],
                          "high": highs[:len(shown)]})
@@ -804,8 +805,30 @@ def importance_chart(features: list[str], values: list[float], lows: list[float]
     zero = alt.Chart().mark_rule(color=MUTED).encode(x=alt.XDatum(0))
     return alt.layer(bars, intervals, zero, data=data).properties(
         width=WIDTH, height=alt.Step(16),
-        title=_title("Permutation importance (line: the interval over the shuffles)",
-                     _more(len(features), len(shown))))
+        title=_title(title, _more(len(features), len(shown))))
+
+
+def swarm_chart(rows: list[list[object]]) -> alt.Chart:
+    """A beeswarm summary drawn from binned data: per feature (a row, most important first), a dot per attribution
+    bin sized by its rows and coloured by their mean percentile of the feature's value (blue low, orange high; grey:
+    unknown); rows are (feature, bin centre, bin width, rows, percentile or None)."""
+    data = pd.DataFrame(rows, columns=["feature", "attribution", "width", "rows", "level"])
+    order = list(dict.fromkeys(data["feature"]))
+    shown = dict(zip(order, display_labels(order, CHART_LABEL_CHARS), strict=True))
+    data["feature"] = data["feature"].map(shown)
+    zero = alt.Chart().mark_rule(color=MUTED).encode(x=alt.XDatum(0))
+    dots = alt.Chart().mark_circle(opacity=0.9, stroke="#ffffff", strokeWidth=0.5).encode(
+        x=alt.X("attribution:Q", title="attribution"),
+        y=alt.Y("feature:N", title=None, sort=[shown[f] for f in order]),
+        size=alt.Size("rows:Q", title="rows", scale=alt.Scale(range=[8, 260])),
+        color=alt.condition("datum.level === null", alt.value(MUTED), alt.Color(
+            "level:Q", title="feature value (percentile)", scale=alt.Scale(scheme="blueorange", domain=[0, 1]))),
+        tooltip=[alt.Tooltip("feature:N"), alt.Tooltip("attribution:Q", format=".4f"), alt.Tooltip("rows:Q"),
+                 alt.Tooltip("level:Q", format=".2f", title="feature value (percentile)")])
+    return alt.layer(zero, dots, data=data).properties(
+        width=WIDTH, height=alt.Step(22),
+        title=_title("Attributions of the most important features",
+                     "dot size: rows; colour: the feature's value among all rows, blue low to orange high"))
 
 
 def dependence_chart(feature: str, rows: list[list[object]], output: str) -> alt.LayerChart:

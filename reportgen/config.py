@@ -306,7 +306,9 @@ class ExplanationsSection(_Section):
     (groups with fewer than `[report] min_support` rows of the sample are left out). Partial dependence and ICE
     for the `dependence_features` most important features, at up to `grid` values. Proxies: each of `[model]
     features` tested against each sensitive column (no model needed), a proxy where significant and at least
-    `min_proxy_auc` (a number feature) or `min_proxy_v` (a category feature).
+    `min_proxy_auc` (a number feature) or `min_proxy_v` (a category feature). Precomputed attributions (`path`,
+    no model needed): each feature's mean |attribution|, overall and per sensitive group, and a beeswarm summary.
+    Rules: a surrogate tree of depth `rules_depth` on `[model] features` to the predictions (no model needed).
     """
 
     enabled: bool = True
@@ -323,6 +325,18 @@ class ExplanationsSection(_Section):
     """A number feature is a proxy of a sensitive column from this ROC AUC (one group against the rest) on."""
     min_proxy_v: Annotated[float, Field(gt=0.0, le=1.0)] = 0.3
     """A category feature is a proxy of a sensitive column from this Cramér's V on."""
+    rules_depth: Annotated[int, Field(ge=0, le=4)] = 3
+    """The depth of the surrogate tree whose leaves are the predictions' rules (on `[model] features`; 0: none)."""
+    path: str | None = None
+    """Precomputed attributions (SHAP values, ...): one column per feature, relative to the config file."""
+    id: str | None = None
+    """The column `path` and the predictions share to match rows (without it: the same rows in the same order)."""
+
+    @model_validator(mode="after")
+    def _id_with_path(self) -> ExplanationsSection:
+        if self.id is not None and self.path is None:
+            raise ValueError('id goes with path: the attributions file whose rows it matches')
+        return self
 
 
 class FindingsSection(_Section):

@@ -23,6 +23,7 @@ from reportgen.analysis.fairness import Fairness, Thresholds
 from reportgen.analysis.monitoring import Monitoring
 from reportgen.analysis.registry import ANALYSES, run_analyses
 from reportgen.analysis.training import TrainingSummary
+from reportgen.attributions import Attributions, load_attributions
 from reportgen.baseline import Baseline, align_baseline, load_baseline
 from reportgen.config import BaselineSpec, Config, keyword_names, load_config, validate
 from reportgen.document.build import build_report
@@ -476,8 +477,12 @@ def evaluate(
         model = in_memory(fitted, config.model)
     elif config.model.artifact is not None and config.explanations.enabled:
         model = load_model(Path(config.model.artifact), config.model, source=config.model.artifact)
+    attributions = None
+    if config.explanations.path is not None and config.explanations.enabled:
+        attributions = load_attributions(Path(config.explanations.path), config.explanations.path, predictions,
+                                         config.model.features, config.explanations.id)
     return evaluate_predictions(predictions, config, config_source=API, history=logs, baselines=baselines,
-                                reference=reference, unlabelled=unlabelled, model=model)
+                                reference=reference, unlabelled=unlabelled, model=model, attributions=attributions)
 
 
 def _baseline_input(spec: BaselineSpec, frame: pd.DataFrame | None) -> BaselineInput:
@@ -620,15 +625,24 @@ def evaluate_config(
         progress(f"loading the model {config.model.artifact}")
         model = load_model(project.confine("[model] artifact", config.model.artifact), config.model,
                            source=config.model.artifact)
+    attributions = None
+    if config.explanations.path is not None and config.explanations.enabled:
+        progress(f"reading the attributions {config.explanations.path}")
+        attributions = load_attributions(project.confine("[explanations] path", config.explanations.path),
+                                         config.explanations.path, predictions, config.model.features,
+                                         config.explanations.id)
     progress(f"evaluating {len(predictions.frame):,} rows over {len(config.slices)} slice definitions")
     return evaluate_predictions(predictions, config, config_source=str(config_path), git=git_state(project.base),
                                 history=history, baselines=baselines, reference=reference, unlabelled=unlabelled,
-                                stages=stages, notes=[why], model=model)
+                                stages=stages, notes=[why], model=model, attributions=attributions)
 
 
 def not_run_notes(config: Config) -> list[str]:
     """Which of the analyses the config asks for read every row, and so do not run with an SQL engine, and why."""
     asked = {"explanations": config.model.artifact is not None and config.explanations.enabled,
+             "attributions": config.explanations.path is not None and config.explanations.enabled,
+             "surrogate": bool(config.model.features) and config.explanations.enabled
+             and config.explanations.rules_depth > 0,
              "proxies": bool(config.model.features) and bool(config.fairness.sensitive) and config.explanations.enabled}
     return [f"not run: {analysis.name.replace('_', ' ')}, as {analysis.rows} (set [report] engine = \"numpy\" to run "
             "it)" for analysis in ANALYSES if analysis.rows is not None and asked.get(analysis.name, True)]
@@ -678,7 +692,7 @@ def evaluate_predictions(
     predictions: Predictions, config: Config, *, config_source: str = "config", git: GitState | None = None,
     history: History | None = None, baselines: Sequence[Baseline] = (), reference: Reference | None = None,
     unlabelled: Unlabelled | None = None, stages: Stages | None = None, notes: Sequence[str] = (),
-    model: LoadedModel | None = None,
+    model: LoadedModel | None = None, attributions: Attributions | None = None,
 ) -> Evaluation:
     """Evaluate checked predictions with a validated config (the CLI's entry point).
 
@@ -689,7 +703,8 @@ def evaluate_predictions(
     the candidate group by group; `reference` the rows the model was validated on (`load_reference`), for
     monitoring, and `unlabelled` the current rows whose label has not arrived (`check_unlabelled`).
     `stages` times the stages (it may hold those before, e.g. reading the file); `notes` say how the engine was
-    chosen; `model` is the fitted model `[model] artifact` names (`load_model`), for the explanations.
+    chosen; `model` is the fitted model `[model] artifact` names (`load_model`), for the explanations, and
+    `attributions` those `[explanations] path` holds (`load_attributions`).
     """
     stages = stages or Stages("numpy", lambda message: None)
     with reused_memory():  # large arrays come and go: their memory is reused, not faulted in again each time
@@ -698,7 +713,7 @@ def evaluate_predictions(
         with stages.stage("analyses"):
             context = Context(config=config, predictions=predictions, measured=measured, baselines=baselines,
                               history=history, reference=reference, unlabelled=unlabelled,
-                              config_source=config_source, model=model)
+                              config_source=config_source, model=model, attributions=attributions)
             results, findings, test_families = run_analyses(context)
     run = EngineRun("numpy", np.__version__, len(predictions.frame), stages.done, list(notes))
     return Evaluation(config=config, predictions=predictions, measured=measured, results=results, findings=findings,

@@ -17,7 +17,7 @@ import altair as alt
 from altair.utils.schemapi import debug_mode
 
 from reportgen import charts
-from reportgen.document.explanations import DEPENDENCE_KEYS
+from reportgen.document.explanations import DEPENDENCE_KEYS, SWARM_COLUMNS
 from reportgen.document.schema import Report, TrainingResult
 from reportgen.vocabulary import OVERALL, SLICE_METRICS
 
@@ -184,6 +184,22 @@ def _explanations(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
     return found
 
 
+def _attributions(report: Report) -> list[tuple[str, str, alt.TopLevelMixin]]:
+    section = next((s for s in report.sections if s.analysis == "attributions"), None)
+    if section is None:
+        return []
+    rows = section.tables[0].rows  # feature, mean |attribution|, interval low, interval high: largest first
+    found = [("chart-attributions-importance", "Mean |attribution|",
+              charts.importance_chart([str(r[0]) for r in rows], [float(r[1]) for r in rows],
+                                      [float(r[2]) for r in rows], [float(r[3]) for r in rows], "mean |attribution|",
+                                      "Mean |attribution| (line: its interval over the rows)"))]
+    swarm = next((t for t in section.tables if t.columns == SWARM_COLUMNS), None)
+    if swarm is not None and swarm.rows:
+        found.append(("chart-attributions-swarm", "Attributions of the most important features",
+                      charts.swarm_chart(swarm.rows)))
+    return found
+
+
 # In page order: the comparison follows the glance, then performance, training, slices, fairness, errors.
 FIGURES: list[FigureEntry] = [
     FigureEntry("comparison", _comparison),
@@ -196,6 +212,7 @@ FIGURES: list[FigureEntry] = [
     FigureEntry("monitoring", _monitoring),
     FigureEntry("drift_distributions", _distributions),
     FigureEntry("explanations", _explanations),
+    FigureEntry("attributions", _attributions),
 ]
 
 

@@ -70,6 +70,14 @@ GITHUB_REFERENCES = re.compile(
 )
 
 
+def section_text(html: str, section: str) -> str:
+    """The unescaped markup of the card's `<section id="...">` of that id."""
+    from html import unescape
+
+    start = html.index(f'<section id="{section}">')
+    return unescape(html[start:html.index("</section>", start)])
+
+
 def gfm() -> MarkdownIt:
     """A GitHub-flavoured markdown parser (CommonMark with tables and strikethrough)."""
     return MarkdownIt("commonmark").enable(["table", "strikethrough"])

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from reportgen.attributions import Attributions
 from reportgen.baseline import Baseline
 from reportgen.config import Config
 from reportgen.engines.drift_counts import ReferenceInput
@@ -172,7 +173,8 @@ class Context:
     analyses that ran before, by name (registry order). `scanned` is the SQL engine that measured the predictions,
     still open, for the analyses that query it; None when the rows are in memory. `reference_input` is
     `[monitoring] reference` for that engine to read (`reference` is the one read into memory). `model` is the
-    fitted model `[model] artifact` names, loaded.
+    fitted model `[model] artifact` names, loaded; `attributions` those `[explanations] path` holds, matched to
+    the predictions' rows.
     """
 
     config: Config
@@ -188,6 +190,7 @@ class Context:
     scanned: Scanned | None = None
     reference_input: ReferenceInput | None = None
     model: LoadedModel | None = None
+    attributions: Attributions | None = None
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ from reportgen.labels import display_label
 NESTED = 0.9  # share of the smaller finding's rows inside the larger's, at least, for one effect
 FILLS = 0.75  # share of the larger finding's rows the smaller holds, at least, for one effect
 ROW_RULES = ("weak_slice", "error_slice")  # rules whose findings always describe a slice's rows
-SEPARATE_RULES = ("regression",)  # rules that describe something else about a group's rows: never merged
+SEPARATE_RULES = ("regression", "importance_gap", "proxy")  # rules that describe something else about a group's
+# rows (a comparison, how the model uses a feature there, a feature's association): never merged
 # rules whose slices were found significantly worse than each more general slice: never explained by a container
 TESTED_AGAINST_PARENTS = ("error_slice",)
 

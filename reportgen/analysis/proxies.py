@@ -25,7 +25,7 @@ from scipy.stats.contingency import association
 from reportgen.analysis.base import Context, Evidence, Finding, Outcome, TestFamily
 from reportgen.config import Config
 from reportgen.errors import InputError, quoted_list, shown
-from reportgen.formatting import figure, num
+from reportgen.formatting import num, p_clause
 from reportgen.metrics.significance import benjamini_hochberg
 
 SECTION = "proxies"
@@ -168,4 +168,4 @@ def _findings(found: Proxies) -> list[Finding]:
 
 def _measured(a: Association) -> str:
     what = "ROC AUC" if a.measure == "auc" else "Cramér's V"
-    return f"{what} {num(a.value)}, q = {figure(a.q_value)}"
+    return f"{what} {num(a.value)}, q {p_clause(a.q_value)}"

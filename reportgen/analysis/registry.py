@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from reportgen.analysis import (
+    attributions,
     checks,
     comparison,
     error_analysis,
@@ -22,6 +23,7 @@ from reportgen.analysis import (
     monitoring,
     proxies,
     suggestions,
+    surrogate,
     training,
 )
 from reportgen.analysis.base import Analysis, Context, Finding, TestFamily, ordered
@@ -40,6 +42,9 @@ ANALYSES: tuple[Analysis, ...] = (
     Analysis("monitoring", monitoring.run),
     Analysis("explanations", explanations.run, rows="what drives the predictions: the model predicts on a sample "
                                                      "of the rows"),
+    Analysis("attributions", attributions.run, rows="the attributions are matched to the predictions' rows in "
+                                                    "memory"),
+    Analysis("surrogate", surrogate.run, rows="the rules' tree is grown on the rows in memory"),
     Analysis("proxies", proxies.run, rows="the proxies of the sensitive columns: each feature is tested against "
                                           "them row by row"),
 )

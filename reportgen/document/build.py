@@ -21,7 +21,12 @@ from reportgen.analysis.fairness import Fairness, sensitive_family
 from reportgen.analysis.monitoring import Monitoring
 from reportgen.analysis.training import TrainingSummary
 from reportgen.config import Config, FairnessSection
-from reportgen.document.explanations import explanations_section, proxies_section
+from reportgen.document.explanations import (
+    attributions_section,
+    explanations_section,
+    proxies_section,
+    surrogate_section,
+)
 from reportgen.document.schema import (
     SCHEMA_VERSION,
     Charts,
@@ -79,7 +84,9 @@ T = TypeVar("T")
 G = TypeVar("G", GroupResult, GroupChange, FairnessGroup)
 # Analysis name → writer of its card section, for analyses without a layout of their own in `Report`;
 # the result None means the analysis did not apply (no section).
-SECTIONS: dict[str, Callable[[Any], Section]] = {"explanations": explanations_section, "proxies": proxies_section}
+SECTIONS: dict[str, Callable[[Any], Section]] = {"explanations": explanations_section,
+                                                  "attributions": attributions_section, "surrogate": surrogate_section,
+                                                  "proxies": proxies_section}
 
 
 def build_report(

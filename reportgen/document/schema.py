@@ -604,11 +604,13 @@ class ErrorAnalysisResult:
 @dataclass(frozen=True)
 class SectionTable:
     """A table of a `Section`: column headers, then rows of counts, numbers or text (None: undefined). A table
-    `drawn` is the data of a chart: the card draws it (the figure registry) rather than print it."""
+    `drawn` is the data of a chart: the card draws it (the figure registry) rather than print it. A `detail` table
+    is left out of the sign-off PDF, which keeps a section's summary (its paragraphs and other tables)."""
 
     columns: list[str]
     rows: list[list[int | float | str | None]]
     drawn: bool = False
+    detail: bool = False
 
 
 @dataclass(frozen=True)

@@ -228,6 +228,38 @@ def mean_interval(
     return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
 
 
+def skewed_mean_interval(
+    total: np.ndarray, squares: np.ndarray, cubes: np.ndarray, n: np.ndarray, level: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hall's (1992) skewness-corrected interval of a mean, from the value's sums of powers 1 to 3, per group.
+
+    The studentized mean T = (x̄ − μ)/(s/√n) of a skewed value is itself skewed; Hall's transformation
+    g(T) = T + aT² + a²T³/3 + γ/(6√n), with a = γ/(3√n) and γ the sample skewness, is close to normal, so μ lies in
+    [x̄ − g⁻¹(z) s/√n, x̄ − g⁻¹(−z) s/√n]. For a value most rows hold near 0 and a few far out (the sizes of
+    attributions), it keeps its coverage where the t-interval does not (simulated: 0.94 against 0.86 at 40 rows,
+    tests/analysis/test_attributions.py). Without skewness it is x̄ ± z·s/√n. NaN with fewer than three rows;
+    [x̄, x̄] when every value is equal.
+    """
+    n = np.asarray(n, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean, variance = mean_and_variance(total, squares, n)  # the variance of the mean
+        sd = np.sqrt(variance * n)
+        third = cubes / n - 3 * mean * squares / n + 2 * mean**3  # the third central moment
+        skew = np.where(sd > 0, third / (sd * np.sqrt((n - 1) / n)) ** 3, 0.0)
+        a = skew / (3 * np.sqrt(n))
+        shift = skew / (6 * np.sqrt(n))
+        z = z_value(level)
+
+        def inverse(x: float) -> np.ndarray:  # g⁻¹(x), by its first order where a is 0
+            u = x - shift
+            return np.where(np.abs(a) > 1e-12, (np.cbrt(1 + 3 * a * u) - 1) / np.where(a == 0, 1.0, a), u)
+
+        se = np.sqrt(variance)
+        low, high = mean - inverse(z) * se, mean - inverse(-z) * se
+    ok = n >= 3
+    return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
+
+
 def mean_difference(
     first: tuple[np.ndarray, np.ndarray, np.ndarray],
     second: tuple[np.ndarray, np.ndarray, np.ndarray],

@@ -5,24 +5,27 @@ reproduce the predictions is said so; the card's section; the SQL engines say th
 from __future__ import annotations
 
 import json
-from html import unescape
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import skops.io
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.compose import make_column_transformer
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.inspection import partial_dependence, permutation_importance
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.tree import DecisionTreeClassifier
 
 import reportgen
 from reportgen.cli import main
+from reportgen.document.explanations import explanations_section
 from reportgen.errors import InputError
+from tests.helpers import section_text
 
 FEATURES = ["strong", "weak", "noise"]
 
@@ -57,10 +60,14 @@ def test_binary_importance_is_scikit_learns_overall_and_per_group() -> None:
     assert [i.feature for i in found.overall][0] == "strong"
     noise = by_feature["noise"]
     assert abs(noise.value) < 0.01 and noise.ci_low <= 0.0 or noise.value < 0.002
-    for group in found.groups:
+    for group in found.groups:  # the same shuffles among all rows, the ROC AUC of the group's rows
         rows = (data["sex"] == group.group).to_numpy()
-        theirs = permutation_importance(model, data.loc[rows, FEATURES], data.loc[rows, "y"], scoring="roc_auc",
-                                        n_repeats=4, random_state=found.seed)
+
+        def group_auc(estimator: object, X: pd.DataFrame, y: pd.Series, rows: np.ndarray = rows) -> float:
+            return roc_auc_score(y[rows], estimator.predict_proba(X[rows])[:, 1])
+
+        theirs = permutation_importance(model, data[FEATURES], data["y"], scoring=group_auc, n_repeats=4,
+                                        random_state=found.seed)
         mine = {i.feature: i.value for i in group.importances}
         assert [mine[f] for f in FEATURES] == pytest.approx(list(theirs.importances_mean), rel=1e-12, abs=1e-15)
         assert group.n == rows.sum()
@@ -99,7 +106,8 @@ def test_a_sample_of_rows_is_seeded_and_stated() -> None:
                "explanations": {"max_rows": 500, "repeats": 2}, "error_analysis": {"enabled": False}}
     first, second = (reportgen.evaluate(data, **options).results["explanations"] for _ in range(2))
     assert first.rows == 500 and first.overall == second.overall
-    assert "a seeded sample of 500 of the 3,000 rows" in first.notes[0].replace("Permutation importance on ", "a ")
+    assert "on a seeded sample of 500 of the 3,000 rows" in explanations_section(
+        first).paragraphs[1]
 
 
 def test_a_model_that_does_not_give_the_predictions_is_a_finding() -> None:
@@ -140,16 +148,14 @@ def test_the_card_shows_what_drives_the_predictions(tmp_path: Path) -> None:
     model = LogisticRegression().fit(data[FEATURES], data["y"])
     data["p"] = model.predict_proba(data[FEATURES])[:, 1]
     assert main(["build", str(_project(tmp_path, data, model)), "-q"]) == 0
-    html = (tmp_path / "out" / "report.html").read_text()
-    section = html[html.index('<section id="explanations">'):]
-    section = unescape(section[:section.index("</section>")])
+    section = section_text((tmp_path / "out" / "report.html").read_text(), "explanations")
     assert "What drives the predictions" in section and "loaded with skops' secure loader" in section
     assert section.index(">strong<") < section.index(">weak<") < section.index(">noise<")
     assert "sex = f (n = " in section and "Importance (drop in ROC AUC)" in section
     assert 'id="chart-explanations-importance"' in section  # the chart, drawn from the section's table
     assert 'id="chart-explanations-dependence-0"' in section and ">Partial dependence (" not in section  # drawn only
     sections = json.loads((tmp_path / "out" / "report.json").read_text())["sections"]
-    assert [s["analysis"] for s in sections] == ["explanations", "proxies"]  # features and a sensitive column
+    assert [s["analysis"] for s in sections] == ["explanations", "surrogate", "proxies"]  # features, a sensitive column
 
 
 def test_an_sql_engine_says_it_did_not_explain(tmp_path: Path) -> None:
@@ -204,27 +210,76 @@ def test_a_group_of_one_class_is_left_out_and_said_so() -> None:
 def test_partial_dependence_and_ice_are_scikit_learns() -> None:
     data = planted(600)
     data["colour"] = np.where(data["strong"] > 0, "red", np.where(data["weak"] > 0, "green", "blue"))
+    data.loc[data.index % 25 == 0, "colour"] = np.nan  # missing: a value of its own to the model, not on the grid
     features = ["strong", "colour", "noise"]
     model = make_pipeline(make_column_transformer((OneHotEncoder(), ["colour"]), remainder="passthrough"),
                           LogisticRegression()).fit(data[features], data["y"])
     data["p"] = model.predict_proba(data[features])[:, 1]
     found = reportgen.evaluate(data, label="y", score="p", sensitive=["sex"], resamples=100,
                                model={"fitted": model, "features": features},
-                               explanations={"repeats": 2, "dependence_features": 2, "grid": 7},
+                               explanations={"repeats": 2, "dependence_features": 3, "grid": 7},
                                error_analysis={"enabled": False}).results["explanations"]
     assert found.output == "probability of 1"
     assert [(d.feature, d.group) for d in found.dependence] == [
-        (f, g) for f in [i.feature for i in found.overall][:2] for g in ("overall", "f", "m")]
+        (f, g) for f in [i.feature for i in found.overall] for g in ("overall", "f", "m")]
+    assert {d.feature for d in found.dependence} == set(features)
+    overall_grid: dict[str, list[float]] = {}
     for d in found.dependence:
         rows = data if d.group == "overall" else data[data["sex"] == d.group]
         categorical = d.feature == "colour"
-        theirs = partial_dependence(model, rows[features], [d.feature], kind="both", grid_resolution=7,
-                                    method="brute", categorical_features=[d.feature] if categorical else None)
-        assert d.grid == ([str(v) for v in theirs["grid_values"][0]] if categorical else
+        if categorical:
+            grid = {"custom_values": {"colour": ["blue", "green", "red"]}, "categorical_features": ["colour"]}
+        elif d.group == "overall":
+            grid = {"grid_resolution": 7}
+        else:  # a group's curves lie on the overall grid, to be drawn on one axis
+            grid = {"custom_values": {d.feature: overall_grid[d.feature]}}
+        theirs = partial_dependence(model, rows[features], [d.feature], kind="both", method="brute", **grid)
+        if d.group == "overall":
+            overall_grid[d.feature] = d.grid
+        assert d.grid == (["blue", "green", "red"] if categorical else
                           pytest.approx(list(theirs["grid_values"][0]), rel=1e-12))
         assert d.average == pytest.approx(list(theirs["average"][0]), rel=1e-12)
         bands = np.quantile(theirs["individual"][0], [0.1, 0.5, 0.9], axis=0)
         assert np.allclose(d.ice, bands, rtol=1e-12, atol=0)
+
+
+def test_an_integer_feature_is_followed_as_numbers() -> None:
+    """scikit-learn refuses partial dependence on integer columns (its grid lies between the integers): the column
+    is read as floats, which the model takes as it took the integers."""
+    data = planted(500)
+    data["strong"] = np.round(4 * data["strong"]).astype(np.int64)
+    model = LogisticRegression().fit(data[FEATURES], data["y"])
+    data["p"] = model.predict_proba(data[FEATURES])[:, 1]
+    found = reportgen.evaluate(data, label="y", score="p", resamples=100, model={"fitted": model, "features": FEATURES},
+                               explanations={"repeats": 2, "dependence_features": 1},
+                               error_analysis={"enabled": False}).results["explanations"]
+    theirs = partial_dependence(model, data[FEATURES].astype({"strong": np.float64}), ["strong"], grid_resolution=20,
+                                method="brute")
+    assert found.dependence[0].feature == "strong" and found.reproduced == 1.0
+    assert found.dependence[0].grid == pytest.approx(list(theirs["grid_values"][0]), rel=1e-12)
+    assert found.dependence[0].average == pytest.approx(list(theirs["average"][0]), rel=1e-12)
+
+
+def test_a_feature_mostly_of_one_value_is_followed_from_its_least_to_its_greatest() -> None:
+    """Capital gains are 0 on over 95% of rows: scikit-learn cannot lay a grid between the 5th and 95th percentiles,
+    so it lies between the least and the greatest value."""
+    data = planted(1000)
+    rng = np.random.default_rng(3)
+    data["strong"] = np.where(rng.random(1000) < 0.96, 0.0, rng.uniform(1, 50, 1000))
+    data["y"] = ((data["strong"] > 10) | (rng.random(1000) < 0.2)).astype(int)
+    model = LogisticRegression().fit(data[FEATURES], data["y"])
+    data["p"] = model.predict_proba(data[FEATURES])[:, 1]
+    found = reportgen.evaluate(data, label="y", score="p", resamples=100, model={"fitted": model, "features": FEATURES},
+                               explanations={"repeats": 2, "dependence_features": 1},
+                               error_analysis={"enabled": False}).results["explanations"]
+    with pytest.raises(ValueError, match="percentiles are too close"):
+        partial_dependence(model, data[FEATURES], ["strong"], grid_resolution=20, method="brute")
+    theirs = partial_dependence(model, data[FEATURES], ["strong"], percentiles=(0, 1), grid_resolution=20,
+                                method="brute")
+    strong = found.dependence[0]
+    assert strong.feature == "strong" and strong.grid[0] == 0.0 and strong.grid[-1] == data["strong"].max()
+    assert strong.grid == pytest.approx(list(theirs["grid_values"][0]), rel=1e-12)
+    assert strong.average == pytest.approx(list(theirs["average"][0]), rel=1e-12)
 
 
 def test_partial_dependence_follows_the_positive_class_and_the_regression_value() -> None:
@@ -259,3 +314,104 @@ def test_a_multiclass_model_has_no_partial_dependence_and_says_so() -> None:
                                model={"fitted": tree, "features": FEATURES}, explanations={"repeats": 2},
                                error_analysis={"enabled": False}).results["explanations"]
     assert found.dependence == [] and any(note.startswith("No partial dependence") for note in found.notes)
+
+
+def _leaning_data(n: int, seed: int, lean: float) -> pd.DataFrame:
+    """`planted` data where the label follows "weak" `lean` times as much for group f as for group m."""
+    data = planted(n, seed)
+    rng = np.random.default_rng(seed + 100)
+    female = (data["sex"] == "f").to_numpy()
+    data["y"] = (data["strong"] + np.where(female, lean, 1.0) * data["weak"] + rng.normal(size=n) > 0).astype(int)
+    data["female"] = female.astype(np.float64)
+    return data
+
+
+class Leaning(ClassifierMixin, BaseEstimator):
+    """A model that leans on "weak" three times as much for women, and never reads "noise"."""
+
+    def fit(self, X: pd.DataFrame, y: pd.Series) -> Leaning:
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        logit = 2 * X["strong"] + np.where(X["female"] == 1, 3.0, 1.0) * X["weak"]
+        p = 1 / (1 + np.exp(-logit.to_numpy()))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+
+def _rises(model: object, X: pd.DataFrame, y: np.ndarray, repeats: int, seed: int) -> list[np.ndarray]:
+    """Each feature's per-row rise in the squared error of the probability, from scikit-learn's own shuffles (among
+    all rows): a scorer that records every row's loss on each call permutation_importance makes (first the
+    unshuffled rows, then each feature's `repeats` shuffles)."""
+    calls = []
+
+    def scorer(estimator: object, rows: pd.DataFrame, labels: np.ndarray) -> float:
+        calls.append((np.asarray(labels) - estimator.predict_proba(rows)[:, 1]) ** 2)
+        return -float(np.mean(calls[-1]))
+
+    permutation_importance(model, X, y, scoring=scorer, n_repeats=repeats, random_state=seed, n_jobs=1)
+    return [np.mean(calls[1 + j * repeats:1 + (j + 1) * repeats], axis=0) - calls[0] for j in range(X.shape[1])]
+
+
+def test_group_differences_are_welch_tests_of_scikit_learns_shuffles() -> None:
+    """A model that leans on "weak" three times as much for group f: the difference is found, significant and in
+    that direction; every difference, interval and p-value is scipy's Welch test on the per-row rises scikit-learn's
+    own shuffles give; q is Benjamini–Hochberg's (scipy) across them."""
+    from scipy import stats
+
+    features = [*FEATURES, "female"]
+    data = _leaning_data(1600, 0, lean=3.0)
+    model = Leaning().fit(data[features], data["y"])
+    data["p"] = model.predict_proba(data[features])[:, 1]
+    evaluation = reportgen.evaluate(data, label="y", score="p", sensitive=["sex"], resamples=100,
+                                    model={"fitted": model, "features": features}, explanations={"repeats": 4},
+                                    error_analysis={"enabled": False})
+    found = evaluation.results["explanations"]
+    reference = evaluation.results["fairness"].references["sex"]
+    assert found.loss == "squared_error" and {d.reference for d in found.differences} == {reference}
+    other = "f" if reference == "m" else "m"
+    rows = {g: (data["sex"] == g).to_numpy() for g in ("f", "m")}
+    every = _rises(model, data[features], data["y"].to_numpy(), 4, found.seed)
+    rises = {g: [rise[rows[g]] for rise in every] for g in ("f", "m")}
+    by_feature = {d.feature: d for d in found.differences}
+    assert set(by_feature) == set(features)
+    for j, feature in enumerate(features):
+        d = by_feature[feature]
+        if feature == "noise":  # never read: no row's loss rises, nothing to test
+            assert not rises[other][j].any() and not rises[reference][j].any() and d.p_value is None
+            continue
+        welch = stats.ttest_ind(rises[other][j], rises[reference][j], equal_var=False)
+        assert (d.group, d.n, d.n_reference) == (other, rows[other].sum(), rows[reference].sum())
+        assert d.difference == pytest.approx(rises[other][j].mean() - rises[reference][j].mean(), rel=1e-9, abs=1e-15)
+        assert d.p_value == pytest.approx(welch.pvalue, rel=1e-9)
+        assert (d.ci_low, d.ci_high) == pytest.approx(tuple(welch.confidence_interval(0.95)), rel=1e-9, abs=1e-15)
+    tested = [d for d in found.differences if d.p_value is not None]
+    q = stats.false_discovery_control([d.p_value for d in tested])
+    assert [d.q_value for d in tested] == pytest.approx(list(q), rel=1e-12)
+    weak = by_feature["weak"]
+    assert weak.significant and (weak.difference > 0) == (weak.group == "f")  # leans more on "weak" for f
+    assert by_feature["noise"].p_value is None and by_feature["noise"].difference == 0.0  # unused: no rise at all
+    gaps = [f for f in evaluation.findings if f.id == "importance_gap"]
+    assert len(gaps) == 1 and '"weak"' in gaps[0].title
+    families = {family.name: family for family in evaluation.test_families}
+    assert (families["importance differences"].tests, families["importance differences"].discoveries) == (
+        len(tested), sum(d.significant for d in tested))
+
+
+def test_groups_the_model_treats_alike_raise_no_difference() -> None:
+    """Sex is random and the model does not take it: whatever the importances, no group difference is real; across
+    six seeds at most one shows a significant one."""
+    flagged = 0
+    for seed in range(6):
+        data = _leaning_data(1500, seed, lean=1.0)
+        model = LogisticRegression().fit(data[FEATURES], data["y"])
+        data["p"] = model.predict_proba(data[FEATURES])[:, 1]
+        evaluation = reportgen.evaluate(data, label="y", score="p", sensitive=["sex"], resamples=100,
+                                        model={"fitted": model, "features": FEATURES}, explanations={"repeats": 5},
+                                        error_analysis={"enabled": False})
+        assert len(evaluation.results["explanations"].differences) == len(FEATURES)
+        flagged += any(f.id == "importance_gap" for f in evaluation.findings)
+    assert flagged <= 1

@@ -69,7 +69,7 @@ def toy() -> Iterator[reportgen.Evaluation]:
 
 def test_the_registry_lists_the_analyses_in_order() -> None:
     assert [a.name for a in registry.ANALYSES] == ["checks", "fairness", "findings", "training", "comparison",
-                                                   "error_analysis", "monitoring", "explanations", "proxies"]
+                                                   "error_analysis", "monitoring", "explanations", "attributions", "surrogate", "proxies"]
 
 
 def test_the_real_analyses_see_the_results_before_them(

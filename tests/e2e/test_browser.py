@@ -60,7 +60,7 @@ def _hostile_config(example: str, folder: Path) -> Path:
     baselines = config.get("baseline", [])
     baselines = [baselines] if isinstance(baselines, dict) else baselines
     for path in (config["data"]["path"], config.get("training", {}).get("history"), *(b["path"] for b in baselines),
-                 config.get("monitoring", {}).get("reference")):
+                 config.get("monitoring", {}).get("reference"), config.get("model", {}).get("artifact")):
         if path is not None:
             (folder / path).symlink_to(source / path)
     (folder / "config.toml").write_text(text, encoding="utf-8")
@@ -166,6 +166,15 @@ def test_task_specific_content(opened, request: pytest.FixtureRequest) -> None:
         assert windows[0] == "reference" and windows[1:] == [f"2013-{m:02d}" for m in range(8, 13)] + [
             f"2014-{m:02d}" for m in range(1, 4)]
         assert page.locator("nav a[href='#monitoring']").count() == 1
+    if "artifact" in config.get("model", {}):  # what drives the predictions: the tables, every chart drawn, the nav
+        section = page.locator("section#explanations")
+        features = config["model"]["features"]
+        assert section.locator("table").first.locator("tbody tr").count() == len(features)
+        assert section.locator("figure.chart#chart-explanations-importance svg").count() == 1
+        for k in range(config.get("explanations", {}).get("dependence_features", 3)):
+            assert section.locator(f"figure.chart#chart-explanations-dependence-{k} svg").count() == 1, k
+        assert page.locator("section#proxies table tbody tr").count() == len(features) * 2 - 2  # but sex×sex, race×race
+        assert page.locator("nav a[href='#explanations']").count() == 1
     slices = page.locator("#slices article.slice")
     assert slices.count() == len(config["slices"])
     for i in range(slices.count()):

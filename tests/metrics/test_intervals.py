@@ -467,3 +467,29 @@ def test_proportion_interval_at_zero_and_one_contains_the_value():
     for n in itertools.chain(range(1, 200), [1000, 12345]):
         low, high = intervals.wilson(np.array([0, n]), np.array([n, n]), 0.95)
         assert low[0] == 0.0 and high[1] == 1.0, n
+
+
+def test_hall_interval_inverts_hall_transformation() -> None:
+    """Hall's interval from the sums of powers equals the one found by solving g(T) = ±z numerically (brentq), with
+    scipy's skewness; on symmetric values it is the normal interval."""
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    for values in (np.abs(rng.standard_cauchy(35)), rng.lognormal(0, 1, 80), 1 - rng.exponential(size=50)):
+        n, mean, se = len(values), values.mean(), stats.sem(values)
+        skew = stats.skew(values, bias=True)
+
+        def g(t: float) -> float:
+            a = skew / (3 * np.sqrt(n))
+            return t + a * t**2 + a**2 * t**3 / 3 + skew / (6 * np.sqrt(n))
+
+        z = stats.norm.ppf(0.975)
+        upper_t, lower_t = brentq(lambda t: g(t) - z, -100, 100), brentq(lambda t: g(t) + z, -100, 100)
+        low, high = intervals.skewed_mean_interval(np.array([values.sum()]), np.array([(values**2).sum()]),
+                                         np.array([(values**3).sum()]), np.array([n]), 0.95)
+        assert (low[0], high[0]) == pytest.approx((mean - upper_t * se, mean - lower_t * se), rel=1e-9)
+    symmetric = np.concatenate([values, 2 * values.mean() - values])
+    low, high = intervals.skewed_mean_interval(np.array([symmetric.sum()]), np.array([(symmetric**2).sum()]),
+                                     np.array([(symmetric**3).sum()]), np.array([len(symmetric)]), 0.95)
+    assert (low[0], high[0]) == pytest.approx(stats.norm.interval(0.95, symmetric.mean(), stats.sem(symmetric)),
+                                              rel=1e-9)

@@ -124,9 +124,9 @@ def _words(path: Path) -> str:
     return " ".join(_poppler("pdftotext", path).split())
 
 
-def test_sign_off_pdf_of_the_example_fits_twelve_pages(adult_sign_off: Path, adult_pdf: Path) -> None:
+def test_sign_off_pdf_of_the_example_fits_fifteen_pages(adult_sign_off: Path, adult_pdf: Path) -> None:
     pages = int(_pdfinfo(adult_sign_off)["Pages"])
-    assert pages <= 12
+    assert pages <= 15  # 12 before the card explained the model (its section, its findings and their tests)
     assert int(_pdfinfo(adult_pdf)["Pages"]) > 2 * pages  # the full card prints the detail
 
 
