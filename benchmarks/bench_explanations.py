@@ -7,8 +7,8 @@ Usage::
 
 It generates ``--rows`` seeded rows (numbers and categories, a two-group and a five-group sensitive column), fits a
 scikit-learn ``HistGradientBoostingClassifier`` (100 iterations) on them, and times ``reportgen.evaluate`` with
-``model={"fitted": ...}`` (best of ``--repeats``; the analyses' own seconds: the explanations and the proxies, from
-a run without them subtracted) for ``[explanations] max_rows`` of 1,000, 5,000 (the default) and 20,000, with
+``model={"fitted": ...}`` (best of ``--repeats``; the analyses' own seconds: the explanations, the rules and the
+proxies, from a run without them subtracted) for ``[explanations] max_rows`` of 1,000, 5,000 (the default) and 20,000, with
 the default 10 shuffles and partial dependence for the 3 most important features, overall and per group. Prints
 a markdown section; ``--out`` appends it, with the command line, machine and versions, to a file.
 """
@@ -70,7 +70,7 @@ def main() -> None:
              "HistGradientBoostingClassifier (100 iterations)", "",
              f"The evaluation without explanations: {without:.2f} s. Seconds the explanations add (permutation "
              "importance, 10 shuffles, overall and per group of sex and race; partial dependence and ICE for 3 "
-             "features, overall and per group; the proxies):", "",
+             "features, overall and per group; the rules; the proxies):", "",
              "| max_rows | seconds added |", "|---:|---:|"]
     for max_rows in (1_000, 5_000, 20_000):
         seconds = timed(frame, {**common, "model": {"fitted": model, "features": names},
