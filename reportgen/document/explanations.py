@@ -45,7 +45,7 @@ def explanations_section(found: Explanations) -> Section:
             found.differences, found.fdr, "Differences between groups are tested on a loss that adds up over rows "
             f"(ROC AUC does not): each row's rise in the {loss} when a feature is shuffled (values drawn from all the "
             "rows, so every group answers to the same values)", "importance differences"))
-        tables.append(differences_table(found.differences, f"Difference in the rise of the {loss}"))
+        tables.append(differences_table(found.differences))
     if found.dependence:
         paragraphs.append(
             f"Partial dependence: the model's {found.output} averaged over the rows with the feature set to each "
@@ -63,15 +63,17 @@ def _differences_paragraph(differences: list[GroupDifference], fdr: float, measu
     """What the group differences compare and how many are significant."""
     tested = [d for d in differences if d.p_value is not None]
     significant = sum(d.significant for d in tested)
-    return (f"{measured}; a group against its column's reference group by Welch's t-test, q by Benjamini–Hochberg "
+    return (f"{measured}; a group's mean minus its column's reference group's (the difference), tested by Welch's "
+            "t-test, q by Benjamini–Hochberg "
             f"across all (the test family \u201c{family}\u201d): {significant} of {len(tested)} significant at "
             f"q \u2264 {num(fdr)}.")
 
 
-def differences_table(differences: list[GroupDifference], what: str) -> SectionTable:
-    """Every group difference, smallest q first (a detail table)."""
+def differences_table(differences: list[GroupDifference]) -> SectionTable:
+    """Every group difference, smallest q first (a detail table): the group's mean of the per-row measure minus the
+    reference group's."""
     return SectionTable(
-        ["Feature", "Group", "Against", what, "Interval low", "Interval high", "p", "q", "Significant"],
+        ["Feature", "Group", "Against", "Difference", "Interval low", "Interval high", "p", "q", "Significant"],
         [[d.feature, f"{d.column} = {d.group} (n = {d.n:,})", f"{d.reference} (n = {d.n_reference:,})", d.difference,
           d.ci_low, d.ci_high, d.p_value, d.q_value,
           "yes" if d.significant else ("no" if d.p_value is not None else "not tested")] for d in differences],
@@ -141,7 +143,7 @@ def attributions_section(found: AttributionSummary) -> Section:
     if found.differences:
         paragraphs.append(_differences_paragraph(found.differences, found.fdr, "Differences between groups are "
                                                  "tested on each row's |attribution|", "attribution differences"))
-        tables.append(differences_table(found.differences, "Difference in mean |attribution|"))
+        tables.append(differences_table(found.differences))
     if found.swarm:
         paragraphs.append("The beeswarm summary: for the most important features, the rows counted by attribution "
                           "(the larger the dot, the more rows), each dot coloured by where those rows' values of the "

@@ -63,12 +63,14 @@ def markdown(text: str | None) -> Markup:
     return Markup(_MD.render(text or ""))
 
 
-def cell(value: int | float | str | None) -> str:
-    """A cell of a `Section` table: a count as `count` writes it, a number as `num`, text cut as `short` cuts it,
-    "–" when absent."""
+def cell(value: int | float | str | None, column: str = "") -> str:
+    """A cell of a `Section` table: a count as `count` writes it, a number as `num` (in a "p" or "q" column as
+    `pvalue`: "< 0.001"), text cut as `short` cuts it, "–" when absent."""
     if isinstance(value, str):
         return short(value)
-    return count(value) if isinstance(value, int) else num(value)
+    if isinstance(value, int):
+        return count(value)
+    return pvalue(value) if column in ("p", "q") else num(value)
 
 
 def environment(report: Report) -> jinja2.Environment:

@@ -205,6 +205,7 @@ def test_the_card_shows_the_attributions(tmp_path: Path) -> None:
     assert "What drives the predictions: attributions" in section and "Mean |attribution|" in section
     assert section.index(">strong<") < section.index(">weak<") < section.index(">noise<")
     assert 'id="chart-attributions-importance"' in section and 'id="chart-attributions-swarm"' in section
+    assert "<td>&lt; 0.001</td>" in section.replace("< 0.001", "&lt; 0.001")  # p and q columns as p-values
     sections = json.loads((tmp_path / "out" / "report.json").read_text())["sections"]
     assert [s["analysis"] for s in sections] == ["attributions", "surrogate", "proxies"]
 
