@@ -8,6 +8,7 @@ holds while it loads, so it is read only with `[model] allow_pickle = true`, and
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,8 @@ class LoadedModel:
         The types beyond skops' own that the file needed and `[model] trusted` allowed (skops only).
     features : list of str
         The model's input columns, in its order.
+    versions : tuple of str, optional
+        (the scikit-learn that saved it, the one that loaded it) where they differ; None where they agree.
     """
 
     model: object
@@ -41,14 +44,21 @@ class LoadedModel:
     loader: str
     trusted: list[str]
     features: list[str]
+    versions: tuple[str, str] | None = None
 
     @property
-    def warning(self) -> str | None:
-        """What the card says of a pickled model; None for one loaded securely."""
-        if self.loader != "pickle":
-            return None
-        return (f'The model "{self.source}" was loaded from a pickle ([model] allow_pickle = true), which runs any '
-                "code it holds: only the user's trust in the file vouches for it. Save it with skops instead.")
+    def warnings(self) -> list[str]:
+        """What the card says of a pickled model, and of one saved by another scikit-learn."""
+        found = []
+        if self.loader == "pickle":
+            found.append(f'The model "{self.source}" was loaded from a pickle ([model] allow_pickle = true), which '
+                         "runs any code it holds: only the user's trust in the file vouches for it. Save it with "
+                         "skops instead.")
+        if self.versions is not None:
+            found.append(f'The model "{self.source}" was saved with scikit-learn {self.versions[0]} and loaded with '
+                         f"{self.versions[1]}: scikit-learn does not promise the same predictions across versions; "
+                         "the share of predictions it gives again (above) says whether they changed.")
+        return found
 
 
 def load_model(path: Path, settings: ModelSection, *, source: str) -> LoadedModel:
@@ -66,18 +76,28 @@ def load_model(path: Path, settings: ModelSection, *, source: str) -> LoadedMode
                          "skops (skops.io.dump) as .skops")
     if not path.is_file():
         raise InputError(f"{source}: no such file ([model] artifact)")
-    if suffix in SKOPS:
-        model, trusted = _skops(path, settings.trusted, source)
-        loader = "skops"
-    else:
-        if not settings.allow_pickle:
-            raise InputError(f"{source}: a pickle runs any code it holds when it is loaded, so it is not read; save "
-                             "the model with skops (skops.io.dump) as .skops, or, only for a file you trust, set "
-                             "[model] allow_pickle = true")
-        model, trusted, loader = _pickle(path, source), [], "pickle"
+    if suffix not in SKOPS and not settings.allow_pickle:
+        raise InputError(f"{source}: a pickle runs any code it holds when it is loaded, so it is not read; save "
+                         "the model with skops (skops.io.dump) as .skops, or, only for a file you trust, set "
+                         "[model] allow_pickle = true")
+    from sklearn.exceptions import InconsistentVersionWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InconsistentVersionWarning)
+        if suffix in SKOPS:
+            model, trusted = _skops(path, settings.trusted, source)
+            loader = "skops"
+        else:
+            model, trusted, loader = _pickle(path, source), [], "pickle"
     if not callable(getattr(model, "predict", None)):
         raise InputError(f"{source}: holds a {shown(type(model).__name__)}, not a fitted model (it has no predict)")
-    return LoadedModel(model, source, loader, trusted, list(settings.features or []))
+    mismatch = next((w.message for w in caught if isinstance(w.message, InconsistentVersionWarning)), None)
+    versions = None if mismatch is None else (str(mismatch.original_sklearn_version),
+                                              str(mismatch.current_sklearn_version))
+    for other in caught:  # the model's other warnings reach the user as they would have
+        if not isinstance(other.message, InconsistentVersionWarning):
+            warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+    return LoadedModel(model, source, loader, trusted, list(settings.features or []), versions)
 
 
 def in_memory(model: object, settings: ModelSection) -> LoadedModel:

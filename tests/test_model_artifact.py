@@ -47,7 +47,7 @@ def test_a_pipeline_saved_with_skops_loads_securely(tmp_path: Path) -> None:
     path = tmp_path / "model.skops"
     skops.io.dump(make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y), path)
     loaded = load_model(path, _settings(), source="model.skops")
-    assert (loaded.loader, loaded.trusted, loaded.features, loaded.warning) == ("skops", [], FEATURES, None)
+    assert (loaded.loader, loaded.trusted, loaded.features, loaded.warnings) == ("skops", [], FEATURES, [])
     np.testing.assert_array_equal(loaded.model.predict(X), make_pipeline(StandardScaler(), LogisticRegression())
                                   .fit(X, y).predict(X))
 
@@ -92,7 +92,7 @@ def test_a_pickle_allowed_loads_and_the_card_is_told(tmp_path: Path) -> None:
     path = tmp_path / "model.pkl"
     path.write_bytes(pickle.dumps(LogisticRegression().fit(X, y)))
     loaded = load_model(path, _settings(allow_pickle=True), source="model.pkl")
-    assert loaded.loader == "pickle" and "allow_pickle = true" in loaded.warning
+    assert loaded.loader == "pickle" and "allow_pickle = true" in loaded.warnings[0] and len(loaded.warnings) == 1
 
 
 @pytest.mark.parametrize(("name", "content", "words"), [
@@ -123,3 +123,34 @@ def test_the_artifact_needs_its_features() -> None:
         ModelSection(artifact="model.skops")
     with pytest.raises(ValueError, match='features lists "a" more than once'):
         ModelSection(artifact="model.skops", features=["a", "a"])
+
+
+def test_a_model_saved_by_another_scikit_learn_is_said_so(tmp_path: Path) -> None:
+    """A file whose estimator records another scikit-learn version (written here by editing a skops file's schema):
+    it loads, the user sees no raw warning, and the card names both versions."""
+    import json
+    import warnings
+    import zipfile
+
+    import sklearn
+
+    X, y = _xy()
+    saved = tmp_path / "saved.skops"
+    skops.io.dump(LogisticRegression().fit(X, y), saved)
+    with zipfile.ZipFile(saved) as source:
+        files = {name: source.read(name) for name in source.namelist()}
+    schema = files["schema.json"].decode()  # the version is stored as JSON text in a JSON string: \"1.9.1\"
+    text = schema.replace(json.dumps(json.dumps(sklearn.__version__))[1:-1], json.dumps(json.dumps("0.24.2"))[1:-1])
+    assert text != schema, "the estimator's version is in the schema"
+    files["schema.json"] = text.encode()
+    path = tmp_path / "model.skops"
+    with zipfile.ZipFile(path, "w") as target:
+        for name, content in files.items():
+            target.writestr(name, content)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no InconsistentVersionWarning escapes
+        loaded = load_model(path, _settings(), source="model.skops")
+    assert loaded.versions == ("0.24.2", sklearn.__version__)
+    assert loaded.warnings == [f'The model "model.skops" was saved with scikit-learn 0.24.2 and loaded with '
+                               f"{sklearn.__version__}: scikit-learn does not promise the same predictions across "
+                               "versions; the share of predictions it gives again (above) says whether they changed."]

@@ -225,10 +225,9 @@ def explain(model: LoadedModel, predictions: Predictions, config: Config,
                           for curve in dependence_of(scoring, X, feature, parts, settings.grid)]
     elif settings.dependence_features:
         notes.append("No partial dependence: it follows a binary classifier's probability or a regression's value.")
-    warning = model.warning
     return Explanations(model.source, model.loader, model.trusted, scoring.metric, len(rows), n, settings.repeats, seed,
                         reproduced, overall, groups, scoring.loss, differences, config.findings.fdr, output, dependence,
-                        ([warning] if warning else []) + notes)
+                        model.warnings + notes)
 
 
 PERCENTILES = (0.05, 0.95)  # the grid of a number lies between these quantiles of the rows (scikit-learn's);
