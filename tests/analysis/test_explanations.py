@@ -190,7 +190,8 @@ def test_a_model_that_cannot_predict_on_the_features_is_a_one_line_error() -> No
     data["weak"] = data["weak"].map(lambda v: f"w{v:.3f}")  # text where the model was fitted on numbers
     with pytest.raises(InputError) as raised:
         reportgen.evaluate(data, label="y", score="p", resamples=100, model={"fitted": model, "features": FEATURES})
-    assert str(raised.value).startswith('fitted model: the model could not predict on model["features"] (ValueError')
+    assert str(raised.value).startswith('fitted model: the model could not predict on model["features"] (')  # the
+    # error's type depends on the versions (ValueError, or TypeError with the oldest lock's numpy)
     assert "\n" not in str(raised.value)
 
 
