@@ -333,10 +333,11 @@ def importances(X: pd.DataFrame, y: np.ndarray, scoring: Scoring, parts: list[np
         copies = X.iloc[np.tile(np.arange(len(X)), repeats)].reset_index(drop=True)
         copies[column] = X[column].iloc[order.ravel()].reset_index(drop=True)
         permuted = _respond(scoring, copies).reshape(repeats, len(X)) if len(X) else np.empty((repeats, 0))
+        varies = X[column].nunique(dropna=False) > 1  # else shuffling changes no row: exactly no rise
         for r in range(repeats):
             for k, part in enumerate(parts):
                 scores[k, j, r] = scoring.score(y[part], permuted[r, part])
-            if X[column].nunique(dropna=False) > 1:  # else shuffling changes no row: exactly no rise
+            if varies:
                 rises[j] += (loss(y, permuted[r]) - unshuffled) / repeats
     t = stats.t.ppf((1 + level) / 2, repeats - 1)
     found = []
